@@ -1,0 +1,386 @@
+import { z } from 'zod';
+import { ErrorBodySchema } from './errors.ts';
+import { MemoryFilterSchema } from './filter.ts';
+import { Limits } from './limits.ts';
+import {
+  KindSchema,
+  LabelListSchema,
+  LabelSchema,
+  MemoryRecordSchema,
+  MemoryTextSchema,
+  MetadataSchema,
+  ScopeSchema,
+  scopeOwnerField,
+  TierSchema,
+  TimestampSchema,
+  VectorSchema,
+} from './memory.ts';
+
+const v1 = z.literal(1);
+
+/** Base64 of little-endian float32s: the internal vector encoding (4 bytes a dimension). */
+export const PackedVectorSchema = z
+  .string()
+  .max(Limits.vectorDimension * 8)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
+
+// ---------------------------------------------------------------- memory.store.<tenant>
+
+/** What an agent stores. Published to JetStream; `id` makes retries idempotent. */
+export const StoreMemorySchema = z
+  .strictObject({
+    v: v1,
+    /** Client-generated UUID (v7): the same id stored twice is one memory. */
+    id: z.uuid(),
+    /** Defaults to the most specific scope whose owner id is given. */
+    scope: ScopeSchema.optional(),
+    userId: LabelSchema.optional(),
+    agentId: LabelSchema.optional(),
+    sessionId: LabelSchema.optional(),
+    namespace: LabelSchema.optional(),
+    /** Defaults to `fact`. */
+    kind: KindSchema.default('fact'),
+    text: MemoryTextSchema,
+    metadata: MetadataSchema.default({}),
+    categories: LabelListSchema.default([]),
+    tags: LabelListSchema.default([]),
+    /** 0..1, default 0.5. */
+    importance: z.number().min(0).max(1).default(0.5),
+    /** Defaults by kind: preferences and patterns long, summaries mid, the rest short. */
+    tier: TierSchema.optional(),
+    /** Absolute expiry. */
+    expiresAt: TimestampSchema.optional(),
+    /** Relative expiry in seconds from the time the memory is written. */
+    ttlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(100 * 365 * 86_400)
+      .optional(),
+    /** A vector the caller computed; passed through instead of embedding the text. */
+    vector: VectorSchema.optional(),
+    /** When the remembered thing happened, if not now. */
+    createdAt: TimestampSchema.optional(),
+  })
+  .superRefine((store, context) => {
+    const scope = store.scope;
+    if (scope !== undefined) {
+      const owner = scopeOwnerField[scope];
+      if (owner !== undefined && store[owner] === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [owner],
+          message: `scope "${scope}" needs ${owner}`,
+        });
+      }
+    }
+    if (store.expiresAt !== undefined && store.ttlSeconds !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ttlSeconds'],
+        message: 'give expiresAt or ttlSeconds, not both',
+      });
+    }
+    if (store.vector?.some((value) => !Number.isFinite(value))) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vector'],
+        message: 'vector values must be finite',
+      });
+    }
+  });
+export type StoreMemoryInput = z.input<typeof StoreMemorySchema>;
+export type StoreMemory = z.output<typeof StoreMemorySchema>;
+
+/** Sent to the `membus-notify` inbox once a store has taken effect (or failed for good). */
+export const StoreNoticeSchema = z.object({
+  v: v1,
+  /** The id that was stored. */
+  id: z.uuid(),
+  /** `stored`: a new memory; `duplicate`: merged into `memoryId`; `failed`: dead-lettered. */
+  status: z.enum(['stored', 'duplicate', 'failed']),
+  /** The memory that now holds the content (differs from `id` for a duplicate). */
+  memoryId: z.uuid(),
+  error: ErrorBodySchema.optional(),
+});
+export type StoreNotice = z.infer<typeof StoreNoticeSchema>;
+
+// ---------------------------------------------------------------- memory.embedded.<tenant>
+
+/** Embedder -> vector-store: the store message plus its vector. */
+export const EmbeddedMemorySchema = z.strictObject({
+  v: v1,
+  /** The store request (text already redacted), defaults applied. */
+  memory: StoreMemorySchema,
+  /** Packed float32 vector. */
+  vector: PackedVectorSchema,
+  /** Model id that produced the vector (`caller` for a caller-supplied vector). */
+  model: z.string().min(1).max(200),
+  dimension: z.number().int().min(1).max(Limits.vectorDimension),
+  /** sha256 of the normalised text. */
+  contentHash: z.string().regex(/^[a-f0-9]{64}$/),
+  /** When the store message was first accepted (ms since epoch). */
+  acceptedAt: z.number().int().nonnegative(),
+});
+export type EmbeddedMemory = z.infer<typeof EmbeddedMemorySchema>;
+
+// ---------------------------------------------------------------- memory.stored / memory.changed
+
+export const changeValues = [
+  'created',
+  'duplicate',
+  'updated',
+  'deleted',
+  'expired',
+  'merged',
+] as const;
+
+/** An event about a memory, published to JetStream after the change is durable. */
+export const MemoryEventSchema = z.object({
+  v: v1,
+  change: z.enum(changeValues),
+  /** The memory the event is about. */
+  id: z.uuid(),
+  /** The memory after the change (absent for deletions). */
+  memory: MemoryRecordSchema.optional(),
+  at: TimestampSchema,
+});
+export type MemoryEvent = z.infer<typeof MemoryEventSchema>;
+
+// ---------------------------------------------------------------- memory.query.<tenant>
+
+/** Weights of the final score: relevance, recency and importance (each >= 0). */
+export const RankingWeightsSchema = z.strictObject({
+  relevance: z.number().min(0).max(1).default(1),
+  recency: z.number().min(0).max(1).default(0),
+  importance: z.number().min(0).max(1).default(0),
+});
+export type RankingWeights = z.output<typeof RankingWeightsSchema>;
+
+export const QueryRequestSchema = z
+  .strictObject({
+    v: v1,
+    /** Text to search for (embedded by the embedder). */
+    text: MemoryTextSchema.optional(),
+    /** Or a query vector. */
+    vector: VectorSchema.optional(),
+    filter: MemoryFilterSchema.optional(),
+    topK: z.number().int().min(1).max(Limits.topK).default(10),
+    /** Drop hits whose relevance (cosine similarity) is below this. */
+    minScore: z.number().min(-1).max(1).optional(),
+    weights: RankingWeightsSchema.optional(),
+    /** Half-life of the recency score, in hours (default 168: one week). */
+    recencyHalfLifeHours: z
+      .number()
+      .positive()
+      .max(24 * 365 * 100)
+      .default(168),
+  })
+  .superRefine((query, context) => {
+    if ((query.text === undefined) === (query.vector === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['text'],
+        message: 'give exactly one of text or vector',
+      });
+    }
+    if (query.vector?.some((value) => !Number.isFinite(value))) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vector'],
+        message: 'vector values must be finite',
+      });
+    }
+  });
+export type QueryRequestInput = z.input<typeof QueryRequestSchema>;
+export type QueryRequest = z.output<typeof QueryRequestSchema>;
+
+/** How a hit's score was made. */
+export const ScorePartsSchema = z.object({
+  /** Cosine similarity to the query, -1..1. */
+  relevance: z.number(),
+  /** 0..1: 1 for now, 0.5 one half-life ago. */
+  recency: z.number(),
+  /** The memory's importance, 0..1. */
+  importance: z.number(),
+});
+export type ScoreParts = z.infer<typeof ScorePartsSchema>;
+
+export const QueryHitSchema = z.object({
+  memory: MemoryRecordSchema,
+  /** Final score: the weighted sum of the parts. */
+  score: z.number(),
+  scores: ScorePartsSchema,
+});
+export type QueryHit = z.infer<typeof QueryHitSchema>;
+
+export const QueryReplySchema = z.object({
+  v: v1,
+  hits: z.array(QueryHitSchema),
+  /** How the index answered: `exact` scan of a candidate set or `ann` graph search. */
+  plan: z.string(),
+  tookMs: z.number(),
+});
+export type QueryReply = z.infer<typeof QueryReplySchema>;
+
+// ---------------------------------------------------------------- get / list / update / delete / history / stats
+
+export const GetRequestSchema = z.strictObject({
+  v: v1,
+  ids: z.array(z.uuid()).min(1).max(Limits.ids),
+});
+export type GetRequest = z.infer<typeof GetRequestSchema>;
+export const GetReplySchema = z.object({
+  v: v1,
+  memories: z.array(MemoryRecordSchema),
+  /** Requested ids with no live memory. */
+  missing: z.array(z.uuid()),
+});
+export type GetReply = z.infer<typeof GetReplySchema>;
+
+export const ListRequestSchema = z.strictObject({
+  v: v1,
+  filter: MemoryFilterSchema.optional(),
+  limit: z.number().int().min(1).max(Limits.pageSize).default(50),
+  /** Opaque cursor from the previous page. */
+  cursor: z.string().max(512).optional(),
+});
+export type ListRequestInput = z.input<typeof ListRequestSchema>;
+export type ListRequest = z.output<typeof ListRequestSchema>;
+export const ListReplySchema = z.object({
+  v: v1,
+  /** Newest first. */
+  memories: z.array(MemoryRecordSchema),
+  /** Pass back for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type ListReply = z.infer<typeof ListReplySchema>;
+
+export const UpdateRequestSchema = z
+  .strictObject({
+    v: v1,
+    id: z.uuid(),
+    /** New text: re-embedded, content hash recomputed. */
+    text: MemoryTextSchema.optional(),
+    /** Replaces the metadata. */
+    metadata: MetadataSchema.optional(),
+    categories: LabelListSchema.optional(),
+    tags: LabelListSchema.optional(),
+    importance: z.number().min(0).max(1).optional(),
+    tier: TierSchema.optional(),
+    /** New expiry; `null` removes it. */
+    expiresAt: TimestampSchema.nullable().optional(),
+  })
+  .refine(
+    (update) =>
+      Object.entries(update).some(
+        ([key, value]) => key !== 'v' && key !== 'id' && value !== undefined,
+      ),
+    'nothing to update',
+  );
+export type UpdateRequestInput = z.input<typeof UpdateRequestSchema>;
+export type UpdateRequest = z.output<typeof UpdateRequestSchema>;
+export const UpdateReplySchema = z.object({ v: v1, memory: MemoryRecordSchema });
+export type UpdateReply = z.infer<typeof UpdateReplySchema>;
+
+export const DeleteRequestSchema = z
+  .strictObject({
+    v: v1,
+    ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
+    /** Deletes every matching memory; must restrict something. */
+    filter: MemoryFilterSchema.optional(),
+  })
+  .refine(
+    (request) => (request.ids === undefined) !== (request.filter === undefined),
+    'give ids or filter',
+  )
+  .refine(
+    (request) =>
+      request.filter === undefined ||
+      Object.values(request.filter).some((value) => value !== undefined),
+    'an empty filter would delete everything; give at least one condition',
+  );
+export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
+export const DeleteReplySchema = z.object({
+  v: v1,
+  deleted: z.number().int().min(0),
+  ids: z.array(z.uuid()),
+});
+export type DeleteReply = z.infer<typeof DeleteReplySchema>;
+
+export const historyEventValues = [
+  'ADD',
+  'DUPLICATE',
+  'UPDATE',
+  'DELETE',
+  'EXPIRE',
+  'MERGE',
+] as const;
+export const HistoryEntrySchema = z.object({
+  memoryId: z.uuid(),
+  event: z.enum(historyEventValues),
+  at: TimestampSchema,
+  /** Text before the change (UPDATE, DELETE). */
+  previousText: z.string().optional(),
+  /** Text after the change (ADD, UPDATE). */
+  text: z.string().optional(),
+  /** Event-specific JSON, e.g. the duplicate's id. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export const HistoryRequestSchema = z.strictObject({ v: v1, id: z.uuid() });
+export type HistoryRequest = z.infer<typeof HistoryRequestSchema>;
+export const HistoryReplySchema = z.object({ v: v1, entries: z.array(HistoryEntrySchema) });
+export type HistoryReply = z.infer<typeof HistoryReplySchema>;
+
+export const StatsRequestSchema = z.strictObject({ v: v1, filter: MemoryFilterSchema.optional() });
+export type StatsRequest = z.infer<typeof StatsRequestSchema>;
+const counts = z.record(z.string(), z.number().int().min(0));
+export const StatsReplySchema = z.object({
+  v: v1,
+  /** Live (unexpired) memories matching the filter. */
+  total: z.number().int().min(0),
+  byScope: counts,
+  byKind: counts,
+  byTier: counts,
+  byNamespace: counts,
+  byCategory: counts,
+  /** Oldest and newest createdAt among them. */
+  oldest: TimestampSchema.optional(),
+  newest: TimestampSchema.optional(),
+});
+export type StatsReply = z.infer<typeof StatsReplySchema>;
+
+// ---------------------------------------------------------------- memory.embed
+
+export const EmbedRequestSchema = z.strictObject({
+  v: v1,
+  texts: z.array(MemoryTextSchema).min(1).max(Limits.embedBatch),
+  /** Some models embed queries and documents differently. */
+  purpose: z.enum(['query', 'document']).default('query'),
+});
+export type EmbedRequestInput = z.input<typeof EmbedRequestSchema>;
+export type EmbedRequest = z.output<typeof EmbedRequestSchema>;
+export const EmbedReplySchema = z.object({
+  v: v1,
+  model: z.string(),
+  dimension: z.number().int().min(1),
+  /** Packed float32 vectors, one per text, in order. */
+  vectors: z.array(PackedVectorSchema),
+});
+export type EmbedReply = z.infer<typeof EmbedReplySchema>;
+
+// ---------------------------------------------------------------- memory.dlq.<tenant>
+
+/** Why a message was dead-lettered (also in the x-error-* headers of the DLQ copy). */
+export const DeadLetterSchema = z.object({
+  v: v1,
+  subject: z.string(),
+  stream: z.string().optional(),
+  deliveries: z.number().int().min(0),
+  error: ErrorBodySchema,
+  /** The original payload, as text (may be invalid JSON; truncated to the message limit). */
+  payload: z.string(),
+  at: TimestampSchema,
+});
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;

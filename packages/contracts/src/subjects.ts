@@ -1,0 +1,74 @@
+/**
+ * NATS subjects. The tenant is always the last token, so NATS permissions can
+ * enforce tenancy and services take the tenant from the subject, never the payload.
+ */
+export const Subjects = {
+  store: 'memory.store',
+  embedded: 'memory.embedded',
+  stored: 'memory.stored',
+  changed: 'memory.changed',
+  query: 'memory.query',
+  get: 'memory.get',
+  list: 'memory.list',
+  update: 'memory.update',
+  delete: 'memory.delete',
+  history: 'memory.history',
+  stats: 'memory.stats',
+  dlq: 'memory.dlq',
+  /** Not tenant-scoped: query vectors for the vector-store (no tenant data is kept). */
+  embed: 'memory.embed',
+} as const;
+
+export type SubjectName = keyof typeof Subjects;
+
+/** JetStream streams and the subjects each one captures. */
+export const Streams = {
+  store: { name: 'MEMORY_STORE', subjects: ['memory.store.*'] },
+  embedded: { name: 'MEMORY_EMBEDDED', subjects: ['memory.embedded.*'] },
+  events: { name: 'MEMORY_EVENTS', subjects: ['memory.stored.*', 'memory.changed.*'] },
+  dlq: { name: 'MEMORY_DLQ', subjects: ['memory.dlq.*'] },
+} as const;
+
+/** Durable consumer names: one per service role, shared by its replicas. */
+export const Consumers = {
+  embedder: 'embedder',
+  vectorStore: 'vector-store',
+} as const;
+
+/** Queue groups for request/reply handlers, shared by a service's replicas. */
+export const QueueGroups = {
+  embedder: 'embedder',
+  vectorStore: 'vector-store',
+} as const;
+
+export const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const DEFAULT_TENANT = 'default';
+
+/** `memory.query` + `acme` -> `memory.query.acme`. */
+export function tenantSubject(base: string, tenant: string): string {
+  if (!TENANT_PATTERN.test(tenant)) {
+    throw new RangeError(`invalid tenant "${tenant}": expected ${TENANT_PATTERN}`);
+  }
+  return `${base}.${tenant}`;
+}
+
+/** The tenant token of a tenant-scoped subject, or undefined when it is not a valid tenant. */
+export function tenantOf(subject: string): string | undefined {
+  const tenant = subject.slice(subject.lastIndexOf('.') + 1);
+  return TENANT_PATTERN.test(tenant) ? tenant : undefined;
+}
+
+/** Headers membus sets on messages (besides the W3C `traceparent`/`tracestate`). */
+export const Headers = {
+  /** JetStream de-duplication id; retries of one store publish carry the same value. */
+  messageId: 'Nats-Msg-Id',
+  /** An `_INBOX.` subject that receives a {@link StoreNotice} once the memory is queryable. */
+  notify: 'membus-notify',
+  errorCode: 'x-error-code',
+  errorMessage: 'x-error-message',
+  /** Subject the dead-lettered message was originally published to. */
+  originalSubject: 'x-original-subject',
+  deliveries: 'x-deliveries',
+} as const;
+
+export const NOTIFY_PREFIX = '_INBOX.';

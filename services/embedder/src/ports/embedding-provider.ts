@@ -1,0 +1,25 @@
+export interface EmbeddingProviderCapabilities {
+  /** Provider name for logs and metrics, e.g. `local`, `openai`. */
+  name: string;
+  /** Model id recorded on every memory (`embeddingModel`). */
+  model: string;
+  /** Length of every vector it returns. */
+  dimension: number;
+  /** Most texts per `embed` call. */
+  maxBatch: number;
+  /** Whether it calls a remote service (worth caching, worth retrying). */
+  remote: boolean;
+}
+
+export interface EmbedOptions {
+  /** Some models embed queries and documents differently. */
+  purpose: 'query' | 'document';
+  signal?: AbortSignal;
+}
+
+/** Turns texts into L2-normalised vectors. */
+export interface EmbeddingProvider {
+  readonly capabilities: EmbeddingProviderCapabilities;
+  /** One vector per text, in order; throws MembusError (EMBEDDING_FAILED, retryable or not). */
+  embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]>;
+}

@@ -1,0 +1,111 @@
+import type { MemoryFilter, MemoryRecord, Scope } from '@membus/contracts';
+
+/** A memory and its embedding, as written to an index. */
+export interface IndexedMemory {
+  /** The full record; the index stores it as payload and returns it with hits. */
+  record: MemoryRecord;
+  /** L2-normalised embedding of `record.text` (length = the index dimension). */
+  vector: Float32Array;
+  /** Exact-duplicate key: same scope, owner ids, namespace and content hash. */
+  dedupKey: string;
+}
+
+/** The wire filter plus fields only services use. */
+export interface IndexFilter extends MemoryFilter {
+  /** Only memories with this exact-duplicate key. */
+  dedupKey?: string;
+}
+
+export interface SearchRequest {
+  /** Tenant from the subject; an index never returns another tenant's memory. */
+  tenant: string;
+  /** Query vector, L2-normalised, of the index dimension. */
+  vector: Float32Array;
+  filter?: IndexFilter;
+  /** How many hits to return, best first. */
+  limit: number;
+  /** Current time (ms since epoch): memories with `expiresAt <= now` are never returned. */
+  now: number;
+}
+
+export interface SearchHit {
+  record: MemoryRecord;
+  /** Cosine similarity to the query vector, -1..1. */
+  score: number;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** How the index answered, for metrics and debugging (e.g. `exact`, `ann`). */
+  plan: string;
+}
+
+/** Keyset position in newest-first order. */
+export interface ScrollCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface ScrollRequest {
+  tenant: string;
+  filter?: IndexFilter;
+  limit: number;
+  /** Continue after this position (exclusive). */
+  after?: ScrollCursor;
+  now: number;
+}
+
+export interface ScrollResult {
+  /** Newest first (createdAt desc, then id desc). */
+  records: MemoryRecord[];
+  /** Present when more records may follow. */
+  next?: ScrollCursor;
+}
+
+export interface StatsResult {
+  total: number;
+  byScope: Partial<Record<Scope, number>>;
+  byKind: Record<string, number>;
+  byTier: Record<string, number>;
+  byNamespace: Record<string, number>;
+  byCategory: Record<string, number>;
+  /** ms since epoch */
+  oldest?: number;
+  newest?: number;
+}
+
+export interface VectorIndexCapabilities {
+  /** Adapter name for logs and metrics, e.g. `embedded`, `qdrant`. */
+  name: string;
+  /** Data survives close + reopen. */
+  persistent: boolean;
+}
+
+/**
+ * Owns memories and their vectors. Every call is tenant-scoped; the tenant is never read
+ * from a filter. Adapters: embedded (SQLite + in-memory ANN), qdrant.
+ */
+export interface VectorIndex {
+  readonly capabilities: VectorIndexCapabilities;
+  /** Vector dimension this index holds. */
+  readonly dimension: number;
+  /** Inserts or replaces by `record.id` (same tenant), atomically for the batch. */
+  upsert(items: readonly IndexedMemory[]): Promise<void>;
+  /** Records by id (expired ones included: the caller decides), in no particular order. */
+  get(tenant: string, ids: readonly string[]): Promise<MemoryRecord[]>;
+  /** Deletes by id; returns the ids that existed. */
+  delete(tenant: string, ids: readonly string[]): Promise<string[]>;
+  /** Most similar live memories matching the filter. */
+  search(request: SearchRequest): Promise<SearchResult>;
+  /** Live memories matching the filter, newest first, in pages. */
+  scroll(request: ScrollRequest): Promise<ScrollResult>;
+  /** Counts of live memories matching the filter. */
+  stats(tenant: string, filter: IndexFilter | undefined, now: number): Promise<StatsResult>;
+  /** Adds `count` to accessCount and sets lastAccessedAt for each id (batched by the caller). */
+  recordAccess(
+    tenant: string,
+    accesses: ReadonlyMap<string, { count: number; at: number }>,
+  ): Promise<void>;
+  /** Flushes and releases resources. */
+  close(): Promise<void>;
+}
