@@ -114,5 +114,6 @@ export {
   TENANT_PATTERN,
   tenantOf,
   tenantSubject,
+  UNKNOWN_TENANT,
 } from './subjects.ts';
 export { packVector, unpackVector } from './vector-codec.ts';

@@ -41,7 +41,10 @@ export const QueueGroups = {
   vectorStore: 'vector-store',
 } as const;
 
-export const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Tenant names; a leading `_` is reserved for membus itself (e.g. `_unknown` in the DLQ). */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** DLQ tenant token for messages whose subject named no valid tenant. */
+export const UNKNOWN_TENANT = '_unknown';
 export const DEFAULT_TENANT = 'default';
 
 /** `memory.query` + `acme` -> `memory.query.acme`. */

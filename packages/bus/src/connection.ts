@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+
+export interface BusConnectionOptions {
+  /** `nats://host:port`, comma-separated for a cluster. */
+  servers: string | string[];
+  /** Client name shown in the server's connection list. */
+  name: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Path to a `.creds` file (JWT + nkey seed). */
+  credsFile?: string;
+  /** TLS: CA, client cert and key files; `true` for TLS with the system CAs. */
+  tls?: boolean | { caFile?: string; certFile?: string; keyFile?: string };
+  /** Keep reconnecting forever (services) or give up (CLI): default forever. */
+  reconnect?: boolean;
+  /** Initial connect timeout in ms. */
+  timeout?: number;
+}
+
+/** Connects to NATS; services reconnect forever, waiting in JetStream rather than failing. */
+export async function connectBus(options: BusConnectionOptions): Promise<NatsConnection> {
+  const servers = Array.isArray(options.servers)
+    ? options.servers
+    : options.servers.split(',').map((server) => server.trim());
+  const authenticator = options.credsFile
+    ? credsAuthenticator(new Uint8Array(await readFile(options.credsFile)))
+    : undefined;
+  const tls =
+    options.tls === undefined || options.tls === false
+      ? undefined
+      : options.tls === true
+        ? {}
+        : {
+            ...(options.tls.caFile ? { caFile: options.tls.caFile } : {}),
+            ...(options.tls.certFile ? { certFile: options.tls.certFile } : {}),
+            ...(options.tls.keyFile ? { keyFile: options.tls.keyFile } : {}),
+          };
+  return connect({
+    servers,
+    name: options.name,
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.pass ? { pass: options.pass } : {}),
+    ...(options.token ? { token: options.token } : {}),
+    ...(authenticator ? { authenticator } : {}),
+    ...(tls ? { tls } : {}),
+    maxReconnectAttempts: options.reconnect === false ? 0 : -1,
+    reconnectTimeWait: 250,
+    timeout: options.timeout ?? 5_000,
+  });
+}

@@ -1,0 +1,17 @@
+export type { Decoded } from './codec.ts';
+export { decode, encode, validate, validationError } from './codec.ts';
+export type { BusConnectionOptions } from './connection.ts';
+export { connectBus } from './connection.ts';
+export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './consume.ts';
+export { consumeStream, exponentialBackoff } from './consume.ts';
+export type { KV } from './kv.ts';
+export { openKv } from './kv.ts';
+export { onShutdown } from './lifecycle.ts';
+export type { BusObserver, HandledEvent } from './observer.ts';
+export type { DurablePublishOptions } from './publish.ts';
+export { publishCore, publishDurable } from './publish.ts';
+export type { RequestContext, RequestOptions, ServeOptions, Service } from './request-reply.ts';
+export { request, serve, transportError } from './request-reply.ts';
+export type { ConsumerOptions, StreamOptions } from './streams.ts';
+export { ensureConsumer, ensureStreams, streamConfigs } from './streams.ts';
+export { extractTraceContext, injectTraceContext } from './tracing.ts';

@@ -1,0 +1,58 @@
+import { Headers, MembusError } from '@membus/contracts';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { headers as createHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
+import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
+import { encode } from './codec.ts';
+import { endSpan, injectTraceContext, startMessagingSpan } from './tracing.ts';
+
+export interface DurablePublishOptions {
+  /** JetStream de-duplication id: a retried publish with the same id is stored once. */
+  messageId?: string;
+  headers?: MsgHdrs;
+  /** Trace context to continue (defaults to the active one). */
+  trace?: Context;
+  timeoutMs?: number;
+}
+
+/** Publishes to JetStream and resolves once the server has stored the message. */
+export async function publishDurable(
+  js: JetStreamClient,
+  subject: string,
+  payload: unknown,
+  options: DurablePublishOptions = {},
+): Promise<PubAck> {
+  const parent = options.trace ?? context.active();
+  const span = startMessagingSpan(`publish ${subject.slice(0, subject.lastIndexOf('.'))}`, {
+    kind: SpanKind.PRODUCER,
+    subject,
+    operation: 'publish',
+    parent,
+  });
+  const headers = options.headers ?? createHeaders();
+  injectTraceContext(headers, trace.setSpan(parent, span));
+  if (options.messageId) headers.set(Headers.messageId, options.messageId);
+  try {
+    const ack = await js.publish(subject, encode(payload), {
+      headers,
+      ...(options.messageId ? { msgID: options.messageId } : {}),
+      timeout: options.timeoutMs ?? 5_000,
+    });
+    endSpan(span);
+    return ack;
+  } catch (error) {
+    const failure = new MembusError(
+      'UNAVAILABLE',
+      `publish to ${subject} failed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+    endSpan(span, failure);
+    throw failure;
+  }
+}
+
+/** Fire-and-forget core publish (notifications to a waiting client's inbox). */
+export function publishCore(nc: NatsConnection, subject: string, payload: unknown): void {
+  nc.publish(subject, encode(payload));
+}

@@ -1,0 +1,205 @@
+import {
+  type ErrorBody,
+  ErrorReplySchema,
+  errorFromBody,
+  MembusError,
+  tenantOf,
+} from '@membus/contracts';
+import {
+  headers as createHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  NoRespondersError,
+  RequestError,
+  type Subscription,
+  TimeoutError,
+} from '@nats-io/nats-core';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import type { z } from 'zod';
+import { decode, encode } from './codec.ts';
+import { type BusObserver, subjectBase } from './observer.ts';
+import { endSpan, extractTraceContext, injectTraceContext, startMessagingSpan } from './tracing.ts';
+
+export interface RequestContext {
+  subject: string;
+  /** From the subject's last token (tenant-scoped subjects only). */
+  tenant: string;
+  headers: MsgHdrs | undefined;
+}
+
+export interface ServeOptions<S extends z.ZodType, R> {
+  /** Subject with a `*` tenant wildcard (e.g. `memory.query.*`) or a fixed subject. */
+  subject: string;
+  queue: string;
+  schema: S;
+  /** Whether the last subject token is the tenant. */
+  tenantScoped: boolean;
+  handler: (value: z.output<S>, context: RequestContext) => Promise<R>;
+  /** Requests handled at once; more wait in the subscription (bounded by NATS slow-consumer limits). */
+  maxConcurrent?: number;
+  observer?: BusObserver;
+  onError?: (error: MembusError, subject: string) => void;
+}
+
+export interface Service {
+  /** Stops taking requests and waits for the ones in flight. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Answers requests: decodes and validates once, takes the tenant from the subject, runs
+ * the handler with bounded concurrency, and replies with the result or `{ error }`.
+ */
+export function serve<S extends z.ZodType, R>(
+  nc: NatsConnection,
+  options: ServeOptions<S, R>,
+): Service {
+  const maxConcurrent = options.maxConcurrent ?? 64;
+  const subscription: Subscription = nc.subscribe(options.subject, { queue: options.queue });
+  const inFlight = new Set<Promise<void>>();
+  const base = subjectBase(options.subject, options.tenantScoped);
+
+  const handle = async (message: Msg): Promise<void> => {
+    const started = performance.now();
+    const span = startMessagingSpan(`process ${base}`, {
+      kind: SpanKind.SERVER,
+      subject: base,
+      operation: 'process',
+      parent: extractTraceContext(message.headers),
+    });
+    let errorBody: ErrorBody | undefined;
+    try {
+      const reply = await context.with(trace.setSpan(context.active(), span), () => run(message));
+      if (message.reply) message.respond(encode(reply));
+    } catch (thrown) {
+      const error = MembusError.from(thrown);
+      errorBody = error.toJSON();
+      if (error.code === 'INTERNAL') options.onError?.(error, message.subject);
+      if (message.reply) message.respond(encode({ error: errorBody }));
+    } finally {
+      endSpan(span, errorBody);
+      options.observer?.({
+        subject: base,
+        kind: 'request',
+        outcome: errorBody ? 'error' : 'ok',
+        ...(errorBody ? { code: errorBody.code } : {}),
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+  };
+
+  const run = async (message: Msg): Promise<R> => {
+    let tenant = '';
+    if (options.tenantScoped) {
+      const fromSubject = tenantOf(message.subject);
+      if (!fromSubject)
+        throw new MembusError(
+          'INVALID_TENANT',
+          `subject "${message.subject}" names no valid tenant`,
+        );
+      tenant = fromSubject;
+    }
+    const decoded = decode(options.schema, message.data);
+    if (!decoded.ok) throw decoded.error;
+    return options.handler(decoded.value, {
+      subject: message.subject,
+      tenant,
+      headers: message.headers,
+    });
+  };
+
+  const loop = (async () => {
+    for await (const message of subscription) {
+      const task = handle(message).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= maxConcurrent) await Promise.race(inFlight);
+    }
+  })();
+
+  return {
+    async drain() {
+      await subscription.drain();
+      await loop;
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  headers?: MsgHdrs;
+}
+
+/**
+ * Sends a typed request and returns the typed reply; an `{ error }` reply is thrown as
+ * MembusError, a timeout or missing responder as a retryable one.
+ */
+export async function request<S extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  replySchema: S,
+  options: RequestOptions = {},
+): Promise<z.output<S>> {
+  const headers = options.headers ?? createHeaders();
+  const span = startMessagingSpan(`send ${subject}`, {
+    kind: SpanKind.CLIENT,
+    subject,
+    operation: 'send',
+    parent: context.active(),
+  });
+  injectTraceContext(headers, trace.setSpan(context.active(), span));
+  try {
+    let reply: Msg;
+    try {
+      reply = await nc.request(subject, encode(payload), {
+        timeout: options.timeoutMs ?? 5_000,
+        headers,
+      });
+    } catch (error) {
+      throw transportError(error, subject);
+    }
+    const decoded = decode(replySchema.or(ErrorReplySchema), reply.data);
+    if (!decoded.ok) {
+      throw new MembusError(
+        'INTERNAL',
+        `unexpected reply on ${subject}: ${decoded.error.message}`,
+        {
+          cause: decoded.error,
+        },
+      );
+    }
+    const value = decoded.value as z.output<S> | z.output<typeof ErrorReplySchema>;
+    if (isErrorReply(value)) throw errorFromBody(value.error);
+    endSpan(span);
+    return value;
+  } catch (error) {
+    const membusError = MembusError.from(error);
+    endSpan(span, membusError);
+    throw membusError;
+  }
+}
+
+function isErrorReply(value: unknown): value is z.output<typeof ErrorReplySchema> {
+  return typeof value === 'object' && value !== null && 'error' in value && !('v' in value);
+}
+
+/** NATS client errors as MembusErrors. */
+export function transportError(error: unknown, subject: string): MembusError {
+  const cause = error instanceof RequestError && error.cause ? error.cause : error;
+  if (
+    cause instanceof NoRespondersError ||
+    (error instanceof RequestError && error.isNoResponders())
+  ) {
+    return new MembusError('UNAVAILABLE', `no service answers ${subject}`, { cause: error });
+  }
+  if (cause instanceof TimeoutError || error instanceof TimeoutError) {
+    return new MembusError('TIMEOUT', `no reply on ${subject} in time`, { cause: error });
+  }
+  return new MembusError(
+    'UNAVAILABLE',
+    `request on ${subject} failed: ${(error as Error).message}`,
+    { cause: error },
+  );
+}

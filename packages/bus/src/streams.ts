@@ -1,0 +1,129 @@
+import { Streams } from '@membus/contracts';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+
+export interface StreamOptions {
+  /** Stream replicas (1 on one server, 3 in a cluster). */
+  replicas?: number;
+  /** Window in which a repeated Nats-Msg-Id is dropped (ms). */
+  duplicateWindowMs?: number;
+  /** How long pipeline messages are kept at most (ms). */
+  maxAgeMs?: number;
+  /** `memory` only for tests that don't need durability. */
+  storage?: 'file' | 'memory';
+}
+
+const DAY = 86_400_000;
+
+/** Stream configs of the pipeline. Work streams hold messages until consumed (work queue). */
+export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig>[] {
+  const storage = options.storage === 'memory' ? StorageType.Memory : StorageType.File;
+  const num_replicas = options.replicas ?? 1;
+  const duplicate_window = nanos(options.duplicateWindowMs ?? 10 * 60_000);
+  const workMaxAge = nanos(options.maxAgeMs ?? 7 * DAY);
+  return [
+    {
+      name: Streams.store.name,
+      subjects: [...Streams.store.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage,
+      num_replicas,
+      duplicate_window,
+      max_age: workMaxAge,
+    },
+    {
+      name: Streams.embedded.name,
+      subjects: [...Streams.embedded.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage,
+      num_replicas,
+      duplicate_window,
+      max_age: workMaxAge,
+    },
+    {
+      name: Streams.events.name,
+      subjects: [...Streams.events.subjects],
+      retention: RetentionPolicy.Limits,
+      storage,
+      num_replicas,
+      max_age: nanos(DAY),
+    },
+    {
+      name: Streams.dlq.name,
+      subjects: [...Streams.dlq.subjects],
+      retention: RetentionPolicy.Limits,
+      storage,
+      num_replicas,
+      max_age: nanos(30 * DAY),
+    },
+  ];
+}
+
+/** Creates or updates the pipeline streams; safe to run from every service at startup. */
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  options: StreamOptions = {},
+): Promise<void> {
+  for (const config of streamConfigs(options)) {
+    const name = config.name as string;
+    try {
+      await jsm.streams.info(name);
+      await jsm.streams.update(name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      try {
+        await jsm.streams.add({ ...config, name });
+      } catch (addError) {
+        // Another service created it between our info and add.
+        if (!(addError instanceof JetStreamApiError && addError.code === 10058)) throw addError;
+      }
+    }
+  }
+}
+
+export interface ConsumerOptions {
+  stream: string;
+  durable: string;
+  filterSubject?: string;
+  /** Redelivery after this long without ack (ms). */
+  ackWaitMs?: number;
+  /** Deliveries before the consumer gives up (the handler dead-letters at this count). */
+  maxDeliver?: number;
+  /** Unacked messages in flight across all replicas: the backpressure bound. */
+  maxAckPending?: number;
+}
+
+/** Creates or updates a durable pull consumer (explicit ack). */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  options: ConsumerOptions,
+): Promise<void> {
+  const config = {
+    durable_name: options.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? 5,
+    max_ack_pending: options.maxAckPending ?? 2_048,
+    ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
+  };
+  try {
+    await jsm.consumers.info(options.stream, options.durable);
+    await jsm.consumers.update(options.stream, options.durable, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.consumers.add(options.stream, config);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && (error.code === 404 || error.status === 404);
+}

@@ -1,0 +1,4 @@
+export type { NatsServer, NatsServerOptions } from './nats-server.ts';
+export { startNatsServer } from './nats-server.ts';
+export type { Deferred } from './wait.ts';
+export { deferred, waitFor } from './wait.ts';
