@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,6 +44,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
   const launch = async (): Promise<void> => {
     await rm(portsDir, { recursive: true, force: true });
+    await mkdir(portsDir, { recursive: true });
     const args = [
       '-a',
       '127.0.0.1',

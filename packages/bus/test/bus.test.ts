@@ -1,0 +1,178 @@
+import { DeadLetterSchema, Headers, MembusError, Streams } from '@membus/contracts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  connectBus,
+  consumeStream,
+  decode,
+  encode,
+  ensureConsumer,
+  ensureStreams,
+  publishDurable,
+  request,
+  serve,
+} from '../src/index.ts';
+import { type NatsServer, startNatsServer, waitFor } from '../src/testing/index.ts';
+
+const Ping = z.strictObject({ v: z.literal(1), n: z.number().int() });
+const Pong = z.object({ v: z.literal(1), doubled: z.number() });
+
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectBus({ servers: server.url, name: 'bus-test' });
+  await ensureStreams(await jetstreamManager(nc), { duplicateWindowMs: 60_000 });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+describe('decode', () => {
+  it('rejects bytes that are not JSON with INVALID_MESSAGE', () => {
+    const result = decode(Ping, new TextEncoder().encode('{nope'));
+    expect(result.ok ? undefined : result.error.code).toBe('INVALID_MESSAGE');
+  });
+
+  it('names the offending field of a schema violation', () => {
+    const result = decode(Ping, encode({ v: 1, n: 'x' }));
+    expect(result.ok ? undefined : result.error.message).toMatch(/^n:/);
+  });
+});
+
+describe('request/reply', () => {
+  it('answers a typed request with the tenant from the subject', async () => {
+    const service = serve(nc, {
+      subject: 'test.double.*',
+      queue: 'q',
+      schema: Ping,
+      tenantScoped: true,
+      handler: async (value, context) => ({ v: 1 as const, doubled: value.n * 2, tenant: context.tenant }),
+    });
+    const reply = await request(nc, 'test.double.acme', { v: 1, n: 21 }, Pong.extend({ tenant: z.string() }));
+    await service.drain();
+    expect(reply).toEqual({ v: 1, doubled: 42, tenant: 'acme' });
+  });
+
+  it('turns an invalid request into a typed INVALID_MESSAGE error for the caller', async () => {
+    const service = serve(nc, {
+      subject: 'test.invalid.*',
+      queue: 'q',
+      schema: Ping,
+      tenantScoped: true,
+      handler: async (value) => ({ v: 1 as const, doubled: value.n }),
+    });
+    const error = await request(nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch((e: unknown) => e);
+    await service.drain();
+    expect(error instanceof MembusError ? error.code : error).toBe('INVALID_MESSAGE');
+  });
+
+  it('reports a request with no responder as retryable UNAVAILABLE', async () => {
+    const error = await request(nc, 'test.nobody.acme', { v: 1, n: 1 }, Pong).catch((e: unknown) => e);
+    expect(error instanceof MembusError ? [error.code, error.retryable] : error).toEqual(['UNAVAILABLE', true]);
+  });
+});
+
+describe('consumeStream decision table', () => {
+  const Item = z.strictObject({ v: z.literal(1), id: z.string(), fail: z.enum(['no', 'retry', 'fatal']) });
+
+  async function setup(durable: string) {
+    const js = jetstream(nc);
+    await ensureConsumer(await jetstreamManager(nc), {
+      stream: Streams.store.name,
+      durable,
+      filterSubject: `memory.store.${durable}`,
+      maxDeliver: 3,
+      ackWaitMs: 5_000,
+    });
+    const seen: string[] = [];
+    const consumer = await consumeStream({
+      js,
+      stream: Streams.store.name,
+      consumer: durable,
+      schema: Item,
+      maxDeliver: 3,
+      backoffMs: () => 10,
+      handler: async (items) =>
+        items.map((item) => {
+          seen.push(`${item.value.id}#${item.deliveries}`);
+          if (item.value.fail === 'retry') {
+            return { ok: false, error: new MembusError('UNAVAILABLE', 'backend down') };
+          }
+          if (item.value.fail === 'fatal') {
+            return { ok: false, error: new MembusError('CONFLICT', 'cannot ever work') };
+          }
+          return { ok: true };
+        }),
+    });
+    return { js, seen, consumer };
+  }
+
+  async function deadLetters(tenant: string) {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(Streams.dlq.name, { subjects_filter: `memory.dlq.${tenant}` });
+    const count = info.state.subjects?.[`memory.dlq.${tenant}`] ?? 0;
+    const letters = [];
+    for (let seq = 1; seq <= info.state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage(Streams.dlq.name, { seq }).catch(() => null);
+      if (message?.subject === `memory.dlq.${tenant}`) {
+        letters.push({
+          code: message.header.get(Headers.errorCode),
+          letter: DeadLetterSchema.parse(message.json()),
+        });
+      }
+    }
+    return { count, letters };
+  }
+
+  it('acks a good message once', async () => {
+    const { js, seen, consumer } = await setup('tgood');
+    await publishDurable(js, 'memory.store.tgood', { v: 1, id: 'a', fail: 'no' });
+    await waitFor(() => seen.length === 1, { what: 'delivery' });
+    await consumer.stop();
+    const info = await (await jetstreamManager(nc)).consumers.info(Streams.store.name, 'tgood');
+    expect(info.num_ack_pending + info.num_pending).toBe(0);
+  });
+
+  it('dead-letters an undecodable message with its reason, without calling the handler', async () => {
+    const { js, seen, consumer } = await setup('tbad');
+    await js.publish('memory.store.tbad', new TextEncoder().encode('not json'));
+    const { letters } = await waitFor(async () => {
+      const found = await deadLetters('tbad');
+      return found.count === 1 ? found : undefined;
+    });
+    await consumer.stop();
+    expect({ code: letters[0]?.code, seen: seen.length }).toEqual({ code: 'INVALID_MESSAGE', seen: 0 });
+  });
+
+  it('retries a retryable failure up to maxDeliver, then dead-letters it', async () => {
+    const { js, seen, consumer } = await setup('tretry');
+    await publishDurable(js, 'memory.store.tretry', { v: 1, id: 'r', fail: 'retry' });
+    await waitFor(async () => (await deadLetters('tretry')).count === 1, { what: 'dead letter' });
+    await consumer.stop();
+    expect(seen).toEqual(['r#1', 'r#2', 'r#3']);
+  });
+
+  it('dead-letters a non-retryable failure on first delivery', async () => {
+    const { js, seen, consumer } = await setup('tfatal');
+    await publishDurable(js, 'memory.store.tfatal', { v: 1, id: 'f', fail: 'fatal' });
+    const { letters } = await waitFor(async () => {
+      const found = await deadLetters('tfatal');
+      return found.count === 1 ? found : undefined;
+    });
+    await consumer.stop();
+    expect({ seen, code: letters[0]?.letter.error.code }).toEqual({ seen: ['f#1'], code: 'CONFLICT' });
+  });
+
+  it('stores a re-published message id once (JetStream de-duplication)', async () => {
+    const js = jetstream(nc);
+    const first = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
+    const second = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
+    expect([first.duplicate, second.duplicate, second.seq]).toEqual([false, true, first.seq]);
+  });
+});
