@@ -1,5 +1,12 @@
+// The NATS surface services and the client need, so only bus depends on @nats-io/*.
+export type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+export { jetstream, jetstreamManager } from '@nats-io/jetstream';
+export type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
+export { createInbox, headers as createHeaders } from '@nats-io/nats-core';
 export type { Decoded } from './codec.ts';
 export { decode, encode, validate, validationError } from './codec.ts';
+export type { BusEnv, ConfigOf, EnvOption, EnvSpec } from './config.ts';
+export { busConnectionFromEnv, busEnvSpec, ConfigError, env, parseEnv } from './config.ts';
 export type { BusConnectionOptions } from './connection.ts';
 export { connectBus } from './connection.ts';
 export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './consume.ts';
@@ -7,6 +14,7 @@ export { consumeStream, exponentialBackoff } from './consume.ts';
 export type { KV } from './kv.ts';
 export { openKv } from './kv.ts';
 export { onShutdown } from './lifecycle.ts';
+export { notifyDeadLetter, notifyStore, storeIdOf } from './notify.ts';
 export type { BusObserver, HandledEvent } from './observer.ts';
 export type { DurablePublishOptions } from './publish.ts';
 export { publishCore, publishDurable } from './publish.ts';

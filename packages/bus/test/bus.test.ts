@@ -52,9 +52,18 @@ describe('request/reply', () => {
       queue: 'q',
       schema: Ping,
       tenantScoped: true,
-      handler: async (value, context) => ({ v: 1 as const, doubled: value.n * 2, tenant: context.tenant }),
+      handler: async (value, context) => ({
+        v: 1 as const,
+        doubled: value.n * 2,
+        tenant: context.tenant,
+      }),
     });
-    const reply = await request(nc, 'test.double.acme', { v: 1, n: 21 }, Pong.extend({ tenant: z.string() }));
+    const reply = await request(
+      nc,
+      'test.double.acme',
+      { v: 1, n: 21 },
+      Pong.extend({ tenant: z.string() }),
+    );
     await service.drain();
     expect(reply).toEqual({ v: 1, doubled: 42, tenant: 'acme' });
   });
@@ -67,19 +76,30 @@ describe('request/reply', () => {
       tenantScoped: true,
       handler: async (value) => ({ v: 1 as const, doubled: value.n }),
     });
-    const error = await request(nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch((e: unknown) => e);
+    const error = await request(nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch(
+      (e: unknown) => e,
+    );
     await service.drain();
     expect(error instanceof MembusError ? error.code : error).toBe('INVALID_MESSAGE');
   });
 
   it('reports a request with no responder as retryable UNAVAILABLE', async () => {
-    const error = await request(nc, 'test.nobody.acme', { v: 1, n: 1 }, Pong).catch((e: unknown) => e);
-    expect(error instanceof MembusError ? [error.code, error.retryable] : error).toEqual(['UNAVAILABLE', true]);
+    const error = await request(nc, 'test.nobody.acme', { v: 1, n: 1 }, Pong).catch(
+      (e: unknown) => e,
+    );
+    expect(error instanceof MembusError ? [error.code, error.retryable] : error).toEqual([
+      'UNAVAILABLE',
+      true,
+    ]);
   });
 });
 
 describe('consumeStream decision table', () => {
-  const Item = z.strictObject({ v: z.literal(1), id: z.string(), fail: z.enum(['no', 'retry', 'fatal']) });
+  const Item = z.strictObject({
+    v: z.literal(1),
+    id: z.string(),
+    fail: z.enum(['no', 'retry', 'fatal']),
+  });
 
   async function setup(durable: string) {
     const js = jetstream(nc);
@@ -115,7 +135,9 @@ describe('consumeStream decision table', () => {
 
   async function deadLetters(tenant: string) {
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(Streams.dlq.name, { subjects_filter: `memory.dlq.${tenant}` });
+    const info = await jsm.streams.info(Streams.dlq.name, {
+      subjects_filter: `memory.dlq.${tenant}`,
+    });
     const count = info.state.subjects?.[`memory.dlq.${tenant}`] ?? 0;
     const letters = [];
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
@@ -147,7 +169,10 @@ describe('consumeStream decision table', () => {
       return found.count === 1 ? found : undefined;
     });
     await consumer.stop();
-    expect({ code: letters[0]?.code, seen: seen.length }).toEqual({ code: 'INVALID_MESSAGE', seen: 0 });
+    expect({ code: letters[0]?.code, seen: seen.length }).toEqual({
+      code: 'INVALID_MESSAGE',
+      seen: 0,
+    });
   });
 
   it('retries a retryable failure up to maxDeliver, then dead-letters it', async () => {
@@ -166,13 +191,21 @@ describe('consumeStream decision table', () => {
       return found.count === 1 ? found : undefined;
     });
     await consumer.stop();
-    expect({ seen, code: letters[0]?.letter.error.code }).toEqual({ seen: ['f#1'], code: 'CONFLICT' });
+    expect({ seen, code: letters[0]?.letter.error.code }).toEqual({
+      seen: ['f#1'],
+      code: 'CONFLICT',
+    });
   });
 
   it('stores a re-published message id once (JetStream de-duplication)', async () => {
     const js = jetstream(nc);
     const first = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
-    const second = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
+    const second = await publishDurable(
+      js,
+      'memory.store.tdup',
+      { v: 1 },
+      { messageId: 'same-id' },
+    );
     expect([first.duplicate, second.duplicate, second.seq]).toEqual([false, true, first.seq]);
   });
 });

@@ -367,6 +367,8 @@ export const EmbedReplySchema = z.object({
   dimension: z.number().int().min(1),
   /** Packed float32 vectors, one per text, in order. */
   vectors: z.array(PackedVectorSchema),
+  /** For `document` purpose: each text as it will be stored (secrets redacted) and its hash. */
+  documents: z.array(z.object({ text: z.string(), contentHash: z.string() })).optional(),
 });
 export type EmbedReply = z.infer<typeof EmbedReplySchema>;
 

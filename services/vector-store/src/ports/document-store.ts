@@ -1,5 +1,10 @@
 import type { HistoryEntry } from '@membus/contracts';
 
+/** A history entry plus the store request id that caused it, if any. */
+export interface StoredHistoryEntry extends HistoryEntry {
+  storeId?: string;
+}
+
 export interface DocumentStoreCapabilities {
   /** Adapter name for logs and metrics, e.g. `sqlite`, `mongodb`. */
   name: string;
@@ -11,8 +16,13 @@ export interface DocumentStoreCapabilities {
  */
 export interface DocumentStore {
   readonly capabilities: DocumentStoreCapabilities;
-  /** Appends entries; an entry with the same (tenant, memoryId, event, at) is not added twice. */
-  appendHistory(tenant: string, entries: readonly HistoryEntry[]): Promise<void>;
+  /**
+   * Appends entries. An entry carrying a `storeId` (the store request that caused it) is
+   * recorded once per (tenant, storeId, event): a redelivered store adds nothing.
+   */
+  appendHistory(tenant: string, entries: readonly StoredHistoryEntry[]): Promise<void>;
+  /** Which of these store request ids already took effect, and on which memory. */
+  storeReceipts(tenant: string, storeIds: readonly string[]): Promise<Map<string, string>>;
   /** A memory's history, oldest first. */
   history(tenant: string, memoryId: string): Promise<HistoryEntry[]>;
   close(): Promise<void>;

@@ -4,8 +4,11 @@ import type { MemoryFilter, MemoryRecord, Scope } from '@membus/contracts';
 export interface IndexedMemory {
   /** The full record; the index stores it as payload and returns it with hits. */
   record: MemoryRecord;
-  /** L2-normalised embedding of `record.text` (length = the index dimension). */
-  vector: Float32Array;
+  /**
+   * L2-normalised embedding of `record.text` (length = the index dimension). Absent: keep the
+   * stored vector (the memory must exist; used for changes that leave the text alone).
+   */
+  vector?: Float32Array;
   /** Exact-duplicate key: same scope, owner ids, namespace and content hash. */
   dedupKey: string;
 }

@@ -1,0 +1,341 @@
+import {
+  type BusConnectionOptions,
+  connectBus,
+  createHeaders,
+  createInbox,
+  decode,
+  type JetStreamClient,
+  jetstream,
+  type NatsConnection,
+  publishDurable,
+  request,
+  type Subscription,
+  transportError,
+  validate,
+} from '@membus/bus';
+import {
+  DEFAULT_TENANT,
+  DeleteReplySchema,
+  GetReplySchema,
+  Headers,
+  type HistoryEntry,
+  HistoryReplySchema,
+  Limits,
+  ListReplySchema,
+  type ListRequestInput,
+  MembusError,
+  type MemoryFilter,
+  type MemoryRecord,
+  type QueryHit,
+  QueryReplySchema,
+  type QueryRequestInput,
+  type StatsReply,
+  StatsReplySchema,
+  type StoreMemoryInput,
+  StoreMemorySchema,
+  type StoreNotice,
+  StoreNoticeSchema,
+  Subjects,
+  TENANT_PATTERN,
+  UpdateReplySchema,
+  type UpdateRequestInput,
+} from '@membus/contracts';
+import { v7 as uuidv7 } from 'uuid';
+
+export interface ConnectOptions extends Partial<Omit<BusConnectionOptions, 'servers' | 'name'>> {
+  /** NATS URL(s); default `nats://127.0.0.1:4222`. */
+  servers?: string | string[];
+  /** Tenant token of every subject; default `default`. */
+  tenant?: string;
+  /** Client name in the server's connection list. */
+  name?: string;
+  /** Use an existing connection (not closed by `close()`). */
+  connection?: NatsConnection;
+  /** Request timeout (ms); default 5,000. */
+  timeoutMs?: number;
+}
+
+/** What an agent stores; `id` is generated (UUIDv7) when absent. */
+export type StoreInput = Omit<StoreMemoryInput, 'v' | 'id'> & { id?: string };
+
+export interface StoreOptions {
+  /**
+   * `accepted` (default): resolve once JetStream has the message (durable).
+   * `queryable`: resolve once the memory can be queried (read-your-writes).
+   */
+  wait?: 'accepted' | 'queryable';
+  /** How long to wait for `queryable` (ms); default 30,000. */
+  timeoutMs?: number;
+}
+
+export interface StoreResult {
+  /** The id the store was sent with. */
+  id: string;
+  /** With `wait: 'queryable'`: `stored`, or `duplicate` when merged into `memoryId`. */
+  status?: 'stored' | 'duplicate';
+  /** The memory that holds the content (differs from `id` for a duplicate). */
+  memoryId?: string;
+}
+
+export type QueryInput = Omit<QueryRequestInput, 'v'>;
+export type QueryOptions = Omit<QueryInput, 'text' | 'vector'>;
+export type UpdateInput = Omit<UpdateRequestInput, 'v' | 'id'>;
+export type ListInput = Omit<ListRequestInput, 'v'>;
+
+export interface QueryResult {
+  hits: QueryHit[];
+  /** How the index answered (`exact`, `ann`, ...). */
+  plan: string;
+  /** Time inside the vector-store (ms). */
+  tookMs: number;
+}
+
+/** A typed, tenant-bound handle on membus. Create it with {@link connect}. */
+export class MemoryClient {
+  readonly tenant: string;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #ownsConnection: boolean;
+  readonly #timeoutMs: number;
+  readonly #inboxPrefix: string;
+  readonly #waiting = new Map<string, (notice: StoreNotice) => void>();
+  #notices: Subscription | undefined;
+
+  constructor(
+    nc: NatsConnection,
+    options: { tenant: string; ownsConnection: boolean; timeoutMs: number },
+  ) {
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.tenant = options.tenant;
+    this.#ownsConnection = options.ownsConnection;
+    this.#timeoutMs = options.timeoutMs;
+    this.#inboxPrefix = createInbox();
+  }
+
+  /** The underlying NATS connection (for advanced use). */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
+  /** Stores a memory durably; see {@link StoreOptions.wait} for read-your-writes. */
+  async store(input: StoreInput, options: StoreOptions = {}): Promise<StoreResult> {
+    const [result] = await this.storeMany([input], options);
+    return result as StoreResult;
+  }
+
+  /** Stores many memories (pipelined); results in input order. */
+  async storeMany(
+    inputs: readonly StoreInput[],
+    options: StoreOptions = {},
+  ): Promise<StoreResult[]> {
+    if (inputs.length > Limits.batchSize) {
+      throw new MembusError(
+        'LIMIT_EXCEEDED',
+        `at most ${Limits.batchSize} memories per storeMany`,
+        {
+          details: { limit: Limits.batchSize, actual: inputs.length },
+        },
+      );
+    }
+    const messages = inputs.map((input) => {
+      const message = { ...input, v: 1, id: input.id ?? uuidv7() };
+      const checked = validate(StoreMemorySchema, message);
+      if (!checked.ok) throw checked.error;
+      return message;
+    });
+    const waitQueryable = options.wait === 'queryable';
+    const notices = waitQueryable
+      ? messages.map((message) => this.#awaitNotice(message.id, options.timeoutMs ?? 30_000))
+      : [];
+    try {
+      await Promise.all(
+        messages.map((message) => {
+          const headers = createHeaders();
+          if (waitQueryable) headers.set(Headers.notify, `${this.#inboxPrefix}.${message.id}`);
+          return publishDurable(this.#js, `${Subjects.store}.${this.tenant}`, message, {
+            messageId: message.id,
+            headers,
+            timeoutMs: this.#timeoutMs,
+          });
+        }),
+      );
+    } catch (error) {
+      for (const message of messages) this.#waiting.delete(message.id);
+      throw error;
+    }
+    if (!waitQueryable) return messages.map((message) => ({ id: message.id }));
+    const settled = await Promise.all(notices);
+    return settled.map((notice) => {
+      if (notice.status === 'failed') {
+        const body = notice.error;
+        throw new MembusError(body?.code ?? 'INTERNAL', body?.message ?? 'store failed', {
+          retryable: body?.retryable ?? false,
+          ...(body?.details ? { details: body.details } : {}),
+        });
+      }
+      return { id: notice.id, status: notice.status, memoryId: notice.memoryId };
+    });
+  }
+
+  /** Semantic search; `input` is the query text or a full query. */
+  async query(input: string | QueryInput, options: QueryOptions = {}): Promise<QueryResult> {
+    const query =
+      typeof input === 'string' ? { ...options, text: input } : { ...input, ...options };
+    const reply = await this.#request(Subjects.query, query, QueryReplySchema);
+    return { hits: reply.hits, plan: reply.plan, tookMs: reply.tookMs };
+  }
+
+  /** One memory, or undefined when it doesn't exist (or expired). */
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    const reply = await this.#request(Subjects.get, { ids: [id] }, GetReplySchema);
+    return reply.memories[0];
+  }
+
+  async getMany(ids: readonly string[]): Promise<{ memories: MemoryRecord[]; missing: string[] }> {
+    const reply = await this.#request(Subjects.get, { ids }, GetReplySchema);
+    return { memories: reply.memories, missing: reply.missing };
+  }
+
+  /** One page, newest first; pass `nextCursor` back as `cursor`. */
+  async list(input: ListInput = {}): Promise<{ memories: MemoryRecord[]; nextCursor?: string }> {
+    const reply = await this.#request(Subjects.list, input, ListReplySchema);
+    return {
+      memories: reply.memories,
+      ...(reply.nextCursor ? { nextCursor: reply.nextCursor } : {}),
+    };
+  }
+
+  /** Every matching memory, page by page. */
+  async *listAll(filter?: MemoryFilter, pageSize = 200): AsyncGenerator<MemoryRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({
+        ...(filter ? { filter } : {}),
+        limit: pageSize,
+        ...(cursor ? { cursor } : {}),
+      });
+      yield* page.memories;
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  /** Changes a memory; new text is re-embedded. */
+  async update(id: string, changes: UpdateInput): Promise<MemoryRecord> {
+    const reply = await this.#request(Subjects.update, { ...changes, id }, UpdateReplySchema);
+    return reply.memory;
+  }
+
+  /** Deletes by id(s); returns the ids that existed. */
+  async delete(ids: string | readonly string[]): Promise<string[]> {
+    const reply = await this.#request(
+      Subjects.delete,
+      { ids: typeof ids === 'string' ? [ids] : ids },
+      DeleteReplySchema,
+    );
+    return reply.ids;
+  }
+
+  /** Deletes every memory matching a (non-empty) filter, e.g. `{ sessionId }`. */
+  async deleteWhere(filter: MemoryFilter): Promise<string[]> {
+    const reply = await this.#request(Subjects.delete, { filter }, DeleteReplySchema);
+    return reply.ids;
+  }
+
+  async history(id: string): Promise<HistoryEntry[]> {
+    const reply = await this.#request(Subjects.history, { id }, HistoryReplySchema);
+    return reply.entries;
+  }
+
+  async stats(filter?: MemoryFilter): Promise<Omit<StatsReply, 'v'>> {
+    const { v: _v, ...stats } = await this.#request(
+      Subjects.stats,
+      filter ? { filter } : {},
+      StatsReplySchema,
+    );
+    return stats;
+  }
+
+  /** Closes the connection (when the client opened it), after pending publishes. */
+  async close(): Promise<void> {
+    this.#notices?.unsubscribe();
+    for (const [id, resolve] of this.#waiting) {
+      resolve({
+        v: 1,
+        id,
+        memoryId: id,
+        status: 'failed',
+        error: { code: 'UNAVAILABLE', message: 'client closed', retryable: true },
+      });
+    }
+    this.#waiting.clear();
+    if (this.#ownsConnection) await this.#nc.drain();
+  }
+
+  async #request<S extends Parameters<typeof request>[3]>(base: string, body: object, schema: S) {
+    return request(this.#nc, `${base}.${this.tenant}`, { ...body, v: 1 }, schema, {
+      timeoutMs: this.#timeoutMs,
+    });
+  }
+
+  #awaitNotice(id: string, timeoutMs: number): Promise<StoreNotice> {
+    this.#listen();
+    return new Promise<StoreNotice>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(
+          new MembusError('TIMEOUT', `memory ${id} was not queryable within ${timeoutMs} ms`, {
+            details: { id },
+          }),
+        );
+      }, timeoutMs);
+      this.#waiting.set(id, (notice) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        resolve(notice);
+      });
+    });
+  }
+
+  #listen(): void {
+    if (this.#notices) return;
+    this.#notices = this.#nc.subscribe(`${this.#inboxPrefix}.*`, {
+      callback: (error, message) => {
+        if (error) return;
+        const decoded = decode(StoreNoticeSchema, message.data);
+        if (decoded.ok) this.#waiting.get(decoded.value.id)?.(decoded.value);
+      },
+    });
+  }
+}
+
+/** Connects to membus. `await using memory = await connect({ tenant: 'acme' })` closes it. */
+export async function connect(
+  options: ConnectOptions = {},
+): Promise<MemoryClient & AsyncDisposable> {
+  const tenant = options.tenant ?? DEFAULT_TENANT;
+  if (!TENANT_PATTERN.test(tenant)) {
+    throw new MembusError(
+      'INVALID_TENANT',
+      `invalid tenant "${tenant}": expected ${TENANT_PATTERN}`,
+    );
+  }
+  let nc = options.connection;
+  if (!nc) {
+    try {
+      nc = await connectBus({
+        ...options,
+        servers: options.servers ?? 'nats://127.0.0.1:4222',
+        name: options.name ?? 'membus-client',
+      });
+    } catch (error) {
+      throw transportError(error, 'connect');
+    }
+  }
+  const client = new MemoryClient(nc, {
+    tenant,
+    ownsConnection: options.connection === undefined,
+    timeoutMs: options.timeoutMs ?? 5_000,
+  });
+  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+}

@@ -1,0 +1,82 @@
+import { busEnvSpec, env, parseEnv } from '@membus/bus';
+
+export const embedderEnvSpec = {
+  ...busEnvSpec,
+  provider: {
+    env: 'EMBEDDING_PROVIDER',
+    schema: env.oneOf(['local'] as const, 'local'),
+    description: 'embedding provider: local (offline, deterministic)',
+  },
+  dimension: {
+    env: 'EMBEDDING_DIMENSION',
+    schema: env.int(384, 8, 4096),
+    description: 'vector dimension of the local provider',
+  },
+  cache: {
+    env: 'EMBED_CACHE',
+    schema: env.oneOf(['auto', 'kv', 'memory', 'off'] as const, 'auto'),
+    description:
+      'embedding cache: kv (NATS KV + memory), memory, off; auto = kv for remote providers, memory for local',
+  },
+  cacheTtlSeconds: {
+    env: 'EMBED_CACHE_TTL_SECONDS',
+    schema: env.int(7 * 86_400, 1),
+    description: 'KV cache entry TTL',
+  },
+  cacheEntries: {
+    env: 'EMBED_CACHE_ENTRIES',
+    schema: env.int(10_000, 0),
+    description: 'in-process LRU entries',
+  },
+  maxBatch: {
+    env: 'EMBED_MAX_BATCH',
+    schema: env.int(128, 1, 1024),
+    description: 'store messages per micro-batch',
+  },
+  maxWaitMs: {
+    env: 'EMBED_MAX_WAIT_MS',
+    schema: env.int(5, 0, 1_000),
+    description: 'longest wait to fill a micro-batch',
+  },
+  concurrency: {
+    env: 'EMBED_CONCURRENCY',
+    schema: env.int(2, 1, 64),
+    description: 'micro-batches in flight',
+  },
+  maxDeliver: {
+    env: 'EMBED_MAX_DELIVER',
+    schema: env.int(8, 1, 100),
+    description: 'deliveries before dead-lettering',
+  },
+  redaction: {
+    env: 'REDACTION',
+    schema: env.boolean(true),
+    description: 'mask secrets before embedding and storage',
+  },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    schema: env.int(9464, 0, 65_535),
+    description: '/metrics, /healthz, /readyz port',
+  },
+  metricsHost: {
+    env: 'METRICS_HOST',
+    schema: env.string('0.0.0.0'),
+    description: 'telemetry HTTP bind address',
+  },
+  otlpEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    schema: env.optionalString(),
+    description: 'OTLP/HTTP endpoint; tracing is off when unset',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    schema: env.oneOf(['debug', 'info', 'warn', 'error'] as const, 'info'),
+    description: 'log level',
+  },
+} as const;
+
+export type EmbedderConfig = ReturnType<typeof loadEmbedderConfig>;
+
+export function loadEmbedderConfig(environment: NodeJS.ProcessEnv) {
+  return parseEnv(embedderEnvSpec, environment);
+}

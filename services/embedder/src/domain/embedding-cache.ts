@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { KV } from '@membus/bus';
+
+/** Vectors by `model + content hash`. Lookups never throw: a failing cache is a miss. */
+export interface EmbeddingCache {
+  getMany(model: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]>;
+  setMany(model: string, entries: readonly { hash: string; vector: Float32Array }[]): Promise<void>;
+}
+
+/** A bounded in-process LRU (Map insertion order). */
+export class MemoryEmbeddingCache implements EmbeddingCache {
+  readonly #entries = new Map<string, Float32Array>();
+  constructor(private readonly capacity: number) {}
+
+  async getMany(model: string, hashes: readonly string[]) {
+    return hashes.map((hash) => {
+      const key = `${model}\u0000${hash}`;
+      const vector = this.#entries.get(key);
+      if (vector) {
+        this.#entries.delete(key);
+        this.#entries.set(key, vector);
+      }
+      return vector;
+    });
+  }
+
+  async setMany(model: string, entries: readonly { hash: string; vector: Float32Array }[]) {
+    if (this.capacity === 0) return;
+    for (const { hash, vector } of entries) {
+      this.#entries.set(`${model}\u0000${hash}`, vector);
+      if (this.#entries.size > this.capacity) {
+        const oldest = this.#entries.keys().next().value;
+        if (oldest !== undefined) this.#entries.delete(oldest);
+      }
+    }
+  }
+}
+
+/** A NATS KV bucket (TTL set on the bucket) behind an in-process LRU; shared by replicas. */
+export class KvEmbeddingCache implements EmbeddingCache {
+  constructor(
+    private readonly kv: KV,
+    private readonly local: MemoryEmbeddingCache,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async getMany(model: string, hashes: readonly string[]) {
+    const local = await this.local.getMany(model, hashes);
+    const found: { hash: string; vector: Float32Array }[] = [];
+    const result = await Promise.all(
+      local.map(async (vector, index) => {
+        if (vector) return vector;
+        const hash = hashes[index] as string;
+        try {
+          const entry = await this.kv.get(kvKey(model, hash));
+          if (!entry || entry.operation !== 'PUT' || entry.value.byteLength % 4 !== 0)
+            return undefined;
+          const copy = new Float32Array(entry.value.byteLength / 4);
+          new Uint8Array(copy.buffer).set(entry.value);
+          found.push({ hash, vector: copy });
+          return copy;
+        } catch (error) {
+          this.onError(error);
+          return undefined;
+        }
+      }),
+    );
+    await this.local.setMany(model, found);
+    return result;
+  }
+
+  async setMany(model: string, entries: readonly { hash: string; vector: Float32Array }[]) {
+    await this.local.setMany(model, entries);
+    await Promise.all(
+      entries.map(({ hash, vector }) =>
+        this.kv
+          .put(
+            kvKey(model, hash),
+            new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength),
+          )
+          .catch(this.onError),
+      ),
+    );
+  }
+}
+
+/** KV keys allow `[-/_=.a-zA-Z0-9]`: the model id is hashed into the key. */
+function kvKey(model: string, hash: string): string {
+  return `${createHash('sha256').update(model).digest('hex').slice(0, 16)}.${hash}`;
+}

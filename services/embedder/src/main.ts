@@ -1,0 +1,166 @@
+import {
+  busConnectionFromEnv,
+  connectBus,
+  consumeStream,
+  ensureConsumer,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  notifyDeadLetter,
+  onShutdown,
+  openKv,
+  serve,
+} from '@membus/bus';
+import {
+  Consumers,
+  EmbedRequestSchema,
+  QueueGroups,
+  StoreMemorySchema,
+  Streams,
+  Subjects,
+} from '@membus/contracts';
+import {
+  createLogger,
+  createMetricsRegistry,
+  startTelemetryServer,
+  startTracing,
+} from '@membus/telemetry';
+import { loadEmbedderConfig } from './config.ts';
+import { Embedder } from './domain/embedder.ts';
+import {
+  type EmbeddingCache,
+  KvEmbeddingCache,
+  MemoryEmbeddingCache,
+} from './domain/embedding-cache.ts';
+import { createRedactor } from './domain/redaction.ts';
+import { createEmbedHandler, createStoreHandler } from './handlers.ts';
+import { createEmbedderMetrics } from './metrics.ts';
+import { createLocalEmbeddingProvider } from './providers/local.ts';
+
+const SERVICE = 'embedder';
+const config = loadEmbedderConfig(process.env);
+const log = createLogger(SERVICE, { level: config.logLevel });
+const tracing = startTracing({
+  service: SERVICE,
+  ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
+});
+const registry = createMetricsRegistry(SERVICE);
+const metrics = createEmbedderMetrics(registry);
+
+const provider = createLocalEmbeddingProvider({ dimension: config.dimension });
+log.info('embedding provider', {
+  provider: provider.capabilities.name,
+  model: provider.capabilities.model,
+});
+
+const nc = await connectBus(busConnectionFromEnv(config, SERVICE));
+const js = jetstream(nc);
+const jsm = await jetstreamManager(nc);
+await ensureStreams(jsm, { replicas: config.streamReplicas });
+await ensureConsumer(jsm, {
+  stream: Streams.store.name,
+  durable: Consumers.embedder,
+  maxDeliver: config.maxDeliver,
+});
+
+const cacheMode =
+  config.cache === 'auto' ? (provider.capabilities.remote ? 'kv' : 'memory') : config.cache;
+const local = new MemoryEmbeddingCache(config.cacheEntries);
+const cache: EmbeddingCache | undefined =
+  cacheMode === 'off'
+    ? undefined
+    : cacheMode === 'memory'
+      ? local
+      : new KvEmbeddingCache(
+          await openKv(js, 'membus-embeddings', {
+            ttlMs: config.cacheTtlSeconds * 1000,
+            replicas: config.streamReplicas,
+          }),
+          local,
+          (error) => log.warn('embedding cache unavailable', { error }),
+        );
+log.info('embedding cache', { mode: cacheMode });
+
+const embedder = new Embedder({
+  provider,
+  ...(cache ? { cache } : {}),
+  ...(config.redaction ? { redactor: createRedactor() } : {}),
+  hooks: {
+    onProviderCall: (texts, seconds, purpose) => {
+      metrics.batchSize.observe(texts);
+      metrics.embedSeconds.observe({ provider: provider.capabilities.name }, seconds);
+      metrics.texts.inc({ provider: provider.capabilities.name, purpose }, texts);
+    },
+    onCache: (hits, misses) => {
+      if (hits) metrics.cache.inc({ result: 'hit' }, hits);
+      if (misses) metrics.cache.inc({ result: 'miss' }, misses);
+    },
+    onRedaction: (kind, count) => metrics.redactions.inc({ kind }, count),
+  },
+});
+
+const embedService = serve(nc, {
+  subject: Subjects.embed,
+  queue: QueueGroups.embedder,
+  schema: EmbedRequestSchema,
+  tenantScoped: false,
+  handler: createEmbedHandler(embedder),
+  observer: metrics.observer,
+  onError: (error) => log.error('embed request failed', { error }),
+});
+
+const storeConsumer = await consumeStream({
+  js,
+  stream: Streams.store.name,
+  consumer: Consumers.embedder,
+  schema: StoreMemorySchema,
+  handler: createStoreHandler(js, embedder),
+  maxBatch: config.maxBatch,
+  maxWaitMs: config.maxWaitMs,
+  concurrency: config.concurrency,
+  maxDeliver: config.maxDeliver,
+  observer: metrics.observer,
+  onDeadLetter: (letter, headers) => {
+    log.warn('dead-lettered', {
+      subject: letter.subject,
+      code: letter.error.code,
+      reason: letter.error.message,
+    });
+    notifyDeadLetter(nc, letter, headers);
+  },
+});
+
+let ready = true;
+const telemetry = await startTelemetryServer({
+  service: SERVICE,
+  port: config.metricsPort,
+  host: config.metricsHost,
+  registry,
+  readiness: () => ({
+    ready: ready && !nc.isClosed(),
+    checks: { nats: { ok: !nc.isClosed() }, consumer: { ok: ready } },
+  }),
+});
+log.info('embedder ready', { metricsPort: telemetry.port, nats: config.natsUrl });
+
+storeConsumer.done.then(
+  () => {
+    ready = false;
+  },
+  (error: unknown) => {
+    ready = false;
+    log.error('store consumer stopped', { error });
+  },
+);
+
+onShutdown(
+  async () => {
+    ready = false;
+    await storeConsumer.stop();
+    await embedService.drain();
+    await nc.drain();
+    await telemetry.close();
+    await tracing.shutdown();
+  },
+  (message, error) => log.info(message, error ? { error } : {}),
+);

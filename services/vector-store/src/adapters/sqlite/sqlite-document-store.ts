@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { HistoryEntry } from '@membus/contracts';
+import Database from 'better-sqlite3';
+import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
+
+interface HistoryRow {
+  memory_id: string;
+  event: HistoryEntry['event'];
+  at: string;
+  body: string;
+  store_id: string | null;
+}
+
+/** The embedded DocumentStore: one SQLite file (WAL). */
+export function openSqliteDocumentStore(options: { path: string }): DocumentStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  // JetStream holds the durable copy until we ack; NORMAL survives process crashes.
+  db.pragma('synchronous = NORMAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS history (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      tenant TEXT NOT NULL,
+      memory_id TEXT NOT NULL,
+      event TEXT NOT NULL,
+      at TEXT NOT NULL,
+      store_id TEXT,
+      body TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS history_memory ON history (tenant, memory_id, seq);
+    CREATE UNIQUE INDEX IF NOT EXISTS history_store ON history (tenant, store_id, event) WHERE store_id IS NOT NULL;
+  `);
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO history (tenant, memory_id, event, at, store_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const select = db.prepare<[string, string], HistoryRow>(
+    'SELECT memory_id, event, at, body, store_id FROM history WHERE tenant = ? AND memory_id = ? ORDER BY seq',
+  );
+  const appendAll = db.transaction((tenant: string, entries: readonly StoredHistoryEntry[]) => {
+    for (const { storeId, memoryId, event, at, ...rest } of entries) {
+      insert.run(tenant, memoryId, event, at, storeId ?? null, JSON.stringify(rest));
+    }
+  });
+
+  return {
+    capabilities: { name: 'sqlite' },
+    async appendHistory(tenant, entries) {
+      appendAll(tenant, entries);
+    },
+    async history(tenant, memoryId) {
+      return select.all(tenant, memoryId).map((row) => ({
+        memoryId: row.memory_id,
+        event: row.event,
+        at: row.at,
+        ...(row.store_id ? { storeId: row.store_id } : {}),
+        ...(JSON.parse(row.body) as Omit<HistoryEntry, 'memoryId' | 'event' | 'at'>),
+      }));
+    },
+    async storeReceipts(tenant, storeIds) {
+      const receipts = new Map<string, string>();
+      for (let start = 0; start < storeIds.length; start += 500) {
+        const chunk = storeIds.slice(start, start + 500);
+        const rows = db
+          .prepare<string[], { store_id: string; memory_id: string }>(
+            `SELECT store_id, memory_id FROM history WHERE tenant = ? AND store_id IN (${chunk.map(() => '?').join(',')})`,
+          )
+          .all(tenant, ...chunk);
+        for (const row of rows) receipts.set(row.store_id, row.memory_id);
+      }
+      return receipts;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,494 @@
+import {
+  type DeleteReply,
+  type DeleteRequest,
+  defaultTier,
+  type EmbeddedMemory,
+  type GetReply,
+  type HistoryReply,
+  inferScope,
+  Limits,
+  type ListReply,
+  type ListRequest,
+  MembusError,
+  type MemoryEvent,
+  type MemoryFilter,
+  type MemoryRecord,
+  type QueryHit,
+  type QueryReply,
+  type QueryRequest,
+  type StatsReply,
+  type UpdateRequest,
+  unpackVector,
+} from '@membus/contracts';
+import type { DocumentStore, StoredHistoryEntry } from '../ports/document-store.ts';
+import type { IndexedMemory, VectorIndex } from '../ports/vector-index.ts';
+import { AccessTracker } from './access-tracker.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { dedupKey } from './dedup-key.ts';
+import { candidateCount, combineScore, DEFAULT_WEIGHTS, recencyScore } from './ranking.ts';
+
+/** Vectors for queries and changed texts, from the embedder. */
+export interface EmbedPort {
+  query(text: string): Promise<Float32Array>;
+  /** Redacts, hashes and embeds texts as they will be stored. */
+  documents(
+    texts: readonly string[],
+  ): Promise<{ text: string; contentHash: string; vector: Float32Array; model: string }[]>;
+}
+
+/** Where memory events go once a change is durable; `dedupId` makes a re-publish a no-op. */
+export interface EventPort {
+  publish(
+    tenant: string,
+    events: readonly { event: MemoryEvent; dedupId: string }[],
+  ): Promise<void>;
+}
+
+export interface MemoryServiceOptions {
+  index: VectorIndex;
+  documents: DocumentStore;
+  embed: EmbedPort;
+  events: EventPort;
+  clock?: () => number;
+  accessFlushMs?: number;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export interface IngestItem {
+  tenant: string;
+  embedded: EmbeddedMemory;
+}
+
+export type IngestResult =
+  | { ok: true; status: 'stored' | 'duplicate'; memoryId: string; replayed: boolean }
+  | { ok: false; error: MembusError };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const ms = (timestamp: string) => Date.parse(timestamp);
+
+/**
+ * The vector-store's domain: idempotent ingest with exact-duplicate merging, history,
+ * events, and every read. Plain class: index, documents, embedder and events are ports.
+ */
+export class MemoryService {
+  readonly #index: VectorIndex;
+  readonly #documents: DocumentStore;
+  readonly #embed: EmbedPort;
+  readonly #events: EventPort;
+  readonly #clock: () => number;
+  readonly #access: AccessTracker;
+
+  constructor(options: MemoryServiceOptions) {
+    this.#index = options.index;
+    this.#documents = options.documents;
+    this.#embed = options.embed;
+    this.#events = options.events;
+    this.#clock = options.clock ?? Date.now;
+    const onError = options.onBackgroundError ?? (() => {});
+    this.#access = new AccessTracker(
+      (tenant, accesses) => this.#index.recordAccess(tenant, accesses),
+      options.accessFlushMs ?? 1_000,
+      onError,
+    );
+  }
+
+  get dimension(): number {
+    return this.#index.dimension;
+  }
+
+  /**
+   * Writes a batch of embedded memories. Idempotent by store id: a redelivered store changes
+   * nothing. Exact duplicates (same scope, owners, namespace and content) bump `occurrences`
+   * of the memory that has them instead of adding a second one.
+   */
+  async ingest(items: readonly IngestItem[]): Promise<IngestResult[]> {
+    const results: IngestResult[] = new Array(items.length);
+    const byTenant = new Map<string, number[]>();
+    items.forEach((item, index) => {
+      byTenant.set(item.tenant, [...(byTenant.get(item.tenant) ?? []), index]);
+    });
+    for (const [tenant, indexes] of byTenant) {
+      await this.#ingestTenant(
+        tenant,
+        indexes.map((index) => items[index] as IngestItem),
+        indexes,
+        results,
+      );
+    }
+    return results;
+  }
+
+  async #ingestTenant(
+    tenant: string,
+    items: readonly IngestItem[],
+    positions: readonly number[],
+    results: IngestResult[],
+  ): Promise<void> {
+    const now = this.#clock();
+    const storeIds = items.map((item) => item.embedded.memory.id);
+    const [receipts, existing] = await Promise.all([
+      this.#documents.storeReceipts(tenant, storeIds),
+      this.#index.get(tenant, storeIds),
+    ]);
+    const existingIds = new Set(existing.map((record) => record.id));
+    const writes = new Map<string, IndexedMemory>();
+    const history: StoredHistoryEntry[] = [];
+    const events: { event: MemoryEvent; dedupId: string }[] = [];
+    const byKey = new Map<string, MemoryRecord>();
+
+    for (const [offset, item] of items.entries()) {
+      const position = positions[offset] as number;
+      const { embedded } = item;
+      const store = embedded.memory;
+      const receipt = receipts.get(store.id);
+      if (receipt !== undefined || existingIds.has(store.id)) {
+        const memoryId = receipt ?? store.id;
+        results[position] = {
+          ok: true,
+          status: memoryId === store.id ? 'stored' : 'duplicate',
+          memoryId,
+          replayed: true,
+        };
+        continue;
+      }
+      const vector = unpackVector(embedded.vector);
+      if (!vector || vector.length !== embedded.dimension) {
+        results[position] = {
+          ok: false,
+          error: new MembusError('INVALID_MESSAGE', 'vector does not decode to its dimension'),
+        };
+        continue;
+      }
+      if (vector.length !== this.#index.dimension) {
+        results[position] = {
+          ok: false,
+          error: new MembusError(
+            'DIMENSION_MISMATCH',
+            `vector has ${vector.length} dimensions; this index holds ${this.#index.dimension}`,
+            { details: { expected: this.#index.dimension, actual: vector.length } },
+          ),
+        };
+        continue;
+      }
+      const scope = store.scope ?? inferScope(store);
+      const createdAt = store.createdAt ?? iso(embedded.acceptedAt);
+      const expiresAt =
+        store.expiresAt ?? (store.ttlSeconds ? iso(now + store.ttlSeconds * 1000) : undefined);
+      const fresh: MemoryRecord = {
+        id: store.id,
+        tenant,
+        scope,
+        ...(store.userId !== undefined ? { userId: store.userId } : {}),
+        ...(store.agentId !== undefined ? { agentId: store.agentId } : {}),
+        ...(store.sessionId !== undefined ? { sessionId: store.sessionId } : {}),
+        ...(store.namespace !== undefined ? { namespace: store.namespace } : {}),
+        kind: store.kind,
+        text: store.text,
+        metadata: store.metadata,
+        categories: store.categories,
+        tags: store.tags,
+        importance: store.importance,
+        tier: store.tier ?? defaultTier(store.kind),
+        createdAt,
+        updatedAt: iso(now),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        accessCount: 0,
+        contentHash: embedded.contentHash,
+        embeddingModel: embedded.model,
+        occurrences: 1,
+      };
+      const key = dedupKey(fresh);
+      const duplicateOf =
+        byKey.get(key) ??
+        (await this.#index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now })).records[0];
+      if (duplicateOf) {
+        const merged = mergeDuplicate(duplicateOf, fresh, now);
+        byKey.set(key, merged);
+        writes.set(merged.id, { record: merged, vector, dedupKey: key });
+        history.push({
+          memoryId: merged.id,
+          event: 'DUPLICATE',
+          at: iso(now),
+          storeId: store.id,
+          details: { storeId: store.id, occurrences: merged.occurrences },
+        });
+        events.push({
+          event: { v: 1, change: 'duplicate', id: merged.id, memory: merged, at: iso(now) },
+          dedupId: store.id,
+        });
+        results[position] = { ok: true, status: 'duplicate', memoryId: merged.id, replayed: false };
+      } else {
+        byKey.set(key, fresh);
+        writes.set(fresh.id, { record: fresh, vector, dedupKey: key });
+        history.push({
+          memoryId: fresh.id,
+          event: 'ADD',
+          at: iso(now),
+          text: fresh.text,
+          storeId: store.id,
+        });
+        events.push({
+          event: { v: 1, change: 'created', id: fresh.id, memory: fresh, at: iso(now) },
+          dedupId: store.id,
+        });
+        results[position] = { ok: true, status: 'stored', memoryId: fresh.id, replayed: false };
+      }
+    }
+    if (writes.size === 0) return;
+    // Index first, then history: a crash in between is redelivered and found in the index.
+    await this.#index.upsert([...writes.values()]);
+    await this.#documents.appendHistory(tenant, history);
+    await this.#events.publish(tenant, events);
+  }
+
+  async query(tenant: string, request: QueryRequest): Promise<QueryReply> {
+    const started = performance.now();
+    const vector = request.vector
+      ? normaliseVector(request.vector)
+      : await this.#embed.query(request.text as string);
+    this.#checkDimension(vector.length);
+    const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
+    const now = this.#clock();
+    const result = await this.#index.search({
+      tenant,
+      vector,
+      ...(request.filter ? { filter: request.filter } : {}),
+      limit: candidateCount(request.topK, weights),
+      now,
+    });
+    const hits: QueryHit[] = [];
+    for (const hit of result.hits) {
+      if (request.minScore !== undefined && hit.score < request.minScore) continue;
+      const scores = {
+        relevance: hit.score,
+        recency: recencyScore(ms(hit.record.updatedAt), now, request.recencyHalfLifeHours),
+        importance: hit.record.importance,
+      };
+      hits.push({ memory: hit.record, score: combineScore(scores, weights), scores });
+    }
+    hits.sort((a, b) => b.score - a.score);
+    const top = hits.slice(0, request.topK);
+    this.#access.track(
+      tenant,
+      top.map((hit) => hit.memory.id),
+      now,
+    );
+    return { v: 1, hits: top, plan: result.plan, tookMs: performance.now() - started };
+  }
+
+  async get(tenant: string, ids: readonly string[]): Promise<GetReply> {
+    const now = this.#clock();
+    const records = (await this.#index.get(tenant, ids)).filter((record) => isLive(record, now));
+    const found = new Set(records.map((record) => record.id));
+    this.#access.track(tenant, [...found], now);
+    return { v: 1, memories: records, missing: [...new Set(ids)].filter((id) => !found.has(id)) };
+  }
+
+  async list(tenant: string, request: ListRequest): Promise<ListReply> {
+    const page = await this.#index.scroll({
+      tenant,
+      ...(request.filter ? { filter: request.filter } : {}),
+      limit: request.limit,
+      ...(request.cursor ? { after: decodeCursor(request.cursor) } : {}),
+      now: this.#clock(),
+    });
+    return {
+      v: 1,
+      memories: page.records,
+      ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}),
+    };
+  }
+
+  async update(tenant: string, request: UpdateRequest): Promise<MemoryRecord> {
+    const now = this.#clock();
+    const [current] = (await this.#index.get(tenant, [request.id])).filter((record) =>
+      isLive(record, now),
+    );
+    if (!current)
+      throw new MembusError('NOT_FOUND', `no memory ${request.id}`, {
+        details: { id: request.id },
+      });
+    let next: MemoryRecord = {
+      ...current,
+      ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+      ...(request.categories !== undefined ? { categories: request.categories } : {}),
+      ...(request.tags !== undefined ? { tags: request.tags } : {}),
+      ...(request.importance !== undefined ? { importance: request.importance } : {}),
+      ...(request.tier !== undefined ? { tier: request.tier } : {}),
+      updatedAt: iso(now),
+    };
+    if (request.expiresAt === null) delete next.expiresAt;
+    else if (request.expiresAt !== undefined) next.expiresAt = request.expiresAt;
+    let vector: Float32Array | undefined;
+    if (request.text !== undefined && request.text !== current.text) {
+      const [document] = await this.#embed.documents([request.text]);
+      if (!document) throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
+      this.#checkDimension(document.vector.length);
+      vector = document.vector;
+      next = {
+        ...next,
+        text: document.text,
+        contentHash: document.contentHash,
+        embeddingModel: document.model,
+      };
+    }
+    await this.#index.upsert([
+      { record: next, dedupKey: dedupKey(next), ...(vector ? { vector } : {}) },
+    ]);
+    await this.#documents.appendHistory(tenant, [
+      {
+        memoryId: next.id,
+        event: 'UPDATE',
+        at: next.updatedAt,
+        ...(vector ? { previousText: current.text, text: next.text } : {}),
+        details: { fields: Object.keys(request).filter((key) => key !== 'v' && key !== 'id') },
+      },
+    ]);
+    await this.#events.publish(tenant, [
+      {
+        event: { v: 1, change: 'updated', id: next.id, memory: next, at: next.updatedAt },
+        dedupId: `update:${next.id}:${now}`,
+      },
+    ]);
+    return next;
+  }
+
+  async delete(tenant: string, request: DeleteRequest): Promise<DeleteReply> {
+    const now = this.#clock();
+    const targets = request.ids
+      ? await this.#index.get(tenant, request.ids)
+      : await this.#matching(tenant, request.filter as MemoryFilter, now);
+    const deletedIds = new Set<string>();
+    for (let start = 0; start < targets.length; start += Limits.ids) {
+      const chunk = targets.slice(start, start + Limits.ids);
+      for (const id of await this.#index.delete(
+        tenant,
+        chunk.map((record) => record.id),
+      ))
+        deletedIds.add(id);
+    }
+    const deleted = targets.filter((record) => deletedIds.has(record.id));
+    if (deleted.length > 0) {
+      await this.#documents.appendHistory(
+        tenant,
+        deleted.map((record) => ({
+          memoryId: record.id,
+          event: 'DELETE',
+          at: iso(now),
+          previousText: record.text,
+        })),
+      );
+      await this.#events.publish(
+        tenant,
+        deleted.map((record) => ({
+          event: { v: 1, change: 'deleted', id: record.id, at: iso(now) },
+          dedupId: `delete:${record.id}`,
+        })),
+      );
+    }
+    return { v: 1, deleted: deleted.length, ids: deleted.map((record) => record.id) };
+  }
+
+  async history(tenant: string, id: string): Promise<HistoryReply> {
+    const entries = await this.#documents.history(tenant, id);
+    if (entries.length === 0)
+      throw new MembusError('NOT_FOUND', `no history for ${id}`, { details: { id } });
+    return {
+      v: 1,
+      entries: entries.map(({ storeId: _storeId, ...entry }: StoredHistoryEntry) => entry),
+    };
+  }
+
+  async stats(tenant: string, filter: MemoryFilter | undefined): Promise<StatsReply> {
+    const stats = await this.#index.stats(tenant, filter, this.#clock());
+    return {
+      v: 1,
+      total: stats.total,
+      byScope: stats.byScope as Record<string, number>,
+      byKind: stats.byKind,
+      byTier: stats.byTier,
+      byNamespace: stats.byNamespace,
+      byCategory: stats.byCategory,
+      ...(stats.oldest !== undefined ? { oldest: iso(stats.oldest) } : {}),
+      ...(stats.newest !== undefined ? { newest: iso(stats.newest) } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#access.close();
+  }
+
+  async #matching(tenant: string, filter: MemoryFilter, now: number): Promise<MemoryRecord[]> {
+    const records: MemoryRecord[] = [];
+    let after: { createdAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await this.#index.scroll({
+        tenant,
+        filter,
+        limit: Limits.pageSize,
+        now,
+        ...(after ? { after } : {}),
+      });
+      records.push(...page.records);
+      if (!page.next) return records;
+      after = page.next;
+    }
+  }
+
+  #checkDimension(length: number): void {
+    if (length !== this.#index.dimension) {
+      throw new MembusError(
+        'DIMENSION_MISMATCH',
+        `vector has ${length} dimensions; this index holds ${this.#index.dimension}`,
+        {
+          details: { expected: this.#index.dimension, actual: length },
+        },
+      );
+    }
+  }
+}
+
+function isLive(record: MemoryRecord, now: number): boolean {
+  return record.expiresAt === undefined || ms(record.expiresAt) > now;
+}
+
+/**
+ * Exact duplicate: one more occurrence. Importance is the higher, labels the union (bounded),
+ * metadata merged with the newer values winning, expiry the later (none beats any).
+ */
+export function mergeDuplicate(
+  existing: MemoryRecord,
+  incoming: MemoryRecord,
+  now: number,
+): MemoryRecord {
+  const union = (a: string[], b: string[]) =>
+    [...new Set([...a, ...b])].slice(0, Limits.labelCount);
+  const expiresAt =
+    existing.expiresAt === undefined || incoming.expiresAt === undefined
+      ? undefined
+      : ms(existing.expiresAt) >= ms(incoming.expiresAt)
+        ? existing.expiresAt
+        : incoming.expiresAt;
+  const { expiresAt: _previous, ...rest } = existing;
+  return {
+    ...rest,
+    metadata: { ...existing.metadata, ...incoming.metadata },
+    categories: union(existing.categories, incoming.categories),
+    tags: union(existing.tags, incoming.tags),
+    importance: Math.max(existing.importance, incoming.importance),
+    updatedAt: iso(now),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    occurrences: existing.occurrences + 1,
+  };
+}
+
+function normaliseVector(values: readonly number[]): Float32Array {
+  const vector = Float32Array.from(values);
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const norm = Math.sqrt(sum);
+  if (norm === 0) throw new MembusError('INVALID_MESSAGE', 'query vector is all zeros');
+  for (let index = 0; index < vector.length; index++)
+    vector[index] = (vector[index] as number) / norm;
+  return vector;
+}

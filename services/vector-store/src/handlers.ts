@@ -1,0 +1,168 @@
+import {
+  type ItemResult,
+  type JetStreamClient,
+  type NatsConnection,
+  notifyStore,
+  publishDurable,
+  type RequestContext,
+  request,
+  type Service,
+  type StreamItem,
+  serve,
+} from '@membus/bus';
+import {
+  DeleteRequestSchema,
+  type EmbeddedMemory,
+  EmbedReplySchema,
+  GetRequestSchema,
+  HistoryRequestSchema,
+  ListRequestSchema,
+  MembusError,
+  QueryRequestSchema,
+  QueueGroups,
+  StatsRequestSchema,
+  Subjects,
+  UpdateRequestSchema,
+  unpackVector,
+} from '@membus/contracts';
+import type { z } from 'zod';
+import type { EmbedPort, EventPort, MemoryService } from './domain/memory-service.ts';
+import type { VectorStoreMetrics } from './metrics.ts';
+
+/** Query and document vectors from the embedder over `memory.embed`. */
+export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort {
+  const vectorsOf = (packed: string[]) =>
+    packed.map((value) => {
+      const vector = unpackVector(value);
+      if (!vector)
+        throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
+      return vector;
+    });
+  return {
+    async query(text) {
+      const reply = await request(
+        nc,
+        Subjects.embed,
+        { v: 1, texts: [text], purpose: 'query' },
+        EmbedReplySchema,
+        {
+          timeoutMs,
+        },
+      );
+      return vectorsOf(reply.vectors)[0] as Float32Array;
+    },
+    async documents(texts) {
+      const reply = await request(
+        nc,
+        Subjects.embed,
+        { v: 1, texts, purpose: 'document' },
+        EmbedReplySchema,
+        {
+          timeoutMs,
+        },
+      );
+      const vectors = vectorsOf(reply.vectors);
+      return texts.map((text, index) => ({
+        text: reply.documents?.[index]?.text ?? text,
+        contentHash: reply.documents?.[index]?.contentHash ?? '',
+        vector: vectors[index] as Float32Array,
+        model: reply.model,
+      }));
+    },
+  };
+}
+
+/** `memory.stored` / `memory.changed` on JetStream, de-duplicated by the change's id. */
+export function jetStreamEventPort(js: JetStreamClient): EventPort {
+  return {
+    async publish(tenant, events) {
+      await Promise.all(
+        events.map(({ event, dedupId }) =>
+          publishDurable(
+            js,
+            `${event.change === 'created' || event.change === 'duplicate' ? Subjects.stored : Subjects.changed}.${tenant}`,
+            event,
+            { messageId: `${event.change}:${tenant}:${dedupId}` },
+          ),
+        ),
+      );
+    },
+  };
+}
+
+/** `memory.embedded.<tenant>` batches -> index; notifies a waiting client once queryable. */
+export function createIngestHandler(
+  nc: NatsConnection,
+  service: MemoryService,
+  metrics: VectorStoreMetrics,
+) {
+  return async (items: StreamItem<EmbeddedMemory>[]): Promise<ItemResult[]> => {
+    const results = await service.ingest(
+      items.map((item) => ({ tenant: item.tenant, embedded: item.value })),
+    );
+    metrics.writeBatch.observe(items.length);
+    const now = Date.now();
+    return items.map((item, index): ItemResult => {
+      const result = results[index];
+      if (!result) return { ok: false, error: new MembusError('INTERNAL', 'no ingest result') };
+      if (!result.ok) return result;
+      if (!result.replayed) {
+        metrics.ingested.inc({ result: result.status });
+        metrics.pipelineSeconds.observe(Math.max(0, now - item.value.acceptedAt) / 1000);
+      }
+      notifyStore(nc, item.headers, {
+        v: 1,
+        id: item.value.memory.id,
+        status: result.status,
+        memoryId: result.memoryId,
+      });
+      return { ok: true };
+    });
+  };
+}
+
+/** Every request/reply subject of the vector-store, served in its queue group. */
+export function serveRequests(
+  nc: NatsConnection,
+  service: MemoryService,
+  options: {
+    maxConcurrent: number;
+    metrics: VectorStoreMetrics;
+    onError: (error: MembusError) => void;
+  },
+): Service[] {
+  const common = {
+    queue: QueueGroups.vectorStore,
+    tenantScoped: true,
+    maxConcurrent: options.maxConcurrent,
+    observer: options.metrics.observer,
+    onError: options.onError,
+  } as const;
+  const route = <S extends z.ZodType, R>(
+    base: string,
+    schema: S,
+    handler: (value: z.output<S>, context: RequestContext) => Promise<R>,
+  ) => serve(nc, { ...common, subject: `${base}.*`, schema, handler });
+  return [
+    route(Subjects.query, QueryRequestSchema, async (query, { tenant }) => {
+      const reply = await service.query(tenant, query);
+      options.metrics.querySeconds.observe({ plan: reply.plan }, reply.tookMs / 1000);
+      return reply;
+    }),
+    route(Subjects.get, GetRequestSchema, (get, { tenant }) => service.get(tenant, get.ids)),
+    route(Subjects.list, ListRequestSchema, (list, { tenant }) => service.list(tenant, list)),
+    route(Subjects.update, UpdateRequestSchema, async (update, { tenant }) => ({
+      v: 1 as const,
+      memory: await service.update(tenant, update),
+    })),
+    route(Subjects.delete, DeleteRequestSchema, (deletion, { tenant }) =>
+      service.delete(tenant, deletion),
+    ),
+    route(Subjects.history, HistoryRequestSchema, (history, { tenant }) =>
+      service.history(tenant, history.id),
+    ),
+    route(Subjects.stats, StatsRequestSchema, (stats, { tenant }) =>
+      service.stats(tenant, stats.filter),
+    ),
+  ];
+}

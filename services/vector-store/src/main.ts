@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import {
+  busConnectionFromEnv,
+  connectBus,
+  consumeStream,
+  ensureConsumer,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  notifyDeadLetter,
+  onShutdown,
+} from '@membus/bus';
+import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
+import {
+  createLogger,
+  createMetricsRegistry,
+  startTelemetryServer,
+  startTracing,
+} from '@membus/telemetry';
+import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
+import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
+import { loadVectorStoreConfig } from './config.ts';
+import { MemoryService } from './domain/memory-service.ts';
+import {
+  createIngestHandler,
+  jetStreamEventPort,
+  natsEmbedPort,
+  serveRequests,
+} from './handlers.ts';
+import { createVectorStoreMetrics } from './metrics.ts';
+
+const SERVICE = 'vector-store';
+const config = loadVectorStoreConfig(process.env);
+const log = createLogger(SERVICE, { level: config.logLevel });
+const tracing = startTracing({
+  service: SERVICE,
+  ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
+});
+const registry = createMetricsRegistry(SERVICE);
+const metrics = createVectorStoreMetrics(registry);
+
+const directory = join(config.dataDir, 'vector-store');
+const index = await openEmbeddedVectorIndex({
+  directory: join(directory, 'index'),
+  dimension: config.dimension,
+});
+const documents = openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') });
+log.info('storage', {
+  index: index.capabilities.name,
+  documents: documents.capabilities.name,
+  directory,
+});
+
+const nc = await connectBus(busConnectionFromEnv(config, SERVICE));
+const js = jetstream(nc);
+const jsm = await jetstreamManager(nc);
+await ensureStreams(jsm, { replicas: config.streamReplicas });
+await ensureConsumer(jsm, {
+  stream: Streams.embedded.name,
+  durable: Consumers.vectorStore,
+  maxDeliver: config.maxDeliver,
+});
+
+const service = new MemoryService({
+  index,
+  documents,
+  embed: natsEmbedPort(nc, config.embedTimeoutMs),
+  events: jetStreamEventPort(js),
+  accessFlushMs: config.accessFlushMs,
+  onBackgroundError: (error) => log.warn('access tracking failed', { error }),
+});
+
+const services = serveRequests(nc, service, {
+  maxConcurrent: config.queryConcurrency,
+  metrics,
+  onError: (error) => log.error('request failed', { error }),
+});
+
+const ingest = await consumeStream({
+  js,
+  stream: Streams.embedded.name,
+  consumer: Consumers.vectorStore,
+  schema: EmbeddedMemorySchema,
+  handler: createIngestHandler(nc, service, metrics),
+  maxBatch: config.maxBatch,
+  maxWaitMs: config.maxWaitMs,
+  maxDeliver: config.maxDeliver,
+  observer: metrics.observer,
+  onDeadLetter: (letter, headers) => {
+    log.warn('dead-lettered', {
+      subject: letter.subject,
+      code: letter.error.code,
+      reason: letter.error.message,
+    });
+    notifyDeadLetter(nc, letter, headers);
+  },
+});
+
+let ready = true;
+const telemetry = await startTelemetryServer({
+  service: SERVICE,
+  port: config.metricsPort,
+  host: config.metricsHost,
+  registry,
+  readiness: () => ({
+    ready: ready && !nc.isClosed(),
+    checks: { nats: { ok: !nc.isClosed() }, consumer: { ok: ready } },
+  }),
+});
+log.info('vector-store ready', { metricsPort: telemetry.port, nats: config.natsUrl });
+
+ingest.done.then(
+  () => {
+    ready = false;
+  },
+  (error: unknown) => {
+    ready = false;
+    log.error('ingest consumer stopped', { error });
+  },
+);
+
+onShutdown(
+  async () => {
+    ready = false;
+    await ingest.stop();
+    await Promise.all(services.map((served) => served.drain()));
+    await service.close();
+    await nc.drain();
+    await index.close();
+    await documents.close();
+    await telemetry.close();
+    await tracing.shutdown();
+  },
+  (message, error) => log.info(message, error ? { error } : {}),
+);

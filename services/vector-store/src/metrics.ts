@@ -1,0 +1,65 @@
+import type { BusObserver } from '@membus/bus';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Every metric the vector-store exports (names are the contract with the dashboards). */
+export const VectorStoreMetricNames = {
+  messages: 'membus_messages_handled_total',
+  handleSeconds: 'membus_message_handle_seconds',
+  querySeconds: 'membus_query_seconds',
+  ingested: 'membus_memories_ingested_total',
+  pipelineSeconds: 'membus_store_to_queryable_seconds',
+  writeBatch: 'membus_store_write_batch_size',
+} as const;
+
+export function createVectorStoreMetrics(registry: Registry) {
+  const messages = new Counter({
+    name: VectorStoreMetricNames.messages,
+    help: 'Messages handled, by subject, kind and outcome',
+    labelNames: ['subject', 'kind', 'outcome', 'code'],
+    registers: [registry],
+  });
+  const handleSeconds = new Histogram({
+    name: VectorStoreMetricNames.handleSeconds,
+    help: 'Time to handle a message or request',
+    labelNames: ['subject', 'kind'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const querySeconds = new Histogram({
+    name: VectorStoreMetricNames.querySeconds,
+    help: 'Query time inside the vector-store, by index plan',
+    labelNames: ['plan'],
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const ingested = new Counter({
+    name: VectorStoreMetricNames.ingested,
+    help: 'Store requests applied, by result (stored, duplicate)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const pipelineSeconds = new Histogram({
+    name: VectorStoreMetricNames.pipelineSeconds,
+    help: 'From the embedder accepting a store to the memory being queryable',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+  const writeBatch = new Histogram({
+    name: VectorStoreMetricNames.writeBatch,
+    help: 'Memories per index write',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+  const observer: BusObserver = (event) => {
+    messages.inc({
+      subject: event.subject,
+      kind: event.kind,
+      outcome: event.outcome,
+      code: event.code ?? '',
+    });
+    handleSeconds.observe({ subject: event.subject, kind: event.kind }, event.seconds);
+  };
+  return { messages, handleSeconds, querySeconds, ingested, pipelineSeconds, writeBatch, observer };
+}
+
+export type VectorStoreMetrics = ReturnType<typeof createVectorStoreMetrics>;
