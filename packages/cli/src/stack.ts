@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectBus } from '@membus/bus';
+
+/** The repository root (services are started from their TypeScript sources with tsx). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const serviceNames = ['embedder', 'vector-store'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface ServiceProcess extends AsyncDisposable {
+  readonly name: string;
+  readonly process: ChildProcess;
+  /** The telemetry port the service reported when ready. */
+  readonly metricsPort: number;
+  /** Sends SIGTERM (graceful drain) or another signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartServiceOptions {
+  env: Record<string, string>;
+  /** Where log lines go (default: dropped); each line is the service's JSON log line. */
+  onLog?: (name: string, line: string) => void;
+  /** How long to wait for the ready log line (ms). */
+  readyTimeoutMs?: number;
+  /** Replica label for logs when several run. */
+  label?: string;
+}
+
+/**
+ * Starts a service as its own process and resolves when it logs that it is ready (its
+ * `... ready` line carries the metrics port), or rejects when it exits first or times out.
+ */
+export function startService(
+  service: ServiceName,
+  options: StartServiceOptions,
+): Promise<ServiceProcess> {
+  const name = options.label ?? service;
+  const main = join(repoRoot, 'services', service, 'src', 'main.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    cwd: repoRoot,
+    env: { ...process.env, METRICS_PORT: '0', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => resolveExit(code));
+  });
+  return new Promise<ServiceProcess>((resolveReady, rejectReady) => {
+    let settled = false;
+    const recent: string[] = [];
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      rejectReady(
+        new Error(
+          `${name} was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${recent.join('\n')}`,
+        ),
+      );
+    }, options.readyTimeoutMs ?? 60_000);
+    const onLine = (line: string) => {
+      recent.push(line);
+      if (recent.length > 30) recent.shift();
+      options.onLog?.(name, line);
+      if (settled) return;
+      const ready = parseReady(line);
+      if (ready === undefined) return;
+      settled = true;
+      clearTimeout(timer);
+      const handle: ServiceProcess = {
+        name,
+        process: child,
+        metricsPort: ready,
+        stop: (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+        [Symbol.asyncDispose]: async () => {
+          await handle.stop();
+        },
+      };
+      resolveReady(handle);
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', onLine);
+    }
+    void exited.then((code) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      rejectReady(
+        new Error(`${name} exited with ${code} before it was ready:\n${recent.join('\n')}`),
+      );
+    });
+  });
+}
+
+function parseReady(line: string): number | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; metricsPort?: unknown };
+    if (
+      typeof entry.msg === 'string' &&
+      entry.msg.endsWith(' ready') &&
+      typeof entry.metricsPort === 'number'
+    ) {
+      return entry.metricsPort;
+    }
+  } catch {
+    // not a JSON log line
+  }
+  return undefined;
+}
+
+/** True when a NATS server answers at `url` within `timeoutMs`. */
+export async function natsReachable(url: string, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    const nc = await connectBus({
+      servers: url,
+      name: 'membus-probe',
+      reconnect: false,
+      timeout: timeoutMs,
+    });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a local nats-server with JetStream under `storeDir` on `port`; resolves once it
+ * accepts connections. Fails with install instructions when nats-server is not on PATH.
+ */
+export async function startLocalNats(options: {
+  port: number;
+  storeDir: string;
+  timeoutMs?: number;
+}): Promise<ChildProcess> {
+  mkdirSync(options.storeDir, { recursive: true });
+  const child = spawn(
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === 'ENOENT'
+            ? 'nats-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install nats-server`; ' +
+                'elsewhere: https://docs.nats.io/running-a-nats-service/introduction/installation) or set NATS_URL ' +
+                'to a running server with JetStream.'
+            : `cannot start nats-server: ${error.message}`,
+        ),
+      ),
+    );
+    child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}`)));
+  });
+  failed.catch(() => {});
+  const url = `nats://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const wait = (async () => {
+    while (Date.now() < deadline) {
+      if (await natsReachable(url, 500)) return child;
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
+    }
+    child.kill();
+    throw new Error(`nats-server did not accept connections on ${url}`);
+  })();
+  return Promise.race([wait, failed]);
+}
