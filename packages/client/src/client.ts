@@ -153,8 +153,9 @@ export class MemoryClient {
         messages.map((message) => {
           const headers = createHeaders();
           if (waitQueryable) headers.set(Headers.notify, `${this.#inboxPrefix}.${message.id}`);
+          // No JetStream de-duplication id on purpose: the vector-store is idempotent by id,
+          // and a retried store must flow through so a waiting caller gets its notice again.
           return publishDurable(this.#js, `${Subjects.store}.${this.tenant}`, message, {
-            messageId: message.id,
             headers,
             timeoutMs: this.#timeoutMs,
           });

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: installs what is missing, then runs the stack or the tests.
+#   bash scripts/dev.sh start   -> the local stack on embedded defaults (Ctrl-C stops it)
+#   bash scripts/dev.sh test    -> lint, type check and every test (what CI runs)
+#   bash scripts/dev.sh bench   -> the benchmark suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_nats_server() {
+  command -v nats-server >/dev/null 2>&1 && return
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "installing nats-server from the Debian packages" >&2
+    need_root apt-get update -qq
+    need_root apt-get install -y -qq nats-server >/dev/null
+  else
+    echo "nats-server is missing: install it (https://docs.nats.io) or set NATS_URL" >&2
+    exit 1
+  fi
+}
+
+ensure_pnpm() {
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version)" = "$PNPM_VERSION" ]; then return; fi
+  echo "installing pnpm@$PNPM_VERSION" >&2
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || need_root npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+}
+
+ensure_deps() {
+  CI=true pnpm install --frozen-lockfile --prefer-offline
+}
+
+command=${1:-}
+shift || true
+case "$command" in
+  start) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm start "$@" ;;
+  test) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm test "$@" ;;
+  bench) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm bench "$@" ;;
+  *) echo "usage: bash scripts/dev.sh start|test|bench" >&2; exit 2 ;;
+esac

@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NatsServer, startNatsServer } from '@membus/bus/testing';
+import { type ServiceName, type ServiceProcess, startService } from '@membus/cli';
+import { connect, type MemoryClient } from '@membus/client';
+
+export interface TestStack extends AsyncDisposable {
+  nats: NatsServer;
+  dataDir: string;
+  services: Map<ServiceName, ServiceProcess>;
+  /** A client bound to `tenant` (closed with the stack). */
+  client(tenant?: string): Promise<MemoryClient>;
+  /** Every log line the services printed (for failure messages). */
+  logs: string[];
+  /** Restarts one service (same data directory), e.g. after a kill. */
+  restart(name: ServiceName, signal?: NodeJS.Signals): Promise<ServiceProcess>;
+}
+
+/**
+ * A real nats-server on a random port plus embedder and vector-store as separate processes
+ * with embedded storage in a temp dir. `await using stack = await startTestStack()`.
+ */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const nats = await startNatsServer();
+  const dataDir = await mkdtemp(join(tmpdir(), 'membus-e2e-'));
+  const logs: string[] = [];
+  const services = new Map<ServiceName, ServiceProcess>();
+  const clients: MemoryClient[] = [];
+  const launch = (name: ServiceName) =>
+    startService(name, {
+      env: { NATS_URL: nats.url, MEMBUS_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+      onLog: (service, line) => {
+        logs.push(`${service}: ${line}`);
+        if (logs.length > 2_000) logs.shift();
+      },
+    });
+  const stack: TestStack = {
+    nats,
+    dataDir,
+    services,
+    logs,
+    async client(tenant = 'default') {
+      const client = await connect({ servers: nats.url, tenant, name: `e2e-${tenant}` });
+      clients.push(client);
+      return client;
+    },
+    async restart(name, signal = 'SIGTERM') {
+      await services.get(name)?.stop(signal);
+      const started = await launch(name);
+      services.set(name, started);
+      return started;
+    },
+    async [Symbol.asyncDispose]() {
+      await Promise.all(clients.map((client) => client.close().catch(() => {})));
+      await Promise.all([...services.values()].map((service) => service.stop()));
+      await nats.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    const [embedder, vectorStore] = await Promise.all([launch('embedder'), launch('vector-store')]);
+    services.set('embedder', embedder);
+    services.set('vector-store', vectorStore);
+  } catch (error) {
+    await stack[Symbol.asyncDispose]();
+    throw error;
+  }
+  return stack;
+}
