@@ -49,23 +49,30 @@ export const MemoryTextSchema = z
   .refine((text) => text.trim().length > 0, 'text is empty');
 
 /** JSON metadata: bounded in size and depth, no prototype-polluting keys. */
-export const MetadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, context) => {
-  const problem = inspectJson(metadata, Limits.metadataDepth);
-  if (problem) {
-    context.addIssue({ code: 'custom', message: problem });
-    return;
-  }
-  const bytes = Buffer.byteLength(JSON.stringify(metadata));
-  if (bytes > Limits.metadataBytes) {
-    context.addIssue({
-      code: 'too_big',
-      origin: 'string',
-      maximum: Limits.metadataBytes,
-      inclusive: true,
-      message: `metadata is ${bytes} bytes; the limit is ${Limits.metadataBytes}`,
-    });
-  }
-});
+export const MetadataSchema = z
+  // Checked on the raw object: copying it first (as z.record does) would apply a
+  // `__proto__` key as a prototype instead of rejecting it.
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'metadata must be a JSON object',
+  )
+  .superRefine((metadata, context) => {
+    const problem = inspectJson(metadata, Limits.metadataDepth);
+    if (problem) {
+      context.addIssue({ code: 'custom', message: problem });
+      return;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(metadata));
+    if (bytes > Limits.metadataBytes) {
+      context.addIssue({
+        code: 'too_big',
+        origin: 'string',
+        maximum: Limits.metadataBytes,
+        inclusive: true,
+        message: `metadata is ${bytes} bytes; the limit is ${Limits.metadataBytes}`,
+      });
+    }
+  });
 export type Metadata = Record<string, unknown>;
 
 function inspectJson(value: unknown, depthLeft: number): string | undefined {

@@ -1,0 +1,14 @@
+export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';
+export { createLogger } from './logger.ts';
+export type { Registry } from './metrics.ts';
+export { createMetricsRegistry, METRIC_PREFIX } from './metrics.ts';
+export type {
+  ReadinessBody,
+  ReadinessCheck,
+  ReadinessReport,
+  TelemetryServer,
+  TelemetryServerOptions,
+} from './telemetry-server.ts';
+export { startTelemetryServer } from './telemetry-server.ts';
+export type { Tracing, TracingOptions, WithSpanOptions } from './tracing.ts';
+export { getTracer, startTracing, withSpan } from './tracing.ts';
