@@ -2,15 +2,16 @@
  * USE-CASES §1, the deployment agent, end to end: a real nats-server, the embedder and the
  * vector-store as separate processes, and the agent SDK.
  */
-import { DeadLetterSchema, Headers, Streams } from '@membus/contracts';
+
 import { createHeaders, jetstream, jetstreamManager } from '@membus/bus';
-import { type MemoryClient, MembusError } from '@membus/client';
+import { MembusError, type MemoryClient } from '@membus/client';
+import { DeadLetterSchema, Headers, Streams } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 let agent: MemoryClient;
-const ids: Record<string, string> = {};
+const ids: Record<string, string | undefined> = {};
 const githubToken = 'ghp_Zx8Lq2Vb7Nw4Tr1Ys6Ku3Jm9Pd5Hc0Ge2Fa7';
 
 beforeAll(async () => {
@@ -64,7 +65,12 @@ beforeAll(async () => {
         namespace: 'deployment',
         kind: 'outcome',
         text: 'Deployed docs-site to Netlify staging in 20.1 s, 3 steps',
-        metadata: { platform: 'netlify', environment: 'staging', success: true, durationSeconds: 20.1 },
+        metadata: {
+          platform: 'netlify',
+          environment: 'staging',
+          success: true,
+          durationSeconds: 20.1,
+        },
         categories: ['deployments'],
       },
       {
@@ -76,7 +82,9 @@ beforeAll(async () => {
     ],
     { wait: 'queryable' },
   );
-  [ids.alice, ids.bob, ids.success, ids.failure, ids.netlify, ids.incident] = stored.map((result) => result.id);
+  [ids.alice, ids.bob, ids.success, ids.failure, ids.netlify, ids.incident] = stored.map(
+    (result) => result.id,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -89,12 +97,21 @@ describe('deployment agent recall', () => {
       filter: {
         namespace: 'deployment',
         kinds: ['outcome'],
-        metadata: { and: [{ field: 'platform', op: 'eq', value: 'vercel' }, { field: 'success', op: 'eq', value: true }] },
+        metadata: {
+          and: [
+            { field: 'platform', op: 'eq', value: 'vercel' },
+            { field: 'success', op: 'eq', value: true },
+          ],
+        },
       },
     });
-    expect(hits.map((hit) => [hit.memory.id, hit.memory.metadata.url, hit.memory.metadata.durationSeconds])).toEqual([
-      [ids.success, 'https://test-app.vercel.app', 45.3],
-    ]);
+    expect(
+      hits.map((hit) => [
+        hit.memory.id,
+        hit.memory.metadata.url,
+        hit.memory.metadata.durationSeconds,
+      ]),
+    ).toEqual([[ids.success, 'https://test-app.vercel.app', 45.3]]);
   });
 
   it('recalls the failure to avoid, with its error', async () => {
@@ -111,7 +128,9 @@ describe('deployment agent recall', () => {
       filter: { namespace: 'deployment', kinds: ['outcome'] },
       topK: 3,
     });
-    expect(new Set(hits.slice(0, 2).map((hit) => hit.memory.id))).toEqual(new Set([ids.success, ids.failure]));
+    expect(new Set(hits.slice(0, 2).map((hit) => hit.memory.id))).toEqual(
+      new Set([ids.success, ids.failure]),
+    );
   });
 
   it("returns only the user's own preferences in user scope", async () => {
@@ -128,7 +147,10 @@ describe('deployment agent recall', () => {
 
   it('never stores the GitHub token in clear', async () => {
     const memory = await agent.get(ids.success as string);
-    expect({ token: memory?.text.includes(githubToken), redacted: memory?.text.includes('[REDACTED') }).toEqual({
+    expect({
+      token: memory?.text.includes(githubToken),
+      redacted: memory?.text.includes('[REDACTED'),
+    }).toEqual({
       token: false,
       redacted: true,
     });
@@ -152,7 +174,11 @@ describe('deployment agent recall', () => {
 
 describe('idempotency and duplicates', () => {
   it('a store retried with the same id yields one memory', async () => {
-    const retried = { id: '01935c3e-8f5a-7c3b-9d2e-4f6a8b1c2d3e', text: 'Rollbacks on Fly.io take about 40 seconds', namespace: 'deployment' };
+    const retried = {
+      id: '01935c3e-8f5a-7c3b-9d2e-4f6a8b1c2d3e',
+      text: 'Rollbacks on Fly.io take about 40 seconds',
+      namespace: 'deployment',
+    };
     const first = await agent.store(retried, { wait: 'queryable' });
     const second = await agent.store(retried, { wait: 'queryable' });
     const listed = [];
@@ -168,15 +194,26 @@ describe('idempotency and duplicates', () => {
 
   it('an exact duplicate in the same scope bumps occurrences instead of adding a memory', async () => {
     const text = 'Staging deploys need the VPN to reach the registry';
-    const first = await agent.store({ text, namespace: 'deployment', tags: ['vpn'] }, { wait: 'queryable' });
-    const second = await agent.store({ text, namespace: 'deployment', tags: ['registry'] }, { wait: 'queryable' });
+    const first = await agent.store(
+      { text, namespace: 'deployment', tags: ['vpn'] },
+      { wait: 'queryable' },
+    );
+    const second = await agent.store(
+      { text, namespace: 'deployment', tags: ['registry'] },
+      { wait: 'queryable' },
+    );
     const memory = await agent.get(first.id);
     expect({
       status: second.status,
       mergedInto: second.memoryId,
       occurrences: memory?.occurrences,
       tags: memory?.tags,
-    }).toEqual({ status: 'duplicate', mergedInto: first.id, occurrences: 2, tags: ['vpn', 'registry'] });
+    }).toEqual({
+      status: 'duplicate',
+      mergedInto: first.id,
+      occurrences: 2,
+      tags: ['vpn', 'registry'],
+    });
   });
 
   it('records the duplicate in the history', async () => {
@@ -190,12 +227,17 @@ describe('idempotency and duplicates', () => {
 
 describe('bad input', () => {
   it('rejects an oversize text in the client with a typed LIMIT_EXCEEDED error', async () => {
-    const error = await agent.store({ text: 'x'.repeat(40_000) }).catch((caught: unknown) => caught);
+    const error = await agent
+      .store({ text: 'x'.repeat(40_000) })
+      .catch((caught: unknown) => caught);
     expect(error instanceof MembusError ? error.code : error).toBe('LIMIT_EXCEEDED');
   });
 
   it('answers an oversize query text from the service with LIMIT_EXCEEDED', async () => {
-    const reply = await agent.connection.request('memory.query.acme', JSON.stringify({ v: 1, text: 'y'.repeat(40_000) }));
+    const reply = await agent.connection.request(
+      'memory.query.acme',
+      JSON.stringify({ v: 1, text: 'y'.repeat(40_000) }),
+    );
     expect(reply.json<{ error: { code: string } }>().error.code).toBe('LIMIT_EXCEEDED');
   });
 
@@ -211,12 +253,19 @@ describe('bad input', () => {
         const message = await jsm.streams
           .getMessage(Streams.dlq.name, { last_by_subj: 'memory.dlq.acme' })
           .catch(() => undefined);
-        if (message) return { code: message.header.get(Headers.errorCode), body: DeadLetterSchema.parse(message.json()) };
+        if (message)
+          return {
+            code: message.header.get(Headers.errorCode),
+            body: DeadLetterSchema.parse(message.json()),
+          };
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return undefined;
     })();
-    const after = await agent.store({ text: 'Still serving after a poison message' }, { wait: 'queryable' });
+    const after = await agent.store(
+      { text: 'Still serving after a poison message' },
+      { wait: 'queryable' },
+    );
     const found = await agent.get(after.id);
     expect({ code: letter?.code, payload: letter?.body.payload, served: found?.text }).toEqual({
       code: 'INVALID_MESSAGE',
@@ -227,7 +276,10 @@ describe('bad input', () => {
 
   it('fails a store whose caller vector has the wrong dimension, telling the waiting client', async () => {
     const error = await agent
-      .store({ text: 'wrong dimension', vector: [0.1, 0.2, 0.3] }, { wait: 'queryable', timeoutMs: 15_000 })
+      .store(
+        { text: 'wrong dimension', vector: [0.1, 0.2, 0.3] },
+        { wait: 'queryable', timeoutMs: 15_000 },
+      )
       .catch((caught: unknown) => caught);
     expect(error instanceof MembusError ? error.code : error).toBe('DIMENSION_MISMATCH');
   });

@@ -22,6 +22,8 @@ export interface StreamItem<T> {
   headers: MsgHdrs | undefined;
   /** 1 on first delivery. */
   deliveries: number;
+  /** Stream sequence: the same for every redelivery of this message. */
+  sequence: number;
   /** The trace context of this message's processing span: run follow-up publishes in it. */
   trace: Context;
 }
@@ -186,6 +188,7 @@ export async function consumeStream<S extends z.ZodType>(
           subject: message.subject,
           headers: message.headers,
           deliveries: message.info.deliveryCount,
+          sequence: message.seq,
           trace: trace.setSpan(context.active(), span),
         });
         itemMessages.push(message);

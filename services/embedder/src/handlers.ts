@@ -41,7 +41,9 @@ export function createStoreHandler(js: JetStreamClient, embedder: Embedder) {
         if (notify) headers.set(Headers.notify, notify);
         try {
           await publishDurable(js, `${Subjects.embedded}.${item.tenant}`, outcome.embedded, {
-            messageId: `embedded:${item.tenant}:${item.value.id}`,
+            // Per store message, not per memory: a redelivery publishes once, a client's retry
+            // flows through so the vector-store can answer it (it is idempotent by id).
+            messageId: `embedded:${item.sequence}`,
             headers,
             trace: item.trace,
           });
