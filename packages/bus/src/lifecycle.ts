@@ -19,3 +19,8 @@ export function onShutdown(
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
 }
+
+/** Tells a supervising parent process (the CLI, tests, the bench) that the service is ready. */
+export function announceReady(info: { service: string; metricsPort: number }): void {
+  process.send?.({ type: 'membus-ready', ...info });
+}

@@ -31,8 +31,8 @@ export interface StartServiceOptions {
 }
 
 /**
- * Starts a service as its own process and resolves when it logs that it is ready (its
- * `... ready` line carries the metrics port), or rejects when it exits first or times out.
+ * Starts a service as its own process and resolves when it reports ready over IPC (with its
+ * metrics port), or rejects when it exits first or times out.
  */
 export function startService(
   service: ServiceName,
@@ -43,7 +43,8 @@ export function startService(
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     cwd: repoRoot,
     env: { ...process.env, METRICS_PORT: '0', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel carries the service's ready message (independent of LOG_LEVEL).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const exited = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code) => resolveExit(code));
@@ -65,9 +66,9 @@ export function startService(
       recent.push(line);
       if (recent.length > 30) recent.shift();
       options.onLog?.(name, line);
+    };
+    const onReady = (ready: number) => {
       if (settled) return;
-      const ready = parseReady(line);
-      if (ready === undefined) return;
       settled = true;
       clearTimeout(timer);
       const handle: ServiceProcess = {
@@ -87,6 +88,10 @@ export function startService(
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', onLine);
     }
+    child.on('message', (message: unknown) => {
+      const ready = readyPort(message);
+      if (ready !== undefined) onReady(ready);
+    });
     void exited.then((code) => {
       if (settled) return;
       settled = true;
@@ -98,21 +103,10 @@ export function startService(
   });
 }
 
-function parseReady(line: string): number | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const entry = JSON.parse(line) as { msg?: unknown; metricsPort?: unknown };
-    if (
-      typeof entry.msg === 'string' &&
-      entry.msg.endsWith(' ready') &&
-      typeof entry.metricsPort === 'number'
-    ) {
-      return entry.metricsPort;
-    }
-  } catch {
-    // not a JSON log line
-  }
-  return undefined;
+function readyPort(message: unknown): number | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { type, metricsPort } = message as { type?: unknown; metricsPort?: unknown };
+  return type === 'membus-ready' && typeof metricsPort === 'number' ? metricsPort : undefined;
 }
 
 /** True when a NATS server answers at `url` within `timeoutMs`. */

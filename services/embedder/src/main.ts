@@ -1,4 +1,5 @@
 import {
+  announceReady,
   busConnectionFromEnv,
   connectBus,
   consumeStream,
@@ -142,6 +143,7 @@ const telemetry = await startTelemetryServer({
   }),
 });
 log.info('embedder ready', { metricsPort: telemetry.port, nats: config.natsUrl });
+announceReady({ service: SERVICE, metricsPort: telemetry.port });
 
 storeConsumer.done.then(
   () => {
