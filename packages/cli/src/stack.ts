@@ -28,6 +28,8 @@ export interface StartServiceOptions {
   readyTimeoutMs?: number;
   /** Replica label for logs when several run. */
   label?: string;
+  /** Extra node flags, e.g. `--cpu-prof` for profiling. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export function startService(
 ): Promise<ServiceProcess> {
   const name = options.label ?? service;
   const main = join(repoRoot, 'services', service, 'src', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', main], {
     cwd: repoRoot,
     env: { ...process.env, METRICS_PORT: '0', ...options.env },
     // The IPC channel carries the service's ready message (independent of LOG_LEVEL).

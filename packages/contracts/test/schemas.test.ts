@@ -212,7 +212,7 @@ const cases: {
     name: 'EmbedReply',
     schema: EmbedReplySchema,
     valid: { v: 1, model: 'm', dimension: 2, vectors: [packVector([1, 0])] },
-    invalid: { 'vector not base64': { v: 1, model: 'm', dimension: 2, vectors: ['***'] } },
+    invalid: { 'vector not base64': { v: 1, model: 'm', dimension: 2, vectors: ['abcde'] } },
   },
   {
     name: 'EmbeddedMemory',

@@ -69,7 +69,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       );
     });
     exited.catch(() => {});
-    port = await Promise.race([readPort(portsDir, spawned.pid, timeout), exited]);
+    try {
+      port = await Promise.race([readPort(portsDir, spawned.pid, timeout), exited]);
+    } catch (error) {
+      spawned.kill('SIGKILL');
+      throw error;
+    }
   };
 
   const waitExit = (process: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> =>
