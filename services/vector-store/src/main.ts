@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  announceReady,
   busConnectionFromEnv,
   connectBus,
   consumeStream,
@@ -108,6 +109,7 @@ const telemetry = await startTelemetryServer({
   }),
 });
 log.info('vector-store ready', { metricsPort: telemetry.port, nats: config.natsUrl });
+announceReady({ service: SERVICE, metricsPort: telemetry.port });
 
 ingest.done.then(
   () => {
