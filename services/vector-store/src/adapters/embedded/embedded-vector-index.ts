@@ -1,0 +1,774 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MemoryRecord, Scope } from '@membus/contracts';
+import { MembusError } from '@membus/contracts';
+import type hnswlib from 'hnswlib-node';
+import { compileFilter, isExpired } from '../../domain/filter-match.ts';
+import type {
+  IndexedMemory,
+  IndexFilter,
+  ScrollRequest,
+  ScrollResult,
+  SearchHit,
+  SearchRequest,
+  SearchResult,
+  StatsResult,
+  VectorIndex,
+  VectorIndexCapabilities,
+} from '../../ports/vector-index.ts';
+import { BoundedHeap } from './bounded-heap.ts';
+import {
+  createGraph,
+  currentGeneration,
+  type HnswOptions,
+  loadGraph,
+  saveGraph,
+} from './hnsw-graph.ts';
+import { type CandidateSource, PayloadIndex, type SlotPayload } from './payload-index.ts';
+import { type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
+import { normalized, VectorArena } from './vector-arena.ts';
+
+export interface EmbeddedVectorIndexOptions {
+  /** Directory for the SQLite file and the graph files (created if missing). */
+  directory: string;
+  /** Vector dimension; an existing store with another dimension is refused. */
+  dimension: number;
+  /**
+   * Searches whose candidate set (from the indexed equality constraints) has at most this many
+   * memories are always answered by an exact scan (~1 µs per candidate at 384 dimensions).
+   * Default 2,000.
+   */
+  exactScanThreshold?: number;
+  /**
+   * Cost model above the threshold: an exact scan costs ~C (candidates), a filtered graph
+   * search ~ratio × N / C (it visits ~1/selectivity nodes per result, with a JS filter call
+   * each), so the scan is chosen while C² ≤ ratio × N. Measured at 100k × 384: ratio ≈ 600
+   * (crossover near 7,700 candidates). 0 disables the model (only the threshold decides).
+   */
+  annCostRatio?: number;
+  /** HNSW parameters. Defaults: m 16, efConstruction 128, efSearch 64. */
+  hnsw?: Partial<HnswOptions>;
+  /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
+  indexSliceMs?: number;
+  /** Save the graph in the background after this many graph changes. Default 20,000. */
+  saveEveryChanges?: number;
+  /** Passive WAL checkpoint interval in a worker thread, ms; 0 = SQLite auto-checkpoints. Default 1,000. */
+  checkpointIntervalMs?: number;
+  /** SQLite `mmap_size`, bytes. Default 0: only point reads hit SQLite after load, and mapped pages inflate RSS. */
+  mmapBytes?: number;
+}
+
+/** Graph and tail state, for tests, benchmarks and metrics. */
+export interface EmbeddedIndexStatus {
+  /** Live memories. */
+  count: number;
+  /** Memories searchable through the graph. */
+  indexed: number;
+  /** Memories waiting for the background indexer (scanned exactly meanwhile). */
+  tail: number;
+  /** A background graph save is running. */
+  saving: boolean;
+  /** Last background failure (indexing or saving), if any. */
+  lastError?: string;
+}
+
+export interface EmbeddedVectorIndex extends VectorIndex {
+  /** Resolves when every memory is in the graph (the tail is empty). */
+  whenIndexed(): Promise<void>;
+  /** Writes the graph now (waits for a running save first). */
+  saveGraph(): Promise<void>;
+  status(): EmbeddedIndexStatus;
+  /**
+   * Flushes and releases resources. `persistGraph: false` skips writing the graph (as after a
+   * crash), so the next open catches up from SQLite.
+   */
+  close(options?: { persistGraph?: boolean }): Promise<void>;
+}
+
+/** Opens (or creates) an embedded index under `options.directory`. */
+export async function openEmbeddedVectorIndex(
+  options: EmbeddedVectorIndexOptions,
+): Promise<EmbeddedVectorIndex> {
+  if (!Number.isInteger(options.dimension) || options.dimension < 1)
+    throw new MembusError('INVALID_MESSAGE', `dimension must be a positive integer`);
+  await mkdir(options.directory, { recursive: true });
+  const index = new EmbeddedIndex(options);
+  try {
+    await index.load();
+  } catch (error) {
+    await index.close({ persistGraph: false });
+    throw error;
+  }
+  return index;
+}
+
+// graphState values; 0 = the slot is absent from the graph.
+const GRAPH_CURRENT = 1;
+const GRAPH_STALE = 2;
+
+const defaultHnsw: HnswOptions = {
+  m: 16,
+  efConstruction: 128,
+  efSearch: 64,
+  randomSeed: 100,
+};
+
+interface Scored {
+  slot: number;
+  score: number;
+  id: string;
+}
+
+const scoredBetter = (a: Scored, b: Scored): boolean =>
+  a.score > b.score || (a.score === b.score && a.id < b.id);
+
+const newerFirst = (a: SlotPayload, b: SlotPayload): boolean =>
+  a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
+
+class EmbeddedIndex implements EmbeddedVectorIndex {
+  readonly capabilities: VectorIndexCapabilities = { name: 'embedded', persistent: true };
+  readonly dimension: number;
+
+  private readonly directory: string;
+  private readonly exactScanThreshold: number;
+  private readonly annCostRatio: number;
+  private readonly hnsw: HnswOptions;
+  private readonly indexSliceMs: number;
+  private readonly saveEveryChanges: number;
+  private readonly store: SqliteStore;
+
+  private readonly arena: VectorArena;
+  private readonly payloads: (SlotPayload | undefined)[] = [];
+  private readonly payloadIndex = new PayloadIndex();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  private nextSeq = 1;
+  private liveCount = 0;
+
+  private graph: hnswlib.HierarchicalNSW | undefined;
+  /** Per slot: absent from the graph, in it with its current vector, or stale/deleted there. */
+  private graphState = new Uint8Array(1024);
+  /** Slots whose current vector is not searchable through the graph, in insertion order. */
+  private readonly tail = new Set<number>();
+  private graphChangesSinceSave = 0;
+  private generation = 0;
+  private saving: Promise<void> | undefined;
+  /** markDelete calls deferred while a save reads the graph. */
+  private readonly pendingMarkDeletes: number[] = [];
+  private indexTimer: NodeJS.Immediate | undefined;
+  private indexedWaiters: (() => void)[] = [];
+  /** Marker per slot for de-duplicating unions of candidate sets. */
+  private visitMarks = new Uint32Array(1024);
+  private visitEpoch = 0;
+  private lastError: string | undefined;
+  private closed = false;
+
+  constructor(options: EmbeddedVectorIndexOptions) {
+    this.directory = options.directory;
+    this.dimension = options.dimension;
+    this.exactScanThreshold = options.exactScanThreshold ?? 2_000;
+    this.annCostRatio = options.annCostRatio ?? 600;
+    this.hnsw = { ...defaultHnsw, ...options.hnsw };
+    this.indexSliceMs = options.indexSliceMs ?? 5;
+    this.saveEveryChanges = options.saveEveryChanges ?? 20_000;
+    this.arena = new VectorArena(options.dimension);
+    this.store = new SqliteStore(join(options.directory, 'memories.sqlite'), {
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 1_000,
+      mmapBytes: options.mmapBytes ?? 0,
+    });
+  }
+
+  /** Loads rows into memory, then the saved graph (or schedules a rebuild), then catches up. */
+  async load(): Promise<void> {
+    const storedDimension = this.store.getSetting('dimension');
+    if (storedDimension !== undefined && Number(storedDimension) !== this.dimension)
+      throw new MembusError(
+        'DIMENSION_MISMATCH',
+        `the store under ${this.directory} holds vectors of dimension ${storedDimension}, not ${this.dimension}`,
+        { details: { expected: Number(storedDimension), actual: this.dimension } },
+      );
+    if (storedDimension === undefined) this.store.putSetting('dimension', String(this.dimension));
+
+    const byteLength = this.dimension * 4;
+    for (const row of this.store.loadAll()) {
+      if (row.vector.byteLength !== byteLength)
+        throw new MembusError(
+          'INTERNAL',
+          `memory ${row.id} in ${this.directory} has a vector of ${row.vector.byteLength} bytes, not ${byteLength}`,
+        );
+      const payload = payloadFromRow(row);
+      this.ensureSlotCapacity(row.slot);
+      this.arena.setBytes(row.slot, row.vector);
+      this.payloads[row.slot] = payload;
+      this.payloadIndex.add(row.slot, payload);
+      this.liveCount++;
+      if (row.slot >= this.nextSlot) this.nextSlot = row.slot + 1;
+    }
+    for (let slot = 0; slot < this.nextSlot; slot++)
+      if (this.payloads[slot] === undefined) this.freeSlots.push(slot);
+    this.freeSlots.reverse();
+    this.nextSeq = this.store.maxSeq() + 1;
+
+    this.generation = await currentGeneration(this.directory);
+    const loaded = await loadGraph(this.directory, this.dimension, this.hnsw);
+    if (loaded === undefined) {
+      this.graph = createGraph(this.dimension, Math.max(4096, this.nextSlot), this.hnsw);
+      for (let slot = 0; slot < this.nextSlot; slot++)
+        if (this.payloads[slot] !== undefined) this.tail.add(slot);
+      this.graphChangesSinceSave = this.tail.size;
+    } else {
+      this.graph = loaded.index;
+      for (const label of loaded.labels) {
+        this.ensureSlotCapacity(label);
+        const payload = this.payloads[label];
+        if (payload !== undefined && payload.seq <= loaded.watermark && !loaded.tail.has(label)) {
+          this.graphState[label] = GRAPH_CURRENT;
+        } else {
+          this.graphState[label] = GRAPH_STALE;
+          this.markDeleted(label);
+          this.graphChangesSinceSave++;
+        }
+      }
+      for (let slot = 0; slot < this.nextSlot; slot++)
+        if (this.payloads[slot] !== undefined && this.graphState[slot] !== GRAPH_CURRENT)
+          this.tail.add(slot);
+    }
+    this.scheduleIndexing();
+  }
+
+  async upsert(items: readonly IndexedMemory[]): Promise<void> {
+    this.assertOpen();
+    for (const item of items) {
+      const { record } = item;
+      if (
+        Number.isNaN(Date.parse(record.createdAt)) ||
+        Number.isNaN(Date.parse(record.updatedAt)) ||
+        (record.expiresAt !== undefined && Number.isNaN(Date.parse(record.expiresAt)))
+      )
+        throw new MembusError('INVALID_MESSAGE', `memory ${record.id} has an invalid timestamp`, {
+          details: { id: record.id },
+        });
+      if (item.vector !== undefined) this.assertDimension(item.vector, 'upsert');
+      else if (this.payloadIndex.slotOf(item.record.tenant, item.record.id) === undefined)
+        throw new MembusError(
+          'NOT_FOUND',
+          `upsert without a vector: memory ${item.record.id} does not exist`,
+          { details: { id: item.record.id } },
+        );
+    }
+    if (items.length === 0) return;
+    // Last write wins for an id repeated within the batch.
+    const latest = new Map<string, IndexedMemory>();
+    for (const item of items) latest.set(`${item.record.tenant}\u0000${item.record.id}`, item);
+
+    const allocated: number[] = [];
+    const changes: { slot: number; payload: SlotPayload; vector: Float32Array | undefined }[] = [];
+    const rows: RowToWrite[] = [];
+    let seq = this.nextSeq;
+    for (const { record, vector, dedupKey } of latest.values()) {
+      let slot = this.payloadIndex.slotOf(record.tenant, record.id);
+      if (slot === undefined) {
+        slot = this.freeSlots.pop() ?? this.nextSlot++;
+        allocated.push(slot);
+      }
+      // `seq` versions the vector: a change that keeps the vector keeps the graph point current.
+      const unit = vector === undefined ? undefined : normalized(vector);
+      const rowSeq = unit === undefined ? this.payloads[slot]!.seq : seq++;
+      const payload = payloadFromRecord(record, dedupKey, rowSeq);
+      changes.push({ slot, payload, vector: unit });
+      rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
+    }
+    try {
+      this.store.writeRows(rows);
+    } catch (error) {
+      for (const slot of allocated.reverse()) this.freeSlots.push(slot);
+      throw new MembusError('BACKEND_FAILED', 'writing memories to SQLite failed', {
+        cause: error,
+      });
+    }
+    this.nextSeq = seq;
+    for (const { slot, payload, vector } of changes) {
+      this.ensureSlotCapacity(slot);
+      const previous = this.payloads[slot];
+      if (previous === undefined) this.liveCount++;
+      else this.payloadIndex.remove(slot, previous);
+      this.payloads[slot] = payload;
+      this.payloadIndex.add(slot, payload);
+      if (vector === undefined) continue;
+      this.arena.set(slot, vector);
+      this.retireFromGraph(slot);
+      this.tail.add(slot);
+    }
+    this.scheduleIndexing();
+  }
+
+  async get(tenant: string, ids: readonly string[]): Promise<MemoryRecord[]> {
+    this.assertOpen();
+    const records: MemoryRecord[] = [];
+    for (const id of new Set(ids)) {
+      const record = this.store.getRecord(tenant, id);
+      if (record !== undefined) records.push(record);
+    }
+    return records;
+  }
+
+  async delete(tenant: string, ids: readonly string[]): Promise<string[]> {
+    this.assertOpen();
+    const deleted = this.store.deleteRows(tenant, ids);
+    for (const slot of deleted.values()) {
+      const payload = this.payloads[slot];
+      if (payload === undefined) continue;
+      this.payloadIndex.remove(slot, payload);
+      this.payloads[slot] = undefined;
+      this.liveCount--;
+      this.tail.delete(slot);
+      this.retireFromGraph(slot);
+      this.freeSlots.push(slot);
+    }
+    this.resolveIndexedWaiters();
+    return [...deleted.keys()];
+  }
+
+  async search(request: SearchRequest): Promise<SearchResult> {
+    this.assertOpen();
+    this.assertDimension(request.vector, 'search');
+    const limit = Math.max(0, Math.floor(request.limit));
+    if (limit === 0) return { hits: [], plan: 'exact' };
+    const query = normalized(request.vector);
+    const matches = this.predicate(request.tenant, request.filter, request.now);
+    const candidates = this.payloadIndex.candidates(request.tenant, request.filter);
+    const graph = this.graph;
+    const indexed = this.liveCount - this.tail.size;
+
+    if (
+      candidates.size <= this.exactScanThreshold ||
+      candidates.size * candidates.size <= this.annCostRatio * indexed ||
+      graph === undefined ||
+      indexed <= 0
+    ) {
+      return {
+        hits: this.toHits(this.exactScan(candidates, matches, query, limit)),
+        plan: 'exact',
+      };
+    }
+
+    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
+    const graphState = this.graphState;
+    const filter = (label: number): boolean =>
+      graphState[label] === GRAPH_CURRENT && matches(label);
+    // hnswlib keeps exploring until it holds `ef` candidates that pass the filter, so a
+    // selective filter already widens the search; scaling ef by 1/selectivity as well made
+    // 10 %-filtered searches at 100k take ~40 ms for no recall gain.
+    graph.setEf(Math.max(limit, this.hnsw.efSearch));
+    const k = Math.min(limit, graph.getMaxElements());
+    const result = graph.searchKnn(Array.from(query), k, filter);
+    let found = 0;
+    for (const slot of result.neighbors) {
+      const payload = this.payloads[slot];
+      if (payload === undefined) continue;
+      heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
+      found++;
+    }
+    for (const slot of this.tail) {
+      if (!matches(slot)) continue;
+      const payload = this.payloads[slot]!;
+      const score = this.arena.dot(slot, query);
+      const worst = heap.worst;
+      if (worst === undefined || score >= worst.score) heap.push({ slot, score, id: payload.id });
+      found++;
+    }
+    if (found < limit && candidates.size > found) {
+      // The graph may have missed matches a selective filter left unreachable.
+      return {
+        hits: this.toHits(this.exactScan(candidates, matches, query, limit)),
+        plan: 'ann+exact-fallback',
+      };
+    }
+    return { hits: this.toHits(heap.sorted()), plan: 'ann' };
+  }
+
+  async scroll(request: ScrollRequest): Promise<ScrollResult> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.floor(request.limit));
+    const matches = this.predicate(request.tenant, request.filter, request.now);
+    const after = request.after;
+    const heap = new BoundedHeap<SlotPayload>(limit + 1, newerFirst);
+    this.forEachCandidate(this.payloadIndex.candidates(request.tenant, request.filter), (slot) => {
+      if (!matches(slot)) return;
+      const payload = this.payloads[slot]!;
+      if (
+        after !== undefined &&
+        !(
+          payload.createdAt < after.createdAt ||
+          (payload.createdAt === after.createdAt && payload.id < after.id)
+        )
+      )
+        return;
+      heap.push(payload);
+    });
+    const page = heap.sorted();
+    const more = page.length > limit;
+    const kept = more ? page.slice(0, limit) : page;
+    const records: MemoryRecord[] = [];
+    for (const payload of kept) {
+      const record = this.store.getRecord(request.tenant, payload.id);
+      if (record !== undefined) records.push(record);
+    }
+    const last = kept.at(-1);
+    return more && last !== undefined
+      ? { records, next: { createdAt: last.createdAt, id: last.id } }
+      : { records };
+  }
+
+  async stats(tenant: string, filter: IndexFilter | undefined, now: number): Promise<StatsResult> {
+    this.assertOpen();
+    const matches = this.predicate(tenant, filter, now);
+    const result: StatsResult = {
+      total: 0,
+      byScope: {},
+      byKind: {},
+      byTier: {},
+      byNamespace: {},
+      byCategory: {},
+    };
+    const increment = (counts: Record<string, number>, key: string): void => {
+      counts[key] = (counts[key] ?? 0) + 1;
+    };
+    this.forEachCandidate(this.payloadIndex.candidates(tenant, filter), (slot) => {
+      if (!matches(slot)) return;
+      const payload = this.payloads[slot]!;
+      result.total++;
+      increment(result.byScope as Record<string, number>, payload.scope as Scope);
+      increment(result.byKind, payload.kind);
+      increment(result.byTier, payload.tier);
+      if (payload.namespace !== undefined) increment(result.byNamespace, payload.namespace);
+      for (const category of new Set(payload.categories)) increment(result.byCategory, category);
+      if (result.oldest === undefined || payload.createdAt < result.oldest)
+        result.oldest = payload.createdAt;
+      if (result.newest === undefined || payload.createdAt > result.newest)
+        result.newest = payload.createdAt;
+    });
+    return result;
+  }
+
+  async recordAccess(
+    tenant: string,
+    accesses: ReadonlyMap<string, { count: number; at: number }>,
+  ): Promise<void> {
+    this.assertOpen();
+    this.store.updateRecords(tenant, accesses.keys(), (record) => {
+      const access = accesses.get(record.id)!;
+      const at = new Date(access.at).toISOString();
+      const lastAccessedAt =
+        record.lastAccessedAt !== undefined && Date.parse(record.lastAccessedAt) > access.at
+          ? record.lastAccessedAt
+          : at;
+      return { ...record, accessCount: record.accessCount + access.count, lastAccessedAt };
+    });
+  }
+
+  async whenIndexed(): Promise<void> {
+    if (this.tail.size === 0 || this.closed) return;
+    await new Promise<void>((resolve) => this.indexedWaiters.push(resolve));
+  }
+
+  status(): EmbeddedIndexStatus {
+    return {
+      count: this.liveCount,
+      indexed: this.liveCount - this.tail.size,
+      tail: this.tail.size,
+      saving: this.saving !== undefined,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  async saveGraph(): Promise<void> {
+    while (this.saving !== undefined) await this.saving;
+    const graph = this.graph;
+    if (graph === undefined) return;
+    this.stopIndexing();
+    const manifest = {
+      dimension: this.dimension,
+      m: this.hnsw.m,
+      efConstruction: this.hnsw.efConstruction,
+      watermark: this.nextSeq - 1,
+      tail: [...this.tail],
+    };
+    const changes = this.graphChangesSinceSave;
+    const generation = this.generation + 1;
+    const saving = saveGraph(this.directory, graph, manifest, generation)
+      .then(() => {
+        this.generation = generation;
+        this.graphChangesSinceSave -= changes;
+      })
+      .finally(() => {
+        this.saving = undefined;
+        for (const slot of this.pendingMarkDeletes.splice(0)) this.markDeleted(slot);
+        this.scheduleIndexing();
+      });
+    this.saving = saving;
+    await saving;
+  }
+
+  async close(options: { persistGraph?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopIndexing();
+    for (const resolve of this.indexedWaiters.splice(0)) resolve();
+    try {
+      while (this.saving !== undefined) await this.saving.catch(() => undefined);
+      if ((options.persistGraph ?? true) && this.graphChangesSinceSave > 0) await this.saveGraph();
+    } finally {
+      this.graph = undefined;
+      await this.store.close();
+    }
+  }
+
+  // --- internals ---
+
+  private assertOpen(): void {
+    if (this.closed) throw new MembusError('UNAVAILABLE', 'the embedded vector index is closed');
+  }
+
+  private assertDimension(vector: Float32Array, operation: string): void {
+    if (vector.length !== this.dimension)
+      throw new MembusError(
+        'DIMENSION_MISMATCH',
+        `${operation}: vector has dimension ${vector.length}, the index holds ${this.dimension}`,
+        { details: { expected: this.dimension, actual: vector.length } },
+      );
+  }
+
+  /** The full predicate for one request, by slot: live, same tenant, not expired, filter. */
+  private predicate(
+    tenant: string,
+    filter: IndexFilter | undefined,
+    now: number,
+  ): (slot: number) => boolean {
+    const compiled = compileFilter(filter);
+    const payloads = this.payloads;
+    return (slot) => {
+      const payload = payloads[slot];
+      return (
+        payload !== undefined &&
+        payload.tenant === tenant &&
+        !isExpired(payload, now) &&
+        compiled(payload)
+      );
+    };
+  }
+
+  private forEachCandidate(source: CandidateSource, visit: (slot: number) => void): void {
+    if (source.sets.length === 1) {
+      for (const slot of source.sets[0]!) visit(slot);
+      return;
+    }
+    this.visitEpoch++;
+    if (this.visitEpoch === 0xffffffff) {
+      this.visitMarks.fill(0);
+      this.visitEpoch = 1;
+    }
+    const marks = this.visitMarks;
+    const epoch = this.visitEpoch;
+    for (const set of source.sets)
+      for (const slot of set) {
+        if (marks[slot] === epoch) continue;
+        marks[slot] = epoch;
+        visit(slot);
+      }
+  }
+
+  private exactScan(
+    candidates: CandidateSource,
+    matches: (slot: number) => boolean,
+    query: Float32Array,
+    limit: number,
+  ): Scored[] {
+    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
+    const arena = this.arena;
+    this.forEachCandidate(candidates, (slot) => {
+      if (!matches(slot)) return;
+      const score = arena.dot(slot, query);
+      const worst = heap.worst;
+      if (worst !== undefined && score < worst.score) return;
+      heap.push({ slot, score, id: this.payloads[slot]!.id });
+    });
+    return heap.sorted();
+  }
+
+  private toHits(scored: readonly Scored[]): SearchHit[] {
+    const hits: SearchHit[] = [];
+    for (const { slot, score } of scored) {
+      const payload = this.payloads[slot];
+      if (payload === undefined) continue;
+      const record = this.store.getRecord(payload.tenant, payload.id);
+      if (record !== undefined) hits.push({ record, score });
+    }
+    return hits;
+  }
+
+  private ensureSlotCapacity(slot: number): void {
+    this.arena.ensure(slot);
+    if (slot >= this.graphState.length) {
+      let length = this.graphState.length;
+      while (slot >= length) length *= 2;
+      const graphState = new Uint8Array(length);
+      graphState.set(this.graphState);
+      this.graphState = graphState;
+      const marks = new Uint32Array(length);
+      marks.set(this.visitMarks);
+      this.visitMarks = marks;
+    }
+  }
+
+  /** The slot's vector in the graph is no longer current: hide it until it is re-added. */
+  private retireFromGraph(slot: number): void {
+    if (this.graphState[slot] !== GRAPH_CURRENT) return;
+    this.graphState[slot] = GRAPH_STALE;
+    this.graphChangesSinceSave++;
+    if (this.saving !== undefined) this.pendingMarkDeletes.push(slot);
+    else this.markDeleted(slot);
+  }
+
+  private markDeleted(slot: number): void {
+    try {
+      this.graph?.markDelete(slot);
+    } catch {
+      // Already marked deleted in the graph: nothing to do.
+    }
+  }
+
+  private scheduleIndexing(): void {
+    if (this.indexTimer !== undefined || this.closed || this.saving !== undefined) return;
+    if (this.tail.size === 0) {
+      this.resolveIndexedWaiters();
+      return;
+    }
+    this.indexTimer = setImmediate(() => {
+      this.indexTimer = undefined;
+      this.indexSlice();
+    });
+  }
+
+  private stopIndexing(): void {
+    if (this.indexTimer === undefined) return;
+    clearImmediate(this.indexTimer);
+    this.indexTimer = undefined;
+  }
+
+  private indexSlice(): void {
+    const graph = this.graph;
+    if (graph === undefined || this.closed || this.saving !== undefined) return;
+    const deadline = performance.now() + this.indexSliceMs;
+    try {
+      for (const slot of this.tail) {
+        if (graph.getCurrentCount() >= graph.getMaxElements())
+          graph.resizeIndex(Math.max(graph.getMaxElements() * 2, this.arena.capacity));
+        graph.addPoint(Array.from(this.arena.view(slot)), slot);
+        this.graphState[slot] = GRAPH_CURRENT;
+        this.tail.delete(slot);
+        this.graphChangesSinceSave++;
+        if (performance.now() >= deadline) break;
+      }
+    } catch (error) {
+      // Searches stay correct (the tail is scanned exactly); waiters must not hang.
+      this.lastError = `indexing failed: ${error instanceof Error ? error.message : String(error)}`;
+      for (const resolve of this.indexedWaiters.splice(0)) resolve();
+      return;
+    }
+    if (this.graphChangesSinceSave >= this.saveEveryChanges) {
+      this.saveGraph().catch((error: unknown) => {
+        this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
+      });
+      return;
+    }
+    this.scheduleIndexing();
+  }
+
+  private resolveIndexedWaiters(): void {
+    if (this.tail.size !== 0 || this.indexedWaiters.length === 0) return;
+    for (const resolve of this.indexedWaiters.splice(0)) resolve();
+  }
+}
+
+function payloadFromRecord(record: MemoryRecord, dedupKey: string, seq: number): SlotPayload {
+  return {
+    tenant: record.tenant,
+    seq,
+    id: record.id,
+    scope: record.scope,
+    userId: record.userId,
+    agentId: record.agentId,
+    sessionId: record.sessionId,
+    namespace: record.namespace,
+    kind: record.kind,
+    tier: record.tier,
+    categories: record.categories,
+    tags: record.tags,
+    createdAt: Date.parse(record.createdAt),
+    updatedAt: Date.parse(record.updatedAt),
+    expiresAt: record.expiresAt === undefined ? undefined : Date.parse(record.expiresAt),
+    dedupKey,
+    metadata: record.metadata,
+  };
+}
+
+function rowFromRecord(
+  record: MemoryRecord,
+  payload: SlotPayload,
+  slot: number,
+  vector: Float32Array,
+): RowToWrite {
+  return {
+    tenant: payload.tenant,
+    id: payload.id,
+    slot,
+    seq: payload.seq,
+    scope: payload.scope,
+    user_id: payload.userId ?? null,
+    agent_id: payload.agentId ?? null,
+    session_id: payload.sessionId ?? null,
+    namespace: payload.namespace ?? null,
+    kind: payload.kind,
+    tier: payload.tier,
+    created_at: payload.createdAt,
+    updated_at: payload.updatedAt,
+    expires_at: payload.expiresAt ?? null,
+    dedup_key: payload.dedupKey ?? null,
+    labels: JSON.stringify({
+      categories: payload.categories,
+      tags: payload.tags,
+      metadata: payload.metadata,
+    }),
+    record: JSON.stringify(record),
+    vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+  };
+}
+
+function payloadFromRow(row: StoredRow): SlotPayload {
+  // Our own column, written by `rowFromRecord`.
+  const labels = JSON.parse(row.labels) as {
+    categories: string[];
+    tags: string[];
+    metadata: Record<string, unknown>;
+  };
+  return {
+    tenant: row.tenant,
+    seq: row.seq,
+    id: row.id,
+    scope: row.scope,
+    userId: row.user_id ?? undefined,
+    agentId: row.agent_id ?? undefined,
+    sessionId: row.session_id ?? undefined,
+    namespace: row.namespace ?? undefined,
+    kind: row.kind,
+    tier: row.tier,
+    categories: labels.categories,
+    tags: labels.tags,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at ?? undefined,
+    dedupKey: row.dedup_key ?? undefined,
+    metadata: labels.metadata,
+  };
+}

@@ -1,0 +1,149 @@
+import type { FilterPayload } from '../../domain/filter-match.ts';
+import type { IndexFilter } from '../../ports/vector-index.ts';
+
+/** What the in-memory index keeps per slot: the filterable payload, its tenant and version. */
+export interface SlotPayload extends FilterPayload {
+  readonly tenant: string;
+  /** Change sequence of the row (monotonic across the store). */
+  readonly seq: number;
+}
+
+type IndexedField =
+  | 'scope'
+  | 'userId'
+  | 'agentId'
+  | 'sessionId'
+  | 'namespace'
+  | 'kind'
+  | 'tier'
+  | 'category'
+  | 'tag'
+  | 'dedupKey';
+
+/** A candidate set: the union of some slot sets, and an upper bound of its size. */
+export interface CandidateSource {
+  readonly sets: readonly ReadonlySet<number>[];
+  readonly size: number;
+}
+
+const SEPARATOR = '\u0000';
+const emptySet: ReadonlySet<number> = new Set();
+
+/**
+ * Inverted indexes from (tenant, field, value) to slots, for candidate sets and cardinality
+ * estimates; plus (tenant, id) to slot. Every key starts with the tenant, so a candidate set
+ * never leaves the tenant.
+ */
+export class PayloadIndex {
+  private readonly byTenant = new Map<string, Set<number>>();
+  private readonly byField = new Map<string, Set<number>>();
+  private readonly byId = new Map<string, number>();
+
+  slotOf(tenant: string, id: string): number | undefined {
+    return this.byId.get(tenant + SEPARATOR + id);
+  }
+
+  tenantSize(tenant: string): number {
+    return this.byTenant.get(tenant)?.size ?? 0;
+  }
+
+  add(slot: number, payload: SlotPayload): void {
+    this.byId.set(payload.tenant + SEPARATOR + payload.id, slot);
+    addTo(this.byTenant, payload.tenant, slot);
+    this.forEachKey(payload, (key) => addTo(this.byField, key, slot));
+  }
+
+  remove(slot: number, payload: SlotPayload): void {
+    this.byId.delete(payload.tenant + SEPARATOR + payload.id);
+    removeFrom(this.byTenant, payload.tenant, slot);
+    this.forEachKey(payload, (key) => removeFrom(this.byField, key, slot));
+  }
+
+  /**
+   * The smallest candidate set the filter allows, from the indexed equality constraints.
+   * Every slot that can match is in it; the full predicate still has to be checked.
+   */
+  candidates(tenant: string, filter: IndexFilter | undefined): CandidateSource {
+    const tenantSet = this.byTenant.get(tenant) ?? emptySet;
+    let best: CandidateSource = { sets: [tenantSet], size: tenantSet.size };
+    if (filter === undefined) return best;
+    const consider = (source: CandidateSource): void => {
+      if (source.size < best.size) best = source;
+    };
+    if (filter.ids !== undefined) {
+      const slots = new Set<number>();
+      for (const id of filter.ids) {
+        const slot = this.slotOf(tenant, id);
+        if (slot !== undefined) slots.add(slot);
+      }
+      consider({ sets: [slots], size: slots.size });
+    }
+    const one = (field: IndexedField, value: string | undefined): void => {
+      if (value !== undefined) consider(this.union(tenant, field, [value]));
+    };
+    one('userId', filter.userId);
+    one('agentId', filter.agentId);
+    one('sessionId', filter.sessionId);
+    one('namespace', filter.namespace);
+    one('dedupKey', filter.dedupKey);
+    if (filter.scopes !== undefined) consider(this.union(tenant, 'scope', filter.scopes));
+    if (filter.kinds !== undefined) consider(this.union(tenant, 'kind', filter.kinds));
+    if (filter.tiers !== undefined) consider(this.union(tenant, 'tier', filter.tiers));
+    for (const [field, match] of [
+      ['category', filter.categories],
+      ['tag', filter.tags],
+    ] as const) {
+      if (match === undefined) continue;
+      if (match.any !== undefined) consider(this.union(tenant, field, match.any));
+      for (const label of match.all ?? []) consider(this.union(tenant, field, [label]));
+    }
+    return best;
+  }
+
+  private union(tenant: string, field: IndexedField, values: readonly string[]): CandidateSource {
+    const sets: ReadonlySet<number>[] = [];
+    let size = 0;
+    for (const value of new Set(values)) {
+      const set = this.byField.get(fieldKey(tenant, field, value));
+      if (set === undefined) continue;
+      sets.push(set);
+      size += set.size;
+    }
+    return { sets, size };
+  }
+
+  private forEachKey(payload: SlotPayload, visit: (key: string) => void): void {
+    const tenant = payload.tenant;
+    visit(fieldKey(tenant, 'scope', payload.scope));
+    visit(fieldKey(tenant, 'kind', payload.kind));
+    visit(fieldKey(tenant, 'tier', payload.tier));
+    if (payload.userId !== undefined) visit(fieldKey(tenant, 'userId', payload.userId));
+    if (payload.agentId !== undefined) visit(fieldKey(tenant, 'agentId', payload.agentId));
+    if (payload.sessionId !== undefined) visit(fieldKey(tenant, 'sessionId', payload.sessionId));
+    if (payload.namespace !== undefined) visit(fieldKey(tenant, 'namespace', payload.namespace));
+    if (payload.dedupKey !== undefined) visit(fieldKey(tenant, 'dedupKey', payload.dedupKey));
+    for (const category of new Set(payload.categories))
+      visit(fieldKey(tenant, 'category', category));
+    for (const tag of new Set(payload.tags)) visit(fieldKey(tenant, 'tag', tag));
+  }
+}
+
+function fieldKey(tenant: string, field: IndexedField, value: string): string {
+  return tenant + SEPARATOR + field + SEPARATOR + value;
+}
+
+function addTo(map: Map<string, Set<number>>, key: string, slot: number): void {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(slot);
+}
+
+function removeFrom(map: Map<string, Set<number>>, key: string, slot: number): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(slot);
+  if (set.size === 0) map.delete(key);
+}

@@ -1,0 +1,330 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MemoryRecord } from '@membus/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type EmbeddedVectorIndex,
+  type EmbeddedVectorIndexOptions,
+  openEmbeddedVectorIndex,
+} from '../src/adapters/embedded/index.ts';
+import type { IndexedMemory } from '../src/ports/vector-index.ts';
+import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
+
+async function temporaryDirectory(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'membus-embedded-index-'));
+}
+
+createVectorIndexConformanceSuite({
+  name: 'embedded',
+  capabilities: { persistent: true },
+  create: async ({ dimension }) => {
+    const directory = await temporaryDirectory();
+    let index = await openEmbeddedVectorIndex({ directory, dimension });
+    const fixture = {
+      index,
+      reopen: async () => {
+        await index.close();
+        index = await openEmbeddedVectorIndex({ directory, dimension });
+        return index;
+      },
+      dispose: async () => {
+        await index.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+    return fixture;
+  },
+});
+
+// The same suite with every search forced through the graph (plus the tail and fallback).
+createVectorIndexConformanceSuite({
+  name: 'embedded, ANN path',
+  capabilities: { persistent: true },
+  create: async ({ dimension }) => {
+    const directory = await temporaryDirectory();
+    const options = { directory, dimension, exactScanThreshold: 0, annCostRatio: 0 };
+    let index = await openEmbeddedVectorIndex(options);
+    return {
+      index,
+      reopen: async () => {
+        await index.close();
+        index = await openEmbeddedVectorIndex(options);
+        return index;
+      },
+      dispose: async () => {
+        await index.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+const TENANT = 'bench';
+const NOW = Date.parse('2026-06-01T00:00:00.000Z');
+
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+}
+
+function normalise(vector: Float32Array): Float32Array {
+  let norm = 0;
+  for (const value of vector) norm += value * value;
+  const scale = 1 / Math.sqrt(norm);
+  for (let index = 0; index < vector.length; index++) vector[index] = vector[index]! * scale;
+  return vector;
+}
+
+/** Gaussian clusters around random centres, L2-normalised. */
+function clusteredVectors(count: number, dimension: number, clusters: number, seed: number) {
+  const random = seededRandom(seed);
+  const centres = Array.from({ length: clusters }, () =>
+    Float32Array.from({ length: dimension }, () => gaussian(random)),
+  );
+  return Array.from({ length: count }, (_, index) => {
+    const centre = centres[index % clusters]!;
+    return normalise(Float32Array.from(centre, (value) => value + 0.6 * gaussian(random)));
+  });
+}
+
+function uuid(n: number): string {
+  return `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+function item(n: number, vector: Float32Array, userId = `user-${n % 20}`): IndexedMemory {
+  const createdAt = new Date(NOW - 1_000_000 + n * 10).toISOString();
+  const record: MemoryRecord = {
+    id: uuid(n),
+    tenant: TENANT,
+    scope: 'user',
+    userId,
+    kind: 'fact',
+    text: `memory ${n}`,
+    metadata: { n },
+    categories: [],
+    tags: [],
+    importance: 0.5,
+    tier: 'short',
+    createdAt,
+    updatedAt: createdAt,
+    accessCount: 0,
+    contentHash: `hash-${n}`,
+    embeddingModel: 'test',
+    occurrences: 1,
+  };
+  return { record, vector, dedupKey: `dedup-${n}` };
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let index = 0; index < a.length; index++) sum += a[index]! * b[index]!;
+  return sum;
+}
+
+describe('embedded vector index', () => {
+  let directory: string;
+  const open: EmbeddedVectorIndex[] = [];
+  const openIndex = async (
+    options: Partial<EmbeddedVectorIndexOptions> & { dimension: number },
+  ): Promise<EmbeddedVectorIndex> => {
+    const index = await openEmbeddedVectorIndex({ directory, ...options });
+    open.push(index);
+    return index;
+  };
+
+  beforeEach(async () => {
+    directory = await temporaryDirectory();
+  });
+
+  afterEach(async () => {
+    for (const index of open.splice(0)) await index.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('ANN recall', () => {
+    const dimension = 32;
+    const vectors = clusteredVectors(3_000, dimension, 30, 7);
+    const queries = clusteredVectors(60, dimension, 30, 8);
+
+    const recallAt10 = async (index: EmbeddedVectorIndex, filterUser?: string) => {
+      let found = 0;
+      let expected = 0;
+      const plans = new Set<string>();
+      for (const query of queries) {
+        const truth = vectors
+          .map((vector, n) => ({ n, score: dot(vector, query) }))
+          .filter(({ n }) => filterUser === undefined || `user-${n % 20}` === filterUser)
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 10)
+          .map(({ n }) => uuid(n));
+        const { hits, plan } = await index.search({
+          tenant: TENANT,
+          vector: query,
+          limit: 10,
+          now: NOW,
+          ...(filterUser === undefined ? {} : { filter: { userId: filterUser } }),
+        });
+        plans.add(plan);
+        const got = new Set(hits.map((hit) => hit.record.id));
+        found += truth.filter((id) => got.has(id)).length;
+        expected += truth.length;
+      }
+      return { recall: found / expected, plans: [...plans] };
+    };
+
+    it('searches with exactScanThreshold 0 go through the graph', async () => {
+      const index = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await index.upsert(vectors.map((vector, n) => item(n, vector)));
+      await index.whenIndexed();
+      expect((await recallAt10(index)).plans).toEqual(['ann']);
+    });
+
+    it('recall@10 is at least 0.9 through the graph', async () => {
+      const index = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await index.upsert(vectors.map((vector, n) => item(n, vector)));
+      await index.whenIndexed();
+      expect((await recallAt10(index)).recall).toBeGreaterThanOrEqual(0.9);
+    });
+
+    it('recall@10 is at least 0.9 through the graph with a 5 % filter', async () => {
+      const index = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await index.upsert(vectors.map((vector, n) => item(n, vector)));
+      await index.whenIndexed();
+      expect((await recallAt10(index, 'user-3')).recall).toBeGreaterThanOrEqual(0.9);
+    });
+
+    it('un-indexed memories (the tail) are searchable at once', async () => {
+      const index = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await index.upsert(vectors.slice(0, 2_000).map((vector, n) => item(n, vector)));
+      await index.whenIndexed();
+      await index.upsert(vectors.slice(2_000).map((vector, n) => item(n + 2_000, vector)));
+      const { hits } = await index.search({
+        tenant: TENANT,
+        vector: vectors[2_500]!,
+        limit: 1,
+        now: NOW,
+      });
+      expect(hits.map((hit) => hit.record.id)).toEqual([uuid(2_500)]);
+    });
+  });
+
+  describe('persistence of the graph', () => {
+    const dimension = 16;
+    const vectors = clusteredVectors(1_500, dimension, 15, 11);
+
+    it('reopening loads the saved graph instead of rebuilding', async () => {
+      const first = await openIndex({ dimension });
+      await first.upsert(vectors.map((vector, n) => item(n, vector)));
+      await first.whenIndexed();
+      await first.close();
+      const second = await openIndex({ dimension });
+      expect(second.status()).toMatchObject({ count: 1_500, tail: 0 });
+    });
+
+    it('rows written after the last graph save are found after reopen', async () => {
+      const first = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await first.upsert(vectors.slice(0, 1_000).map((vector, n) => item(n, vector)));
+      await first.whenIndexed();
+      await first.saveGraph();
+      await first.upsert(vectors.slice(1_000).map((vector, n) => item(n + 1_000, vector)));
+      await first.close({ persistGraph: false });
+
+      const second = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      const ids: string[] = [];
+      for (const n of [1_000, 1_250, 1_499]) {
+        const { hits } = await second.search({
+          tenant: TENANT,
+          vector: vectors[n]!,
+          limit: 1,
+          now: NOW,
+        });
+        ids.push(...hits.map((hit) => hit.record.id));
+      }
+      expect(ids).toEqual([uuid(1_000), uuid(1_250), uuid(1_499)]);
+    });
+
+    it('the background indexer catches up after reopen', async () => {
+      const first = await openIndex({ dimension });
+      await first.upsert(vectors.slice(0, 1_000).map((vector, n) => item(n, vector)));
+      await first.whenIndexed();
+      await first.saveGraph();
+      await first.upsert(vectors.slice(1_000).map((vector, n) => item(n + 1_000, vector)));
+      await first.close({ persistGraph: false });
+
+      const second = await openIndex({ dimension });
+      await second.whenIndexed();
+      expect(second.status()).toMatchObject({ count: 1_500, indexed: 1_500, tail: 0 });
+    });
+
+    it('changes and deletes after the last graph save are applied on reopen', async () => {
+      const first = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await first.upsert(vectors.slice(0, 1_000).map((vector, n) => item(n, vector)));
+      await first.whenIndexed();
+      await first.saveGraph();
+      // Memory 10 takes memory 900's vector; memory 900 is deleted.
+      await first.upsert([item(10, vectors[900]!)]);
+      await first.delete(TENANT, [uuid(900)]);
+      await first.close({ persistGraph: false });
+
+      const second = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await second.whenIndexed();
+      const { hits } = await second.search({
+        tenant: TENANT,
+        vector: vectors[900]!,
+        limit: 1,
+        now: NOW,
+      });
+      expect(hits.map((hit) => hit.record.id)).toEqual([uuid(10)]);
+    });
+
+    it('a missing graph file is rebuilt from SQLite', async () => {
+      const first = await openIndex({ dimension });
+      await first.upsert(vectors.map((vector, n) => item(n, vector)));
+      await first.close({ persistGraph: false });
+      const second = await openIndex({ dimension });
+      await second.whenIndexed();
+      expect(second.status()).toMatchObject({ count: 1_500, indexed: 1_500, tail: 0 });
+    });
+
+    it('refuses to open a store of another dimension', async () => {
+      const first = await openIndex({ dimension });
+      await first.close();
+      await expect(openEmbeddedVectorIndex({ directory, dimension: 8 })).rejects.toMatchObject({
+        code: 'DIMENSION_MISMATCH',
+      });
+    });
+
+    it('an upsert without a vector keeps the stored vector', async () => {
+      const index = await openIndex({ dimension });
+      await index.upsert([item(1, vectors[1]!), item(2, vectors[2]!)]);
+      const { vector: _dropped, ...rest } = item(1, vectors[1]!);
+      await index.upsert([{ ...rest, record: { ...rest.record, text: 'changed' } }]);
+      const { hits } = await index.search({
+        tenant: TENANT,
+        vector: vectors[1]!,
+        limit: 1,
+        now: NOW,
+      });
+      expect(hits.map((hit) => [hit.record.text, Number(hit.score.toFixed(4))])).toEqual([
+        ['changed', 1],
+      ]);
+    });
+
+    it('an upsert without a vector of an unknown memory is refused', async () => {
+      const index = await openIndex({ dimension });
+      const { vector: _dropped, ...rest } = item(1, vectors[1]!);
+      await expect(index.upsert([rest])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+});
