@@ -84,7 +84,7 @@ const cases: {
         v: 1,
         id,
         text: 'hello',
-        metadata: JSON.parse('{"a":'.repeat(12) + '1' + '}'.repeat(12)),
+        metadata: JSON.parse(`${'{"a":'.repeat(12)}1${'}'.repeat(12)}`),
       },
       'too many tags': {
         v: 1,

@@ -53,8 +53,7 @@ export class KvEmbeddingCache implements EmbeddingCache {
         const hash = hashes[index] as string;
         try {
           const entry = await this.kv.get(kvKey(model, hash));
-          if (!entry || entry.operation !== 'PUT' || entry.value.byteLength % 4 !== 0)
-            return undefined;
+          if (entry?.operation !== 'PUT' || entry.value.byteLength % 4 !== 0) return undefined;
           const copy = new Float32Array(entry.value.byteLength / 4);
           new Uint8Array(copy.buffer).set(entry.value);
           found.push({ hash, vector: copy });
