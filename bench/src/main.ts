@@ -69,6 +69,20 @@ async function ingest(client: MemoryClient, from: number, to: number, random: ()
   return { memories: to - from, seconds, perSecond: (to - from) / seconds };
 }
 
+/** Waits until the vector-store's ANN graph has absorbed every new memory (steady state). */
+async function settled(metricsPort: number) {
+  const started = performance.now();
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const pending = Number(
+      /membus_index_memories\{[^}]*state="pending"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0,
+    );
+    if (pending === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  log(`  index settled after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function queries(client: MemoryClient, random: () => number, filtered: boolean) {
   const samples: number[] = [];
   const serverSamples: number[] = [];
@@ -102,6 +116,7 @@ async function main() {
       log(`size ${size}: ingesting ${size - stored} memories`);
       const ingested = await ingest(client, stored, size, random);
       stored = size;
+      await settled(vectorStore.metricsPort);
       log(`size ${size}: ${queryCount} queries unfiltered, ${queryCount} filtered to 1 % (userId)`);
       // Warm-up: JIT and caches.
       await queries(client, rng(7), false);

@@ -38,13 +38,13 @@ const tracing = startTracing({
   ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
 });
 const registry = createMetricsRegistry(SERVICE);
-const metrics = createVectorStoreMetrics(registry);
 
 const directory = join(config.dataDir, 'vector-store');
 const index = await openEmbeddedVectorIndex({
   directory: join(directory, 'index'),
   dimension: config.dimension,
 });
+const metrics = createVectorStoreMetrics(registry, index);
 const documents = openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') });
 log.info('storage', {
   index: index.capabilities.name,

@@ -1,5 +1,5 @@
 import type { BusObserver } from '@membus/bus';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Every metric the vector-store exports (names are the contract with the dashboards). */
 export const VectorStoreMetricNames = {
@@ -9,9 +9,15 @@ export const VectorStoreMetricNames = {
   ingested: 'membus_memories_ingested_total',
   pipelineSeconds: 'membus_store_to_queryable_seconds',
   writeBatch: 'membus_store_write_batch_size',
+  indexMemories: 'membus_index_memories',
 } as const;
 
-export function createVectorStoreMetrics(registry: Registry) {
+/** What the index reports about itself, read at scrape time. */
+export interface IndexStatusSource {
+  status(): { count: number; tail: number };
+}
+
+export function createVectorStoreMetrics(registry: Registry, index?: IndexStatusSource) {
   const messages = new Counter({
     name: VectorStoreMetricNames.messages,
     help: 'Messages handled, by subject, kind and outcome',
@@ -49,6 +55,18 @@ export function createVectorStoreMetrics(registry: Registry) {
     help: 'Memories per index write',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [registry],
+  });
+  new Gauge({
+    name: VectorStoreMetricNames.indexMemories,
+    help: 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      if (!index) return;
+      const { count, tail } = index.status();
+      this.set({ state: 'indexed' }, count - tail);
+      this.set({ state: 'pending' }, tail);
+    },
   });
   const observer: BusObserver = (event) => {
     messages.inc({
