@@ -95,6 +95,32 @@ export const busEnvSpec = {
 
 export type BusEnv = ConfigOf<typeof busEnvSpec>;
 
+/** Telemetry options every service reads; `metricsPort` differs per service. */
+export function serviceEnvSpec(defaultMetricsPort: number) {
+  return {
+    metricsPort: {
+      env: 'METRICS_PORT',
+      schema: env.int(defaultMetricsPort, 0, 65_535),
+      description: '/metrics, /healthz, /readyz port',
+    },
+    metricsHost: {
+      env: 'METRICS_HOST',
+      schema: env.string('0.0.0.0'),
+      description: 'telemetry HTTP bind address',
+    },
+    otlpEndpoint: {
+      env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      schema: env.optionalString(),
+      description: 'OTLP/HTTP endpoint; tracing is off when unset',
+    },
+    logLevel: {
+      env: 'LOG_LEVEL',
+      schema: env.oneOf(['debug', 'info', 'warn', 'error'] as const, 'info'),
+      description: 'log level',
+    },
+  } as const satisfies EnvSpec;
+}
+
 /** BusConnectionOptions from the parsed env. */
 export function busConnectionFromEnv(config: BusEnv, name: string) {
   const tls =

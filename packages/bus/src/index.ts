@@ -6,7 +6,14 @@ export { createInbox, headers as createHeaders } from '@nats-io/nats-core';
 export type { Decoded } from './codec.ts';
 export { decode, encode, validate, validationError } from './codec.ts';
 export type { BusEnv, ConfigOf, EnvOption, EnvSpec } from './config.ts';
-export { busConnectionFromEnv, busEnvSpec, ConfigError, env, parseEnv } from './config.ts';
+export {
+  busConnectionFromEnv,
+  busEnvSpec,
+  ConfigError,
+  env,
+  parseEnv,
+  serviceEnvSpec,
+} from './config.ts';
 export type { BusConnectionOptions } from './connection.ts';
 export { connectBus } from './connection.ts';
 export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './consume.ts';

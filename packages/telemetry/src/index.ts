@@ -1,7 +1,12 @@
 export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';
 export { createLogger } from './logger.ts';
-export type { Registry } from './metrics.ts';
-export { createMetricsRegistry, METRIC_PREFIX } from './metrics.ts';
+export type { HandledMessage, Registry } from './metrics.ts';
+export {
+  createMessageMetrics,
+  createMetricsRegistry,
+  METRIC_PREFIX,
+  MessageMetricNames,
+} from './metrics.ts';
 export type {
   ReadinessBody,
   ReadinessCheck,

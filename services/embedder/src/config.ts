@@ -1,4 +1,4 @@
-import { busEnvSpec, env, parseEnv } from '@membus/bus';
+import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
 
 export const embedderEnvSpec = {
   ...busEnvSpec,
@@ -53,26 +53,7 @@ export const embedderEnvSpec = {
     schema: env.boolean(true),
     description: 'mask secrets before embedding and storage',
   },
-  metricsPort: {
-    env: 'METRICS_PORT',
-    schema: env.int(9464, 0, 65_535),
-    description: '/metrics, /healthz, /readyz port',
-  },
-  metricsHost: {
-    env: 'METRICS_HOST',
-    schema: env.string('0.0.0.0'),
-    description: 'telemetry HTTP bind address',
-  },
-  otlpEndpoint: {
-    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
-    schema: env.optionalString(),
-    description: 'OTLP/HTTP endpoint; tracing is off when unset',
-  },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    schema: env.oneOf(['debug', 'info', 'warn', 'error'] as const, 'info'),
-    description: 'log level',
-  },
+  ...serviceEnvSpec(9464),
 } as const;
 
 export type EmbedderConfig = ReturnType<typeof loadEmbedderConfig>;

@@ -1,10 +1,10 @@
 import type { BusObserver } from '@membus/bus';
+import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** Every metric the embedder exports (names are the contract with the dashboards). */
 export const EmbedderMetricNames = {
-  messages: 'membus_messages_handled_total',
-  handleSeconds: 'membus_message_handle_seconds',
+  ...MessageMetricNames,
   batchSize: 'membus_embed_batch_size',
   embedSeconds: 'membus_embed_seconds',
   texts: 'membus_embed_texts_total',
@@ -13,19 +13,6 @@ export const EmbedderMetricNames = {
 } as const;
 
 export function createEmbedderMetrics(registry: Registry) {
-  const messages = new Counter({
-    name: EmbedderMetricNames.messages,
-    help: 'Messages handled, by subject, kind and outcome',
-    labelNames: ['subject', 'kind', 'outcome', 'code'],
-    registers: [registry],
-  });
-  const handleSeconds = new Histogram({
-    name: EmbedderMetricNames.handleSeconds,
-    help: 'Time to handle a message or request',
-    labelNames: ['subject', 'kind'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
   const batchSize = new Histogram({
     name: EmbedderMetricNames.batchSize,
     help: 'Texts per provider call',
@@ -57,16 +44,8 @@ export function createEmbedderMetrics(registry: Registry) {
     labelNames: ['kind'],
     registers: [registry],
   });
-  const observer: BusObserver = (event) => {
-    messages.inc({
-      subject: event.subject,
-      kind: event.kind,
-      outcome: event.outcome,
-      code: event.code ?? '',
-    });
-    handleSeconds.observe({ subject: event.subject, kind: event.kind }, event.seconds);
-  };
-  return { messages, handleSeconds, batchSize, embedSeconds, texts, cache, redactions, observer };
+  const observer: BusObserver = createMessageMetrics(registry);
+  return { batchSize, embedSeconds, texts, cache, redactions, observer };
 }
 
 export type EmbedderMetrics = ReturnType<typeof createEmbedderMetrics>;

@@ -1,4 +1,4 @@
-import { busEnvSpec, env, parseEnv } from '@membus/bus';
+import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
 
 export const vectorStoreEnvSpec = {
   ...busEnvSpec,
@@ -42,26 +42,7 @@ export const vectorStoreEnvSpec = {
     schema: env.int(1_000, 10),
     description: 'how often access counts are written',
   },
-  metricsPort: {
-    env: 'METRICS_PORT',
-    schema: env.int(9465, 0, 65_535),
-    description: '/metrics, /healthz, /readyz port',
-  },
-  metricsHost: {
-    env: 'METRICS_HOST',
-    schema: env.string('0.0.0.0'),
-    description: 'telemetry HTTP bind address',
-  },
-  otlpEndpoint: {
-    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
-    schema: env.optionalString(),
-    description: 'OTLP/HTTP endpoint; tracing is off when unset',
-  },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    schema: env.oneOf(['debug', 'info', 'warn', 'error'] as const, 'info'),
-    description: 'log level',
-  },
+  ...serviceEnvSpec(9465),
 } as const;
 
 export type VectorStoreConfig = ReturnType<typeof loadVectorStoreConfig>;

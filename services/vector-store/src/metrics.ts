@@ -1,10 +1,10 @@
 import type { BusObserver } from '@membus/bus';
+import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Every metric the vector-store exports (names are the contract with the dashboards). */
 export const VectorStoreMetricNames = {
-  messages: 'membus_messages_handled_total',
-  handleSeconds: 'membus_message_handle_seconds',
+  ...MessageMetricNames,
   querySeconds: 'membus_query_seconds',
   ingested: 'membus_memories_ingested_total',
   pipelineSeconds: 'membus_store_to_queryable_seconds',
@@ -18,19 +18,6 @@ export interface IndexStatusSource {
 }
 
 export function createVectorStoreMetrics(registry: Registry, index?: IndexStatusSource) {
-  const messages = new Counter({
-    name: VectorStoreMetricNames.messages,
-    help: 'Messages handled, by subject, kind and outcome',
-    labelNames: ['subject', 'kind', 'outcome', 'code'],
-    registers: [registry],
-  });
-  const handleSeconds = new Histogram({
-    name: VectorStoreMetricNames.handleSeconds,
-    help: 'Time to handle a message or request',
-    labelNames: ['subject', 'kind'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
   const querySeconds = new Histogram({
     name: VectorStoreMetricNames.querySeconds,
     help: 'Query time inside the vector-store, by index plan',
@@ -68,16 +55,8 @@ export function createVectorStoreMetrics(registry: Registry, index?: IndexStatus
       this.set({ state: 'pending' }, tail);
     },
   });
-  const observer: BusObserver = (event) => {
-    messages.inc({
-      subject: event.subject,
-      kind: event.kind,
-      outcome: event.outcome,
-      code: event.code ?? '',
-    });
-    handleSeconds.observe({ subject: event.subject, kind: event.kind }, event.seconds);
-  };
-  return { messages, handleSeconds, querySeconds, ingested, pipelineSeconds, writeBatch, observer };
+  const observer: BusObserver = createMessageMetrics(registry);
+  return { querySeconds, ingested, pipelineSeconds, writeBatch, observer };
 }
 
 export type VectorStoreMetrics = ReturnType<typeof createVectorStoreMetrics>;

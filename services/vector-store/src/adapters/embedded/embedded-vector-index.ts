@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { MemoryRecord, Scope } from '@membus/contracts';
 import { MembusError } from '@membus/contracts';
 import type hnswlib from 'hnswlib-node';
-import { compileFilter, isExpired } from '../../domain/filter-match.ts';
+import { compileFilter, isExpired, toFilterPayload } from '../../domain/filter-match.ts';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -692,25 +692,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 }
 
 function payloadFromRecord(record: MemoryRecord, dedupKey: string, seq: number): SlotPayload {
-  return {
-    tenant: record.tenant,
-    seq,
-    id: record.id,
-    scope: record.scope,
-    userId: record.userId,
-    agentId: record.agentId,
-    sessionId: record.sessionId,
-    namespace: record.namespace,
-    kind: record.kind,
-    tier: record.tier,
-    categories: record.categories,
-    tags: record.tags,
-    createdAt: Date.parse(record.createdAt),
-    updatedAt: Date.parse(record.updatedAt),
-    expiresAt: record.expiresAt === undefined ? undefined : Date.parse(record.expiresAt),
-    dedupKey,
-    metadata: record.metadata,
-  };
+  return { ...toFilterPayload(record, dedupKey), tenant: record.tenant, seq };
 }
 
 function rowFromRecord(
