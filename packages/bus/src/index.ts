@@ -20,7 +20,6 @@ export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './c
 export { consumeStream, exponentialBackoff } from './consume.ts';
 export type { KV } from './kv.ts';
 export { openKv } from './kv.ts';
-export { announceReady, onShutdown } from './lifecycle.ts';
 export { notifyDeadLetter, notifyStore, storeIdOf } from './notify.ts';
 export type { BusObserver, HandledEvent } from './observer.ts';
 export type { DurablePublishOptions } from './publish.ts';

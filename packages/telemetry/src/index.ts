@@ -1,3 +1,5 @@
+export type { ServiceRuntimeOptions } from './lifecycle.ts';
+export { announceReady, onShutdown, runService } from './lifecycle.ts';
 export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';
 export { createLogger } from './logger.ts';
 export type { HandledMessage, Registry } from './metrics.ts';

@@ -1,5 +1,4 @@
 import {
-  announceReady,
   busConnectionFromEnv,
   connectBus,
   consumeStream,
@@ -8,7 +7,6 @@ import {
   jetstream,
   jetstreamManager,
   notifyDeadLetter,
-  onShutdown,
   openKv,
   serve,
 } from '@membus/bus';
@@ -20,12 +18,7 @@ import {
   Streams,
   Subjects,
 } from '@membus/contracts';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startTelemetryServer,
-  startTracing,
-} from '@membus/telemetry';
+import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
 import { loadEmbedderConfig } from './config.ts';
 import { Embedder } from './domain/embedder.ts';
 import {
@@ -131,38 +124,29 @@ const storeConsumer = await consumeStream({
   },
 });
 
-let ready = true;
-const telemetry = await startTelemetryServer({
-  service: SERVICE,
-  port: config.metricsPort,
-  host: config.metricsHost,
-  registry,
-  readiness: () => ({
-    ready: ready && !nc.isClosed(),
-    checks: { nats: { ok: !nc.isClosed() }, consumer: { ok: ready } },
-  }),
-});
-log.info('embedder ready', { metricsPort: telemetry.port, nats: config.natsUrl });
-announceReady({ service: SERVICE, metricsPort: telemetry.port });
-
+let consuming = true;
 storeConsumer.done.then(
   () => {
-    ready = false;
+    consuming = false;
   },
   (error: unknown) => {
-    ready = false;
+    consuming = false;
     log.error('store consumer stopped', { error });
   },
 );
 
-onShutdown(
-  async () => {
-    ready = false;
+await runService({
+  service: SERVICE,
+  port: config.metricsPort,
+  host: config.metricsHost,
+  registry,
+  log,
+  tracing,
+  checks: () => ({ nats: !nc.isClosed(), consumer: consuming }),
+  details: { nats: config.natsUrl, provider: provider.capabilities.name },
+  drain: async () => {
     await storeConsumer.stop();
     await embedService.drain();
     await nc.drain();
-    await telemetry.close();
-    await tracing.shutdown();
   },
-  (message, error) => log.info(message, error ? { error } : {}),
-);
+});

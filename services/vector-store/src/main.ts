@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import {
-  announceReady,
   busConnectionFromEnv,
   connectBus,
   consumeStream,
@@ -9,15 +8,9 @@ import {
   jetstream,
   jetstreamManager,
   notifyDeadLetter,
-  onShutdown,
 } from '@membus/bus';
 import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startTelemetryServer,
-  startTracing,
-} from '@membus/telemetry';
+import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
 import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
@@ -97,41 +90,32 @@ const ingest = await consumeStream({
   },
 });
 
-let ready = true;
-const telemetry = await startTelemetryServer({
-  service: SERVICE,
-  port: config.metricsPort,
-  host: config.metricsHost,
-  registry,
-  readiness: () => ({
-    ready: ready && !nc.isClosed(),
-    checks: { nats: { ok: !nc.isClosed() }, consumer: { ok: ready } },
-  }),
-});
-log.info('vector-store ready', { metricsPort: telemetry.port, nats: config.natsUrl });
-announceReady({ service: SERVICE, metricsPort: telemetry.port });
-
+let consuming = true;
 ingest.done.then(
   () => {
-    ready = false;
+    consuming = false;
   },
   (error: unknown) => {
-    ready = false;
+    consuming = false;
     log.error('ingest consumer stopped', { error });
   },
 );
 
-onShutdown(
-  async () => {
-    ready = false;
+await runService({
+  service: SERVICE,
+  port: config.metricsPort,
+  host: config.metricsHost,
+  registry,
+  log,
+  tracing,
+  checks: () => ({ nats: !nc.isClosed(), consumer: consuming }),
+  details: { nats: config.natsUrl, index: index.capabilities.name },
+  drain: async () => {
     await ingest.stop();
     await Promise.all(services.map((served) => served.drain()));
     await service.close();
     await nc.drain();
     await index.close();
     await documents.close();
-    await telemetry.close();
-    await tracing.shutdown();
   },
-  (message, error) => log.info(message, error ? { error } : {}),
-);
+});

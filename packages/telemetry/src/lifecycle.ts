@@ -1,0 +1,80 @@
+import type { Logger } from './logger.ts';
+import type { Registry } from './metrics.ts';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server.ts';
+import type { Tracing } from './tracing.ts';
+
+/** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */
+export function onShutdown(
+  stop: () => Promise<void>,
+  log: (message: string, error?: unknown) => void,
+): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log(`${signal}: draining`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log('shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
+
+/** Tells a supervising parent process (the CLI, tests, the bench) that the service is ready. */
+export function announceReady(info: { service: string; metricsPort: number }): void {
+  process.send?.({ type: 'membus-ready', ...info });
+}
+
+export interface ServiceRuntimeOptions {
+  service: string;
+  port: number;
+  host: string;
+  registry: Registry;
+  log: Logger;
+  tracing: Tracing;
+  /** Readiness checks by name (e.g. nats connected, consumer running), read per /readyz call. */
+  checks: () => Record<string, boolean>;
+  /** Logged with the ready line. */
+  details?: Record<string, unknown>;
+  /** Drains the service: stop consumers, finish in-flight work, close connections and stores. */
+  drain: () => Promise<void>;
+}
+
+/**
+ * The end of every service's `main.ts`: serves /metrics /healthz /readyz, logs and announces
+ * readiness, and on SIGTERM/SIGINT drains, then closes telemetry and flushes traces.
+ */
+export async function runService(options: ServiceRuntimeOptions): Promise<TelemetryServer> {
+  let draining = false;
+  const telemetry = await startTelemetryServer({
+    service: options.service,
+    port: options.port,
+    host: options.host,
+    registry: options.registry,
+    readiness: () => {
+      const checks = options.checks();
+      const ready = !draining && Object.values(checks).every(Boolean);
+      return {
+        ready,
+        checks: Object.fromEntries(Object.entries(checks).map(([name, ok]) => [name, { ok }])),
+      };
+    },
+  });
+  options.log.info(`${options.service} ready`, { metricsPort: telemetry.port, ...options.details });
+  announceReady({ service: options.service, metricsPort: telemetry.port });
+  onShutdown(
+    async () => {
+      draining = true;
+      await options.drain();
+      await telemetry.close();
+      await options.tracing.shutdown();
+    },
+    (message, error) => options.log.info(message, error ? { error } : {}),
+  );
+  return telemetry;
+}
