@@ -31,11 +31,19 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/embedder': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client)$/,
+    external: /^(zod|prom-client|openai)$/,
   },
   '@membus/vector-store': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client|better-sqlite3|hnswlib-node)$/,
+    external: /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest)$/,
+  },
+  '@membus/pattern-extractor': {
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    external: /^(zod|prom-client|better-sqlite3|mongodb)$/,
+  },
+  '@membus/compactor': {
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    external: /^(zod|prom-client|better-sqlite3|mongodb)$/,
   },
 };
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServer, startNatsServer } from '@membus/bus/testing';
-import { type ServiceName, type ServiceProcess, startService } from '@membus/cli';
+import { coreServices, type ServiceName, type ServiceProcess, startService } from '@membus/cli';
 import { connect, type MemoryClient } from '@membus/client';
 
 export interface TestStack extends AsyncDisposable {
@@ -19,13 +19,17 @@ export interface TestStack extends AsyncDisposable {
 
 /**
  * A real nats-server on a random port plus embedder and vector-store as separate processes
- * with embedded storage in a temp dir. `await using stack = await startTestStack()`.
+ * with embedded storage in a temp dir (`services` adds e.g. the pattern-extractor).
+ * `await using stack = await startTestStack()`.
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  services: readonly ServiceName[] = coreServices,
+): Promise<TestStack> {
   const nats = await startNatsServer();
   const dataDir = await mkdtemp(join(tmpdir(), 'membus-e2e-'));
   const logs: string[] = [];
-  const services = new Map<ServiceName, ServiceProcess>();
+  const running = new Map<ServiceName, ServiceProcess>();
   const clients: MemoryClient[] = [];
   const launch = (name: ServiceName) =>
     startService(name, {
@@ -38,7 +42,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const stack: TestStack = {
     nats,
     dataDir,
-    services,
+    services: running,
     logs,
     async client(tenant = 'default') {
       const client = await connect({ servers: nats.url, tenant, name: `e2e-${tenant}` });
@@ -46,22 +50,21 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       return client;
     },
     async restart(name, signal = 'SIGTERM') {
-      await services.get(name)?.stop(signal);
+      await running.get(name)?.stop(signal);
       const started = await launch(name);
-      services.set(name, started);
+      running.set(name, started);
       return started;
     },
     async [Symbol.asyncDispose]() {
       await Promise.all(clients.map((client) => client.close().catch(() => {})));
-      await Promise.all([...services.values()].map((service) => service.stop()));
+      await Promise.all([...running.values()].map((service) => service.stop()));
       await nats.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
   try {
-    const [embedder, vectorStore] = await Promise.all([launch('embedder'), launch('vector-store')]);
-    services.set('embedder', embedder);
-    services.set('vector-store', vectorStore);
+    const started = await Promise.all(services.map((name) => launch(name)));
+    services.forEach((name, index) => running.set(name, started[index] as ServiceProcess));
   } catch (error) {
     await stack[Symbol.asyncDispose]();
     throw error;

@@ -1,2 +1,9 @@
 export type { ServiceName, ServiceProcess, StartServiceOptions } from './stack.ts';
-export { natsReachable, repoRoot, serviceNames, startLocalNats, startService } from './stack.ts';
+export {
+  coreServices,
+  natsReachable,
+  repoRoot,
+  serviceNames,
+  startLocalNats,
+  startService,
+} from './stack.ts';

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   connect,
@@ -17,6 +18,7 @@ import {
 } from '@membus/contracts';
 import {
   natsReachable,
+  repoRoot,
   type ServiceProcess,
   serviceNames,
   startLocalNats,
@@ -181,9 +183,17 @@ async function start(): Promise<void> {
       await exited;
     }
   };
-  const ports: Record<string, string> = { embedder: '9464', 'vector-store': '9465' };
+  const ports: Record<string, string> = {
+    embedder: '9464',
+    'vector-store': '9465',
+    'pattern-extractor': '9466',
+    compactor: '9467',
+  };
   try {
-    for (const name of serviceNames) {
+    // Services land one by one: start those that exist in this checkout.
+    for (const name of serviceNames.filter((service) =>
+      existsSync(join(repoRoot, 'services', service, 'src', 'main.ts')),
+    )) {
       services.push(
         await startService(name, {
           env: { NATS_URL: url, MEMBUS_DATA_DIR: dataDir, METRICS_PORT: ports[name] ?? '0' },

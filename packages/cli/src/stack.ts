@@ -8,8 +8,11 @@ import { connectBus } from '@membus/bus';
 /** The repository root (services are started from their TypeScript sources with tsx). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export const serviceNames = ['embedder', 'vector-store'] as const;
+/** Every service under services/, in start order for `membus start`. */
+export const serviceNames = ['embedder', 'vector-store', 'pattern-extractor', 'compactor'] as const;
 export type ServiceName = (typeof serviceNames)[number];
+/** The services the pipeline needs at minimum. */
+export const coreServices: readonly ServiceName[] = ['embedder', 'vector-store'];
 
 export interface ServiceProcess extends AsyncDisposable {
   readonly name: string;
