@@ -57,6 +57,25 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
       max_age: nanos(DAY),
     },
     {
+      // Kept (not a work queue) so the pattern-extractor can replay every outcome.
+      name: Streams.outcomes.name,
+      subjects: [...Streams.outcomes.subjects],
+      retention: RetentionPolicy.Limits,
+      storage,
+      num_replicas,
+      duplicate_window,
+      max_age: nanos(365 * DAY),
+    },
+    {
+      name: Streams.lifecycle.name,
+      subjects: [...Streams.lifecycle.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage,
+      num_replicas,
+      duplicate_window,
+      max_age: workMaxAge,
+    },
+    {
       name: Streams.dlq.name,
       subjects: [...Streams.dlq.subjects],
       retention: RetentionPolicy.Limits,

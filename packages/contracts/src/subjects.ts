@@ -15,6 +15,22 @@ export const Subjects = {
   history: 'memory.history',
   stats: 'memory.stats',
   dlq: 'memory.dlq',
+  /** Task outcomes (JetStream): the pattern-extractor learns from them. */
+  outcome: 'memory.outcome',
+  /** Ranked workflow patterns (request/reply, pattern-extractor). */
+  patterns: 'memory.patterns',
+  /** Per-task-type and overall learning metrics (request/reply, pattern-extractor). */
+  metrics: 'memory.metrics',
+  /** A session ended (JetStream): the compactor compacts it. */
+  sessionEnd: 'memory.session.end',
+  /** Compact on demand (request/reply, compactor). */
+  compact: 'memory.compact',
+  /** Quality audit (request/reply, compactor). */
+  audit: 'memory.audit',
+  /** Delete expired memories, recording EXPIRE (request/reply, vector-store; used by the compactor). */
+  expire: 'memory.expire',
+  /** Merge memories into one, recording MERGE (request/reply, vector-store; used by the compactor). */
+  merge: 'memory.merge',
   /** Not tenant-scoped: query vectors for the vector-store (no tenant data is kept). */
   embed: 'memory.embed',
 } as const;
@@ -27,18 +43,24 @@ export const Streams = {
   embedded: { name: 'MEMORY_EMBEDDED', subjects: ['memory.embedded.*'] },
   events: { name: 'MEMORY_EVENTS', subjects: ['memory.stored.*', 'memory.changed.*'] },
   dlq: { name: 'MEMORY_DLQ', subjects: ['memory.dlq.*'] },
+  outcomes: { name: 'MEMORY_OUTCOMES', subjects: ['memory.outcome.*'] },
+  lifecycle: { name: 'MEMORY_LIFECYCLE', subjects: ['memory.session.end.*'] },
 } as const;
 
 /** Durable consumer names: one per service role, shared by its replicas. */
 export const Consumers = {
   embedder: 'embedder',
   vectorStore: 'vector-store',
+  patternExtractor: 'pattern-extractor',
+  compactor: 'compactor',
 } as const;
 
 /** Queue groups for request/reply handlers, shared by a service's replicas. */
 export const QueueGroups = {
   embedder: 'embedder',
   vectorStore: 'vector-store',
+  patternExtractor: 'pattern-extractor',
+  compactor: 'compactor',
 } as const;
 
 /** Tenant names; a leading `_` is reserved for membus itself (e.g. `_unknown` in the DLQ). */
