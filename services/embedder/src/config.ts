@@ -1,4 +1,5 @@
 import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { z } from 'zod';
 
 export const embedderEnvSpec = {
   ...busEnvSpec,
@@ -52,6 +53,16 @@ export const embedderEnvSpec = {
     env: 'REDACTION',
     schema: env.boolean(true),
     description: 'mask secrets before embedding and storage',
+  },
+  httpPort: {
+    env: 'EMBEDDINGS_HTTP_PORT',
+    schema: z.coerce.number().int().min(0).max(65_535).optional(),
+    description: 'serve OpenAI-compatible POST /v1/embeddings on this port (off when unset)',
+  },
+  httpHost: {
+    env: 'EMBEDDINGS_HTTP_HOST',
+    schema: env.string('127.0.0.1'),
+    description: 'bind address of the embeddings endpoint',
   },
   ...serviceEnvSpec(9464),
 } as const;

@@ -28,6 +28,7 @@ import {
 } from './domain/embedding-cache.ts';
 import { createRedactor } from './domain/redaction.ts';
 import { createEmbedHandler, createStoreHandler } from './handlers.ts';
+import { startOpenAiCompatibleServer } from './http/openai-compatible.ts';
 import { createEmbedderMetrics } from './metrics.ts';
 import { createLocalEmbeddingProvider } from './providers/local.ts';
 
@@ -93,6 +94,15 @@ const embedder = new Embedder({
   },
 });
 
+const http =
+  config.httpPort === undefined
+    ? undefined
+    : await startOpenAiCompatibleServer({ embedder, port: config.httpPort, host: config.httpHost });
+if (http)
+  log.info('OpenAI-compatible embeddings endpoint', {
+    url: `http://${config.httpHost}:${http.port}/v1/embeddings`,
+  });
+
 const embedService = serve(nc, {
   subject: Subjects.embed,
   queue: QueueGroups.embedder,
@@ -145,6 +155,7 @@ await runService({
   checks: () => ({ nats: !nc.isClosed(), consumer: consuming }),
   details: { nats: config.natsUrl, provider: provider.capabilities.name },
   drain: async () => {
+    await http?.close();
     await storeConsumer.stop();
     await embedService.drain();
     await nc.drain();
