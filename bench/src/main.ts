@@ -2,11 +2,13 @@
  * membus benchmark: the real stack (nats-server + embedder + vector-store as processes,
  * embedded defaults, local embedder) measured through @membus/client.
  *
- *   pnpm bench                      # sizes 10k and 100k
+ *   pnpm bench                      # sizes 10k and 100k, mem0 side by side at 10k
  *   pnpm bench --quick              # a small run (< 2 min), as CI does
- *   pnpm bench --sizes 10000 --queries 1000
+ *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ import { startNatsServer } from '@membus/bus/testing';
 import { repoRoot, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { benchMem0, type Mem0Result } from './mem0.ts';
 import { rssMb, summarize } from './stats.ts';
 
 const { values } = parseArgs({
@@ -23,6 +26,10 @@ const { values } = parseArgs({
     queries: { type: 'string' },
     users: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '8' },
+    'mem0-size': { type: 'string' },
+    rate: { type: 'string', default: '1000' },
+    'rate-seconds': { type: 'string' },
+    'embedder-replicas': { type: 'string', default: '1' },
   },
 });
 const quick = values.quick ?? false;
@@ -31,6 +38,11 @@ const queryCount = Number(values.queries ?? (quick ? 200 : 1000));
 const users = Number(values.users);
 const inFlightBatches = Number(values.concurrency);
 const BATCH = 500;
+const mem0Size = Number(values['mem0-size'] ?? (quick ? 1000 : 10000));
+const offeredRate = Number(values.rate);
+const rateSeconds = Number(values['rate-seconds'] ?? (quick ? 3 : 10));
+const embedderReplicas = Number(values['embedder-replicas']);
+const DIMENSION = 384;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -99,18 +111,83 @@ async function queries(client: MemoryClient, random: () => number, filtered: boo
   return { client: summarize(samples), server: summarize(serverSamples) };
 }
 
+/** Stores one memory at a time at a fixed offered rate; latency = accepted → queryable notice. */
+async function fixedRate(
+  client: MemoryClient,
+  rate: number,
+  seconds: number,
+  random: () => number,
+) {
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const started = performance.now();
+  for (let index = 0; index < total; index++) {
+    const due = started + (index * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const memory = syntheticMemory(random, 10_000_000 + index, users);
+    const sent = performance.now();
+    pending.push(
+      client
+        .store(
+          {
+            text: memory.text,
+            userId: memory.userId,
+            namespace: memory.namespace,
+            kind: 'episode',
+          },
+          { wait: 'queryable', timeoutMs: 120_000 },
+        )
+        .then(() => {
+          latencies.push(performance.now() - sent);
+        }),
+    );
+  }
+  await Promise.all(pending);
+  const achieved = total / ((performance.now() - started) / 1000);
+  return { offered: rate, achieved, latency: summarize(latencies) };
+}
+
+function directoryBytes(path: string): number {
+  let total = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    total += entry.isDirectory() ? directoryBytes(full) : statSync(full).size;
+  }
+  return total;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'membus-bench-'));
   const nats = await startNatsServer();
   const env = { NATS_URL: nats.url, MEMBUS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  const [embedder, vectorStore] = await Promise.all([
-    startService('embedder', { env }),
-    startService('vector-store', { env }),
-  ]);
+  const embeddingsPort = await freePort();
+  const embedders = await Promise.all(
+    Array.from({ length: embedderReplicas }, (_, replica) =>
+      startService('embedder', {
+        env: replica === 0 ? { ...env, EMBEDDINGS_HTTP_PORT: String(embeddingsPort) } : env,
+        label: `embedder-${replica}`,
+      }),
+    ),
+  );
+  const embedder = embedders[0] as Awaited<ReturnType<typeof startService>>;
+  const vectorStore = await startService('vector-store', { env });
   const client = await connect({ servers: nats.url, tenant: 'bench', timeoutMs: 30_000 });
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];
   let stored = 0;
+  let rateResult: Awaited<ReturnType<typeof fixedRate>> | undefined;
+  let mem0: Mem0Result | undefined;
+  let bytesPerMemory = 0;
   try {
     for (const size of sizes) {
       log(`size ${size}: ingesting ${size - stored} memories`);
@@ -133,16 +210,32 @@ async function main() {
         },
       });
     }
+    bytesPerMemory = directoryBytes(join(dataDir, 'vector-store')) / Math.max(1, stored);
+    log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
+    rateResult = await fixedRate(client, offeredRate, rateSeconds, rng(9));
+    if (mem0Size > 0) {
+      log(
+        `mem0 OSS: ${mem0Size} adds (infer: false, SQLite file store), ${queryCount} searches filtered by userId`,
+      );
+      mem0 = await benchMem0({
+        embeddingsUrl: `http://127.0.0.1:${embeddingsPort}/v1`,
+        size: mem0Size,
+        queries: queryCount,
+        users,
+        dimension: DIMENSION,
+        log,
+      });
+    }
   } finally {
     await client.close();
-    await Promise.all([embedder.stop(), vectorStore.stop()]);
+    await Promise.all([...embedders.map((service) => service.stop()), vectorStore.stop()]);
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
   const fmt = (value: number) => value.toFixed(2);
   process.stdout.write(
-    `\nmembus bench (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
+    `\nmembus bench (${embedderReplicas} embedder replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
       '| memories | ingest/s (store→queryable) | query p50 / p95 / p99 ms | 1 % filter p50 / p95 / p99 ms | RSS embedder / vector-store MB |\n' +
       '|---:|---:|---|---|---|\n',
   );
@@ -158,6 +251,39 @@ async function main() {
     process.stdout.write(
       `| ${row.size.toLocaleString('en')} | ${row.ingestPerSecond.toLocaleString('en')} | ${fmt(u.p50)} / ${fmt(u.p95)} / ${fmt(u.p99)} | ${fmt(f.p50)} / ${fmt(f.p95)} / ${fmt(f.p99)} | ${row.rssMb.embedder ?? '?'} / ${row.rssMb.vectorStore ?? '?'} |\n`,
     );
+  }
+  if (rateResult) {
+    const l = rateResult.latency;
+    process.stdout.write(
+      `\nstore → queryable at ${rateResult.offered}/s offered (${Math.round(rateResult.achieved)}/s achieved): ` +
+        `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms\n`,
+    );
+  }
+  process.stdout.write(
+    `disk: ${((bytesPerMemory * 100_000) / 2 ** 20).toFixed(0)} MB per 100k memories (vector-store data)\n`,
+  );
+  let comparison: { searchP50Ratio: number; ingestRatio: number } | undefined;
+  if (mem0) {
+    const ours = (
+      rows as { size: number; ingestPerSecond: number; filtered: { client: { p50: number } } }[]
+    )
+      .filter((row) => row.size >= mem0.size)
+      .at(0);
+    process.stdout.write(
+      `\nmem0 OSS at ${mem0.size.toLocaleString('en')} memories: add ${Math.round(mem0.addPerSecond)}/s ` +
+        `(p50 ${fmt(mem0.add.p50)} ms, p99 ${fmt(mem0.add.p99)} ms); userId-filtered search p50 ${fmt(mem0.filteredSearch.p50)} ms, ` +
+        `p99 ${fmt(mem0.filteredSearch.p99)} ms\n`,
+    );
+    if (ours) {
+      comparison = {
+        searchP50Ratio: mem0.filteredSearch.p50 / ours.filtered.client.p50,
+        ingestRatio: ours.ingestPerSecond / mem0.addPerSecond,
+      };
+      process.stdout.write(
+        `membus vs mem0 (membus at ${ours.size.toLocaleString('en')}): filtered search p50 ${comparison.searchP50Ratio.toFixed(0)}× faster, ` +
+          `ingest ${comparison.ingestRatio.toFixed(1)}× the throughput\n`,
+      );
+    }
   }
   const directory = join(repoRoot, 'bench', 'results');
   mkdirSync(directory, { recursive: true });
