@@ -36,7 +36,8 @@ command=${1:-}
 shift || true
 case "$command" in
   start) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm start "$@" ;;
-  test) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm test "$@" ;;
+  # MongoDB-backed tests need MONGODB_URI: provision-mongodb.sh starts FerretDB for the run.
+  test) ensure_nats_server; ensure_pnpm; ensure_deps; exec bash scripts/provision-mongodb.sh run pnpm test "$@" ;;
   bench) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm bench "$@" ;;
   *) echo "usage: bash scripts/dev.sh start|test|bench" >&2; exit 2 ;;
 esac

@@ -39,11 +39,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/pattern-extractor': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client|better-sqlite3|mongodb)$/,
+    external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
   '@membus/compactor': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client|better-sqlite3|mongodb)$/,
+    external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
 };
 

@@ -64,7 +64,8 @@ export async function startTestStack(
   };
   try {
     const started = await Promise.all(services.map((name) => launch(name)));
-    services.forEach((name, index) => running.set(name, started[index] as ServiceProcess));
+    for (const [index, name] of services.entries())
+      running.set(name, started[index] as ServiceProcess);
   } catch (error) {
     await stack[Symbol.asyncDispose]();
     throw error;

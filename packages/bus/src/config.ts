@@ -113,6 +113,12 @@ export function serviceEnvSpec(defaultMetricsPort: number) {
       schema: env.optionalString(),
       description: 'OTLP/HTTP endpoint; tracing is off when unset',
     },
+    metricsTenantLabel: {
+      env: 'METRICS_TENANT_LABEL',
+      schema: env.boolean(false),
+      description:
+        'label per-tenant metrics (dead letters) by tenant; off keeps cardinality bounded',
+    },
     logLevel: {
       env: 'LOG_LEVEL',
       schema: env.oneOf(['debug', 'info', 'warn', 'error'] as const, 'info'),

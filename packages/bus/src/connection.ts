@@ -18,6 +18,11 @@ export interface BusConnectionOptions {
   reconnect?: boolean;
   /** Initial connect timeout in ms. */
   timeout?: number;
+  /**
+   * Prefix of reply inboxes (default `_INBOX`). A tenant's agent user may be allowed to
+   * subscribe only to `_INBOX.<tenant>.>` (infra/nats): connect with `_INBOX.<tenant>`.
+   */
+  inboxPrefix?: string;
 }
 
 /** Connects to NATS; services reconnect forever, waiting in JetStream rather than failing. */
@@ -46,6 +51,7 @@ export async function connectBus(options: BusConnectionOptions): Promise<NatsCon
     ...(options.token ? { token: options.token } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(tls ? { tls } : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     maxReconnectAttempts: options.reconnect === false ? 0 : -1,
     // nats.js otherwise builds an Error (with stack) per request for async traces: a
     // measurable share of CPU per JetStream publish on the ingest path.

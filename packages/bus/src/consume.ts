@@ -163,11 +163,14 @@ export async function consumeStream<S extends z.ZodType>(
       const itemMessages: JsMsg[] = [];
       const settled: Promise<void>[] = [];
       for (const message of batch) {
-        const span = startMessagingSpan(`process ${subjectBase(message.subject, true)}`, {
+        const span = startMessagingSpan(undefined, {
           kind: SpanKind.CONSUMER,
-          subject: subjectBase(message.subject, true),
+          subject: message.subject,
           operation: 'process',
           parent: extractTraceContext(message.headers),
+          consumerGroup: options.consumer,
+          bodySize: message.data.byteLength,
+          attributes: { 'messaging.nats.delivery_count': message.info.deliveryCount },
         });
         spans.set(message, span);
         const tenant = tenantOf(message.subject);

@@ -18,6 +18,12 @@ export type { BusConnectionOptions } from './connection.ts';
 export { connectBus } from './connection.ts';
 export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './consume.ts';
 export { consumeStream, exponentialBackoff } from './consume.ts';
+export type {
+  ConsumerRef,
+  ConsumerStatus,
+  JetStreamStatus,
+} from './jetstream-status.ts';
+export { jetStreamStatusReader } from './jetstream-status.ts';
 export type { KV } from './kv.ts';
 export { openKv } from './kv.ts';
 export { notifyDeadLetter, notifyStore, storeIdOf } from './notify.ts';
@@ -28,4 +34,4 @@ export type { RequestContext, RequestOptions, ServeOptions, Service } from './re
 export { request, serve, transportError } from './request-reply.ts';
 export type { ConsumerOptions, StreamOptions } from './streams.ts';
 export { ensureConsumer, ensureStreams, streamConfigs } from './streams.ts';
-export { extractTraceContext, injectTraceContext } from './tracing.ts';
+export { extractTraceContext, injectTraceContext, subjectTemplate } from './tracing.ts';

@@ -3,6 +3,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as createHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import { encode } from './codec.ts';
+import { permissionError } from './request-reply.ts';
 import { endSpan, injectTraceContext, startMessagingSpan } from './tracing.ts';
 
 export interface DurablePublishOptions {
@@ -22,17 +23,21 @@ export async function publishDurable(
   options: DurablePublishOptions = {},
 ): Promise<PubAck> {
   const parent = options.trace ?? context.active();
-  const span = startMessagingSpan(`publish ${subject.slice(0, subject.lastIndexOf('.'))}`, {
+  const data = encode(payload);
+  const span = startMessagingSpan(undefined, {
     kind: SpanKind.PRODUCER,
     subject,
-    operation: 'publish',
+    operation: 'send',
+    operationName: 'publish',
     parent,
+    bodySize: data.byteLength,
+    ...(options.messageId ? { messageId: options.messageId } : {}),
   });
   const headers = options.headers ?? createHeaders();
   injectTraceContext(headers, trace.setSpan(parent, span));
   if (options.messageId) headers.set(Headers.messageId, options.messageId);
   try {
-    const ack = await js.publish(subject, encode(payload), {
+    const ack = await js.publish(subject, data, {
       headers,
       ...(options.messageId ? { msgID: options.messageId } : {}),
       timeout: options.timeoutMs ?? 5_000,
@@ -40,13 +45,11 @@ export async function publishDurable(
     endSpan(span);
     return ack;
   } catch (error) {
-    const failure = new MembusError(
-      'UNAVAILABLE',
-      `publish to ${subject} failed: ${(error as Error).message}`,
-      {
+    const failure =
+      permissionError(error, subject) ??
+      new MembusError('UNAVAILABLE', `publish to ${subject} failed: ${(error as Error).message}`, {
         cause: error,
-      },
-    );
+      });
     endSpan(span, failure);
     throw failure;
   }

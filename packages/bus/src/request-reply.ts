@@ -11,6 +11,7 @@ import {
   type MsgHdrs,
   type NatsConnection,
   NoRespondersError,
+  PermissionViolationError,
   RequestError,
   type Subscription,
   TimeoutError,
@@ -62,11 +63,13 @@ export function serve<S extends z.ZodType, R>(
 
   const handle = async (message: Msg): Promise<void> => {
     const started = performance.now();
-    const span = startMessagingSpan(`process ${base}`, {
+    const span = startMessagingSpan(undefined, {
       kind: SpanKind.SERVER,
-      subject: base,
+      subject: message.subject,
       operation: 'process',
       parent: extractTraceContext(message.headers),
+      consumerGroup: options.queue,
+      bodySize: message.data.byteLength,
     });
     let errorBody: ErrorBody | undefined;
     try {
@@ -143,10 +146,11 @@ export async function request<S extends z.ZodType>(
   options: RequestOptions = {},
 ): Promise<z.output<S>> {
   const headers = options.headers ?? createHeaders();
-  const span = startMessagingSpan(`send ${subject}`, {
+  const span = startMessagingSpan(undefined, {
     kind: SpanKind.CLIENT,
     subject,
     operation: 'send',
+    operationName: 'request',
     parent: context.active(),
   });
   injectTraceContext(headers, trace.setSpan(context.active(), span));
@@ -185,8 +189,29 @@ function isErrorReply(value: unknown): value is z.output<typeof ErrorReplySchema
   return typeof value === 'object' && value !== null && 'error' in value && !('v' in value);
 }
 
+/**
+ * A NATS permissions violation anywhere in an error's cause chain, as a non-retryable
+ * INVALID_TENANT: these credentials may not use that subject (e.g. another tenant's).
+ */
+export function permissionError(error: unknown, subject: string): MembusError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof PermissionViolationError) {
+      return new MembusError(
+        'INVALID_TENANT',
+        `not permitted to ${current.operation} on ${current.subject} (NATS permissions)`,
+        { cause: error, details: { subject, operation: current.operation } },
+      );
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /** NATS client errors as MembusErrors. */
 export function transportError(error: unknown, subject: string): MembusError {
+  const denied = permissionError(error, subject);
+  if (denied) return denied;
   const cause = error instanceof RequestError && error.cause ? error.cause : error;
   if (
     cause instanceof NoRespondersError ||

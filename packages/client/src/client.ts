@@ -14,8 +14,15 @@ import {
   validate,
 } from '@membus/bus';
 import {
+  type AuditReply,
+  AuditReplySchema,
+  type AuditRequestInput,
+  type CompactReply,
+  CompactReplySchema,
+  type CompactRequestInput,
   DEFAULT_TENANT,
   DeleteReplySchema,
+  type FailurePattern,
   GetReplySchema,
   Headers,
   type HistoryEntry,
@@ -26,6 +33,14 @@ import {
   MembusError,
   type MemoryFilter,
   type MemoryRecord,
+  type MetricsReply,
+  MetricsReplySchema,
+  type MetricsRequestInput,
+  type OutcomeInput,
+  OutcomeSchema,
+  type PatternsReply,
+  PatternsReplySchema,
+  type PatternsRequestInput,
   type QueryHit,
   QueryReplySchema,
   type QueryRequestInput,
@@ -39,6 +54,7 @@ import {
   TENANT_PATTERN,
   UpdateReplySchema,
   type UpdateRequestInput,
+  type WorkflowPattern,
 } from '@membus/contracts';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -72,7 +88,7 @@ export interface StoreResult {
   /** The id the store was sent with. */
   id: string;
   /** With `wait: 'queryable'`: `stored`, or `duplicate` when merged into `memoryId`. */
-  status?: 'stored' | 'duplicate';
+  status?: 'stored' | 'duplicate' | 'merged';
   /** The memory that holds the content (differs from `id` for a duplicate). */
   memoryId?: string;
 }
@@ -84,6 +100,8 @@ export type ListInput = Omit<ListRequestInput, 'v'>;
 
 export interface QueryResult {
   hits: QueryHit[];
+  /** The retrieval mode used. */
+  mode: 'dense' | 'keyword' | 'hybrid';
   /** How the index answered (`exact`, `ann`, ...). */
   plan: string;
   /** Time inside the vector-store (ms). */
@@ -103,14 +121,15 @@ export class MemoryClient {
 
   constructor(
     nc: NatsConnection,
-    options: { tenant: string; ownsConnection: boolean; timeoutMs: number },
+    options: { tenant: string; ownsConnection: boolean; timeoutMs: number; inboxPrefix?: string },
   ) {
     this.#nc = nc;
     this.#js = jetstream(nc);
     this.tenant = options.tenant;
     this.#ownsConnection = options.ownsConnection;
     this.#timeoutMs = options.timeoutMs;
-    this.#inboxPrefix = createInbox();
+    // Store notices arrive under the same prefix as replies, so one subscribe permission covers both.
+    this.#inboxPrefix = createInbox(options.inboxPrefix);
   }
 
   /** The underlying NATS connection (for advanced use). */
@@ -184,7 +203,7 @@ export class MemoryClient {
     const query =
       typeof input === 'string' ? { ...options, text: input } : { ...input, ...options };
     const reply = await this.#request(Subjects.query, query, QueryReplySchema);
-    return { hits: reply.hits, plan: reply.plan, tookMs: reply.tookMs };
+    return { hits: reply.hits, mode: reply.mode, plan: reply.plan, tookMs: reply.tookMs };
   }
 
   /** One memory, or undefined when it doesn't exist (or expired). */
@@ -308,6 +327,137 @@ export class MemoryClient {
       },
     });
   }
+
+  // ---------------------------------------------------------------- lifecycle (compactor)
+
+  /**
+   * Ends a session: the compactor compacts its memories into one summary (durable; resolves
+   * once JetStream holds the message). Repeats within the de-duplication window are dropped.
+   */
+  async endSession(sessionId: string): Promise<void> {
+    await publishDurable(
+      this.#js,
+      `${Subjects.sessionEnd}.${this.tenant}`,
+      { v: 1, sessionId, endedAt: new Date().toISOString() },
+      { messageId: `session-end:${this.tenant}:${sessionId}`, timeoutMs: this.#timeoutMs },
+    );
+  }
+
+  /** Compacts a session and/or runs sweeps now; `dryRun` reports without changing anything. */
+  async compact(
+    input: Omit<CompactRequestInput, 'v'>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Omit<CompactReply, 'v'>> {
+    const { v: _v, ...reply } = await request(
+      this.#nc,
+      `${Subjects.compact}.${this.tenant}`,
+      { ...input, v: 1 },
+      CompactReplySchema,
+      { timeoutMs: options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000) },
+    );
+    return reply;
+  }
+
+  /** Quality audit: counts, near duplicates, stale memories and recommendations. */
+  async audit(
+    input: Omit<AuditRequestInput, 'v'> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<Omit<AuditReply, 'v'>> {
+    const { v: _v, ...reply } = await request(
+      this.#nc,
+      `${Subjects.audit}.${this.tenant}`,
+      { ...input, v: 1 },
+      AuditReplySchema,
+      { timeoutMs: options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000) },
+    );
+    return reply;
+  }
+
+  // ---------------------------------------------------------------- outcomes and patterns (pattern-extractor)
+
+  /**
+   * Records a task outcome durably (resolves once JetStream holds it). The pattern-extractor
+   * learns from it and stores it as a memory (kind `outcome`, id = outcome id). Recording the
+   * same `id` again changes nothing, so a retry is safe.
+   */
+  async recordOutcome(input: RecordOutcomeInput): Promise<{ id: string }> {
+    const message = {
+      ...input,
+      v: 1,
+      id: input.id ?? uuidv7(),
+      occurredAt: input.occurredAt ?? new Date().toISOString(),
+    };
+    const checked = validate(OutcomeSchema, message);
+    if (!checked.ok) throw checked.error;
+    // No JetStream de-duplication id: the extractor is idempotent by outcome id, and a
+    // deliberate re-publish (a replay) must reach it.
+    await publishDurable(this.#js, `${Subjects.outcome}.${this.tenant}`, message, {
+      timeoutMs: this.#timeoutMs,
+    });
+    return { id: message.id };
+  }
+
+  /** Ranked workflow patterns (and failure signatures) of a task type, best first. */
+  async patterns(input: PatternsInput = {}): Promise<Omit<PatternsReply, 'v'>> {
+    const { v: _v, ...reply } = await this.#request(Subjects.patterns, input, PatternsReplySchema);
+    return reply;
+  }
+
+  /** The best workflow (step sequence, or config with `variantKind: 'config'`) for an objective. */
+  async bestWorkflow(
+    taskType: string,
+    options: BestWorkflowOptions = {},
+  ): Promise<WorkflowPattern | undefined> {
+    const { variantKind = 'steps', ...rest } = options;
+    const reply = await this.patterns({
+      ...rest,
+      taskType,
+      variantKinds: [variantKind],
+      limit: 1,
+      includeFailures: false,
+    });
+    return reply.patterns[0];
+  }
+
+  /** Executions, successes, success rate, duration and cost per task type, and overall. */
+  async taskMetrics(input: TaskMetricsInput = {}): Promise<Omit<MetricsReply, 'v'>> {
+    const { v: _v, ...reply } = await this.#request(Subjects.metrics, input, MetricsReplySchema);
+    return reply;
+  }
+
+  /** Failed outcomes grouped by normalised error signature, most frequent first. */
+  async failurePatterns(
+    taskType?: string,
+    options: { namespace?: string; limit?: number } = {},
+  ): Promise<FailurePattern[]> {
+    const reply = await this.patterns({
+      ...options,
+      ...(taskType !== undefined ? { taskType } : {}),
+      variantKinds: ['steps'],
+      limit: options.limit ?? 20,
+    });
+    return reply.failures;
+  }
+}
+
+/** A task outcome; `id` (UUIDv7) and `occurredAt` (now) are filled in when absent. */
+export type RecordOutcomeInput = Omit<OutcomeInput, 'v' | 'id' | 'occurredAt'> & {
+  id?: string;
+  occurredAt?: string;
+};
+export type PatternsInput = Omit<PatternsRequestInput, 'v'>;
+export type TaskMetricsInput = Omit<MetricsRequestInput, 'v'>;
+export interface BestWorkflowOptions {
+  /** `success_rate` (default, confidence-ranked), `duration` or `cost`. */
+  objective?: PatternsRequestInput['objective'];
+  /** Variants seen fewer times are ignored; default 1. */
+  minSupport?: number;
+  /** Variants with a lower success rate are ignored; default 0. */
+  minSuccessRate?: number;
+  /** Only this namespace. */
+  namespace?: string;
+  /** `steps` (default): the step sequence; `config`: the configuration. */
+  variantKind?: 'steps' | 'config';
 }
 
 /** Connects to membus. `await using memory = await connect({ tenant: 'acme' })` closes it. */
@@ -337,6 +487,7 @@ export async function connect(
     tenant,
     ownsConnection: options.connection === undefined,
     timeoutMs: options.timeoutMs ?? 5_000,
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
   });
   return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
 }

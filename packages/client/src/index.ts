@@ -1,20 +1,36 @@
 export type {
+  AuditReply,
+  CompactReply,
   ErrorCode,
+  FailurePattern,
   HistoryEntry,
   MemoryFilter,
   MemoryRecord,
+  MetricsReply,
+  OutcomeStats,
+  PatternsReply,
   QueryHit,
+  SessionCompactionReport,
+  SweepReport,
+  TaskMetrics,
+  WorkflowPattern,
 } from '@membus/contracts';
 export { MembusError } from '@membus/contracts';
 export type {
+  BestWorkflowOptions,
   ConnectOptions,
   ListInput,
+  PatternsInput,
   QueryInput,
   QueryOptions,
   QueryResult,
+  RecordOutcomeInput,
   StoreInput,
   StoreOptions,
   StoreResult,
+  TaskMetricsInput,
   UpdateInput,
 } from './client.ts';
 export { connect, MemoryClient } from './client.ts';
+export type { ContextOptions, FormattedContext } from './context.ts';
+export { formatContext } from './context.ts';

@@ -146,12 +146,30 @@ export const TimeRangeSchema = z
   );
 export type TimeRange = z.infer<typeof TimeRangeSchema>;
 
+/** One scope to read in a cross-scope query, optionally narrowed to one owner. */
+export const ScopeSelectorSchema = z.strictObject({
+  /** The scope to read. */
+  scope: ScopeSchema,
+  /** Only this user's memories of that scope. */
+  userId: LabelSchema.optional(),
+  /** Only this agent's memories of that scope. */
+  agentId: LabelSchema.optional(),
+  /** Only this session's memories of that scope. */
+  sessionId: LabelSchema.optional(),
+});
+export type ScopeSelector = z.infer<typeof ScopeSelectorSchema>;
+
 /** Which memories a query, list, stats or delete applies to. All fields are ANDed. */
 export const MemoryFilterSchema = z.strictObject({
   /** Only these memory ids. */
   ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
   /** Only memories of these scopes. */
   scopes: z.array(ScopeSchema).min(1).optional(),
+  /**
+   * Cross-scope read: memories matching any one selector (e.g. this session's memories plus
+   * app-wide ones). Each hit's `memory.scope` says which it came from.
+   */
+  anyOf: z.array(ScopeSelectorSchema).min(1).max(8).optional(),
   /** Only memories of this user. */
   userId: LabelSchema.optional(),
   /** Only memories of this agent. */

@@ -63,6 +63,8 @@ export const StoreMemorySchema = z
     vector: VectorSchema.optional(),
     /** When the remembered thing happened, if not now. */
     createdAt: TimestampSchema.optional(),
+    /** `false` stores the memory even when a near-duplicate exists (default: merge it). */
+    mergeSimilar: z.boolean().optional(),
   })
   .superRefine((store, context) => {
     const scope = store.scope;
@@ -99,8 +101,11 @@ export const StoreNoticeSchema = z.object({
   v: v1,
   /** The id that was stored. */
   id: z.uuid(),
-  /** `stored`: a new memory; `duplicate`: merged into `memoryId`; `failed`: dead-lettered. */
-  status: z.enum(['stored', 'duplicate', 'failed']),
+  /**
+   * `stored`: a new memory; `duplicate`: an exact duplicate of `memoryId`; `merged`: a near
+   * duplicate merged into `memoryId`; `failed`: dead-lettered.
+   */
+  status: z.enum(['stored', 'duplicate', 'merged', 'failed']),
   /** The memory that now holds the content (differs from `id` for a duplicate). */
   memoryId: z.uuid(),
   error: ErrorBodySchema.optional(),
@@ -168,7 +173,7 @@ export const QueryRequestSchema = z
     vector: VectorSchema.optional(),
     filter: MemoryFilterSchema.optional(),
     topK: z.number().int().min(1).max(Limits.topK).default(10),
-    /** Drop hits whose relevance (cosine similarity) is below this. */
+    /** Drop hits whose relevance (see ScoreParts) is below this. */
     minScore: z.number().min(-1).max(1).optional(),
     weights: RankingWeightsSchema.optional(),
     /** Half-life of the recency score, in hours (default 168: one week). */
@@ -177,8 +182,20 @@ export const QueryRequestSchema = z
       .positive()
       .max(24 * 365 * 100)
       .default(168),
+    /**
+     * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused by
+     * reciprocal rank). Default: `hybrid` for a text query, `dense` for a vector query.
+     */
+    mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
   })
   .superRefine((query, context) => {
+    if (query.mode !== undefined && query.mode !== 'dense' && query.text === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message: `mode "${query.mode}" needs a text query`,
+      });
+    }
     if ((query.text === undefined) === (query.vector === undefined)) {
       context.addIssue({
         code: 'custom',
@@ -199,12 +216,19 @@ export type QueryRequest = z.output<typeof QueryRequestSchema>;
 
 /** How a hit's score was made. */
 export const ScorePartsSchema = z.object({
-  /** Cosine similarity to the query, -1..1. */
+  /**
+   * How well the memory matches: cosine similarity (dense), normalised BM25 (keyword), or the
+   * normalised reciprocal-rank fusion of both legs (hybrid).
+   */
   relevance: z.number(),
   /** 0..1: 1 for now, 0.5 one half-life ago. */
   recency: z.number(),
   /** The memory's importance, 0..1. */
   importance: z.number(),
+  /** Cosine similarity to the query vector (dense and hybrid). */
+  dense: z.number().optional(),
+  /** BM25 keyword score normalised to 0..1 within the result (keyword and hybrid). */
+  keyword: z.number().optional(),
 });
 export type ScoreParts = z.infer<typeof ScorePartsSchema>;
 
@@ -219,7 +243,9 @@ export type QueryHit = z.infer<typeof QueryHitSchema>;
 export const QueryReplySchema = z.object({
   v: v1,
   hits: z.array(QueryHitSchema),
-  /** How the index answered: `exact` scan of a candidate set or `ann` graph search. */
+  /** The retrieval mode used (see QueryRequest.mode). */
+  mode: z.enum(['dense', 'keyword', 'hybrid']),
+  /** How the index answered, e.g. `exact`, `ann`, `keyword`, `hybrid(ann)`. */
   plan: z.string(),
   tookMs: z.number(),
 });

@@ -258,6 +258,7 @@ const cases: {
       hits: [
         { memory: record, score: 0.9, scores: { relevance: 0.9, recency: 1, importance: 0.5 } },
       ],
+      mode: 'dense',
       plan: 'exact',
       tookMs: 1,
     },

@@ -1,3 +1,9 @@
+export type {
+  ConsumerSnapshot,
+  JetStreamMetricsOptions,
+  JetStreamSnapshot,
+} from './jetstream-metrics.ts';
+export { JetStreamMetricNames, registerJetStreamMetrics } from './jetstream-metrics.ts';
 export type { ServiceRuntimeOptions } from './lifecycle.ts';
 export { announceReady, onShutdown, runService } from './lifecycle.ts';
 export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';

@@ -5,13 +5,51 @@ export const embedderEnvSpec = {
   ...busEnvSpec,
   provider: {
     env: 'EMBEDDING_PROVIDER',
-    schema: env.oneOf(['local'] as const, 'local'),
-    description: 'embedding provider: local (offline, deterministic)',
+    schema: env.oneOf(['auto', 'local', 'openai'] as const, 'auto'),
+    description:
+      'embedding provider: local (offline, deterministic), openai (any OpenAI-compatible server); auto = openai when OPENAI_API_KEY is set, else local',
   },
   dimension: {
     env: 'EMBEDDING_DIMENSION',
-    schema: env.int(384, 8, 4096),
-    description: 'vector dimension of the local provider',
+    schema: z.coerce.number().int().min(8).max(4096).optional(),
+    description:
+      'vector dimension; default 384 (local) or the model’s own (1536 for text-embedding-3-small)',
+  },
+  model: {
+    env: 'EMBEDDING_MODEL',
+    schema: env.string('text-embedding-3-small'),
+    description: 'model of the openai provider',
+  },
+  openaiApiKey: {
+    env: 'OPENAI_API_KEY',
+    schema: env.optionalString(),
+    description: 'API key of the OpenAI-compatible server',
+  },
+  openaiBaseUrl: {
+    env: 'OPENAI_BASE_URL',
+    schema: env.optionalString(),
+    description:
+      'OpenAI-compatible base URL (Azure, Ollama, vLLM, LM Studio, TEI); OpenAI unless set',
+  },
+  providerMaxBatch: {
+    env: 'EMBEDDING_PROVIDER_MAX_BATCH',
+    schema: z.coerce.number().int().min(1).max(2048).optional(),
+    description: 'texts per provider request; 2048 for OpenAI, 256 for other servers',
+  },
+  providerTimeoutMs: {
+    env: 'EMBEDDING_PROVIDER_TIMEOUT_MS',
+    schema: env.int(30_000, 100),
+    description: 'timeout of one provider request',
+  },
+  providerMaxAttempts: {
+    env: 'EMBEDDING_PROVIDER_MAX_ATTEMPTS',
+    schema: env.int(5, 1, 20),
+    description: 'attempts per provider call on 429/5xx/timeouts before the message is nak’d',
+  },
+  pricePerMillionTokens: {
+    env: 'EMBEDDING_PRICE_PER_MILLION_TOKENS',
+    schema: z.coerce.number().min(0).optional(),
+    description: 'USD per 1M tokens for the cost estimate; OpenAI list price for its models',
   },
   cache: {
     env: 'EMBED_CACHE',

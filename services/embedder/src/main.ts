@@ -4,6 +4,7 @@ import {
   consumeStream,
   ensureConsumer,
   ensureStreams,
+  jetStreamStatusReader,
   jetstream,
   jetstreamManager,
   notifyDeadLetter,
@@ -18,7 +19,13 @@ import {
   Streams,
   Subjects,
 } from '@membus/contracts';
-import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  registerJetStreamMetrics,
+  runService,
+  startTracing,
+} from '@membus/telemetry';
 import { loadEmbedderConfig } from './config.ts';
 import { Embedder } from './domain/embedder.ts';
 import {
@@ -31,6 +38,7 @@ import { createEmbedHandler, createStoreHandler } from './handlers.ts';
 import { startOpenAiCompatibleServer } from './http/openai-compatible.ts';
 import { createEmbedderMetrics } from './metrics.ts';
 import { createLocalEmbeddingProvider } from './providers/local.ts';
+import { createOpenAIEmbeddingProvider } from './providers/openai.ts';
 
 const SERVICE = 'embedder';
 const config = loadEmbedderConfig(process.env);
@@ -42,11 +50,52 @@ const tracing = startTracing({
 const registry = createMetricsRegistry(SERVICE);
 const metrics = createEmbedderMetrics(registry);
 
-const provider = createLocalEmbeddingProvider({ dimension: config.dimension });
+const providerName =
+  config.provider === 'auto' ? (config.openaiApiKey ? 'openai' : 'local') : config.provider;
+const provider =
+  providerName === 'local'
+    ? createLocalEmbeddingProvider(
+        config.dimension !== undefined ? { dimension: config.dimension } : {},
+      )
+    : createOpenAIEmbeddingProvider({
+        ...(config.openaiApiKey !== undefined ? { apiKey: config.openaiApiKey } : {}),
+        ...(config.openaiBaseUrl !== undefined ? { baseURL: config.openaiBaseUrl } : {}),
+        model: config.model,
+        ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+        ...(config.providerMaxBatch !== undefined ? { maxBatch: config.providerMaxBatch } : {}),
+        timeoutMs: config.providerTimeoutMs,
+        maxAttempts: config.providerMaxAttempts,
+        ...(config.pricePerMillionTokens !== undefined
+          ? { pricePerMillionTokens: config.pricePerMillionTokens }
+          : {}),
+        onUsage: ({ tokens, costUsd, model }) => {
+          metrics.tokens.inc({ provider: 'openai', model }, tokens);
+          metrics.costUsd.inc({ provider: 'openai', model }, costUsd);
+        },
+        onRetry: ({ attempt, delayMs, reason }) => {
+          metrics.providerRetries.inc({ provider: 'openai', reason });
+          log.warn('embedding provider call failed; retrying', { attempt, delayMs, reason });
+        },
+      });
 log.info('embedding provider', {
   provider: provider.capabilities.name,
   model: provider.capabilities.model,
+  dimension: provider.capabilities.dimension,
+  maxBatch: provider.capabilities.maxBatch,
+  ...(providerName === 'openai'
+    ? { baseUrl: config.openaiBaseUrl ?? 'https://api.openai.com/v1' }
+    : {}),
 });
+if (provider.capabilities.remote) {
+  // Fail fast: a wrong URL, key, model or dimension stops the service at startup instead of
+  // dead-lettering every store later.
+  try {
+    await provider.embed(['membus startup check'], { purpose: 'query' });
+  } catch (error) {
+    log.error('embedding provider unusable at startup; stopping', { error });
+    process.exit(1);
+  }
+}
 
 const nc = await connectBus(busConnectionFromEnv(config, SERVICE));
 const js = jetstream(nc);
@@ -57,6 +106,11 @@ await ensureConsumer(jsm, {
   durable: Consumers.embedder,
   maxDeliver: config.maxDeliver,
 });
+registerJetStreamMetrics(
+  registry,
+  jetStreamStatusReader(jsm, [{ stream: Streams.store.name, consumer: Consumers.embedder }]),
+  { tenantLabel: config.metricsTenantLabel },
+);
 
 const cacheMode =
   config.cache === 'auto' ? (provider.capabilities.remote ? 'kv' : 'memory') : config.cache;

@@ -10,6 +10,9 @@ export const EmbedderMetricNames = {
   texts: 'membus_embed_texts_total',
   cache: 'membus_embed_cache_total',
   redactions: 'membus_redactions_total',
+  tokens: 'membus_embed_tokens_total',
+  costUsd: 'membus_embed_cost_usd_total',
+  providerRetries: 'membus_embed_provider_retries_total',
 } as const;
 
 export function createEmbedderMetrics(registry: Registry) {
@@ -44,8 +47,36 @@ export function createEmbedderMetrics(registry: Registry) {
     labelNames: ['kind'],
     registers: [registry],
   });
+  const tokens = new Counter({
+    name: EmbedderMetricNames.tokens,
+    help: 'Tokens the embedding provider reported using',
+    labelNames: ['provider', 'model'],
+    registers: [registry],
+  });
+  const costUsd = new Counter({
+    name: EmbedderMetricNames.costUsd,
+    help: 'Estimated embedding cost in USD (tokens × EMBEDDING_PRICE_PER_MILLION_TOKENS / 1M)',
+    labelNames: ['provider', 'model'],
+    registers: [registry],
+  });
+  const providerRetries = new Counter({
+    name: EmbedderMetricNames.providerRetries,
+    help: 'Provider requests retried, by reason (rate limited, answered 5xx, timed out, unreachable)',
+    labelNames: ['provider', 'reason'],
+    registers: [registry],
+  });
   const observer: BusObserver = createMessageMetrics(registry);
-  return { batchSize, embedSeconds, texts, cache, redactions, observer };
+  return {
+    batchSize,
+    embedSeconds,
+    texts,
+    cache,
+    redactions,
+    tokens,
+    costUsd,
+    providerRetries,
+    observer,
+  };
 }
 
 export type EmbedderMetrics = ReturnType<typeof createEmbedderMetrics>;

@@ -1,4 +1,5 @@
 import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { z } from 'zod';
 
 export const vectorStoreEnvSpec = {
   ...busEnvSpec,
@@ -37,10 +38,70 @@ export const vectorStoreEnvSpec = {
     schema: env.int(5_000, 100),
     description: 'timeout of a query-embedding request',
   },
+  nearDuplicateThreshold: {
+    env: 'NEAR_DUPLICATE_THRESHOLD',
+    schema: env.number(0.95, 0, 1),
+    description: 'cosine similarity at which a new memory merges into an existing one (0 = off)',
+  },
+  nearDuplicateThresholds: {
+    env: 'NEAR_DUPLICATE_THRESHOLDS',
+    schema: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        if (value === undefined) return {};
+        try {
+          return z.record(z.string(), z.number().min(0).max(1)).parse(JSON.parse(value));
+        } catch {
+          context.addIssue({ code: 'custom', message: 'expected JSON like {"incidents":0.9}' });
+          return z.NEVER;
+        }
+      }),
+    description: 'per-namespace thresholds as JSON, e.g. {"incidents":0.9}',
+  },
   accessFlushMs: {
     env: 'ACCESS_FLUSH_MS',
     schema: env.int(1_000, 10),
     description: 'how often access counts are written',
+  },
+  qdrantUrl: {
+    env: 'QDRANT_URL',
+    schema: env.optionalString(),
+    description: 'Qdrant URL; set = vectors in Qdrant instead of the embedded index',
+  },
+  qdrantApiKey: {
+    env: 'QDRANT_API_KEY',
+    schema: env.optionalString(),
+    description: 'Qdrant API key',
+  },
+  qdrantCollection: {
+    env: 'QDRANT_COLLECTION',
+    schema: env.optionalString(),
+    description: 'Qdrant collection; default membus_<EMBEDDING_MODEL>_<EMBEDDING_DIMENSION>',
+  },
+  embeddingModel: {
+    env: 'EMBEDDING_MODEL',
+    schema: env.string('default'),
+    description: 'embedding model id, names the Qdrant collection (one per model and dimension)',
+  },
+  mongodbUri: {
+    env: 'MONGODB_URI',
+    schema: env.optionalString(),
+    description: 'MongoDB URI; set = history in MongoDB instead of SQLite',
+  },
+  mongodbDatabase: {
+    env: 'MONGODB_DATABASE',
+    schema: env.string('membus'),
+    description: 'MongoDB database',
+  },
+  mongodbWriteConcern: {
+    env: 'MONGODB_WRITE_CONCERN',
+    schema: z
+      .string()
+      .regex(/^(majority|[0-9]+)$/, 'majority or a node count')
+      .default('majority')
+      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    description: 'MongoDB write concern: majority (default) or a node count',
   },
   ...serviceEnvSpec(9465),
 } as const;

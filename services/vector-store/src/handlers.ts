@@ -14,10 +14,12 @@ import {
   DeleteRequestSchema,
   type EmbeddedMemory,
   EmbedReplySchema,
+  ExpireRequestSchema,
   GetRequestSchema,
   HistoryRequestSchema,
   ListRequestSchema,
   MembusError,
+  MergeRequestSchema,
   QueryRequestSchema,
   QueueGroups,
   StatsRequestSchema,
@@ -97,9 +99,21 @@ export function createIngestHandler(
   metrics: VectorStoreMetrics,
 ) {
   return async (items: StreamItem<EmbeddedMemory>[]): Promise<ItemResult[]> => {
-    const results = await service.ingest(
-      items.map((item) => ({ tenant: item.tenant, embedded: item.value })),
-    );
+    let results: Awaited<ReturnType<MemoryService['ingest']>>;
+    try {
+      results = await service.ingest(
+        items.map((item) => ({ tenant: item.tenant, embedded: item.value })),
+      );
+    } catch (error) {
+      // Invalid items come back as results; a throw is the storage failing (e.g. SQLITE_BUSY
+      // on a locked file): retry with backoff, never dead-letter a valid memory for it.
+      const failure = MembusError.is(error)
+        ? error
+        : new MembusError('BACKEND_FAILED', `storage failed: ${(error as Error).message}`, {
+            cause: error,
+          });
+      throw failure;
+    }
     metrics.writeBatch.observe(items.length);
     const now = Date.now();
     return items.map((item, index): ItemResult => {
@@ -146,7 +160,10 @@ export function serveRequests(
   return [
     route(Subjects.query, QueryRequestSchema, async (query, { tenant }) => {
       const reply = await service.query(tenant, query);
-      options.metrics.querySeconds.observe({ plan: reply.plan }, reply.tookMs / 1000);
+      options.metrics.querySeconds.observe(
+        { mode: reply.mode, plan: reply.plan },
+        reply.tookMs / 1000,
+      );
       return reply;
     }),
     route(Subjects.get, GetRequestSchema, (get, { tenant }) => service.get(tenant, get.ids)),
@@ -164,5 +181,9 @@ export function serveRequests(
     route(Subjects.stats, StatsRequestSchema, (stats, { tenant }) =>
       service.stats(tenant, stats.filter),
     ),
+    route(Subjects.expire, ExpireRequestSchema, (expire, { tenant }) =>
+      service.expire(tenant, { dryRun: expire.dryRun }),
+    ),
+    route(Subjects.merge, MergeRequestSchema, (merge, { tenant }) => service.merge(tenant, merge)),
   ];
 }

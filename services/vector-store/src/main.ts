@@ -5,13 +5,22 @@ import {
   consumeStream,
   ensureConsumer,
   ensureStreams,
+  jetStreamStatusReader,
   jetstream,
   jetstreamManager,
   notifyDeadLetter,
 } from '@membus/bus';
 import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
-import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  registerJetStreamMetrics,
+  runService,
+  startTracing,
+} from '@membus/telemetry';
 import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
+import { openMongoDocumentStore, redactUri } from './adapters/mongodb/index.ts';
+import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
 import { MemoryService } from './domain/memory-service.ts';
@@ -33,16 +42,62 @@ const tracing = startTracing({
 const registry = createMetricsRegistry(SERVICE);
 
 const directory = join(config.dataDir, 'vector-store');
-const index = await openEmbeddedVectorIndex({
-  directory: join(directory, 'index'),
-  dimension: config.dimension,
-});
-const metrics = createVectorStoreMetrics(registry, index);
-const documents = openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') });
+/** Opens a configured backend or stops the process with one clear line (fail fast). */
+async function openBackend<T>(what: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    log.error(`cannot open the ${what}; stopping`, { error });
+    process.exit(1);
+  }
+}
+const qdrantUrl = config.qdrantUrl;
+const qdrantCollection =
+  config.qdrantCollection ?? qdrantCollectionName(config.embeddingModel, config.dimension);
+const embeddedIndex =
+  qdrantUrl === undefined
+    ? await openEmbeddedVectorIndex({
+        directory: join(directory, 'index'),
+        dimension: config.dimension,
+      })
+    : undefined;
+const index =
+  embeddedIndex ??
+  (await openBackend('Qdrant vector index', () =>
+    openQdrantVectorIndex({
+      url: qdrantUrl as string,
+      ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
+      dimension: config.dimension,
+      collection: qdrantCollection,
+      onRetry: ({ operation, attempt, delayMs, error }) =>
+        log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
+    }),
+  ));
+const metrics = createVectorStoreMetrics(registry, embeddedIndex);
+const mongodbUri = config.mongodbUri;
+const documents =
+  mongodbUri === undefined
+    ? openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') })
+    : await openBackend('MongoDB document store', () =>
+        openMongoDocumentStore({
+          uri: mongodbUri,
+          database: config.mongodbDatabase,
+          writeConcern: config.mongodbWriteConcern,
+        }),
+      );
 log.info('storage', {
   index: index.capabilities.name,
+  ...(qdrantUrl !== undefined
+    ? { qdrant: qdrantUrl, collection: qdrantCollection }
+    : { indexDirectory: join(directory, 'index') }),
   documents: documents.capabilities.name,
-  directory,
+  ...(mongodbUri !== undefined
+    ? {
+        mongodb: redactUri(mongodbUri),
+        database: config.mongodbDatabase,
+        writeConcern: config.mongodbWriteConcern,
+      }
+    : { documentsFile: join(directory, 'documents.sqlite') }),
 });
 
 const nc = await connectBus(busConnectionFromEnv(config, SERVICE));
@@ -54,6 +109,11 @@ await ensureConsumer(jsm, {
   durable: Consumers.vectorStore,
   maxDeliver: config.maxDeliver,
 });
+registerJetStreamMetrics(
+  registry,
+  jetStreamStatusReader(jsm, [{ stream: Streams.embedded.name, consumer: Consumers.vectorStore }]),
+  { tenantLabel: config.metricsTenantLabel },
+);
 
 const service = new MemoryService({
   index,
@@ -61,6 +121,10 @@ const service = new MemoryService({
   embed: natsEmbedPort(nc, config.embedTimeoutMs),
   events: jetStreamEventPort(js),
   accessFlushMs: config.accessFlushMs,
+  nearDuplicates: {
+    default: config.nearDuplicateThreshold,
+    byNamespace: config.nearDuplicateThresholds,
+  },
   onBackgroundError: (error) => log.warn('access tracking failed', { error }),
 });
 

@@ -20,8 +20,8 @@ export interface IndexStatusSource {
 export function createVectorStoreMetrics(registry: Registry, index?: IndexStatusSource) {
   const querySeconds = new Histogram({
     name: VectorStoreMetricNames.querySeconds,
-    help: 'Query time inside the vector-store, by index plan',
-    labelNames: ['plan'],
+    help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
+    labelNames: ['mode', 'plan'],
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });

@@ -17,7 +17,7 @@ async function temporaryDirectory(): Promise<string> {
 
 createVectorIndexConformanceSuite({
   name: 'embedded',
-  capabilities: { persistent: true },
+  capabilities: { persistent: true, keyword: true },
   create: async ({ dimension }) => {
     const directory = await temporaryDirectory();
     let index = await openEmbeddedVectorIndex({ directory, dimension });
@@ -40,7 +40,7 @@ createVectorIndexConformanceSuite({
 // The same suite with every search forced through the graph (plus the tail and fallback).
 createVectorIndexConformanceSuite({
   name: 'embedded, ANN path',
-  capabilities: { persistent: true },
+  capabilities: { persistent: true, keyword: true },
   create: async ({ dimension }) => {
     const directory = await temporaryDirectory();
     const options = { directory, dimension, exactScanThreshold: 0, annCostRatio: 0 };

@@ -62,6 +62,10 @@ const WEIGHT_BIGRAM = 0.55;
 /** L2 mass of one word's character n-grams, whatever its length. */
 const WEIGHT_CHARS = 0.75;
 const STOP_WORD_FACTOR = 0.12;
+// Pure numbers (times, counts, durations) say little about what a memory is about; exact
+// numeric identifiers are found by the keyword leg of hybrid search instead.
+const NUMBER_FACTOR = 0.25;
+const NUMERIC = /^[\p{N}\p{P}]+$/u;
 const MAX_WORD_FOR_CHARS = 48;
 
 // Distinct seeds keep feature families apart in hash space.
@@ -224,12 +228,19 @@ export function embedLocal(text: string, dimension: number): Float32Array {
   }
 
   for (const [word, count] of words) {
-    const factor = sublinear(count) * (STOP_WORDS.has(word) ? STOP_WORD_FACTOR : 1);
+    const factor =
+      sublinear(count) *
+      (STOP_WORDS.has(word) ? STOP_WORD_FACTOR : NUMERIC.test(word) ? NUMBER_FACTOR : 1);
     addHashed(vector, fnv1a(stem(word), SEED_STEM), WEIGHT_STEM * factor);
     addCharNgrams(vector, word, WEIGHT_CHARS * factor);
   }
   for (const [identifier, count] of identifiers) {
-    addHashed(vector, fnv1a(identifier, SEED_IDENTIFIER), WEIGHT_IDENTIFIER * sublinear(count));
+    const factor = NUMERIC.test(identifier) ? NUMBER_FACTOR : 1;
+    addHashed(
+      vector,
+      fnv1a(identifier, SEED_IDENTIFIER),
+      WEIGHT_IDENTIFIER * sublinear(count) * factor,
+    );
   }
   for (const [pair, count] of bigrams) {
     addHashed(vector, pair, WEIGHT_BIGRAM * sublinear(count));

@@ -123,6 +123,18 @@ export function compileFilter(filter: IndexFilter | undefined): CompiledFilter {
     const scopes = new Set<string>(filter.scopes);
     checks.push((payload) => scopes.has(payload.scope));
   }
+  if (filter.anyOf !== undefined) {
+    const selectors = filter.anyOf;
+    checks.push((payload) =>
+      selectors.some(
+        (selector) =>
+          payload.scope === selector.scope &&
+          (selector.userId === undefined || payload.userId === selector.userId) &&
+          (selector.agentId === undefined || payload.agentId === selector.agentId) &&
+          (selector.sessionId === undefined || payload.sessionId === selector.sessionId),
+      ),
+    );
+  }
   pushEquality(checks, filter.userId, (payload) => payload.userId);
   pushEquality(checks, filter.agentId, (payload) => payload.agentId);
   pushEquality(checks, filter.sessionId, (payload) => payload.sessionId);

@@ -3,6 +3,7 @@ import {
   type DeleteRequest,
   defaultTier,
   type EmbeddedMemory,
+  type ExpireReply,
   type GetReply,
   type HistoryReply,
   inferScope,
@@ -13,6 +14,8 @@ import {
   type MemoryEvent,
   type MemoryFilter,
   type MemoryRecord,
+  type MergeReply,
+  type MergeRequest,
   type QueryHit,
   type QueryReply,
   type QueryRequest,
@@ -52,6 +55,12 @@ export interface MemoryServiceOptions {
   clock?: () => number;
   accessFlushMs?: number;
   onBackgroundError?: (error: unknown) => void;
+  /**
+   * Near-duplicate merging at write: a new memory whose cosine similarity to an existing one
+   * of the same scope, owners, namespace and kind is at least the threshold is merged into it.
+   * `default` applies where `byNamespace` has no entry; 0 (or > 1) turns merging off.
+   */
+  nearDuplicates?: { default: number; byNamespace?: Readonly<Record<string, number>> };
 }
 
 export interface IngestItem {
@@ -60,7 +69,7 @@ export interface IngestItem {
 }
 
 export type IngestResult =
-  | { ok: true; status: 'stored' | 'duplicate'; memoryId: string; replayed: boolean }
+  | { ok: true; status: 'stored' | 'duplicate' | 'merged'; memoryId: string; replayed: boolean }
   | { ok: false; error: MembusError };
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -77,6 +86,7 @@ export class MemoryService {
   readonly #events: EventPort;
   readonly #clock: () => number;
   readonly #access: AccessTracker;
+  readonly #nearDuplicates: { default: number; byNamespace?: Readonly<Record<string, number>> };
 
   constructor(options: MemoryServiceOptions) {
     this.#index = options.index;
@@ -84,6 +94,7 @@ export class MemoryService {
     this.#embed = options.embed;
     this.#events = options.events;
     this.#clock = options.clock ?? Date.now;
+    this.#nearDuplicates = options.nearDuplicates ?? { default: 0 };
     const onError = options.onBackgroundError ?? (() => {});
     this.#access = new AccessTracker(
       (tenant, accesses) => this.#index.recordAccess(tenant, accesses),
@@ -130,19 +141,48 @@ export class MemoryService {
       this.#documents.storeReceipts(tenant, storeIds),
       this.#index.get(tenant, storeIds),
     ]);
-    const existingIds = new Set(existing.map((record) => record.id));
+    const existingById = new Map(existing.map((record) => [record.id, record]));
     const writes = new Map<string, IndexedMemory>();
     const history: StoredHistoryEntry[] = [];
     const events: { event: MemoryEvent; dedupId: string }[] = [];
     const byKey = new Map<string, MemoryRecord>();
 
+    // A client's retry of one store id can land in the same batch as the original.
+    const inBatch = new Map<string, IngestResult>();
     for (const [offset, item] of items.entries()) {
       const position = positions[offset] as number;
       const { embedded } = item;
       const store = embedded.memory;
+      const earlier = inBatch.get(store.id);
+      if (earlier?.ok) {
+        results[position] = { ...earlier, replayed: true };
+        continue;
+      }
       const receipt = receipts.get(store.id);
-      if (receipt !== undefined || existingIds.has(store.id)) {
+      const indexed = existingById.get(store.id);
+      if (receipt !== undefined || indexed !== undefined) {
         const memoryId = receipt ?? store.id;
+        if (receipt === undefined && indexed !== undefined) {
+          // In the index but without its receipt: the history write (or the process) failed
+          // after the index write. Write the receipt and the event now, both idempotent.
+          history.push({
+            memoryId: indexed.id,
+            event: 'ADD',
+            at: indexed.updatedAt,
+            text: indexed.text,
+            storeId: store.id,
+          });
+          events.push({
+            event: {
+              v: 1,
+              change: 'created',
+              id: indexed.id,
+              memory: indexed,
+              at: indexed.updatedAt,
+            },
+            dedupId: store.id,
+          });
+        }
         results[position] = {
           ok: true,
           status: memoryId === store.id ? 'stored' : 'duplicate',
@@ -201,7 +241,34 @@ export class MemoryService {
       const duplicateOf =
         byKey.get(key) ??
         (await this.#index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now })).records[0];
-      if (duplicateOf) {
+      const similar = duplicateOf
+        ? undefined
+        : await this.#nearDuplicate(tenant, fresh, vector, store.mergeSimilar, now);
+      if (similar) {
+        const merged = mergeSimilar(similar.record, fresh, now);
+        const mergedKey = dedupKey(merged);
+        byKey.set(mergedKey, merged);
+        writes.set(merged.id, { record: merged, vector, dedupKey: mergedKey });
+        history.push({
+          memoryId: merged.id,
+          event: 'MERGE',
+          at: iso(now),
+          storeId: store.id,
+          previousText: similar.record.text,
+          text: merged.text,
+          details: {
+            storeId: store.id,
+            similarity: similar.score,
+            occurrences: merged.occurrences,
+          },
+        });
+        events.push({
+          event: { v: 1, change: 'merged', id: merged.id, memory: merged, at: iso(now) },
+          dedupId: store.id,
+        });
+        results[position] = { ok: true, status: 'merged', memoryId: merged.id, replayed: false };
+        inBatch.set(store.id, results[position]);
+      } else if (duplicateOf) {
         const merged = mergeDuplicate(duplicateOf, fresh, now);
         byKey.set(key, merged);
         writes.set(merged.id, { record: merged, vector, dedupKey: key });
@@ -217,6 +284,7 @@ export class MemoryService {
           dedupId: store.id,
         });
         results[position] = { ok: true, status: 'duplicate', memoryId: merged.id, replayed: false };
+        inBatch.set(store.id, results[position]);
       } else {
         byKey.set(key, fresh);
         writes.set(fresh.id, { record: fresh, vector, dedupKey: key });
@@ -232,13 +300,52 @@ export class MemoryService {
           dedupId: store.id,
         });
         results[position] = { ok: true, status: 'stored', memoryId: fresh.id, replayed: false };
+        inBatch.set(store.id, results[position]);
       }
     }
-    if (writes.size === 0) return;
+    if (writes.size === 0 && history.length === 0) return;
     // Index first, then history: a crash in between is redelivered and found in the index.
-    await this.#index.upsert([...writes.values()]);
+    if (writes.size > 0) await this.#index.upsert([...writes.values()]);
     await this.#documents.appendHistory(tenant, history);
     await this.#events.publish(tenant, events);
+  }
+
+  /** The most similar live memory of the same scope, owners, namespace and kind above the threshold. */
+  async #nearDuplicate(
+    tenant: string,
+    fresh: MemoryRecord,
+    vector: Float32Array,
+    requested: boolean | undefined,
+    now: number,
+  ): Promise<{ record: MemoryRecord; score: number } | undefined> {
+    if (requested === false) return undefined;
+    const threshold =
+      (fresh.namespace !== undefined
+        ? this.#nearDuplicates.byNamespace?.[fresh.namespace]
+        : undefined) ?? this.#nearDuplicates.default;
+    if (!(threshold > 0 && threshold <= 1)) return undefined;
+    const { hits } = await this.#index.search({
+      tenant,
+      vector,
+      limit: 1,
+      now,
+      filter: {
+        scopes: [fresh.scope],
+        kinds: [fresh.kind],
+        ...(fresh.userId !== undefined ? { userId: fresh.userId } : {}),
+        ...(fresh.agentId !== undefined ? { agentId: fresh.agentId } : {}),
+        ...(fresh.sessionId !== undefined ? { sessionId: fresh.sessionId } : {}),
+        ...(fresh.namespace !== undefined ? { namespace: fresh.namespace } : {}),
+      },
+    });
+    const [best] = hits;
+    if (!best || best.score < threshold) return undefined;
+    // The filter cannot say "no userId": keep owners exactly equal.
+    const same = (key: 'userId' | 'agentId' | 'sessionId' | 'namespace') =>
+      best.record[key] === fresh[key];
+    return same('userId') && same('agentId') && same('sessionId') && same('namespace')
+      ? { record: best.record, score: best.score }
+      : undefined;
   }
 
   async query(tenant: string, request: QueryRequest): Promise<QueryReply> {
@@ -249,12 +356,15 @@ export class MemoryService {
     this.#checkDimension(vector.length);
     const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
     const now = this.#clock();
+    const mode = request.mode ?? (request.text !== undefined ? 'hybrid' : 'dense');
     const result = await this.#index.search({
       tenant,
       vector,
       ...(request.filter ? { filter: request.filter } : {}),
       limit: candidateCount(request.topK, weights),
       now,
+      mode,
+      ...(request.text !== undefined ? { text: request.text } : {}),
     });
     const hits: QueryHit[] = [];
     for (const hit of result.hits) {
@@ -263,6 +373,8 @@ export class MemoryService {
         relevance: hit.score,
         recency: recencyScore(ms(hit.record.updatedAt), now, request.recencyHalfLifeHours),
         importance: hit.record.importance,
+        ...(hit.dense !== undefined ? { dense: hit.dense } : {}),
+        ...(hit.keyword !== undefined ? { keyword: hit.keyword } : {}),
       };
       hits.push({ memory: hit.record, score: combineScore(scores, weights), scores });
     }
@@ -273,7 +385,7 @@ export class MemoryService {
       top.map((hit) => hit.memory.id),
       now,
     );
-    return { v: 1, hits: top, plan: result.plan, tookMs: performance.now() - started };
+    return { v: 1, hits: top, mode, plan: result.plan, tookMs: performance.now() - started };
   }
 
   async get(tenant: string, ids: readonly string[]): Promise<GetReply> {
@@ -389,6 +501,145 @@ export class MemoryService {
     return { v: 1, deleted: deleted.length, ids: deleted.map((record) => record.id) };
   }
 
+  /**
+   * Deletes every expired memory of the tenant, recording EXPIRE. Scans the tenant with the
+   * clock at 0 (nothing counts as expired then), so it needs no expiry support in the index port.
+   */
+  async expire(tenant: string, options: { dryRun?: boolean } = {}): Promise<ExpireReply> {
+    const now = this.#clock();
+    const expired: MemoryRecord[] = [];
+    let after: { createdAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await this.#index.scroll({
+        tenant,
+        limit: Limits.pageSize,
+        now: 0,
+        ...(after ? { after } : {}),
+      });
+      for (const record of page.records) if (!isLive(record, now)) expired.push(record);
+      if (!page.next) break;
+      after = page.next;
+    }
+    if (options.dryRun) return { v: 1, expired: expired.length, ids: expired.map((r) => r.id) };
+    const deletedIds = new Set<string>();
+    for (let start = 0; start < expired.length; start += Limits.ids) {
+      const chunk = expired.slice(start, start + Limits.ids).map((record) => record.id);
+      for (const id of await this.#index.delete(tenant, chunk)) deletedIds.add(id);
+    }
+    const deleted = expired.filter((record) => deletedIds.has(record.id));
+    if (deleted.length > 0) {
+      await this.#documents.appendHistory(
+        tenant,
+        deleted.map((record) => ({
+          memoryId: record.id,
+          event: 'EXPIRE',
+          at: iso(now),
+          previousText: record.text,
+          details: { expiresAt: record.expiresAt ?? null },
+        })),
+      );
+      await this.#events.publish(
+        tenant,
+        deleted.map((record) => ({
+          event: { v: 1, change: 'expired', id: record.id, at: iso(now) },
+          dedupId: `expire:${record.id}`,
+        })),
+      );
+    }
+    return { v: 1, expired: deleted.length, ids: deleted.map((record) => record.id) };
+  }
+
+  /**
+   * Folds sources into the target: occurrences and access counts summed, labels united,
+   * importance the highest, metadata merged (the target's values win). MERGE in the history
+   * of the target and of each source; sources deleted. Sources already gone are skipped, so a
+   * rerun after a crash completes the merge without counting anything twice.
+   */
+  async merge(tenant: string, request: MergeRequest): Promise<MergeReply> {
+    const now = this.#clock();
+    const records = (
+      await this.#index.get(tenant, [request.targetId, ...request.sourceIds])
+    ).filter((record) => isLive(record, now));
+    const target = records.find((record) => record.id === request.targetId);
+    if (!target)
+      throw new MembusError('NOT_FOUND', `no memory ${request.targetId}`, {
+        details: { id: request.targetId },
+      });
+    const sources = records.filter((record) => record.id !== request.targetId);
+    if (sources.length === 0 && request.text === undefined)
+      return { v: 1, memory: target, merged: [] };
+    const union = (lists: string[][]) => [...new Set(lists.flat())].slice(0, Limits.labelCount);
+    const all = [target, ...sources];
+    const lastAccess = all
+      .map((record) => record.lastAccessedAt)
+      .filter((value): value is string => value !== undefined)
+      .sort()
+      .at(-1);
+    let next: MemoryRecord = {
+      ...target,
+      metadata: Object.assign({}, ...sources.map((record) => record.metadata), target.metadata),
+      categories: union(all.map((record) => record.categories)),
+      tags: union(all.map((record) => record.tags)),
+      importance: Math.max(...all.map((record) => record.importance)),
+      occurrences: all.reduce((sum, record) => sum + record.occurrences, 0),
+      accessCount: all.reduce((sum, record) => sum + record.accessCount, 0),
+      ...(lastAccess !== undefined ? { lastAccessedAt: lastAccess } : {}),
+      updatedAt: iso(now),
+    };
+    let vector: Float32Array | undefined;
+    if (request.text !== undefined && request.text !== target.text) {
+      const [document] = await this.#embed.documents([request.text]);
+      if (!document) throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
+      this.#checkDimension(document.vector.length);
+      vector = document.vector;
+      next = {
+        ...next,
+        text: document.text,
+        contentHash: document.contentHash,
+        embeddingModel: document.model,
+      };
+    }
+    // Target first, then sources: a crash in between leaves the sources in place for a rerun
+    // to fold in (their occurrences may then count twice), but no memory is ever lost.
+    await this.#index.upsert([
+      { record: next, dedupKey: dedupKey(next), ...(vector ? { vector } : {}) },
+    ]);
+    const deletedIds = new Set(
+      await this.#index.delete(
+        tenant,
+        sources.map((record) => record.id),
+      ),
+    );
+    const merged = sources.filter((record) => deletedIds.has(record.id));
+    await this.#documents.appendHistory(tenant, [
+      {
+        memoryId: next.id,
+        event: 'MERGE',
+        at: iso(now),
+        ...(vector ? { previousText: target.text, text: next.text } : {}),
+        details: { sourceIds: merged.map((record) => record.id), occurrences: next.occurrences },
+      },
+      ...merged.map((record) => ({
+        memoryId: record.id,
+        event: 'MERGE' as const,
+        at: iso(now),
+        previousText: record.text,
+        details: { mergedInto: next.id },
+      })),
+    ]);
+    await this.#events.publish(tenant, [
+      {
+        event: { v: 1, change: 'merged', id: next.id, memory: next, at: iso(now) },
+        dedupId: `merge:${next.id}:${now}`,
+      },
+      ...merged.map((record) => ({
+        event: { v: 1 as const, change: 'deleted' as const, id: record.id, at: iso(now) },
+        dedupId: `delete:${record.id}`,
+      })),
+    ]);
+    return { v: 1, memory: next, merged: merged.map((record) => record.id) };
+  }
+
   async history(tenant: string, id: string): Promise<HistoryReply> {
     const entries = await this.#documents.history(tenant, id);
     if (entries.length === 0)
@@ -479,6 +730,25 @@ export function mergeDuplicate(
     updatedAt: iso(now),
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     occurrences: existing.occurrences + 1,
+  };
+}
+
+/**
+ * Near duplicate (similar, not identical): one more occurrence of the existing memory, which
+ * takes the newer wording (text, content hash, model, vector) — the latest report of a
+ * recurring thing is the most current — with metadata merged newer-wins, labels united,
+ * importance the higher and expiry the later.
+ */
+export function mergeSimilar(
+  existing: MemoryRecord,
+  incoming: MemoryRecord,
+  now: number,
+): MemoryRecord {
+  return {
+    ...mergeDuplicate(existing, incoming, now),
+    text: incoming.text,
+    contentHash: incoming.contentHash,
+    embeddingModel: incoming.embeddingModel,
   };
 }
 

@@ -29,12 +29,25 @@ export interface SearchRequest {
   limit: number;
   /** Current time (ms since epoch): memories with `expiresAt <= now` are never returned. */
   now: number;
+  /**
+   * `dense` (default): by vector. `keyword`: BM25 over `text`. `hybrid`: both legs under the
+   * same filter, fused by reciprocal rank. Adapters without keyword search answer `dense`.
+   */
+  mode?: SearchMode;
+  /** The query text, for the keyword leg. */
+  text?: string;
 }
+
+export type SearchMode = 'dense' | 'keyword' | 'hybrid';
 
 export interface SearchHit {
   record: MemoryRecord;
-  /** Cosine similarity to the query vector, -1..1. */
+  /** Cosine similarity (dense), normalised BM25 (keyword) or normalised fused rank (hybrid). */
   score: number;
+  /** Cosine similarity to the query vector, when computed. */
+  dense?: number;
+  /** BM25 score normalised to 0..1 within the result, when the keyword leg found the memory. */
+  keyword?: number;
 }
 
 export interface SearchResult {
@@ -82,6 +95,8 @@ export interface VectorIndexCapabilities {
   name: string;
   /** Data survives close + reopen. */
   persistent: boolean;
+  /** Answers `keyword` and `hybrid` search modes (otherwise every search is dense). */
+  keyword?: boolean;
 }
 
 /**

@@ -1,4 +1,9 @@
 export type {
+  DocumentStoreConformanceOptions,
+  DocumentStoreFixture,
+} from './document-store-conformance.ts';
+export { createDocumentStoreConformanceSuite } from './document-store-conformance.ts';
+export type {
   VectorIndexConformanceOptions,
   VectorIndexFixture,
 } from './vector-index-conformance.ts';

@@ -25,8 +25,8 @@ export interface VectorIndexConformanceOptions {
   name: string;
   /** Creates a fresh, empty index of the given dimension. */
   create: (options: { dimension: number }) => Promise<VectorIndexFixture>;
-  /** What the adapter claims; `persistent` enables the reopen cases. */
-  capabilities: Pick<VectorIndexCapabilities, 'persistent'>;
+  /** What the adapter claims; `persistent` enables the reopen cases, `keyword` the keyword/hybrid ones. */
+  capabilities: Pick<VectorIndexCapabilities, 'persistent' | 'keyword'>;
 }
 
 const DIMENSION = 8;
@@ -282,6 +282,31 @@ const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] 
     title: 'scopes [user, session]',
     filter: { scopes: ['user', 'session'] },
     expected: ['r1', 'r4', 'r6'],
+  },
+  {
+    title: 'anyOf: this session plus app-wide memories',
+    filter: { anyOf: [{ scope: 'session', sessionId: 's1' }, { scope: 'app' }] },
+    expected: ['r4', 'r5', 'r7'],
+  },
+  {
+    title: 'anyOf: an owner id narrows only its own selector',
+    filter: {
+      anyOf: [
+        { scope: 'agent', agentId: 'ag1' },
+        { scope: 'user', userId: 'u1' },
+      ],
+    },
+    expected: ['r1', 'r2', 'r3', 'r6'],
+  },
+  {
+    title: 'anyOf: scope and owner must both match',
+    filter: { anyOf: [{ scope: 'user', userId: 'u2' }] },
+    expected: [],
+  },
+  {
+    title: 'anyOf ANDed with the other fields',
+    filter: { anyOf: [{ scope: 'app' }, { scope: 'session' }], namespace: 'deployment' },
+    expected: ['r4', 'r5'],
   },
   { title: 'userId', filter: { userId: 'u1' }, expected: ['r1', 'r4', 'r6'] },
   { title: 'agentId', filter: { agentId: 'ag1' }, expected: ['r2', 'r3'] },
@@ -885,6 +910,213 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
         expect(await index.get(TENANT, [uuid(99)])).toEqual([]);
       });
     });
+
+    if (options.capabilities.keyword) {
+      describe('keyword and hybrid search', () => {
+        const keywordFixtures: Fixture[] = [
+          memory(
+            'k-build',
+            201,
+            {
+              scope: 'app',
+              kind: 'episode',
+              tier: 'short',
+              text: 'Build failed: ERR_CONNECTION_REFUSED while fetching the package registry',
+            },
+            'k-build',
+          ),
+          memory(
+            'k-deploy',
+            202,
+            {
+              scope: 'app',
+              kind: 'episode',
+              tier: 'short',
+              text: 'Deploy to production succeeded after one retry',
+            },
+            'k-deploy',
+          ),
+          memory(
+            'k-user',
+            203,
+            {
+              scope: 'user',
+              userId: 'u-keyword',
+              kind: 'fact',
+              tier: 'short',
+              text: 'ERR_CONNECTION_REFUSED seen by this user on the VPN',
+            },
+            'k-user',
+          ),
+          memory(
+            'k-expired',
+            204,
+            {
+              scope: 'app',
+              kind: 'episode',
+              tier: 'short',
+              text: 'ERR_CONNECTION_REFUSED during the old migration',
+              expiresAt: day(20),
+            },
+            'k-expired',
+          ),
+          memory(
+            'k-other',
+            205,
+            {
+              scope: 'app',
+              kind: 'episode',
+              tier: 'short',
+              text: 'ERR_CONNECTION_REFUSED from the payments API',
+            },
+            'k-other',
+            OTHER_TENANT,
+          ),
+        ];
+        // k-build's vector is the query vector, so both legs rank it first.
+        const buildFixture = keywordFixtures[0] as Fixture;
+        buildFixture.vector = query;
+        const byId = new Map(
+          [...fixtures, ...keywordFixtures].map((item) => [item.record.id, item.name]),
+        );
+        const hitNames = (hits: readonly { record: MemoryRecord }[]) =>
+          hits.map((hit) => byId.get(hit.record.id));
+
+        beforeEach(async () => {
+          await index.upsert(keywordFixtures.map(indexed));
+        });
+
+        it('keyword mode finds an exact identifier, live and in the tenant only', async () => {
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'ERR_CONNECTION_REFUSED',
+            mode: 'keyword',
+            limit: 10,
+            now: NOW,
+          });
+          expect(new Set(hitNames(hits))).toEqual(new Set(['k-build', 'k-user']));
+        });
+
+        it('keyword mode applies the filter to the keyword leg', async () => {
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'ERR_CONNECTION_REFUSED',
+            mode: 'keyword',
+            filter: { userId: 'u-keyword' },
+            limit: 10,
+            now: NOW,
+          });
+          expect(hitNames(hits)).toEqual(['k-user']);
+        });
+
+        it('keyword mode keeps tenants apart', async () => {
+          const { hits } = await index.search({
+            tenant: OTHER_TENANT,
+            vector: query,
+            text: 'ERR_CONNECTION_REFUSED',
+            mode: 'keyword',
+            limit: 10,
+            now: NOW,
+          });
+          expect(hitNames(hits)).toEqual(['k-other']);
+        });
+
+        it('keyword mode returns nothing when no term matches', async () => {
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'kubernetes',
+            mode: 'keyword',
+            limit: 10,
+            now: NOW,
+          });
+          expect(hits).toEqual([]);
+        });
+
+        it('keyword hits carry their cosine similarity too', async () => {
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'registry',
+            mode: 'keyword',
+            limit: 1,
+            now: NOW,
+          });
+          expect(hits[0]?.dense).toBeCloseTo(1, 5);
+        });
+
+        it('hybrid ranks first, with score 1, the memory both legs rank first', async () => {
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'ERR_CONNECTION_REFUSED registry',
+            mode: 'hybrid',
+            limit: 5,
+            now: NOW,
+          });
+          expect([hitNames(hits)[0], Math.round((hits[0]?.score ?? 0) * 1e6) / 1e6]).toEqual([
+            'k-build',
+            1,
+          ]);
+        });
+
+        it('hybrid finds a keyword-only match the dense leg alone misses', async () => {
+          const dense = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'VPN',
+            mode: 'dense',
+            limit: 3,
+            now: NOW,
+          });
+          const hybrid = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'VPN',
+            mode: 'hybrid',
+            limit: 3,
+            now: NOW,
+          });
+          expect([
+            hitNames(dense.hits).includes('k-user'),
+            hitNames(hybrid.hits).includes('k-user'),
+          ]).toEqual([false, true]);
+        });
+
+        it('a deleted memory leaves the keyword index', async () => {
+          await index.delete(TENANT, [buildFixture.record.id]);
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'registry',
+            mode: 'keyword',
+            limit: 10,
+            now: NOW,
+          });
+          expect(hits).toEqual([]);
+        });
+
+        it('a changed text is searched by its new words', async () => {
+          await index.upsert([
+            {
+              ...indexed(buildFixture),
+              record: { ...buildFixture.record, text: 'Cache warmup finished' },
+            },
+          ]);
+          const { hits } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            text: 'warmup',
+            mode: 'keyword',
+            limit: 10,
+            now: NOW,
+          });
+          expect(hitNames(hits)).toEqual(['k-build']);
+        });
+      });
+    }
 
     if (options.capabilities.persistent) {
       describe('persistence', () => {

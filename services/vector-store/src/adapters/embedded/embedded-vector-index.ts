@@ -50,6 +50,11 @@ export interface EmbeddedVectorIndexOptions {
   hnsw?: Partial<HnswOptions>;
   /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
   indexSliceMs?: number;
+  /**
+   * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
+   * Default 0.5 (tuned on the retrieval eval; see eval/README.md).
+   */
+  hybridAlpha?: number;
   /** Save the graph in the background after this many graph changes. Default 20,000. */
   saveEveryChanges?: number;
   /** Passive WAL checkpoint interval in a worker thread, ms; 0 = SQLite auto-checkpoints. Default 1,000. */
@@ -126,7 +131,11 @@ const newerFirst = (a: SlotPayload, b: SlotPayload): boolean =>
   a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
 
 class EmbeddedIndex implements EmbeddedVectorIndex {
-  readonly capabilities: VectorIndexCapabilities = { name: 'embedded', persistent: true };
+  readonly capabilities: VectorIndexCapabilities = {
+    name: 'embedded',
+    persistent: true,
+    keyword: true,
+  };
   readonly dimension: number;
 
   private readonly directory: string;
@@ -134,6 +143,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private readonly annCostRatio: number;
   private readonly hnsw: HnswOptions;
   private readonly indexSliceMs: number;
+  private readonly hybridAlpha: number;
   private readonly saveEveryChanges: number;
   private readonly store: SqliteStore;
 
@@ -170,6 +180,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.annCostRatio = options.annCostRatio ?? 600;
     this.hnsw = { ...defaultHnsw, ...options.hnsw };
     this.indexSliceMs = options.indexSliceMs ?? 5;
+    this.hybridAlpha = options.hybridAlpha ?? 0.5;
     this.saveEveryChanges = options.saveEveryChanges ?? 20_000;
     this.arena = new VectorArena(options.dimension);
     this.store = new SqliteStore(join(options.directory, 'memories.sqlite'), {
@@ -276,7 +287,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const rowSeq = unit === undefined ? this.payloads[slot]!.seq : seq++;
       const payload = payloadFromRecord(record, dedupKey, rowSeq);
       changes.push({ slot, payload, vector: unit });
-      rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
+      rows.push({
+        ...rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)),
+        text: record.text,
+      });
     }
     try {
       this.store.writeRows(rows);
@@ -333,58 +347,62 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.assertOpen();
     this.assertDimension(request.vector, 'search');
     const limit = Math.max(0, Math.floor(request.limit));
-    if (limit === 0) return { hits: [], plan: 'exact' };
+    const mode = request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
+    if (limit === 0) return { hits: [], plan: mode === 'dense' ? 'exact' : mode };
     const query = normalized(request.vector);
     const matches = this.predicate(request.tenant, request.filter, request.now);
-    const candidates = this.payloadIndex.candidates(request.tenant, request.filter);
-    const graph = this.graph;
-    const indexed = this.liveCount - this.tail.size;
-
-    if (
-      candidates.size <= this.exactScanThreshold ||
-      candidates.size * candidates.size <= this.annCostRatio * indexed ||
-      graph === undefined ||
-      indexed <= 0
-    ) {
+    if (mode === 'dense') {
+      const { scored, plan } = this.denseSearch(request, query, matches, limit);
       return {
-        hits: this.toHits(this.exactScan(candidates, matches, query, limit)),
-        plan: 'exact',
+        hits: this.toHits(scored, (item) => ({ score: item.score, dense: item.score })),
+        plan,
       };
     }
-
-    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
-    const graphState = this.graphState;
-    const filter = (label: number): boolean =>
-      graphState[label] === GRAPH_CURRENT && matches(label);
-    // hnswlib keeps exploring until it holds `ef` candidates that pass the filter, so a
-    // selective filter already widens the search; scaling ef by 1/selectivity as well made
-    // 10 %-filtered searches at 100k take ~40 ms for no recall gain.
-    graph.setEf(Math.max(limit, this.hnsw.efSearch));
-    const k = Math.min(limit, graph.getMaxElements());
-    const result = graph.searchKnn(Array.from(query), k, filter);
-    let found = 0;
-    for (const slot of result.neighbors) {
-      const payload = this.payloads[slot];
-      if (payload === undefined) continue;
-      heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
-      found++;
-    }
-    for (const slot of this.tail) {
-      if (!matches(slot)) continue;
-      const payload = this.payloads[slot]!;
-      const score = this.arena.dot(slot, query);
-      const worst = heap.worst;
-      if (worst === undefined || score >= worst.score) heap.push({ slot, score, id: payload.id });
-      found++;
-    }
-    if (found < limit && candidates.size > found) {
-      // The graph may have missed matches a selective filter left unreachable.
+    // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
+    const depth = mode === 'keyword' ? limit : Math.min(1_000, Math.max(limit * 4, 40));
+    const keyword = this.keywordSearch(request.tenant, request.text ?? '', matches, depth);
+    const best = keyword[0]?.score ?? 1;
+    if (mode === 'keyword') {
       return {
-        hits: this.toHits(this.exactScan(candidates, matches, query, limit)),
-        plan: 'ann+exact-fallback',
+        hits: this.toHits(keyword.slice(0, limit), (item) => ({
+          score: item.score / best,
+          dense: this.arena.dot(item.slot, query),
+          keyword: item.score / best,
+        })),
+        plan: 'keyword',
       };
     }
-    return { hits: this.toHits(heap.sorted()), plan: 'ann' };
+    const dense = this.denseSearch(request, query, matches, depth);
+    // Convex fusion: every candidate of either leg gets its cosine (cheap: the vector is in
+    // memory) and its normalised BM25 (0 when the keyword leg did not find it).
+    const keywordBySlot = new Map(keyword.map((item) => [item.slot, item.score / best]));
+    const candidates = new Set<number>([
+      ...dense.scored.map((item) => item.slot),
+      ...keywordBySlot.keys(),
+    ]);
+    const alpha = this.hybridAlpha;
+    const ranked = [...candidates]
+      .map((slot) => {
+        const cosine = this.arena.dot(slot, query);
+        const keywordScore = keywordBySlot.get(slot);
+        return {
+          slot,
+          cosine,
+          keywordScore,
+          fused: alpha * Math.max(0, cosine) + (1 - alpha) * (keywordScore ?? 0),
+          id: this.payloads[slot]?.id ?? '',
+        };
+      })
+      .sort((a, b) => b.fused - a.fused || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+    return {
+      hits: this.toHits(ranked, (item) => ({
+        score: item.fused,
+        dense: item.cosine,
+        ...(item.keywordScore !== undefined ? { keyword: item.keywordScore } : {}),
+      })),
+      plan: `hybrid(${dense.plan})`,
+    };
   }
 
   async scroll(request: ScrollRequest): Promise<ScrollResult> {
@@ -539,6 +557,89 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       );
   }
 
+  /** The dense leg: exact scan of a small candidate set, or the filtered graph plus the tail. */
+  private denseSearch(
+    request: SearchRequest,
+    query: Float32Array,
+    matches: (slot: number) => boolean,
+    limit: number,
+  ): { scored: Scored[]; plan: string } {
+    const candidates = this.payloadIndex.candidates(request.tenant, request.filter);
+    const graph = this.graph;
+    const indexed = this.liveCount - this.tail.size;
+
+    if (
+      candidates.size <= this.exactScanThreshold ||
+      candidates.size * candidates.size <= this.annCostRatio * indexed ||
+      graph === undefined ||
+      indexed <= 0
+    ) {
+      return { scored: this.exactScan(candidates, matches, query, limit), plan: 'exact' };
+    }
+
+    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
+    const graphState = this.graphState;
+    const filter = (label: number): boolean =>
+      graphState[label] === GRAPH_CURRENT && matches(label);
+    // hnswlib keeps exploring until it holds `ef` candidates that pass the filter, so a
+    // selective filter already widens the search; scaling ef by 1/selectivity as well made
+    // 10 %-filtered searches at 100k take ~40 ms for no recall gain.
+    graph.setEf(Math.max(limit, this.hnsw.efSearch));
+    const k = Math.min(limit, graph.getMaxElements());
+    const result = graph.searchKnn(Array.from(query), k, filter);
+    let found = 0;
+    for (const slot of result.neighbors) {
+      const payload = this.payloads[slot];
+      if (payload === undefined) continue;
+      heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
+      found++;
+    }
+    for (const slot of this.tail) {
+      if (!matches(slot)) continue;
+      const payload = this.payloads[slot]!;
+      const score = this.arena.dot(slot, query);
+      const worst = heap.worst;
+      if (worst === undefined || score >= worst.score) heap.push({ slot, score, id: payload.id });
+      found++;
+    }
+    if (found < limit && candidates.size > found) {
+      // The graph may have missed matches a selective filter left unreachable.
+      return {
+        scored: this.exactScan(candidates, matches, query, limit),
+        plan: 'ann+exact-fallback',
+      };
+    }
+    return { scored: heap.sorted(), plan: 'ann' };
+  }
+
+  /**
+   * The keyword leg: BM25 over FTS5, restricted to the tenant by a column filter; pages deeper
+   * while the filter rejects matches, up to a bound.
+   */
+  private keywordSearch(
+    tenant: string,
+    text: string,
+    matches: (slot: number) => boolean,
+    limit: number,
+  ): { slot: number; score: number }[] {
+    const expression = ftsExpression(tenant, text);
+    if (expression === undefined) return [];
+    const found: { slot: number; score: number }[] = [];
+    let offset = 0;
+    let page = Math.max(limit * 4, 64);
+    for (let round = 0; round < 6 && found.length < limit; round++) {
+      const rows = this.store.keywordPage(expression, page, offset);
+      for (const row of rows) {
+        if (matches(row.slot)) found.push(row);
+        if (found.length === limit) break;
+      }
+      if (rows.length < page) break;
+      offset += rows.length;
+      page *= 4;
+    }
+    return found;
+  }
+
   /** The full predicate for one request, by slot: live, same tenant, not expired, filter. */
   private predicate(
     tenant: string,
@@ -596,13 +697,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     return heap.sorted();
   }
 
-  private toHits(scored: readonly Scored[]): SearchHit[] {
+  private toHits<T extends { slot: number }>(
+    items: readonly T[],
+    scores: (item: T) => Omit<SearchHit, 'record'>,
+  ): SearchHit[] {
     const hits: SearchHit[] = [];
-    for (const { slot, score } of scored) {
-      const payload = this.payloads[slot];
+    for (const item of items) {
+      const payload = this.payloads[item.slot];
       if (payload === undefined) continue;
       const record = this.store.getRecord(payload.tenant, payload.id);
-      if (record !== undefined) hits.push({ record, score });
+      if (record !== undefined) hits.push({ record, ...scores(item) });
     }
     return hits;
   }
@@ -700,7 +804,7 @@ function rowFromRecord(
   payload: SlotPayload,
   slot: number,
   vector: Float32Array,
-): RowToWrite {
+): Omit<RowToWrite, 'text'> {
   return {
     tenant: payload.tenant,
     id: payload.id,
@@ -753,4 +857,25 @@ function payloadFromRow(row: StoredRow): SlotPayload {
     dedupKey: row.dedup_key ?? undefined,
     metadata: labels.metadata,
   };
+}
+
+const STOP_WORDS = new Set(
+  'a an and are as at be but by did do does for from had has have how i if in into is it its me my no not of on or our so that the their them then there these they this to was we were what when where which who why will with you your'.split(
+    ' ',
+  ),
+);
+
+/**
+ * An FTS5 expression: the tenant column filter AND any of the query's terms (stop words
+ * dropped, at most 32 terms, each quoted so no query text is read as FTS5 syntax).
+ */
+export function ftsExpression(tenant: string, text: string): string | undefined {
+  const terms = [
+    ...new Set(
+      (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).filter((term) => !STOP_WORDS.has(term)),
+    ),
+  ].slice(0, 32);
+  if (terms.length === 0) return undefined;
+  const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
+  return `tenant : ${quote(tenant)} AND (${terms.map(quote).join(' OR ')})`;
 }

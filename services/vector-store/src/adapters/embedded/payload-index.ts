@@ -87,6 +87,26 @@ export class PayloadIndex {
     one('namespace', filter.namespace);
     one('dedupKey', filter.dedupKey);
     if (filter.scopes !== undefined) consider(this.union(tenant, 'scope', filter.scopes));
+    if (filter.anyOf !== undefined) {
+      // The union of each selector's smallest set (overlaps are visited once).
+      const sets: ReadonlySet<number>[] = [];
+      let size = 0;
+      for (const selector of filter.anyOf) {
+        let pick = this.union(tenant, 'scope', [selector.scope]);
+        for (const [field, value] of [
+          ['userId', selector.userId],
+          ['agentId', selector.agentId],
+          ['sessionId', selector.sessionId],
+        ] as const) {
+          if (value === undefined) continue;
+          const owned = this.union(tenant, field, [value]);
+          if (owned.size < pick.size) pick = owned;
+        }
+        sets.push(...pick.sets);
+        size += pick.size;
+      }
+      consider({ sets, size });
+    }
     if (filter.kinds !== undefined) consider(this.union(tenant, 'kind', filter.kinds));
     if (filter.tiers !== undefined) consider(this.union(tenant, 'tier', filter.tiers));
     for (const [field, match] of [

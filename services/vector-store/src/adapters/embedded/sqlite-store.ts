@@ -25,10 +25,17 @@ export interface StoredRow {
   vector: Buffer;
 }
 
-/** A row to write; `record` is the full record JSON. */
+/** A row to write; `record` is the full record JSON, `text` goes to the keyword index. */
 export interface RowToWrite extends Omit<StoredRow, 'vector'> {
   record: string;
   vector: Buffer;
+  text: string;
+}
+
+/** A keyword match: the memory's slot and its BM25 score (higher is better). */
+export interface KeywordRow {
+  slot: number;
+  score: number;
 }
 
 const schema = `
@@ -53,6 +60,11 @@ CREATE TABLE IF NOT EXISTS memories (
   record TEXT NOT NULL,
   vector BLOB NOT NULL,
   PRIMARY KEY (tenant, id)
+);
+-- Keyword leg of hybrid search: BM25 over the text; rowid = slot. The tenant column is only
+-- for column filters (weight 0 in bm25). '_' keeps identifiers like ERR_CONNECTION_REFUSED whole.
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
+  text, tenant, tokenize = "porter unicode61 tokenchars '_'"
 );
 `;
 
@@ -83,6 +95,14 @@ export class SqliteStore {
       this.checkpointer = startCheckpointer(file, options.checkpointIntervalMs);
     }
     this.db.exec(schema);
+    // Stores written before the keyword index existed get it built once.
+    const ftsRows = this.db.prepare('SELECT count(*) FROM memories_fts').pluck().get() as number;
+    const rows = this.db.prepare('SELECT count(*) FROM memories').pluck().get() as number;
+    if (ftsRows === 0 && rows > 0) {
+      this.db.exec(
+        "INSERT INTO memories_fts (rowid, text, tenant) SELECT slot, json_extract(record, '$.text'), tenant FROM memories",
+      );
+    }
     const db = this.db;
     this.statements = {
       getSetting: db.prepare<[string], { value: string }>(
@@ -91,7 +111,7 @@ export class SqliteStore {
       putSetting: db.prepare<[string, string]>(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
-      upsert: db.prepare<RowToWrite>(
+      upsert: db.prepare<Omit<RowToWrite, 'text'>>(
         `INSERT INTO memories (${columns}) VALUES (@tenant, @id, @slot, @seq, @scope, @user_id, @agent_id, @session_id, @namespace, @kind, @tier, @created_at, @updated_at, @expires_at, @dedup_key, @labels, @record, @vector)
          ON CONFLICT(tenant, id) DO UPDATE SET slot = excluded.slot, seq = excluded.seq, scope = excluded.scope,
            user_id = excluded.user_id, agent_id = excluded.agent_id, session_id = excluded.session_id,
@@ -113,6 +133,13 @@ export class SqliteStore {
         'UPDATE memories SET record = ? WHERE tenant = ? AND id = ?',
       ),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
+      ftsDelete: db.prepare<[number]>('DELETE FROM memories_fts WHERE rowid = ?'),
+      ftsInsert: db.prepare<[number, string, string]>(
+        'INSERT INTO memories_fts (rowid, text, tenant) VALUES (?, ?, ?)',
+      ),
+      ftsSearch: db.prepare<[string, number, number], KeywordRow>(
+        'SELECT rowid AS slot, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25(memories_fts, 1.0, 0.0) LIMIT ? OFFSET ?',
+      ),
       loadAll: db.prepare<[], StoredRow>(
         'SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, labels, vector FROM memories',
       ),
@@ -138,8 +165,17 @@ export class SqliteStore {
 
   writeRows(rows: readonly RowToWrite[]): void {
     this.transaction(() => {
-      for (const row of rows) this.statements.upsert.run(row);
+      for (const { text, ...row } of rows) {
+        this.statements.upsert.run(row);
+        this.statements.ftsDelete.run(row.slot);
+        this.statements.ftsInsert.run(row.slot, text, row.tenant);
+      }
     });
+  }
+
+  /** One page of BM25 matches of an FTS5 expression, best first. */
+  keywordPage(match: string, limit: number, offset: number): KeywordRow[] {
+    return this.statements.ftsSearch.all(match, limit, offset);
   }
 
   /** Deletes rows; returns the slots of those that existed, by id. */
@@ -149,7 +185,9 @@ export class SqliteStore {
       for (const id of ids) {
         if (deleted.has(id)) continue;
         const slot = this.statements.deleteRow.get(tenant, id);
-        if (slot !== undefined) deleted.set(id, slot);
+        if (slot === undefined) continue;
+        deleted.set(id, slot);
+        this.statements.ftsDelete.run(slot);
       }
     });
     return deleted;

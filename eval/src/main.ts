@@ -1,0 +1,399 @@
+/**
+ * The project's retrieval evaluation: ingests the labelled memories into an in-process stack
+ * (offline embedder + embedded vector index + SQLite documents + MemoryService, no NATS), asks
+ * every question in each retrieval mode and prints recall@1/5/10, hit@1 and MRR.
+ *
+ *   node --import tsx eval/src/main.ts [--modes dense,keyword,hybrid] [--json out.json]
+ *                                      [--data eval/data/retrieval.json] [--verbose]
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type QueryRequest,
+  QueryRequestSchema,
+  type StoreMemory,
+  StoreMemorySchema,
+  unpackVector,
+} from '@membus/contracts';
+import { Embedder } from '../../services/embedder/src/domain/embedder.ts';
+import { createRedactor } from '../../services/embedder/src/domain/redaction.ts';
+import { createLocalEmbeddingProvider } from '../../services/embedder/src/providers/local.ts';
+import { openEmbeddedVectorIndex } from '../../services/vector-store/src/adapters/embedded/index.ts';
+import { openSqliteDocumentStore } from '../../services/vector-store/src/adapters/sqlite/sqlite-document-store.ts';
+import { MemoryService } from '../../services/vector-store/src/domain/memory-service.ts';
+import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
+import { firstRank, type QuestionOutcome, type Scores, score, scoreByCategory } from './metrics.ts';
+
+const ALL_MODES = ['dense', 'keyword', 'hybrid'] as const;
+const TOP_K = 10;
+const HALF_LIFE_HOURS = 168;
+const TENANT = 'eval';
+/** A fixed "now" so runs are reproducible; memories are placed `ageHours` before it. */
+const NOW = Date.parse('2025-06-01T12:00:00.000Z');
+
+interface ModeResult {
+  mode: string;
+  available: boolean;
+  reason?: string;
+  overall?: Scores;
+  byCategory?: Record<string, Scores>;
+  questions?: { id: string; category: string; firstRank: number | null; top: string[] }[];
+  tookMs: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      modes: { type: 'string', default: ALL_MODES.join(',') },
+      json: { type: 'string' },
+      data: { type: 'string', default: join(here, '..', 'data', 'retrieval.json') },
+      verbose: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  const modes = (values.modes as string)
+    .split(',')
+    .map((mode) => mode.trim())
+    .filter(Boolean);
+  const started = performance.now();
+  const dataset = await loadDataset(resolve(values.data as string));
+
+  const stack = await openStack();
+  try {
+    const ingestStarted = performance.now();
+    const keysById = await ingest(stack, dataset);
+    const ingestMs = performance.now() - ingestStarted;
+
+    const results: ModeResult[] = [];
+    for (const mode of modes) results.push(await runMode(stack.service, dataset, keysById, mode));
+    const tookMs = performance.now() - started;
+
+    printReport(dataset, results, { ingestMs, tookMs, model: stack.embedder.model });
+    if (values.verbose) printMisses(dataset, results);
+    if (values.json) {
+      const report = {
+        generatedAt: new Date().toISOString(),
+        embeddingModel: stack.embedder.model,
+        topK: TOP_K,
+        recencyHalfLifeHours: HALF_LIFE_HOURS,
+        dataset: {
+          memories: dataset.memories.length,
+          questions: dataset.questions.length,
+          byCategory: countByCategory(dataset),
+        },
+        ingestMs: Math.round(ingestMs),
+        tookMs: Math.round(tookMs),
+        modes: results,
+      };
+      await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`wrote ${values.json}`);
+    }
+  } finally {
+    await stack.close();
+  }
+}
+
+interface Stack {
+  embedder: Embedder;
+  service: MemoryService;
+  setClock(ms: number): void;
+  close(): Promise<void>;
+}
+
+async function openStack(): Promise<Stack> {
+  const embedder = new Embedder({
+    provider: createLocalEmbeddingProvider(),
+    redactor: createRedactor(),
+    clock: () => NOW,
+  });
+  const directory = await mkdtemp(join(tmpdir(), 'membus-eval-'));
+  const index = await openEmbeddedVectorIndex({
+    directory: join(directory, 'index'),
+    dimension: embedder.dimension,
+    checkpointIntervalMs: 0,
+  });
+  const documents = openSqliteDocumentStore({ path: ':memory:' });
+  // The service stamps `updatedAt` (what recency is computed from) with its clock at ingest,
+  // so each memory is ingested with the clock set to its own time.
+  let clock = NOW;
+  const service = new MemoryService({
+    index,
+    documents,
+    clock: () => clock,
+    embed: {
+      async query(text) {
+        const reply = await embedder.embedRequest({ v: 1, texts: [text], purpose: 'query' });
+        return decode(reply.vectors[0]);
+      },
+      async documents(texts) {
+        const reply = await embedder.embedRequest({ v: 1, texts: [...texts], purpose: 'document' });
+        return reply.vectors.map((vector, position) => ({
+          text: reply.documents?.[position]?.text ?? (texts[position] as string),
+          contentHash: reply.documents?.[position]?.contentHash ?? '',
+          vector: decode(vector),
+          model: reply.model,
+        }));
+      },
+    },
+    events: { async publish() {} },
+    accessFlushMs: 60_000,
+  });
+  return {
+    embedder,
+    service,
+    setClock(ms) {
+      clock = ms;
+    },
+    async close() {
+      await service.close();
+      await index.close({ persistGraph: false });
+      await documents.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function decode(packed: string | undefined): Float32Array {
+  const vector = packed === undefined ? undefined : unpackVector(packed);
+  if (!vector) throw new Error('embedder returned no usable vector');
+  return vector;
+}
+
+/** A stable UUID per key, so ties break the same way on every run. */
+function keyToId(key: string): string {
+  const hex = createHash('sha256').update(`membus-eval:${key}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Ingests every memory at its own time; returns memory id -> dataset keys held by it. */
+async function ingest(stack: Stack, dataset: EvalDataset): Promise<Map<string, string[]>> {
+  const stores: StoreMemory[] = dataset.memories.map((memory) =>
+    StoreMemorySchema.parse({
+      v: 1,
+      id: keyToId(memory.key),
+      scope: memory.scope,
+      ...(memory.userId !== undefined ? { userId: memory.userId } : {}),
+      ...(memory.agentId !== undefined ? { agentId: memory.agentId } : {}),
+      ...(memory.sessionId !== undefined ? { sessionId: memory.sessionId } : {}),
+      ...(memory.namespace !== undefined ? { namespace: memory.namespace } : {}),
+      kind: memory.kind,
+      text: memory.text,
+      metadata: memory.metadata,
+      categories: memory.categories,
+      tags: memory.tags,
+      importance: memory.importance,
+      createdAt: new Date(timeOf(memory.ageHours)).toISOString(),
+    }),
+  );
+  const outcomes = await stack.embedder.embedStores(stores);
+  const keysById = new Map<string, string[]>();
+  const merged: string[] = [];
+  // Oldest first, one at a time, each with the clock at the memory's own time.
+  const order = dataset.memories
+    .map((memory, position) => ({ memory, position }))
+    .sort((a, b) => b.memory.ageHours - a.memory.ageHours || a.position - b.position);
+  for (const { memory, position } of order) {
+    const outcome = outcomes[position];
+    if (!outcome?.ok) throw new Error(`cannot embed ${memory.key}: ${outcome?.error.message}`);
+    stack.setClock(timeOf(memory.ageHours));
+    const [result] = await stack.service.ingest([{ tenant: TENANT, embedded: outcome.embedded }]);
+    if (!result?.ok) throw new Error(`cannot ingest ${memory.key}: ${result?.error.message}`);
+    if (result.status === 'duplicate') merged.push(memory.key);
+    keysById.set(result.memoryId, [...(keysById.get(result.memoryId) ?? []), memory.key]);
+  }
+  stack.setClock(NOW);
+  if (merged.length > 0) {
+    console.warn(
+      `warning: ${merged.length} memories were merged into another at ingest (a hit on the ` +
+        `merged memory counts for each key): ${merged.join(', ')}`,
+    );
+  }
+  return keysById;
+}
+
+const timeOf = (ageHours: number) => NOW - Math.round(ageHours * 3_600_000);
+
+function buildRequest(
+  question: EvalDataset['questions'][number],
+  mode: string | undefined,
+): { ok: true; request: QueryRequest } | { ok: false; reason: string } {
+  const parsed = QueryRequestSchema.safeParse({
+    v: 1,
+    text: question.text,
+    topK: TOP_K,
+    recencyHalfLifeHours: HALF_LIFE_HOURS,
+    ...(question.filter ? { filter: question.filter } : {}),
+    ...(question.weights ? { weights: question.weights } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+  });
+  if (parsed.success) return { ok: true, request: parsed.data };
+  return {
+    ok: false,
+    reason: parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`)
+      .join('; '),
+  };
+}
+
+/** Whether the query contract has a `mode` field yet (it is being added). */
+function contractHasMode(): boolean {
+  const probe = QueryRequestSchema.safeParse({ v: 1, text: 'probe', mode: 'dense' });
+  return probe.success;
+}
+
+async function runMode(
+  service: MemoryService,
+  dataset: EvalDataset,
+  keysById: Map<string, string[]>,
+  mode: string,
+): Promise<ModeResult> {
+  const started = performance.now();
+  let modeField: string | undefined = mode;
+  if (!contractHasMode()) {
+    // Before the contract knows modes, a query is dense; other modes can't be asked for.
+    if (mode !== 'dense')
+      return {
+        mode,
+        available: false,
+        reason: 'the query contract has no `mode` field yet',
+        tookMs: 0,
+      };
+    modeField = undefined;
+  }
+  const outcomes: QuestionOutcome[] = [];
+  const details: NonNullable<ModeResult['questions']> = [];
+  for (const question of dataset.questions) {
+    const built = buildRequest(question, modeField);
+    if (!built.ok)
+      return { mode, available: false, reason: `${question.id}: ${built.reason}`, tookMs: 0 };
+    let ranked: string[];
+    try {
+      const reply = await service.query(TENANT, built.request);
+      ranked = reply.hits.flatMap((hit) => keysById.get(hit.memory.id) ?? []);
+    } catch (error) {
+      return {
+        mode,
+        available: false,
+        reason: `${question.id}: ${(error as Error).message}`,
+        tookMs: performance.now() - started,
+      };
+    }
+    outcomes.push({
+      id: question.id,
+      category: question.category,
+      expected: question.expected,
+      ranked,
+    });
+    details.push({
+      id: question.id,
+      category: question.category,
+      firstRank: firstRank(question.expected, ranked) ?? null,
+      top: ranked.slice(0, 3),
+    });
+  }
+  return {
+    mode,
+    available: true,
+    overall: score(outcomes),
+    byCategory: Object.fromEntries(scoreByCategory(outcomes)),
+    questions: details,
+    tookMs: performance.now() - started,
+  };
+}
+
+// ---------------------------------------------------------------- output
+
+const f = (value: number) => value.toFixed(3);
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
+  return [
+    line(headers),
+    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const metricHeaders = ['recall@1', 'recall@5', 'recall@10', 'hit@1', 'MRR'];
+const metricCells = (scores: Scores) => [
+  f(scores.recallAt1),
+  f(scores.recallAt5),
+  f(scores.recallAt10),
+  f(scores.hitAt1),
+  f(scores.mrr),
+];
+
+function printReport(
+  dataset: EvalDataset,
+  results: ModeResult[],
+  timing: { ingestMs: number; tookMs: number; model: string },
+): void {
+  const counts = countByCategory(dataset);
+  console.log(
+    `membus retrieval eval: ${dataset.memories.length} memories, ${dataset.questions.length} questions ` +
+      `(${Object.entries(counts)
+        .map(([category, count]) => `${category} ${count}`)
+        .join(', ')}); embedder ${timing.model}, topK ${TOP_K}\n`,
+  );
+  const available = results.filter((result) => result.available);
+  console.log(
+    table(
+      ['mode', ...metricHeaders, 'ms/query'],
+      available.map((result) => [
+        result.mode,
+        ...metricCells(result.overall as Scores),
+        (result.tookMs / dataset.questions.length).toFixed(2),
+      ]),
+    ),
+  );
+  for (const result of results.filter((r) => !r.available))
+    console.log(`mode ${result.mode}: unavailable (${result.reason})`);
+
+  if (available.length > 0) {
+    console.log('\nper category:\n');
+    const rows: string[][] = [];
+    for (const category of Object.keys(counts)) {
+      for (const result of available) {
+        const scores = result.byCategory?.[category];
+        if (scores)
+          rows.push([category, result.mode, String(scores.questions), ...metricCells(scores)]);
+      }
+    }
+    console.log(table(['category', 'mode', 'n', ...metricHeaders], rows));
+  }
+  console.log(
+    `\ningest ${(timing.ingestMs / 1000).toFixed(2)} s; whole eval ${(timing.tookMs / 1000).toFixed(2)} s`,
+  );
+}
+
+function printMisses(dataset: EvalDataset, results: ModeResult[]): void {
+  const byId = new Map(dataset.questions.map((question) => [question.id, question]));
+  for (const result of results) {
+    if (!result.available) continue;
+    console.log(`\nquestions not answered first by ${result.mode}:`);
+    for (const detail of result.questions ?? []) {
+      if (detail.firstRank === 1) continue;
+      const question = byId.get(detail.id);
+      console.log(
+        `  ${detail.id} [${detail.category}] rank ${detail.firstRank ?? '-'}: ${question?.text}\n` +
+          `      expected ${question?.expected.join(', ')}; got ${detail.top.join(', ')}`,
+      );
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof DatasetError) console.error(error.message);
+  else console.error(error);
+  process.exitCode = 1;
+});

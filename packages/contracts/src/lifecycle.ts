@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import { Limits } from './limits.ts';
+import {
+  KindSchema,
+  LabelSchema,
+  MemoryRecordSchema,
+  MemoryTextSchema,
+  ScopeSchema,
+  TimestampSchema,
+} from './memory.ts';
+
+const v1 = z.literal(1);
+const counts = z.record(z.string(), z.number().int().min(0));
+
+// ---------------------------------------------------------------- policies
+
+/**
+ * A retention rule: memories matching every given selector expire `days` after they were
+ * created; `days: null` means never (permanent). The most specific matching rule wins
+ * (most selectors; ties go to the earlier rule). An explicit `expiresAt` is never changed.
+ */
+export const RetentionPolicySchema = z.strictObject({
+  /** Only memories in this namespace. */
+  namespace: LabelSchema.optional(),
+  /** Only memories of this kind. */
+  kind: KindSchema.optional(),
+  /** Only memories of this scope. */
+  scope: ScopeSchema.optional(),
+  /** Only memories carrying this category. */
+  category: LabelSchema.optional(),
+  /** Only memories carrying this tag. */
+  tag: LabelSchema.optional(),
+  /** Days from `createdAt` to expiry; `null` keeps the memory forever. */
+  days: z.number().positive().max(36_500).nullable(),
+});
+export type RetentionPolicy = z.infer<typeof RetentionPolicySchema>;
+
+/** How many memories each tier holds per owner (scope + owner id) and namespace. */
+export const TierCapacitySchema = z.strictObject({
+  /** Recent memories; overflow is promoted to mid. */
+  short: z.number().int().min(1).max(1_000_000),
+  /** Historical memories; overflow is evicted, coldest first. */
+  mid: z.number().int().min(1).max(1_000_000),
+  /** Lasting knowledge (patterns, preferences, permanent); overflow is demoted to mid. */
+  long: z.number().int().min(1).max(1_000_000),
+});
+export type TierCapacity = z.infer<typeof TierCapacitySchema>;
+
+// ---------------------------------------------------------------- memory.session.end.<tenant>
+
+/** An agent finished a session (JetStream, MEMORY_LIFECYCLE): the compactor compacts it. */
+export const SessionEndSchema = z.strictObject({
+  v: v1,
+  /** The session that ended. */
+  sessionId: LabelSchema,
+  /** When it ended (defaults to when the compactor reads it). */
+  endedAt: TimestampSchema.optional(),
+});
+export type SessionEnd = z.infer<typeof SessionEndSchema>;
+
+// ---------------------------------------------------------------- memory.compact.<tenant>
+
+export const sweepValues = ['expire', 'duplicates', 'tiers', 'importance', 'retention'] as const;
+/** Maintenance passes over a tenant's memories. */
+export const SweepSchema = z.enum(sweepValues);
+export type Sweep = z.infer<typeof SweepSchema>;
+
+/** Compact one session and/or run maintenance sweeps now. */
+export const CompactRequestSchema = z
+  .strictObject({
+    v: v1,
+    /** Compact this session into one summary memory. */
+    sessionId: LabelSchema.optional(),
+    /** Sweeps to run over the whole tenant. */
+    sweeps: z.array(SweepSchema).max(sweepValues.length).optional(),
+    /** Report what would change without changing anything. */
+    dryRun: z.boolean().default(false),
+  })
+  .refine(
+    (request) => request.sessionId !== undefined || (request.sweeps?.length ?? 0) > 0,
+    'give a sessionId or at least one sweep',
+  );
+export type CompactRequestInput = z.input<typeof CompactRequestSchema>;
+export type CompactRequest = z.output<typeof CompactRequestSchema>;
+
+/** What compacting one session did (or would do, in a dry run). */
+export const SessionCompactionReportSchema = z.object({
+  /** The compacted session. */
+  sessionId: z.string(),
+  /** The summary memory (UUIDv5 of tenant + session: a rerun reuses it); absent when nothing was compacted. */
+  summaryId: z.uuid().optional(),
+  /** The summary text. */
+  summary: z.string().optional(),
+  /** Memories of the session that were compacted. */
+  memoriesIn: z.number().int().min(0),
+  /** Memories left for the session's content: the summary plus any kept memories. */
+  memoriesOut: z.number().int().min(0),
+  /** Exact or near duplicates dropped before summarising. */
+  duplicatesRemoved: z.number().int().min(0),
+  /** Task-type workflow patterns found among the session's outcomes and put in the summary. */
+  patternsExtracted: z.number().int().min(0),
+  /** UTF-8 bytes of the compacted memories' text and metadata. */
+  originalBytes: z.number().int().min(0),
+  /** UTF-8 bytes of the summary's text and metadata. */
+  compactedBytes: z.number().int().min(0),
+  /** 1 - compacted / original (0.6 = 60 % smaller); 0 when nothing was compacted. */
+  compressionRatio: z.number(),
+  /** What happened to the originals. */
+  originals: z.enum(['deleted', 'archived', 'kept']),
+  /** Wall time of the compaction (ms). */
+  durationMs: z.number().min(0),
+  /** True when nothing was changed. */
+  dryRun: z.boolean(),
+  /** True when an earlier run had already finished this compaction. */
+  alreadyCompacted: z.boolean(),
+});
+export type SessionCompactionReport = z.infer<typeof SessionCompactionReportSchema>;
+
+/** What the sweeps did (or would do, in a dry run). */
+export const SweepReportSchema = z.object({
+  /** Memories deleted because they expired (retention or explicit expiry). */
+  expired: z.number().int().min(0),
+  /** Memories given an expiry by a retention policy. */
+  retentionApplied: z.number().int().min(0),
+  /** Near-duplicate clusters merged, and memories merged away. */
+  clustersMerged: z.number().int().min(0),
+  memoriesMerged: z.number().int().min(0),
+  /** Memories moved between tiers (short -> mid, long -> mid). */
+  tierMoves: z.number().int().min(0),
+  /** Memories evicted from a full mid tier. */
+  evicted: z.number().int().min(0),
+  /** Memories dropped by the importance rule. */
+  droppedUnimportant: z.number().int().min(0),
+  /** Wall time of the sweeps (ms). */
+  durationMs: z.number().min(0),
+});
+export type SweepReport = z.infer<typeof SweepReportSchema>;
+
+export const CompactReplySchema = z.object({
+  v: v1,
+  /** True when nothing was changed. */
+  dryRun: z.boolean(),
+  /** Present when a session was compacted. */
+  session: SessionCompactionReportSchema.optional(),
+  /** Present when sweeps ran. */
+  sweeps: SweepReportSchema.optional(),
+});
+export type CompactReply = z.infer<typeof CompactReplySchema>;
+
+/** Published after a session compaction (core NATS `memory.compacted.<tenant>`). */
+export const CompactedEventSchema = z.object({
+  v: v1,
+  /** The report of the compaction. */
+  report: SessionCompactionReportSchema,
+  at: TimestampSchema,
+});
+export type CompactedEvent = z.infer<typeof CompactedEventSchema>;
+
+// ---------------------------------------------------------------- memory.audit.<tenant>
+
+export const AuditRequestSchema = z.strictObject({
+  v: v1,
+  /** Only this namespace. */
+  namespace: LabelSchema.optional(),
+  /** A memory not returned for this many days (or never, since created) is stale. */
+  staleDays: z.number().positive().max(36_500).default(90),
+  /** Similarity at or above which two memories count as near duplicates. */
+  duplicateThreshold: z.number().min(0).max(1).default(0.95),
+  /** Most memories examined for duplicates and staleness (counts always cover all). */
+  maxMemories: z.number().int().min(1).max(100_000).default(5_000),
+});
+export type AuditRequestInput = z.input<typeof AuditRequestSchema>;
+export type AuditRequest = z.output<typeof AuditRequestSchema>;
+
+/** A pair of memories similar enough to merge. */
+export const DuplicatePairSchema = z.object({
+  /** The two memories. */
+  ids: z.tuple([z.uuid(), z.uuid()]),
+  /** Cosine similarity. */
+  similarity: z.number(),
+  /** The first memory's text (shortened). */
+  text: z.string(),
+});
+export type DuplicatePair = z.infer<typeof DuplicatePairSchema>;
+
+/** A memory nobody has recalled for a while. */
+export const StaleMemorySchema = z.object({
+  id: z.uuid(),
+  /** Days since it was last returned (or created, if never). */
+  idleDays: z.number(),
+  /** Its text (shortened). */
+  text: z.string(),
+});
+export type StaleMemory = z.infer<typeof StaleMemorySchema>;
+
+export const AuditReplySchema = z.object({
+  v: v1,
+  /** Live memories (in the namespace, if given). */
+  total: z.number().int().min(0),
+  byCategory: counts,
+  byNamespace: counts,
+  byTier: counts,
+  byKind: counts,
+  /** Near-duplicate pairs at or above the threshold. */
+  duplicates: z.array(DuplicatePairSchema),
+  /** Memories not returned for `staleDays`. */
+  stale: z.array(StaleMemorySchema),
+  /** Memories past a tier capacity, by tier. */
+  overCapacity: counts,
+  /** Plain-language advice. */
+  recommendations: z.array(z.string()),
+  /** Memories examined for duplicates and staleness (less than total when capped). */
+  examined: z.number().int().min(0),
+});
+export type AuditReply = z.infer<typeof AuditReplySchema>;
+
+// ---------------------------------------------------------------- memory.expire / memory.merge (vector-store)
+
+/** Delete expired memories from the index, recording EXPIRE in their history. */
+export const ExpireRequestSchema = z.strictObject({
+  v: v1,
+  /** Report the expired memories without deleting them. */
+  dryRun: z.boolean().default(false),
+});
+export type ExpireRequestInput = z.input<typeof ExpireRequestSchema>;
+export type ExpireRequest = z.output<typeof ExpireRequestSchema>;
+export const ExpireReplySchema = z.object({
+  v: v1,
+  /** How many expired memories were (or would be) deleted. */
+  expired: z.number().int().min(0),
+  /** Their ids. */
+  ids: z.array(z.uuid()),
+});
+export type ExpireReply = z.infer<typeof ExpireReplySchema>;
+
+/**
+ * Fold `sourceIds` into `targetId`: occurrences and access counts summed, tags and categories
+ * united, importance the highest; MERGE in the target's history, sources deleted. Idempotent:
+ * sources already gone are skipped.
+ */
+export const MergeRequestSchema = z
+  .strictObject({
+    v: v1,
+    /** The memory that stays. */
+    targetId: z.uuid(),
+    /** The memories folded into it. */
+    sourceIds: z.array(z.uuid()).min(1).max(Limits.ids),
+    /** New text for the target (re-embedded). */
+    text: MemoryTextSchema.optional(),
+  })
+  .refine((merge) => !merge.sourceIds.includes(merge.targetId), {
+    message: 'the target cannot be one of the sources',
+    path: ['sourceIds'],
+  });
+export type MergeRequestInput = z.input<typeof MergeRequestSchema>;
+export type MergeRequest = z.output<typeof MergeRequestSchema>;
+export const MergeReplySchema = z.object({
+  v: v1,
+  /** The target after the merge. */
+  memory: MemoryRecordSchema,
+  /** Sources that were folded in (absent ones are skipped). */
+  merged: z.array(z.uuid()),
+});
+export type MergeReply = z.infer<typeof MergeReplySchema>;
+
+/** Lifecycle subjects beside {@link Subjects} (core NATS, not captured by a stream). */
+export const LifecycleSubjects = {
+  /** A session compaction finished: {@link CompactedEventSchema}, tenant as last token. */
+  compacted: 'memory.compacted',
+} as const;
+
+/** Defaults from USE-CASES §1 (tier capacities) and §3 (retention). */
+export const DefaultTierCapacity: TierCapacity = { short: 10, mid: 300, long: 50 };
+export const DefaultRetentionPolicies: readonly RetentionPolicy[] = [
+  { category: 'incidents', days: 90 },
+  { category: 'temporary', days: 7 },
+  { tag: 'temporary', days: 7 },
+  { tag: 'permanent', days: null },
+];

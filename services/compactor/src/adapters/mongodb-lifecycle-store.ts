@@ -1,0 +1,119 @@
+import type { MemoryRecord } from '@membus/contracts';
+import { MongoClient } from 'mongodb';
+import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
+
+interface PlanDocument {
+  _id: string;
+  state: CompactionPlan['state'];
+  updated: Date;
+  plan: CompactionPlan;
+}
+interface ArchiveDocument {
+  _id: string;
+  tenant: string;
+  sessionId: string | null;
+  createdAt: string;
+  record: MemoryRecord;
+}
+interface SessionDocument {
+  _id: string;
+  tenant: string;
+  sessionId: string;
+  lastActivity: number;
+}
+
+/** The production LifecycleStore: collections `compaction_plans`, `archive`, `sessions`, `tenants`. */
+export async function openMongoLifecycleStore(options: {
+  uri: string;
+  database: string;
+  /** Collection name prefix (tests use a unique one). */
+  prefix?: string;
+}): Promise<LifecycleStore> {
+  const client = new MongoClient(options.uri);
+  await client.connect();
+  const db = client.db(options.database);
+  const prefix = options.prefix ?? '';
+  const plans = db.collection<PlanDocument>(`${prefix}compaction_plans`);
+  const archive = db.collection<ArchiveDocument>(`${prefix}archive`);
+  const sessions = db.collection<SessionDocument>(`${prefix}sessions`);
+  const tenants = db.collection<{ _id: string }>(`${prefix}tenants`);
+  await Promise.all([
+    plans.createIndex({ state: 1, updated: 1 }),
+    archive.createIndex({ tenant: 1, sessionId: 1, createdAt: 1 }),
+    sessions.createIndex({ lastActivity: 1 }),
+  ]);
+  const key = (tenant: string, id: string) => `${tenant}/${id}`;
+  let sequence = 0;
+  return {
+    capabilities: { name: 'mongodb' },
+    async savePlan(plan) {
+      sequence = Math.max(sequence + 1, Date.now());
+      await plans.replaceOne(
+        { _id: key(plan.tenant, plan.sessionId) },
+        { state: plan.state, updated: new Date(sequence), plan },
+        { upsert: true },
+      );
+    },
+    async plan(tenant, sessionId) {
+      return (await plans.findOne({ _id: key(tenant, sessionId) }))?.plan;
+    },
+    async pendingPlans() {
+      return (await plans.find({ state: 'pending' }).sort({ updated: 1 }).toArray()).map(
+        (document) => document.plan,
+      );
+    },
+    async archive(tenant, records) {
+      if (records.length === 0) return;
+      await archive.bulkWrite(
+        records.map((record) => ({
+          updateOne: {
+            filter: { _id: key(tenant, record.id) },
+            update: {
+              $setOnInsert: {
+                tenant,
+                sessionId: record.sessionId ?? null,
+                createdAt: record.createdAt,
+                record,
+              },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    },
+    async archived(tenant, sessionId) {
+      return (
+        await archive.find({ tenant, sessionId }).sort({ createdAt: 1, _id: 1 }).toArray()
+      ).map((document) => document.record);
+    },
+    async touchSession(tenant, sessionId, at) {
+      await sessions.updateOne(
+        { _id: key(tenant, sessionId) },
+        { $max: { lastActivity: at }, $setOnInsert: { tenant, sessionId } },
+        { upsert: true },
+      );
+    },
+    async idleSessions(before, limit) {
+      return (
+        await sessions
+          .find({ lastActivity: { $lt: before } })
+          .sort({ lastActivity: 1 })
+          .limit(limit)
+          .toArray()
+      ).map((document) => ({ tenant: document.tenant, sessionId: document.sessionId }));
+    },
+    async forgetSession(tenant, sessionId) {
+      await sessions.deleteOne({ _id: key(tenant, sessionId) });
+    },
+    async tenants() {
+      return (await tenants.find().sort({ _id: 1 }).toArray()).map((document) => document._id);
+    },
+    async addTenant(tenant) {
+      await tenants.updateOne({ _id: tenant }, { $setOnInsert: { _id: tenant } }, { upsert: true });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,211 @@
+import {
+  type ItemResult,
+  type NatsConnection,
+  publishCore,
+  type Service,
+  type StreamItem,
+  serve,
+} from '@membus/bus';
+import {
+  AuditRequestSchema,
+  type CompactedEvent,
+  CompactRequestSchema,
+  LifecycleSubjects,
+  MembusError,
+  type MemoryEvent,
+  type MemoryRecord,
+  QueueGroups,
+  type SessionCompactionReport,
+  type SessionEnd,
+  Subjects,
+  sweepValues,
+} from '@membus/contracts';
+import type { Maintenance } from './domain/maintenance.ts';
+import type { SessionCompactor } from './domain/session-compactor.ts';
+import type { CompactorMetrics } from './metrics.ts';
+import type { LifecycleStore } from './ports/lifecycle-store.ts';
+
+export interface CompactorParts {
+  nc: NatsConnection;
+  compactor: SessionCompactor;
+  maintenance: Maintenance;
+  store: LifecycleStore;
+  metrics: CompactorMetrics;
+  onError: (message: string, error: unknown) => void;
+}
+
+/** Compacts, records metrics and announces the result on `memory.compacted.<tenant>`. */
+export async function compactSession(
+  parts: CompactorParts,
+  tenant: string,
+  sessionId: string,
+  trigger: string,
+  dryRun = false,
+): Promise<SessionCompactionReport> {
+  try {
+    const report = await parts.compactor.compact(tenant, sessionId, { dryRun });
+    parts.metrics.recordCompaction(trigger, report);
+    if (!dryRun && report.memoriesIn > 0 && !report.alreadyCompacted) {
+      const event: CompactedEvent = { v: 1, report, at: new Date().toISOString() };
+      publishCore(parts.nc, `${LifecycleSubjects.compacted}.${tenant}`, event);
+    }
+    return report;
+  } catch (error) {
+    parts.metrics.recordFailure(trigger);
+    throw error;
+  }
+}
+
+/** `memory.compact.<tenant>` and `memory.audit.<tenant>`, in the compactor's queue group. */
+export function serveRequests(
+  parts: CompactorParts,
+  options: { maxConcurrent: number },
+): Service[] {
+  const common = {
+    queue: QueueGroups.compactor,
+    tenantScoped: true,
+    maxConcurrent: options.maxConcurrent,
+    observer: parts.metrics.observer,
+    onError: (error: MembusError) => parts.onError('request failed', error),
+  } as const;
+  return [
+    serve(parts.nc, {
+      ...common,
+      subject: `${Subjects.compact}.*`,
+      schema: CompactRequestSchema,
+      handler: async (request, { tenant }) => {
+        await parts.store.addTenant(tenant);
+        const session = request.sessionId
+          ? await compactSession(parts, tenant, request.sessionId, 'request', request.dryRun)
+          : undefined;
+        const sweeps =
+          request.sweeps && request.sweeps.length > 0
+            ? await parts.maintenance.sweep(tenant, request.sweeps, request.dryRun)
+            : undefined;
+        if (sweeps && !request.dryRun) parts.metrics.recordSweep(sweeps);
+        return {
+          v: 1 as const,
+          dryRun: request.dryRun,
+          ...(session ? { session } : {}),
+          ...(sweeps ? { sweeps } : {}),
+        };
+      },
+    }),
+    serve(parts.nc, {
+      ...common,
+      subject: `${Subjects.audit}.*`,
+      schema: AuditRequestSchema,
+      handler: async (request, { tenant }) => ({
+        v: 1 as const,
+        ...(await parts.maintenance.audit(tenant, request)),
+      }),
+    }),
+  ];
+}
+
+/** `memory.session.end.<tenant>`: compacts the session; the ack waits for the compaction. */
+export function createSessionEndHandler(parts: CompactorParts) {
+  return async (items: StreamItem<SessionEnd>[]): Promise<ItemResult[]> => {
+    const results: ItemResult[] = [];
+    for (const item of items) {
+      try {
+        await parts.store.addTenant(item.tenant);
+        await compactSession(parts, item.tenant, item.value.sessionId, 'session_end');
+        results.push({ ok: true });
+      } catch (error) {
+        results.push({ ok: false, error: MembusError.from(error) });
+      }
+    }
+    return results;
+  };
+}
+
+/**
+ * `memory.stored.<tenant>` events: applies retention policies to new memories, tracks session
+ * activity for idle compaction, and holds tier capacities.
+ */
+export function createStoredEventHandler(
+  parts: CompactorParts,
+  options: { tiersOnStore: boolean },
+) {
+  return async (items: StreamItem<MemoryEvent>[]): Promise<ItemResult[]> => {
+    const byTenant = new Map<string, MemoryRecord[]>();
+    for (const item of items) {
+      const memory = item.value.memory;
+      if (item.value.change !== 'created' || !memory) continue;
+      byTenant.set(item.tenant, [...(byTenant.get(item.tenant) ?? []), memory]);
+    }
+    try {
+      for (const [tenant, created] of byTenant) {
+        await parts.store.addTenant(tenant);
+        const retention = await parts.maintenance.applyRetention(tenant, created);
+        if (retention > 0) parts.metrics.recordSweep({ retentionApplied: retention });
+        const latest = new Map<string, number>();
+        for (const memory of created)
+          if (memory.sessionId && memory.kind !== 'summary')
+            latest.set(
+              memory.sessionId,
+              Math.max(latest.get(memory.sessionId) ?? 0, Date.parse(memory.updatedAt)),
+            );
+        for (const [sessionId, at] of latest) await parts.store.touchSession(tenant, sessionId, at);
+        if (options.tiersOnStore) {
+          const tiers = await parts.maintenance.enforceTiersFor(tenant, created);
+          parts.metrics.recordSweep({ tierMoves: tiers.moves, evicted: tiers.evicted });
+        }
+      }
+      return items.map(() => ({ ok: true }));
+    } catch (error) {
+      const failure = MembusError.from(error);
+      return items.map(() => ({ ok: false, error: failure }));
+    }
+  };
+}
+
+/** Scheduled sweeps and idle-session compaction; returns a stop function. */
+export function startSchedules(
+  parts: CompactorParts,
+  options: {
+    sweepIntervalMs: number;
+    sessionIdleMs: number;
+    idleCheckMs: number;
+    tenants: readonly string[];
+  },
+): () => Promise<void> {
+  const timers: NodeJS.Timeout[] = [];
+  let running: Promise<void> = Promise.resolve();
+  // One job at a time; a tick that finds one still running is skipped.
+  let busy = false;
+  const schedule = (everyMs: number, job: () => Promise<void>) => {
+    timers.push(
+      setInterval(() => {
+        if (busy) return;
+        busy = true;
+        running = job()
+          .catch((error: unknown) => parts.onError('scheduled job failed', error))
+          .finally(() => {
+            busy = false;
+          });
+      }, everyMs),
+    );
+  };
+  if (options.sweepIntervalMs > 0)
+    schedule(options.sweepIntervalMs, async () => {
+      const tenants = new Set([...options.tenants, ...(await parts.store.tenants())]);
+      for (const tenant of tenants) {
+        const report = await parts.maintenance.sweep(tenant, sweepValues, false);
+        parts.metrics.recordSweep(report);
+      }
+    });
+  if (options.sessionIdleMs > 0)
+    schedule(options.idleCheckMs, async () => {
+      const idle = await parts.store.idleSessions(Date.now() - options.sessionIdleMs, 100);
+      for (const { tenant, sessionId } of idle) {
+        await compactSession(parts, tenant, sessionId, 'idle');
+        await parts.store.forgetSession(tenant, sessionId);
+      }
+    });
+  return async () => {
+    for (const timer of timers) clearInterval(timer);
+    await running;
+  };
+}

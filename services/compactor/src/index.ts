@@ -1,0 +1,11 @@
+export type { CompactorConfig } from './config.ts';
+export { compactorEnvSpec, loadCompactorConfig } from './config.ts';
+export type { ImportanceRule, MaintenanceOptions } from './domain/maintenance.ts';
+export { Maintenance } from './domain/maintenance.ts';
+export type { OriginalsPolicy, SessionCompactorOptions } from './domain/session-compactor.ts';
+export { SessionCompactor, SUMMARY_ID_NAMESPACE, summaryIdOf } from './domain/session-compactor.ts';
+export { selectSentences, splitSentences } from './domain/summarise.ts';
+export { CompactorMetricNames } from './metrics.ts';
+export type { EmbedPort } from './ports/embed-port.ts';
+export type { CompactionPlan, LifecycleStore } from './ports/lifecycle-store.ts';
+export type { MemoryPort } from './ports/memory-port.ts';

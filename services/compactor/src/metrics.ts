@@ -1,0 +1,96 @@
+import type { BusObserver } from '@membus/bus';
+import type { SessionCompactionReport, SweepReport } from '@membus/contracts';
+import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Every metric the compactor exports (names are the contract with the dashboards). */
+export const CompactorMetricNames = {
+  ...MessageMetricNames,
+  compactions: 'membus_compactions_total',
+  compactionSeconds: 'membus_compaction_seconds',
+  compactionBytes: 'membus_compaction_bytes_total',
+  compressionRatio: 'membus_compaction_compression_ratio',
+  compactedMemories: 'membus_compaction_memories_total',
+  lifecycleChanges: 'membus_lifecycle_changes_total',
+  sweepSeconds: 'membus_sweep_seconds',
+} as const;
+
+export function createCompactorMetrics(registry: Registry) {
+  const compactions = new Counter({
+    name: CompactorMetricNames.compactions,
+    help: 'Session compactions, by trigger (session_end, idle, request, resume) and result (compacted, empty, failed)',
+    labelNames: ['trigger', 'result'],
+    registers: [registry],
+  });
+  const compactionSeconds = new Histogram({
+    name: CompactorMetricNames.compactionSeconds,
+    help: 'Wall time of a session compaction',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const compactionBytes = new Counter({
+    name: CompactorMetricNames.compactionBytes,
+    help: 'Bytes of text and metadata compacted, by stage (original, compacted)',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
+  const compressionRatio = new Histogram({
+    name: CompactorMetricNames.compressionRatio,
+    help: 'Compression ratio of session compactions (1 - compacted / original)',
+    buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [registry],
+  });
+  const compactedMemories = new Counter({
+    name: CompactorMetricNames.compactedMemories,
+    help: 'Memories into and out of session compactions, by direction (in, out), and patterns extracted',
+    labelNames: ['direction'],
+    registers: [registry],
+  });
+  const lifecycleChanges = new Counter({
+    name: CompactorMetricNames.lifecycleChanges,
+    help: 'Memories changed by sweeps, by change (expired, retention, merged, tier_move, evicted, dropped)',
+    labelNames: ['change'],
+    registers: [registry],
+  });
+  const sweepSeconds = new Histogram({
+    name: CompactorMetricNames.sweepSeconds,
+    help: 'Wall time of a tenant sweep',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const observer: BusObserver = createMessageMetrics(registry);
+
+  return {
+    observer,
+    recordCompaction(trigger: string, report: SessionCompactionReport) {
+      if (report.dryRun) return;
+      const compacted = report.memoriesIn > 0 && !report.alreadyCompacted;
+      compactions.inc({ trigger, result: compacted ? 'compacted' : 'empty' });
+      if (!compacted) return;
+      compactionSeconds.observe(report.durationMs / 1000);
+      compactionBytes.inc({ stage: 'original' }, report.originalBytes);
+      compactionBytes.inc({ stage: 'compacted' }, report.compactedBytes);
+      compressionRatio.observe(Math.max(0, report.compressionRatio));
+      compactedMemories.inc({ direction: 'in' }, report.memoriesIn);
+      compactedMemories.inc({ direction: 'out' }, report.memoriesOut);
+      compactedMemories.inc({ direction: 'patterns' }, report.patternsExtracted);
+    },
+    recordFailure(trigger: string) {
+      compactions.inc({ trigger, result: 'failed' });
+    },
+    recordSweep(report: Partial<SweepReport>) {
+      const changes: [string, number | undefined][] = [
+        ['expired', report.expired],
+        ['retention', report.retentionApplied],
+        ['merged', report.memoriesMerged],
+        ['tier_move', report.tierMoves],
+        ['evicted', report.evicted],
+        ['dropped', report.droppedUnimportant],
+      ];
+      for (const [change, count] of changes) if (count) lifecycleChanges.inc({ change }, count);
+      if (report.durationMs !== undefined) sweepSeconds.observe(report.durationMs / 1000);
+    },
+  };
+}
+
+export type CompactorMetrics = ReturnType<typeof createCompactorMetrics>;

@@ -1,0 +1,2 @@
+export type { LifecycleStoreConformanceOptions } from './lifecycle-store-conformance.ts';
+export { createLifecycleStoreConformanceSuite } from './lifecycle-store-conformance.ts';

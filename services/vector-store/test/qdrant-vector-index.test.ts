@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { StartedTestContainer } from 'testcontainers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openQdrantVectorIndex, qdrantCollectionName } from '../src/adapters/qdrant/index.ts';
+import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
+
+/**
+ * Where the Qdrant server comes from: QDRANT_URL (+ QDRANT_API_KEY) when set, else a
+ * `qdrant/qdrant` container when a Docker engine is reachable, else the suite is skipped.
+ */
+async function locateQdrant(): Promise<
+  { url: string; apiKey?: string; container?: StartedTestContainer } | { skip: string }
+> {
+  const url = process.env.QDRANT_URL;
+  if (url !== undefined) {
+    const apiKey = process.env.QDRANT_API_KEY;
+    return apiKey === undefined ? { url } : { url, apiKey };
+  }
+  const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+  } catch {
+    return {
+      skip: 'QDRANT_URL is not set and no Docker engine is reachable for a qdrant/qdrant container',
+    };
+  }
+  const container = await new GenericContainer('qdrant/qdrant:v1.17.0')
+    .withExposedPorts(6333)
+    .withWaitStrategy(Wait.forHttp('/readyz', 6333))
+    .start();
+  return { url: `http://${container.getHost()}:${container.getMappedPort(6333)}`, container };
+}
+
+const qdrant = await locateQdrant();
+
+if ('skip' in qdrant) {
+  describe.skip(`VectorIndex conformance: qdrant — skipped: ${qdrant.skip}`, () => {
+    it('needs a Qdrant server', () => undefined);
+  });
+} else {
+  afterAll(async () => {
+    await qdrant.container?.stop();
+  });
+
+  createVectorIndexConformanceSuite({
+    name: 'qdrant',
+    capabilities: { persistent: true },
+    create: async ({ dimension }) => {
+      const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
+      const options = {
+        url: qdrant.url,
+        ...(qdrant.apiKey !== undefined ? { apiKey: qdrant.apiKey } : {}),
+        dimension,
+        collection,
+      };
+      let index = await openQdrantVectorIndex(options);
+      return {
+        index,
+        reopen: async () => {
+          await index.close();
+          index = await openQdrantVectorIndex(options);
+          return index;
+        },
+        dispose: async () => {
+          await index.close();
+          const { QdrantClient } = await import('@qdrant/js-client-rest');
+          const client = new QdrantClient({
+            url: qdrant.url,
+            ...(qdrant.apiKey !== undefined ? { apiKey: qdrant.apiKey } : {}),
+            checkCompatibility: false,
+          });
+          await client.deleteCollection(collection);
+        },
+      };
+    },
+  });
+}
+
+describe('qdrant vector index startup', () => {
+  it('fails fast with UNAVAILABLE when Qdrant is unreachable', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const error = await openQdrantVectorIndex({
+      url: `http://127.0.0.1:${port}`,
+      dimension: 8,
+      collection: 'unreachable',
+      timeoutMs: 1_000,
+    }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+  });
+});
