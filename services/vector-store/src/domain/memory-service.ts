@@ -73,6 +73,7 @@ export type IngestResult =
   | { ok: false; error: MembusError };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const MERGEABLE_KINDS: ReadonlySet<string> = new Set(['fact', 'preference', 'episode']);
 const ms = (timestamp: string) => Date.parse(timestamp);
 
 /**
@@ -318,7 +319,9 @@ export class MemoryService {
     requested: boolean | undefined,
     now: number,
   ): Promise<{ record: MemoryRecord; score: number } | undefined> {
-    if (requested === false) return undefined;
+    // Outcomes are data points (each execution counts); summaries and patterns are kept by the
+    // services that write them. Facts, preferences and episodes merge.
+    if (requested === false || !MERGEABLE_KINDS.has(fresh.kind)) return undefined;
     const threshold =
       (fresh.namespace !== undefined
         ? this.#nearDuplicates.byNamespace?.[fresh.namespace]
