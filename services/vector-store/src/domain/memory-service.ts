@@ -239,9 +239,13 @@ export class MemoryService {
         occurrences: 1,
       };
       const key = dedupKey(fresh);
+      // Outcomes are data points: two identical executions are two outcomes, never merged.
       const duplicateOf =
-        byKey.get(key) ??
-        (await this.#index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now })).records[0];
+        fresh.kind === 'outcome'
+          ? undefined
+          : (byKey.get(key) ??
+            (await this.#index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now }))
+              .records[0]);
       const similar = duplicateOf
         ? undefined
         : await this.#nearDuplicate(tenant, fresh, vector, store.mergeSimilar, now);

@@ -24,6 +24,6 @@ export interface DocumentStore {
   /** Which of these store request ids already took effect, and on which memory. */
   storeReceipts(tenant: string, storeIds: readonly string[]): Promise<Map<string, string>>;
   /** A memory's history, oldest first. */
-  history(tenant: string, memoryId: string): Promise<HistoryEntry[]>;
+  history(tenant: string, memoryId: string): Promise<StoredHistoryEntry[]>;
   close(): Promise<void>;
 }
