@@ -247,6 +247,14 @@ export async function consumeStream<S extends z.ZodType>(
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    // Messages pulled but not started (the client buffer) go back now rather than after
+    // ack_wait, so a replica or the restarted service picks them up at once.
+    for (;;) {
+      const rest = await raceTimeout(next, 50);
+      if (rest === TIMEOUT || rest.done) break;
+      rest.value.nak();
+      next = iterator.next();
+    }
   })();
 
   return {

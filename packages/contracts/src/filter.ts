@@ -97,8 +97,7 @@ export const MetadataFilterSchema = z.custom<MetadataFilter>().superRefine((valu
   }
   const parsed = MetadataFilterNode.safeParse(value);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      context.addIssue({ ...issue, code: 'custom' } as never);
+    for (const issue of parsed.error.issues) context.addIssue(issue as never);
     return;
   }
   const { conditions } = measureFilter(parsed.data);

@@ -13,9 +13,11 @@ interface HistoryRow {
 }
 
 /** The embedded DocumentStore: one SQLite file (WAL). */
-export function openSqliteDocumentStore(options: { path: string }): DocumentStore {
+export function openSqliteDocumentStore(options: { path: string; busyTimeoutMs?: number }): DocumentStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
+  // better-sqlite3 waits for a lock synchronously, blocking the event loop: wait briefly, then
+  // fail with SQLITE_BUSY so the write is nak'd and retried from JetStream instead.
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 100 });
   db.pragma('journal_mode = WAL');
   // JetStream holds the durable copy until we ack; NORMAL survives process crashes.
   db.pragma('synchronous = NORMAL');

@@ -1,0 +1,175 @@
+/**
+ * Hostile input: a fast-check generated corpus of malformed and adversarial messages on every
+ * subject. Every request gets a typed error reply in time, every bad store is dead-lettered
+ * with its reason, the services stay alive and healthy, and valid traffic keeps working.
+ */
+import { connectBus, type NatsConnection } from '@membus/bus';
+import { waitFor } from '@membus/bus/testing';
+import type { MemoryClient } from '@membus/client';
+import { ErrorReplySchema } from '@membus/contracts';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { deadLetterCount, healthStatus, isAlive, longTests } from '../helpers/faults.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const TOTAL = longTests ? 50_000 : 10_000;
+const BATCH = 500;
+const TENANT = 'hostile';
+const requestSubjects = ['query', 'get', 'list', 'update', 'delete', 'history', 'stats'].map(
+  (name) => `memory.${name}.${TENANT}`,
+);
+const encoder = new TextEncoder();
+
+const nasty = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 64 }),
+  fc.constantFrom(
+    '\uD800',
+    '\uDFFF',
+    '\u202Eevil',
+    '\u200B',
+    '\u0000',
+    '__proto__',
+    'constructor',
+    'memory.*.other',
+    'a.b.>',
+    ' ',
+    '',
+  ),
+);
+const json = fc.jsonValue({ maxDepth: 4 });
+/** A payload that is invalid for every membus schema, as raw bytes. */
+const hostilePayload: fc.Arbitrary<Uint8Array> = fc
+  .oneof(
+    // Not JSON at all / broken JSON / raw non-finite numbers.
+    fc.constantFrom('{', '', 'null', '[1,2', '{"v":1,"vector":[1e999]}', '{"v":1,"vector":[NaN]}'),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    // Wrong types and wrong versions.
+    fc
+      .record({ v: fc.oneof(fc.constant(2), fc.string(), fc.constant(null)), text: json })
+      .map((value) => JSON.stringify(value)),
+    // Prototype pollution and unknown keys.
+    fc
+      .record({
+        key: fc.constantFrom('__proto__', 'constructor', 'prototype', 'tenant'),
+        value: json,
+      })
+      .map(({ key, value }) => `{"v":1,"${key}":${JSON.stringify(value)},"text":"x","ids":[]}`),
+    // Deep nesting.
+    fc.integer({ min: 50, max: 2_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
+    fc
+      .integer({ min: 20, max: 200 })
+      .map((depth) => `{"v":1,"metadata":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`),
+    // Huge strings and arrays, wrong dimensions.
+    fc.constantFrom(
+      JSON.stringify({ v: 1, text: 'x'.repeat(40_000) }),
+      JSON.stringify({ v: 1, vector: new Array(5_000).fill(0.1) }),
+      JSON.stringify({ v: 1, vector: [0.1, 0.2, 0.3] }),
+      JSON.stringify({ v: 1, ids: new Array(600).fill('01935c3e-0000-7000-8000-000000000000') }),
+      JSON.stringify({ v: 1, text: 'y'.repeat(300_000) }),
+    ),
+    // Unicode edge cases in every label.
+    fc
+      .record({ id: nasty, text: nasty, userId: nasty, namespace: nasty })
+      .map((value) => JSON.stringify({ v: 1, ...value })),
+    // Filter injection.
+    fc
+      .record({ field: nasty, op: fc.constantFrom('eq', '$where', 'regex', 'in'), value: json })
+      .map((condition) => JSON.stringify({ v: 1, filter: { metadata: condition }, id: 'x' })),
+  )
+  .map((value) => (typeof value === 'string' ? encoder.encode(value) : value));
+
+let stack: TestStack;
+let client: MemoryClient;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  client = await stack.client(TENANT);
+  nc = await connectBus({ servers: stack.nats.url, name: 'hostile' });
+}, 90_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await stack?.[Symbol.asyncDispose]();
+});
+
+interface Outcome {
+  requests: number;
+  typedErrors: number;
+  untyped: string[];
+  stores: number;
+  validAfterBatch: number;
+}
+
+it(`survives ${TOTAL} hostile messages with typed errors, dead letters and working valid traffic`, async () => {
+  const payloads = fc.sample(hostilePayload, { numRuns: TOTAL, seed: 8 });
+  const outcome: Outcome = {
+    requests: 0,
+    typedErrors: 0,
+    untyped: [],
+    stores: 0,
+    validAfterBatch: 0,
+  };
+  for (let start = 0; start < payloads.length; start += BATCH) {
+    const batch = payloads.slice(start, start + BATCH);
+    await Promise.all(
+      batch.map(async (payload, offset) => {
+        const index = start + offset;
+        // Every fifth message is a JetStream store; the rest rotate over the request subjects
+        // and memory.embed.
+        if (index % 5 === 0) {
+          outcome.stores++;
+          await nc.request(`memory.store.${TENANT}`, payload, { timeout: 10_000 });
+          return;
+        }
+        const subjects = [...requestSubjects, 'memory.embed'];
+        const subject = subjects[index % subjects.length] as string;
+        outcome.requests++;
+        const reply = await nc.request(subject, payload, { timeout: 10_000 });
+        const parsed = ErrorReplySchema.safeParse(JSON.parse(new TextDecoder().decode(reply.data)));
+        if (parsed.success) outcome.typedErrors++;
+        else if (outcome.untyped.length < 5)
+          outcome.untyped.push(`${subject}: ${new TextDecoder().decode(reply.data).slice(0, 200)}`);
+      }),
+    );
+    // Valid traffic after every batch.
+    const stored = await client.store(
+      { text: `valid memory after hostile batch ${start}` },
+      { wait: 'queryable', timeoutMs: 20_000 },
+    );
+    const found = await client.get(stored.memoryId ?? stored.id);
+    if (found) outcome.validAfterBatch++;
+    else
+      console.log(
+        `[hostile] valid store after batch ${start} not found: ${JSON.stringify(stored)}`,
+      );
+  }
+  const deadLettered = await waitFor(
+    async () => {
+      const count = await deadLetterCount(stack.nats.url, TENANT);
+      return count >= outcome.stores ? count : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, what: 'every bad store in the DLQ' },
+  ).catch(async () => deadLetterCount(stack.nats.url, TENANT));
+  const processes = [...stack.services.values()];
+  const health = await Promise.all(processes.map((service) => healthStatus(service.metricsPort)));
+  const batches = Math.ceil(payloads.length / BATCH);
+  console.log(
+    `[hostile] messages=${payloads.length} requests=${outcome.requests} typedErrors=${outcome.typedErrors} stores=${outcome.stores} deadLettered=${deadLettered} validAfterBatch=${outcome.validAfterBatch}/${batches}`,
+  );
+  expect({
+    typedErrors: outcome.typedErrors,
+    untyped: outcome.untyped,
+    deadLettered,
+    validAfterBatch: outcome.validAfterBatch,
+    alive: processes.map((service) => isAlive(service.process.pid)),
+    health,
+  }).toEqual({
+    typedErrors: outcome.requests,
+    untyped: [],
+    deadLettered: outcome.stores,
+    validAfterBatch: batches,
+    alive: processes.map(() => true),
+    health: processes.map(() => 200),
+  });
+}, 240_000);
