@@ -13,7 +13,10 @@ interface HistoryRow {
 }
 
 /** The embedded DocumentStore: one SQLite file (WAL). */
-export function openSqliteDocumentStore(options: { path: string; busyTimeoutMs?: number }): DocumentStore {
+export function openSqliteDocumentStore(options: {
+  path: string;
+  busyTimeoutMs?: number;
+}): DocumentStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   // better-sqlite3 waits for a lock synchronously, blocking the event loop: wait briefly, then
   // fail with SQLITE_BUSY so the write is nak'd and retried from JetStream instead.
