@@ -24,7 +24,8 @@ const Database = require('better-sqlite3') as new (file: string) => SqliteConnec
 const COUNT = longTests ? 10_000 : 1_500;
 
 it(`keeps exactly ${COUNT} memories when the documents file is locked mid-load`, async () => {
-  await using stack = await startTestStack();
+  // The SQLite documents store is the one under test, even when CI provides MONGODB_URI.
+  await using stack = await startTestStack({ MONGODB_URI: '' });
   const client = await stack.client('fault-documents');
   const documents = new Database(join(stack.dataDir, 'vector-store', 'documents.sqlite'));
   try {
