@@ -191,6 +191,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   /** Loads rows into memory, then the saved graph (or schedules a rebuild), then catches up. */
   async load(): Promise<void> {
+    if (this.store.needsKeywordRebuild())
+      this.store.rebuildKeywords((_, record) => keywordKeys(record));
     const storedDimension = this.store.getSetting('dimension');
     if (storedDimension !== undefined && Number(storedDimension) !== this.dimension)
       throw new MembusError(
@@ -290,6 +292,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       rows.push({
         ...rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)),
         text: record.text,
+        keys: keywordKeys(record),
       });
     }
     try {
@@ -360,7 +363,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     }
     // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
     const depth = mode === 'keyword' ? limit : Math.min(1_000, Math.max(limit * 4, 40));
-    const keyword = this.keywordSearch(request.tenant, request.text ?? '', matches, depth);
+    const keyword = this.keywordSearch(
+      request.tenant,
+      request.text ?? '',
+      request.filter,
+      matches,
+      depth,
+      limit,
+    );
     const best = keyword[0]?.score ?? 1;
     if (mode === 'keyword') {
       return {
@@ -619,11 +629,26 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private keywordSearch(
     tenant: string,
     text: string,
+    filter: IndexFilter | undefined,
+    matches: (slot: number) => boolean,
+    limit: number,
+    enough: number,
+  ): { slot: number; score: number }[] {
+    const terms = queryTerms(text);
+    if (terms.length === 0) return [];
+    // Every term first (small result sets, cheap to rank); any term only when that finds fewer
+    // than `enough` — ranking every memory that shares one common word is the expensive case.
+    const strict = this.keywordMatches(ftsExpression(tenant, terms, filter, 'AND'), matches, limit);
+    if (strict.length >= enough || terms.length === 1) return strict;
+    return this.keywordMatches(ftsExpression(tenant, terms, filter, 'OR'), matches, limit);
+  }
+
+  /** Pages BM25 matches of an expression until `limit` pass the predicate (bounded). */
+  private keywordMatches(
+    expression: string,
     matches: (slot: number) => boolean,
     limit: number,
   ): { slot: number; score: number }[] {
-    const expression = ftsExpression(tenant, text);
-    if (expression === undefined) return [];
     const found: { slot: number; score: number }[] = [];
     let offset = 0;
     let page = Math.max(limit * 4, 64);
@@ -804,7 +829,7 @@ function rowFromRecord(
   payload: SlotPayload,
   slot: number,
   vector: Float32Array,
-): Omit<RowToWrite, 'text'> {
+): Omit<RowToWrite, 'text' | 'keys'> {
   return {
     tenant: payload.tenant,
     id: payload.id,
@@ -865,17 +890,67 @@ const STOP_WORDS = new Set(
   ),
 );
 
-/**
- * An FTS5 expression: the tenant column filter AND any of the query's terms (stop words
- * dropped, at most 32 terms, each quoted so no query text is read as FTS5 syntax).
- */
-export function ftsExpression(tenant: string, text: string): string | undefined {
-  const terms = [
+/** The query's terms: lower-cased words, stop words dropped, at most 32. */
+export function queryTerms(text: string): string[] {
+  return [
     ...new Set(
       (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).filter((term) => !STOP_WORDS.has(term)),
     ),
   ].slice(0, 32);
-  if (terms.length === 0) return undefined;
+}
+
+/** A hashed token for one filterable field value (FNV-1a, 64 bits: collisions only widen a match). */
+function keyToken(field: string, value: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  const input = `${field}\u0000${value}`;
+  for (let index = 0; index < input.length; index++) {
+    const code = input.charCodeAt(index);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995);
+  }
+  return `k${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`;
+}
+
+/** The keys column of a memory: tenant, scope, owners, namespace and kind as tokens. */
+export function keywordKeys(
+  record: Pick<
+    MemoryRecord,
+    'tenant' | 'scope' | 'userId' | 'agentId' | 'sessionId' | 'namespace' | 'kind'
+  >,
+): string {
+  return [
+    keyToken('tenant', record.tenant),
+    keyToken('scope', record.scope),
+    keyToken('kind', record.kind),
+    ...(record.userId !== undefined ? [keyToken('user', record.userId)] : []),
+    ...(record.agentId !== undefined ? [keyToken('agent', record.agentId)] : []),
+    ...(record.sessionId !== undefined ? [keyToken('session', record.sessionId)] : []),
+    ...(record.namespace !== undefined ? [keyToken('namespace', record.namespace)] : []),
+  ].join(' ');
+}
+
+/**
+ * An FTS5 expression: the filter's equality fields as key tokens (so FTS5 intersects postings
+ * instead of ranking every match), AND the query terms joined by AND or OR. Every term is
+ * quoted, so no query text is read as FTS5 syntax. The full filter is still checked per hit.
+ */
+export function ftsExpression(
+  tenant: string,
+  terms: readonly string[],
+  filter: IndexFilter | undefined,
+  join: 'AND' | 'OR',
+): string {
   const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
-  return `tenant : ${quote(tenant)} AND (${terms.map(quote).join(' OR ')})`;
+  const key = (field: string, value: string) => `keys : ${keyToken(field, value)}`;
+  const any = (field: string, values: readonly string[]) =>
+    `(${[...new Set(values)].map((value) => key(field, value)).join(' OR ')})`;
+  const parts = [key('tenant', tenant)];
+  if (filter?.userId !== undefined) parts.push(key('user', filter.userId));
+  if (filter?.agentId !== undefined) parts.push(key('agent', filter.agentId));
+  if (filter?.sessionId !== undefined) parts.push(key('session', filter.sessionId));
+  if (filter?.namespace !== undefined) parts.push(key('namespace', filter.namespace));
+  if (filter?.scopes !== undefined) parts.push(any('scope', filter.scopes));
+  if (filter?.kinds !== undefined) parts.push(any('kind', filter.kinds));
+  return `${parts.join(' AND ')} AND (${terms.map(quote).join(` ${join} `)})`;
 }

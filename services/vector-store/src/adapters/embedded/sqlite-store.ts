@@ -25,11 +25,12 @@ export interface StoredRow {
   vector: Buffer;
 }
 
-/** A row to write; `record` is the full record JSON, `text` goes to the keyword index. */
+/** A row to write; `record` is the full record JSON, `text` and `keys` go to the keyword index. */
 export interface RowToWrite extends Omit<StoredRow, 'vector'> {
   record: string;
   vector: Buffer;
   text: string;
+  keys: string;
 }
 
 /** A keyword match: the memory's slot and its BM25 score (higher is better). */
@@ -61,10 +62,11 @@ CREATE TABLE IF NOT EXISTS memories (
   vector BLOB NOT NULL,
   PRIMARY KEY (tenant, id)
 );
--- Keyword leg of hybrid search: BM25 over the text; rowid = slot. The tenant column is only
--- for column filters (weight 0 in bm25). '_' keeps identifiers like ERR_CONNECTION_REFUSED whole.
+-- Keyword leg of hybrid search: BM25 over the text; rowid = slot. The keys column holds hashed
+-- tokens of tenant, scope, owners, namespace and kind, so filters narrow the match inside FTS5
+-- (weight 0 in bm25). '_' keeps identifiers like ERR_CONNECTION_REFUSED whole.
 CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-  text, tenant, tokenize = "porter unicode61 tokenchars '_'"
+  text, keys, tokenize = "porter unicode61 tokenchars '_'"
 );
 `;
 
@@ -94,15 +96,14 @@ export class SqliteStore {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = startCheckpointer(file, options.checkpointIntervalMs);
     }
+    // A keyword index of an older layout is rebuilt by the caller (see needsKeywordRebuild).
+    const existing = this.db
+      .prepare("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'")
+      .pluck()
+      .get() as string | undefined;
+    if (existing !== undefined && !existing.includes('keys'))
+      this.db.exec('DROP TABLE memories_fts');
     this.db.exec(schema);
-    // Stores written before the keyword index existed get it built once.
-    const ftsRows = this.db.prepare('SELECT count(*) FROM memories_fts').pluck().get() as number;
-    const rows = this.db.prepare('SELECT count(*) FROM memories').pluck().get() as number;
-    if (ftsRows === 0 && rows > 0) {
-      this.db.exec(
-        "INSERT INTO memories_fts (rowid, text, tenant) SELECT slot, json_extract(record, '$.text'), tenant FROM memories",
-      );
-    }
     const db = this.db;
     this.statements = {
       getSetting: db.prepare<[string], { value: string }>(
@@ -111,7 +112,7 @@ export class SqliteStore {
       putSetting: db.prepare<[string, string]>(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
-      upsert: db.prepare<Omit<RowToWrite, 'text'>>(
+      upsert: db.prepare<Omit<RowToWrite, 'text' | 'keys'>>(
         `INSERT INTO memories (${columns}) VALUES (@tenant, @id, @slot, @seq, @scope, @user_id, @agent_id, @session_id, @namespace, @kind, @tier, @created_at, @updated_at, @expires_at, @dedup_key, @labels, @record, @vector)
          ON CONFLICT(tenant, id) DO UPDATE SET slot = excluded.slot, seq = excluded.seq, scope = excluded.scope,
            user_id = excluded.user_id, agent_id = excluded.agent_id, session_id = excluded.session_id,
@@ -135,8 +136,10 @@ export class SqliteStore {
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       ftsDelete: db.prepare<[number]>('DELETE FROM memories_fts WHERE rowid = ?'),
       ftsInsert: db.prepare<[number, string, string]>(
-        'INSERT INTO memories_fts (rowid, text, tenant) VALUES (?, ?, ?)',
+        'INSERT INTO memories_fts (rowid, text, keys) VALUES (?, ?, ?)',
       ),
+      ftsCount: db.prepare<[], number>('SELECT count(*) FROM memories_fts').pluck(),
+      rowCount: db.prepare<[], number>('SELECT count(*) FROM memories').pluck(),
       ftsSearch: db.prepare<[string, number, number], KeywordRow>(
         'SELECT rowid AS slot, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25(memories_fts, 1.0, 0.0) LIMIT ? OFFSET ?',
       ),
@@ -165,10 +168,26 @@ export class SqliteStore {
 
   writeRows(rows: readonly RowToWrite[]): void {
     this.transaction(() => {
-      for (const { text, ...row } of rows) {
+      for (const { text, keys, ...row } of rows) {
         this.statements.upsert.run(row);
         this.statements.ftsDelete.run(row.slot);
-        this.statements.ftsInsert.run(row.slot, text, row.tenant);
+        this.statements.ftsInsert.run(row.slot, text, keys);
+      }
+    });
+  }
+
+  /** True when memories exist but the keyword index is empty (new layout, or a new store). */
+  needsKeywordRebuild(): boolean {
+    return this.statements.ftsCount.get() === 0 && (this.statements.rowCount.get() ?? 0) > 0;
+  }
+
+  /** Re-creates the keyword rows from the stored records, in one transaction. */
+  rebuildKeywords(keysOf: (row: StoredRow, record: MemoryRecord) => string): void {
+    this.transaction(() => {
+      for (const row of this.statements.loadAll.all()) {
+        const record = this.getRecord(row.tenant, row.id);
+        if (record !== undefined)
+          this.statements.ftsInsert.run(row.slot, record.text, keysOf(row, record));
       }
     });
   }
