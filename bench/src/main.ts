@@ -95,7 +95,12 @@ async function settled(metricsPort: number) {
   log(`  index settled after ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function queries(client: MemoryClient, random: () => number, filtered: boolean) {
+async function queries(
+  client: MemoryClient,
+  random: () => number,
+  filtered: boolean,
+  mode: 'dense' | 'hybrid' = 'dense',
+) {
   const samples: number[] = [];
   const serverSamples: number[] = [];
   for (let index = 0; index < queryCount; index++) {
@@ -103,6 +108,7 @@ async function queries(client: MemoryClient, random: () => number, filtered: boo
     const started = performance.now();
     const result = await client.query(text, {
       topK: 10,
+      mode,
       ...(filtered ? { filter: { userId: `user-${Math.floor(random() * users)}` } } : {}),
     });
     samples.push(performance.now() - started);
@@ -199,11 +205,15 @@ async function main() {
       await queries(client, rng(7), false);
       const unfiltered = await queries(client, rng(1), false);
       const filtered = await queries(client, rng(2), true);
+      const hybrid = await queries(client, rng(1), false, 'hybrid');
+      const hybridFiltered = await queries(client, rng(2), true, 'hybrid');
       rows.push({
         size,
         ingestPerSecond: Math.round(ingested.perSecond),
         unfiltered,
         filtered,
+        hybrid,
+        hybridFiltered,
         rssMb: {
           embedder: rssMb(embedder.process.pid),
           vectorStore: rssMb(vectorStore.process.pid),
@@ -237,20 +247,22 @@ async function main() {
   const fmt = (value: number) => value.toFixed(2);
   process.stdout.write(
     `\nmembus bench (${embedderReplicas} embedder replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
-      '| memories | ingest/s (store→queryable) | query p50 / p95 / p99 ms | 1 % filter p50 / p95 / p99 ms | RSS embedder / vector-store MB |\n' +
-      '|---:|---:|---|---|---|\n',
+      '| memories | ingest/s (store→queryable) | dense p50 / p95 / p99 ms | dense, 1 % filter | hybrid | hybrid, 1 % filter | RSS embedder / vector-store MB |\n' +
+      '|---:|---:|---|---|---|---|---|\n',
   );
   for (const row of rows as {
     size: number;
     ingestPerSecond: number;
     unfiltered: { client: { p50: number; p95: number; p99: number } };
     filtered: { client: { p50: number; p95: number; p99: number } };
+    hybrid: { client: { p50: number; p95: number; p99: number } };
+    hybridFiltered: { client: { p50: number; p95: number; p99: number } };
     rssMb: { embedder?: number; vectorStore?: number };
   }[]) {
-    const u = row.unfiltered.client;
-    const f = row.filtered.client;
+    const cell = (summary: { p50: number; p95: number; p99: number }) =>
+      `${fmt(summary.p50)} / ${fmt(summary.p95)} / ${fmt(summary.p99)}`;
     process.stdout.write(
-      `| ${row.size.toLocaleString('en')} | ${row.ingestPerSecond.toLocaleString('en')} | ${fmt(u.p50)} / ${fmt(u.p95)} / ${fmt(u.p99)} | ${fmt(f.p50)} / ${fmt(f.p95)} / ${fmt(f.p99)} | ${row.rssMb.embedder ?? '?'} / ${row.rssMb.vectorStore ?? '?'} |\n`,
+      `| ${row.size.toLocaleString('en')} | ${row.ingestPerSecond.toLocaleString('en')} | ${cell(row.unfiltered.client)} | ${cell(row.filtered.client)} | ${cell(row.hybrid.client)} | ${cell(row.hybridFiltered.client)} | ${row.rssMb.embedder ?? '?'} / ${row.rssMb.vectorStore ?? '?'} |\n`,
     );
   }
   if (rateResult) {

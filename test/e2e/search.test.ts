@@ -10,7 +10,8 @@ let stack: TestStack;
 let oncall: MemoryClient;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Near-duplicate merging is off by default; this file tests it at the recommended 0.95.
+  stack = await startTestStack({ NEAR_DUPLICATE_THRESHOLD: '0.95' });
   oncall = await stack.client('search');
   await oncall.storeMany(
     [
