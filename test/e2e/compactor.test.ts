@@ -11,6 +11,7 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
 let stack: TestStack;
 let memory: MemoryClient;
 const DAY = 86_400_000;
+const inOneSecond = () => new Date(Date.now() + 1_000).toISOString();
 
 beforeAll(async () => {
   stack = await startTestStack(
@@ -20,6 +21,8 @@ beforeAll(async () => {
       SESSION_IDLE_MS: '0',
       SESSION_ACK_WAIT_MS: '2000',
       TIER_CAPACITIES: JSON.stringify({ tiers: { short: 5, mid: 8, long: 3 } }),
+      IMPORTANCE_DROP_BELOW: '0.3',
+      IMPORTANCE_DROP_AFTER_DAYS: '30',
     },
     ['embedder', 'vector-store', 'compactor'],
   );
@@ -128,9 +131,51 @@ describe('expiry', () => {
     expect(events).toEqual(['EXPIRE', 'EXPIRE']);
   });
 
-  it('leaves no expired memory counted in the namespace after the sweep', async () => {
-    const stats = await memory.stats({ namespace: 'expiry' });
-    expect(stats.total).toBe(0);
+  it('counts each expired memory it deletes in the sweep report', async () => {
+    // A tenant of its own: no other expired memory can add to the count.
+    const tenant = await stack.client('expiry-count');
+    const { id } = await tenant.store(
+      { text: 'Feature freeze until the release branch is cut', expiresAt: inOneSecond() },
+      { wait: 'queryable' },
+    );
+    await waitFor(async () => (await tenant.getMany([id])).missing.length === 1, {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      what: 'the memory to be past its expiry',
+    });
+    const { sweeps } = await tenant.compact({ sweeps: ['expire'] });
+    expect(sweeps?.expired).toBe(1);
+  });
+});
+
+describe('importance rule', () => {
+  it('drops old memories under the importance threshold and keeps important and permanent ones', async () => {
+    const tenant = await stack.client('importance');
+    const longAgo = new Date(Date.now() - 40 * DAY).toISOString();
+    const [_unimportant, important, permanent] = await tenant.storeMany(
+      [
+        {
+          text: 'Greeting exchanged with the on-call engineer',
+          importance: 0.1,
+          createdAt: longAgo,
+        },
+        {
+          text: 'The checkout service needs the payments queue to be drained before deploys',
+          importance: 0.8,
+          createdAt: longAgo,
+        },
+        {
+          text: 'The billing service depends on the ledger database',
+          importance: 0.1,
+          tags: ['permanent'],
+          createdAt: longAgo,
+        },
+      ],
+      { wait: 'queryable' },
+    );
+    await tenant.compact({ sweeps: ['importance'] });
+    const left = (await tenant.list({ limit: 10 })).memories.map((record) => record.id).sort();
+    expect(left).toEqual([important?.id, permanent?.id].sort());
   });
 });
 
@@ -165,6 +210,7 @@ describe('audit', () => {
         {
           namespace: 'audit',
           text: 'The payments service depends on the ledger database and the fraud scoring API',
+          tags: ['payments'],
         },
         {
           namespace: 'audit',
@@ -192,12 +238,32 @@ describe('audit', () => {
 });
 
 describe('near-duplicate sweep', () => {
-  it('merges the seeded near duplicates into one memory with both occurrences and the union of tags', async () => {
-    await memory.compact({ sweeps: ['duplicates'] });
-    const left = (await memory.list({ filter: { namespace: 'audit' }, limit: 10 })).memories.filter(
+  /** The seeded near duplicates (tagged `payments` and `copy`) still listed. */
+  async function paymentsDuplicates(): Promise<MemoryRecord[]> {
+    return (await memory.list({ filter: { namespace: 'audit' }, limit: 10 })).memories.filter(
       (record) => record.text.startsWith('The payments service'),
     );
-    expect(left.map((record) => [record.occurrences, record.tags])).toEqual([[2, ['copy']]]);
+  }
+  let seeded: string[] = [];
+
+  beforeAll(async () => {
+    seeded = (await paymentsDuplicates()).map((record) => record.id);
+    await memory.compact({ sweeps: ['duplicates'] });
+  });
+
+  it('merges the seeded near duplicates into one memory with both occurrences and the union of tags', async () => {
+    const left = await paymentsDuplicates();
+    expect(left.map((record) => [record.occurrences, [...record.tags].sort()])).toEqual([
+      [2, ['copy', 'payments']],
+    ]);
+  });
+
+  it("records MERGE with the merged-away source in the surviving memory's history", async () => {
+    const [survivor] = await paymentsDuplicates();
+    const merges = (await memory.history(survivor?.id as string))
+      .filter((entry) => entry.event === 'MERGE')
+      .map((entry) => entry.details?.sourceIds);
+    expect(merges).toEqual([seeded.filter((id) => id !== survivor?.id)]);
   });
 });
 

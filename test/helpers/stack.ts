@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,9 @@ export interface TestStack extends AsyncDisposable {
 /**
  * A real nats-server on a random port plus embedder and vector-store as separate processes
  * with embedded storage in a temp dir (`services` adds e.g. the pattern-extractor).
+ * When MONGODB_URI is set, the stack's services share one MongoDB database of their own
+ * (`membus_e2e_<random>`, unless `env` names one), so no state — e.g. a pending compaction
+ * plan the compactor resumes at startup — leaks between test files using the same server.
  * `await using stack = await startTestStack()`.
  */
 export async function startTestStack(
@@ -31,9 +35,16 @@ export async function startTestStack(
   const logs: string[] = [];
   const running = new Map<ServiceName, ServiceProcess>();
   const clients: MemoryClient[] = [];
+  const database = `membus_e2e_${randomUUID().slice(0, 8)}`;
   const launch = (name: ServiceName) =>
     startService(name, {
-      env: { NATS_URL: nats.url, MEMBUS_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+      env: {
+        NATS_URL: nats.url,
+        MEMBUS_DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        MONGODB_DATABASE: database,
+        ...env,
+      },
       onLog: (service, line) => {
         logs.push(`${service}: ${line}`);
         if (logs.length > 2_000) logs.shift();

@@ -48,6 +48,21 @@ export const compactorEnvSpec = {
     schema: env.string('membus'),
     description: 'MongoDB database name',
   },
+  mongoWriteConcern: {
+    env: 'MONGODB_WRITE_CONCERN',
+    schema: z
+      .string()
+      // Not 0: an unacknowledged plan write could be lost, and with it crash-safe compaction.
+      .regex(/^(majority|[1-9][0-9]*)$/, 'majority or a node count of at least 1')
+      .default('majority')
+      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    description: 'MongoDB write concern: majority (default) or a node count',
+  },
+  mongoServerSelectionTimeoutMs: {
+    env: 'MONGODB_SERVER_SELECTION_TIMEOUT_MS',
+    schema: env.int(10_000, 100),
+    description: 'how long MongoDB operations wait for a reachable server (startup fails after it)',
+  },
   originals: {
     env: 'COMPACT_ORIGINALS',
     schema: env.oneOf(['archive', 'delete', 'keep'] as const, 'archive'),

@@ -5,6 +5,7 @@ import {
   consumeStream,
   ensureConsumer,
   ensureStreams,
+  jetStreamStatusReader,
   jetstream,
   jetstreamManager,
 } from '@membus/bus';
@@ -15,7 +16,13 @@ import {
   Streams,
   Subjects,
 } from '@membus/contracts';
-import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  registerJetStreamMetrics,
+  runService,
+  startTracing,
+} from '@membus/telemetry';
 import { openMongoLifecycleStore } from './adapters/mongodb-lifecycle-store.ts';
 import { natsEmbedPort, natsMemoryPort } from './adapters/nats-ports.ts';
 import { openSqliteLifecycleStore } from './adapters/sqlite-lifecycle-store.ts';
@@ -42,9 +49,19 @@ const registry = createMetricsRegistry(SERVICE);
 const metrics = createCompactorMetrics(registry);
 const settings = namespaceSettings(config);
 
-const store = config.mongoUri
-  ? await openMongoLifecycleStore({ uri: config.mongoUri, database: config.mongoDatabase })
-  : openSqliteLifecycleStore({ path: join(config.dataDir, 'compactor', 'lifecycle.sqlite') });
+const mongoUri = config.mongoUri;
+const store =
+  mongoUri === undefined
+    ? openSqliteLifecycleStore({ path: join(config.dataDir, 'compactor', 'lifecycle.sqlite') })
+    : await openMongoLifecycleStore({
+        uri: mongoUri,
+        database: config.mongoDatabase,
+        writeConcern: config.mongoWriteConcern,
+        serverSelectionTimeoutMs: config.mongoServerSelectionTimeoutMs,
+      }).catch((error: unknown) => {
+        log.error('cannot open the MongoDB lifecycle store; stopping', { error });
+        process.exit(1);
+      });
 
 const nc = await connectBus(busConnectionFromEnv(config, SERVICE));
 const js = jetstream(nc);
@@ -63,6 +80,14 @@ await ensureConsumer(jsm, {
   filterSubject: `${Subjects.stored}.*`,
   maxDeliver: config.maxDeliver,
 });
+registerJetStreamMetrics(
+  registry,
+  jetStreamStatusReader(jsm, [
+    { stream: Streams.lifecycle.name, consumer: Consumers.compactor },
+    { stream: Streams.events.name, consumer: Consumers.compactor },
+  ]),
+  { tenantLabel: config.metricsTenantLabel },
+);
 
 const memories = natsMemoryPort(nc, js, {
   timeoutMs: config.requestTimeoutMs,

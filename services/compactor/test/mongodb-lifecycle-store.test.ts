@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { describe } from 'vitest';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { openMongoLifecycleStore } from '../src/adapters/mongodb-lifecycle-store.ts';
 import { createLifecycleStoreConformanceSuite } from '../src/testing/index.ts';
 
@@ -13,5 +14,44 @@ describe.skipIf(!uri)('mongodb lifecycle store (skipped: MONGODB_URI is not set)
         database: 'membus_test',
         prefix: `t${randomUUID().slice(0, 8)}_`,
       }),
+  });
+
+  it('accepts a numeric write concern', async () => {
+    const store = await openMongoLifecycleStore({
+      uri: uri as string,
+      database: 'membus_test',
+      prefix: `t${randomUUID().slice(0, 8)}_`,
+      writeConcern: 1,
+    });
+    try {
+      await store.addTenant('t1');
+      expect(await store.tenants()).toEqual(['t1']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('mongodb lifecycle store startup', () => {
+  it('fails fast with UNAVAILABLE when the server is unreachable', async () => {
+    const port = await unusedPort();
+    const error = await openMongoLifecycleStore({
+      uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+      database: 'membus_test',
+      serverSelectionTimeoutMs: 300,
+    }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 });

@@ -1,5 +1,5 @@
-import type { MemoryRecord } from '@membus/contracts';
-import { MongoClient } from 'mongodb';
+import { MembusError, type MemoryRecord } from '@membus/contracts';
+import { type Db, MongoClient } from 'mongodb';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
 
 interface PlanDocument {
@@ -22,16 +22,49 @@ interface SessionDocument {
   lastActivity: number;
 }
 
-/** The production LifecycleStore: collections `compaction_plans`, `archive`, `sessions`, `tenants`. */
-export async function openMongoLifecycleStore(options: {
+export interface MongoLifecycleStoreOptions {
+  /** Connection string, e.g. `mongodb://127.0.0.1:27017`. */
   uri: string;
+  /** Database holding the collections. */
   database: string;
-  /** Collection name prefix (tests use a unique one). */
+  /** Collection name prefix (tests use a unique one); none unless told. */
   prefix?: string;
-}): Promise<LifecycleStore> {
-  const client = new MongoClient(options.uri);
-  await client.connect();
-  const db = client.db(options.database);
+  /**
+   * `majority` (the default: a saved plan or archived memory survives a primary failover,
+   * which crash-safe compaction relies on) or a node count.
+   */
+  writeConcern?: 'majority' | number;
+  /** How long an operation waits for a reachable server before failing; 10 s unless told. */
+  serverSelectionTimeoutMs?: number;
+}
+
+/**
+ * The production LifecycleStore: collections `compaction_plans`, `archive`, `sessions`,
+ * `tenants`. Connects and pings on open, so an unreachable server fails at startup with
+ * `UNAVAILABLE` (after the server selection timeout) instead of on the first compaction.
+ */
+export async function openMongoLifecycleStore(
+  options: MongoLifecycleStoreOptions,
+): Promise<LifecycleStore> {
+  const client = new MongoClient(options.uri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
+    writeConcern: { w: options.writeConcern ?? 'majority' },
+    appName: 'membus-compactor',
+  });
+  let db: Db;
+  try {
+    await client.connect();
+    db = client.db(options.database);
+    await db.command({ ping: 1 });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const uri = redactUri(options.uri);
+    throw new MembusError(
+      'UNAVAILABLE',
+      `MongoDB at ${uri} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { backend: 'mongodb', uri } },
+    );
+  }
   const prefix = options.prefix ?? '';
   const plans = db.collection<PlanDocument>(`${prefix}compaction_plans`);
   const archive = db.collection<ArchiveDocument>(`${prefix}archive`);
@@ -116,4 +149,9 @@ export async function openMongoLifecycleStore(options: {
       await client.close();
     },
   };
+}
+
+/** The URI without its password, for logs and error messages. */
+function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

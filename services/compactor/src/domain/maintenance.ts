@@ -20,6 +20,19 @@ import { similarityClusters } from './vectors.ts';
 
 const DAY_MS = 86_400_000;
 
+/** The tag that marks a memory as permanent knowledge (USE-CASES §3). */
+export const PERMANENT_TAG = 'permanent';
+
+/**
+ * Lasting knowledge — tagged `permanent`, or a pattern or preference — belongs in the long
+ * tier: tier capacities never evict it and the importance rule never drops it.
+ */
+export function isLastingKnowledge(memory: MemoryRecord): boolean {
+  return (
+    memory.kind === 'pattern' || memory.kind === 'preference' || memory.tags.includes(PERMANENT_TAG)
+  );
+}
+
 export interface ImportanceRule {
   /** Memories below this importance ... */
   below: number;
@@ -117,14 +130,24 @@ export class Maintenance {
     return this.applyRetention(tenant, await collect(this.#options.memories, tenant), dryRun);
   }
 
-  /** Drops memories under the importance threshold once they are old enough (long tier exempt). */
+  /**
+   * Drops memories under the importance threshold once they are older than `afterDays`; the
+   * long tier and lasting knowledge (tagged `permanent`, patterns, preferences) are exempt.
+   */
   async importanceSweep(tenant: string, dryRun: boolean): Promise<number> {
     const rule = this.#options.importance;
     if (rule.below <= 0) return 0;
-    const cutoff = new Date(this.#clock() - rule.afterDays * DAY_MS).toISOString();
+    const cutoffMs = this.#clock() - rule.afterDays * DAY_MS;
+    const cutoff = new Date(cutoffMs).toISOString();
     const candidates = await collect(this.#options.memories, tenant, { createdAt: { lt: cutoff } });
     const doomed = candidates
-      .filter((memory) => memory.importance < rule.below && memory.tier !== 'long')
+      .filter(
+        (memory) =>
+          memory.importance < rule.below &&
+          Date.parse(memory.createdAt) < cutoffMs &&
+          memory.tier !== 'long' &&
+          !isLastingKnowledge(memory),
+      )
       .map((memory) => memory.id);
     if (dryRun) return doomed.length;
     let dropped = 0;
@@ -179,9 +202,13 @@ export class Maintenance {
   }
 
   /**
-   * Holds each scope owner's and namespace's tiers to their capacities: short-term overflow
-   * (oldest first) is promoted to mid; long-term overflow (coldest first) is demoted to mid;
-   * mid-term overflow is evicted, coldest first (heat: importance, accesses, recency).
+   * Holds each scope owner's and namespace's tiers to their capacities. The rule:
+   * - short-term overflow (oldest first) is promoted: lasting knowledge to long, the rest to mid;
+   * - lasting knowledge found in mid (e.g. demoted by an earlier version) moves back to long;
+   * - mid-term overflow is evicted, coldest first (heat: importance, accesses, recency);
+   * - the long tier is never changed: its overflow is only reported by {@link audit} with a
+   *   recommendation, never demoted or deleted.
+   * So lasting knowledge (tagged `permanent`, patterns, preferences) is never evicted.
    */
   async enforceTiers(
     tenant: string,
@@ -197,18 +224,25 @@ export class Maintenance {
       const promoted = inTier('short')
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
         .slice(capacity.short);
-      const long = inTier('long').sort(byHeatAscending(now));
-      const demoted = long.slice(0, Math.max(0, long.length - capacity.long));
-      const mid = [...inTier('mid'), ...promoted, ...demoted].sort(byHeatAscending(now));
+      const toLong = [...promoted, ...inTier('mid')].filter(isLastingKnowledge);
+      const toMid = promoted.filter((memory) => !isLastingKnowledge(memory));
+      const mid = [...inTier('mid').filter((memory) => !isLastingKnowledge(memory)), ...toMid].sort(
+        byHeatAscending(now),
+      );
       const evict = mid.slice(0, Math.max(0, mid.length - capacity.mid));
       const evictIds = new Set(evict.map((memory) => memory.id));
-      const moving = [...promoted, ...demoted].filter((memory) => !evictIds.has(memory.id));
+      const moving = [
+        ...toMid
+          .filter((memory) => !evictIds.has(memory.id))
+          .map((memory): [MemoryRecord, Tier] => [memory, 'mid']),
+        ...toLong.map((memory): [MemoryRecord, Tier] => [memory, 'long']),
+      ];
       moves += moving.length;
       evicted += evict.length;
       if (dryRun) continue;
-      for (const memory of moving) {
+      for (const [memory, tier] of moving) {
         try {
-          await this.#options.memories.update(tenant, memory.id, { tier: 'mid' });
+          await this.#options.memories.update(tenant, memory.id, { tier });
         } catch (error) {
           if (!isNotFound(error)) throw error;
         }
@@ -334,10 +368,15 @@ function recommend(
     advice.push(
       `${stale.length} memory(ies) were not recalled for ${request.staleDays}+ days: delete them, lower their importance, or give them a retention policy.`,
     );
-  const over = Object.entries(overCapacity);
+  const over = Object.entries(overCapacity).filter(([tier]) => tier !== 'long');
   if (over.length > 0)
     advice.push(
       `Tiers over capacity (${over.map(([tier, count]) => `${tier} +${count}`).join(', ')}): run the "tiers" sweep or raise the capacity for that namespace.`,
+    );
+  const longOver = overCapacity.long ?? 0;
+  if (longOver > 0)
+    advice.push(
+      `Long-term tier over capacity (long +${longOver}): lasting knowledge is never evicted; raise the long capacity for that namespace or delete what is obsolete.`,
     );
   if (examined < total)
     advice.push(
