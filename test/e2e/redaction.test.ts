@@ -1,4 +1,5 @@
 /** Secrets never reach storage: the whole pipeline (client → embedder → vector-store → query). */
+import type { MemoryClient } from '@membus/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -39,5 +40,49 @@ describe('secret redaction end to end', () => {
         'postgres://billing:',
       ].filter((phrase) => !stored.includes(phrase)),
     }).toEqual({ leaked: [], kept: [] });
+  });
+});
+
+describe('secret redaction of metadata end to end', () => {
+  const vercelToken = 'Vx7Lq2Rm9Tz4Kb1Nc8Wd3Hf6';
+  // Configuration as a deployment agent records it (USE-CASES §1).
+  const metadata = {
+    platform: 'vercel',
+    project: 'billing',
+    attempts: 3,
+    preview: false,
+    env: { VERCEL_TOKEN: vercelToken, NODE_ENV: 'production' },
+    github: { repo: 'acme/billing', token: secrets.github },
+    command: `aws s3 sync ./dist s3://billing-assets with key ${secrets.aws}`,
+  };
+  const masked = {
+    platform: 'vercel',
+    project: 'billing',
+    attempts: 3,
+    preview: false,
+    env: { VERCEL_TOKEN: '[REDACTED:credential-assignment]', NODE_ENV: 'production' },
+    github: { repo: 'acme/billing', token: '[REDACTED:credential-assignment]' },
+    command: 'aws s3 sync ./dist s3://billing-assets with key [REDACTED:aws-access-key-id]',
+  };
+  let client: MemoryClient;
+  let id: string;
+
+  beforeAll(async () => {
+    client = await stack.client('redaction-metadata');
+    ({ id } = await client.store(
+      { text: 'Deployed billing to Vercel production', namespace: 'deploy-config', metadata },
+      { wait: 'queryable' },
+    ));
+  }, 30_000);
+
+  it('returns the metadata masked from get', async () => {
+    expect((await client.get(id))?.metadata).toEqual(masked);
+  });
+
+  it('returns the metadata masked from query', async () => {
+    const { hits } = await client.query('billing deploy vercel', {
+      filter: { namespace: 'deploy-config' },
+    });
+    expect(hits.map((hit) => hit.memory.metadata)).toEqual([masked]);
   });
 });

@@ -16,6 +16,7 @@ import {
   type Scope,
   scopeValues,
 } from '@membus/contracts';
+import { loadCliConfig } from './config.ts';
 import {
   natsReachable,
   repoRoot,
@@ -67,14 +68,22 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const tenant = values.tenant ?? process.env.MEMBUS_TENANT ?? 'default';
 const [command, ...rest] = positionals;
 
 function fail(message: string): never {
   process.stderr.write(`membus: ${message}\n`);
   process.exit(1);
 }
+
+const config = (() => {
+  try {
+    return loadCliConfig();
+  } catch (error) {
+    fail((error as Error).message);
+  }
+})();
+const natsUrl = config.natsUrl;
+const tenant = values.tenant ?? config.tenant;
 
 function oneOf<T extends string>(
   value: string | undefined,

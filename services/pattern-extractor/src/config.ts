@@ -36,6 +36,16 @@ export const patternExtractorEnvSpec = {
     schema: env.string('membus'),
     description: 'MongoDB database',
   },
+  mongodbWriteConcern: {
+    env: 'MONGODB_WRITE_CONCERN',
+    schema: z
+      .string()
+      // Not 0: an unacknowledged write could be lost after the outcome was acked.
+      .regex(/^(majority|[1-9][0-9]*)$/, 'majority or a node count of at least 1')
+      .default('majority')
+      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    description: 'MongoDB write concern: majority (default) or a node count',
+  },
   taskTypes: {
     env: 'TASK_TYPES',
     schema: taskTypeList,

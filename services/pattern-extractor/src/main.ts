@@ -5,11 +5,18 @@ import {
   consumeStream,
   ensureConsumer,
   ensureStreams,
+  jetStreamStatusReader,
   jetstream,
   jetstreamManager,
 } from '@membus/bus';
 import { Consumers, OutcomeSchema, Streams } from '@membus/contracts';
-import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  registerJetStreamMetrics,
+  runService,
+  startTracing,
+} from '@membus/telemetry';
 import { openMongoOutcomeStore } from './adapters/mongodb/mongodb-outcome-store.ts';
 import { openSqliteOutcomeStore } from './adapters/sqlite/sqlite-outcome-store.ts';
 import { loadPatternExtractorConfig } from './config.ts';
@@ -28,7 +35,11 @@ const tracing = startTracing({
 const registry = createMetricsRegistry(SERVICE);
 
 const store = config.mongodbUri
-  ? await openMongoOutcomeStore({ uri: config.mongodbUri, database: config.mongodbDatabase })
+  ? await openMongoOutcomeStore({
+      uri: config.mongodbUri,
+      database: config.mongodbDatabase,
+      writeConcern: config.mongodbWriteConcern,
+    })
   : openSqliteOutcomeStore({ path: join(config.dataDir, SERVICE, 'outcomes.sqlite') });
 log.info('storage', { outcomes: store.capabilities.name });
 
@@ -41,6 +52,13 @@ await ensureConsumer(jsm, {
   durable: Consumers.patternExtractor,
   maxDeliver: config.maxDeliver,
 });
+registerJetStreamMetrics(
+  registry,
+  jetStreamStatusReader(jsm, [
+    { stream: Streams.outcomes.name, consumer: Consumers.patternExtractor },
+  ]),
+  { tenantLabel: config.metricsTenantLabel },
+);
 
 const classifier = new TaskTypeClassifier({
   taskTypes: config.taskTypes,

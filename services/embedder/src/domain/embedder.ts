@@ -11,7 +11,13 @@ import { contentHash } from './content-hash.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 
 export interface Redactor {
+  /** The text with its secrets masked, and how many of each kind. */
   redact(text: string): { text: string; redactions: { kind: string; count: number }[] };
+  /** The metadata with its secrets masked (string values and secret-named keys, at any depth). */
+  redactMetadata(metadata: Record<string, unknown>): {
+    metadata: Record<string, unknown>;
+    redactions: { kind: string; count: number }[];
+  };
 }
 
 export interface EmbedderHooks {
@@ -36,7 +42,7 @@ export type EmbedOutcome =
 export const CALLER_MODEL = 'caller';
 
 /**
- * Turns store requests into embedded memories: redacts secrets, hashes the content,
+ * Turns store requests into embedded memories: redacts secrets (text and metadata), hashes the content,
  * embeds what the cache doesn't have in provider-sized batches, passes caller vectors through.
  */
 export class Embedder {
@@ -98,7 +104,12 @@ export class Embedder {
         ok: true,
         embedded: {
           v: 1,
-          memory: { ...store, text, vector: undefined },
+          memory: {
+            ...store,
+            text,
+            metadata: this.redactMetadata(store.metadata),
+            vector: undefined,
+          },
           vector: packVector(vector),
           model: store.vector ? CALLER_MODEL : this.model,
           dimension: vector.length,
@@ -133,6 +144,14 @@ export class Embedder {
     const result = this.#redactor.redact(text);
     for (const { kind, count } of result.redactions) this.#hooks.onRedaction?.(kind, count);
     return result.text;
+  }
+
+  /** Metadata as it will be stored: deployment agents put tokens in it, too. */
+  redactMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+    if (!this.#redactor) return metadata;
+    const result = this.#redactor.redactMetadata(metadata);
+    for (const { kind, count } of result.redactions) this.#hooks.onRedaction?.(kind, count);
+    return result.metadata;
   }
 
   async #embedCached(

@@ -1,5 +1,5 @@
 /**
- * Masks secrets in memory text before it is embedded or stored.
+ * Masks secrets in memory text and metadata before they are embedded or stored.
  *
  * Every pattern is linear: each quantifier that can run long is bounded or anchored by
  * a literal prefix, so a hostile 1 MB input costs a bounded amount of work per position.
@@ -50,8 +50,21 @@ export interface RedactionResult {
   redactions: { kind: string; count: number }[];
 }
 
+export interface MetadataRedactionResult {
+  /** The metadata with every secret masked; the same object when nothing was masked. */
+  metadata: Record<string, unknown>;
+  /** How many secrets of each kind were masked, by kind name. */
+  redactions: { kind: string; count: number }[];
+}
+
 export interface Redactor {
   redact(text: string): RedactionResult;
+  /**
+   * Masks secrets in JSON metadata: every string is scanned like text, and every string
+   * or number under a secret-looking key (`token`, `password`, `apiKey`, …, at any depth)
+   * is replaced by the mask of kind `credential-assignment`.
+   */
+  redactMetadata(metadata: Record<string, unknown>): MetadataRedactionResult;
 }
 
 interface Rule {
@@ -368,7 +381,16 @@ function findSpans(text: string, rule: Rule, covered: Uint8Array, spans: Span[])
   }
 }
 
-/** A redactor for one policy; `redact` is pure and safe to call concurrently. */
+// The kind of a value masked because of its key: the same thing as `KEY=value` in text.
+const SECRET_FIELD_KIND: SecretKind = 'credential-assignment';
+
+/** Whether a metadata key names a secret: `isSecretKeyName`, plus plural containers. */
+function isSecretMetadataKey(key: string): boolean {
+  // Not `tokens`: in agent metadata that is usually a count of LLM tokens.
+  return isSecretKeyName(key) || /(?:secrets|passwords)$/i.test(key);
+}
+
+/** A redactor for one policy; `redact` and `redactMetadata` are pure and safe to call concurrently. */
 export function createRedactor(policy: RedactionPolicy = {}): Redactor {
   const enabled = policy.enabled ?? true;
   const kinds = new Set<string>(policy.kinds ?? SecretKinds);
@@ -381,30 +403,87 @@ export function createRedactor(policy: RedactionPolicy = {}): Redactor {
     .filter((rule) => kinds.has(rule.kind))
     .map((rule) => ({ ...rule, pattern: withFlags(rule.pattern) }));
   const active = [...extra, ...builtIn];
+  const maskSecretFields = kinds.has(SECRET_FIELD_KIND);
+
+  function redactText(text: string): RedactionResult {
+    if (!enabled || text.length === 0) return { text, redactions: [] };
+    const lower = text.toLowerCase();
+    const covered = new Uint8Array(text.length);
+    const spans: Span[] = [];
+    for (const rule of active) {
+      if (rule.hints && !rule.hints.some((hint) => lower.includes(hint.toLowerCase()))) continue;
+      findSpans(text, rule, covered, spans);
+    }
+    if (spans.length === 0) return { text, redactions: [] };
+    spans.sort((left, right) => left.start - right.start);
+    const counts = new Map<string, number>();
+    let output = '';
+    let position = 0;
+    for (const span of spans) {
+      output += text.slice(position, span.start) + replacement(span.kind);
+      position = span.end;
+      counts.set(span.kind, (counts.get(span.kind) ?? 0) + 1);
+    }
+    output += text.slice(position);
+    return {
+      text: output,
+      redactions: [...counts].map(([kind, count]) => ({ kind, count })),
+    };
+  }
+
+  /** The value with its secrets masked, adding to `counts`; the same value if none. */
+  function redactValue(
+    value: unknown,
+    underSecretKey: boolean,
+    counts: Map<string, number>,
+  ): unknown {
+    if (typeof value === 'string') {
+      // Empty strings, `${VAR}` references and earlier masks hold no secret to hide.
+      if (underSecretKey && value.length > 0 && !isPlaceholder(value)) {
+        counts.set(SECRET_FIELD_KIND, (counts.get(SECRET_FIELD_KIND) ?? 0) + 1);
+        return replacement(SECRET_FIELD_KIND);
+      }
+      const result = redactText(value);
+      for (const { kind, count } of result.redactions)
+        counts.set(kind, (counts.get(kind) ?? 0) + count);
+      return result.text;
+    }
+    // A numeric PIN or password is as secret as a string one; flags and nulls are not.
+    if (typeof value === 'number' && underSecretKey) {
+      counts.set(SECRET_FIELD_KIND, (counts.get(SECRET_FIELD_KIND) ?? 0) + 1);
+      return replacement(SECRET_FIELD_KIND);
+    }
+    if (Array.isArray(value)) {
+      let changed = false;
+      const items = value.map((item) => {
+        const redacted = redactValue(item, underSecretKey, counts);
+        if (redacted !== item) changed = true;
+        return redacted;
+      });
+      return changed ? items : value;
+    }
+    if (typeof value === 'object' && value !== null) {
+      let changed = false;
+      const entries = Object.entries(value).map(([key, item]): [string, unknown] => {
+        // Everything below a secret key is secret: `credentials: { user, password }`.
+        const secret = underSecretKey || (maskSecretFields && isSecretMetadataKey(key));
+        const redacted = redactValue(item, secret, counts);
+        if (redacted !== item) changed = true;
+        return [key, redacted];
+      });
+      return changed ? Object.fromEntries(entries) : value;
+    }
+    return value;
+  }
 
   return {
-    redact(text: string): RedactionResult {
-      if (!enabled || text.length === 0) return { text, redactions: [] };
-      const lower = text.toLowerCase();
-      const covered = new Uint8Array(text.length);
-      const spans: Span[] = [];
-      for (const rule of active) {
-        if (rule.hints && !rule.hints.some((hint) => lower.includes(hint.toLowerCase()))) continue;
-        findSpans(text, rule, covered, spans);
-      }
-      if (spans.length === 0) return { text, redactions: [] };
-      spans.sort((left, right) => left.start - right.start);
+    redact: redactText,
+    redactMetadata(metadata: Record<string, unknown>): MetadataRedactionResult {
+      if (!enabled) return { metadata, redactions: [] };
       const counts = new Map<string, number>();
-      let output = '';
-      let position = 0;
-      for (const span of spans) {
-        output += text.slice(position, span.start) + replacement(span.kind);
-        position = span.end;
-        counts.set(span.kind, (counts.get(span.kind) ?? 0) + 1);
-      }
-      output += text.slice(position);
+      const redacted = redactValue(metadata, false, counts) as Record<string, unknown>;
       return {
-        text: output,
+        metadata: redacted,
         redactions: [...counts].map(([kind, count]) => ({ kind, count })),
       };
     },

@@ -1,5 +1,5 @@
 import { MembusError } from '@membus/contracts';
-import { type Collection, MongoClient } from 'mongodb';
+import { type Collection, type Db, MongoClient } from 'mongodb';
 import type {
   OutcomeQuery,
   OutcomeRow,
@@ -14,6 +14,11 @@ export interface MongoOutcomeStoreOptions {
   database?: string;
   /** Prefix of the collection names (tests use one per run); none unless told. */
   collectionPrefix?: string;
+  /**
+   * `majority` (the default: an acked outcome or pattern memory survives a primary failover)
+   * or a node count.
+   */
+  writeConcern?: 'majority' | number;
   /** How long an operation waits for a reachable server before failing; 10 s unless told. */
   serverSelectionTimeoutMs?: number;
 }
@@ -38,18 +43,31 @@ const BULK_CHUNK = 500;
 
 /**
  * The OutcomeStore on MongoDB (or any server speaking its protocol, e.g. FerretDB). Connects,
- * pings and creates the indexes when opened, so a wrong URI fails at startup.
+ * pings and creates the indexes when opened, so an unreachable server fails at startup with
+ * `UNAVAILABLE` (after the server selection timeout) instead of on the first outcome.
  */
 export async function openMongoOutcomeStore(
   options: MongoOutcomeStoreOptions,
 ): Promise<OutcomeStore & { drop(): Promise<void> }> {
   const client = new MongoClient(options.uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
-    writeConcern: { w: 'majority' },
+    writeConcern: { w: options.writeConcern ?? 'majority' },
+    appName: 'membus-pattern-extractor',
   });
-  await client.connect();
-  const db = client.db(options.database ?? 'membus');
-  await db.command({ ping: 1 });
+  let db: Db;
+  try {
+    await client.connect();
+    db = client.db(options.database ?? 'membus');
+    await db.command({ ping: 1 });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const uri = redactUri(options.uri);
+    throw new MembusError(
+      'UNAVAILABLE',
+      `MongoDB at ${uri} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { backend: 'mongodb', uri } },
+    );
+  }
   const prefix = options.collectionPrefix ?? '';
   const outcomes: Collection<OutcomeDocument> = db.collection(
     `${prefix}${MongoOutcomeCollections.outcomes}`,
@@ -172,4 +190,9 @@ export async function openMongoOutcomeStore(
       await client.close();
     },
   };
+}
+
+/** The URI without its password, for error messages. */
+function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
