@@ -85,7 +85,7 @@ for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
     }
     const s = summarize(samples);
     console.log(
-      `${mode} ${filtered ? '1%' : 'all'}: p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms`,
+      `${mode} ${filtered ? '1%' : 'all'}: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${Math.max(...samples).toFixed(2)} ms`,
     );
   }
 }

@@ -24,6 +24,7 @@ import {
   loadGraph,
   saveGraph,
 } from './hnsw-graph.ts';
+import { KeywordIndex } from './keyword-index.ts';
 import { type CandidateSource, PayloadIndex, type SlotPayload } from './payload-index.ts';
 import { type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
 import { normalized, VectorArena } from './vector-arena.ts';
@@ -150,6 +151,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private readonly arena: VectorArena;
   private readonly payloads: (SlotPayload | undefined)[] = [];
   private readonly payloadIndex = new PayloadIndex();
+  private readonly keywords = new KeywordIndex();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private nextSeq = 1;
@@ -191,8 +193,6 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   /** Loads rows into memory, then the saved graph (or schedules a rebuild), then catches up. */
   async load(): Promise<void> {
-    if (this.store.needsKeywordRebuild())
-      this.store.rebuildKeywords((_, record) => keywordKeys(record));
     const storedDimension = this.store.getSetting('dimension');
     if (storedDimension !== undefined && Number(storedDimension) !== this.dimension)
       throw new MembusError(
@@ -214,6 +214,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       this.arena.setBytes(row.slot, row.vector);
       this.payloads[row.slot] = payload;
       this.payloadIndex.add(row.slot, payload);
+      this.keywords.set(row.slot, row.text);
       this.liveCount++;
       if (row.slot >= this.nextSlot) this.nextSlot = row.slot + 1;
     }
@@ -275,7 +276,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     for (const item of items) latest.set(`${item.record.tenant}\u0000${item.record.id}`, item);
 
     const allocated: number[] = [];
-    const changes: { slot: number; payload: SlotPayload; vector: Float32Array | undefined }[] = [];
+    const changes: {
+      slot: number;
+      payload: SlotPayload;
+      vector: Float32Array | undefined;
+      text: string;
+    }[] = [];
     const rows: RowToWrite[] = [];
     let seq = this.nextSeq;
     for (const { record, vector, dedupKey } of latest.values()) {
@@ -288,12 +294,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const unit = vector === undefined ? undefined : normalized(vector);
       const rowSeq = unit === undefined ? this.payloads[slot]!.seq : seq++;
       const payload = payloadFromRecord(record, dedupKey, rowSeq);
-      changes.push({ slot, payload, vector: unit });
-      rows.push({
-        ...rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)),
-        text: record.text,
-        keys: keywordKeys(record),
-      });
+      changes.push({ slot, payload, vector: unit, text: record.text });
+      rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
     }
     try {
       this.store.writeRows(rows);
@@ -304,8 +306,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       });
     }
     this.nextSeq = seq;
-    for (const { slot, payload, vector } of changes) {
+    for (const { slot, payload, vector, text } of changes) {
       this.ensureSlotCapacity(slot);
+      this.keywords.set(slot, text);
       const previous = this.payloads[slot];
       if (previous === undefined) this.liveCount++;
       else this.payloadIndex.remove(slot, previous);
@@ -336,6 +339,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const payload = this.payloads[slot];
       if (payload === undefined) continue;
       this.payloadIndex.remove(slot, payload);
+      this.keywords.remove(slot);
       this.payloads[slot] = undefined;
       this.liveCount--;
       this.tail.delete(slot);
@@ -363,14 +367,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     }
     // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
     const depth = mode === 'keyword' ? limit : Math.min(1_000, Math.max(limit * 4, 40));
-    const keyword = this.keywordSearch(
-      request.tenant,
-      request.text ?? '',
-      request.filter,
+    const keyword = this.keywords.search({
+      text: request.text ?? '',
       matches,
-      depth,
-      limit,
-    );
+      candidates: this.candidateIterator(
+        this.payloadIndex.candidates(request.tenant, request.filter),
+      ),
+      limit: depth,
+    });
     const best = keyword[0]?.score ?? 1;
     if (mode === 'keyword') {
       return {
@@ -622,47 +626,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     return { scored: heap.sorted(), plan: 'ann' };
   }
 
-  /**
-   * The keyword leg: BM25 over FTS5, restricted to the tenant by a column filter; pages deeper
-   * while the filter rejects matches, up to a bound.
-   */
-  private keywordSearch(
-    tenant: string,
-    text: string,
-    filter: IndexFilter | undefined,
-    matches: (slot: number) => boolean,
-    limit: number,
-    enough: number,
-  ): { slot: number; score: number }[] {
-    const terms = queryTerms(text);
-    if (terms.length === 0) return [];
-    // Every term first (small result sets, cheap to rank); any term only when that finds fewer
-    // than `enough` — ranking every memory that shares one common word is the expensive case.
-    const strict = this.keywordMatches(ftsExpression(tenant, terms, filter, 'AND'), matches, limit);
-    if (strict.length >= enough || terms.length === 1) return strict;
-    return this.keywordMatches(ftsExpression(tenant, terms, filter, 'OR'), matches, limit);
-  }
-
-  /** Pages BM25 matches of an expression until `limit` pass the predicate (bounded). */
-  private keywordMatches(
-    expression: string,
-    matches: (slot: number) => boolean,
-    limit: number,
-  ): { slot: number; score: number }[] {
-    const found: { slot: number; score: number }[] = [];
-    let offset = 0;
-    let page = Math.max(limit * 4, 64);
-    for (let round = 0; round < 6 && found.length < limit; round++) {
-      const rows = this.store.keywordPage(expression, page, offset);
-      for (const row of rows) {
-        if (matches(row.slot)) found.push(row);
-        if (found.length === limit) break;
-      }
-      if (rows.length < page) break;
-      offset += rows.length;
-      page *= 4;
-    }
-    return found;
+  /** A candidate source as the keyword index iterates it (each slot once). */
+  private candidateIterator(source: CandidateSource): {
+    size: number;
+    forEach(visit: (slot: number) => void): void;
+  } {
+    return { size: source.size, forEach: (visit) => this.forEachCandidate(source, visit) };
   }
 
   /** The full predicate for one request, by slot: live, same tenant, not expired, filter. */
@@ -882,75 +851,4 @@ function payloadFromRow(row: StoredRow): SlotPayload {
     dedupKey: row.dedup_key ?? undefined,
     metadata: labels.metadata,
   };
-}
-
-const STOP_WORDS = new Set(
-  'a an and are as at be but by did do does for from had has have how i if in into is it its me my no not of on or our so that the their them then there these they this to was we were what when where which who why will with you your'.split(
-    ' ',
-  ),
-);
-
-/** The query's terms: lower-cased words, stop words dropped, at most 32. */
-export function queryTerms(text: string): string[] {
-  return [
-    ...new Set(
-      (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).filter((term) => !STOP_WORDS.has(term)),
-    ),
-  ].slice(0, 32);
-}
-
-/** A hashed token for one filterable field value (FNV-1a, 64 bits: collisions only widen a match). */
-function keyToken(field: string, value: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  const input = `${field}\u0000${value}`;
-  for (let index = 0; index < input.length; index++) {
-    const code = input.charCodeAt(index);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x5bd1e995);
-  }
-  return `k${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`;
-}
-
-/** The keys column of a memory: tenant, scope, owners, namespace and kind as tokens. */
-export function keywordKeys(
-  record: Pick<
-    MemoryRecord,
-    'tenant' | 'scope' | 'userId' | 'agentId' | 'sessionId' | 'namespace' | 'kind'
-  >,
-): string {
-  return [
-    keyToken('tenant', record.tenant),
-    keyToken('scope', record.scope),
-    keyToken('kind', record.kind),
-    ...(record.userId !== undefined ? [keyToken('user', record.userId)] : []),
-    ...(record.agentId !== undefined ? [keyToken('agent', record.agentId)] : []),
-    ...(record.sessionId !== undefined ? [keyToken('session', record.sessionId)] : []),
-    ...(record.namespace !== undefined ? [keyToken('namespace', record.namespace)] : []),
-  ].join(' ');
-}
-
-/**
- * An FTS5 expression: the filter's equality fields as key tokens (so FTS5 intersects postings
- * instead of ranking every match), AND the query terms joined by AND or OR. Every term is
- * quoted, so no query text is read as FTS5 syntax. The full filter is still checked per hit.
- */
-export function ftsExpression(
-  tenant: string,
-  terms: readonly string[],
-  filter: IndexFilter | undefined,
-  join: 'AND' | 'OR',
-): string {
-  const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
-  const key = (field: string, value: string) => `keys : ${keyToken(field, value)}`;
-  const any = (field: string, values: readonly string[]) =>
-    `(${[...new Set(values)].map((value) => key(field, value)).join(' OR ')})`;
-  const parts = [key('tenant', tenant)];
-  if (filter?.userId !== undefined) parts.push(key('user', filter.userId));
-  if (filter?.agentId !== undefined) parts.push(key('agent', filter.agentId));
-  if (filter?.sessionId !== undefined) parts.push(key('session', filter.sessionId));
-  if (filter?.namespace !== undefined) parts.push(key('namespace', filter.namespace));
-  if (filter?.scopes !== undefined) parts.push(any('scope', filter.scopes));
-  if (filter?.kinds !== undefined) parts.push(any('kind', filter.kinds));
-  return `${parts.join(' AND ')} AND (${terms.map(quote).join(` ${join} `)})`;
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { MemoryRecord } from '@membus/contracts';
 import Database from 'better-sqlite3';
 
-/** One stored memory as the in-memory index needs it at load time (no text). */
+/** One stored memory as the in-memory index needs it at load time. */
 export interface StoredRow {
   tenant: string;
   id: string;
@@ -23,20 +23,14 @@ export interface StoredRow {
   /** JSON `{ categories, tags, metadata }`. */
   labels: string;
   vector: Buffer;
+  /** The memory's text, for the in-memory keyword index. */
+  text: string;
 }
 
-/** A row to write; `record` is the full record JSON, `text` and `keys` go to the keyword index. */
-export interface RowToWrite extends Omit<StoredRow, 'vector'> {
+/** A row to write; `record` is the full record JSON. */
+export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text'> {
   record: string;
   vector: Buffer;
-  text: string;
-  keys: string;
-}
-
-/** A keyword match: the memory's slot and its BM25 score (higher is better). */
-export interface KeywordRow {
-  slot: number;
-  score: number;
 }
 
 const schema = `
@@ -61,12 +55,6 @@ CREATE TABLE IF NOT EXISTS memories (
   record TEXT NOT NULL,
   vector BLOB NOT NULL,
   PRIMARY KEY (tenant, id)
-);
--- Keyword leg of hybrid search: BM25 over the text; rowid = slot. The keys column holds hashed
--- tokens of tenant, scope, owners, namespace and kind, so filters narrow the match inside FTS5
--- (weight 0 in bm25). '_' keeps identifiers like ERR_CONNECTION_REFUSED whole.
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-  text, keys, tokenize = "porter unicode61 tokenchars '_'"
 );
 `;
 
@@ -96,14 +84,9 @@ export class SqliteStore {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = startCheckpointer(file, options.checkpointIntervalMs);
     }
-    // A keyword index of an older layout is rebuilt by the caller (see needsKeywordRebuild).
-    const existing = this.db
-      .prepare("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'")
-      .pluck()
-      .get() as string | undefined;
-    if (existing !== undefined && !existing.includes('keys'))
-      this.db.exec('DROP TABLE memories_fts');
     this.db.exec(schema);
+    // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
+    this.db.exec('DROP TABLE IF EXISTS memories_fts');
     const db = this.db;
     this.statements = {
       getSetting: db.prepare<[string], { value: string }>(
@@ -112,7 +95,7 @@ export class SqliteStore {
       putSetting: db.prepare<[string, string]>(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
-      upsert: db.prepare<Omit<RowToWrite, 'text' | 'keys'>>(
+      upsert: db.prepare<RowToWrite>(
         `INSERT INTO memories (${columns}) VALUES (@tenant, @id, @slot, @seq, @scope, @user_id, @agent_id, @session_id, @namespace, @kind, @tier, @created_at, @updated_at, @expires_at, @dedup_key, @labels, @record, @vector)
          ON CONFLICT(tenant, id) DO UPDATE SET slot = excluded.slot, seq = excluded.seq, scope = excluded.scope,
            user_id = excluded.user_id, agent_id = excluded.agent_id, session_id = excluded.session_id,
@@ -134,17 +117,8 @@ export class SqliteStore {
         'UPDATE memories SET record = ? WHERE tenant = ? AND id = ?',
       ),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
-      ftsDelete: db.prepare<[number]>('DELETE FROM memories_fts WHERE rowid = ?'),
-      ftsInsert: db.prepare<[number, string, string]>(
-        'INSERT INTO memories_fts (rowid, text, keys) VALUES (?, ?, ?)',
-      ),
-      ftsCount: db.prepare<[], number>('SELECT count(*) FROM memories_fts').pluck(),
-      rowCount: db.prepare<[], number>('SELECT count(*) FROM memories').pluck(),
-      ftsSearch: db.prepare<[string, number, number], KeywordRow>(
-        'SELECT rowid AS slot, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts WHERE memories_fts MATCH ? ORDER BY bm25(memories_fts, 1.0, 0.0) LIMIT ? OFFSET ?',
-      ),
       loadAll: db.prepare<[], StoredRow>(
-        'SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, labels, vector FROM memories',
+        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, labels, vector, json_extract(record, '$.text') AS text FROM memories",
       ),
     };
   }
@@ -168,33 +142,8 @@ export class SqliteStore {
 
   writeRows(rows: readonly RowToWrite[]): void {
     this.transaction(() => {
-      for (const { text, keys, ...row } of rows) {
-        this.statements.upsert.run(row);
-        this.statements.ftsDelete.run(row.slot);
-        this.statements.ftsInsert.run(row.slot, text, keys);
-      }
+      for (const row of rows) this.statements.upsert.run(row);
     });
-  }
-
-  /** True when memories exist but the keyword index is empty (new layout, or a new store). */
-  needsKeywordRebuild(): boolean {
-    return this.statements.ftsCount.get() === 0 && (this.statements.rowCount.get() ?? 0) > 0;
-  }
-
-  /** Re-creates the keyword rows from the stored records, in one transaction. */
-  rebuildKeywords(keysOf: (row: StoredRow, record: MemoryRecord) => string): void {
-    this.transaction(() => {
-      for (const row of this.statements.loadAll.all()) {
-        const record = this.getRecord(row.tenant, row.id);
-        if (record !== undefined)
-          this.statements.ftsInsert.run(row.slot, record.text, keysOf(row, record));
-      }
-    });
-  }
-
-  /** One page of BM25 matches of an FTS5 expression, best first. */
-  keywordPage(match: string, limit: number, offset: number): KeywordRow[] {
-    return this.statements.ftsSearch.all(match, limit, offset);
   }
 
   /** Deletes rows; returns the slots of those that existed, by id. */
@@ -206,7 +155,6 @@ export class SqliteStore {
         const slot = this.statements.deleteRow.get(tenant, id);
         if (slot === undefined) continue;
         deleted.set(id, slot);
-        this.statements.ftsDelete.run(slot);
       }
     });
     return deleted;

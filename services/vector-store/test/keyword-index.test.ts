@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { KeywordIndex } from '../src/adapters/embedded/keyword-index.ts';
+
+const everything = () => true;
+
+function indexOf(texts: readonly string[]): KeywordIndex {
+  const index = new KeywordIndex();
+  texts.forEach((text, slot) => {
+    index.set(slot, text);
+  });
+  return index;
+}
+
+/** Every slot as a candidate set (forces the candidate path when it is small enough). */
+function allSlots(count: number) {
+  return {
+    size: 0,
+    forEach(visit: (slot: number) => void) {
+      for (let slot = 0; slot < count; slot++) visit(slot);
+    },
+  };
+}
+
+const corpus = [
+  'Deploy to Vercel failed: ERR_CONNECTION_REFUSED from the build runner',
+  'The checkout service was deployed to Netlify preview',
+  'Connection pool exhausted on the payments database',
+  'Rolled back the billing deployment after slow queries',
+  'Café menu: crème brûlée and naïve coffee',
+];
+
+describe('KeywordIndex', () => {
+  it('ranks the memory with the rarest shared term first', () => {
+    const hits = indexOf(corpus).search({ text: 'payments pool', matches: everything, limit: 3 });
+    expect(hits.map((hit) => hit.slot)).toEqual([2]);
+  });
+
+  it('keeps identifiers with underscores whole', () => {
+    const index = indexOf(corpus);
+    expect(
+      index.search({ text: 'err_connection_refused', matches: everything, limit: 5 }),
+    ).toHaveLength(1);
+  });
+
+  it('matches inflections through Porter stemming', () => {
+    const hits = indexOf(corpus).search({ text: 'deploying', matches: everything, limit: 5 });
+    expect(hits.map((hit) => hit.slot).sort()).toEqual([0, 1]);
+  });
+
+  it('folds case and diacritics', () => {
+    const hits = indexOf(corpus).search({ text: 'CREME BRULEE', matches: everything, limit: 5 });
+    expect(hits.map((hit) => hit.slot)).toEqual([4]);
+  });
+
+  it('ignores stop words in the query', () => {
+    expect(
+      indexOf(corpus).search({ text: 'the and of to', matches: everything, limit: 5 }),
+    ).toEqual([]);
+  });
+
+  it('finds nothing for an unknown word', () => {
+    expect(indexOf(corpus).search({ text: 'kubernetes', matches: everything, limit: 5 })).toEqual(
+      [],
+    );
+  });
+
+  it('ranks only slots that pass the predicate', () => {
+    const hits = indexOf(corpus).search({
+      text: 'deploy',
+      matches: (slot) => slot !== 0,
+      limit: 5,
+    });
+    expect(hits.map((hit) => hit.slot)).toEqual([1]);
+  });
+
+  it('forgets a removed text', () => {
+    const index = indexOf(corpus);
+    index.remove(2);
+    expect(index.search({ text: 'payments', matches: everything, limit: 5 })).toEqual([]);
+    expect(index.size).toBe(corpus.length - 1);
+  });
+
+  it('re-indexes a slot whose text changed', () => {
+    const index = indexOf(corpus);
+    index.set(2, 'Kafka consumer lag is growing');
+    expect(index.search({ text: 'payments', matches: everything, limit: 5 })).toEqual([]);
+    expect(
+      index.search({ text: 'kafka lag', matches: everything, limit: 5 }).map((hit) => hit.slot),
+    ).toEqual([2]);
+  });
+
+  it('scores a candidate set exactly as the posting lists do', () => {
+    const texts = Array.from(
+      { length: 300 },
+      (_, slot) =>
+        `${['deployed', 'rolled back', 'scaled'][slot % 3]} ${['billing', 'search', 'auth', 'ledger'][slot % 4]} on ${['vercel', 'fly.io'][slot % 2]} run ${slot}`,
+    );
+    const index = indexOf(texts);
+    const request = { text: 'rolled back ledger vercel', matches: everything, limit: 20 };
+    const byPostings = index.search(request);
+    const byCandidates = index.search({ ...request, candidates: allSlots(texts.length) });
+    expect(byCandidates.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      byPostings.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    );
+  });
+
+  it('gives a shorter memory with the same matches the higher score', () => {
+    const index = indexOf([
+      'ledger timeout',
+      'ledger timeout while the nightly batch export was running for the finance team',
+      'unrelated text one',
+      'unrelated text two',
+    ]);
+    const hits = index.search({ text: 'ledger timeout', matches: everything, limit: 2 });
+    expect(hits.map((hit) => hit.slot)).toEqual([0, 1]);
+  });
+});
