@@ -2,7 +2,7 @@
  * Microbenchmark of the embedded VectorIndex.
  *
  *   node --import tsx services/vector-store/bench/embedded-index.ts [--size 100000] [--dimension 384]
- *     [--queries 1000] [--threshold 10000]
+ *     [--queries 1000] [--threshold 10000] [--ef-construction 128]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
  * userId filter keeps ~1 %), 10 categories. Prints upsert throughput (batches of 256), graph
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     dimension: { type: 'string', default: '384' },
     queries: { type: 'string', default: '1000' },
     threshold: { type: 'string' },
+    'ef-construction': { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -167,6 +168,9 @@ async function main(): Promise<void> {
       directory,
       dimension,
       ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
+      ...(values['ef-construction'] === undefined
+        ? {}
+        : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
     };
 
     const index = await openEmbeddedVectorIndex(options);

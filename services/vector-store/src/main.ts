@@ -71,6 +71,7 @@ const index =
       collection: qdrantCollection,
       onRetry: ({ operation, attempt, delayMs, error }) =>
         log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
+      onWarning: (message, details) => log.warn(message, details),
     }),
   ));
 const metrics = createVectorStoreMetrics(registry, embeddedIndex);

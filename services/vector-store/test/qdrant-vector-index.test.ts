@@ -45,7 +45,7 @@ if ('skip' in qdrant) {
 
   createVectorIndexConformanceSuite({
     name: 'qdrant',
-    capabilities: { persistent: true },
+    capabilities: { persistent: true, keyword: true },
     create: async ({ dimension }) => {
       const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
       const options = {
@@ -74,6 +74,51 @@ if ('skip' in qdrant) {
         },
       };
     },
+  });
+}
+
+if (!('skip' in qdrant)) {
+  describe('qdrant collection created before keyword search', () => {
+    it('is opened with one warning and answers keyword searches dense', async () => {
+      const { QdrantClient } = await import('@qdrant/js-client-rest');
+      const client = new QdrantClient({
+        url: qdrant.url,
+        ...(qdrant.apiKey !== undefined ? { apiKey: qdrant.apiKey } : {}),
+        checkCompatibility: false,
+      });
+      const collection = qdrantCollectionName(`legacy-${randomUUID()}`, 2);
+      // The layout before the sparse `text` vector: the dense vector alone.
+      await client.createCollection(collection, {
+        vectors: { size: 2, distance: 'Cosine' },
+        hnsw_config: { payload_m: 16, m: 0 },
+      });
+      const warnings: string[] = [];
+      try {
+        const index = await openQdrantVectorIndex({
+          url: qdrant.url,
+          ...(qdrant.apiKey !== undefined ? { apiKey: qdrant.apiKey } : {}),
+          dimension: 2,
+          collection,
+          onWarning: (message) => warnings.push(message),
+        });
+        const { plan } = await index.search({
+          tenant: 't1',
+          vector: new Float32Array([1, 0]),
+          text: 'anything',
+          mode: 'hybrid',
+          limit: 5,
+          now: Date.now(),
+        });
+        expect([index.capabilities.keyword, warnings.length, plan]).toEqual([
+          undefined,
+          1,
+          'qdrant',
+        ]);
+        await index.close();
+      } finally {
+        await client.deleteCollection(collection);
+      }
+    });
   });
 }
 

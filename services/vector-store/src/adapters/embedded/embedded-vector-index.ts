@@ -4,6 +4,7 @@ import type { MemoryRecord, Scope } from '@membus/contracts';
 import { MembusError } from '@membus/contracts';
 import type hnswlib from 'hnswlib-node';
 import { compileFilter, isExpired, toFilterPayload } from '../../domain/filter-match.ts';
+import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../../domain/hybrid-fusion.ts';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -47,7 +48,7 @@ export interface EmbeddedVectorIndexOptions {
    * (crossover near 7,700 candidates). 0 disables the model (only the threshold decides).
    */
   annCostRatio?: number;
-  /** HNSW parameters. Defaults: m 16, efConstruction 128, efSearch 64. */
+  /** HNSW parameters. Defaults: m 16, efConstruction 64, efSearch 64. */
   hnsw?: Partial<HnswOptions>;
   /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
   indexSliceMs?: number;
@@ -114,7 +115,9 @@ const GRAPH_STALE = 2;
 
 const defaultHnsw: HnswOptions = {
   m: 16,
-  efConstruction: 128,
+  // 64 instead of 128: half the insert CPU (graph build at 100k 154 s -> 76 s, which competes
+  // with ingest on two cores) for recall@10 1.000 -> 0.999 unfiltered, 0.995 -> 0.990 at 10 %.
+  efConstruction: 64,
   efSearch: 64,
   randomSeed: 100,
 };
@@ -182,7 +185,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.annCostRatio = options.annCostRatio ?? 600;
     this.hnsw = { ...defaultHnsw, ...options.hnsw };
     this.indexSliceMs = options.indexSliceMs ?? 5;
-    this.hybridAlpha = options.hybridAlpha ?? 0.5;
+    this.hybridAlpha = options.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
     this.saveEveryChanges = options.saveEveryChanges ?? 20_000;
     this.arena = new VectorArena(options.dimension);
     this.store = new SqliteStore(join(options.directory, 'memories.sqlite'), {
@@ -366,7 +369,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       };
     }
     // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
-    const depth = mode === 'keyword' ? limit : Math.min(1_000, Math.max(limit * 4, 40));
+    const depth = mode === 'keyword' ? limit : hybridLegDepth(limit);
     const keyword = this.keywords.search({
       text: request.text ?? '',
       matches,
@@ -394,26 +397,23 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       ...dense.scored.map((item) => item.slot),
       ...keywordBySlot.keys(),
     ]);
-    const alpha = this.hybridAlpha;
-    const ranked = [...candidates]
-      .map((slot) => {
-        const cosine = this.arena.dot(slot, query);
+    const ranked = fuseHybrid(
+      [...candidates].map((slot) => {
         const keywordScore = keywordBySlot.get(slot);
         return {
           slot,
-          cosine,
-          keywordScore,
-          fused: alpha * Math.max(0, cosine) + (1 - alpha) * (keywordScore ?? 0),
           id: this.payloads[slot]?.id ?? '',
+          cosine: this.arena.dot(slot, query),
+          ...(keywordScore !== undefined ? { keyword: keywordScore } : {}),
         };
-      })
-      .sort((a, b) => b.fused - a.fused || (a.id < b.id ? -1 : 1))
-      .slice(0, limit);
+      }),
+      { alpha: this.hybridAlpha, limit },
+    );
     return {
       hits: this.toHits(ranked, (item) => ({
         score: item.fused,
         dense: item.cosine,
-        ...(item.keywordScore !== undefined ? { keyword: item.keywordScore } : {}),
+        ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
       })),
       plan: `hybrid(${dense.plan})`,
     };

@@ -1,4 +1,4 @@
-import { stemmer } from 'stemmer';
+import { STOP_WORDS, stemmedTerms } from '../../domain/text-terms.ts';
 import { BoundedHeap } from './bounded-heap.ts';
 
 /** A keyword match: the memory's slot and its BM25 score (higher is better). */
@@ -31,20 +31,6 @@ const MAX_QUERY_TERMS = 32;
 const CANDIDATE_COST = 32;
 
 /**
- * Words too common to rank by. They are not posted (the longest posting lists, and no signal),
- * but still count towards a memory's length, as in BM25 over the full text.
- */
-const STOP_WORDS = new Set(
-  'a an and are as at be but by for from has have how i if in into is it its of on or our so that the their then there these this to was we were what when where which who why will with you your'
-    .split(' ')
-    .map((word) => stemmer(word)),
-);
-
-const TOKEN = /[\p{L}\p{N}_]+/gu;
-const MARKS = /\p{M}+/gu;
-const STEM_CACHE_LIMIT = 200_000;
-
-/**
  * An in-memory BM25 index over memory texts, by slot: posting lists of (slot, term frequency)
  * per stemmed term, and each slot's terms for removal and for ranking a small candidate set.
  *
@@ -54,9 +40,9 @@ const STEM_CACHE_LIMIT = 200_000;
  * payload index, and an unfiltered one accumulates scores over typed arrays (~1 ns per posting).
  * The index is rebuilt from the stored texts at open (nothing more to keep durable).
  *
- * Tokenisation follows FTS5's `porter unicode61 tokenchars '_'`: case-folded, diacritics
- * removed, letters/digits/underscore runs (so `ERR_CONNECTION_REFUSED` stays one term),
- * Porter-stemmed.
+ * Tokenisation and stop words are shared with the other keyword legs (`domain/text-terms.ts`):
+ * FTS5's `porter unicode61 tokenchars '_'` — case-folded, diacritics removed,
+ * letters/digits/underscore runs (so `ERR_CONNECTION_REFUSED` stays one term), Porter-stemmed.
  */
 export class KeywordIndex {
   private readonly termIds = new Map<string, number>();
@@ -222,17 +208,8 @@ export class KeywordIndex {
     return { ids, idfs, postings };
   }
 
-  private *terms(text: string): Generator<string> {
-    const folded = text.normalize('NFKD').replace(MARKS, '').toLowerCase();
-    for (const [word] of folded.matchAll(TOKEN)) {
-      let stem = this.stems.get(word);
-      if (stem === undefined) {
-        stem = stemmer(word);
-        if (this.stems.size >= STEM_CACHE_LIMIT) this.stems.clear();
-        this.stems.set(word, stem);
-      }
-      yield stem;
-    }
+  private terms(text: string): Generator<string> {
+    return stemmedTerms(text, this.stems);
   }
 
   private termId(term: string): number {

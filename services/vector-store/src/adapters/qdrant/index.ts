@@ -8,3 +8,14 @@ export {
   qdrantPointId,
   toQdrantPayload,
 } from './qdrant-vector-index.ts';
+export type { SparseTextVector } from './sparse-text-vector.ts';
+export {
+  AVERAGE_TEXT_LENGTH,
+  BM25_B,
+  BM25_K1,
+  documentSparseVector,
+  MAX_QUERY_TERMS,
+  querySparseVector,
+  SPARSE_VECTOR_NAME,
+  termIndex,
+} from './sparse-text-vector.ts';

@@ -8,12 +8,15 @@ import {
   type Schemas,
 } from '@qdrant/js-client-rest';
 import { compileFilter, toFilterPayload } from '../../domain/filter-match.ts';
+import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../../domain/hybrid-fusion.ts';
 import type {
   IndexedMemory,
   IndexFilter,
   ScrollCursor,
   ScrollRequest,
   ScrollResult,
+  SearchHit,
+  SearchMode,
   SearchRequest,
   SearchResult,
   StatsResult,
@@ -27,6 +30,12 @@ import {
   type QdrantFilter,
   toQdrantFilter,
 } from './qdrant-filter.ts';
+import {
+  documentSparseVector,
+  querySparseVector,
+  SPARSE_VECTOR_NAME,
+  type SparseTextVector,
+} from './sparse-text-vector.ts';
 
 export interface QdrantVectorIndexOptions {
   /** e.g. `http://127.0.0.1:6333`. */
@@ -46,6 +55,16 @@ export interface QdrantVectorIndexOptions {
   retryBaseMs?: number;
   /** Called before each retry (for logs and metrics). */
   onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: unknown }) => void;
+  /**
+   * Called with a problem worth an operator's attention that does not stop the index (e.g. a
+   * collection without the keyword leg). Default: `process.emitWarning`.
+   */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
+   * Default 0.5, as the embedded index (`domain/hybrid-fusion.ts`).
+   */
+  hybridAlpha?: number;
 }
 
 /** `membus_<model>_<dimension>`: one collection per embedding model and dimension. */
@@ -168,9 +187,22 @@ export async function openQdrantVectorIndex(
   return index;
 }
 
+/** The collection's unnamed dense vector, as named in a point's vector map. */
+const DENSE_VECTOR_NAME = '';
+
+/** A point found by one leg of a search, with that leg's score. */
+interface Scored {
+  decoded: Decoded;
+  score: number;
+}
+
+/** One leg of a search: its points, best first, and how it was answered. */
+interface Leg {
+  scored: Scored[];
+  plan: string;
+}
+
 class QdrantVectorIndex implements VectorIndex {
-  // No keyword leg: keyword and hybrid searches are answered dense, as the port allows.
-  readonly capabilities: VectorIndexCapabilities = { name: 'qdrant', persistent: true };
   readonly dimension: number;
   readonly #client: QdrantClient;
   readonly #collection: string;
@@ -178,7 +210,14 @@ class QdrantVectorIndex implements VectorIndex {
   readonly #attempts: number;
   readonly #retryBaseMs: number;
   readonly #onRetry: QdrantVectorIndexOptions['onRetry'];
+  readonly #onWarning: NonNullable<QdrantVectorIndexOptions['onWarning']>;
+  readonly #hybridAlpha: number;
   readonly #url: string;
+  /**
+   * The collection has the `text` sparse vector (with the idf modifier): the keyword leg. A
+   * collection created before it has none; its keyword and hybrid searches are answered dense.
+   */
+  #keyword = false;
 
   constructor(options: QdrantVectorIndexOptions) {
     this.dimension = options.dimension;
@@ -187,6 +226,11 @@ class QdrantVectorIndex implements VectorIndex {
     this.#attempts = options.attempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 200;
     this.#onRetry = options.onRetry;
+    this.#onWarning =
+      options.onWarning ??
+      ((message, details) =>
+        process.emitWarning(message, { code: 'MEMBUS_QDRANT', detail: JSON.stringify(details) }));
+    this.#hybridAlpha = options.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
     this.#url = options.url;
     this.#client = new QdrantClient({
       url: options.url,
@@ -194,6 +238,10 @@ class QdrantVectorIndex implements VectorIndex {
       timeout: options.timeoutMs ?? 10_000,
       checkCompatibility: false,
     });
+  }
+
+  get capabilities(): VectorIndexCapabilities {
+    return { name: 'qdrant', persistent: true, ...(this.#keyword ? { keyword: true } : {}) };
   }
 
   async open(): Promise<void> {
@@ -213,7 +261,10 @@ class QdrantVectorIndex implements VectorIndex {
       try {
         await this.#call('create collection', () =>
           this.#client.createCollection(this.#collection, {
+            // Unnamed dense vector (named `""` in a point's vector map) beside the keyword leg:
+            // BM25 term weights per memory, IDF applied by Qdrant from the collection's statistics.
             vectors: { size: this.dimension, distance: 'Cosine' },
+            sparse_vectors: { [SPARSE_VECTOR_NAME]: { modifier: 'idf' } },
             // Multitenancy: one HNSW graph per tenant (payload_m), none across tenants (m: 0).
             hnsw_config: { payload_m: 16, m: 0 },
           }),
@@ -232,6 +283,19 @@ class QdrantVectorIndex implements VectorIndex {
         'DIMENSION_MISMATCH',
         `Qdrant collection ${this.#collection} holds ${vectors.size}-dimensional vectors; configured ${this.dimension}`,
         { details: { expected: this.dimension, actual: vectors.size } },
+      );
+    }
+    const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR_NAME];
+    this.#keyword = sparse?.modifier === 'idf';
+    if (!this.#keyword) {
+      this.#onWarning(
+        `Qdrant collection ${this.#collection} ${
+          sparse === undefined
+            ? `has no sparse vector "${SPARSE_VECTOR_NAME}"`
+            : `has a sparse vector "${SPARSE_VECTOR_NAME}" without the idf modifier`
+        } (created before keyword search): keyword and hybrid searches on it are answered dense. ` +
+          'Re-index into a new collection (QDRANT_COLLECTION) to enable them.',
+        { backend: 'qdrant', collection: this.#collection, sparseVector: SPARSE_VECTOR_NAME },
       );
     }
     const existing = new Set(Object.keys(info.payload_schema ?? {}));
@@ -309,16 +373,23 @@ class QdrantVectorIndex implements VectorIndex {
       const chunk = entries.slice(start, start + this.#batchSize);
       const points: Schemas['PointStruct'][] = [];
       const operations: Schemas['UpdateOperation'][] = [];
+      const keywordUpdates: Schemas['PointVectors'][] = [];
       for (const [pointId, item] of chunk) {
         const payload = toQdrantPayload(item);
+        const text = this.#keyword ? documentSparseVector(item.record.text) : undefined;
         if (item.vector === undefined) {
-          // Replaces the payload, keeps the stored vector.
+          // Replaces the payload, keeps the stored dense vector; the keyword vector follows the
+          // text, as the embedded index re-indexes it.
           operations.push({ overwrite_payload: { payload, points: [pointId] } });
+          if (text !== undefined)
+            keywordUpdates.push({ id: pointId, vector: { [SPARSE_VECTOR_NAME]: text } });
         } else {
-          points.push({ id: pointId, vector: Array.from(item.vector), payload });
+          points.push({ id: pointId, vector: pointVector(Array.from(item.vector), text), payload });
         }
       }
       if (points.length > 0) operations.unshift({ upsert: { points } });
+      if (keywordUpdates.length > 0)
+        operations.push({ update_vectors: { points: keywordUpdates } });
       await this.#call('upsert', () =>
         this.#client.batchUpdate(this.#collection, { wait: true, operations }),
       );
@@ -357,49 +428,96 @@ class QdrantVectorIndex implements VectorIndex {
   async search(request: SearchRequest): Promise<SearchResult> {
     if (request.vector.length !== this.dimension)
       throw dimensionMismatch(this.dimension, request.vector.length, 'search');
-    if (request.limit <= 0) return { hits: [], plan: 'qdrant' };
+    const mode: SearchMode =
+      this.#keyword && request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
+    const limit = Math.floor(request.limit);
+    if (!(limit > 0)) return { hits: [], plan: mode === 'dense' ? 'qdrant' : mode };
     const { filter, exact } = toQdrantFilter(request.filter, {
       tenant: request.tenant,
       now: request.now,
     });
+    // Part of the filter has no Qdrant form: each leg over-fetches and re-checks in process.
+    const matches = exact ? undefined : compileFilter(request.filter);
     const vector = Array.from(request.vector);
-    const query = async (limit: number) =>
-      (
-        await this.#call('search', () =>
-          this.#client.query(this.#collection, {
-            query: vector,
-            filter: filter as Schemas['Filter'],
-            limit,
-            with_payload: READ_KEYS,
-            with_vector: false,
-          }),
-        )
-      ).points;
-    if (exact) {
-      const points = await query(request.limit);
+    if (mode === 'dense') {
+      const dense = await this.#leg('search', { query: vector }, filter, matches, limit);
       return {
-        hits: points.map((point) => ({
-          record: decode(point).record,
-          score: point.score,
-          dense: point.score,
+        hits: dense.scored.map(({ decoded, score }) => ({
+          record: decoded.record,
+          score,
+          dense: score,
         })),
-        plan: 'qdrant',
+        plan: dense.plan,
       };
     }
-    // Part of the filter has no Qdrant form: fetch more, re-check, until enough or exhausted.
-    const matches = compileFilter(request.filter);
-    let limit = Math.max(request.limit * 4, 64);
-    for (;;) {
-      const points = await query(limit);
-      const hits = points
-        .map((point) => ({ decoded: decode(point), score: point.score }))
-        .filter(({ decoded }) => matches(toFilterPayload(decoded.record, decoded.dedupKey)))
-        .slice(0, request.limit)
-        .map(({ decoded, score }) => ({ record: decoded.record, score, dense: score }));
-      if (hits.length >= request.limit || points.length < limit || limit >= 10_000)
-        return { hits, plan: 'qdrant+recheck' };
-      limit = Math.min(limit * 4, 10_000);
+
+    // Both legs under the same filter (tenant and expiry included), fused as the embedded index.
+    const sparse = querySparseVector(request.text ?? '');
+    const depth = mode === 'keyword' ? limit : hybridLegDepth(limit);
+    const [keyword, dense] = await Promise.all([
+      sparse.indices.length === 0
+        ? { scored: [], plan: 'qdrant' }
+        : this.#leg(
+            'keyword search',
+            { query: sparse, using: SPARSE_VECTOR_NAME },
+            filter,
+            matches,
+            depth,
+          ),
+      mode === 'hybrid'
+        ? this.#leg('search', { query: vector }, filter, matches, depth)
+        : undefined,
+    ]);
+    const best = keyword.scored[0]?.score ?? 1;
+    // A dense-leg score is the cosine; keyword-only candidates get theirs from Qdrant.
+    const cosines = new Map(dense?.scored.map((item) => [item.decoded.pointId, item.score]));
+    const unscored = keyword.scored
+      .map((item) => item.decoded.pointId)
+      .filter((pointId) => !cosines.has(pointId));
+    for (const [pointId, cosine] of await this.#cosines(request.tenant, vector, unscored))
+      cosines.set(pointId, cosine);
+
+    if (mode === 'keyword') {
+      return {
+        hits: keyword.scored.flatMap(({ decoded, score }): SearchHit[] => {
+          const cosine = cosines.get(decoded.pointId);
+          // No cosine: the point was deleted between the two calls.
+          if (cosine === undefined) return [];
+          return [
+            { record: decoded.record, score: score / best, dense: cosine, keyword: score / best },
+          ];
+        }),
+        plan: 'keyword',
+      };
     }
+    const candidates = new Map<string, { decoded: Decoded; keyword?: number }>();
+    for (const { decoded } of dense?.scored ?? []) candidates.set(decoded.pointId, { decoded });
+    for (const { decoded, score } of keyword.scored)
+      candidates.set(decoded.pointId, { decoded, keyword: score / best });
+    const ranked = fuseHybrid(
+      [...candidates].flatMap(([pointId, candidate]) => {
+        const cosine = cosines.get(pointId);
+        if (cosine === undefined) return [];
+        return [
+          {
+            decoded: candidate.decoded,
+            id: candidate.decoded.record.id,
+            cosine,
+            ...(candidate.keyword !== undefined ? { keyword: candidate.keyword } : {}),
+          },
+        ];
+      }),
+      { alpha: this.#hybridAlpha, limit },
+    );
+    return {
+      hits: ranked.map((item) => ({
+        record: item.decoded.record,
+        score: item.fused,
+        dense: item.cosine,
+        ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
+      })),
+      plan: `hybrid(${dense?.plan ?? 'qdrant'})`,
+    };
   }
 
   async scroll(request: ScrollRequest): Promise<ScrollResult> {
@@ -521,6 +639,74 @@ class QdrantVectorIndex implements VectorIndex {
 
   async close(): Promise<void> {
     // The REST client holds no connection that needs closing.
+  }
+
+  /**
+   * One search leg: the `want` best points of a dense (default vector) or sparse (`using`)
+   * query. With `matches` (a filter Qdrant cannot express exactly) it over-fetches and
+   * re-checks each point, until enough or exhausted.
+   */
+  async #leg(
+    operation: string,
+    leg: { query: number[] | SparseTextVector; using?: string },
+    filter: QdrantFilter,
+    matches: ReturnType<typeof compileFilter> | undefined,
+    want: number,
+  ): Promise<Leg> {
+    const query = async (limit: number): Promise<Scored[]> =>
+      (
+        await this.#call(operation, () =>
+          this.#client.query(this.#collection, {
+            ...leg,
+            filter: filter as Schemas['Filter'],
+            limit,
+            with_payload: READ_KEYS,
+            with_vector: false,
+          }),
+        )
+      ).points.map((point) => ({ decoded: decode(point), score: point.score }));
+    if (matches === undefined) return { scored: await query(want), plan: 'qdrant' };
+    let limit = Math.max(want * 4, 64);
+    for (;;) {
+      const points = await query(limit);
+      const scored = points
+        .filter(({ decoded }) => matches(toFilterPayload(decoded.record, decoded.dedupKey)))
+        .slice(0, want);
+      if (scored.length >= want || points.length < limit || limit >= 10_000)
+        return { scored, plan: 'qdrant+recheck' };
+      limit = Math.min(limit * 4, 10_000);
+    }
+  }
+
+  /**
+   * The cosine similarity of the query vector to each of these points, scored by Qdrant: a
+   * dense query restricted to the ids (exact, no payload). Cheaper than fetching the vectors
+   * (`with_vector`), which would ship `dimension` floats per point as JSON to score here.
+   * Points that no longer exist are absent from the map.
+   */
+  async #cosines(
+    tenant: string,
+    vector: number[],
+    pointIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const cosines = new Map<string, number>();
+    for (let start = 0; start < pointIds.length; start += READ_CHUNK) {
+      const ids = pointIds.slice(start, start + READ_CHUNK);
+      const { points } = await this.#call('search', () =>
+        this.#client.query(this.#collection, {
+          query: vector,
+          filter: {
+            must: [{ has_id: ids }, { key: PayloadKeys.tenant, match: { value: tenant } }],
+          },
+          params: { exact: true },
+          limit: ids.length,
+          with_payload: false,
+          with_vector: false,
+        }),
+      );
+      for (const point of points) cosines.set(String(point.id), point.score);
+    }
+    return cosines;
   }
 
   /** Points by id, in chunks. */
@@ -674,6 +860,15 @@ class QdrantVectorIndex implements VectorIndex {
       }
     }
   }
+}
+
+/** A point's vectors: the dense one alone, or with the keyword vector beside it. */
+function pointVector(
+  dense: number[],
+  text: SparseTextVector | undefined,
+): Schemas['PointStruct']['vector'] {
+  if (text === undefined) return dense;
+  return { [DENSE_VECTOR_NAME]: dense, [SPARSE_VECTOR_NAME]: text };
 }
 
 function dimensionMismatch(expected: number, actual: number, operation: string): MembusError {

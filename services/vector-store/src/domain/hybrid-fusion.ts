@@ -1,0 +1,58 @@
+/**
+ * Hybrid search fusion, shared by every adapter with a keyword leg so that `hybrid` ranks the
+ * same way on every backend.
+ *
+ * Both legs run under the same filter, each `hybridLegDepth(limit)` deep; every candidate of
+ * either leg gets its cosine similarity and its BM25 score normalised by the best BM25 score of
+ * the keyword leg, and is ranked by the convex combination
+ * `alpha · max(0, cosine) + (1 − alpha) · BM25 / best BM25` (0 for the keyword part when the
+ * keyword leg did not find it), ties by memory id ascending.
+ */
+
+/** Weight of the dense part (tuned on the retrieval eval; see eval/README.md). */
+export const DEFAULT_HYBRID_ALPHA = 0.5;
+
+/** Deepest a hybrid leg looks, whatever the limit. */
+const MAX_LEG_DEPTH = 1_000;
+
+/**
+ * How many candidates each hybrid leg fetches: deeper than `limit`, so fusion can promote what
+ * one leg ranks lower.
+ */
+export function hybridLegDepth(limit: number): number {
+  return Math.min(MAX_LEG_DEPTH, Math.max(limit * 4, 40));
+}
+
+/** One memory found by either leg. */
+export interface HybridCandidate {
+  /** Memory id; breaks ties (ascending). */
+  id: string;
+  /** Cosine similarity to the query vector (computed for every candidate). */
+  cosine: number;
+  /** BM25 score divided by the best of the keyword leg (0..1); absent when that leg missed it. */
+  keyword?: number;
+}
+
+/** A candidate with its fused score. */
+export type FusedCandidate<T extends HybridCandidate> = T & {
+  /** `alpha · max(0, cosine) + (1 − alpha) · (keyword ?? 0)`. */
+  fused: number;
+};
+
+/** The `limit` best candidates by fused score, best first, ties by id ascending. */
+export function fuseHybrid<T extends HybridCandidate>(
+  candidates: Iterable<T>,
+  options: { alpha: number; limit: number },
+): FusedCandidate<T>[] {
+  const { alpha } = options;
+  const fused: FusedCandidate<T>[] = [];
+  for (const candidate of candidates) {
+    fused.push({
+      ...candidate,
+      fused: alpha * Math.max(0, candidate.cosine) + (1 - alpha) * (candidate.keyword ?? 0),
+    });
+  }
+  return fused
+    .sort((a, b) => b.fused - a.fused || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, Math.max(0, options.limit));
+}

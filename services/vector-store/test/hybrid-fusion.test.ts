@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../src/domain/hybrid-fusion.ts';
+
+const alpha = DEFAULT_HYBRID_ALPHA;
+
+describe('fuseHybrid', () => {
+  it('scores alpha · cosine + (1 − alpha) · normalised BM25', () => {
+    const [fused] = fuseHybrid([{ id: 'a', cosine: 0.6, keyword: 0.5 }], { alpha: 0.3, limit: 1 });
+    expect(fused?.fused).toBeCloseTo(0.3 * 0.6 + 0.7 * 0.5, 12);
+  });
+
+  it('counts a negative cosine as 0', () => {
+    const [fused] = fuseHybrid([{ id: 'a', cosine: -0.4, keyword: 0.5 }], { alpha, limit: 1 });
+    expect(fused?.fused).toBe(0.25);
+  });
+
+  it('counts a candidate the keyword leg missed as keyword 0', () => {
+    const [fused] = fuseHybrid([{ id: 'a', cosine: 0.8 }], { alpha, limit: 1 });
+    expect(fused?.fused).toBe(0.4);
+  });
+
+  it('ranks best first', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'dense-only', cosine: 0.9 },
+        { id: 'both', cosine: 0.7, keyword: 0.6 },
+        { id: 'keyword-only', cosine: 0.1, keyword: 1 },
+      ],
+      { alpha, limit: 3 },
+    );
+    expect(ranked.map((item) => item.id)).toEqual(['both', 'keyword-only', 'dense-only']);
+  });
+
+  it('breaks ties by id ascending', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'c', cosine: 0.5 },
+        { id: 'a', cosine: 0.5 },
+        { id: 'b', cosine: 0.5 },
+      ],
+      { alpha, limit: 3 },
+    );
+    expect(ranked.map((item) => item.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('returns at most limit candidates', () => {
+    const candidates = Array.from({ length: 10 }, (_, n) => ({ id: `m${n}`, cosine: n / 10 }));
+    expect(fuseHybrid(candidates, { alpha, limit: 3 }).map((item) => item.id)).toEqual([
+      'm9',
+      'm8',
+      'm7',
+    ]);
+  });
+
+  it('returns nothing for limit 0', () => {
+    expect(fuseHybrid([{ id: 'a', cosine: 1, keyword: 1 }], { alpha, limit: 0 })).toEqual([]);
+  });
+
+  it('keeps the fields a caller attached to a candidate', () => {
+    const [fused] = fuseHybrid([{ id: 'a', cosine: 1, keyword: 1, slot: 7 }], { alpha, limit: 1 });
+    expect(fused).toEqual({ id: 'a', cosine: 1, keyword: 1, slot: 7, fused: 1 });
+  });
+
+  it('with alpha 1 ranks by cosine alone', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'keyword', cosine: 0.2, keyword: 1 },
+        { id: 'dense', cosine: 0.3 },
+      ],
+      { alpha: 1, limit: 2 },
+    );
+    expect(ranked.map((item) => item.id)).toEqual(['dense', 'keyword']);
+  });
+
+  it('with alpha 0 ranks by keyword alone', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'dense', cosine: 0.9 },
+        { id: 'keyword', cosine: 0.1, keyword: 0.2 },
+      ],
+      { alpha: 0, limit: 2 },
+    );
+    expect(ranked.map((item) => item.id)).toEqual(['keyword', 'dense']);
+  });
+});
+
+describe('hybridLegDepth', () => {
+  it('looks four times deeper than the limit, at least 40 and at most 1,000', () => {
+    expect([1, 10, 11, 250, 300].map(hybridLegDepth)).toEqual([40, 40, 44, 1_000, 1_000]);
+  });
+});
