@@ -35,7 +35,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/vector-store': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest)$/,
+    external: /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest|stemmer)$/,
   },
   '@membus/pattern-extractor': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
