@@ -13,6 +13,7 @@ import {
 import {
   DeleteRequestSchema,
   type EmbeddedMemory,
+  type EmbedReply,
   EmbedReplySchema,
   ExpireRequestSchema,
   GetRequestSchema,
@@ -28,7 +29,12 @@ import {
   unpackVector,
 } from '@membus/contracts';
 import type { z } from 'zod';
-import type { EmbedPort, EventPort, MemoryService } from './domain/memory-service.ts';
+import type {
+  EmbeddedDocument,
+  EmbedPort,
+  EventPort,
+  MemoryService,
+} from './domain/memory-service.ts';
 import type { VectorStoreMetrics } from './metrics.ts';
 
 /** Query and document vectors from the embedder over `memory.embed`. */
@@ -63,15 +69,48 @@ export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort 
           timeoutMs,
         },
       );
-      const vectors = vectorsOf(reply.vectors);
-      return texts.map((text, index) => ({
-        text: reply.documents?.[index]?.text ?? text,
-        contentHash: reply.documents?.[index]?.contentHash ?? '',
-        vector: vectors[index] as Float32Array,
-        model: reply.model,
-      }));
+      return documentsOf(texts.length, reply);
+    },
+    async prepareChange(change) {
+      const texts = change.text === undefined ? [] : [change.text];
+      const reply = await request(
+        nc,
+        Subjects.embed,
+        {
+          v: 1,
+          texts,
+          purpose: 'document',
+          ...(change.metadata !== undefined ? { metadata: change.metadata } : {}),
+        },
+        EmbedReplySchema,
+        { timeoutMs },
+      );
+      const [document] = documentsOf(texts.length, reply);
+      return {
+        ...(document ? { document } : {}),
+        ...(reply.metadata !== undefined ? { metadata: reply.metadata } : {}),
+      };
     },
   };
+  /**
+   * The stored form of each text. No fallback to the text sent: an embedder that did not say
+   * how it redacted a text must not get the unredacted text stored.
+   */
+  function documentsOf(count: number, reply: EmbedReply): EmbeddedDocument[] {
+    const vectors = vectorsOf(reply.vectors);
+    const documents = reply.documents ?? [];
+    if (vectors.length !== count || documents.length !== count)
+      throw new MembusError(
+        'EMBEDDING_FAILED',
+        `embedder answered ${vectors.length} vectors and ${documents.length} documents for ${count} texts`,
+      );
+    return documents.map((document, index) => ({
+      text: document.text,
+      contentHash: document.contentHash,
+      vector: vectors[index] as Float32Array,
+      model: reply.model,
+    }));
+  }
 }
 
 /** `memory.stored` / `memory.changed` on JetStream, de-duplicated by the change's id. */

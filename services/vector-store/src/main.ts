@@ -74,7 +74,9 @@ const index =
       onWarning: (message, details) => log.warn(message, details),
     }),
   ));
-const metrics = createVectorStoreMetrics(registry, embeddedIndex);
+const metrics = createVectorStoreMetrics(registry, embeddedIndex, {
+  tenantLabel: config.metricsTenantLabel,
+});
 const mongodbUri = config.mongodbUri;
 const documents =
   mongodbUri === undefined

@@ -1,4 +1,5 @@
 import type { BusObserver } from '@membus/bus';
+import { type Kind, kindValues, type Tier, tierValues } from '@membus/contracts';
 import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -10,14 +11,27 @@ export const VectorStoreMetricNames = {
   pipelineSeconds: 'membus_store_to_queryable_seconds',
   writeBatch: 'membus_store_write_batch_size',
   indexMemories: 'membus_index_memories',
+  memories: 'membus_memories',
 } as const;
 
 /** What the index reports about itself, read at scrape time. */
 export interface IndexStatusSource {
   status(): { count: number; tail: number };
+  /** Every tenant's live memories for every (tier, kind), zeros included. */
+  memoryCounts(): readonly { tenant: string; tier: Tier; kind: Kind; count: number }[];
 }
 
-export function createVectorStoreMetrics(registry: Registry, index?: IndexStatusSource) {
+export interface VectorStoreMetricsOptions {
+  /** Split `membus_memories` by tenant (`METRICS_TENANT_LABEL`). */
+  tenantLabel?: boolean;
+}
+
+export function createVectorStoreMetrics(
+  registry: Registry,
+  index?: IndexStatusSource,
+  options: VectorStoreMetricsOptions = {},
+) {
+  const tenantLabel = options.tenantLabel ?? false;
   const querySeconds = new Histogram({
     name: VectorStoreMetricNames.querySeconds,
     help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
@@ -53,6 +67,24 @@ export function createVectorStoreMetrics(registry: Registry, index?: IndexStatus
       const { count, tail } = index.status();
       this.set({ state: 'indexed' }, count - tail);
       this.set({ state: 'pending' }, tail);
+    },
+  });
+  new Gauge({
+    name: VectorStoreMetricNames.memories,
+    help: 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)',
+    labelNames: tenantLabel ? ['tenant', 'tier', 'kind'] : ['tier', 'kind'],
+    registers: [registry],
+    collect() {
+      if (!index) return;
+      // Tenants come and go: start from nothing so a deleted tenant leaves no series behind.
+      this.reset();
+      if (tenantLabel) {
+        for (const { tenant, tier, kind, count } of index.memoryCounts())
+          this.set({ tenant, tier, kind }, count);
+        return;
+      }
+      for (const tier of tierValues) for (const kind of kindValues) this.set({ tier, kind }, 0);
+      for (const { tier, kind, count } of index.memoryCounts()) this.inc({ tier, kind }, count);
     },
   });
   const observer: BusObserver = createMessageMetrics(registry);

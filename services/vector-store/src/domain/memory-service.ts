@@ -30,13 +30,49 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dedupKey } from './dedup-key.ts';
 import { candidateCount, combineScore, DEFAULT_WEIGHTS, recencyScore } from './ranking.ts';
 
-/** Vectors for queries and changed texts, from the embedder. */
+/** A text as it will be stored: redacted, hashed and embedded. */
+export interface EmbeddedDocument {
+  /** The text with its secrets masked. */
+  text: string;
+  /** sha256 of the normalised redacted text. */
+  contentHash: string;
+  vector: Float32Array;
+  /** Model id that produced the vector. */
+  model: string;
+}
+
+/** What an update changes, before redaction. */
+export interface ChangeInput {
+  /** New text: redacted, hashed and embedded. */
+  text?: string;
+  /** New metadata: redacted. */
+  metadata?: Record<string, unknown>;
+}
+
+/** An update's text and metadata as they will be stored. */
+export interface PreparedChange {
+  /** Present exactly when the change had a text. */
+  document?: EmbeddedDocument;
+  /** Present exactly when the change had metadata, its secrets masked. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Vectors for queries and changed texts, from the embedder. Redaction lives in the embedder
+ * alone (one policy, one configuration), so anything this service writes that did not come
+ * through the store path goes through the embedder first.
+ */
 export interface EmbedPort {
   query(text: string): Promise<Float32Array>;
   /** Redacts, hashes and embeds texts as they will be stored. */
-  documents(
-    texts: readonly string[],
-  ): Promise<{ text: string; contentHash: string; vector: Float32Array; model: string }[]>;
+  documents(texts: readonly string[]): Promise<EmbeddedDocument[]>;
+  /**
+   * Redacts an update's text and metadata with the store path's policy (and embeds the text),
+   * in one round trip. Optional only so ports that never see user metadata (benchmarks,
+   * evaluation) need not implement it: without it an update that sets metadata is refused,
+   * never stored unredacted.
+   */
+  prepareChange?(change: ChangeInput): Promise<PreparedChange>;
 }
 
 /** Where memory events go once a change is durable; `dedupId` makes a re-publish a no-op. */
@@ -418,6 +454,26 @@ export class MemoryService {
     };
   }
 
+  /** An update's text and metadata as the embedder redacted them (see EmbedPort.prepareChange). */
+  async #prepareChange(change: ChangeInput): Promise<PreparedChange> {
+    if (this.#embed.prepareChange) {
+      const prepared = await this.#embed.prepareChange(change);
+      if (change.text !== undefined && !prepared.document)
+        throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
+      if (change.metadata !== undefined && !prepared.metadata)
+        throw new MembusError('EMBEDDING_FAILED', 'embedder returned no redacted metadata');
+      return prepared;
+    }
+    if (change.metadata !== undefined)
+      throw new MembusError('INTERNAL', 'this embed port cannot redact metadata', {
+        details: { reason: 'EmbedPort.prepareChange missing' },
+      });
+    if (change.text === undefined) return {};
+    const [document] = await this.#embed.documents([change.text]);
+    if (!document) throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
+    return { document };
+  }
+
   async update(tenant: string, request: UpdateRequest): Promise<MemoryRecord> {
     const now = this.#clock();
     const [current] = (await this.#index.get(tenant, [request.id])).filter((record) =>
@@ -427,9 +483,19 @@ export class MemoryService {
       throw new MembusError('NOT_FOUND', `no memory ${request.id}`, {
         details: { id: request.id },
       });
+    const textChanged = request.text !== undefined && request.text !== current.text;
+    // Text and metadata are stored only as the embedder redacted them: an update must not be
+    // a way around the masking a store applies.
+    const prepared: PreparedChange =
+      textChanged || request.metadata !== undefined
+        ? await this.#prepareChange({
+            ...(textChanged ? { text: request.text } : {}),
+            ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+          })
+        : {};
     let next: MemoryRecord = {
       ...current,
-      ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+      ...(prepared.metadata !== undefined ? { metadata: prepared.metadata } : {}),
       ...(request.categories !== undefined ? { categories: request.categories } : {}),
       ...(request.tags !== undefined ? { tags: request.tags } : {}),
       ...(request.importance !== undefined ? { importance: request.importance } : {}),
@@ -439,9 +505,8 @@ export class MemoryService {
     if (request.expiresAt === null) delete next.expiresAt;
     else if (request.expiresAt !== undefined) next.expiresAt = request.expiresAt;
     let vector: Float32Array | undefined;
-    if (request.text !== undefined && request.text !== current.text) {
-      const [document] = await this.#embed.documents([request.text]);
-      if (!document) throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
+    const document = prepared.document;
+    if (document) {
       this.#checkDimension(document.vector.length);
       vector = document.vector;
       next = {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MemoryRecord, Scope } from '@membus/contracts';
-import { MembusError } from '@membus/contracts';
+import type { Kind, MemoryRecord, Scope, Tier } from '@membus/contracts';
+import { kindValues, MembusError, tierValues } from '@membus/contracts';
 import type hnswlib from 'hnswlib-node';
 import { compileFilter, isExpired, toFilterPayload } from '../../domain/filter-match.ts';
 import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../../domain/hybrid-fusion.ts';
@@ -79,12 +79,26 @@ export interface EmbeddedIndexStatus {
   lastError?: string;
 }
 
+/** Live memories of one tenant with one tier and kind. */
+export interface MemoryCount {
+  tenant: string;
+  tier: Tier;
+  kind: Kind;
+  /** Includes memories past their expiry that no sweep deleted yet (`stats` leaves them out). */
+  count: number;
+}
+
 export interface EmbeddedVectorIndex extends VectorIndex {
   /** Resolves when every memory is in the graph (the tail is empty). */
   whenIndexed(): Promise<void>;
   /** Writes the graph now (waits for a running save first). */
   saveGraph(): Promise<void>;
   status(): EmbeddedIndexStatus;
+  /**
+   * Every tenant's memories by tier and kind, zeros included, from the in-memory payload
+   * index: counters kept on every write, no scan (for metrics scrapes).
+   */
+  memoryCounts(): MemoryCount[];
   /**
    * Flushes and releases resources. `persistGraph: false` skips writing the graph (as after a
    * crash), so the next open catches up from SQLite.
@@ -512,6 +526,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       saving: this.saving !== undefined,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
+  }
+
+  memoryCounts(): MemoryCount[] {
+    return this.payloadIndex.countByTierAndKind(tierValues, kindValues);
   }
 
   async saveGraph(): Promise<void> {

@@ -38,6 +38,8 @@ export class PayloadIndex {
   private readonly byTenant = new Map<string, Set<number>>();
   private readonly byField = new Map<string, Set<number>>();
   private readonly byId = new Map<string, number>();
+  /** Live slots per tenant, tier and kind, for the memory-count gauge. */
+  private readonly tierKindCounts = new Map<string, number>();
 
   slotOf(tenant: string, id: string): number | undefined {
     return this.byId.get(tenant + SEPARATOR + id);
@@ -47,16 +49,40 @@ export class PayloadIndex {
     return this.byTenant.get(tenant)?.size ?? 0;
   }
 
+  /**
+   * Slots per tenant for every (tier, kind) pair asked, zeros included, from counters kept on
+   * add/remove (a scrape costs nothing however many memories there are). Slots whose memory
+   * expired but is not deleted yet are counted.
+   */
+  countByTierAndKind<TierValue extends string, KindValue extends string>(
+    tiers: readonly TierValue[],
+    kinds: readonly KindValue[],
+  ): { tenant: string; tier: TierValue; kind: KindValue; count: number }[] {
+    const counts: { tenant: string; tier: TierValue; kind: KindValue; count: number }[] = [];
+    for (const tenant of this.byTenant.keys())
+      for (const tier of tiers)
+        for (const kind of kinds)
+          counts.push({
+            tenant,
+            tier,
+            kind,
+            count: this.tierKindCounts.get(tenant + SEPARATOR + tier + SEPARATOR + kind) ?? 0,
+          });
+    return counts;
+  }
+
   add(slot: number, payload: SlotPayload): void {
     this.byId.set(payload.tenant + SEPARATOR + payload.id, slot);
     addTo(this.byTenant, payload.tenant, slot);
     this.forEachKey(payload, (key) => addTo(this.byField, key, slot));
+    this.countTierKind(payload, 1);
   }
 
   remove(slot: number, payload: SlotPayload): void {
     this.byId.delete(payload.tenant + SEPARATOR + payload.id);
     removeFrom(this.byTenant, payload.tenant, slot);
     this.forEachKey(payload, (key) => removeFrom(this.byField, key, slot));
+    this.countTierKind(payload, -1);
   }
 
   /**
@@ -130,6 +156,13 @@ export class PayloadIndex {
       size += set.size;
     }
     return { sets, size };
+  }
+
+  private countTierKind(payload: SlotPayload, change: 1 | -1): void {
+    const key = payload.tenant + SEPARATOR + payload.tier + SEPARATOR + payload.kind;
+    const count = (this.tierKindCounts.get(key) ?? 0) + change;
+    if (count === 0) this.tierKindCounts.delete(key);
+    else this.tierKindCounts.set(key, count);
   }
 
   private forEachKey(payload: SlotPayload, visit: (key: string) => void): void {
