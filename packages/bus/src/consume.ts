@@ -109,7 +109,9 @@ export async function consumeStream<S extends z.ZodType>(
     // The stream sequence makes the DLQ publish idempotent across our own retries.
     headers.set(Headers.messageId, `dlq:${options.stream}:${message.seq}`);
     await options.js.publish(`${Subjects.dlq}.${tenant}`, encode(letter), { headers });
-    message.term(`${error.code}: ${error.message}`.slice(0, 200));
+    // No reason argument: nats-server < 2.10 ignores a `+TERM <reason>` ack, leaving the message
+    // pending until ack_wait and redelivering it. The reason is in the DLQ headers and body.
+    message.term();
     await options.onDeadLetter?.(letter, message.headers);
   };
 

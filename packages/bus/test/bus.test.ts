@@ -197,6 +197,23 @@ describe('consumeStream decision table', () => {
     });
   });
 
+  it('leaves nothing pending once a message is dead-lettered (the terminate is honoured)', async () => {
+    const { js, consumer } = await setup('tterm');
+    await publishDurable(js, 'memory.store.tterm', { v: 1, id: 't', fail: 'fatal' });
+    await waitFor(async () => (await deadLetters('tterm')).count === 1, { what: 'dead letter' });
+    const jsm = await jetstreamManager(nc);
+    // Well inside the 5 s ack wait: a terminate the server ignored would still be pending.
+    const info = await waitFor(
+      async () => {
+        const current = await jsm.consumers.info(Streams.store.name, 'tterm');
+        return current.num_ack_pending === 0 ? current : undefined;
+      },
+      { what: 'ack pending back to 0', timeoutMs: 2_000 },
+    );
+    await consumer.stop();
+    expect(info.num_ack_pending + info.num_pending + info.num_redelivered).toBe(0);
+  });
+
   it('stores a re-published message id once (JetStream de-duplication)', async () => {
     const js = jetstream(nc);
     const first = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
