@@ -86,3 +86,47 @@ describe('secret redaction of metadata end to end', () => {
     expect(hits.map((hit) => hit.memory.metadata)).toEqual([masked]);
   });
 });
+
+describe('secret redaction of updates end to end', () => {
+  const vercelToken = 'Vx7Lq2Rm9Tz4Kb1Nc8Wd3Hf6';
+  let client: MemoryClient;
+  let id: string;
+
+  beforeAll(async () => {
+    client = await stack.client('redaction-update');
+    ({ id } = await client.store(
+      { text: 'Deployed billing to Vercel preview', namespace: 'deploy-update' },
+      { wait: 'queryable' },
+    ));
+    await client.update(id, {
+      text: `Deployed billing to Vercel production with token ${secrets.github}`,
+      metadata: {
+        project: 'billing',
+        env: { VERCEL_TOKEN: vercelToken },
+        command: `aws s3 sync ./dist s3://billing-assets with key ${secrets.aws}`,
+      },
+    });
+  }, 30_000);
+
+  it('returns the updated metadata masked from get', async () => {
+    expect((await client.get(id))?.metadata).toEqual({
+      project: 'billing',
+      env: { VERCEL_TOKEN: '[REDACTED:credential-assignment]' },
+      command: 'aws s3 sync ./dist s3://billing-assets with key [REDACTED:aws-access-key-id]',
+    });
+  });
+
+  it('returns the updated text masked from get', async () => {
+    expect((await client.get(id))?.text).toBe(
+      'Deployed billing to Vercel production with token [REDACTED:github-token]',
+    );
+  });
+
+  it('keeps the secrets out of the history', async () => {
+    const entries = await client.history(id);
+    const leaked = Object.values(secrets)
+      .concat(vercelToken)
+      .filter((secret) => JSON.stringify(entries).includes(secret));
+    expect(leaked).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 import {
   type DeadLetter,
   Headers,
+  Limits,
   MembusError,
   Subjects,
   tenantOf,
@@ -98,7 +99,12 @@ export async function consumeStream<S extends z.ZodType>(
       stream: options.stream,
       deliveries: message.info.deliveryCount,
       error: error.toJSON(),
-      payload: Buffer.from(message.data).toString('utf8'),
+      // An oversize message copied whole would make an oversize letter.
+      payload: Buffer.from(message.data.subarray(0, Limits.deadLetterPayloadBytes)).toString(
+        'utf8',
+      ),
+      payloadBytes: message.data.byteLength,
+      truncated: message.data.byteLength > Limits.deadLetterPayloadBytes,
       at: new Date().toISOString(),
     };
     const headers = createHeaders();

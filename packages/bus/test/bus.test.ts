@@ -1,4 +1,4 @@
-import { DeadLetterSchema, Headers, MembusError, Streams } from '@membus/contracts';
+import { DeadLetterSchema, Headers, Limits, MembusError, Streams } from '@membus/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,28 @@ describe('consumeStream decision table', () => {
     expect({ code: letters[0]?.code, seen: seen.length }).toEqual({
       code: 'INVALID_MESSAGE',
       seen: 0,
+    });
+  });
+
+  it('keeps a dead letter of an oversize message under the limit, saying it cut the payload', async () => {
+    const { js, consumer } = await setup('tbig');
+    await js.publish('memory.store.tbig', new TextEncoder().encode('x'.repeat(300_000)));
+    const { letters } = await waitFor(async () => {
+      const found = await deadLetters('tbig');
+      return found.count === 1 ? found : undefined;
+    });
+    await consumer.stop();
+    const letter = letters[0]?.letter;
+    expect({
+      code: letters[0]?.code,
+      kept: letter?.payload.length,
+      payloadBytes: letter?.payloadBytes,
+      truncated: letter?.truncated,
+    }).toEqual({
+      code: 'LIMIT_EXCEEDED',
+      kept: Limits.deadLetterPayloadBytes,
+      payloadBytes: 300_000,
+      truncated: true,
     });
   });
 

@@ -27,4 +27,6 @@ export const Limits = {
   ids: 500,
   /** Bytes of one NATS message payload membus accepts. */
   messageBytes: 256 * 1024,
+  /** Bytes of the original payload a dead letter keeps (so the letter stays under `messageBytes`). */
+  deadLetterPayloadBytes: 64 * 1024,
 } as const;

@@ -381,12 +381,36 @@ export type StatsReply = z.infer<typeof StatsReplySchema>;
 
 // ---------------------------------------------------------------- memory.embed
 
-export const EmbedRequestSchema = z.strictObject({
-  v: v1,
-  texts: z.array(MemoryTextSchema).min(1).max(Limits.embedBatch),
-  /** Some models embed queries and documents differently. */
-  purpose: z.enum(['query', 'document']).default('query'),
-});
+export const EmbedRequestSchema = z
+  .strictObject({
+    v: v1,
+    /** Texts to embed; may be empty only when `metadata` is given. */
+    texts: z.array(MemoryTextSchema).max(Limits.embedBatch),
+    /** Some models embed queries and documents differently. */
+    purpose: z.enum(['query', 'document']).default('query'),
+    /**
+     * Metadata a memory will be stored with (`document` purpose only): the embedder redacts it
+     * with the store path's policy and returns it as `metadata`. Lets a writer other than the
+     * embedder (an update) store metadata no less masked than a store would.
+     */
+    metadata: MetadataSchema.optional(),
+  })
+  .superRefine((request, context) => {
+    if (request.texts.length === 0 && request.metadata === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['texts'],
+        message: 'give at least one text (or metadata to redact)',
+      });
+    }
+    if (request.metadata !== undefined && request.purpose !== 'document') {
+      context.addIssue({
+        code: 'custom',
+        path: ['metadata'],
+        message: 'metadata is redacted for storage: it needs purpose "document"',
+      });
+    }
+  });
 export type EmbedRequestInput = z.input<typeof EmbedRequestSchema>;
 export type EmbedRequest = z.output<typeof EmbedRequestSchema>;
 export const EmbedReplySchema = z.object({
@@ -397,6 +421,11 @@ export const EmbedReplySchema = z.object({
   vectors: z.array(PackedVectorSchema),
   /** For `document` purpose: each text as it will be stored (secrets redacted) and its hash. */
   documents: z.array(z.object({ text: z.string(), contentHash: z.string() })).optional(),
+  /**
+   * The request's `metadata` as it will be stored (secrets redacted); present exactly when the
+   * request had metadata. Not size-checked again: masks can be longer than what they replace.
+   */
+  metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type EmbedReply = z.infer<typeof EmbedReplySchema>;
 
@@ -409,8 +438,12 @@ export const DeadLetterSchema = z.object({
   stream: z.string().optional(),
   deliveries: z.number().int().min(0),
   error: ErrorBodySchema,
-  /** The original payload, as text (may be invalid JSON; truncated to the message limit). */
+  /** The original payload, as text (may be invalid JSON), cut to `Limits.deadLetterPayloadBytes`. */
   payload: z.string(),
+  /** Size of the original payload in bytes. */
+  payloadBytes: z.number().int().min(0).optional(),
+  /** True when `payload` holds only the first `Limits.deadLetterPayloadBytes` bytes. */
+  truncated: z.boolean().optional(),
   at: TimestampSchema,
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;

@@ -206,6 +206,22 @@ const cases: {
     invalid: {
       'no texts': { v: 1, texts: [] },
       'too many texts': { v: 1, texts: Array.from({ length: Limits.embedBatch + 1 }, () => 'a') },
+      'metadata for a query': { v: 1, texts: ['a'], metadata: { a: 1 } },
+      'metadata that is not an object': { v: 1, texts: [], purpose: 'document', metadata: [1] },
+    },
+  },
+  {
+    name: 'EmbedRequest with metadata only',
+    schema: EmbedRequestSchema,
+    valid: { v: 1, texts: [], purpose: 'document', metadata: { token: 'x' } },
+    invalid: { 'no texts and no metadata': { v: 1, texts: [], purpose: 'document' } },
+  },
+  {
+    name: 'EmbedReply with redacted metadata',
+    schema: EmbedReplySchema,
+    valid: { v: 1, model: 'm', dimension: 2, vectors: [], documents: [], metadata: { a: 'b' } },
+    invalid: {
+      'metadata not an object': { v: 1, model: 'm', dimension: 2, vectors: [], metadata: 1 },
     },
   },
   {

@@ -121,22 +121,33 @@ export class Embedder {
   }
 
   async embedRequest(request: EmbedRequest): Promise<EmbedReply> {
+    // Metadata sent along is redacted exactly as `embedStores` does it, so an update stores
+    // nothing a store would have masked.
+    const metadata =
+      request.metadata === undefined ? {} : { metadata: this.redactMetadata(request.metadata) };
     if (request.purpose === 'document') {
       const prepared = request.texts.map((text) => this.prepare(text));
-      const vectors = await this.#embedCached(prepared, 'document');
+      const vectors = prepared.length > 0 ? await this.#embedCached(prepared, 'document') : [];
       return {
         v: 1,
         model: this.model,
         dimension: this.dimension,
         vectors: vectors.map(packVector),
         documents: prepared,
+        ...metadata,
       };
     }
     const vectors = await this.#embedCached(
       request.texts.map((text) => ({ text, contentHash: contentHash(text) })),
       'query',
     );
-    return { v: 1, model: this.model, dimension: this.dimension, vectors: vectors.map(packVector) };
+    return {
+      v: 1,
+      model: this.model,
+      dimension: this.dimension,
+      vectors: vectors.map(packVector),
+      ...metadata,
+    };
   }
 
   redact(text: string): string {
