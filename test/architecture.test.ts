@@ -24,6 +24,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|@nats-io\/.*|@opentelemetry\/api)$/,
   },
   '@membus/telemetry': { workspace: [], external: /^(prom-client|@opentelemetry\/.*)$/ },
+  '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^mongodb$/ },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/cli': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],
@@ -34,15 +35,16 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|prom-client|openai)$/,
   },
   '@membus/vector-store': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
-    external: /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest|stemmer)$/,
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
+    external:
+      /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest|stemmer)$/,
   },
   '@membus/pattern-extractor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
   '@membus/compactor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
 };

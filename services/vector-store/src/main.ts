@@ -11,6 +11,7 @@ import {
   notifyDeadLetter,
 } from '@membus/bus';
 import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
+import { redactUri } from '@membus/mongodb';
 import {
   createLogger,
   createMetricsRegistry,
@@ -19,7 +20,7 @@ import {
   startTracing,
 } from '@membus/telemetry';
 import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
-import { openMongoDocumentStore, redactUri } from './adapters/mongodb/index.ts';
+import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';

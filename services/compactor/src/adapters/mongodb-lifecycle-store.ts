@@ -1,5 +1,5 @@
-import { MembusError, type MemoryRecord } from '@membus/contracts';
-import { type Db, MongoClient } from 'mongodb';
+import type { MemoryRecord } from '@membus/contracts';
+import { connectMongo } from '@membus/mongodb';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
 
 interface PlanDocument {
@@ -46,25 +46,15 @@ export interface MongoLifecycleStoreOptions {
 export async function openMongoLifecycleStore(
   options: MongoLifecycleStoreOptions,
 ): Promise<LifecycleStore> {
-  const client = new MongoClient(options.uri, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
-    writeConcern: { w: options.writeConcern ?? 'majority' },
+  const { client, db } = await connectMongo({
+    uri: options.uri,
+    database: options.database,
+    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
+    ...(options.serverSelectionTimeoutMs !== undefined
+      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
+      : {}),
     appName: 'membus-compactor',
   });
-  let db: Db;
-  try {
-    await client.connect();
-    db = client.db(options.database);
-    await db.command({ ping: 1 });
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    const uri = redactUri(options.uri);
-    throw new MembusError(
-      'UNAVAILABLE',
-      `MongoDB at ${uri} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, details: { backend: 'mongodb', uri } },
-    );
-  }
   const prefix = options.prefix ?? '';
   const plans = db.collection<PlanDocument>(`${prefix}compaction_plans`);
   const archive = db.collection<ArchiveDocument>(`${prefix}archive`);
@@ -152,6 +142,3 @@ export async function openMongoLifecycleStore(
 }
 
 /** The URI without its password, for logs and error messages. */
-function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}

@@ -1,5 +1,6 @@
 import { MembusError } from '@membus/contracts';
-import { type Collection, type Db, MongoClient } from 'mongodb';
+import { connectMongo } from '@membus/mongodb';
+import type { Collection } from 'mongodb';
 import type {
   OutcomeQuery,
   OutcomeRow,
@@ -49,25 +50,15 @@ const BULK_CHUNK = 500;
 export async function openMongoOutcomeStore(
   options: MongoOutcomeStoreOptions,
 ): Promise<OutcomeStore & { drop(): Promise<void> }> {
-  const client = new MongoClient(options.uri, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
-    writeConcern: { w: options.writeConcern ?? 'majority' },
+  const { client, db } = await connectMongo({
+    uri: options.uri,
+    database: options.database ?? 'membus',
+    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
+    ...(options.serverSelectionTimeoutMs !== undefined
+      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
+      : {}),
     appName: 'membus-pattern-extractor',
   });
-  let db: Db;
-  try {
-    await client.connect();
-    db = client.db(options.database ?? 'membus');
-    await db.command({ ping: 1 });
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    const uri = redactUri(options.uri);
-    throw new MembusError(
-      'UNAVAILABLE',
-      `MongoDB at ${uri} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, details: { backend: 'mongodb', uri } },
-    );
-  }
   const prefix = options.collectionPrefix ?? '';
   const outcomes: Collection<OutcomeDocument> = db.collection(
     `${prefix}${MongoOutcomeCollections.outcomes}`,
@@ -193,6 +184,3 @@ export async function openMongoOutcomeStore(
 }
 
 /** The URI without its password, for error messages. */
-function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}

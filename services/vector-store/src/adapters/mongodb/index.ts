@@ -3,5 +3,4 @@ export {
   isTransient as isTransientMongoError,
   MongoCollections,
   openMongoDocumentStore,
-  redactUri,
 } from './mongodb-document-store.ts';

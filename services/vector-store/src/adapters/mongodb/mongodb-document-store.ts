@@ -1,13 +1,11 @@
 import { type HistoryEntry, MembusError } from '@membus/contracts';
+import { connectMongo } from '@membus/mongodb';
 import {
-  type Db,
   type IndexDescription,
   MongoBulkWriteError,
-  MongoClient,
   MongoError,
   MongoNetworkError,
   MongoServerSelectionError,
-  type WriteConcernSettings,
 } from 'mongodb';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
 
@@ -66,25 +64,15 @@ export const MongoCollections = { history: 'history' } as const;
 export async function openMongoDocumentStore(
   options: MongoDocumentStoreOptions,
 ): Promise<DocumentStore> {
-  const writeConcern: WriteConcernSettings = { w: options.writeConcern ?? 'majority' };
-  const client = new MongoClient(options.uri, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
-    writeConcern,
+  const { client, db } = await connectMongo({
+    uri: options.uri,
+    database: options.database ?? 'membus',
+    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
+    ...(options.serverSelectionTimeoutMs !== undefined
+      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
+      : {}),
     appName: 'membus-vector-store',
   });
-  let db: Db;
-  try {
-    await client.connect();
-    db = client.db(options.database ?? 'membus');
-    await db.command({ ping: 1 });
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw new MembusError(
-      'UNAVAILABLE',
-      `MongoDB at ${redactUri(options.uri)} is unreachable: ${messageOf(error)}`,
-      { cause: error, details: { backend: 'mongodb', uri: redactUri(options.uri) } },
-    );
-  }
   const historyCollection = db.collection<HistoryDocument>(
     `${options.collectionPrefix ?? ''}${MongoCollections.history}`,
   );
@@ -223,9 +211,4 @@ export function isTransient(error: unknown): boolean {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The URI without its password, for logs and error messages. */
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

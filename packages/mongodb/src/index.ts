@@ -1,0 +1,2 @@
+export type { MongoConnectionOptions } from './connect.ts';
+export { connectMongo, redactUri } from './connect.ts';
