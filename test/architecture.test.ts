@@ -45,7 +45,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/compactor': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
-    external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
+    external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,
   },
 };
 

@@ -113,6 +113,13 @@ export const SessionCompactionReportSchema = z.object({
   dryRun: z.boolean(),
   /** True when an earlier run had already finished this compaction. */
   alreadyCompacted: z.boolean(),
+  /**
+   * Outcome memories of the session published to the pattern-extractor (`memory.outcome`,
+   * outcome id = memory id); absent when the compactor hands over no outcomes.
+   */
+  outcomesHandedOver: z.number().int().min(0).optional(),
+  /** Outcome memories not handed over because their metadata has no boolean `success`. */
+  outcomesSkipped: z.number().int().min(0).optional(),
 });
 export type SessionCompactionReport = z.infer<typeof SessionCompactionReportSchema>;
 

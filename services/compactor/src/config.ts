@@ -150,6 +150,44 @@ export const compactorEnvSpec = {
     schema: env.number(0.35, 0.05, 1),
     description: 'share of a session text the extractive summary aims to keep',
   },
+  summaryProvider: {
+    env: 'SUMMARY_PROVIDER',
+    schema: env.oneOf(['extractive', 'openai'] as const, 'extractive'),
+    description:
+      'who writes session summaries: extractive (default) or openai (any OpenAI-compatible chat model, falling back to extractive)',
+  },
+  summaryModel: {
+    env: 'SUMMARY_MODEL',
+    schema: env.string('gpt-4o-mini'),
+    description: 'chat model of SUMMARY_PROVIDER=openai',
+  },
+  openaiBaseUrl: {
+    env: 'OPENAI_BASE_URL',
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    description:
+      'OpenAI-compatible API base URL, e.g. http://127.0.0.1:11434/v1 (OpenAI when unset)',
+  },
+  openaiApiKey: {
+    env: 'OPENAI_API_KEY',
+    schema: env.optionalString(),
+    description: 'API key of the chat model (self-hosted servers often need none)',
+  },
+  summaryMaxOutputTokens: {
+    env: 'SUMMARY_MAX_OUTPUT_TOKENS',
+    schema: env.int(512, 16, 16_384),
+    description: 'most tokens the chat model may write per summary',
+  },
+  summaryTimeoutMs: {
+    env: 'SUMMARY_TIMEOUT_MS',
+    schema: env.int(30_000, 100, 600_000),
+    description: 'timeout of one chat summary request',
+  },
+  summaryMaxRetries: {
+    env: 'SUMMARY_MAX_RETRIES',
+    schema: env.int(2, 0, 10),
+    description:
+      'retries of a chat summary on 429, 5xx, timeouts and connection errors before falling back',
+  },
   ...serviceEnvSpec(9467),
 } as const;
 

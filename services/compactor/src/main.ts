@@ -24,7 +24,8 @@ import {
   startTracing,
 } from '@membus/telemetry';
 import { openMongoLifecycleStore } from './adapters/mongodb-lifecycle-store.ts';
-import { natsEmbedPort, natsMemoryPort } from './adapters/nats-ports.ts';
+import { natsEmbedPort, natsMemoryPort, natsOutcomePort } from './adapters/nats-ports.ts';
+import { createOpenAISummarizer } from './adapters/openai-summarizer.ts';
 import { openSqliteLifecycleStore } from './adapters/sqlite-lifecycle-store.ts';
 import { loadCompactorConfig, namespaceSettings } from './config.ts';
 import { Maintenance } from './domain/maintenance.ts';
@@ -109,6 +110,24 @@ const parts: CompactorParts = {
       keepRatio: config.summaryKeepRatio,
       lambda: 0.7,
     },
+    ...(config.summaryProvider === 'openai'
+      ? {
+          summarizer: createOpenAISummarizer({
+            model: config.summaryModel,
+            ...(config.openaiBaseUrl !== undefined ? { baseURL: config.openaiBaseUrl } : {}),
+            ...(config.openaiApiKey !== undefined ? { apiKey: config.openaiApiKey } : {}),
+            maxOutputTokens: config.summaryMaxOutputTokens,
+            timeoutMs: config.summaryTimeoutMs,
+            maxRetries: config.summaryMaxRetries,
+          }),
+        }
+      : {}),
+    onSummary: ({ provider, result, error }) => {
+      metrics.recordSummary(provider, result);
+      if (result === 'fallback')
+        log.warn('chat summary failed; used the extractive one', { error });
+    },
+    outcomes: natsOutcomePort(js),
   }),
   maintenance: new Maintenance({
     memories,
@@ -120,7 +139,11 @@ const parts: CompactorParts = {
   }),
   onError: (message, error) => log.error(message, { error }),
 };
-log.info('storage', { store: store.capabilities.name, originals: config.originals });
+log.info('storage', {
+  store: store.capabilities.name,
+  originals: config.originals,
+  summaries: config.summaryProvider,
+});
 
 const services = serveRequests(parts, { maxConcurrent: 4 });
 

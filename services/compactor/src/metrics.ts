@@ -13,6 +13,7 @@ export const CompactorMetricNames = {
   compactedMemories: 'membus_compaction_memories_total',
   lifecycleChanges: 'membus_lifecycle_changes_total',
   sweepSeconds: 'membus_sweep_seconds',
+  summaries: 'membus_summaries_total',
 } as const;
 
 export function createCompactorMetrics(registry: Registry) {
@@ -58,6 +59,12 @@ export function createCompactorMetrics(registry: Registry) {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const summaries = new Counter({
+    name: CompactorMetricNames.summaries,
+    help: 'Session summaries written, by provider (extractive, openai) and result (ok, fallback)',
+    labelNames: ['provider', 'result'],
+    registers: [registry],
+  });
   const observer: BusObserver = createMessageMetrics(registry);
 
   return {
@@ -74,6 +81,9 @@ export function createCompactorMetrics(registry: Registry) {
       compactedMemories.inc({ direction: 'in' }, report.memoriesIn);
       compactedMemories.inc({ direction: 'out' }, report.memoriesOut);
       compactedMemories.inc({ direction: 'patterns' }, report.patternsExtracted);
+    },
+    recordSummary(provider: string, result: 'ok' | 'fallback') {
+      summaries.inc({ provider, result });
     },
     recordFailure(trigger: string) {
       compactions.inc({ trigger, result: 'failed' });

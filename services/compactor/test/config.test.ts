@@ -20,3 +20,36 @@ describe('compactor config', () => {
     expect(loadCompactorConfig({}).mongoServerSelectionTimeoutMs).toBe(10_000);
   });
 });
+
+describe('compactor summary config', () => {
+  it('defaults to the extractive summariser', () => {
+    expect(loadCompactorConfig({}).summaryProvider).toBe('extractive');
+  });
+
+  it('reads the chat summariser settings', () => {
+    const config = loadCompactorConfig({
+      SUMMARY_PROVIDER: 'openai',
+      SUMMARY_MODEL: 'llama3.1',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      SUMMARY_MAX_OUTPUT_TOKENS: '300',
+      SUMMARY_TIMEOUT_MS: '5000',
+    });
+    expect([
+      config.summaryProvider,
+      config.summaryModel,
+      config.openaiBaseUrl,
+      config.summaryMaxOutputTokens,
+      config.summaryTimeoutMs,
+    ]).toEqual(['openai', 'llama3.1', 'http://127.0.0.1:11434/v1', 300, 5000]);
+  });
+
+  it('rejects an unknown summary provider, naming its env variable', () => {
+    expect(() => loadCompactorConfig({ SUMMARY_PROVIDER: 'gpt' })).toThrow(/SUMMARY_PROVIDER/);
+  });
+
+  it('rejects a base URL that is not one, naming its env variable', () => {
+    expect(() => loadCompactorConfig({ OPENAI_BASE_URL: 'localhost:11434' })).toThrow(
+      /OPENAI_BASE_URL/,
+    );
+  });
+});

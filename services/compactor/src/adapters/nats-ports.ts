@@ -24,6 +24,7 @@ import {
 } from '@membus/contracts';
 import type { EmbedPort } from '../ports/embed-port.ts';
 import type { MemoryPort } from '../ports/memory-port.ts';
+import type { OutcomePort } from '../ports/outcome-port.ts';
 
 /** The vector-store's request/reply subjects, and `memory.store` for summaries. */
 export function natsMemoryPort(
@@ -122,6 +123,19 @@ export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort 
         if (!vector)
           throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
         return vector;
+      });
+    },
+  };
+}
+
+/** Outcomes to the pattern-extractor over `memory.outcome.<tenant>` (JetStream). */
+export function natsOutcomePort(js: JetStreamClient): OutcomePort {
+  return {
+    async publish(tenant, outcome) {
+      // The message id lets JetStream drop a re-publish within its window; the
+      // pattern-extractor is idempotent by outcome id beyond it.
+      await publishDurable(js, `${Subjects.outcome}.${tenant}`, outcome, {
+        messageId: outcome.id,
       });
     },
   };

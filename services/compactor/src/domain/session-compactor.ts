@@ -8,11 +8,16 @@ import { v5 as uuidv5 } from 'uuid';
 import type { EmbedPort } from '../ports/embed-port.ts';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
 import { collect, type MemoryPort } from '../ports/memory-port.ts';
+import type { OutcomePort } from '../ports/outcome-port.ts';
+import type { Summarizer, SummaryRequest } from '../ports/summarizer.ts';
+import { outcomesToHandOver } from './outcomes.ts';
 import { describePattern, extractPatterns } from './patterns.ts';
 import {
+  createExtractiveSummarizer,
   defaultSummariseOptions,
+  embedAll,
+  PATTERN_PREFIX,
   type SummariseOptions,
-  selectSentences,
   splitSentences,
   uniqueSentences,
 } from './summarise.ts';
@@ -39,11 +44,27 @@ export interface SessionCompactorOptions {
   keepKinds?: readonly Kind[];
   /** Sessions with fewer compactable memories are left alone. */
   minMemories?: number;
+  /** Options of the extractive summariser (the default, and the fallback of a remote one). */
   summarise?: SummariseOptions;
+  /** Writes the summary text; extractive unless given. A remote one falls back to extractive. */
+  summarizer?: Summarizer;
+  /** Called once per summary written: which provider, and whether it fell back. */
+  onSummary?: (summary: SummaryOutcome) => void;
+  /** Where the session's outcomes go (the pattern-extractor); none are handed over without it. */
+  outcomes?: OutcomePort;
   clock?: () => number;
 }
 
-const EMBED_BATCH = Limits.embedBatch;
+/** How one summary was written. */
+export interface SummaryOutcome {
+  /** The configured summariser's name, e.g. `extractive`, `openai`. */
+  provider: string;
+  /** `ok`: it wrote the summary; `fallback`: it failed and the extractive summary was used. */
+  result: 'ok' | 'fallback';
+  /** Why it fell back. */
+  error?: unknown;
+}
+
 /** Originals per archive + delete step (bounded by the filter's id list). */
 const DELETE_BATCH = 200;
 
@@ -57,10 +78,17 @@ export class SessionCompactor {
   readonly #options: SessionCompactorOptions;
   readonly #clock: () => number;
   readonly #running = new Map<string, Promise<SessionCompactionReport>>();
+  readonly #extractive: Summarizer;
+  readonly #summarizer: Summarizer;
 
   constructor(options: SessionCompactorOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    this.#extractive = createExtractiveSummarizer({
+      embed: options.embed,
+      ...(options.summarise ? { summarise: options.summarise } : {}),
+    });
+    this.#summarizer = options.summarizer ?? this.#extractive;
   }
 
   /** Compacts a session; concurrent calls for the same session share one run. */
@@ -126,9 +154,20 @@ export class SessionCompactor {
       kept.length,
     );
     plan.report.dryRun = dryRun;
+    const handover = this.#options.outcomes ? outcomesToHandOver(inputs) : undefined;
+    if (handover) {
+      plan.report.outcomesHandedOver = handover.outcomes.length;
+      plan.report.outcomesSkipped = handover.skipped;
+    }
     if (dryRun) {
       plan.report.durationMs = this.#clock() - started;
       return plan.report;
+    }
+    // Before the plan is saved: the originals may be gone once it is, and a crash before the
+    // save recomputes the plan and publishes again, which the pattern-extractor ignores (same ids).
+    if (handover && this.#options.outcomes) {
+      for (const outcome of handover.outcomes)
+        await this.#options.outcomes.publish(tenant, outcome);
     }
     await store.savePlan(plan);
     await this.#execute(plan);
@@ -154,7 +193,10 @@ export class SessionCompactor {
       if (!byText.has(key)) byText.set(key, record);
     }
     let unique = [...byText.values()];
-    const memoryVectors = await this.#embedAll(unique.map((record) => record.text));
+    const memoryVectors = await embedAll(
+      this.#options.embed,
+      unique.map((record) => record.text),
+    );
     const dropped = new Set<number>();
     for (const cluster of similarityClusters(
       memoryVectors,
@@ -166,20 +208,24 @@ export class SessionCompactor {
     const duplicatesRemoved = inputs.length - unique.length;
 
     const patterns = extractPatterns(inputs);
-    const sentences = uniqueSentences([
-      ...(existingSummary ? splitSentences(existingSummary.text) : []),
-      ...unique.flatMap((record) => splitSentences(record.text)),
-    ]).filter((sentence) => !sentence.startsWith('Pattern: '));
-    const sentenceVectors = await this.#embedAll(sentences);
-    const chosen = selectSentences(
-      sentences,
-      sentenceVectors,
-      this.#options.summarise ?? defaultSummariseOptions,
+    const previousSentences = existingSummary ? splitSentences(existingSummary.text) : [];
+    const previousSummary = previousSentences
+      .filter((sentence) => !sentence.startsWith(PATTERN_PREFIX))
+      .join(' ');
+    const body = await this.#summarize({
+      tenant,
+      sessionId,
+      memories: unique,
+      ...(previousSummary ? { previousSummary } : {}),
+      maxChars: (this.#options.summarise ?? defaultSummariseOptions).maxChars,
+    });
+    const previousPatterns = previousSentences.filter((sentence) =>
+      sentence.startsWith(PATTERN_PREFIX),
     );
-    const previousPatterns = existingSummary
-      ? splitSentences(existingSummary.text).filter((sentence) => sentence.startsWith('Pattern: '))
-      : [];
-    const text = uniqueSentences([...previousPatterns, ...patterns.map(describePattern), ...chosen])
+    const text = [
+      ...uniqueSentences([...previousPatterns, ...patterns.map(describePattern)]),
+      ...(body ? [body] : []),
+    ]
       .join(' ')
       .slice(0, Limits.textLength);
 
@@ -267,11 +313,22 @@ export class SessionCompactor {
     }
   }
 
-  async #embedAll(texts: readonly string[]): Promise<Float32Array[]> {
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += EMBED_BATCH)
-      vectors.push(...(await this.#options.embed.embed(texts.slice(start, start + EMBED_BATCH))));
-    return vectors;
+  /** The configured summary; a failing remote summariser falls back to the extractive one. */
+  async #summarize(request: SummaryRequest): Promise<string> {
+    const provider = this.#summarizer.capabilities.name;
+    if (this.#summarizer === this.#extractive) {
+      const text = await this.#extractive.summarize(request);
+      this.#options.onSummary?.({ provider, result: 'ok' });
+      return text;
+    }
+    try {
+      const text = (await this.#summarizer.summarize(request)).slice(0, request.maxChars);
+      this.#options.onSummary?.({ provider, result: 'ok' });
+      return text;
+    } catch (error) {
+      this.#options.onSummary?.({ provider, result: 'fallback', error });
+      return this.#extractive.summarize(request);
+    }
   }
 }
 

@@ -1,3 +1,6 @@
+import { Limits } from '@membus/contracts';
+import type { EmbedPort } from '../ports/embed-port.ts';
+import type { Summarizer } from '../ports/summarizer.ts';
 import { cosine, normaliseText } from './vectors.ts';
 
 export interface SummariseOptions {
@@ -89,4 +92,44 @@ export function uniqueSentences(sentences: readonly string[]): string[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Sentences that describe extracted patterns start with this (they are rebuilt each run). */
+export const PATTERN_PREFIX = 'Pattern: ';
+
+/** Vectors of many texts, in embedder-sized batches. */
+export async function embedAll(
+  embed: EmbedPort,
+  texts: readonly string[],
+): Promise<Float32Array[]> {
+  const vectors: Float32Array[] = [];
+  for (let start = 0; start < texts.length; start += Limits.embedBatch)
+    vectors.push(...(await embed.embed(texts.slice(start, start + Limits.embedBatch))));
+  return vectors;
+}
+
+/**
+ * The extractive summariser: the earlier summary's and the memories' sentences, exact
+ * repeats removed, picked by {@link selectSentences}. Deterministic; needs only the embedder.
+ */
+export function createExtractiveSummarizer(options: {
+  embed: EmbedPort;
+  summarise?: SummariseOptions;
+}): Summarizer {
+  const summarise = options.summarise ?? defaultSummariseOptions;
+  return {
+    capabilities: Object.freeze({ name: 'extractive', remote: false }),
+    async summarize(request) {
+      const sentences = uniqueSentences([
+        ...(request.previousSummary ? splitSentences(request.previousSummary) : []),
+        ...request.memories.flatMap((record) => splitSentences(record.text)),
+      ]).filter((sentence) => !sentence.startsWith(PATTERN_PREFIX));
+      const vectors = await embedAll(options.embed, sentences);
+      const chosen = selectSentences(sentences, vectors, {
+        ...summarise,
+        maxChars: Math.min(summarise.maxChars, request.maxChars),
+      });
+      return chosen.join(' ').slice(0, request.maxChars);
+    },
+  };
 }
