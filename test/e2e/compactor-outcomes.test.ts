@@ -39,7 +39,7 @@ function executionsReach(taskType: string, executions: number) {
       const stats = await taskStats(taskType);
       return stats && stats.executions >= executions ? stats : undefined;
     },
-    { timeoutMs: 30_000, intervalMs: 100, what: `${executions} ${taskType} executions` },
+    { timeoutMs: 60_000, intervalMs: 100, what: `${executions} ${taskType} executions` },
   );
 }
 
@@ -63,7 +63,7 @@ describe('outcomes handed over by session compaction', () => {
     );
     await memory.endSession(SESSION);
     handedOver = await executionsReach(TASK_TYPE, 3);
-  }, 60_000);
+  }, 120_000);
 
   it('counts exactly the three outcome memories as executions', () => {
     expect(handedOver.executions).toBe(3);

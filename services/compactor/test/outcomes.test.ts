@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outcomesToHandOver } from '../src/domain/outcomes.ts';
+import { handedOverOutcomeId, outcomesToHandOver } from '../src/domain/outcomes.ts';
 import {
   compactorOver,
   recordingOutcomes,
@@ -11,13 +11,20 @@ const outcome = (index: number, metadata: Record<string, unknown>) =>
   sessionMemory(index, { kind: 'outcome', metadata });
 
 describe('outcomes handed to the pattern-extractor', () => {
-  it('makes an outcome of an outcome memory, with the memory id and its facts', () => {
+  it('gives an outcome a stable id derived from, but not equal to, its memory id', () => {
+    expect({
+      stable: handedOverOutcomeId(uuid(1)) === handedOverOutcomeId(uuid(1)),
+      distinct: handedOverOutcomeId(uuid(1)) !== uuid(1),
+    }).toEqual({ stable: true, distinct: true });
+  });
+
+  it('makes an outcome of an outcome memory, with its derived id and its facts', () => {
     const { outcomes } = outcomesToHandOver([
       outcome(1, { success: false, taskType: 'deployment', durationMs: 1200, error: 'E42 boom' }),
     ]);
     expect(outcomes).toMatchObject([
       {
-        id: uuid(1),
+        id: handedOverOutcomeId(uuid(1)),
         success: false,
         taskType: 'deployment',
         durationMs: 1200,
@@ -50,7 +57,7 @@ describe('outcomes handed to the pattern-extractor', () => {
   it('drops an invalid fact but keeps the outcome', () => {
     const { outcomes } = outcomesToHandOver([outcome(1, { success: true, durationMs: 'slow' })]);
     expect(outcomes.map((handed) => [handed.id, handed.durationMs])).toEqual([
-      [uuid(1), undefined],
+      [handedOverOutcomeId(uuid(1)), undefined],
     ]);
   });
 
@@ -65,7 +72,10 @@ describe('outcomes handed to the pattern-extractor', () => {
       { outcomes: outcomes.port },
     );
     await compactor.compact('t', 's1');
-    expect(outcomes.published.map((handed) => handed.id)).toEqual([uuid(1), uuid(2)]);
+    expect(outcomes.published.map((handed) => handed.id)).toEqual([
+      handedOverOutcomeId(uuid(1)),
+      handedOverOutcomeId(uuid(2)),
+    ]);
   });
 
   it('reports outcomes handed over and skipped', async () => {

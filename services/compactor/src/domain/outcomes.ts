@@ -4,6 +4,20 @@ import {
   OutcomeLimits,
   OutcomeSchema,
 } from '@membus/contracts';
+import { v5 as uuidv5 } from 'uuid';
+
+/** UUIDv5 namespace of handed-over outcome ids: outcome id = uuidv5(memory id, this). */
+export const HANDED_OVER_OUTCOME_NAMESPACE = 'b8e1f0d2-3c4a-4e6b-9f7d-1a2b3c4d5e6f';
+
+/**
+ * The outcome id of an outcome memory: stable (a second compaction hands over the same ids, which
+ * the pattern-extractor ignores) but not the memory id itself, because the pattern-extractor
+ * stores each outcome as a memory under the outcome id, and the original memory may still exist
+ * then: one id for two different memories made that store wait on a memory it could never create.
+ */
+export function handedOverOutcomeId(memoryId: string): string {
+  return uuidv5(memoryId, HANDED_OVER_OUTCOME_NAMESPACE);
+}
 
 /** Metadata keys read into an outcome; the rest travels on as the outcome's metadata. */
 const OUTCOME_FIELDS = [
@@ -70,7 +84,7 @@ function toOutcome(record: MemoryRecord): OutcomeInput | undefined {
   if (record.sessionId !== undefined) rest.sessionId = record.sessionId;
   const candidate = {
     v: 1 as const,
-    id: record.id,
+    id: handedOverOutcomeId(record.id),
     ...facts,
     success: metadata.success,
     // Without a task type the pattern-extractor infers one from the request: the memory text.
