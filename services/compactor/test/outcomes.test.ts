@@ -12,10 +12,12 @@ const outcome = (index: number, metadata: Record<string, unknown>) =>
 
 describe('outcomes handed to the pattern-extractor', () => {
   it('gives an outcome a stable id derived from, but not equal to, its memory id', () => {
-    expect({
-      stable: handedOverOutcomeId(uuid(1)) === handedOverOutcomeId(uuid(1)),
-      distinct: handedOverOutcomeId(uuid(1)) !== uuid(1),
-    }).toEqual({ stable: true, distinct: true });
+    const first = handedOverOutcomeId(uuid(1));
+    const again = handedOverOutcomeId(uuid(1));
+    expect({ stable: first === again, distinct: first !== uuid(1) }).toEqual({
+      stable: true,
+      distinct: true,
+    });
   });
 
   it('makes an outcome of an outcome memory, with its derived id and its facts', () => {
