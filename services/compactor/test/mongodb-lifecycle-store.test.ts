@@ -16,6 +16,24 @@ describe.skipIf(!uri)('mongodb lifecycle store (skipped: MONGODB_URI is not set)
       }),
   });
 
+  it('survives concurrent upserts of one tenant and one session (no duplicate-key error)', async () => {
+    const store = await openMongoLifecycleStore({
+      uri: uri as string,
+      database: 'membus_test',
+      prefix: `t${randomUUID().slice(0, 8)}_`,
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          Promise.all([store.addTenant('t1'), store.touchSession('t1', 's1', index)]),
+        ),
+      );
+      expect(await store.tenants()).toEqual(['t1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('accepts a numeric write concern', async () => {
     const store = await openMongoLifecycleStore({
       uri: uri as string,

@@ -71,10 +71,13 @@ export async function openMongoLifecycleStore(
     capabilities: { name: 'mongodb' },
     async savePlan(plan) {
       sequence = Math.max(sequence + 1, Date.now());
-      await plans.replaceOne(
-        { _id: key(plan.tenant, plan.sessionId) },
-        { state: plan.state, updated: new Date(sequence), plan },
-        { upsert: true },
+      const updated = new Date(sequence);
+      await upsertRetried(() =>
+        plans.replaceOne(
+          { _id: key(plan.tenant, plan.sessionId) },
+          { state: plan.state, updated, plan },
+          { upsert: true },
+        ),
       );
     },
     async plan(tenant, sessionId) {
@@ -87,22 +90,24 @@ export async function openMongoLifecycleStore(
     },
     async archive(tenant, records) {
       if (records.length === 0) return;
-      await archive.bulkWrite(
-        records.map((record) => ({
-          updateOne: {
-            filter: { _id: key(tenant, record.id) },
-            update: {
-              $setOnInsert: {
-                tenant,
-                sessionId: record.sessionId ?? null,
-                createdAt: record.createdAt,
-                record,
+      await upsertRetried(() =>
+        archive.bulkWrite(
+          records.map((record) => ({
+            updateOne: {
+              filter: { _id: key(tenant, record.id) },
+              update: {
+                $setOnInsert: {
+                  tenant,
+                  sessionId: record.sessionId ?? null,
+                  createdAt: record.createdAt,
+                  record,
+                },
               },
+              upsert: true,
             },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
+          })),
+          { ordered: false },
+        ),
       );
     },
     async archived(tenant, sessionId) {
@@ -111,10 +116,12 @@ export async function openMongoLifecycleStore(
       ).map((document) => document.record);
     },
     async touchSession(tenant, sessionId, at) {
-      await sessions.updateOne(
-        { _id: key(tenant, sessionId) },
-        { $max: { lastActivity: at }, $setOnInsert: { tenant, sessionId } },
-        { upsert: true },
+      await upsertRetried(() =>
+        sessions.updateOne(
+          { _id: key(tenant, sessionId) },
+          { $max: { lastActivity: at }, $setOnInsert: { tenant, sessionId } },
+          { upsert: true },
+        ),
       );
     },
     async idleSessions(before, limit) {
@@ -133,7 +140,9 @@ export async function openMongoLifecycleStore(
       return (await tenants.find().sort({ _id: 1 }).toArray()).map((document) => document._id);
     },
     async addTenant(tenant) {
-      await tenants.updateOne({ _id: tenant }, { $setOnInsert: { _id: tenant } }, { upsert: true });
+      await upsertRetried(() =>
+        tenants.updateOne({ _id: tenant }, { $setOnInsert: { _id: tenant } }, { upsert: true }),
+      );
     },
     async close() {
       await client.close();
@@ -142,3 +151,23 @@ export async function openMongoLifecycleStore(
 }
 
 /** The URI without its password, for logs and error messages. */
+
+/**
+ * Two concurrent upserts of one `_id` can both try the insert; the loser fails with a duplicate
+ * key error (E11000) and, tried again, finds the document and updates it. Every upsert here is
+ * idempotent, so one retry is safe.
+ */
+async function upsertRetried<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isDuplicateKey(error)) return write();
+    throw error;
+  }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
+}
