@@ -24,7 +24,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|@nats-io\/.*|@opentelemetry\/api)$/,
   },
   '@membus/telemetry': { workspace: [], external: /^(prom-client|@opentelemetry\/.*)$/ },
-  '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^mongodb$/ },
+  '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^(mongodb|zod)$/ },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/cli': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],

@@ -225,9 +225,9 @@ async function readDeadLetters(expected: number) {
 }
 
 /**
- * Waits until a durable consumer has been handed everything in its stream. (Not ack-pending:
- * nats-server 2.9 ignores a `+TERM <reason>`, so there a dead-lettered message stays un-acked
- * until its ack wait; the DLQ counts below show each was handled once.)
+ * Waits until a durable consumer has been handed everything in its stream; the DLQ counts below
+ * show each message was handled once (that nothing stays ack-pending after a dead letter is
+ * `packages/bus/test/bus.test.ts`'s to prove).
  */
 async function delivered(stream: string, consumer: string): Promise<void> {
   const jsm = await jetstreamManager(nc);

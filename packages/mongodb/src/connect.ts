@@ -1,5 +1,27 @@
 import { MembusError } from '@membus/contracts';
-import { type Db, MongoClient, type W } from 'mongodb';
+import { type Db, MongoClient } from 'mongodb';
+import { z } from 'zod';
+
+/** Write concern `w`: `majority` or a number of nodes that must acknowledge a write. */
+export type MongoWriteConcern = 'majority' | number;
+
+/**
+ * The `MONGODB_WRITE_CONCERN` option: `majority` (default) or a node count. `0` (unacknowledged)
+ * only where `allowUnacknowledged`: a service that acks a JetStream message after the write
+ * must not accept it.
+ */
+export function writeConcernSchema(options: { allowUnacknowledged: boolean }) {
+  return z
+    .string()
+    .regex(
+      options.allowUnacknowledged ? /^(majority|[0-9]+)$/ : /^(majority|[1-9][0-9]*)$/,
+      options.allowUnacknowledged
+        ? 'majority or a node count'
+        : 'majority or a node count of at least 1',
+    )
+    .default('majority')
+    .transform((value): MongoWriteConcern => (value === 'majority' ? 'majority' : Number(value)));
+}
 
 export interface MongoConnectionOptions {
   /** `mongodb://` or `mongodb+srv://` URI; its password is never logged or put in an error. */
@@ -7,9 +29,9 @@ export interface MongoConnectionOptions {
   /** Database name. */
   database: string;
   /** Write concern `w`: `majority` (production) or a number of nodes. Default `majority`. */
-  writeConcern?: W;
+  writeConcern?: MongoWriteConcern | undefined;
   /** How long to look for a server before an operation fails, ms. Default 10,000. */
-  serverSelectionTimeoutMs?: number;
+  serverSelectionTimeoutMs?: number | undefined;
   /** Shown in the server's logs and `currentOp`, e.g. `membus-vector-store`. */
   appName: string;
 }

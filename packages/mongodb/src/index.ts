@@ -1,2 +1,2 @@
-export type { MongoConnectionOptions } from './connect.ts';
-export { connectMongo, redactUri } from './connect.ts';
+export type { MongoConnectionOptions, MongoWriteConcern } from './connect.ts';
+export { connectMongo, redactUri, writeConcernSchema } from './connect.ts';

@@ -5,6 +5,7 @@ import {
   RetentionPolicySchema,
   TierCapacitySchema,
 } from '@membus/contracts';
+import { writeConcernSchema } from '@membus/mongodb';
 import { z } from 'zod';
 
 /** A JSON-valued env variable checked against a schema. */
@@ -50,12 +51,8 @@ export const compactorEnvSpec = {
   },
   mongoWriteConcern: {
     env: 'MONGODB_WRITE_CONCERN',
-    schema: z
-      .string()
-      // Not 0: an unacknowledged plan write could be lost, and with it crash-safe compaction.
-      .regex(/^(majority|[1-9][0-9]*)$/, 'majority or a node count of at least 1')
-      .default('majority')
-      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    // Not 0: an unacknowledged plan write could be lost, and with it crash-safe compaction.
+    schema: writeConcernSchema({ allowUnacknowledged: false }),
     description: 'MongoDB write concern: majority (default) or a node count',
   },
   mongoServerSelectionTimeoutMs: {

@@ -1,5 +1,6 @@
 import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
 import { defaultTaskTypes } from '@membus/contracts';
+import { writeConcernSchema } from '@membus/mongodb';
 import { z } from 'zod';
 
 const taskTypeList = z
@@ -38,12 +39,8 @@ export const patternExtractorEnvSpec = {
   },
   mongodbWriteConcern: {
     env: 'MONGODB_WRITE_CONCERN',
-    schema: z
-      .string()
-      // Not 0: an unacknowledged write could be lost after the outcome was acked.
-      .regex(/^(majority|[1-9][0-9]*)$/, 'majority or a node count of at least 1')
-      .default('majority')
-      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    // Not 0: an unacknowledged write could be lost after the outcome was acked.
+    schema: writeConcernSchema({ allowUnacknowledged: false }),
     description: 'MongoDB write concern: majority (default) or a node count',
   },
   taskTypes: {

@@ -1,4 +1,5 @@
 import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { writeConcernSchema } from '@membus/mongodb';
 import { z } from 'zod';
 
 export const vectorStoreEnvSpec = {
@@ -99,11 +100,7 @@ export const vectorStoreEnvSpec = {
   },
   mongodbWriteConcern: {
     env: 'MONGODB_WRITE_CONCERN',
-    schema: z
-      .string()
-      .regex(/^(majority|[0-9]+)$/, 'majority or a node count')
-      .default('majority')
-      .transform((value) => (value === 'majority' ? ('majority' as const) : Number(value))),
+    schema: writeConcernSchema({ allowUnacknowledged: true }),
     description: 'MongoDB write concern: majority (default) or a node count',
   },
   ...serviceEnvSpec(9465),

@@ -1,5 +1,5 @@
 import type { MemoryRecord } from '@membus/contracts';
-import { connectMongo } from '@membus/mongodb';
+import { connectMongo, type MongoWriteConcern } from '@membus/mongodb';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
 
 interface PlanDocument {
@@ -33,7 +33,7 @@ export interface MongoLifecycleStoreOptions {
    * `majority` (the default: a saved plan or archived memory survives a primary failover,
    * which crash-safe compaction relies on) or a node count.
    */
-  writeConcern?: 'majority' | number;
+  writeConcern?: MongoWriteConcern;
   /** How long an operation waits for a reachable server before failing; 10 s unless told. */
   serverSelectionTimeoutMs?: number;
 }
@@ -49,10 +49,8 @@ export async function openMongoLifecycleStore(
   const { client, db } = await connectMongo({
     uri: options.uri,
     database: options.database,
-    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
-    ...(options.serverSelectionTimeoutMs !== undefined
-      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
-      : {}),
+    writeConcern: options.writeConcern,
+    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
     appName: 'membus-compactor',
   });
   const prefix = options.prefix ?? '';

@@ -1,5 +1,5 @@
 import { MembusError } from '@membus/contracts';
-import { connectMongo } from '@membus/mongodb';
+import { connectMongo, type MongoWriteConcern } from '@membus/mongodb';
 import type { Collection } from 'mongodb';
 import type {
   OutcomeQuery,
@@ -19,7 +19,7 @@ export interface MongoOutcomeStoreOptions {
    * `majority` (the default: an acked outcome or pattern memory survives a primary failover)
    * or a node count.
    */
-  writeConcern?: 'majority' | number;
+  writeConcern?: MongoWriteConcern;
   /** How long an operation waits for a reachable server before failing; 10 s unless told. */
   serverSelectionTimeoutMs?: number;
 }
@@ -53,10 +53,8 @@ export async function openMongoOutcomeStore(
   const { client, db } = await connectMongo({
     uri: options.uri,
     database: options.database ?? 'membus',
-    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
-    ...(options.serverSelectionTimeoutMs !== undefined
-      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
-      : {}),
+    writeConcern: options.writeConcern,
+    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
     appName: 'membus-pattern-extractor',
   });
   const prefix = options.collectionPrefix ?? '';

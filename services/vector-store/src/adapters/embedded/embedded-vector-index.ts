@@ -375,8 +375,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     if (limit === 0) return { hits: [], plan: mode === 'dense' ? 'exact' : mode };
     const query = normalized(request.vector);
     const matches = this.predicate(request.tenant, request.filter, request.now);
+    // One candidate set for both legs.
+    const filterCandidates = this.payloadIndex.candidates(request.tenant, request.filter);
     if (mode === 'dense') {
-      const { scored, plan } = this.denseSearch(request, query, matches, limit);
+      const { scored, plan } = this.denseSearch(filterCandidates, query, matches, limit);
       return {
         hits: this.toHits(scored, (item) => ({ score: item.score, dense: item.score })),
         plan,
@@ -387,9 +389,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const keyword = this.keywords.search({
       text: request.text ?? '',
       matches,
-      candidates: this.candidateIterator(
-        this.payloadIndex.candidates(request.tenant, request.filter),
-      ),
+      candidates: this.candidateIterator(filterCandidates),
       limit: depth,
     });
     const best = keyword[0]?.score ?? 1;
@@ -403,7 +403,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         plan: 'keyword',
       };
     }
-    const dense = this.denseSearch(request, query, matches, depth);
+    const dense = this.denseSearch(filterCandidates, query, matches, depth);
     // Convex fusion: every candidate of either leg gets its cosine (cheap: the vector is in
     // memory) and its normalised BM25 (0 when the keyword leg did not find it).
     const keywordBySlot = new Map(keyword.map((item) => [item.slot, item.score / best]));
@@ -591,12 +591,11 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   /** The dense leg: exact scan of a small candidate set, or the filtered graph plus the tail. */
   private denseSearch(
-    request: SearchRequest,
+    candidates: CandidateSource,
     query: Float32Array,
     matches: (slot: number) => boolean,
     limit: number,
   ): { scored: Scored[]; plan: string } {
-    const candidates = this.payloadIndex.candidates(request.tenant, request.filter);
     const graph = this.graph;
     const indexed = this.liveCount - this.tail.size;
 

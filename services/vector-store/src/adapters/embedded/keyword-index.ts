@@ -37,7 +37,7 @@ const CANDIDATE_COST = 32;
  * Why not SQLite FTS5 (the first keyword leg): FTS5 ranks by computing bm25() for every match
  * and walks whole posting lists to intersect a filter's key tokens, so a query whose words are
  * common cost 15–50 ms at 100k memories. Here a filtered query ranks only its candidates from the
- * payload index, and an unfiltered one accumulates scores over typed arrays (~1 ns per posting).
+ * payload index, and an unfiltered one accumulates scores over typed arrays (~10 ns per posting).
  * The index is rebuilt from the stored texts at open (nothing more to keep durable).
  *
  * Tokenisation and stop words are shared with the other keyword legs (`domain/text-terms.ts`):

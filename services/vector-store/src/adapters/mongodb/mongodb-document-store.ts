@@ -1,5 +1,5 @@
 import { type HistoryEntry, MembusError } from '@membus/contracts';
-import { connectMongo } from '@membus/mongodb';
+import { connectMongo, type MongoWriteConcern } from '@membus/mongodb';
 import {
   type IndexDescription,
   MongoBulkWriteError,
@@ -15,7 +15,7 @@ export interface MongoDocumentStoreOptions {
   /** Database holding the collections; `membus` unless told. */
   database?: string;
   /** `majority` (the default: an acked write survives a primary failover) or a node count. */
-  writeConcern?: 'majority' | number;
+  writeConcern?: MongoWriteConcern;
   /** How long an operation waits for a reachable server before failing; 10 s unless told. */
   serverSelectionTimeoutMs?: number;
   /** Prefix of every collection name (tests use one per case); none unless told. */
@@ -67,10 +67,8 @@ export async function openMongoDocumentStore(
   const { client, db } = await connectMongo({
     uri: options.uri,
     database: options.database ?? 'membus',
-    ...(options.writeConcern !== undefined ? { writeConcern: options.writeConcern } : {}),
-    ...(options.serverSelectionTimeoutMs !== undefined
-      ? { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }
-      : {}),
+    writeConcern: options.writeConcern,
+    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
     appName: 'membus-vector-store',
   });
   const historyCollection = db.collection<HistoryDocument>(
