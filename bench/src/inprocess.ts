@@ -1,5 +1,6 @@
 /** In-process profile of the vector-store domain: ingest and query costs without NATS. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,8 +17,12 @@ const { values } = parseArgs({
     size: { type: 'string', default: '20000' },
     near: { type: 'string', default: '0.95' },
     queries: { type: 'string', default: '200' },
+    users: { type: 'string', default: '100' },
+    /** Writes a V8 CPU profile of the query phase to this file (open it in Chrome DevTools). */
+    profile: { type: 'string' },
   },
 });
+const users = Number(values.users);
 const size = Number(values.size);
 const directory = mkdtempSync(join(tmpdir(), 'membus-inprocess-'));
 const embedder = new Embedder({ provider: createLocalEmbeddingProvider() });
@@ -36,7 +41,7 @@ const started = performance.now();
 for (let start = 0; start < size; start += 256) {
   const stores = [];
   for (let i = start; i < Math.min(size, start + 256); i++) {
-    const m = syntheticMemory(random, i, 100);
+    const m = syntheticMemory(random, i, users);
     stores.push({
       v: 1 as const,
       id: uuid(),
@@ -62,6 +67,12 @@ const seconds = (performance.now() - started) / 1000;
 console.log(`ingest ${size} near=${values.near}: ${Math.round(size / seconds)}/s`);
 await index.whenIndexed();
 const { unpackVector } = await import('@membus/contracts');
+const profiler = values.profile === undefined ? undefined : new Session();
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
   for (const filtered of [false, true]) {
     const r = rng(3);
@@ -70,7 +81,7 @@ for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
       const text = syntheticQuery(r);
       const reply = await embedder.embedRequest({ v: 1, texts: [text], purpose: 'query' });
       const vector = unpackVector(reply.vectors[0] as string) as Float32Array;
-      const userId = `user-${Math.floor(r() * 100)}`;
+      const userId = `user-${Math.floor(r() * users)}`;
       const t = performance.now();
       await index.search({
         tenant: 't',
@@ -88,6 +99,11 @@ for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
       `${mode} ${filtered ? '1%' : 'all'}: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${Math.max(...samples).toFixed(2)} ms`,
     );
   }
+}
+if (profiler && values.profile !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(values.profile, JSON.stringify(profile));
+  console.log(`profile written to ${values.profile}`);
 }
 await index.close();
 rmSync(directory, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  *   pnpm bench                      # sizes 10k and 100k, mem0 side by side at 10k
  *   pnpm bench --quick              # a small run (< 2 min), as CI does
  *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
+ *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'rate-seconds': { type: 'string' },
     'embedder-replicas': { type: 'string', default: '1' },
+    /** Directory for V8 CPU profiles of every service (written when the run ends). */
+    'profile-dir': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -42,6 +45,8 @@ const mem0Size = Number(values['mem0-size'] ?? (quick ? 1000 : 10000));
 const offeredRate = Number(values.rate);
 const rateSeconds = Number(values['rate-seconds'] ?? (quick ? 3 : 10));
 const embedderReplicas = Number(values['embedder-replicas']);
+const profileDir = values['profile-dir'];
+const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
 const DIMENSION = 384;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -182,11 +187,12 @@ async function main() {
       startService('embedder', {
         env: replica === 0 ? { ...env, EMBEDDINGS_HTTP_PORT: String(embeddingsPort) } : env,
         label: `embedder-${replica}`,
+        nodeArgs,
       }),
     ),
   );
   const embedder = embedders[0] as Awaited<ReturnType<typeof startService>>;
-  const vectorStore = await startService('vector-store', { env });
+  const vectorStore = await startService('vector-store', { env, nodeArgs });
   const client = await connect({ servers: nats.url, tenant: 'bench', timeoutMs: 30_000 });
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];

@@ -327,4 +327,83 @@ describe('embedded vector index', () => {
       await expect(index.upsert([rest])).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
   });
+
+  describe('ranking inputs and access statistics', () => {
+    const dimension = 16;
+    const vectors = clusteredVectors(4, dimension, 2, 11);
+
+    it('hits carry updatedAt and importance, equal to their records', async () => {
+      const index = await openIndex({ dimension });
+      const important = item(1, vectors[1]!);
+      await index.upsert([
+        { ...important, record: { ...important.record, importance: 0.9 } },
+        item(2, vectors[2]!),
+      ]);
+      const { hits } = await index.search({
+        tenant: TENANT,
+        vector: vectors[1]!,
+        limit: 2,
+        now: NOW,
+      });
+      expect(hits).toHaveLength(2);
+      for (const hit of hits)
+        expect(hit.ranking).toEqual({
+          updatedAt: Date.parse(hit.record.updatedAt),
+          importance: hit.record.importance,
+        });
+      expect(hits.map((hit) => hit.ranking?.importance).sort()).toEqual([0.5, 0.9]);
+    });
+
+    it('a store written before the access columns existed is migrated from the record JSON', async () => {
+      const index = await openIndex({ dimension });
+      const original = item(1, vectors[1]!);
+      await index.upsert([{ ...original, record: { ...original.record, importance: 0.8 } }]);
+      await index.close();
+      // Make the file look like one written by the previous version: counts only in the JSON.
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(join(directory, 'memories.sqlite'));
+      db.prepare(
+        "UPDATE memories SET record = json_set(record, '$.accessCount', 3, '$.lastAccessedAt', '2026-05-31T12:34:56.789Z')",
+      ).run();
+      for (const column of ['importance', 'access_count', 'last_accessed_at'])
+        db.exec(`ALTER TABLE memories DROP COLUMN ${column}`);
+      db.close();
+
+      const reopened = await openIndex({ dimension });
+      const [record] = await reopened.get(TENANT, [uuid(1)]);
+      expect(record).toMatchObject({
+        accessCount: 3,
+        lastAccessedAt: '2026-05-31T12:34:56.789Z',
+        importance: 0.8,
+      });
+      const { hits } = await reopened.search({
+        tenant: TENANT,
+        vector: vectors[1]!,
+        limit: 1,
+        now: NOW,
+      });
+      expect(hits[0]?.ranking?.importance).toBe(0.8);
+      await reopened.recordAccess(
+        TENANT,
+        new Map([[uuid(1), { count: 2, at: Date.parse('2026-05-31T00:00:00.000Z') }]]),
+      );
+      const [after] = await reopened.get(TENANT, [uuid(1)]);
+      expect(after).toMatchObject({ accessCount: 5, lastAccessedAt: '2026-05-31T12:34:56.789Z' });
+    });
+
+    it('a re-upsert keeps the access statistics its record carries', async () => {
+      const index = await openIndex({ dimension });
+      await index.upsert([item(1, vectors[1]!)]);
+      const at = Date.parse('2026-05-31T00:00:00.000Z');
+      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 4, at }]]));
+      const [read] = await index.get(TENANT, [uuid(1)]);
+      await index.upsert([{ record: { ...read!, text: 'changed' }, dedupKey: 'dedup-1' }]);
+      const [after] = await index.get(TENANT, [uuid(1)]);
+      expect(after).toMatchObject({
+        text: 'changed',
+        accessCount: 4,
+        lastAccessedAt: new Date(at).toISOString(),
+      });
+    });
+  });
 });

@@ -12,12 +12,13 @@ function indexOf(texts: readonly string[]): KeywordIndex {
 }
 
 /** Every slot as a candidate set (forces the candidate path when it is small enough). */
-function allSlots(count: number) {
+function allSlots(count: number, matches: (slot: number) => boolean = () => true) {
   return {
     size: 0,
     forEach(visit: (slot: number) => void) {
       for (let slot = 0; slot < count; slot++) visit(slot);
     },
+    matches,
   };
 }
 
@@ -102,6 +103,17 @@ describe('KeywordIndex', () => {
     expect(byCandidates.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
       byPostings.map((hit) => [hit.slot, hit.score.toFixed(9)]),
     );
+  });
+
+  it("checks a candidate set's members with the set's own predicate", () => {
+    const index = indexOf(['ledger timeout one', 'ledger timeout two', 'ledger timeout three']);
+    const hits = index.search({
+      text: 'ledger timeout',
+      matches: () => false,
+      candidates: allSlots(3, (slot) => slot !== 1),
+      limit: 5,
+    });
+    expect(hits.map((hit) => hit.slot).sort()).toEqual([0, 2]);
   });
 
   it('gives a shorter memory with the same matches the higher score', () => {

@@ -18,6 +18,7 @@ function payload(n: number, tenant: string, tier: Tier, kind: Kind): SlotPayload
   return {
     tenant,
     seq: n,
+    importance: 0.5,
     id: uuid(n),
     scope: 'app',
     kind,

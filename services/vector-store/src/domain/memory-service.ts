@@ -24,7 +24,7 @@ import {
   unpackVector,
 } from '@membus/contracts';
 import type { DocumentStore, StoredHistoryEntry } from '../ports/document-store.ts';
-import type { IndexedMemory, VectorIndex } from '../ports/vector-index.ts';
+import type { IndexedMemory, SearchHit, VectorIndex } from '../ports/vector-index.ts';
 import { AccessTracker } from './access-tracker.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dedupKey } from './dedup-key.ts';
@@ -409,20 +409,27 @@ export class MemoryService {
       mode,
       ...(request.text !== undefined ? { text: request.text } : {}),
     });
-    const hits: QueryHit[] = [];
+    // Ranked on `ranking` where the index gives it, so only the kept hits' records are read.
+    const ranked: { hit: SearchHit; score: number; scores: QueryHit['scores'] }[] = [];
     for (const hit of result.hits) {
       if (request.minScore !== undefined && hit.score < request.minScore) continue;
+      const ranking = hit.ranking ?? {
+        updatedAt: ms(hit.record.updatedAt),
+        importance: hit.record.importance,
+      };
       const scores = {
         relevance: hit.score,
-        recency: recencyScore(ms(hit.record.updatedAt), now, request.recencyHalfLifeHours),
-        importance: hit.record.importance,
+        recency: recencyScore(ranking.updatedAt, now, request.recencyHalfLifeHours),
+        importance: ranking.importance,
         ...(hit.dense !== undefined ? { dense: hit.dense } : {}),
         ...(hit.keyword !== undefined ? { keyword: hit.keyword } : {}),
       };
-      hits.push({ memory: hit.record, score: combineScore(scores, weights), scores });
+      ranked.push({ hit, score: combineScore(scores, weights), scores });
     }
-    hits.sort((a, b) => b.score - a.score);
-    const top = hits.slice(0, request.topK);
+    ranked.sort((a, b) => b.score - a.score);
+    const top: QueryHit[] = ranked
+      .slice(0, request.topK)
+      .map(({ hit, score, scores }) => ({ memory: hit.record, score, scores }));
     this.#access.track(
       tenant,
       top.map((hit) => hit.memory.id),

@@ -41,7 +41,13 @@ export interface SearchRequest {
 export type SearchMode = 'dense' | 'keyword' | 'hybrid';
 
 export interface SearchHit {
-  record: MemoryRecord;
+  /**
+   * The full record. With `ranking` present an adapter may read it on first access, so a caller
+   * that ranks by `ranking` and keeps a few hits reads only those.
+   */
+  readonly record: MemoryRecord;
+  /** Ranking inputs known without reading the record (`updatedAt` in ms since epoch). */
+  ranking?: { updatedAt: number; importance: number };
   /** Cosine similarity (dense), normalised BM25 (keyword) or normalised fused rank (hybrid). */
   score: number;
   /** Cosine similarity to the query vector, when computed. */

@@ -12,6 +12,8 @@ export interface KeywordCandidates {
   /** Upper bound of the number of slots `forEach` visits. */
   readonly size: number;
   forEach(visit: (slot: number) => void): void;
+  /** Replaces `matches` for slots of this set (it may skip what membership already implies). */
+  matches(slot: number): boolean;
 }
 
 export interface KeywordSearch {
@@ -146,7 +148,7 @@ export class KeywordIndex {
             const frequency = frequencies[index]!;
             score += (idf * (frequency * (K1 + 1))) / (frequency + norm);
           }
-          if (score > 0 && matches(slot)) heap.push({ slot, score });
+          if (score > 0 && candidates.matches(slot)) heap.push({ slot, score });
         });
       } finally {
         for (const id of query.ids) weights[id] = 0;

@@ -6,6 +6,8 @@ export interface SlotPayload extends FilterPayload {
   readonly tenant: string;
   /** Change sequence of the row (monotonic across the store). */
   readonly seq: number;
+  /** The record's importance (ranking input). */
+  readonly importance: number;
 }
 
 type IndexedField =
@@ -20,10 +22,27 @@ type IndexedField =
   | 'tag'
   | 'dedupKey';
 
+/** Filter fields whose constraint a candidate set implies by itself. */
+export type CoveredField =
+  | 'ids'
+  | 'scopes'
+  | 'userId'
+  | 'agentId'
+  | 'sessionId'
+  | 'namespace'
+  | 'dedupKey'
+  | 'kinds'
+  | 'tiers';
+
 /** A candidate set: the union of some slot sets, and an upper bound of its size. */
 export interface CandidateSource {
   readonly sets: readonly ReadonlySet<number>[];
   readonly size: number;
+  /**
+   * The filter field every member satisfies by construction (the set is that field's posting
+   * list), so the per-slot check can skip it.
+   */
+  readonly covers?: CoveredField;
 }
 
 const SEPARATOR = '\u0000';
@@ -102,17 +121,18 @@ export class PayloadIndex {
         const slot = this.slotOf(tenant, id);
         if (slot !== undefined) slots.add(slot);
       }
-      consider({ sets: [slots], size: slots.size });
+      consider({ sets: [slots], size: slots.size, covers: 'ids' });
     }
-    const one = (field: IndexedField, value: string | undefined): void => {
-      if (value !== undefined) consider(this.union(tenant, field, [value]));
+    const one = (field: IndexedField & CoveredField, value: string | undefined): void => {
+      if (value !== undefined) consider({ ...this.union(tenant, field, [value]), covers: field });
     };
     one('userId', filter.userId);
     one('agentId', filter.agentId);
     one('sessionId', filter.sessionId);
     one('namespace', filter.namespace);
     one('dedupKey', filter.dedupKey);
-    if (filter.scopes !== undefined) consider(this.union(tenant, 'scope', filter.scopes));
+    if (filter.scopes !== undefined)
+      consider({ ...this.union(tenant, 'scope', filter.scopes), covers: 'scopes' });
     if (filter.anyOf !== undefined) {
       // The union of each selector's smallest set (overlaps are visited once).
       const sets: ReadonlySet<number>[] = [];
@@ -133,8 +153,10 @@ export class PayloadIndex {
       }
       consider({ sets, size });
     }
-    if (filter.kinds !== undefined) consider(this.union(tenant, 'kind', filter.kinds));
-    if (filter.tiers !== undefined) consider(this.union(tenant, 'tier', filter.tiers));
+    if (filter.kinds !== undefined)
+      consider({ ...this.union(tenant, 'kind', filter.kinds), covers: 'kinds' });
+    if (filter.tiers !== undefined)
+      consider({ ...this.union(tenant, 'tier', filter.tiers), covers: 'tiers' });
     for (const [field, match] of [
       ['category', filter.categories],
       ['tag', filter.tags],

@@ -20,6 +20,8 @@ export interface StoredRow {
   updated_at: number;
   expires_at: number | null;
   dedup_key: string | null;
+  /** The record's importance (a ranking input kept in memory). */
+  importance: number;
   /** JSON `{ categories, tags, metadata }`. */
   labels: string;
   vector: Buffer;
@@ -27,10 +29,16 @@ export interface StoredRow {
   text: string;
 }
 
-/** A row to write; `record` is the full record JSON. */
+/**
+ * A row to write; `record` is the full record JSON. The access statistics live in their own
+ * columns (`recordAccess` bumps them without rewriting the JSON) and override the JSON's on read.
+ */
 export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text'> {
   record: string;
   vector: Buffer;
+  access_count: number;
+  /** ms since epoch. */
+  last_accessed_at: number | null;
 }
 
 const schema = `
@@ -54,12 +62,35 @@ CREATE TABLE IF NOT EXISTS memories (
   labels TEXT NOT NULL,
   record TEXT NOT NULL,
   vector BLOB NOT NULL,
+  importance REAL NOT NULL DEFAULT 0.5,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  last_accessed_at INTEGER,
   PRIMARY KEY (tenant, id)
 );
 `;
 
+/** Columns added after the first release, with how to fill them in from the record JSON. */
+const addedColumns = [
+  {
+    name: 'importance',
+    definition: 'REAL NOT NULL DEFAULT 0.5',
+    backfill: "coalesce(json_extract(record, '$.importance'), 0.5)",
+  },
+  {
+    name: 'access_count',
+    definition: 'INTEGER NOT NULL DEFAULT 0',
+    backfill: "coalesce(json_extract(record, '$.accessCount'), 0)",
+  },
+  {
+    name: 'last_accessed_at',
+    definition: 'INTEGER',
+    backfill:
+      "CAST(round(unixepoch(json_extract(record, '$.lastAccessedAt'), 'subsec') * 1000) AS INTEGER)",
+  },
+] as const;
+
 const columns =
-  'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, labels, record, vector';
+  'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, record, vector, access_count, last_accessed_at';
 
 /**
  * The durable source of truth: one SQLite row per memory, written in one transaction per batch.
@@ -85,6 +116,7 @@ export class SqliteStore {
       this.checkpointer = startCheckpointer(file, options.checkpointIntervalMs);
     }
     this.db.exec(schema);
+    this.migrate();
     // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
     this.db.exec('DROP TABLE IF EXISTS memories_fts');
     const db = this.db;
@@ -96,29 +128,30 @@ export class SqliteStore {
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
       upsert: db.prepare<RowToWrite>(
-        `INSERT INTO memories (${columns}) VALUES (@tenant, @id, @slot, @seq, @scope, @user_id, @agent_id, @session_id, @namespace, @kind, @tier, @created_at, @updated_at, @expires_at, @dedup_key, @labels, @record, @vector)
+        `INSERT INTO memories (${columns}) VALUES (@tenant, @id, @slot, @seq, @scope, @user_id, @agent_id, @session_id, @namespace, @kind, @tier, @created_at, @updated_at, @expires_at, @dedup_key, @importance, @labels, @record, @vector, @access_count, @last_accessed_at)
          ON CONFLICT(tenant, id) DO UPDATE SET slot = excluded.slot, seq = excluded.seq, scope = excluded.scope,
            user_id = excluded.user_id, agent_id = excluded.agent_id, session_id = excluded.session_id,
            namespace = excluded.namespace, kind = excluded.kind, tier = excluded.tier,
            created_at = excluded.created_at, updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-           dedup_key = excluded.dedup_key, labels = excluded.labels, record = excluded.record, vector = excluded.vector`,
+           dedup_key = excluded.dedup_key, importance = excluded.importance, labels = excluded.labels,
+           record = excluded.record, vector = excluded.vector, access_count = excluded.access_count,
+           last_accessed_at = excluded.last_accessed_at`,
       ),
-      getRecord: db
-        .prepare<[string, string], string>(
-          'SELECT record FROM memories WHERE tenant = ? AND id = ?',
-        )
-        .pluck(),
+      getRecord: db.prepare<
+        [string, string],
+        { record: string; access_count: number; last_accessed_at: number | null }
+      >('SELECT record, access_count, last_accessed_at FROM memories WHERE tenant = ? AND id = ?'),
       deleteRow: db
         .prepare<[string, string], number>(
           'DELETE FROM memories WHERE tenant = ? AND id = ? RETURNING slot',
         )
         .pluck(),
-      updateRecord: db.prepare<[string, string, string]>(
-        'UPDATE memories SET record = ? WHERE tenant = ? AND id = ?',
+      recordAccess: db.prepare<[number, number, string, string]>(
+        'UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE tenant = ? AND id = ?',
       ),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       loadAll: db.prepare<[], StoredRow>(
-        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, labels, vector, json_extract(record, '$.text') AS text FROM memories",
+        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text FROM memories",
       ),
     };
   }
@@ -161,22 +194,41 @@ export class SqliteStore {
   }
 
   getRecord(tenant: string, id: string): MemoryRecord | undefined {
-    const json = this.statements.getRecord.get(tenant, id);
+    const row = this.statements.getRecord.get(tenant, id);
+    if (row === undefined) return undefined;
     // Our own rows, written from validated records by `writeRows`.
-    return json === undefined ? undefined : (JSON.parse(json) as MemoryRecord);
+    const record = JSON.parse(row.record) as MemoryRecord;
+    record.accessCount = row.access_count;
+    if (row.last_accessed_at !== null)
+      record.lastAccessedAt = new Date(row.last_accessed_at).toISOString();
+    return record;
   }
 
-  /** Reads, changes and writes records in one transaction. */
-  updateRecords(
-    tenant: string,
-    ids: Iterable<string>,
-    change: (record: MemoryRecord) => MemoryRecord,
-  ): void {
+  /**
+   * Adds to access counts and moves `lastAccessedAt` forward (never back), in one transaction:
+   * two integer columns per memory, no record rewrite. Unknown ids are skipped.
+   */
+  recordAccess(tenant: string, accesses: ReadonlyMap<string, { count: number; at: number }>): void {
     this.transaction(() => {
-      for (const id of ids) {
-        const record = this.getRecord(tenant, id);
-        if (record === undefined) continue;
-        this.statements.updateRecord.run(JSON.stringify(change(record)), tenant, id);
+      for (const [id, { count, at }] of accesses)
+        this.statements.recordAccess.run(count, Math.floor(at), tenant, id);
+    });
+  }
+
+  /** Adds the columns of later versions to a store created before them, filled from the JSON. */
+  private migrate(): void {
+    const existing = new Set(
+      this.db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('memories')")
+        .all()
+        .map((column) => column.name),
+    );
+    const missing = addedColumns.filter((column) => !existing.has(column.name));
+    if (missing.length === 0) return;
+    this.transaction(() => {
+      for (const column of missing) {
+        this.db.exec(`ALTER TABLE memories ADD COLUMN ${column.name} ${column.definition}`);
+        this.db.exec(`UPDATE memories SET ${column.name} = ${column.backfill}`);
       }
     });
   }
