@@ -85,7 +85,9 @@ describe('fuseHybrid', () => {
 });
 
 describe('hybridLegDepth', () => {
-  it('looks four times deeper than the limit, at least 40 and at most 1,000', () => {
-    expect([1, 10, 11, 250, 300].map(hybridLegDepth)).toEqual([40, 40, 44, 1_000, 1_000]);
+  it('looks as deep as the limit, at least 40 and at most 1,000', () => {
+    expect([1, 10, 40, 50, 250, 1_000, 1_200].map(hybridLegDepth)).toEqual([
+      40, 40, 40, 50, 250, 1_000, 1_000,
+    ]);
   });
 });

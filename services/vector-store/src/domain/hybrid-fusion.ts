@@ -16,11 +16,13 @@ export const DEFAULT_HYBRID_ALPHA = 0.5;
 const MAX_LEG_DEPTH = 1_000;
 
 /**
- * How many candidates each hybrid leg fetches: deeper than `limit`, so fusion can promote what
- * one leg ranks lower.
+ * How many candidates each hybrid leg fetches: at least 40, so fusion can promote what one leg
+ * ranks lower. A query that re-ranks by recency and importance already asks for 5 × topK, so
+ * the legs go no deeper than that: 4 × the limit gave the same eval scores (250 memories, every
+ * mode and category) at twice the cost per hybrid query.
  */
 export function hybridLegDepth(limit: number): number {
-  return Math.min(MAX_LEG_DEPTH, Math.max(limit * 4, 40));
+  return Math.min(MAX_LEG_DEPTH, Math.max(limit, 40));
 }
 
 /** One memory found by either leg. */

@@ -432,18 +432,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const dense = this.denseSearch(filterCandidates, query, matches, candidateMatches, depth);
     // Convex fusion: every candidate of either leg gets its cosine (cheap: the vector is in
     // memory) and its normalised BM25 (0 when the keyword leg did not find it).
+    const cosineBySlot = new Map(dense.scored.map((item) => [item.slot, item.score]));
     const keywordBySlot = new Map(keyword.map((item) => [item.slot, item.score / best]));
-    const candidates = new Set<number>([
-      ...dense.scored.map((item) => item.slot),
-      ...keywordBySlot.keys(),
-    ]);
+    const candidates = new Set<number>([...cosineBySlot.keys(), ...keywordBySlot.keys()]);
     const ranked = fuseHybrid(
       [...candidates].map((slot) => {
         const keywordScore = keywordBySlot.get(slot);
         return {
           slot,
           id: this.payloads[slot]?.id ?? '',
-          cosine: this.arena.dot(slot, query),
+          cosine: cosineBySlot.get(slot) ?? this.arena.dot(slot, query),
           ...(keywordScore !== undefined ? { keyword: keywordScore } : {}),
         };
       }),
