@@ -12,13 +12,22 @@ function indexOf(texts: readonly string[]): KeywordIndex {
 }
 
 /** Every slot as a candidate set (forces the candidate path when it is small enough). */
-function allSlots(count: number, matches: (slot: number) => boolean = () => true) {
+/**
+ * Slots 0..count-1 passing `member`, as a candidate set. `size` is what the set claims: 0 makes
+ * the index rank the candidates one by one, a huge one makes it walk the postings.
+ */
+function allSlots(
+  count: number,
+  matches: (slot: number) => boolean = () => true,
+  { size = 0, member = (_slot: number): boolean => true } = {},
+) {
   return {
-    size: 0,
+    size,
     forEach(visit: (slot: number) => void) {
-      for (let slot = 0; slot < count; slot++) visit(slot);
+      for (let slot = 0; slot < count; slot++) if (member(slot)) visit(slot);
     },
     matches,
+    contains: () => (slot: number) => slot < count && member(slot),
   };
 }
 
@@ -102,6 +111,31 @@ describe('KeywordIndex', () => {
     const byCandidates = index.search({ ...request, candidates: allSlots(texts.length) });
     expect(byCandidates.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
       byPostings.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    );
+  });
+
+  it('walking the postings with a candidate set ranks only its members, as ranking them one by one does', () => {
+    const texts = Array.from(
+      { length: 300 },
+      (_, slot) =>
+        `${['deployed', 'rolled back', 'scaled'][slot % 3]} ${['billing', 'search', 'auth', 'ledger'][slot % 4]} on ${['vercel', 'fly.io'][slot % 2]} run ${slot}`,
+    );
+    const index = indexOf(texts);
+    const even = (slot: number) => slot % 2 === 0;
+    const notSix = (slot: number) => slot !== 6;
+    const request = { text: 'rolled back ledger vercel', matches: () => false, limit: 20 };
+    const oneByOne = index.search({
+      ...request,
+      candidates: allSlots(texts.length, notSix, { member: even }),
+    });
+    const walked = index.search({
+      ...request,
+      candidates: allSlots(texts.length, notSix, { member: even, size: 1e9 }),
+    });
+    expect(walked.length).toBe(20);
+    expect(walked.every((hit) => even(hit.slot) && hit.slot !== 6)).toBe(true);
+    expect(walked.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
     );
   });
 

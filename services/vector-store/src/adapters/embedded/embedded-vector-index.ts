@@ -179,6 +179,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
    */
   private slotTenant = new Int32Array(1024);
   private slotExpiresAt = new Float64Array(1024);
+  /** Ranking inputs per slot, for the same reason. */
+  private slotUpdatedAt = new Float64Array(1024);
+  private slotImportance = new Float64Array(1024);
   /** Tenant → small integer for `slotTenant` (0 = free slot). */
   private readonly tenantNumbers = new Map<string, number>();
   private readonly payloadIndex = new PayloadIndex();
@@ -406,7 +409,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         limit,
       );
       return {
-        hits: this.toHits(scored, (item) => ({ score: item.score, dense: item.score })),
+        hits: this.toHits(request.tenant, scored, (item) => ({
+          score: item.score,
+          dense: item.score,
+        })),
         plan,
       };
     }
@@ -421,7 +427,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const best = keyword[0]?.score ?? 1;
     if (mode === 'keyword') {
       return {
-        hits: this.toHits(keyword.slice(0, limit), (item) => ({
+        hits: this.toHits(request.tenant, keyword.slice(0, limit), (item) => ({
           score: item.score / best,
           dense: this.arena.dot(item.slot, query),
           keyword: item.score / best,
@@ -448,7 +454,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       { alpha: this.hybridAlpha, limit },
     );
     return {
-      hits: this.toHits(ranked, (item) => ({
+      hits: this.toHits(request.tenant, ranked, (item) => ({
         score: item.fused,
         dense: item.cosine,
         ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
@@ -674,6 +680,13 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       size: source.size,
       forEach: (visit) => this.forEachCandidate(source, visit),
       matches,
+      contains: () => {
+        // Marks every member with a fresh epoch (forEachCandidate bumps it for unions only).
+        const epoch = this.nextVisitEpoch();
+        const marks = this.visitMarks;
+        for (const set of source.sets) for (const slot of set) marks[slot] = epoch;
+        return (slot) => marks[slot] === epoch;
+      },
     };
   }
 
@@ -714,6 +727,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     }
     this.slotTenant[slot] = tenantNumber;
     this.slotExpiresAt[slot] = payload.expiresAt ?? Number.POSITIVE_INFINITY;
+    this.slotUpdatedAt[slot] = payload.updatedAt;
+    this.slotImportance[slot] = payload.importance;
   }
 
   private forEachCandidate(source: CandidateSource, visit: (slot: number) => void): void {
@@ -721,19 +736,24 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       for (const slot of source.sets[0]!) visit(slot);
       return;
     }
-    this.visitEpoch++;
-    if (this.visitEpoch === 0xffffffff) {
-      this.visitMarks.fill(0);
-      this.visitEpoch = 1;
-    }
+    const epoch = this.nextVisitEpoch();
     const marks = this.visitMarks;
-    const epoch = this.visitEpoch;
     for (const set of source.sets)
       for (const slot of set) {
         if (marks[slot] === epoch) continue;
         marks[slot] = epoch;
         visit(slot);
       }
+  }
+
+  /** A marker value no slot carries yet in `visitMarks`. */
+  private nextVisitEpoch(): number {
+    this.visitEpoch++;
+    if (this.visitEpoch === 0xffffffff) {
+      this.visitMarks.fill(0);
+      this.visitEpoch = 1;
+    }
+    return this.visitEpoch;
   }
 
   private exactScan(
@@ -759,15 +779,27 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
    * reads only what it keeps (a query asks for ~5× topK candidates to re-rank; reading and
    * parsing every candidate's record was ~0.5 ms per query).
    */
-  private toHits<T extends { slot: number }>(
+  private toHits<T extends { slot: number; id?: string }>(
+    tenant: string,
     items: readonly T[],
     scores: (item: T) => Omit<SearchHit, 'record' | 'ranking'>,
   ): SearchHit[] {
     const hits: SearchHit[] = [];
     for (const item of items) {
-      const payload = this.payloads[item.slot];
-      if (payload === undefined) continue;
-      hits.push(new LazyHit(this.store, payload, scores(item)));
+      const id = item.id ?? this.payloads[item.slot]?.id;
+      if (id === undefined) continue;
+      hits.push(
+        new LazyHit(
+          this.store,
+          tenant,
+          id,
+          {
+            updatedAt: this.slotUpdatedAt[item.slot]!,
+            importance: this.slotImportance[item.slot]!,
+          },
+          scores(item),
+        ),
+      );
     }
     return hits;
   }
@@ -789,6 +821,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const expiresAt = new Float64Array(length);
       expiresAt.set(this.slotExpiresAt);
       this.slotExpiresAt = expiresAt;
+      const updatedAt = new Float64Array(length);
+      updatedAt.set(this.slotUpdatedAt);
+      this.slotUpdatedAt = updatedAt;
+      const importance = new Float64Array(length);
+      importance.set(this.slotImportance);
+      this.slotImportance = importance;
     }
   }
 
@@ -887,23 +925,24 @@ class LazyHit implements SearchHit {
 
   constructor(
     private readonly store: SqliteStore,
-    private readonly payload: SlotPayload,
+    private readonly tenant: string,
+    private readonly id: string,
+    ranking: { updatedAt: number; importance: number },
     scores: Omit<SearchHit, 'record' | 'ranking'>,
   ) {
     this.score = scores.score;
     if (scores.dense !== undefined) this.dense = scores.dense;
     if (scores.keyword !== undefined) this.keyword = scores.keyword;
-    this.ranking = { updatedAt: payload.updatedAt, importance: payload.importance };
+    this.ranking = ranking;
   }
 
   get record(): MemoryRecord {
     if (this.#record === undefined) {
-      const record = this.store.getRecord(this.payload.tenant, this.payload.id);
+      const record = this.store.getRecord(this.tenant, this.id);
       if (record === undefined)
-        throw new MembusError(
-          'INTERNAL',
-          `memory ${this.payload.id} was in the index but not in SQLite`,
-        );
+        throw new MembusError('NOT_FOUND', `memory ${this.id} was deleted after the search`, {
+          details: { id: this.id },
+        });
       this.#record = record;
     }
     return this.#record;
