@@ -328,6 +328,36 @@ describe('embedded vector index', () => {
     });
   });
 
+  describe('exact scan of a large candidate set', () => {
+    it('returns the brute-force top for limits 1, 10 and 50', async () => {
+      const dimension = 96;
+      const count = 3_000;
+      const all = clusteredVectors(count + 20, dimension, 30, 5);
+      const index = await openIndex({ dimension, exactScanThreshold: 1_000_000 });
+      await index.upsert(all.slice(0, count).map((vector, n) => item(n, vector, 'user-all')));
+      for (const limit of [1, 10, 50]) {
+        for (const query of all.slice(count)) {
+          const { hits, plan } = await index.search({
+            tenant: TENANT,
+            vector: query,
+            limit,
+            now: NOW,
+            filter: { userId: 'user-all' },
+          });
+          expect(plan).toBe('exact');
+          const expected = all
+            .slice(0, count)
+            .map((vector, n) => ({ id: uuid(n), score: dot(vector, query) }))
+            .sort((a, b) => b.score - a.score)
+            .slice(0, limit);
+          expect(hits.map((hit) => hit.record.id)).toEqual(expected.map((hit) => hit.id));
+          for (const [rank, hit] of hits.entries())
+            expect(hit.score).toBeCloseTo(expected[rank]!.score, 5);
+        }
+      }
+    });
+  });
+
   describe('ranking inputs and access statistics', () => {
     const dimension = 16;
     const vectors = clusteredVectors(4, dimension, 2, 11);
