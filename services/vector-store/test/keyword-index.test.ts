@@ -128,13 +128,23 @@ describe('KeywordIndex', () => {
       ...request,
       candidates: allSlots(texts.length, notSix, { member: even }),
     });
+    // ~425 postings: a set claiming 100 members is walked (100 × 300 > 425) and restricts it.
     const walked = index.search({
       ...request,
-      candidates: allSlots(texts.length, notSix, { member: even, size: 1e9 }),
+      candidates: allSlots(texts.length, notSix, { member: even, size: 100 }),
     });
     expect(walked.length).toBe(20);
     expect(walked.every((hit) => even(hit.slot) && hit.slot !== 6)).toBe(true);
     expect(walked.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    );
+    // A set larger than the walk is not marked: the request's own predicate decides.
+    const unrestricted = index.search({
+      ...request,
+      matches: (slot) => even(slot) && notSix(slot),
+      candidates: allSlots(texts.length, () => false, { size: 1e9 }),
+    });
+    expect(unrestricted.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
       oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
     );
   });

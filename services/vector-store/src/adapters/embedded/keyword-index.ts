@@ -163,9 +163,12 @@ export class KeywordIndex {
       return heap.sorted();
     }
 
-    // Walking the postings; with a candidate set, only its members are scored and checked.
-    const contains = candidates?.contains();
-    const check = candidates !== undefined ? candidates.matches : matches;
+    // Walking the postings. A candidate set smaller than the walk restricts it to its members
+    // (marking them costs one write each); a larger one (e.g. the whole tenant) is left to
+    // `matches`.
+    const restrict = candidates !== undefined && candidates.size < query.postings;
+    const contains = restrict ? candidates.contains() : undefined;
+    const check = restrict ? candidates.matches : matches;
     const scores = this.scores;
     const touched = this.touched;
     let touchedCount = 0;
