@@ -328,6 +328,42 @@ describe('embedded vector index', () => {
     });
   });
 
+  describe('graph search and expiry', () => {
+    it('passes over the expired nearest neighbours and returns the next ten', async () => {
+      const dimension = 32;
+      const all = clusteredVectors(1_001, dimension, 10, 21);
+      const query = all[1_000]!;
+      // The 40 memories nearest to the query are expired; everything is one tenant.
+      const order = all
+        .slice(0, 1_000)
+        .map((vector, n) => ({ n, score: dot(vector, query) }))
+        .sort((a, b) => b.score - a.score);
+      const expired = new Set(order.slice(0, 40).map((entry) => entry.n));
+      const index = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
+      await index.upsert(
+        all.slice(0, 1_000).map((vector, n) => {
+          const memory = item(n, vector);
+          return expired.has(n)
+            ? {
+                ...memory,
+                record: { ...memory.record, expiresAt: new Date(NOW - 1).toISOString() },
+              }
+            : memory;
+        }),
+      );
+      await index.whenIndexed();
+      const { hits, plan } = await index.search({
+        tenant: TENANT,
+        vector: query,
+        limit: 10,
+        now: NOW,
+      });
+      expect(plan).toBe('ann');
+      const expected = order.slice(40, 50).map((entry) => uuid(entry.n));
+      expect(hits.map((hit) => hit.record.id)).toEqual(expected);
+    });
+  });
+
   describe('exact scan of a large candidate set', () => {
     it('returns the brute-force top for limits 1, 10 and 50', async () => {
       const dimension = 96;
