@@ -115,7 +115,7 @@ export const SessionCompactionReportSchema = z.object({
   alreadyCompacted: z.boolean(),
   /**
    * Outcome memories of the session published to the pattern-extractor (`memory.outcome`,
-   * outcome id = memory id); absent when the compactor hands over no outcomes.
+   * outcome id = UUIDv5 of the memory id); absent when the compactor hands over no outcomes.
    */
   outcomesHandedOver: z.number().int().min(0).optional(),
   /** Outcome memories not handed over because their metadata has no boolean `success`. */

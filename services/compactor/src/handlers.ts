@@ -198,10 +198,17 @@ export function startSchedules(
     });
   if (options.sessionIdleMs > 0)
     schedule(options.idleCheckMs, async () => {
-      const idle = await parts.store.idleSessions(Date.now() - options.sessionIdleMs, 100);
+      const before = Date.now() - options.sessionIdleMs;
+      const idle = await parts.store.idleSessions(before, 100);
       for (const { tenant, sessionId } of idle) {
-        await compactSession(parts, tenant, sessionId, 'idle');
-        await parts.store.forgetSession(tenant, sessionId);
+        // One failing session (reported, retried next time) must not hold up the others.
+        try {
+          await compactSession(parts, tenant, sessionId, 'idle');
+          // Also for sessions with nothing to compact; not if activity came in meanwhile.
+          await parts.store.forgetSession(tenant, sessionId, before);
+        } catch (error) {
+          parts.onError(`idle compaction of session ${sessionId} failed`, error);
+        }
       }
     });
   return async () => {

@@ -131,8 +131,11 @@ export async function openMongoLifecycleStore(
           .toArray()
       ).map((document) => ({ tenant: document.tenant, sessionId: document.sessionId }));
     },
-    async forgetSession(tenant, sessionId) {
-      await sessions.deleteOne({ _id: key(tenant, sessionId) });
+    async forgetSession(tenant, sessionId, upTo) {
+      await sessions.deleteOne({
+        _id: key(tenant, sessionId),
+        ...(upTo === undefined ? {} : { lastActivity: { $lte: upTo } }),
+      });
     },
     async tenants() {
       return (await tenants.find().sort({ _id: 1 }).toArray()).map((document) => document._id);

@@ -51,7 +51,9 @@ export function openSqliteLifecycleStore(options: { path: string }): LifecycleSt
   const selectIdle = db.prepare<[number, number], { tenant: string; session_id: string }>(
     'SELECT tenant, session_id FROM sessions WHERE last_activity < ? ORDER BY last_activity LIMIT ?',
   );
-  const forget = db.prepare('DELETE FROM sessions WHERE tenant = ? AND session_id = ?');
+  const forget = db.prepare<[string, string, number]>(
+    'DELETE FROM sessions WHERE tenant = ? AND session_id = ? AND last_activity <= ?',
+  );
   const insertTenant = db.prepare('INSERT OR IGNORE INTO tenants (tenant) VALUES (?)');
   const selectTenants = db.prepare<[], { tenant: string }>(
     'SELECT tenant FROM tenants ORDER BY tenant',
@@ -98,8 +100,8 @@ export function openSqliteLifecycleStore(options: { path: string }): LifecycleSt
         .all(before, limit)
         .map((row) => ({ tenant: row.tenant, sessionId: row.session_id }));
     },
-    async forgetSession(tenant, sessionId) {
-      forget.run(tenant, sessionId);
+    async forgetSession(tenant, sessionId, upTo = Number.POSITIVE_INFINITY) {
+      forget.run(tenant, sessionId, upTo);
     },
     async tenants() {
       return selectTenants.all().map((row) => row.tenant);

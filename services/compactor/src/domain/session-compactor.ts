@@ -174,7 +174,8 @@ export class SessionCompactor {
     plan.report.durationMs = this.#clock() - started;
     plan.state = 'done';
     await store.savePlan(plan);
-    await store.forgetSession(tenant, sessionId);
+    // Memories stored while this ran are newer than `started`: they keep the session tracked.
+    await store.forgetSession(tenant, sessionId, started);
     return plan.report;
   }
 

@@ -44,8 +44,12 @@ export interface LifecycleStore {
   touchSession(tenant: string, sessionId: string, at: number): Promise<void>;
   /** Sessions with no activity since `before`, oldest first. */
   idleSessions(before: number, limit: number): Promise<{ tenant: string; sessionId: string }[]>;
-  /** Stops tracking a session (after it was compacted). */
-  forgetSession(tenant: string, sessionId: string): Promise<void>;
+  /**
+   * Stops tracking a session (after it was compacted). With `upTo` (ms since epoch), only if its
+   * last activity is at or before that time: activity recorded while it was being compacted
+   * keeps it tracked, so it is compacted again once idle.
+   */
+  forgetSession(tenant: string, sessionId: string, upTo?: number): Promise<void>;
   /** Tenants seen so far (for scheduled sweeps). */
   tenants(): Promise<string[]>;
   /** Remembers a tenant. */

@@ -126,6 +126,16 @@ export function createLifecycleStoreConformanceSuite(options: LifecycleStoreConf
         expect(await store.idleSessions(3_000, 10)).toEqual([]);
       }));
 
+    it('keeps a session with activity after the time it is forgotten up to', () =>
+      withStore(async (store) => {
+        await store.touchSession('t', 'done', 1_000);
+        await store.touchSession('t', 'active', 1_000);
+        await store.touchSession('t', 'active', 2_500);
+        await store.forgetSession('t', 'done', 2_000);
+        await store.forgetSession('t', 'active', 2_000);
+        expect(await store.idleSessions(3_000, 10)).toEqual([{ tenant: 't', sessionId: 'active' }]);
+      }));
+
     it('remembers each tenant once', () =>
       withStore(async (store) => {
         await store.addTenant('b');
