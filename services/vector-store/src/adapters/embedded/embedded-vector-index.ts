@@ -776,8 +776,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   /**
    * Hits whose records are read from SQLite on first access: the caller ranks by `ranking` and
-   * reads only what it keeps (a query asks for ~5× topK candidates to re-rank; reading and
-   * parsing every candidate's record was ~0.5 ms per query).
+   * reads only what it keeps (a query with recency or importance weights asks for 5× topK
+   * candidates, at least 50, to re-rank; reading and parsing them all cost ~0.5 ms per query).
    */
   private toHits<T extends { slot: number; id?: string }>(
     tenant: string,
