@@ -33,6 +33,7 @@ import {
   type SlotPayload,
 } from './payload-index.ts';
 import { type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
+import { grow } from './typed-arrays.ts';
 import { normalized, VectorArena } from './vector-arena.ts';
 
 export interface EmbeddedVectorIndexOptions {
@@ -806,28 +807,13 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   private ensureSlotCapacity(slot: number): void {
     this.arena.ensure(slot);
-    if (slot >= this.graphState.length) {
-      let length = this.graphState.length;
-      while (slot >= length) length *= 2;
-      const graphState = new Uint8Array(length);
-      graphState.set(this.graphState);
-      this.graphState = graphState;
-      const marks = new Uint32Array(length);
-      marks.set(this.visitMarks);
-      this.visitMarks = marks;
-      const tenants = new Int32Array(length);
-      tenants.set(this.slotTenant);
-      this.slotTenant = tenants;
-      const expiresAt = new Float64Array(length);
-      expiresAt.set(this.slotExpiresAt);
-      this.slotExpiresAt = expiresAt;
-      const updatedAt = new Float64Array(length);
-      updatedAt.set(this.slotUpdatedAt);
-      this.slotUpdatedAt = updatedAt;
-      const importance = new Float64Array(length);
-      importance.set(this.slotImportance);
-      this.slotImportance = importance;
-    }
+    if (slot < this.graphState.length) return;
+    this.graphState = grow(this.graphState, slot + 1);
+    this.visitMarks = grow(this.visitMarks, slot + 1);
+    this.slotTenant = grow(this.slotTenant, slot + 1);
+    this.slotExpiresAt = grow(this.slotExpiresAt, slot + 1);
+    this.slotUpdatedAt = grow(this.slotUpdatedAt, slot + 1);
+    this.slotImportance = grow(this.slotImportance, slot + 1);
   }
 
   /** The slot's vector in the graph is no longer current: hide it until it is re-added. */
@@ -946,19 +932,6 @@ class LazyHit implements SearchHit {
       this.#record = record;
     }
     return this.#record;
-  }
-
-  toJSON(): SearchHit {
-    return { record: this.record, ...this.scoresAndRanking() };
-  }
-
-  private scoresAndRanking(): Omit<SearchHit, 'record'> {
-    return {
-      score: this.score,
-      ...(this.dense !== undefined ? { dense: this.dense } : {}),
-      ...(this.keyword !== undefined ? { keyword: this.keyword } : {}),
-      ranking: this.ranking,
-    };
   }
 }
 

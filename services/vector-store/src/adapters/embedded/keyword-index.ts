@@ -1,5 +1,6 @@
 import { STOP_WORDS, stemmedTerms } from '../../domain/text-terms.ts';
 import { BoundedHeap } from './bounded-heap.ts';
+import { grow } from './typed-arrays.ts';
 
 /** A keyword match: the memory's slot and its BM25 score (higher is better). */
 export interface KeywordHit {
@@ -266,11 +267,3 @@ export class KeywordIndex {
 
 const better = (a: KeywordHit, b: KeywordHit): boolean =>
   a.score > b.score || (a.score === b.score && a.slot < b.slot);
-
-function grow<T extends Int32Array | Uint16Array | Float64Array>(array: T, atLeast: number): T {
-  let length = Math.max(4, array.length);
-  while (length < atLeast) length *= 2;
-  const next = new (array.constructor as new (length: number) => T)(length);
-  next.set(array);
-  return next;
-}
