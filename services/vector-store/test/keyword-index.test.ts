@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeywordIndex } from '../src/adapters/embedded/keyword-index.ts';
 
 const everything = () => true;
@@ -147,6 +147,47 @@ describe('KeywordIndex', () => {
     expect(unrestricted.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
       oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
     );
+  });
+
+  it('skips walking a term in every memory and ranks as walking it does (pruning)', () => {
+    // `run` is in every memory (its idf is the floor) and `cache` in a third: they weigh little,
+    // go last, and the walk stops before `run`, scoring it only for the memories near the top.
+    const texts = Array.from({ length: 20_000 }, (_, slot) =>
+      [
+        slot % 10 === 0 ? 'ledger' : 'billing',
+        slot % 7 === 0 ? 'timeout' : 'retry',
+        slot % 3 === 0 ? 'cache' : 'disk',
+        'run',
+        ...Array.from({ length: slot % 13 }, () => 'step'),
+        slot % 11 === 0 ? 'run again' : '',
+      ].join(' '),
+    );
+    const index = indexOf(texts);
+    const pruned = vi.spyOn(index as unknown as { completeTail: () => unknown }, 'completeTail');
+    const request = { text: 'ledger timeout cache run', matches: everything, limit: 10 };
+    const walked = index.search(request);
+    expect(pruned.mock.results.some((result) => result.value !== undefined)).toBe(true);
+    const oneByOne = index.search({ ...request, candidates: allSlots(texts.length) });
+    expect(walked.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    );
+    // The same with a candidate set that restricts the walk, and a predicate that drops one.
+    const quarter = (slot: number) => slot % 4 === 0;
+    const notTop = (slot: number) => slot !== walked[0]?.slot;
+    pruned.mockClear();
+    const restricted = index.search({
+      ...request,
+      candidates: allSlots(texts.length, notTop, { member: quarter, size: 5_000 }),
+    });
+    expect(pruned.mock.results.some((result) => result.value !== undefined)).toBe(true);
+    const quarterOneByOne = index.search({
+      ...request,
+      candidates: allSlots(texts.length, notTop, { member: quarter }),
+    });
+    expect(restricted.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      quarterOneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    );
+    expect(restricted.every((hit) => quarter(hit.slot) && notTop(hit.slot))).toBe(true);
   });
 
   it("checks a candidate set's members with the set's own predicate", () => {

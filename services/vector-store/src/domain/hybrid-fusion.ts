@@ -47,14 +47,18 @@ export function fuseHybrid<T extends HybridCandidate>(
   options: { alpha: number; limit: number },
 ): FusedCandidate<T>[] {
   const { alpha } = options;
-  const fused: FusedCandidate<T>[] = [];
-  for (const candidate of candidates) {
-    fused.push({
-      ...candidate,
+  const scored: { candidate: T; fused: number }[] = [];
+  for (const candidate of candidates)
+    scored.push({
+      candidate,
       fused: alpha * Math.max(0, candidate.cosine) + (1 - alpha) * (candidate.keyword ?? 0),
     });
-  }
-  return fused
-    .sort((a, b) => b.fused - a.fused || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .slice(0, Math.max(0, options.limit));
+  const byFused = (a: { candidate: T; fused: number }, b: { candidate: T; fused: number }) =>
+    b.fused - a.fused ||
+    (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0);
+  // Only the kept candidates are copied with their fused score.
+  return scored
+    .sort(byFused)
+    .slice(0, Math.max(0, options.limit))
+    .map(({ candidate, fused }) => ({ ...candidate, fused }));
 }

@@ -439,21 +439,25 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const dense = this.denseSearch(filterCandidates, query, matches, candidateMatches, depth);
     // Convex fusion: every candidate of either leg gets its cosine (cheap: the vector is in
     // memory) and its normalised BM25 (0 when the keyword leg did not find it).
-    const cosineBySlot = new Map(dense.scored.map((item) => [item.slot, item.score]));
-    const keywordBySlot = new Map(keyword.map((item) => [item.slot, item.score / best]));
-    const candidates = new Set<number>([...cosineBySlot.keys(), ...keywordBySlot.keys()]);
-    const ranked = fuseHybrid(
-      [...candidates].map((slot) => {
-        const keywordScore = keywordBySlot.get(slot);
-        return {
-          slot,
-          id: this.payloads[slot]?.id ?? '',
-          cosine: cosineBySlot.get(slot) ?? this.arena.dot(slot, query),
-          ...(keywordScore !== undefined ? { keyword: keywordScore } : {}),
-        };
-      }),
-      { alpha: this.hybridAlpha, limit },
-    );
+    const fusing: { slot: number; id: string; cosine: number; keyword?: number }[] = [];
+    const bySlot = new Map<number, (typeof fusing)[number]>();
+    for (const item of dense.scored) {
+      const candidate = { slot: item.slot, id: item.id, cosine: item.score };
+      bySlot.set(item.slot, candidate);
+      fusing.push(candidate);
+    }
+    for (const item of keyword) {
+      const found = bySlot.get(item.slot);
+      if (found !== undefined) found.keyword = item.score / best;
+      else
+        fusing.push({
+          slot: item.slot,
+          id: this.payloads[item.slot]?.id ?? '',
+          cosine: this.arena.dot(item.slot, query),
+          keyword: item.score / best,
+        });
+    }
+    const ranked = fuseHybrid(fusing, { alpha: this.hybridAlpha, limit });
     return {
       hits: this.toHits(request.tenant, ranked, (item) => ({
         score: item.fused,

@@ -59,17 +59,23 @@ export class KeywordIndex {
   private termSlots: Int32Array[] = [];
   private termFrequencies: Uint16Array[] = [];
   private termLengths = new Int32Array(1024);
+  /** Per term id: the largest frequency it was ever posted with (an upper bound, for pruning). */
+  private termMaxFrequencies = new Uint16Array(1024);
 
   private docTerms: (Int32Array | undefined)[] = [];
   private docFrequencies: (Uint16Array | undefined)[] = [];
   private docLengths = new Float64Array(1024);
   private documents = 0;
   private totalLength = 0;
+  /** A lower bound of every indexed text's length (only decreases), for pruning. */
+  private minLength = Number.POSITIVE_INFINITY;
 
   private scores = new Float64Array(1024);
   /** Per term id: its idf while a candidate set is ranked, else 0. */
   private queryWeights = new Float64Array(1024);
   private touched = new Int32Array(1024);
+  /** Scores of `touched` slots, in its order (see `completeTail`). */
+  private gathered = new Float64Array(1024);
   private readonly stems = new Map<string, string>();
 
   /** Memories in the index. */
@@ -101,6 +107,7 @@ export class KeywordIndex {
     this.docTerms[slot] = terms;
     this.docFrequencies[slot] = frequencies;
     this.docLengths[slot] = length;
+    if (length < this.minLength) this.minLength = length;
     this.documents++;
     this.totalLength += length;
   }
@@ -164,34 +171,89 @@ export class KeywordIndex {
       return heap.sorted();
     }
 
-    // Walking the postings. A candidate set smaller than the walk restricts it to its members
-    // (marking them costs one write each); a larger one (e.g. the whole tenant) is left to
-    // `matches`.
-    const restrict = candidates !== undefined && candidates.size < query.postings;
+    // Walking the postings. A candidate set smaller than the walk and than half the index
+    // restricts it to its members (marking them costs one write each); a larger one (e.g. the
+    // whole tenant, which a query whose words are common can out-number) is left to `matches`.
+    const restrict =
+      candidates !== undefined &&
+      candidates.size < query.postings &&
+      2 * candidates.size < this.documents;
     const contains = restrict ? candidates.contains() : undefined;
     const check = restrict ? candidates.matches : matches;
     const scores = this.scores;
     const touched = this.touched;
-    let touchedCount = 0;
+    const lengths = this.docLengths;
     const lengthFactor = (K1 * B) / averageLength;
     const base = K1 * (1 - B);
-    for (let index = 0; index < query.ids.length; index++) {
-      const id = query.ids[index]!;
-      const idf = query.idfs[index]!;
+    // Terms that weigh little (under half the heaviest) go last, lightest last, where pruning
+    // may skip them (see `completeTail`); the others keep the query's order, which measured
+    // faster than sorting them all.
+    const weighed = query.ids.map((id, index) => ({
+      id,
+      idf: query.idfs[index]!,
+      bound: this.contributionBound(id, query.idfs[index]!, base, lengthFactor),
+    }));
+    const heaviest = Math.max(...weighed.map((term) => term.bound));
+    const terms = [
+      ...weighed.filter((term) => 2 * term.bound >= heaviest),
+      ...weighed.filter((term) => 2 * term.bound < heaviest).sort((a, b) => b.bound - a.bound),
+    ];
+    const tailBounds = new Float64Array(terms.length + 1);
+    const tailPostings = new Float64Array(terms.length + 1);
+    for (let index = terms.length - 1; index >= 0; index--) {
+      tailBounds[index] = tailBounds[index + 1]! + terms[index]!.bound;
+      tailPostings[index] = tailPostings[index + 1]! + this.termLengths[terms[index]!.id]!;
+    }
+    let touchedCount = 0;
+    let walkedBound = 0;
+    for (let index = 0; index < terms.length; index++) {
+      // Stop walking when the terms left can only reorder what was found (pruning, as in
+      // MaxScore). Worth trying when their postings outnumber the memories found so far and
+      // they weigh less than half a walked term on average (else too many found memories stay
+      // within their reach, and the attempt costs a pass over the found for nothing).
+      if (
+        2 * index * tailBounds[index]! < walkedBound &&
+        tailPostings[index]! >= 2 * touchedCount &&
+        touchedCount >= limit
+      ) {
+        const hits = this.completeTail(
+          terms.slice(index),
+          tailBounds[index]!,
+          tailPostings[index]!,
+          touchedCount,
+          limit,
+          check,
+          base,
+          lengthFactor,
+        );
+        if (hits !== undefined) return hits;
+      }
+      const { id, idf } = terms[index]!;
+      const weight = idf * (K1 + 1); // as `completeTail` computes it, for equal sums
       const slots = this.termSlots[id]!;
       const frequencies = this.termFrequencies[id]!;
       const length = this.termLengths[id]!;
-      for (let at = 0; at < length; at++) {
-        const slot = slots[at]!;
-        if (contains !== undefined && !contains(slot)) continue;
-        const frequency = frequencies[at]!;
-        const previous = scores[slot]!;
-        if (previous === 0) touched[touchedCount++] = slot;
-        scores[slot] =
-          previous +
-          (idf * (frequency * (K1 + 1))) /
-            (frequency + base + lengthFactor * this.docLengths[slot]!);
+      if (contains === undefined) {
+        for (let at = 0; at < length; at++) {
+          const slot = slots[at]!;
+          const frequency = frequencies[at]!;
+          const previous = scores[slot]!;
+          if (previous === 0) touched[touchedCount++] = slot;
+          scores[slot] =
+            previous + (weight * frequency) / (frequency + base + lengthFactor * lengths[slot]!);
+        }
+      } else {
+        for (let at = 0; at < length; at++) {
+          const slot = slots[at]!;
+          if (!contains(slot)) continue;
+          const frequency = frequencies[at]!;
+          const previous = scores[slot]!;
+          if (previous === 0) touched[touchedCount++] = slot;
+          scores[slot] =
+            previous + (weight * frequency) / (frequency + base + lengthFactor * lengths[slot]!);
+        }
       }
+      walkedBound += terms[index]!.bound;
     }
     for (let index = 0; index < touchedCount; index++) {
       const slot = touched[index]!;
@@ -202,6 +264,86 @@ export class KeywordIndex {
       if (check(slot)) heap.push({ slot, score });
     }
     return heap.sorted();
+  }
+
+  /**
+   * Ends a posting walk early: the memories found so far (`touched`, scored on the walked terms)
+   * hold `limit` that pass `check` and score above `tailBound` — the most the terms still to
+   * walk can add — so no memory outside them can rank. Only those within `tailBound` of the
+   * `limit`-th best can still reach it; each gets the remaining terms' scores from its own term
+   * list. Undefined (nothing changed) when that is not so, or when those memories are too many
+   * to be cheaper than walking `tailPostings`. The found memories' scores are cleared when it
+   * returns hits, and left as they were for the walk to go on when it does not.
+   */
+  private completeTail(
+    tail: readonly { id: number; idf: number }[],
+    tailBound: number,
+    tailPostings: number,
+    touchedCount: number,
+    limit: number,
+    check: (slot: number) => boolean,
+    base: number,
+    lengthFactor: number,
+  ): KeywordHit[] | undefined {
+    const scores = this.scores;
+    const touched = this.touched;
+    // One scattered pass moves the found memories' scores into `gathered` (in `touched` order)
+    // and clears them; the passes below are sequential.
+    const gathered = this.gathered;
+    for (let index = 0; index < touchedCount; index++) {
+      const slot = touched[index]!;
+      gathered[index] = scores[slot]!;
+      scores[slot] = 0;
+    }
+    const found = new BoundedHeap<KeywordHit>(limit, better);
+    for (let index = 0; index < touchedCount; index++) {
+      const score = gathered[index]!;
+      const worst = found.worst;
+      if (worst !== undefined && score < worst.score) continue;
+      const slot = touched[index]!;
+      if (check(slot)) found.push({ slot, score });
+    }
+    const threshold = found.worst?.score;
+    // Sums of bounds round differently from sums of scores: keep a hair of slack.
+    const slack = tailBound * (1 + 1e-12);
+    const budget = tailPostings / CANDIDATE_COST;
+    const near: number[] = [];
+    if (found.size === limit && threshold !== undefined && threshold > slack) {
+      const floor = threshold * (1 - 1e-12) - slack;
+      for (let index = 0; index < touchedCount && near.length <= budget; index++)
+        if (gathered[index]! >= floor) near.push(index);
+    }
+    if (near.length === 0 || near.length > budget) {
+      // Not cheaper than the walk: the scores go back for it to go on.
+      for (let index = 0; index < touchedCount; index++) scores[touched[index]!] = gathered[index]!;
+      return undefined;
+    }
+    const heap = new BoundedHeap<KeywordHit>(limit, better);
+    for (const index of near) {
+      const slot = touched[index]!;
+      const terms = this.docTerms[slot]!;
+      const frequencies = this.docFrequencies[slot]!;
+      const length = this.docLengths[slot]!;
+      let score = gathered[index]!;
+      // The tail's terms in walk order, so that sums equal the full walk's.
+      for (const { id, idf } of tail) {
+        const at = terms.indexOf(id);
+        if (at < 0) continue;
+        const frequency = frequencies[at]!;
+        score += (idf * (K1 + 1) * frequency) / (frequency + base + lengthFactor * length);
+      }
+      const worst = heap.worst;
+      if (worst !== undefined && score < worst.score) continue;
+      if (check(slot)) heap.push({ slot, score });
+    }
+    return heap.sorted();
+  }
+
+  /** The most one term can add to a memory's score (largest frequency, shortest text). */
+  private contributionBound(id: number, idf: number, base: number, lengthFactor: number): number {
+    const frequency = this.termMaxFrequencies[id]!;
+    const shortest = Number.isFinite(this.minLength) ? this.minLength : 0;
+    return (idf * (frequency * (K1 + 1))) / (frequency + base + lengthFactor * shortest);
   }
 
   /** Query terms known to the index, with their BM25 idf and total posting length. */
@@ -238,6 +380,7 @@ export class KeywordIndex {
       this.termFrequencies.push(new Uint16Array(4));
       if (id >= this.termLengths.length) {
         this.termLengths = grow(this.termLengths, id + 1);
+        this.termMaxFrequencies = grow(this.termMaxFrequencies, id + 1);
         this.queryWeights = grow(this.queryWeights, id + 1);
       }
     }
@@ -254,6 +397,7 @@ export class KeywordIndex {
     }
     slots[length] = slot;
     this.termFrequencies[id]![length] = frequency;
+    if (frequency > this.termMaxFrequencies[id]!) this.termMaxFrequencies[id] = frequency;
     this.termLengths[id] = length + 1;
   }
 
@@ -262,6 +406,7 @@ export class KeywordIndex {
     this.docLengths = grow(this.docLengths, slot + 1);
     this.scores = grow(this.scores, slot + 1);
     this.touched = grow(this.touched, slot + 1);
+    this.gathered = grow(this.gathered, slot + 1);
   }
 }
 
