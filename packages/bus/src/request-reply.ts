@@ -164,7 +164,7 @@ export async function request<S extends z.ZodType>(
     } catch (error) {
       throw transportError(error, subject);
     }
-    const decoded = decode(replySchema.or(ErrorReplySchema), reply.data);
+    const decoded = decode(orErrorReply(replySchema), reply.data);
     if (!decoded.ok) {
       throw new MembusError(
         'INTERNAL',
@@ -183,6 +183,17 @@ export async function request<S extends z.ZodType>(
     endSpan(span, membusError);
     throw membusError;
   }
+}
+
+/** `schema.or(ErrorReplySchema)`, built once per reply schema (zod compiles it on first use). */
+const withErrorReply = new WeakMap<z.ZodType, z.ZodType>();
+function orErrorReply(schema: z.ZodType): z.ZodType {
+  let union = withErrorReply.get(schema);
+  if (union === undefined) {
+    union = schema.or(ErrorReplySchema);
+    withErrorReply.set(schema, union);
+  }
+  return union;
 }
 
 function isErrorReply(value: unknown): value is z.output<typeof ErrorReplySchema> {

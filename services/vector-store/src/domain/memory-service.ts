@@ -393,10 +393,10 @@ export class MemoryService {
 
   async query(tenant: string, request: QueryRequest): Promise<QueryReply> {
     const started = performance.now();
+    // Not awaited here: the index may do what needs no vector while the embedder answers.
     const vector = request.vector
-      ? normaliseVector(request.vector)
-      : await this.#embed.query(request.text as string);
-    this.#checkDimension(vector.length);
+      ? this.#checkedVector(normaliseVector(request.vector))
+      : this.#embed.query(request.text as string).then((embedded) => this.#checkedVector(embedded));
     const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
     const now = this.#clock();
     const mode = request.mode ?? (request.text !== undefined ? 'hybrid' : 'dense');
@@ -763,6 +763,11 @@ export class MemoryService {
       if (!page.next) return records;
       after = page.next;
     }
+  }
+
+  #checkedVector(vector: Float32Array): Float32Array {
+    this.#checkDimension(vector.length);
+    return vector;
   }
 
   #checkDimension(length: number): void {

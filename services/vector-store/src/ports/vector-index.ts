@@ -22,8 +22,12 @@ export interface IndexFilter extends MemoryFilter {
 export interface SearchRequest {
   /** Tenant from the subject; an index never returns another tenant's memory. */
   tenant: string;
-  /** Query vector, L2-normalised, of the index dimension. */
-  vector: Float32Array;
+  /**
+   * Query vector, L2-normalised, of the index dimension. May still be on its way (the embedder's
+   * answer): an adapter can do what needs no vector meanwhile — the embedded one runs its keyword
+   * leg while the embedder works on the other core.
+   */
+  vector: Float32Array | Promise<Float32Array>;
   filter?: IndexFilter;
   /** How many hits to return, best first. */
   limit: number;

@@ -1085,6 +1085,79 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
           ]).toEqual([false, true]);
         });
 
+        it('takes a vector still on its way and ranks as with the vector at hand', async () => {
+          const request = {
+            tenant: TENANT,
+            text: 'ERR_CONNECTION_REFUSED registry',
+            limit: 5,
+            now: NOW,
+          };
+          for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
+            const atHand = await index.search({ ...request, mode, vector: query });
+            let arrive: (vector: Float32Array) => void = () => undefined;
+            const searching = index.search({
+              ...request,
+              mode,
+              vector: new Promise<Float32Array>((resolve) => {
+                arrive = resolve;
+              }),
+            });
+            await new Promise((resolve) => setImmediate(resolve));
+            arrive(query);
+            const later = await searching;
+            expect([mode, hitNames(later.hits), later.hits.map((hit) => hit.score)]).toEqual([
+              mode,
+              hitNames(atHand.hits),
+              atHand.hits.map((hit) => hit.score),
+            ]);
+          }
+        });
+
+        it('a vector that fails fails the search with its error', async () => {
+          for (const mode of ['dense', 'hybrid'] as const) {
+            const failed = index.search({
+              tenant: TENANT,
+              vector: Promise.reject(new Error('embedder unavailable')),
+              text: 'registry',
+              mode,
+              limit: 5,
+              now: NOW,
+            });
+            await expect(failed).rejects.toThrow('embedder unavailable');
+          }
+        });
+
+        it('a write while the vector is on its way is seen by both legs', async () => {
+          let arrive: (vector: Float32Array) => void = () => undefined;
+          const searching = index.search({
+            tenant: TENANT,
+            vector: new Promise<Float32Array>((resolve) => {
+              arrive = resolve;
+            }),
+            text: 'ERR_CONNECTION_REFUSED',
+            mode: 'hybrid',
+            limit: 10,
+            now: NOW,
+          });
+          await new Promise((resolve) => setImmediate(resolve));
+          // k-build goes, and a memory without the word takes its place (and, embedded, its slot).
+          await index.delete(TENANT, [buildFixture.record.id]);
+          await index.upsert([
+            indexed(
+              memory(
+                'k-late',
+                206,
+                { scope: 'app', kind: 'episode', tier: 'short', text: 'Quiet night' },
+                'k-late',
+              ),
+            ),
+          ]);
+          arrive(query);
+          const { hits } = await searching;
+          const late = hits.find((hit) => hit.record.text === 'Quiet night');
+          expect([hitNames(hits).includes('k-build'), late?.keyword ?? 0]).toEqual([false, 0]);
+        });
+
         it('a deleted memory leaves the keyword index', async () => {
           await index.delete(TENANT, [buildFixture.record.id]);
           const { hits } = await index.search({

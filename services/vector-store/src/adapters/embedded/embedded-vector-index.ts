@@ -189,6 +189,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private readonly keywords = new KeywordIndex();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
+  /** Counts slot writes, so that a search can tell whether slots moved while it awaited. */
+  private writes = 0;
   private nextSeq = 1;
   private liveCount = 0;
 
@@ -387,21 +389,26 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   async search(request: SearchRequest): Promise<SearchResult> {
     this.assertOpen();
-    this.assertDimension(request.vector, 'search');
+    const pending = request.vector instanceof Float32Array ? undefined : request.vector;
+    // Handled here so a throw below cannot leave it rejected with no handler.
+    pending?.catch(() => undefined);
     const limit = Math.max(0, Math.floor(request.limit));
     const mode = request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
+    // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
+    const depth = mode === 'keyword' ? limit : hybridLegDepth(limit);
+    // The keyword leg needs no vector: with the vector still on its way, it runs while the
+    // embedder answers, once the embed request has gone out (nats.js writes in a microtask).
+    if (pending !== undefined && mode !== 'dense' && limit > 0) await Promise.resolve();
+    let legs = mode === 'dense' || limit === 0 ? undefined : this.keywordLeg(request, depth);
+    const vector = pending === undefined ? (request.vector as Float32Array) : await pending;
+    this.assertOpen();
+    this.assertDimension(vector, 'search');
     if (limit === 0) return { hits: [], plan: mode === 'dense' ? 'exact' : mode };
-    const query = normalized(request.vector);
-    // One candidate set for both legs.
-    const filterCandidates = this.payloadIndex.candidates(request.tenant, request.filter);
-    const matches = this.predicate(request.tenant, request.filter, request.now);
-    const candidateMatches = this.predicate(
-      request.tenant,
-      request.filter,
-      request.now,
-      filterCandidates.covers,
-    );
-    if (mode === 'dense') {
+    const query = normalized(vector);
+    // A write while the vector was awaited may have moved slots: the leg is run again.
+    if (legs !== undefined && legs.writes !== this.writes) legs = this.keywordLeg(request, depth);
+    if (legs === undefined) {
+      const { filterCandidates, matches, candidateMatches } = this.searchFilter(request);
       const { scored, plan } = this.denseSearch(
         filterCandidates,
         query,
@@ -417,14 +424,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         plan,
       };
     }
-    // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
-    const depth = mode === 'keyword' ? limit : hybridLegDepth(limit);
-    const keyword = this.keywords.search({
-      text: request.text ?? '',
-      matches,
-      candidates: this.candidateIterator(filterCandidates, candidateMatches),
-      limit: depth,
-    });
+    const { filterCandidates, matches, candidateMatches, keyword } = legs;
     const best = keyword[0]?.score ?? 1;
     if (mode === 'keyword') {
       return {
@@ -466,6 +466,32 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       })),
       plan: `hybrid(${dense.plan})`,
     };
+  }
+
+  /** A request's candidate set and predicates (valid until the next write). */
+  private searchFilter(request: SearchRequest) {
+    // One candidate set for both legs.
+    const filterCandidates = this.payloadIndex.candidates(request.tenant, request.filter);
+    const matches = this.predicate(request.tenant, request.filter, request.now);
+    const candidateMatches = this.predicate(
+      request.tenant,
+      request.filter,
+      request.now,
+      filterCandidates.covers,
+    );
+    return { filterCandidates, matches, candidateMatches };
+  }
+
+  /** The keyword leg `depth` deep, with the filter it ran under and the write it saw last. */
+  private keywordLeg(request: SearchRequest, depth: number) {
+    const filter = this.searchFilter(request);
+    const keyword = this.keywords.search({
+      text: request.text ?? '',
+      matches: filter.matches,
+      candidates: this.candidateIterator(filter.filterCandidates, filter.candidateMatches),
+      limit: depth,
+    });
+    return { ...filter, keyword, writes: this.writes };
   }
 
   async scroll(request: ScrollRequest): Promise<ScrollResult> {
@@ -720,6 +746,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   }
 
   private setPayload(slot: number, payload: SlotPayload | undefined): void {
+    this.writes++;
     this.payloads[slot] = payload;
     if (payload === undefined) {
       this.slotTenant[slot] = 0;

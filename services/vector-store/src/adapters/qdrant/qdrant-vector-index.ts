@@ -426,8 +426,9 @@ class QdrantVectorIndex implements VectorIndex {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
-    if (request.vector.length !== this.dimension)
-      throw dimensionMismatch(this.dimension, request.vector.length, 'search');
+    const query = await request.vector;
+    if (query.length !== this.dimension)
+      throw dimensionMismatch(this.dimension, query.length, 'search');
     const mode: SearchMode =
       this.#keyword && request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
     const limit = Math.floor(request.limit);
@@ -438,7 +439,7 @@ class QdrantVectorIndex implements VectorIndex {
     });
     // Part of the filter has no Qdrant form: each leg over-fetches and re-checks in process.
     const matches = exact ? undefined : compileFilter(request.filter);
-    const vector = Array.from(request.vector);
+    const vector = Array.from(query);
     if (mode === 'dense') {
       const dense = await this.#leg('search', { query: vector }, filter, matches, limit);
       return {
