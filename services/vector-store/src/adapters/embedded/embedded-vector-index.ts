@@ -189,6 +189,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private readonly keywords = new KeywordIndex();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
+  /** An exact scan's matching slots and their similarities (reused; see `exactScan`). */
+  private scanSlots = new Int32Array(1024);
+  private scanScores = new Float64Array(1024);
   /** Counts slot writes, so that a search can tell whether slots moved while it awaited. */
   private writes = 0;
   private nextSeq = 1;
@@ -684,14 +687,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
       found++;
     }
-    for (const slot of this.tail) {
-      if (!matches(slot)) continue;
-      const payload = this.payloads[slot]!;
-      const score = this.arena.dot(slot, query);
-      const worst = heap.worst;
-      if (worst === undefined || score >= worst.score) heap.push({ slot, score, id: payload.id });
-      found++;
-    }
+    found += this.scanInto(
+      heap,
+      (visit) => {
+        for (const slot of this.tail) visit(slot);
+      },
+      matches,
+      query,
+    );
     if (found < limit && candidates.size > found) {
       // The graph may have missed matches a selective filter left unreachable.
       return {
@@ -795,15 +798,40 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     limit: number,
   ): Scored[] {
     const heap = new BoundedHeap<Scored>(limit, scoredBetter);
-    const arena = this.arena;
-    this.forEachCandidate(candidates, (slot) => {
-      if (!matches(slot)) return;
-      const score = arena.dot(slot, query);
-      const worst = heap.worst;
-      if (worst !== undefined && score < worst.score) return;
-      heap.push({ slot, score, id: this.payloads[slot]!.id });
-    });
+    this.scanInto(heap, (visit) => this.forEachCandidate(candidates, visit), matches, query);
     return heap.sorted();
+  }
+
+  /**
+   * Scores the visited slots that pass `matches` into `heap`: matches first, then their
+   * similarities in one batch (see VectorArena.dotMany). Returns how many matched.
+   */
+  private scanInto(
+    heap: BoundedHeap<Scored>,
+    visitSlots: (visit: (slot: number) => void) => void,
+    matches: (slot: number) => boolean,
+    query: Float32Array,
+  ): number {
+    let count = 0;
+    visitSlots((slot) => {
+      if (!matches(slot)) return;
+      if (count === this.scanSlots.length) {
+        this.scanSlots = grow(this.scanSlots, count + 1);
+        this.scanScores = grow(this.scanScores, count + 1);
+      }
+      this.scanSlots[count++] = slot;
+    });
+    const slots = this.scanSlots;
+    const scores = this.scanScores;
+    this.arena.dotMany(slots, count, query, scores);
+    for (let at = 0; at < count; at++) {
+      const score = scores[at]!;
+      const worst = heap.worst;
+      if (worst !== undefined && score < worst.score) continue;
+      const slot = slots[at]!;
+      heap.push({ slot, score, id: this.payloads[slot]!.id });
+    }
+    return count;
   }
 
   /**
