@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { processTunables } from '../src/stack.ts';
+import { serviceTuning } from '../src/stack.ts';
 
-describe('processTunables', () => {
-  it('asks glibc for transparent huge pages in the vector-store only', () => {
-    expect([processTunables('vector-store', {}), processTunables('embedder', {})]).toEqual([
-      { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' },
-      {},
+describe('serviceTuning', () => {
+  it('tunes the vector-store only: huge pages on its heap, a larger young generation', () => {
+    expect([serviceTuning('vector-store', {}), serviceTuning('embedder', {})]).toEqual([
+      { env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }, nodeArgs: ['--max-semi-space-size=64'] },
+      { env: {}, nodeArgs: [] },
     ]);
   });
 
   it("leaves an operator's own GLIBC_TUNABLES alone", () => {
-    expect(processTunables('vector-store', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toEqual(
-      {},
-    );
+    expect(
+      serviceTuning('vector-store', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).env,
+    ).toEqual({});
   });
 });
