@@ -152,6 +152,29 @@ describe('embedded vector index', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('a closed index refuses a search whose vector fails later, leaving no rejection unhandled', async () => {
+    const index = await openIndex({ dimension: 4 });
+    await index.close();
+    let fail: (error: Error) => void = () => undefined;
+    const vector = new Promise<Float32Array>((_resolve, reject) => {
+      fail = reject;
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(
+        index.search({ tenant: TENANT, vector, text: 'x', mode: 'hybrid', limit: 5, now: NOW }),
+      ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      fail(new Error('embedder unavailable'));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   describe('ANN recall', () => {
     const dimension = 32;
     const vectors = clusteredVectors(3_000, dimension, 30, 7);

@@ -397,6 +397,8 @@ export class MemoryService {
     const vector = request.vector
       ? this.#checkedVector(normaliseVector(request.vector))
       : this.#embed.query(request.text as string).then((embedded) => this.#checkedVector(embedded));
+    // The index awaits it; marked handled so that nothing thrown before then leaves it orphaned.
+    if (vector instanceof Promise) vector.catch(() => undefined);
     const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
     const now = this.#clock();
     const mode = request.mode ?? (request.text !== undefined ? 'hybrid' : 'dense');

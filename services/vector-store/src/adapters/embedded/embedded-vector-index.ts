@@ -391,10 +391,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
-    this.assertOpen();
     const pending = request.vector instanceof Float32Array ? undefined : request.vector;
     // Handled here so a throw below cannot leave it rejected with no handler.
     pending?.catch(() => undefined);
+    this.assertOpen();
     const limit = Math.max(0, Math.floor(request.limit));
     const mode = request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
     // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
