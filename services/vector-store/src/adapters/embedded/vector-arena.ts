@@ -71,8 +71,8 @@ export class VectorArena {
     const dimension = this.dimension;
     let at = 0;
     // The interleaved loop takes four floats per step: other dimensions go one by one.
-    const step = dimension % 4 === 0 ? 4 : count;
-    for (; at + 3 < count && step === 4; at += 4) {
+    const interleaved = dimension % 4 === 0;
+    for (; interleaved && at + 3 < count; at += 4) {
       const slot0 = slots[at]!;
       const slot1 = slots[at + 1]!;
       const slot2 = slots[at + 2]!;
