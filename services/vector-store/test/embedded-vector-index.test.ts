@@ -480,6 +480,40 @@ describe('embedded vector index', () => {
       expect(after).toMatchObject({ accessCount: 5, lastAccessedAt: '2026-05-31T12:34:56.789Z' });
     });
 
+    it('access handed to the background worker is durable once close resolves, awaited or not', async () => {
+      const index = await openIndex({ dimension });
+      const ids = Array.from({ length: 500 }, (_, n) => uuid(n));
+      await index.upsert(ids.map((_, n) => item(n, vectors[n % vectors.length]!)));
+      const at = Date.parse('2026-05-31T00:00:00.000Z');
+      // Enough work that the worker is still writing when close is called; none awaited.
+      const pending = Array.from({ length: 20 }, (_, round) =>
+        index.recordAccess(TENANT, new Map(ids.map((id) => [id, { count: 1, at: at + round }]))),
+      );
+      let written = 0;
+      for (const write of pending)
+        void write.then(() => {
+          written += 1;
+        });
+      await index.close();
+      expect(written).toBe(pending.length);
+      const reopened = await openIndex({ dimension });
+      const records = await reopened.get(TENANT, ids);
+      expect(new Set(records.map((record) => record.accessCount))).toEqual(new Set([20]));
+      expect(new Set(records.map((record) => record.lastAccessedAt))).toEqual(
+        new Set([new Date(at + 19).toISOString()]),
+      );
+    });
+
+    it('without the background worker, access is written on the calling thread', async () => {
+      const index = await openIndex({ dimension, checkpointIntervalMs: 0 });
+      await index.upsert([item(1, vectors[1]!)]);
+      const at = Date.parse('2026-05-31T00:00:00.000Z');
+      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 2, at }]]));
+      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 1, at: at - 5 }]]));
+      const [record] = await index.get(TENANT, [uuid(1)]);
+      expect(record).toMatchObject({ accessCount: 3, lastAccessedAt: new Date(at).toISOString() });
+    });
+
     it('a re-upsert keeps the access statistics its record carries', async () => {
       const index = await openIndex({ dimension });
       await index.upsert([item(1, vectors[1]!)]);

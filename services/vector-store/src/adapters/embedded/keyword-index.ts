@@ -168,7 +168,8 @@ export class KeywordIndex {
             const frequency = frequencies[index]!;
             score += (idf * (frequency * (K1 + 1))) / (frequency + norm);
           }
-          if (score > 0 && candidates.matches(slot)) heap.push({ slot, score });
+          if (score > 0 && enters(heap.worst, slot, score) && candidates.matches(slot))
+            heap.push({ slot, score });
         });
       } finally {
         for (const id of query.ids) weights[id] = 0;
@@ -264,9 +265,7 @@ export class KeywordIndex {
       const slot = touched[index]!;
       const score = scores[slot]!;
       scores[slot] = 0;
-      const worst = heap.worst;
-      if (worst !== undefined && score < worst.score) continue;
-      if (check(slot)) heap.push({ slot, score });
+      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
     }
     return heap.sorted();
   }
@@ -303,10 +302,8 @@ export class KeywordIndex {
     const found = new BoundedHeap<KeywordHit>(limit, better);
     for (let index = 0; index < touchedCount; index++) {
       const score = gathered[index]!;
-      const worst = found.worst;
-      if (worst !== undefined && score < worst.score) continue;
       const slot = touched[index]!;
-      if (check(slot)) found.push({ slot, score });
+      if (enters(found.worst, slot, score) && check(slot)) found.push({ slot, score });
     }
     const threshold = found.worst?.score;
     // Sums of bounds round differently from sums of scores: keep a hair of slack.
@@ -337,9 +334,7 @@ export class KeywordIndex {
         const frequency = frequencies[at]!;
         score += (idf * (K1 + 1) * frequency) / (frequency + base + lengthFactor * length);
       }
-      const worst = heap.worst;
-      if (worst !== undefined && score < worst.score) continue;
-      if (check(slot)) heap.push({ slot, score });
+      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
     }
     return heap.sorted();
   }
@@ -417,3 +412,11 @@ export class KeywordIndex {
 
 const better = (a: KeywordHit, b: KeywordHit): boolean =>
   a.score > b.score || (a.score === b.score && a.slot < b.slot);
+
+/**
+ * Whether a hit would enter a heap whose worst kept hit is `worst` (undefined: not full), as
+ * `better` orders them; asked before allocating the hit or checking its filter. BM25 scores tie
+ * often (same term counts, same length), and ties with a later slot cannot enter.
+ */
+const enters = (worst: KeywordHit | undefined, slot: number, score: number): boolean =>
+  worst === undefined || score > worst.score || (score === worst.score && slot < worst.slot);

@@ -89,18 +89,23 @@ const addedColumns = [
   },
 ] as const;
 
+/** Parameters: count to add, access time (ms), tenant, id. */
+const recordAccessSql =
+  'UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE tenant = ? AND id = ?';
+
 const columns =
   'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, record, vector, access_count, last_accessed_at';
 
 /**
  * The durable source of truth: one SQLite row per memory, written in one transaction per batch.
  * WAL with `synchronous=NORMAL`; auto-checkpoints are off because they stall writers for
- * 10–20 ms, and a worker thread checkpoints passively instead.
+ * 10–20 ms. A background worker thread with its own connection checkpoints passively and
+ * writes the access statistics, so neither runs on the event loop that answers queries.
  */
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly statements;
-  private checkpointer: Worker | undefined;
+  private background: BackgroundWriter | undefined;
 
   constructor(
     readonly file: string,
@@ -111,10 +116,6 @@ export class SqliteStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`mmap_size = ${Math.floor(options.mmapBytes)}`);
     this.db.pragma('busy_timeout = 5000');
-    if (options.checkpointIntervalMs > 0) {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = startCheckpointer(file, options.checkpointIntervalMs);
-    }
     this.db.exec(schema);
     this.migrate();
     // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
@@ -146,14 +147,20 @@ export class SqliteStore {
           'DELETE FROM memories WHERE tenant = ? AND id = ? RETURNING slot',
         )
         .pluck(),
-      recordAccess: db.prepare<[number, number, string, string]>(
-        'UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE tenant = ? AND id = ?',
-      ),
+      recordAccess: db.prepare<[number, number, string, string]>(recordAccessSql),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       loadAll: db.prepare<[], StoredRow>(
         "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text FROM memories",
       ),
     };
+    if (options.checkpointIntervalMs > 0) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.background = new BackgroundWriter(file, options.checkpointIntervalMs, () => {
+        // The worker is gone: checkpoint and write access statistics on this thread again.
+        this.background = undefined;
+        this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
   }
 
   getSetting(key: string): string | undefined {
@@ -205,14 +212,23 @@ export class SqliteStore {
   }
 
   /**
-   * Adds to access counts and moves `lastAccessedAt` forward (never back), in one transaction:
-   * two integer columns per memory, no record rewrite. Unknown ids are skipped.
+   * Adds to access counts and moves `lastAccessedAt` forward (never back), in one transaction,
+   * on the background worker when there is one. Unknown ids are skipped. SQLite rewrites a whole
+   * row (~2.3 KB with its vector) to change two integers: ~0.7 ms per 32 memories, which on this
+   * thread delayed every query step that came due meanwhile.
    */
-  recordAccess(tenant: string, accesses: ReadonlyMap<string, { count: number; at: number }>): void {
+  recordAccess(
+    tenant: string,
+    accesses: ReadonlyMap<string, { count: number; at: number }>,
+  ): Promise<void> {
+    const entries: AccessEntry[] = [];
+    for (const [id, { count, at }] of accesses) entries.push([id, count, Math.floor(at)]);
+    if (this.background !== undefined) return this.background.recordAccess(tenant, entries);
     this.transaction(() => {
-      for (const [id, { count, at }] of accesses)
-        this.statements.recordAccess.run(count, Math.floor(at), tenant, id);
+      for (const [id, count, at] of entries)
+        this.statements.recordAccess.run(count, at, tenant, id);
     });
+    return Promise.resolve();
   }
 
   /** Adds the columns of later versions to a store created before them, filled from the JSON. */
@@ -233,47 +249,122 @@ export class SqliteStore {
     });
   }
 
+  /**
+   * BEGIN IMMEDIATE: takes the write lock up front (waiting on the background worker's short
+   * transactions through `busy_timeout`) rather than failing at the first write of a deferred one.
+   */
   transaction(work: () => void): void {
-    this.db.transaction(work)();
+    this.db.transaction(work).immediate();
   }
 
   async close(): Promise<void> {
-    const checkpointer = this.checkpointer;
-    this.checkpointer = undefined;
-    if (checkpointer !== undefined) {
-      // Referenced again so the process waits for the worker to close its connection.
-      checkpointer.ref();
-      const exited = new Promise<void>((resolve) => checkpointer.once('exit', () => resolve()));
-      checkpointer.postMessage('close');
-      await exited;
-    }
+    const background = this.background;
+    this.background = undefined;
+    // Writes already handed to the worker finish first: it handles messages in order.
+    await background?.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
 }
 
-const checkpointerSource = `
+/** One memory's accesses since the last write: id, count to add, last access (ms). */
+type AccessEntry = [id: string, count: number, at: number];
+
+type ToWorker =
+  | { type: 'access'; seq: number; tenant: string; entries: AccessEntry[] }
+  | { type: 'close' };
+type FromWorker = { type: 'done'; seq: number; error?: string };
+
+const backgroundSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const bump = db.prepare(workerData.recordAccessSql);
+const writeAccess = db.transaction((tenant, entries) => {
+  for (const [id, count, at] of entries) bump.run(count, at, tenant, id);
+});
 const timer = setInterval(() => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
-  if (message !== 'close') return;
+  if (message.type === 'access') {
+    try {
+      writeAccess.immediate(message.tenant, message.entries);
+      parentPort.postMessage({ type: 'done', seq: message.seq });
+    } catch (error) {
+      parentPort.postMessage({ type: 'done', seq: message.seq, error: String(error && error.message || error) });
+    }
+    return;
+  }
+  if (message.type !== 'close') return;
   clearInterval(timer);
   db.close();
   parentPort.close();
 });
 `;
 
-function startCheckpointer(file: string, intervalMs: number): Worker {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(checkpointerSource, {
-    eval: true,
-    workerData: { file, driver, intervalMs },
-  });
-  worker.unref();
-  return worker;
+/**
+ * A worker thread with its own connection to the store: passive checkpoints on a timer and
+ * access-statistics writes on request, answered in order. It keeps the process alive only
+ * while a write is outstanding. If it dies, outstanding writes fail and `onGone` runs.
+ */
+class BackgroundWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextSeq = 0;
+  private closing = false;
+  private readonly exited: Promise<void>;
+
+  constructor(file: string, intervalMs: number, onGone: () => void) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(backgroundSource, {
+      eval: true,
+      workerData: { file, driver, intervalMs, recordAccessSql },
+    });
+    this.worker.unref();
+    this.worker.on('message', (message: FromWorker) => {
+      const waiter = this.waiting.get(message.seq);
+      if (waiter === undefined) return;
+      this.waiting.delete(message.seq);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (message.error === undefined) waiter.resolve();
+      else waiter.reject(new Error(message.error));
+    });
+    let failure: Error | undefined;
+    this.worker.on('error', (error) => {
+      failure = error;
+    });
+    this.exited = new Promise<void>((resolve) => {
+      this.worker.once('exit', (code) => {
+        const reason = failure ?? new Error(`store worker exited with code ${code}`);
+        for (const waiter of this.waiting.values()) waiter.reject(reason);
+        this.waiting.clear();
+        if (!this.closing) onGone();
+        resolve();
+      });
+    });
+  }
+
+  recordAccess(tenant: string, entries: AccessEntry[]): Promise<void> {
+    const seq = this.nextSeq++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      this.worker.ref();
+      this.post({ type: 'access', seq, tenant, entries });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    // Referenced again so the process waits for the worker to close its connection.
+    this.worker.ref();
+    this.post({ type: 'close' });
+    await this.exited;
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
 }
