@@ -25,17 +25,24 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/telemetry': { workspace: [], external: /^(prom-client|@opentelemetry\/.*)$/ },
   '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^(mongodb|zod)$/ },
+  '@membus/embedding-local': { workspace: [], external: /^$/ },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/cli': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/embedding-local'],
     external: /^(zod|prom-client|openai)$/,
   },
   '@membus/vector-store': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/telemetry',
+      '@membus/mongodb',
+      '@membus/embedding-local',
+    ],
     external:
       /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest|stemmer)$/,
   },

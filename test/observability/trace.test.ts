@@ -46,6 +46,9 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     // Export within ~100 ms instead of the default 5 s batch delay.
     OTEL_BSP_SCHEDULE_DELAY: '100',
+    // Query vectors from the embedder, as with a remote model: on the local model the
+    // vector-store computes them itself (test/e2e/query-embedding.test.ts) and no embed span exists.
+    QUERY_EMBEDDING: 'embedder',
   });
   tracing = startTracing({ service: 'agent', exporter });
   client = await stack.client();
@@ -166,6 +169,11 @@ describe('a query is one trace: client -> vector-store -> embedder', () => {
     const request = clientSpan('request memory.query', traceId);
     const handled = await serviceSpan('vector-store', 'process memory.query', traceId);
     expect([handled.kind, handled.parentSpanId]).toEqual([Kind.server, request.spanId]);
+  });
+
+  it('says on the query span where its vector came from', async () => {
+    const handled = await serviceSpan('vector-store', 'process memory.query', traceId);
+    expect(handled.attributes['membus.query.vector_source']).toBe('embedder');
   });
 
   it("parents the embedder's query embedding on the vector-store's request to it", async () => {

@@ -122,6 +122,7 @@ export type {
   UpdateRequestInput,
 } from './messages.ts';
 export {
+  CALLER_MODEL,
   DeadLetterSchema,
   DeleteReplySchema,
   DeleteRequestSchema,

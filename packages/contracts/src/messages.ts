@@ -114,6 +114,9 @@ export type StoreNotice = z.infer<typeof StoreNoticeSchema>;
 
 // ---------------------------------------------------------------- memory.embedded.<tenant>
 
+/** The `model` of an embedded memory whose vector the caller supplied. */
+export const CALLER_MODEL = 'caller';
+
 /** Embedder -> vector-store: the store message plus its vector. */
 export const EmbeddedMemorySchema = z.strictObject({
   v: v1,

@@ -24,4 +24,4 @@ export type {
 } from './telemetry-server.ts';
 export { startTelemetryServer } from './telemetry-server.ts';
 export type { Tracing, TracingOptions, WithSpanOptions } from './tracing.ts';
-export { getTracer, startTracing, withSpan } from './tracing.ts';
+export { getTracer, setActiveSpanAttributes, startTracing, withSpan } from './tracing.ts';

@@ -1,4 +1,5 @@
 import {
+  type Attributes,
   type Context,
   context,
   propagation,
@@ -104,6 +105,11 @@ export type WithSpanOptions = SpanOptions & { parent?: Context };
  * recorded as an exception event, sets ERROR status with its message (and `error.type`
  * to its `code`, when it has one) and is rethrown. The span always ends.
  */
+/** Sets attributes on the span active here, if any (a no-op when tracing is off). */
+export function setActiveSpanAttributes(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
 export async function withSpan<T>(
   tracer: Tracer,
   name: string,

@@ -1,7 +1,7 @@
 export type { EmbedderConfig } from './config.ts';
 export { embedderEnvSpec, loadEmbedderConfig } from './config.ts';
 export type { EmbedderHooks, EmbedderOptions, EmbedOutcome, Redactor } from './domain/embedder.ts';
-export { CALLER_MODEL, Embedder, normalise } from './domain/embedder.ts';
+export { Embedder, normalise } from './domain/embedder.ts';
 export type { EmbeddingCache } from './domain/embedding-cache.ts';
 export { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache.ts';
 export type {

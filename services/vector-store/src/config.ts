@@ -39,6 +39,12 @@ export const vectorStoreEnvSpec = {
     schema: env.int(5_000, 100),
     description: 'timeout of a query-embedding request',
   },
+  queryEmbedding: {
+    env: 'QUERY_EMBEDDING',
+    schema: env.oneOf(['auto', 'embedder'] as const, 'auto'),
+    description:
+      'auto: compute query vectors in process while the embedder runs the local model; embedder: always ask it',
+  },
   nearDuplicateThreshold: {
     env: 'NEAR_DUPLICATE_THRESHOLD',
     // Off by default: the check is one filtered dense search per new memory, which cut ingest

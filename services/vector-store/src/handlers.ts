@@ -37,8 +37,15 @@ import type {
 } from './domain/memory-service.ts';
 import type { VectorStoreMetrics } from './metrics.ts';
 
-/** Query and document vectors from the embedder over `memory.embed`. */
-export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort {
+/**
+ * Query and document vectors from the embedder over `memory.embed`; `onModel` hears the model
+ * and dimension of every reply.
+ */
+export function natsEmbedPort(
+  nc: NatsConnection,
+  timeoutMs: number,
+  onModel?: (model: string, dimension: number) => void,
+): EmbedPort {
   const vectorsOf = (packed: string[]) =>
     packed.map((value) => {
       const vector = unpackVector(value);
@@ -53,10 +60,9 @@ export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort 
         Subjects.embed,
         { v: 1, texts: [text], purpose: 'query' },
         EmbedReplySchema,
-        {
-          timeoutMs,
-        },
+        { timeoutMs },
       );
+      onModel?.(reply.model, reply.dimension);
       return vectorsOf(reply.vectors)[0] as Float32Array;
     },
     async documents(texts) {
@@ -65,10 +71,9 @@ export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort 
         Subjects.embed,
         { v: 1, texts, purpose: 'document' },
         EmbedReplySchema,
-        {
-          timeoutMs,
-        },
+        { timeoutMs },
       );
+      onModel?.(reply.model, reply.dimension);
       return documentsOf(texts.length, reply);
     },
     async prepareChange(change) {
@@ -85,6 +90,7 @@ export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort 
         EmbedReplySchema,
         { timeoutMs },
       );
+      onModel?.(reply.model, reply.dimension);
       const [document] = documentsOf(texts.length, reply);
       return {
         ...(document ? { document } : {}),
@@ -131,13 +137,18 @@ export function jetStreamEventPort(js: JetStreamClient): EventPort {
   };
 }
 
-/** `memory.embedded.<tenant>` batches -> index; notifies a waiting client once queryable. */
+/**
+ * `memory.embedded.<tenant>` batches -> index; notifies a waiting client once queryable.
+ * `onModel` hears the model and dimension of every memory in a batch.
+ */
 export function createIngestHandler(
   nc: NatsConnection,
   service: MemoryService,
   metrics: VectorStoreMetrics,
+  onModel?: (model: string, dimension: number) => void,
 ) {
   return async (items: StreamItem<EmbeddedMemory>[]): Promise<ItemResult[]> => {
+    if (onModel) for (const item of items) onModel(item.value.model, item.value.dimension);
     let results: Awaited<ReturnType<MemoryService['ingest']>>;
     try {
       results = await service.ingest(

@@ -17,11 +17,13 @@ import {
   createMetricsRegistry,
   registerJetStreamMetrics,
   runService,
+  setActiveSpanAttributes,
   startTracing,
 } from '@membus/telemetry';
 import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
+import { QueryEmbedding } from './adapters/query-embedding.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
 import { MemoryService } from './domain/memory-service.ts';
@@ -119,10 +121,30 @@ registerJetStreamMetrics(
   { tenantLabel: config.metricsTenantLabel },
 );
 
+const queryEmbedding = new QueryEmbedding(
+  natsEmbedPort(nc, config.embedTimeoutMs, (model, dimension) =>
+    queryEmbedding.observe(model, dimension),
+  ),
+  {
+    mode: config.queryEmbedding,
+    dimension: config.dimension,
+    onQuery: (source) => {
+      metrics.queryEmbeddings.inc({ source });
+      setActiveSpanAttributes({ 'membus.query.vector_source': source });
+    },
+    onSwitch: (source, model) =>
+      source === 'local'
+        ? log.info('query vectors computed in process: the embedder runs the local model', {
+            model,
+          })
+        : log.info('query vectors from the embedder', { model }),
+  },
+);
+
 const service = new MemoryService({
   index,
   documents,
-  embed: natsEmbedPort(nc, config.embedTimeoutMs),
+  embed: queryEmbedding.port(),
   events: jetStreamEventPort(js),
   accessFlushMs: config.accessFlushMs,
   nearDuplicates: {
@@ -143,7 +165,9 @@ const ingest = await consumeStream({
   stream: Streams.embedded.name,
   consumer: Consumers.vectorStore,
   schema: EmbeddedMemorySchema,
-  handler: createIngestHandler(nc, service, metrics),
+  handler: createIngestHandler(nc, service, metrics, (model, dimension) =>
+    queryEmbedding.observe(model, dimension),
+  ),
   maxBatch: config.maxBatch,
   maxWaitMs: config.maxWaitMs,
   maxDeliver: config.maxDeliver,

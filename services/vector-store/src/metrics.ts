@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export const VectorStoreMetricNames = {
   ...MessageMetricNames,
   querySeconds: 'membus_query_seconds',
+  queryEmbeddings: 'membus_query_embeddings_total',
   ingested: 'membus_memories_ingested_total',
   pipelineSeconds: 'membus_store_to_queryable_seconds',
   writeBatch: 'membus_store_write_batch_size',
@@ -37,6 +38,12 @@ export function createVectorStoreMetrics(
     help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
     labelNames: ['mode', 'plan'],
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const queryEmbeddings = new Counter({
+    name: VectorStoreMetricNames.queryEmbeddings,
+    help: 'Query vectors by source: local (computed in process, the embedder runs the local model) or embedder',
+    labelNames: ['source'],
     registers: [registry],
   });
   const ingested = new Counter({
@@ -88,7 +95,7 @@ export function createVectorStoreMetrics(
     },
   });
   const observer: BusObserver = createMessageMetrics(registry);
-  return { querySeconds, ingested, pipelineSeconds, writeBatch, observer };
+  return { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch, observer };
 }
 
 export type VectorStoreMetrics = ReturnType<typeof createVectorStoreMetrics>;

@@ -1,4 +1,5 @@
 import {
+  CALLER_MODEL,
   type EmbeddedMemory,
   type EmbedReply,
   type EmbedRequest,
@@ -37,9 +38,6 @@ export interface EmbedderOptions {
 export type EmbedOutcome =
   | { ok: true; embedded: EmbeddedMemory }
   | { ok: false; error: MembusError };
-
-/** Model id recorded for caller-supplied vectors. */
-export const CALLER_MODEL = 'caller';
 
 /**
  * Turns store requests into embedded memories: redacts secrets (text and metadata), hashes the content,
