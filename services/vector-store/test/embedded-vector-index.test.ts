@@ -454,8 +454,8 @@ describe('embedded vector index', () => {
       db.prepare(
         "UPDATE memories SET record = json_set(record, '$.accessCount', 3, '$.lastAccessedAt', '2026-05-31T12:34:56.789Z')",
       ).run();
-      for (const column of ['importance', 'access_count', 'last_accessed_at'])
-        db.exec(`ALTER TABLE memories DROP COLUMN ${column}`);
+      db.exec('ALTER TABLE memories DROP COLUMN importance');
+      db.exec('DROP TABLE memory_access');
       db.close();
 
       const reopened = await openIndex({ dimension });
@@ -478,6 +478,54 @@ describe('embedded vector index', () => {
       );
       const [after] = await reopened.get(TENANT, [uuid(1)]);
       expect(after).toMatchObject({ accessCount: 5, lastAccessedAt: '2026-05-31T12:34:56.789Z' });
+    });
+
+    it('a store that kept access statistics in columns of its rows is migrated from them', async () => {
+      const index = await openIndex({ dimension });
+      await index.upsert([item(1, vectors[1]!), item(2, vectors[2]!)]);
+      await index.close();
+      // The previous version: counts in columns of `memories`, stale ones in the JSON.
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(join(directory, 'memories.sqlite'));
+      db.exec('DROP TABLE memory_access');
+      db.exec('ALTER TABLE memories ADD COLUMN access_count INTEGER NOT NULL DEFAULT 0');
+      db.exec('ALTER TABLE memories ADD COLUMN last_accessed_at INTEGER');
+      db.prepare(
+        "UPDATE memories SET access_count = 7, last_accessed_at = ?, record = json_set(record, '$.accessCount', 2) WHERE id = ?",
+      ).run(Date.parse('2026-06-01T08:00:00.000Z'), uuid(1));
+      db.close();
+
+      const reopened = await openIndex({ dimension });
+      const records = await reopened.get(TENANT, [uuid(1), uuid(2)]);
+      expect(
+        records.map((record) => [record.id, record.accessCount, record.lastAccessedAt]),
+      ).toEqual([
+        [uuid(1), 7, '2026-06-01T08:00:00.000Z'],
+        [uuid(2), 0, undefined],
+      ]);
+      await reopened.recordAccess(
+        TENANT,
+        new Map([[uuid(2), { count: 1, at: Date.parse('2026-06-02T00:00:00.000Z') }]]),
+      );
+      const [second] = await reopened.get(TENANT, [uuid(2)]);
+      expect(second).toMatchObject({ accessCount: 1, lastAccessedAt: '2026-06-02T00:00:00.000Z' });
+    });
+
+    it('a memory in a slot freed by a delete starts with no accesses', async () => {
+      const index = await openIndex({ dimension });
+      await index.upsert([item(1, vectors[1]!)]);
+      await index.recordAccess(
+        TENANT,
+        new Map([[uuid(1), { count: 4, at: Date.parse('2026-06-01T00:00:00.000Z') }]]),
+      );
+      await index.delete(TENANT, [uuid(1)]);
+      await index.upsert([item(2, vectors[2]!)]);
+      const [fresh] = await index.get(TENANT, [uuid(2)]);
+      expect([fresh?.accessCount, fresh?.lastAccessedAt]).toEqual([0, undefined]);
+      await index.close();
+      const reopened = await openIndex({ dimension });
+      const [again] = await reopened.get(TENANT, [uuid(2)]);
+      expect([again?.accessCount, again?.lastAccessedAt]).toEqual([0, undefined]);
     });
 
     it('access handed to the background worker is durable once close resolves, awaited or not', async () => {
