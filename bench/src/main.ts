@@ -18,7 +18,7 @@ import { repoRoot, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
-import { rssMb, summarize } from './stats.ts';
+import { cpuMs, rssMb, summarize } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -109,6 +109,7 @@ async function queries(
 ) {
   const samples: number[] = [];
   const serverSamples: number[] = [];
+  const cpuBefore = cpuNow();
   for (let index = 0; index < count; index++) {
     const text = syntheticQuery(random);
     const started = performance.now();
@@ -120,7 +121,28 @@ async function queries(
     samples.push(performance.now() - started);
     serverSamples.push(result.tookMs);
   }
-  return { client: summarize(samples), server: summarize(serverSamples) };
+  const cpuAfter = cpuNow();
+  const cpuUsPerQuery = Object.fromEntries(
+    Object.entries(cpuAfter).map(([name, ms]) => [
+      name,
+      Math.round((((ms ?? Number.NaN) - (cpuBefore[name] ?? Number.NaN)) * 1000) / count),
+    ]),
+  );
+  return { client: summarize(samples), server: summarize(serverSamples), cpuUsPerQuery };
+}
+
+/** The processes whose CPU a query costs (set once they run). */
+const watched: { natsServer?: number; embedder?: number; vectorStore?: number } = {};
+
+/** CPU used so far by this process (the client) and the watched ones, ms. */
+function cpuNow(): Record<string, number | undefined> {
+  const own = process.cpuUsage();
+  return {
+    client: (own.user + own.system) / 1000,
+    natsServer: cpuMs(watched.natsServer),
+    embedder: cpuMs(watched.embedder),
+    vectorStore: cpuMs(watched.vectorStore),
+  };
 }
 
 /** Stores one memory at a time at a fixed offered rate; latency = accepted → queryable notice. */
@@ -194,6 +216,9 @@ async function main() {
   );
   const embedder = embedders[0] as Awaited<ReturnType<typeof startService>>;
   const vectorStore = await startService('vector-store', { env, nodeArgs });
+  watched.natsServer = nats.pid;
+  watched.embedder = embedder.process.pid;
+  watched.vectorStore = vectorStore.process.pid;
   const client = await connect({ servers: nats.url, tenant: 'bench', timeoutMs: 30_000 });
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];
@@ -280,6 +305,18 @@ async function main() {
       `| ${row.size.toLocaleString('en')} | ${row.ingestPerSecond.toLocaleString('en')} | ${cell(row.unfiltered.client)} | ${cell(row.filtered.client)} | ${cell(row.hybrid.client)} | ${cell(row.hybridFiltered.client)} | ${row.rssMb.embedder ?? '?'} / ${row.rssMb.vectorStore ?? '?'} |\n`,
     );
   }
+  for (const row of rows as {
+    size: number;
+    unfiltered: { cpuUsPerQuery: Record<string, number> };
+    hybrid: { cpuUsPerQuery: Record<string, number> };
+  }[]) {
+    const cpu = (perQuery: Record<string, number>) =>
+      `client ${perQuery.client}, nats-server ${perQuery.natsServer}, embedder ${perQuery.embedder}, vector-store ${perQuery.vectorStore}`;
+    process.stdout.write(
+      `\nCPU µs per query at ${row.size.toLocaleString('en')}: dense: ${cpu(row.unfiltered.cpuUsPerQuery)}; hybrid: ${cpu(row.hybrid.cpuUsPerQuery)}`,
+    );
+  }
+  process.stdout.write('\n');
   if (rateResult) {
     const l = rateResult.latency;
     process.stdout.write(

@@ -34,3 +34,19 @@ export function rssMb(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/** CPU time (user + system) a process has used so far, ms; undefined when it can't be read. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf is not reachable from Node). */
+const clockTicks = 100;
