@@ -20,7 +20,8 @@ export function isLocalDimension(dimension: number): boolean {
   return Number.isInteger(dimension) && dimension >= 8 && dimension <= 65_536;
 }
 
-// Feature weights, tuned on the labelled agent-memory set in test/local-provider.test.ts.
+// Feature weights, tuned on the labelled agent-memory set in
+// services/embedder/test/local-provider.test.ts.
 const WEIGHT_STEM = 1.0;
 const WEIGHT_IDENTIFIER = 1.4;
 const WEIGHT_BIGRAM = 0.55;

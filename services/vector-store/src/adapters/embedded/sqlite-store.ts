@@ -66,15 +66,19 @@ CREATE TABLE IF NOT EXISTS memories (
   importance REAL NOT NULL DEFAULT 0.5,
   PRIMARY KEY (tenant, id)
 );
--- Access statistics by the memory's slot, apart from its ~2.5 KB row: bumping them there
--- dirtied one page of the big table per memory (~80 µs with the checkpoint that copies it back),
--- here ~150 rows share a page (~10 µs). A row exists only for a memory that was accessed.
-CREATE TABLE IF NOT EXISTS memory_access (
+`;
+
+/**
+ * Access statistics by the memory's slot, apart from its ~2.5 KB row: bumping them there dirtied
+ * one page of the big table per memory (~80 µs with the checkpoint that copies it back), here
+ * ~150 rows share a page (~10 µs). A row exists only for a memory that was accessed. Created by
+ * `migrate`, in the transaction that fills it from where an older store kept the statistics.
+ */
+const accessTable = `CREATE TABLE memory_access (
   slot INTEGER PRIMARY KEY,
   access_count INTEGER NOT NULL,
   last_accessed_at INTEGER
-);
-`;
+)`;
 
 /** Columns added after the first release, with how to fill them in from the record JSON. */
 const addedColumns = [
@@ -126,9 +130,8 @@ export class SqliteStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`mmap_size = ${Math.floor(options.mmapBytes)}`);
     this.db.pragma('busy_timeout = 5000');
-    const accessTableIsNew = !this.hasTable('memory_access');
     this.db.exec(schema);
-    this.migrate(accessTableIsNew);
+    this.migrate();
     // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
     this.db.exec('DROP TABLE IF EXISTS memories_fts');
     const db = this.db;
@@ -261,24 +264,13 @@ export class SqliteStore {
     return Promise.resolve();
   }
 
-  private hasTable(name: string): boolean {
-    return (
-      this.db
-        .prepare<[string], number>(
-          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-        )
-        .pluck()
-        .get(name) === 1
-    );
-  }
-
   /**
-   * Brings a store created by an earlier version up to this one: adds later columns, filled
-   * from the JSON, and moves access statistics into `memory_access` when that table is new.
-   * (The old `access_count` and `last_accessed_at` columns stay, unused: dropping them would
-   * rewrite the whole table.)
+   * Brings a store created by an earlier version up to this one, in one transaction: adds later
+   * columns, filled from the JSON, and creates `memory_access` filled from where the statistics
+   * were kept. (The old `access_count` and `last_accessed_at` columns stay, unused: dropping
+   * them would rewrite the whole table.)
    */
-  private migrate(accessTableIsNew: boolean): void {
+  private migrate(): void {
     const existing = new Set(
       this.db
         .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('memories')")
@@ -286,14 +278,23 @@ export class SqliteStore {
         .map((column) => column.name),
     );
     const missing = addedColumns.filter((column) => !existing.has(column.name));
-    if (missing.length === 0 && !accessTableIsNew) return;
+    const hasAccessTable =
+      this.db
+        .prepare<[], number>(
+          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'memory_access'",
+        )
+        .pluck()
+        .get() === 1;
+    if (missing.length === 0 && hasAccessTable) return;
     this.transaction(() => {
       for (const column of missing) {
         this.db.exec(`ALTER TABLE memories ADD COLUMN ${column.name} ${column.definition}`);
         this.db.exec(`UPDATE memories SET ${column.name} = ${column.backfill}`);
       }
-      if (accessTableIsNew)
+      if (!hasAccessTable) {
+        this.db.exec(accessTable);
         this.db.exec(existing.has('access_count') ? accessFromColumns : accessFromJson);
+      }
     });
   }
 
