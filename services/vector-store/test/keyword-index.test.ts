@@ -1,7 +1,76 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KeywordIndex } from '../src/adapters/embedded/keyword-index.ts';
+import { STOP_WORDS, stemmedTerms } from '../src/domain/text-terms.ts';
 
 const everything = () => true;
+
+const asPair = (hit: { slot: number; score: number }) => [hit.slot, hit.score.toFixed(9)];
+
+/** A seeded generator of numbers in [0, 1) (mulberry32). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * The reference: BM25 (k1 1.2, b 0.75, FTS5's idf floored at 1e-6) of every text against the
+ * query, computed directly, best first, ties by slot; [slot, score to 9 places].
+ */
+function bm25(
+  texts: readonly (string | undefined)[],
+  query: string,
+  options: { limit: number; keep?: (slot: number) => boolean },
+): [number, string][] {
+  return reference(texts)(query, options);
+}
+
+/** `bm25` over texts tokenised once, for many queries. */
+function reference(texts: readonly (string | undefined)[]) {
+  const documents = texts.flatMap((text, slot) => {
+    if (text === undefined) return [];
+    const terms = [...stemmedTerms(text)];
+    const counts = new Map<string, number>();
+    for (const term of terms)
+      if (!STOP_WORDS.has(term)) counts.set(term, (counts.get(term) ?? 0) + 1);
+    return [{ slot, length: terms.length, counts }];
+  });
+  const average = documents.reduce((sum, doc) => sum + doc.length, 0) / documents.length;
+  return (
+    query: string,
+    { limit, keep = () => true }: { limit: number; keep?: (slot: number) => boolean },
+  ): [number, string][] => {
+    const words = [...new Set(stemmedTerms(query))].filter((term) => !STOP_WORDS.has(term));
+    const idf = new Map(
+      words.map((term) => {
+        const frequency = documents.filter((doc) => doc.counts.has(term)).length;
+        const value = Math.log((documents.length - frequency + 0.5) / (frequency + 0.5));
+        return [term, Math.max(value, 1e-6)] as const;
+      }),
+    );
+    return documents
+      .filter((doc) => keep(doc.slot))
+      .map((doc) => {
+        let score = 0;
+        for (const term of words) {
+          const frequency = doc.counts.get(term) ?? 0;
+          score +=
+            (idf.get(term)! * frequency * 2.2) /
+            (frequency + 1.2 * (0.25 + (0.75 * doc.length) / average));
+        }
+        return { slot: doc.slot, score };
+      })
+      .filter((doc) => doc.score > 0)
+      .sort((a, b) => b.score - a.score || a.slot - b.slot)
+      .slice(0, limit)
+      .map((doc) => [doc.slot, doc.score.toFixed(9)]);
+  };
+}
 
 function indexOf(texts: readonly string[]): KeywordIndex {
   const index = new KeywordIndex();
@@ -11,7 +80,6 @@ function indexOf(texts: readonly string[]): KeywordIndex {
   return index;
 }
 
-/** Every slot as a candidate set (forces the candidate path when it is small enough). */
 /**
  * Slots 0..count-1 passing `member`, as a candidate set. `size` is what the set claims: 0 makes
  * the index rank the candidates one by one, a huge one makes it walk the postings.
@@ -149,9 +217,10 @@ describe('KeywordIndex', () => {
     );
   });
 
-  it('skips walking a term in every memory and ranks as walking it does (pruning)', () => {
-    // `run` is in every memory (its idf is the floor) and `cache` in a third: they weigh little,
-    // go last, and the walk stops before `run`, scoring it only for the memories near the top.
+  it('ranks a frequent term from its bitmap without visiting every memory holding it (pruning)', () => {
+    // 20,000 memories: `ledger` in a tenth, `timeout` in a seventh, `cache` in a third and `run`
+    // in all (frequent terms: bitmaps). The top ten hold all four; a memory missing `ledger` or
+    // `timeout` cannot reach them, so the search visits only memories holding both.
     const texts = Array.from({ length: 20_000 }, (_, slot) =>
       [
         slot % 10 === 0 ? 'ledger' : 'billing',
@@ -163,31 +232,68 @@ describe('KeywordIndex', () => {
       ].join(' '),
     );
     const index = indexOf(texts);
-    const pruned = vi.spyOn(index as unknown as { completeTail: () => unknown }, 'completeTail');
+    const scored = vi.spyOn(index as unknown as { denseScore: () => number }, 'denseScore');
     const request = { text: 'ledger timeout cache run', matches: everything, limit: 10 };
-    const walked = index.search(request);
-    expect(pruned.mock.results.some((result) => result.value !== undefined)).toBe(true);
-    const oneByOne = index.search({ ...request, candidates: allSlots(texts.length) });
-    expect(walked.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
-      oneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
+    const hits = index.search(request);
+    expect(hits.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
+      bm25(texts, request.text, { limit: 10 }),
     );
-    // The same with a candidate set that restricts the walk, and a predicate that drops one.
-    const quarter = (slot: number) => slot % 4 === 0;
-    const notTop = (slot: number) => slot !== walked[0]?.slot;
-    pruned.mockClear();
-    const restricted = index.search({
-      ...request,
-      candidates: allSlots(texts.length, notTop, { member: quarter, size: 5_000 }),
-    });
-    expect(pruned.mock.results.some((result) => result.value !== undefined)).toBe(true);
-    const quarterOneByOne = index.search({
-      ...request,
-      candidates: allSlots(texts.length, notTop, { member: quarter }),
-    });
-    expect(restricted.map((hit) => [hit.slot, hit.score.toFixed(9)])).toEqual(
-      quarterOneByOne.map((hit) => [hit.slot, hit.score.toFixed(9)]),
-    );
-    expect(restricted.every((hit) => quarter(hit.slot) && notTop(hit.slot))).toBe(true);
+    // Memories holding both `ledger` and `timeout`: 20,000 / 70.
+    expect(scored.mock.calls.length).toBeLessThanOrEqual(Math.ceil(20_000 / 70));
+    expect(hits.every((hit) => hit.slot % 70 === 0)).toBe(true);
+  });
+
+  it('ranks exactly as BM25 over every memory, through removals, re-indexing and growth', () => {
+    // A seeded corpus with a skewed vocabulary (a few terms in most memories: bitmaps; a long
+    // tail: posting lists), repeated words, removals and re-indexed texts, slots well past the
+    // first bitmap size, and queries mixing frequent, rare and unknown words; each ranked with
+    // no candidate set, small ones (ranked member by member, the rare terms from the members'
+    // own lists or from their postings), one that restricts the search, and one left to the
+    // predicate.
+    const random = seeded(7);
+    const vocabulary = Array.from({ length: 400 }, (_, rank) => `w${rank}x`);
+    const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)]!;
+    const text = () =>
+      Array.from({ length: 3 + Math.floor(random() * 20) }, () =>
+        random() < 0.1 ? 'the' : word(),
+      ).join(' ');
+    const texts: (string | undefined)[] = [];
+    const index = new KeywordIndex();
+    for (let step = 0; step < 6_000; step++) {
+      // Slots spread as the index fills, so bitmaps grow with it.
+      const slot = Math.floor(random() * Math.min(5_000, 200 + step));
+      if (texts[slot] !== undefined && random() < 0.2) {
+        index.remove(slot);
+        texts[slot] = undefined;
+      } else {
+        texts[slot] = text();
+        index.set(slot, texts[slot]);
+      }
+    }
+    expect(index.size).toBe(texts.filter((value) => value !== undefined).length);
+    const expectedOf = reference(texts);
+    for (let round = 0; round < 60; round++) {
+      const query = Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+        random() < 0.15 ? 'nowhere' : word(),
+      ).join(' ');
+      const limit = [1, 5, 40][round % 3]!;
+      const expected = expectedOf(query, { limit });
+      expect(index.search({ text: query, matches: everything, limit }).map(asPair)).toEqual(
+        expected,
+      );
+      const odd = (slot: number) => slot % 2 === 1;
+      const member = (slot: number) => slot % 5 === 0;
+      const among = expectedOf(query, { limit, keep: (slot) => member(slot) && odd(slot) });
+      for (const size of [0, 50, 1_000, 1e9]) {
+        const hits = index.search({
+          text: query,
+          matches: (slot) => member(slot) && odd(slot),
+          candidates: allSlots(texts.length, odd, { size, member }),
+          limit,
+        });
+        expect(hits.map(asPair)).toEqual(among);
+      }
+    }
   });
 
   it("checks a candidate set's members with the set's own predicate", () => {

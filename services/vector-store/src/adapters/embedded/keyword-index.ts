@@ -34,21 +34,69 @@ const K1 = 1.2;
 const B = 0.75;
 const MAX_QUERY_TERMS = 32;
 /**
- * Cost of ranking one candidate on its own (its term list is a scattered small array: ~3 µs
- * with cold caches at 100k memories) in postings walked (~10 ns each, sequential). Measured on
- * the bench corpus at 100k, 1 % filter: 32 (the first guess) 3.1 ms p50, 300 1.7 ms.
+ * A term in at least this share of the slot capacity keeps a bitmap (a bit per slot, 1/8 byte)
+ * instead of a posting list (6 bytes per posting): from 1/48 on the bitmap is the smaller; 1/32
+ * leaves room for terms that hover around the line.
  */
-const CANDIDATE_COST = 300;
+const DENSE_SHARE = 1 / 32;
+/**
+ * Cost of scoring one candidate from its own term list (a scattered small array: ~0.3–1 µs) in
+ * postings walked (~10 ns each, sequential).
+ */
+const TERM_LIST_COST = 30;
+/** Words of the bitmaps between two looks at whether the threshold rose (see `enumerate`). */
+const RECHECK_WORDS = 256;
+
+/** A query term as one search ranks with it. */
+interface QueryTerm {
+  id: number;
+  /** `idf · (k1 + 1)`: a posting's contribution is `weight · tf / (tf + norm)`. */
+  weight: number;
+  /** The most it adds to any memory's score (largest frequency, shortest text). */
+  bound: number;
+}
+
+/** One search's terms, split by how they are stored, each part in query order. */
+interface QueryPlan {
+  /** Terms with posting lists, walked into the score accumulators. */
+  sparse: QueryTerm[];
+  /** Terms with bitmaps, tested slot by slot. */
+  dense: QueryTerm[];
+  /** Per dense term, in the same order: its bitmap, its repeats bitmap, its weight. */
+  denseBits: Uint32Array[];
+  denseRepeats: (Uint32Array | undefined)[];
+  denseWeights: Float64Array;
+  sparsePostings: number;
+  densePostings: number;
+  /** `k1 · (1 − b)` and `k1 · b / average length`: a slot's norm is `base + lengthFactor · length`. */
+  base: number;
+  lengthFactor: number;
+}
 
 /**
- * An in-memory BM25 index over memory texts, by slot: posting lists of (slot, term frequency)
- * per stemmed term, and each slot's terms for removal and for ranking a small candidate set.
+ * An in-memory BM25 index over memory texts, by slot. A term in few memories keeps a posting
+ * list of (slot, term frequency); a frequent term (at least `DENSE_SHARE` of the slots) keeps a
+ * bitmap of the slots holding it, and a second one, allocated at first need, of those holding it
+ * more than once (their frequency is read from the slot's own term list). Each slot keeps its
+ * terms and frequencies too, for removal and for ranking a small candidate set.
+ *
+ * A search walks the rare terms' postings into score accumulators (cheap: their lists are
+ * short), and ranks what the frequent terms add slot by slot from the bitmaps, without walking
+ * them: the memories holding every frequent term are scored first (a word-wise AND), which sets
+ * the score a memory must beat to enter the top `limit`; then, as in MaxScore (Turtle & Flood),
+ * the lightest frequent terms whose bounds together stay under that score cannot lift a memory
+ * in on their own, so only the memories holding one of the others are visited (a word-wise OR).
+ * A filter's small candidate set is ranked member by member instead. Every path sums a memory's
+ * score in the same order (rare terms, then frequent ones, each in query order), so a memory
+ * scores the same whichever way it was found. The hits are exact: what the bounds skip cannot
+ * rank.
  *
  * Why not SQLite FTS5 (the first keyword leg): FTS5 ranks by computing bm25() for every match
  * and walks whole posting lists to intersect a filter's key tokens, so a query whose words are
- * common cost 15–50 ms at 100k memories. Here a filtered query ranks only its candidates from the
- * payload index, and an unfiltered one accumulates scores over typed arrays (~10 ns per posting).
- * The index is rebuilt from the stored texts at open (nothing more to keep durable).
+ * common cost 15–50 ms at 100k memories. Why not posting lists for every term (the second one):
+ * a query of five words each in 10 % of the memories walked 50–77k postings (~2 ms at 100k,
+ * ~30 ms at 1M); the bitmaps rank it by visiting one term's slots. The index is rebuilt from the
+ * stored texts at open (nothing more to keep durable).
  *
  * Tokenisation and stop words are shared with the other keyword legs (`domain/text-terms.ts`):
  * FTS5's `porter unicode61 tokenchars '_'` — case-folded, diacritics removed,
@@ -56,8 +104,16 @@ const CANDIDATE_COST = 300;
  */
 export class KeywordIndex {
   private readonly termIds = new Map<string, number>();
-  private termSlots: Int32Array[] = [];
-  private termFrequencies: Uint16Array[] = [];
+  /** Per term id: its posting list (slots, frequencies) while it is rare, else undefined. */
+  private termSlots: (Int32Array | undefined)[] = [];
+  private termFrequencies: (Uint16Array | undefined)[] = [];
+  /** Per term id: a bit per slot holding it, once it is frequent (it stays so), else undefined. */
+  private termBits: (Uint32Array | undefined)[] = [];
+  /** Per frequent term id: a bit per slot holding it more than once, once one does. */
+  private termRepeats: (Uint32Array | undefined)[] = [];
+  /** Ids of the terms with bitmaps (grown with the slots). */
+  private readonly denseIds: number[] = [];
+  /** Per term id: the memories holding it (its document frequency). */
   private termLengths = new Int32Array(1024);
   /** Per term id: the largest frequency it was ever posted with (an upper bound, for pruning). */
   private termMaxFrequencies = new Uint16Array(1024);
@@ -66,7 +122,7 @@ export class KeywordIndex {
   private docFrequencies: (Uint16Array | undefined)[] = [];
   /**
    * Term count per slot. 16 bits hold any text (at most 32,000 characters) and keep the array a
-   * quarter of a Float64Array's size: the walk reads it at random, once per posting.
+   * quarter of a Float64Array's size: searches read it at random.
    */
   private docLengths = new Uint16Array(1024);
   private documents = 0;
@@ -74,12 +130,14 @@ export class KeywordIndex {
   /** A lower bound of every indexed text's length (only decreases), for pruning. */
   private minLength = Number.POSITIVE_INFINITY;
 
+  /** Score accumulators of the rare terms' walk, by slot (0 = not reached). */
   private scores = new Float64Array(1024);
-  /** Per term id: its idf while a candidate set is ranked, else 0. */
-  private queryWeights = new Float64Array(1024);
   private touched = new Int32Array(1024);
-  /** Scores of `touched` slots, in its order (see `completeTail`). */
-  private gathered = new Float64Array(1024);
+  /**
+   * Per term id: 1 + its place among the rare query terms while a candidate set is ranked from
+   * its members' term lists, else 0.
+   */
+  private queryPositions = new Int32Array(1024);
   private readonly stems = new Map<string, string>();
 
   /** Memories in the index. */
@@ -105,11 +163,12 @@ export class KeywordIndex {
     for (const [id, count] of counts) {
       terms[position] = id;
       frequencies[position] = Math.min(count, 0xffff);
-      this.post(id, slot, frequencies[position]!);
       position++;
     }
     this.docTerms[slot] = terms;
     this.docFrequencies[slot] = frequencies;
+    for (let index = 0; index < terms.length; index++)
+      this.post(terms[index]!, slot, frequencies[index]!);
     length = Math.min(length, 0xffff);
     this.docLengths[slot] = length;
     if (length < this.minLength) this.minLength = length;
@@ -122,6 +181,17 @@ export class KeywordIndex {
     const terms = this.docTerms[slot];
     if (terms === undefined) return;
     for (const id of terms) {
+      const bits = this.termBits[id];
+      if (bits !== undefined) {
+        const word = slot >>> 5;
+        const bit = 1 << (slot & 31);
+        if ((bits[word]! & bit) === 0) continue;
+        bits[word] = bits[word]! & ~bit;
+        const repeats = this.termRepeats[id];
+        if (repeats !== undefined) repeats[word] = repeats[word]! & ~bit;
+        this.termLengths[id] = this.termLengths[id]! - 1;
+        continue;
+      }
       const slots = this.termSlots[id]!;
       const length = this.termLengths[id]!;
       const at = slots.subarray(0, length).indexOf(slot);
@@ -142,215 +212,213 @@ export class KeywordIndex {
   search(request: KeywordSearch): KeywordHit[] {
     const limit = Math.max(0, Math.floor(request.limit));
     if (limit === 0 || this.documents === 0) return [];
-    const query = this.queryTerms(request.text);
-    if (query.ids.length === 0) return [];
-    const averageLength = this.totalLength / this.documents || 1;
+    const plan = this.plan(request.text);
+    if (plan === undefined) return [];
     const heap = new BoundedHeap<KeywordHit>(limit, better);
     const { matches, candidates } = request;
-
-    // Ranking a candidate set costs a pass over each candidate's terms (scattered small arrays);
-    // walking the postings costs one sequential step per posting plus a predicate call per
-    // distinct match (see CANDIDATE_COST).
-    if (candidates !== undefined && candidates.size * CANDIDATE_COST < query.postings) {
-      const weights = this.queryWeights;
-      for (let index = 0; index < query.ids.length; index++)
-        weights[query.ids[index]!] = query.idfs[index]!;
-      try {
-        candidates.forEach((slot) => {
-          const terms = this.docTerms[slot];
-          if (terms === undefined) return;
-          const frequencies = this.docFrequencies[slot]!;
-          const norm = K1 * (1 - B + (B * this.docLengths[slot]!) / averageLength);
-          let score = 0;
-          for (let index = 0; index < terms.length; index++) {
-            const idf = weights[terms[index]!]!;
-            if (idf === 0) continue;
-            const frequency = frequencies[index]!;
-            score += (idf * (frequency * (K1 + 1))) / (frequency + norm);
-          }
-          if (score > 0 && enters(heap.worst, slot, score) && candidates.matches(slot))
-            heap.push({ slot, score });
-        });
-      } finally {
-        for (const id of query.ids) weights[id] = 0;
-      }
+    const postings = plan.sparsePostings + plan.densePostings;
+    // A candidate set is ranked member by member when that costs less than the postings would
+    // (a member costs a bit test per frequent term and an accumulator read).
+    if (candidates !== undefined && 4 * candidates.size < postings) {
+      this.rankCandidates(plan, candidates, heap);
       return heap.sorted();
     }
-
-    // Walking the postings. A candidate set smaller than the walk and than half the index
-    // restricts it to its members (marking them costs one write each); a larger one (e.g. the
-    // whole tenant, which a query whose words are common can out-number) is left to `matches`.
+    // A candidate set smaller than the postings and than half the index restricts the search to
+    // its members (marking them costs one write each); a larger one (e.g. the whole tenant) is
+    // left to `matches`.
     const restrict =
       candidates !== undefined &&
-      candidates.size < query.postings &&
+      candidates.size < postings &&
       2 * candidates.size < this.documents;
     const contains = restrict ? candidates.contains() : undefined;
     const check = restrict ? candidates.matches : matches;
-    const scores = this.scores;
-    const touched = this.touched;
-    const lengths = this.docLengths;
-    const lengthFactor = (K1 * B) / averageLength;
-    const base = K1 * (1 - B);
-    // Terms that weigh little (under half the heaviest) go last, lightest last, where pruning
-    // may skip them (see `completeTail`); the others keep the query's order, which measured
-    // faster than sorting them all.
-    const weighed = query.ids.map((id, index) => ({
-      id,
-      idf: query.idfs[index]!,
-      bound: this.contributionBound(id, query.idfs[index]!, base, lengthFactor),
-    }));
-    const heaviest = Math.max(...weighed.map((term) => term.bound));
-    const terms = [
-      ...weighed.filter((term) => 2 * term.bound >= heaviest),
-      ...weighed.filter((term) => 2 * term.bound < heaviest).sort((a, b) => b.bound - a.bound),
-    ];
-    const tailBounds = new Float64Array(terms.length + 1);
-    const tailPostings = new Float64Array(terms.length + 1);
-    for (let index = terms.length - 1; index >= 0; index--) {
-      tailBounds[index] = tailBounds[index + 1]! + terms[index]!.bound;
-      tailPostings[index] = tailPostings[index + 1]! + this.termLengths[terms[index]!.id]!;
-    }
-    let touchedCount = 0;
-    let walkedBound = 0;
-    for (let index = 0; index < terms.length; index++) {
-      // Stop walking when the terms left can only reorder what was found (pruning, as in
-      // MaxScore). Worth trying when their postings outnumber the memories found so far and
-      // they weigh less than half a walked term on average (else too many found memories stay
-      // within their reach, and the attempt costs a pass over the found for nothing).
-      if (
-        2 * index * tailBounds[index]! < walkedBound &&
-        tailPostings[index]! >= 2 * touchedCount &&
-        touchedCount >= limit
-      ) {
-        const hits = this.completeTail(
-          terms.slice(index),
-          tailBounds[index]!,
-          tailPostings[index]!,
-          touchedCount,
-          limit,
-          check,
-          base,
-          lengthFactor,
-        );
-        if (hits !== undefined) return hits;
+    const touchedCount = this.walk(plan.sparse, plan, contains);
+    try {
+      // Every memory holding a rare term, scored in full.
+      const dense = plan.dense.length > 0;
+      const touched = this.touched;
+      const scores = this.scores;
+      for (let index = 0; index < touchedCount; index++) {
+        const slot = touched[index]!;
+        const score = dense ? scores[slot]! + this.denseScore(slot, plan) : scores[slot]!;
+        if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
       }
-      const { id, idf } = terms[index]!;
-      const weight = idf * (K1 + 1); // as `completeTail` computes it, for equal sums
-      const slots = this.termSlots[id]!;
-      const frequencies = this.termFrequencies[id]!;
-      const length = this.termLengths[id]!;
-      if (contains === undefined) {
-        for (let at = 0; at < length; at++) {
-          const slot = slots[at]!;
-          const frequency = frequencies[at]!;
-          const previous = scores[slot]!;
-          if (previous === 0) touched[touchedCount++] = slot;
-          scores[slot] =
-            previous + (weight * frequency) / (frequency + base + lengthFactor * lengths[slot]!);
-        }
-      } else {
-        for (let at = 0; at < length; at++) {
-          const slot = slots[at]!;
-          if (!contains(slot)) continue;
-          const frequency = frequencies[at]!;
-          const previous = scores[slot]!;
-          if (previous === 0) touched[touchedCount++] = slot;
-          scores[slot] =
-            previous + (weight * frequency) / (frequency + base + lengthFactor * lengths[slot]!);
-        }
-      }
-      walkedBound += terms[index]!.bound;
-    }
-    for (let index = 0; index < touchedCount; index++) {
-      const slot = touched[index]!;
-      const score = scores[slot]!;
-      scores[slot] = 0;
-      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
+      if (dense) this.rankDense(plan, heap, check, contains);
+    } finally {
+      this.clearScores(touchedCount);
     }
     return heap.sorted();
   }
 
   /**
-   * Ends a posting walk early: the memories found so far (`touched`, scored on the walked terms)
-   * hold `limit` that pass `check` and score above `tailBound` — the most the terms still to
-   * walk can add — so no memory outside them can rank. Only those within `tailBound` of the
-   * `limit`-th best can still reach it; each gets the remaining terms' scores from its own term
-   * list. Undefined (nothing changed) when that is not so, or when those memories are too many
-   * to be cheaper than walking `tailPostings`. The found memories' scores are cleared when it
-   * returns hits, and left as they were for the walk to go on when it does not.
+   * Ranks the memories holding frequent terms but none of the rare ones (those were scored from
+   * the walk): first those holding every frequent term, which likely set a high threshold; then
+   * only those that can still beat it — holding one of the terms it cannot do without (MaxScore's
+   * essential terms) and every term whose absence alone would leave them below it.
    */
-  private completeTail(
-    tail: readonly { id: number; idf: number }[],
-    tailBound: number,
-    tailPostings: number,
-    touchedCount: number,
-    limit: number,
+  private rankDense(
+    plan: QueryPlan,
+    heap: BoundedHeap<KeywordHit>,
     check: (slot: number) => boolean,
-    base: number,
-    lengthFactor: number,
-  ): KeywordHit[] | undefined {
+    contains: ((slot: number) => boolean) | undefined,
+  ): void {
+    const bitmaps = plan.denseBits;
+    const words = this.docLengths.length >>> 5;
+    const scores = this.scores;
+    const visit = (slot: number) => {
+      if (scores[slot] !== 0 || (contains !== undefined && !contains(slot))) return;
+      const score = this.denseScore(slot, plan);
+      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
+    };
+    for (let word = 0; word < words; word++) forEachBit(allOf(bitmaps, word), word, visit);
+    if (bitmaps.length === 1) return;
+    let threshold = Number.NEGATIVE_INFINITY;
+    let needed: Needed = { anyOf: bitmaps, allOf: [] };
+    for (let word = 0; word < words; word++) {
+      if (word % RECHECK_WORDS === 0) {
+        const worst = heap.worst?.score ?? Number.NEGATIVE_INFINITY;
+        if (worst > threshold) {
+          threshold = worst;
+          needed = neededTerms(plan, threshold);
+          if (needed.anyOf.length === 0) return;
+        }
+      }
+      let any = 0;
+      for (let index = 0; index < needed.anyOf.length; index++) any |= needed.anyOf[index]![word]!;
+      for (let index = 0; index < needed.allOf.length && any !== 0; index++)
+        any &= needed.allOf[index]![word]!;
+      if (any === 0) continue;
+      // Those holding every term were scored above.
+      forEachBit(any & ~allOf(bitmaps, word), word, visit);
+    }
+  }
+
+  /** Ranks a candidate set member by member (rare terms from the walk or the members' lists). */
+  private rankCandidates(
+    plan: QueryPlan,
+    candidates: KeywordCandidates,
+    heap: BoundedHeap<KeywordHit>,
+  ): void {
+    const { sparse } = plan;
+    const dense = plan.dense.length > 0;
+    // The rare terms' postings, walked whole, or each member's own term list: whichever is less.
+    const walked = sparse.length > 0 && plan.sparsePostings <= candidates.size * TERM_LIST_COST;
+    const touchedCount = walked ? this.walk(sparse, plan, undefined) : 0;
+    const positions = this.queryPositions;
+    const partial = new Float64Array(sparse.length);
+    if (!walked)
+      for (let index = 0; index < sparse.length; index++) positions[sparse[index]!.id] = index + 1;
+    try {
+      candidates.forEach((slot) => {
+        const terms = this.docTerms[slot];
+        if (terms === undefined) return;
+        let score = 0;
+        if (walked) score = this.scores[slot]!;
+        else if (sparse.length > 0) {
+          // Each rare term's contribution by its query position, summed in query order.
+          partial.fill(0);
+          const frequencies = this.docFrequencies[slot]!;
+          const norm = plan.base + plan.lengthFactor * this.docLengths[slot]!;
+          for (let index = 0; index < terms.length; index++) {
+            const position = positions[terms[index]!]!;
+            if (position === 0) continue;
+            const frequency = frequencies[index]!;
+            partial[position - 1] = (sparse[position - 1]!.weight * frequency) / (frequency + norm);
+          }
+          for (let index = 0; index < partial.length; index++) score += partial[index]!;
+        }
+        if (dense) score += this.denseScore(slot, plan);
+        if (score > 0 && enters(heap.worst, slot, score) && candidates.matches(slot))
+          heap.push({ slot, score });
+      });
+    } finally {
+      if (walked) this.clearScores(touchedCount);
+      else for (const term of sparse) positions[term.id] = 0;
+    }
+  }
+
+  /**
+   * Walks the rare terms' postings (of members only, with `contains`) into `scores`, in query
+   * order; the slots reached go to `touched`. Returns how many.
+   */
+  private walk(
+    sparse: readonly QueryTerm[],
+    plan: QueryPlan,
+    contains: ((slot: number) => boolean) | undefined,
+  ): number {
     const scores = this.scores;
     const touched = this.touched;
-    // One scattered pass moves the found memories' scores into `gathered` (in `touched` order)
-    // and clears them; the passes below are sequential.
-    const gathered = this.gathered;
-    for (let index = 0; index < touchedCount; index++) {
-      const slot = touched[index]!;
-      gathered[index] = scores[slot]!;
-      scores[slot] = 0;
-    }
-    const found = new BoundedHeap<KeywordHit>(limit, better);
-    for (let index = 0; index < touchedCount; index++) {
-      const score = gathered[index]!;
-      const slot = touched[index]!;
-      if (enters(found.worst, slot, score) && check(slot)) found.push({ slot, score });
-    }
-    const threshold = found.worst?.score;
-    // Sums of bounds round differently from sums of scores: keep a hair of slack.
-    const slack = tailBound * (1 + 1e-12);
-    const budget = tailPostings / CANDIDATE_COST;
-    const near: number[] = [];
-    if (found.size === limit && threshold !== undefined && threshold > slack) {
-      const floor = threshold * (1 - 1e-12) - slack;
-      for (let index = 0; index < touchedCount && near.length <= budget; index++)
-        if (gathered[index]! >= floor) near.push(index);
-    }
-    if (near.length === 0 || near.length > budget) {
-      // Not cheaper than the walk: the scores go back for it to go on.
-      for (let index = 0; index < touchedCount; index++) scores[touched[index]!] = gathered[index]!;
-      return undefined;
-    }
-    const heap = new BoundedHeap<KeywordHit>(limit, better);
-    for (const index of near) {
-      const slot = touched[index]!;
-      const terms = this.docTerms[slot]!;
-      const frequencies = this.docFrequencies[slot]!;
-      const length = this.docLengths[slot]!;
-      let score = gathered[index]!;
-      // The tail's terms in walk order, so that sums equal the full walk's.
-      for (const { id, idf } of tail) {
-        const at = terms.indexOf(id);
-        if (at < 0) continue;
+    const lengths = this.docLengths;
+    const { base, lengthFactor } = plan;
+    let touchedCount = 0;
+    for (const { id, weight } of sparse) {
+      const slots = this.termSlots[id]!;
+      const frequencies = this.termFrequencies[id]!;
+      const length = this.termLengths[id]!;
+      for (let at = 0; at < length; at++) {
+        const slot = slots[at]!;
+        if (contains !== undefined && !contains(slot)) continue;
         const frequency = frequencies[at]!;
-        score += (idf * (K1 + 1) * frequency) / (frequency + base + lengthFactor * length);
+        const previous = scores[slot]!;
+        if (previous === 0) touched[touchedCount++] = slot;
+        scores[slot] =
+          previous + (weight * frequency) / (frequency + (base + lengthFactor * lengths[slot]!));
       }
-      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
     }
-    return heap.sorted();
+    return touchedCount;
   }
 
-  /** The most one term can add to a memory's score (largest frequency, shortest text). */
-  private contributionBound(id: number, idf: number, base: number, lengthFactor: number): number {
-    const frequency = this.termMaxFrequencies[id]!;
+  private clearScores(touchedCount: number): void {
+    const scores = this.scores;
+    const touched = this.touched;
+    for (let index = 0; index < touchedCount; index++) scores[touched[index]!] = 0;
+  }
+
+  /** What the frequent query terms add to a slot's score, in query order. */
+  private denseScore(slot: number, plan: QueryPlan): number {
+    const { denseBits, denseRepeats, denseWeights } = plan;
+    const word = slot >>> 5;
+    const bit = 1 << (slot & 31);
+    const norm = plan.base + plan.lengthFactor * this.docLengths[slot]!;
+    let score = 0;
+    for (let index = 0; index < denseBits.length; index++) {
+      if ((denseBits[index]![word]! & bit) === 0) continue;
+      const repeats = denseRepeats[index];
+      const frequency =
+        repeats !== undefined && (repeats[word]! & bit) !== 0
+          ? this.frequencyIn(slot, plan.dense[index]!.id)
+          : 1;
+      score += (denseWeights[index]! * frequency) / (frequency + norm);
+    }
+    return score;
+  }
+
+  /** A term's frequency in a slot's text, from the slot's own term list. */
+  private frequencyIn(slot: number, id: number): number {
+    const terms = this.docTerms[slot];
+    if (terms === undefined) return 0;
+    const at = terms.indexOf(id);
+    return at < 0 ? 0 : this.docFrequencies[slot]![at]!;
+  }
+
+  /** The query's terms known to the index, with their weights and bounds, or undefined. */
+  private plan(text: string): QueryPlan | undefined {
+    const averageLength = this.totalLength / this.documents || 1;
+    const base = K1 * (1 - B);
+    const lengthFactor = (K1 * B) / averageLength;
     const shortest = Number.isFinite(this.minLength) ? this.minLength : 0;
-    return (idf * (frequency * (K1 + 1))) / (frequency + base + lengthFactor * shortest);
-  }
-
-  /** Query terms known to the index, with their BM25 idf and total posting length. */
-  private queryTerms(text: string): { ids: number[]; idfs: number[]; postings: number } {
-    const ids: number[] = [];
-    const idfs: number[] = [];
-    let postings = 0;
+    const plan: QueryPlan = {
+      sparse: [],
+      dense: [],
+      denseBits: [],
+      denseRepeats: [],
+      denseWeights: new Float64Array(0),
+      sparsePostings: 0,
+      densePostings: 0,
+      base,
+      lengthFactor,
+    };
+    let count = 0;
     for (const term of new Set(this.terms(text))) {
       if (STOP_WORDS.has(term)) continue;
       const id = this.termIds.get(term);
@@ -358,13 +426,24 @@ export class KeywordIndex {
       const frequency = this.termLengths[id]!;
       if (frequency === 0) continue;
       // FTS5's idf, floored so a term in most documents still counts a little.
-      const idf = Math.log((this.documents - frequency + 0.5) / (frequency + 0.5));
-      ids.push(id);
-      idfs.push(Math.max(idf, 1e-6));
-      postings += frequency;
-      if (ids.length === MAX_QUERY_TERMS) break;
+      const idf = Math.max(Math.log((this.documents - frequency + 0.5) / (frequency + 0.5)), 1e-6);
+      const weight = idf * (K1 + 1);
+      const most = this.termMaxFrequencies[id]!;
+      const bound = (weight * most) / (most + (base + lengthFactor * shortest));
+      if (this.termBits[id] === undefined) {
+        plan.sparse.push({ id, weight, bound });
+        plan.sparsePostings += frequency;
+      } else {
+        plan.dense.push({ id, weight, bound });
+        plan.densePostings += frequency;
+      }
+      if (++count === MAX_QUERY_TERMS) break;
     }
-    return { ids, idfs, postings };
+    if (count === 0) return undefined;
+    plan.denseBits = plan.dense.map((term) => this.termBits[term.id]!);
+    plan.denseRepeats = plan.dense.map((term) => this.termRepeats[term.id]);
+    plan.denseWeights = Float64Array.from(plan.dense, (term) => term.weight);
+    return plan;
   }
 
   private terms(text: string): Generator<string> {
@@ -378,17 +457,26 @@ export class KeywordIndex {
       this.termIds.set(term, id);
       this.termSlots.push(new Int32Array(4));
       this.termFrequencies.push(new Uint16Array(4));
+      this.termBits.push(undefined);
+      this.termRepeats.push(undefined);
       if (id >= this.termLengths.length) {
         this.termLengths = grow(this.termLengths, id + 1);
         this.termMaxFrequencies = grow(this.termMaxFrequencies, id + 1);
-        this.queryWeights = grow(this.queryWeights, id + 1);
+        this.queryPositions = grow(this.queryPositions, id + 1);
       }
     }
     return id;
   }
 
   private post(id: number, slot: number, frequency: number): void {
+    if (frequency > this.termMaxFrequencies[id]!) this.termMaxFrequencies[id] = frequency;
     const length = this.termLengths[id]!;
+    this.termLengths[id] = length + 1;
+    const bits = this.termBits[id];
+    if (bits !== undefined) {
+      this.setBit(id, slot, frequency);
+      return;
+    }
     let slots = this.termSlots[id]!;
     if (length === slots.length) {
       slots = grow(slots, length + 1);
@@ -397,8 +485,34 @@ export class KeywordIndex {
     }
     slots[length] = slot;
     this.termFrequencies[id]![length] = frequency;
-    if (frequency > this.termMaxFrequencies[id]!) this.termMaxFrequencies[id] = frequency;
-    this.termLengths[id] = length + 1;
+    if (length + 1 >= this.docLengths.length * DENSE_SHARE) this.toBitmap(id);
+  }
+
+  /** Moves a term that turned frequent from its posting list to a bitmap. */
+  private toBitmap(id: number): void {
+    const slots = this.termSlots[id]!;
+    const frequencies = this.termFrequencies[id]!;
+    const length = this.termLengths[id]!;
+    this.termBits[id] = new Uint32Array(this.docLengths.length >>> 5);
+    this.denseIds.push(id);
+    for (let at = 0; at < length; at++) this.setBit(id, slots[at]!, frequencies[at]!);
+    this.termSlots[id] = undefined;
+    this.termFrequencies[id] = undefined;
+  }
+
+  private setBit(id: number, slot: number, frequency: number): void {
+    const word = slot >>> 5;
+    const bit = 1 << (slot & 31);
+    const bits = this.termBits[id]!;
+    bits[word] = bits[word]! | bit;
+    if (frequency > 1) {
+      let repeats = this.termRepeats[id];
+      if (repeats === undefined) {
+        repeats = new Uint32Array(bits.length);
+        this.termRepeats[id] = repeats;
+      }
+      repeats[word] = repeats[word]! | bit;
+    }
   }
 
   private ensureSlot(slot: number): void {
@@ -406,7 +520,61 @@ export class KeywordIndex {
     this.docLengths = grow(this.docLengths, slot + 1);
     this.scores = grow(this.scores, slot + 1);
     this.touched = grow(this.touched, slot + 1);
-    this.gathered = grow(this.gathered, slot + 1);
+    const words = this.docLengths.length >>> 5;
+    for (const id of this.denseIds) {
+      this.termBits[id] = grow(this.termBits[id]!, words);
+      const repeats = this.termRepeats[id];
+      if (repeats !== undefined) this.termRepeats[id] = grow(repeats, words);
+    }
+  }
+}
+
+/** What a memory must hold to reach a threshold: one term of `anyOf`, and every term of `allOf`. */
+interface Needed {
+  anyOf: Uint32Array[];
+  allOf: Uint32Array[];
+}
+
+/**
+ * The frequent terms a memory holding none of the rare ones needs to reach `threshold`: one of
+ * all but the lightest terms whose bounds sum below it (MaxScore's essential terms; none when
+ * all of them together stay below), and every term whose bound is more than the others' can
+ * make up for. Sums of bounds round differently from sums of scores: a hair of slack keeps a
+ * term that might just reach it.
+ */
+function neededTerms(plan: QueryPlan, threshold: number): Needed {
+  const below = (sum: number) => sum * (1 + 1e-9) < threshold;
+  const terms = plan.dense.map((term, index) => ({
+    bound: term.bound,
+    bits: plan.denseBits[index]!,
+  }));
+  const total = terms.reduce((sum, term) => sum + term.bound, 0);
+  if (below(total)) return { anyOf: [], allOf: [] };
+  const byBound = [...terms].sort((a, b) => a.bound - b.bound);
+  let sum = 0;
+  let first = 0;
+  while (first < byBound.length && below(sum + byBound[first]!.bound))
+    sum += byBound[first++]!.bound;
+  return {
+    anyOf: byBound.slice(first).map((term) => term.bits),
+    allOf: terms.filter((term) => below(total - term.bound)).map((term) => term.bits),
+  };
+}
+
+/** The bits of a word set in every bitmap. */
+function allOf(bitmaps: readonly Uint32Array[], word: number): number {
+  let all = bitmaps[0]![word]!;
+  for (let index = 1; index < bitmaps.length && all !== 0; index++) all &= bitmaps[index]![word]!;
+  return all;
+}
+
+/** Calls `visit` with the slot of every set bit of a bitmap word, lowest first. */
+function forEachBit(bits: number, word: number, visit: (slot: number) => void): void {
+  let rest = bits;
+  while (rest !== 0) {
+    const lowest = rest & -rest;
+    visit((word << 5) | (31 - Math.clz32(lowest)));
+    rest ^= lowest;
   }
 }
 
