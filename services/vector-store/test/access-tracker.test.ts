@@ -21,53 +21,44 @@ describe('AccessTracker', () => {
     ]);
   });
 
-  it('writes a large flush in chunks of at most 32, yielding to the event loop between them', async () => {
-    const sizes: number[] = [];
-    // Set by a macrotask queued during each write: it has run by the next write only if the
-    // tracker yielded to the event loop in between (microtasks alone would not let it run).
-    const ranBeforeNextWrite: boolean[] = [];
-    let macrotaskRan = true;
+  it("hands each tenant's accesses to the index in one write per flush", async () => {
+    const writes: [string, number][] = [];
     const tracker = new AccessTracker(
-      async (_, accesses) => {
-        if (sizes.length > 0) ranBeforeNextWrite.push(macrotaskRan);
-        sizes.push(accesses.size);
-        macrotaskRan = false;
-        setImmediate(() => {
-          macrotaskRan = true;
-        });
+      async (tenant, accesses) => {
+        writes.push([tenant, accesses.size]);
       },
       60_000,
       () => {},
     );
     tracker.track(
-      't',
+      't1',
       Array.from({ length: 300 }, (_, index) => `m${index}`),
       1,
     );
+    tracker.track('t2', ['a'], 1);
     await tracker.close();
-    expect({ sizes, ranBeforeNextWrite }).toEqual({
-      sizes: [32, 32, 32, 32, 32, 32, 32, 32, 32, 12],
-      ranBeforeNextWrite: Array.from({ length: 9 }, () => true),
-    });
+    expect(writes).toEqual([
+      ['t1', 300],
+      ['t2', 1],
+    ]);
   });
 
-  it('keeps flushing the other chunks when one write fails, reporting the error', async () => {
+  it('keeps flushing the other tenants when one write fails, reporting the error', async () => {
     const errors: unknown[] = [];
-    let calls = 0;
+    const written: string[] = [];
     const tracker = new AccessTracker(
-      async () => {
-        calls++;
-        if (calls === 1) throw new Error('locked');
+      async (tenant) => {
+        if (tenant === 't1') throw new Error('locked');
+        written.push(tenant);
       },
       60_000,
       (error) => errors.push(error),
     );
-    tracker.track(
-      't',
-      Array.from({ length: 200 }, (_, index) => `m${index}`),
-      1,
-    );
+    for (const tenant of ['t1', 't2', 't3']) tracker.track(tenant, ['m'], 1);
     await tracker.close();
-    expect({ calls, errors: errors.length }).toEqual({ calls: 7, errors: 1 });
+    expect({ written, errors: errors.map(String) }).toEqual({
+      written: ['t2', 't3'],
+      errors: ['Error: locked'],
+    });
   });
 });

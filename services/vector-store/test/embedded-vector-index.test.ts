@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MemoryRecord } from '@membus/contracts';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type EmbeddedVectorIndex,
   type EmbeddedVectorIndexOptions,
   openEmbeddedVectorIndex,
 } from '../src/adapters/embedded/index.ts';
+import type { SqliteStore } from '../src/adapters/embedded/sqlite-store.ts';
 import type { IndexedMemory } from '../src/ports/vector-index.ts';
 import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
 
@@ -560,6 +561,38 @@ describe('embedded vector index', () => {
       await index.recordAccess(TENANT, new Map([[uuid(1), { count: 1, at: at - 5 }]]));
       const [record] = await index.get(TENANT, [uuid(1)]);
       expect(record).toMatchObject({ accessCount: 3, lastAccessedAt: new Date(at).toISOString() });
+    });
+
+    it('without the background worker, a large flush yields to the event loop between short transactions', async () => {
+      const index = await openIndex({ dimension, checkpointIntervalMs: 0 });
+      const ids = Array.from({ length: 100 }, (_, n) => uuid(n));
+      await index.upsert(ids.map((_, n) => item(n, vectors[n % vectors.length]!)));
+      const Database = (await import('better-sqlite3')).default;
+      const reader = new Database(join(directory, 'memories.sqlite'), { readonly: true });
+      const accessed = reader.prepare<[], number>('SELECT count(*) FROM memory_access').pluck();
+      const at = Date.parse('2026-05-31T00:00:00.000Z');
+      const flushing = index.recordAccess(TENANT, new Map(ids.map((id) => [id, { count: 1, at }])));
+      // A macrotask queued now runs while the flush is between two transactions.
+      const midway = await new Promise<number>((resolve) =>
+        setImmediate(() => resolve(accessed.get()!)),
+      );
+      await flushing;
+      expect({ midway, after: accessed.get() }).toEqual({ midway: 64, after: 100 });
+      reader.close();
+    });
+
+    it('hands the accesses of live memories to the store in slot order', async () => {
+      const index = await openIndex({ dimension });
+      await index.upsert([1, 2, 3].map((n) => item(n, vectors[n]!)));
+      const store = (index as unknown as { store: SqliteStore }).store;
+      const handed = vi.spyOn(store, 'recordAccess');
+      const at = Date.parse('2026-05-31T00:00:00.000Z');
+      // Slots follow insertion here: uuid(1) is in slot 0. uuid(9) was never stored.
+      await index.recordAccess(
+        TENANT,
+        new Map([uuid(3), uuid(9), uuid(1), uuid(2)].map((id) => [id, { count: 1, at }])),
+      );
+      expect([...handed.mock.calls[0]![1].keys()]).toEqual([uuid(1), uuid(2), uuid(3)]);
     });
 
     it('a re-upsert keeps the access statistics its record carries', async () => {

@@ -1,10 +1,10 @@
 /**
  * Batches access counts (accessCount, lastAccessedAt) so queries don't write: flushed on a
  * timer and on close. Losing a second of counts on a crash is acceptable; slowing queries isn't.
- * A flush writes in chunks and yields to the event loop between them: a synchronous store
- * (SQLite) writing a second's worth of accesses at once stalls every query waiting behind it.
+ * A flush hands each tenant's accesses to the index in one call: the index knows how to write
+ * them without stalling queries (the embedded one orders them by slot so that they share pages,
+ * and writes them in short transactions on its worker thread; Qdrant in request-sized batches).
  */
-const CHUNK = 32;
 
 export class AccessTracker {
   #pending = new Map<string, Map<string, { count: number; at: number }>>();
@@ -46,29 +46,14 @@ export class AccessTracker {
       const pending = this.#pending;
       this.#pending = new Map();
       for (const [tenant, accesses] of pending) {
-        let chunk = new Map<string, { count: number; at: number }>();
-        for (const [id, access] of accesses) {
-          chunk.set(id, access);
-          if (chunk.size < CHUNK) continue;
-          await this.#writeChunk(tenant, chunk);
-          chunk = new Map();
+        try {
+          await this.write(tenant, accesses);
+        } catch (error) {
+          this.onError(error);
         }
-        if (chunk.size > 0) await this.#writeChunk(tenant, chunk);
       }
     });
     return this.#flushing;
-  }
-
-  async #writeChunk(
-    tenant: string,
-    chunk: Map<string, { count: number; at: number }>,
-  ): Promise<void> {
-    try {
-      await this.write(tenant, chunk);
-    } catch (error) {
-      this.onError(error);
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   async close(): Promise<void> {

@@ -246,22 +246,28 @@ export class SqliteStore {
   }
 
   /**
-   * Adds to access counts and moves `lastAccessedAt` forward (never back), in one transaction,
-   * on the background worker when there is one (on this thread, writes came due between query
-   * steps and delayed them). Unknown ids are skipped.
+   * Adds to access counts and moves `lastAccessedAt` forward (never back); unknown ids are
+   * skipped. Written in the order given — by slot, so that neighbours share pages: written in
+   * random order, each access dirtied a page of its own and cost ~60 µs, ~4 times as much — in
+   * transactions of `ACCESS_TRANSACTION`, each holding the write lock briefly. On the
+   * background worker when there is one; on this thread, a flush yields to the event loop
+   * between transactions so that queries are not held up behind it.
    */
-  recordAccess(
+  async recordAccess(
     tenant: string,
     accesses: ReadonlyMap<string, { count: number; at: number }>,
   ): Promise<void> {
     const entries: AccessEntry[] = [];
     for (const [id, { count, at }] of accesses) entries.push([id, count, Math.floor(at)]);
+    if (entries.length === 0) return;
     if (this.background !== undefined) return this.background.recordAccess(tenant, entries);
-    this.transaction(() => {
-      for (const [id, count, at] of entries)
-        this.statements.recordAccess.run(count, at, tenant, id);
-    });
-    return Promise.resolve();
+    for (let start = 0; start < entries.length; start += ACCESS_TRANSACTION) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      this.transaction(() => {
+        for (const [id, count, at] of entries.slice(start, start + ACCESS_TRANSACTION))
+          this.statements.recordAccess.run(count, at, tenant, id);
+      });
+    }
   }
 
   /**
@@ -316,6 +322,9 @@ export class SqliteStore {
   }
 }
 
+/** Access entries per write transaction (~0.5 ms of write lock; larger ones saved little). */
+const ACCESS_TRANSACTION = 32;
+
 /** One memory's accesses since the last write: id, count to add, last access (ms). */
 type AccessEntry = [id: string, count: number, at: number];
 
@@ -340,7 +349,9 @@ const timer = setInterval(() => {
 parentPort.on('message', (message) => {
   if (message.type === 'access') {
     try {
-      writeAccess.immediate(message.tenant, message.entries);
+      const { tenant, entries } = message;
+      for (let start = 0; start < entries.length; start += workerData.accessTransaction)
+        writeAccess.immediate(tenant, entries.slice(start, start + workerData.accessTransaction));
       parentPort.postMessage({ type: 'done', seq: message.seq });
     } catch (error) {
       parentPort.postMessage({ type: 'done', seq: message.seq, error: String(error && error.message || error) });
@@ -370,7 +381,13 @@ class BackgroundWriter {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(backgroundSource, {
       eval: true,
-      workerData: { file, driver, intervalMs, recordAccessSql },
+      workerData: {
+        file,
+        driver,
+        intervalMs,
+        recordAccessSql,
+        accessTransaction: ACCESS_TRANSACTION,
+      },
     });
     this.worker.unref();
     this.worker.on('message', (message: FromWorker) => {
