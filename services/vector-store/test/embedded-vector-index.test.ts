@@ -2,13 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MemoryRecord } from '@membus/contracts';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type EmbeddedVectorIndex,
   type EmbeddedVectorIndexOptions,
   openEmbeddedVectorIndex,
 } from '../src/adapters/embedded/index.ts';
-import type { SqliteStore } from '../src/adapters/embedded/sqlite-store.ts';
 import type { IndexedMemory } from '../src/ports/vector-index.ts';
 import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
 
@@ -579,20 +578,6 @@ describe('embedded vector index', () => {
       await flushing;
       expect({ midway, after: accessed.get() }).toEqual({ midway: 64, after: 100 });
       reader.close();
-    });
-
-    it('hands the accesses of live memories to the store in slot order', async () => {
-      const index = await openIndex({ dimension });
-      await index.upsert([1, 2, 3].map((n) => item(n, vectors[n]!)));
-      const store = (index as unknown as { store: SqliteStore }).store;
-      const handed = vi.spyOn(store, 'recordAccess');
-      const at = Date.parse('2026-05-31T00:00:00.000Z');
-      // Slots follow insertion here: uuid(1) is in slot 0. uuid(9) was never stored.
-      await index.recordAccess(
-        TENANT,
-        new Map([uuid(3), uuid(9), uuid(1), uuid(2)].map((id) => [id, { count: 1, at }])),
-      );
-      expect([...handed.mock.calls[0]![1].keys()]).toEqual([uuid(1), uuid(2), uuid(3)]);
     });
 
     it('a re-upsert keeps the access statistics its record carries', async () => {

@@ -569,19 +569,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     return result;
   }
 
-  /** Hands the accesses of live memories to the store ordered by slot (see its `recordAccess`). */
   async recordAccess(
     tenant: string,
     accesses: ReadonlyMap<string, { count: number; at: number }>,
   ): Promise<void> {
     this.assertOpen();
-    const bySlot: [slot: number, id: string][] = [];
-    for (const id of accesses.keys()) {
-      const slot = this.payloadIndex.slotOf(tenant, id);
-      if (slot !== undefined) bySlot.push([slot, id]);
-    }
-    bySlot.sort((a, b) => a[0] - b[0]);
-    await this.store.recordAccess(tenant, new Map(bySlot.map(([, id]) => [id, accesses.get(id)!])));
+    await this.store.recordAccess(tenant, accesses);
   }
 
   async whenIndexed(): Promise<void> {

@@ -107,6 +107,17 @@ const recordAccessSql = `INSERT INTO memory_access (slot, access_count, last_acc
   ON CONFLICT(slot) DO UPDATE SET access_count = access_count + excluded.access_count,
     last_accessed_at = max(coalesce(last_accessed_at, 0), excluded.last_accessed_at)`;
 
+const slotOfSql = 'SELECT slot FROM memories WHERE tenant = ? AND id = ?';
+
+/**
+ * `recordAccessSql` for a memory whose slot was looked up earlier: written only if the slot
+ * still holds it (it may have been deleted, and the slot reused, since).
+ */
+const recordAccessBySlotSql = `INSERT INTO memory_access (slot, access_count, last_accessed_at)
+  SELECT slot, ?, ? FROM memories WHERE slot = ? AND tenant = ? AND id = ?
+  ON CONFLICT(slot) DO UPDATE SET access_count = access_count + excluded.access_count,
+    last_accessed_at = max(coalesce(last_accessed_at, 0), excluded.last_accessed_at)`;
+
 const columns =
   'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, record, vector';
 
@@ -247,11 +258,13 @@ export class SqliteStore {
 
   /**
    * Adds to access counts and moves `lastAccessedAt` forward (never back); unknown ids are
-   * skipped. Written in the order given — by slot, so that neighbours share pages: written in
-   * random order, each access dirtied a page of its own and cost ~60 µs, ~4 times as much — in
-   * transactions of `ACCESS_TRANSACTION`, each holding the write lock briefly. On the
-   * background worker when there is one; on this thread, a flush yields to the event loop
-   * between transactions so that queries are not held up behind it.
+   * skipped. On the background worker when there is one: it finds each memory's slot, orders
+   * the accesses by slot so that neighbours share pages (in random order each access dirtied a
+   * page of its own: ~60 µs with its checkpoint, ~4 times as much), and writes them in short
+   * transactions, pausing between steps (see `backgroundSource`). This thread only hands them
+   * over: looking slots up here cost the event loop ~5 µs an access, 5–10 ms a flush. Without
+   * the worker, they are written here in short transactions, yielding to the event loop between
+   * them so that queries are not held up behind a flush.
    */
   async recordAccess(
     tenant: string,
@@ -324,6 +337,12 @@ export class SqliteStore {
 
 /** Access entries per write transaction (~0.5 ms of write lock; larger ones saved little). */
 const ACCESS_TRANSACTION = 32;
+/**
+ * The background worker pauses this many times as long as a transaction took before the next:
+ * it uses at most a fifth of a core for access statistics, and a flush spreads over a part of
+ * the interval instead of taking a core at once.
+ */
+const ACCESS_PAUSE_FACTOR = 4;
 
 /** One memory's accesses since the last write: id, count to add, last access (ms). */
 type AccessEntry = [id: string, count: number, at: number];
@@ -339,26 +358,71 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
-const bump = db.prepare(workerData.recordAccessSql);
+const slotOf = db.prepare(workerData.slotOfSql).pluck();
+const bump = db.prepare(workerData.recordAccessBySlotSql);
 const writeAccess = db.transaction((tenant, entries) => {
-  for (const [id, count, at] of entries) bump.run(count, at, tenant, id);
+  for (const [slot, id, count, at] of entries) bump.run(count, at, slot, tenant, id);
 });
 const timer = setInterval(() => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
 }, workerData.intervalMs);
+// Access flushes, in steps of accessTransaction entries: first each memory's slot is looked up,
+// then, ordered by slot, the counts are written, a transaction per step. Each step is followed
+// by a pause accessPauseFactor times as long as it took: a flush done in one go kept a core
+// busy for ~20 ms every second, and the queries running then waited for it.
+const queue = [];
+let pumping = false;
+function step() {
+  const job = queue[0];
+  const started = performance.now();
+  try {
+    const end = job.next + workerData.accessTransaction;
+    if (job.resolving) {
+      for (const [id, count, at] of job.entries.slice(job.next, end)) {
+        const slot = slotOf.get(job.tenant, id);
+        if (slot !== undefined) job.found.push([slot, id, count, at]);
+      }
+      job.next = end;
+      if (job.next >= job.entries.length) {
+        job.found.sort((a, b) => a[0] - b[0]);
+        job.resolving = false;
+        job.next = 0;
+      }
+    } else {
+      writeAccess.immediate(job.tenant, job.found.slice(job.next, end));
+      job.next = end;
+    }
+    if (!job.resolving && job.next >= job.found.length) {
+      queue.shift();
+      parentPort.postMessage({ type: 'done', seq: job.seq });
+    }
+  } catch (error) {
+    queue.shift();
+    parentPort.postMessage({ type: 'done', seq: job.seq, error: String(error && error.message || error) });
+  }
+  return performance.now() - started;
+}
+function pump() {
+  if (queue.length === 0) {
+    pumping = false;
+    return;
+  }
+  const took = step();
+  setTimeout(pump, Math.max(1, took * workerData.accessPauseFactor));
+}
 parentPort.on('message', (message) => {
   if (message.type === 'access') {
-    try {
-      const { tenant, entries } = message;
-      for (let start = 0; start < entries.length; start += workerData.accessTransaction)
-        writeAccess.immediate(tenant, entries.slice(start, start + workerData.accessTransaction));
-      parentPort.postMessage({ type: 'done', seq: message.seq });
-    } catch (error) {
-      parentPort.postMessage({ type: 'done', seq: message.seq, error: String(error && error.message || error) });
+    const { seq, tenant, entries } = message;
+    queue.push({ seq, tenant, entries, resolving: true, next: 0, found: [] });
+    if (!pumping) {
+      pumping = true;
+      setImmediate(pump);
     }
     return;
   }
   if (message.type !== 'close') return;
+  // What was handed over is written before the connection closes (without pauses).
+  while (queue.length > 0) step();
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -385,8 +449,10 @@ class BackgroundWriter {
         file,
         driver,
         intervalMs,
-        recordAccessSql,
+        slotOfSql,
+        recordAccessBySlotSql,
         accessTransaction: ACCESS_TRANSACTION,
+        accessPauseFactor: ACCESS_PAUSE_FACTOR,
       },
     });
     this.worker.unref();
