@@ -75,6 +75,12 @@ it('computes query vectors in the vector-store on the local model, and answers w
   expect(await denseHits(client)).toEqual(fromEmbedder);
   expect(await queryVectors(stack, 'local')).toBe(2 * QUESTIONS.length);
   expect(stack.logs.some((line) => line.includes('query vectors computed in process'))).toBe(true);
+
+  // Restarted while the embedder is still down, the vector-store takes the model from its own
+  // memories: reads go on.
+  await stack.restart('vector-store');
+  expect(await denseHits(client)).toEqual(fromEmbedder);
+  expect(await queryVectors(stack, 'local')).toBe(QUESTIONS.length);
 }, 120_000);
 
 it('asks the embedder for every query vector with QUERY_EMBEDDING=embedder: no answer without it', async () => {

@@ -141,6 +141,11 @@ const queryEmbedding = new QueryEmbedding(
   },
 );
 
+// After a restart, the model the stored memories were embedded with until the embedder names
+// its own: reads go on through an embedder outage that spans the restart.
+const storedModel = await index.newestEmbeddingModel?.();
+if (storedModel !== undefined) queryEmbedding.observe(storedModel, index.dimension);
+
 const service = new MemoryService({
   index,
   documents,

@@ -580,6 +580,21 @@ describe('embedded vector index', () => {
       reader.close();
     });
 
+    it('names the embedding model of its newest memories, caller vectors aside', async () => {
+      const index = await openIndex({ dimension });
+      expect(await index.newestEmbeddingModel()).toBeUndefined();
+      const withModel = (n: number, embeddingModel: string) => {
+        const indexed = item(n, vectors[n]!);
+        return { ...indexed, record: { ...indexed.record, embeddingModel } };
+      };
+      await index.upsert([withModel(1, 'old-model'), withModel(2, 'local-hash-v1-8')]);
+      await index.upsert([withModel(3, 'caller')]);
+      expect(await index.newestEmbeddingModel()).toBe('local-hash-v1-8');
+      await index.close();
+      const reopened = await openIndex({ dimension });
+      expect(await reopened.newestEmbeddingModel()).toBe('local-hash-v1-8');
+    });
+
     it('a re-upsert keeps the access statistics its record carries', async () => {
       const index = await openIndex({ dimension });
       await index.upsert([item(1, vectors[1]!)]);

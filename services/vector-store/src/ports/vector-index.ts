@@ -134,6 +134,12 @@ export interface VectorIndex {
     tenant: string,
     accesses: ReadonlyMap<string, { count: number; at: number }>,
   ): Promise<void>;
+  /**
+   * The embedding model of the most recently written memories (caller vectors aside), when the
+   * index can tell cheaply: after a restart, the model to compute query vectors with until the
+   * embedder names its own.
+   */
+  newestEmbeddingModel?(): Promise<string | undefined>;
   /** Flushes and releases resources. */
   close(): Promise<void>;
 }

@@ -99,6 +99,7 @@ export interface EmbeddedVectorIndex extends VectorIndex {
   whenIndexed(): Promise<void>;
   /** Writes the graph now (waits for a running save first). */
   saveGraph(): Promise<void>;
+  newestEmbeddingModel(): Promise<string | undefined>;
   status(): EmbeddedIndexStatus;
   /**
    * Every tenant's memories by tier and kind, zeros included, from the in-memory payload
@@ -580,6 +581,11 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   async whenIndexed(): Promise<void> {
     if (this.tail.size === 0 || this.closed) return;
     await new Promise<void>((resolve) => this.indexedWaiters.push(resolve));
+  }
+
+  async newestEmbeddingModel(): Promise<string | undefined> {
+    this.assertOpen();
+    return this.store.newestEmbeddingModel();
   }
 
   status(): EmbeddedIndexStatus {

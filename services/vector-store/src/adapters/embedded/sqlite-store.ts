@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { MemoryRecord } from '@membus/contracts';
+import { CALLER_MODEL, type MemoryRecord } from '@membus/contracts';
 import Database from 'better-sqlite3';
 
 /** One stored memory as the in-memory index needs it at load time. */
@@ -196,6 +196,20 @@ export class SqliteStore {
         this.db.pragma('wal_autocheckpoint = 1000');
       });
     }
+  }
+
+  /**
+   * The `embeddingModel` of the most recently inserted rows (by rowid: no index on `seq` is
+   * needed), skipping caller vectors; undefined when none of the last 64 names one.
+   */
+  newestEmbeddingModel(): string | undefined {
+    const models = this.db
+      .prepare<[], string | null>(
+        "SELECT json_extract(record, '$.embeddingModel') FROM memories ORDER BY rowid DESC LIMIT 64",
+      )
+      .pluck()
+      .all();
+    return models.find((model): model is string => model !== null && model !== CALLER_MODEL);
   }
 
   getSetting(key: string): string | undefined {
