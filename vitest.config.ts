@@ -12,6 +12,7 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
       'eval/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
     ],
     reporters: ['default', './test/summary-reporter.ts'],
   },

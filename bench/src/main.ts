@@ -18,7 +18,7 @@ import { repoRoot, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
-import { cpuMs, rssMb, summarize } from './stats.ts';
+import { cpuMs, type QuerySample, rssMb, slowest, summarize } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -107,9 +107,9 @@ async function queries(
   mode: 'dense' | 'hybrid' = 'dense',
   count = queryCount,
 ) {
-  const samples: number[] = [];
-  const serverSamples: number[] = [];
+  const samples: QuerySample[] = [];
   const cpuBefore = cpuNow();
+  const setStarted = performance.now();
   for (let index = 0; index < count; index++) {
     const text = syntheticQuery(random);
     const started = performance.now();
@@ -118,8 +118,11 @@ async function queries(
       mode,
       ...(filtered ? { filter: { userId: `user-${Math.floor(random() * users)}` } } : {}),
     });
-    samples.push(performance.now() - started);
-    serverSamples.push(result.tookMs);
+    samples.push({
+      atMs: started - setStarted,
+      clientMs: performance.now() - started,
+      serverMs: result.tookMs,
+    });
   }
   const cpuAfter = cpuNow();
   const cpuUsPerQuery = Object.fromEntries(
@@ -128,7 +131,17 @@ async function queries(
       Math.round((((ms ?? Number.NaN) - (cpuBefore[name] ?? Number.NaN)) * 1000) / count),
     ]),
   );
-  return { client: summarize(samples), server: summarize(serverSamples), cpuUsPerQuery };
+  const rounded = (sample: QuerySample): QuerySample => ({
+    atMs: Math.round(sample.atMs),
+    clientMs: Number(sample.clientMs.toFixed(2)),
+    serverMs: Number(sample.serverMs.toFixed(2)),
+  });
+  return {
+    client: summarize(samples.map((sample) => sample.clientMs)),
+    server: summarize(samples.map((sample) => sample.serverMs)),
+    cpuUsPerQuery,
+    slowest: slowest(samples, 10).map(rounded),
+  };
 }
 
 /** The processes whose CPU a query costs (set once they run). */

@@ -24,6 +24,21 @@ export function summarize(samples: number[]): {
   };
 }
 
+/** One query of a set: when it started (ms after the set began), its time end to end and in the service. */
+export interface QuerySample {
+  atMs: number;
+  clientMs: number;
+  serverMs: number;
+}
+
+/**
+ * The `count` slowest queries end to end, slowest first. When they ran tells a periodic tail (a
+ * timer's work in some process: access flushes were one) from one spread over the run.
+ */
+export function slowest(samples: readonly QuerySample[], count: number): QuerySample[] {
+  return [...samples].sort((a, b) => b.clientMs - a.clientMs).slice(0, Math.max(0, count));
+}
+
 export function rssMb(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
