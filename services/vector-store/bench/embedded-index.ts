@@ -8,6 +8,7 @@
  * userId filter keeps ~1 %), 10 categories. Prints upsert throughput (batches of 256), graph
  * build time, search p50/p99 unfiltered and 1 %-filtered (with recall@10), reopen time and RSS.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { MemoryRecord } from '@membus/contracts';
 import { openEmbeddedVectorIndex } from '../src/adapters/embedded/index.ts';
 import type { IndexedMemory, IndexFilter, VectorIndex } from '../src/ports/vector-index.ts';
+import { seededRandom } from '../src/testing/seeded-random.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,16 +38,6 @@ const threshold = values.threshold === undefined ? undefined : Number(values.thr
 const TENANT = 'bench';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seededRandom(1);
 const gaussian = (): number =>
   Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());

@@ -10,6 +10,7 @@ import {
 } from '../src/adapters/embedded/index.ts';
 import type { IndexedMemory } from '../src/ports/vector-index.ts';
 import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
+import { seededRandom } from '../src/testing/seeded-random.ts';
 
 async function temporaryDirectory(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'membus-embedded-index-'));
@@ -62,17 +63,6 @@ createVectorIndexConformanceSuite({
 
 const TENANT = 'bench';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());

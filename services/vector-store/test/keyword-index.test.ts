@@ -1,22 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KeywordIndex } from '../src/adapters/embedded/keyword-index.ts';
 import { STOP_WORDS, stemmedTerms } from '../src/domain/text-terms.ts';
+import { seededRandom } from '../src/testing/seeded-random.ts';
 
 const everything = () => true;
 
 const asPair = (hit: { slot: number; score: number }) => [hit.slot, hit.score.toFixed(9)];
-
-/** A seeded generator of numbers in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * The reference: BM25 (k1 1.2, b 0.75, FTS5's idf floored at 1e-6) of every text against the
@@ -250,7 +239,7 @@ describe('KeywordIndex', () => {
     // no candidate set, small ones (ranked member by member, the rare terms from the members'
     // own lists or from their postings), one that restricts the search, and one left to the
     // predicate.
-    const random = seeded(7);
+    const random = seededRandom(7);
     const vocabulary = Array.from({ length: 400 }, (_, rank) => `w${rank}x`);
     const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)]!;
     const text = () =>

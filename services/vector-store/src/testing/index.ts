@@ -8,3 +8,4 @@ export type {
   VectorIndexFixture,
 } from './vector-index-conformance.ts';
 export { createVectorIndexConformanceSuite } from './vector-index-conformance.ts';
+export { seededRandom } from './seeded-random.ts';

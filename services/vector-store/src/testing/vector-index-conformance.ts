@@ -6,6 +6,7 @@ import type {
   VectorIndex,
   VectorIndexCapabilities,
 } from '../ports/vector-index.ts';
+import { seededRandom } from './seeded-random.ts';
 
 /** A fresh, empty index created for one test, and how to tear it down. */
 export interface VectorIndexFixture {
@@ -42,18 +43,6 @@ function uuid(n: number): string {
 
 /** Midnight UTC on day `n` of May 2026. */
 const day = (n: number): string => new Date(Date.UTC(2026, 4, n)).toISOString();
-
-/** Mulberry32: a small seeded generator, so vectors are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function unitVector(seed: number): Float32Array {
   const random = seededRandom(seed);
