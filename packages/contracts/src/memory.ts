@@ -98,8 +98,26 @@ function inspectJson(value: unknown, depthLeft: number): string | undefined {
   return 'metadata must be JSON';
 }
 
-/** A caller-supplied embedding: finite numbers, bounded dimension. */
-export const VectorSchema = z.array(z.number()).min(1).max(Limits.vectorDimension);
+/**
+ * A caller-supplied embedding: float32 numbers (finite, |x| <= `Limits.float32Max`, so no
+ * component becomes Infinity when packed), bounded dimension. A value outside float32 is
+ * INVALID_MESSAGE.
+ */
+export const VectorSchema = z
+  .array(z.number())
+  .min(1)
+  .max(Limits.vectorDimension)
+  .superRefine((vector, context) => {
+    const index = vector.findIndex(
+      (value) => !Number.isFinite(value) || Math.abs(value) > Limits.float32Max,
+    );
+    if (index >= 0)
+      context.addIssue({
+        code: 'custom',
+        path: [index],
+        message: `vector values must be finite float32 numbers (|x| <= ${Limits.float32Max})`,
+      });
+  });
 
 /** A stored memory, as every service and the client see it. */
 export const MemoryRecordSchema = z.object({

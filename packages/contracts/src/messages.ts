@@ -61,9 +61,15 @@ export const StoreMemorySchema = z
       .optional(),
     /** A vector the caller computed; passed through instead of embedding the text. */
     vector: VectorSchema.optional(),
-    /** When the remembered thing happened, if not now. */
+    /**
+     * When the remembered thing happened, if not now: any past time (an import), or at most
+     * `Limits.createdAtFutureMs` (5 minutes) ahead of the validating service's clock.
+     */
     createdAt: TimestampSchema.optional(),
-    /** `false` stores the memory even when a near-duplicate exists (default: merge it). */
+    /**
+     * `false` stores the memory as a memory of its own even when an exact or near duplicate
+     * exists (default: merge an exact duplicate, and a near one where the namespace enables it).
+     */
     mergeSimilar: z.boolean().optional(),
   })
   .superRefine((store, context) => {
@@ -85,12 +91,15 @@ export const StoreMemorySchema = z
         message: 'give expiresAt or ttlSeconds, not both',
       });
     }
-    if (store.vector?.some((value) => !Number.isFinite(value))) {
-      context.addIssue({
-        code: 'custom',
-        path: ['vector'],
-        message: 'vector values must be finite',
-      });
+    if (store.createdAt !== undefined) {
+      const latest = Date.now() + Limits.createdAtFutureMs;
+      if (Date.parse(store.createdAt) > latest) {
+        context.addIssue({
+          code: 'custom',
+          path: ['createdAt'],
+          message: `createdAt lies in the future (more than ${Limits.createdAtFutureMs / 60_000} minutes ahead)`,
+        });
+      }
     }
   });
 export type StoreMemoryInput = z.input<typeof StoreMemorySchema>;
@@ -103,7 +112,11 @@ export const StoreNoticeSchema = z.object({
   id: z.uuid(),
   /**
    * `stored`: a new memory; `duplicate`: an exact duplicate of `memoryId`; `merged`: a near
-   * duplicate merged into `memoryId`; `failed`: dead-lettered.
+   * duplicate merged into `memoryId` (or, for a repeated store, the memory it was later merged
+   * into); `failed`: dead-lettered, with `error`. A repeated store of an id is answered as the
+   * first one was while that memory is there; `failed` with CONFLICT when the id's memory was
+   * deleted or expired (a deleted memory is never stored again under its id) or when the id
+   * already holds a different text (the first text is kept).
    */
   status: z.enum(['stored', 'duplicate', 'merged', 'failed']),
   /** The memory that now holds the content (differs from `id` for a duplicate). */
@@ -206,13 +219,6 @@ export const QueryRequestSchema = z
         message: 'give exactly one of text or vector',
       });
     }
-    if (query.vector?.some((value) => !Number.isFinite(value))) {
-      context.addIssue({
-        code: 'custom',
-        path: ['vector'],
-        message: 'vector values must be finite',
-      });
-    }
   });
 export type QueryRequestInput = z.input<typeof QueryRequestSchema>;
 export type QueryRequest = z.output<typeof QueryRequestSchema>;
@@ -245,7 +251,15 @@ export type QueryHit = z.infer<typeof QueryHitSchema>;
 
 export const QueryReplySchema = z.object({
   v: v1,
+  /**
+   * Best first: `topK` hits, or fewer when their memories would pass `Limits.replyBytes`
+   * (then `truncated` is true and `omitted` says how many of the topK were left out).
+   */
   hits: z.array(QueryHitSchema),
+  /** True when hits were left out to keep the reply under `Limits.replyBytes`. */
+  truncated: z.boolean().optional(),
+  /** How many hits were left out (present with `truncated`). */
+  omitted: z.number().int().min(0).optional(),
   /** The retrieval mode used (see QueryRequest.mode). */
   mode: z.enum(['dense', 'keyword', 'hybrid']),
   /** How the index answered, e.g. `exact`, `ann`, `keyword`, `hybrid(ann)`. */
@@ -263,9 +277,15 @@ export const GetRequestSchema = z.strictObject({
 export type GetRequest = z.infer<typeof GetRequestSchema>;
 export const GetReplySchema = z.object({
   v: v1,
+  /** The live memories asked for, up to `Limits.replyBytes` of them. */
   memories: z.array(MemoryRecordSchema),
   /** Requested ids with no live memory. */
   missing: z.array(z.uuid()),
+  /**
+   * Requested ids of live memories that did not fit in this reply (`Limits.replyBytes`): ask
+   * for them again. Absent when every memory was returned.
+   */
+  pending: z.array(z.uuid()).optional(),
 });
 export type GetReply = z.infer<typeof GetReplySchema>;
 
@@ -280,12 +300,18 @@ export type ListRequestInput = z.input<typeof ListRequestSchema>;
 export type ListRequest = z.output<typeof ListRequestSchema>;
 export const ListReplySchema = z.object({
   v: v1,
-  /** Newest first. */
+  /**
+   * Newest first: `limit` memories, or fewer when more would pass `Limits.replyBytes` (a
+   * `nextCursor` then continues where the page stopped).
+   */
   memories: z.array(MemoryRecordSchema),
   /** Pass back for the next page; absent on the last page. */
   nextCursor: z.string().optional(),
 });
 export type ListReply = z.infer<typeof ListReplySchema>;
+
+/** Why a memory was changed or deleted, as the history keeps it. */
+export const ChangeReasonSchema = z.string().min(1).max(300);
 
 export const UpdateRequestSchema = z
   .strictObject({
@@ -301,11 +327,13 @@ export const UpdateRequestSchema = z
     tier: TierSchema.optional(),
     /** New expiry; `null` removes it. */
     expiresAt: TimestampSchema.nullable().optional(),
+    /** Why (e.g. a tier demotion): recorded in the UPDATE history entry's `details.reason`. */
+    reason: ChangeReasonSchema.optional(),
   })
   .refine(
     (update) =>
       Object.entries(update).some(
-        ([key, value]) => key !== 'v' && key !== 'id' && value !== undefined,
+        ([key, value]) => key !== 'v' && key !== 'id' && key !== 'reason' && value !== undefined,
       ),
     'nothing to update',
   );
@@ -320,6 +348,8 @@ export const DeleteRequestSchema = z
     ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
     /** Deletes every matching memory; must restrict something. */
     filter: MemoryFilterSchema.optional(),
+    /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
+    reason: ChangeReasonSchema.optional(),
   })
   .refine(
     (request) => (request.ids === undefined) !== (request.filter === undefined),
@@ -334,8 +364,15 @@ export const DeleteRequestSchema = z
 export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
 export const DeleteReplySchema = z.object({
   v: v1,
+  /** How many memories were deleted (exact). */
   deleted: z.number().int().min(0),
+  /**
+   * Their ids: all of them for a delete by ids; for a delete by filter the first
+   * `Limits.replyIds` (then `truncated` is true when there were more).
+   */
   ids: z.array(z.uuid()),
+  /** True when `ids` lists fewer than `deleted`. */
+  truncated: z.boolean().optional(),
 });
 export type DeleteReply = z.infer<typeof DeleteReplySchema>;
 
@@ -359,9 +396,20 @@ export const HistoryEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export const HistoryRequestSchema = z.strictObject({ v: v1, id: z.uuid() });
+export const HistoryRequestSchema = z.strictObject({
+  v: v1,
+  id: z.uuid(),
+  /** Opaque cursor from the previous page. */
+  cursor: z.string().max(512).optional(),
+});
 export type HistoryRequest = z.infer<typeof HistoryRequestSchema>;
-export const HistoryReplySchema = z.object({ v: v1, entries: z.array(HistoryEntrySchema) });
+export const HistoryReplySchema = z.object({
+  v: v1,
+  /** Oldest first, up to `Limits.replyBytes` of them (`Limits.pageSize` at most). */
+  entries: z.array(HistoryEntrySchema),
+  /** Pass back as `cursor` for the next entries; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
 export type HistoryReply = z.infer<typeof HistoryReplySchema>;
 
 export const StatsRequestSchema = z.strictObject({ v: v1, filter: MemoryFilterSchema.optional() });
@@ -374,8 +422,17 @@ export const StatsReplySchema = z.object({
   byScope: counts,
   byKind: counts,
   byTier: counts,
+  /** The `Limits.statsKeys` largest namespace counts. */
   byNamespace: counts,
+  /** The `Limits.statsKeys` largest category counts. */
   byCategory: counts,
+  /** How many namespaces / categories were left out of the counts above (absent: none). */
+  omittedKeys: z
+    .object({
+      byNamespace: z.number().int().min(0).optional(),
+      byCategory: z.number().int().min(0).optional(),
+    })
+    .optional(),
   /** Oldest and newest createdAt among them. */
   oldest: TimestampSchema.optional(),
   newest: TimestampSchema.optional(),

@@ -226,7 +226,7 @@ export function serveRequests(
       service.delete(tenant, deletion),
     ),
     route(Subjects.history, HistoryRequestSchema, (history, { tenant }) =>
-      service.history(tenant, history.id),
+      service.history(tenant, history.id, history.cursor),
     ),
     route(Subjects.stats, StatsRequestSchema, (stats, { tenant }) =>
       service.stats(tenant, stats.filter),

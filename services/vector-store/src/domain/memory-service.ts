@@ -24,11 +24,12 @@ import {
   unpackVector,
 } from '@membus/contracts';
 import type { DocumentStore, StoredHistoryEntry } from '../ports/document-store.ts';
-import type { IndexedMemory, SearchHit, VectorIndex } from '../ports/vector-index.ts';
+import type { IndexedMemory, ScrollCursor, SearchHit, VectorIndex } from '../ports/vector-index.ts';
 import { AccessTracker } from './access-tracker.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dedupKey } from './dedup-key.ts';
 import { candidateCount, combineScore, DEFAULT_WEIGHTS, recencyScore } from './ranking.ts';
+import { countThatFits, largestCounts } from './reply-budget.ts';
 
 /** A text as it will be stored: redacted, hashed and embedded. */
 export interface EmbeddedDocument {
@@ -179,53 +180,62 @@ export class MemoryService {
       this.#index.get(tenant, storeIds),
     ]);
     const existingById = new Map(existing.map((record) => [record.id, record]));
+    // The memories earlier stores of these ids went into (duplicates and merges: another id).
+    const holderIds = [...new Set(receipts.values())].filter((id) => !existingById.has(id));
+    if (holderIds.length > 0)
+      for (const record of await this.#index.get(tenant, holderIds))
+        existingById.set(record.id, record);
     const writes = new Map<string, IndexedMemory>();
     const history: StoredHistoryEntry[] = [];
     const events: { event: MemoryEvent; dedupId: string }[] = [];
     const byKey = new Map<string, MemoryRecord>();
 
     // A client's retry of one store id can land in the same batch as the original.
-    const inBatch = new Map<string, IngestResult>();
+    const inBatch = new Map<string, { result: IngestResult; contentHash: string }>();
     for (const [offset, item] of items.entries()) {
       const position = positions[offset] as number;
       const { embedded } = item;
       const store = embedded.memory;
       const earlier = inBatch.get(store.id);
-      if (earlier?.ok) {
-        results[position] = { ...earlier, replayed: true };
+      if (earlier?.result.ok) {
+        results[position] =
+          earlier.contentHash === embedded.contentHash
+            ? { ...earlier.result, replayed: true }
+            : { ok: false, error: conflictingContent(store.id, earlier.result.memoryId) };
         continue;
       }
       const receipt = receipts.get(store.id);
       const indexed = existingById.get(store.id);
-      if (receipt !== undefined || indexed !== undefined) {
-        const memoryId = receipt ?? store.id;
-        if (receipt === undefined && indexed !== undefined) {
-          // In the index but without its receipt: the history write (or the process) failed
-          // after the index write. Write the receipt and the event now, both idempotent.
-          history.push({
-            memoryId: indexed.id,
-            event: 'ADD',
+      if (receipt !== undefined) {
+        results[position] = await this.#replay(tenant, embedded, receipt, existingById, now);
+        continue;
+      }
+      if (indexed !== undefined) {
+        const memoryId = store.id;
+        // In the index but without its receipt: the history write (or the process) failed
+        // after the index write. Write the receipt and the event now, both idempotent.
+        history.push({
+          memoryId: indexed.id,
+          event: 'ADD',
+          at: indexed.updatedAt,
+          text: indexed.text,
+          storeId: store.id,
+          details: { contentHash: indexed.contentHash },
+        });
+        events.push({
+          event: {
+            v: 1,
+            change: 'created',
+            id: indexed.id,
+            memory: indexed,
             at: indexed.updatedAt,
-            text: indexed.text,
-            storeId: store.id,
-          });
-          events.push({
-            event: {
-              v: 1,
-              change: 'created',
-              id: indexed.id,
-              memory: indexed,
-              at: indexed.updatedAt,
-            },
-            dedupId: store.id,
-          });
-        }
-        results[position] = {
-          ok: true,
-          status: memoryId === store.id ? 'stored' : 'duplicate',
-          memoryId,
-          replayed: true,
-        };
+          },
+          dedupId: store.id,
+        });
+        results[position] =
+          indexed.contentHash === embedded.contentHash
+            ? { ok: true, status: 'stored', memoryId, replayed: true }
+            : { ok: false, error: conflictingContent(store.id, memoryId) };
         continue;
       }
       const vector = unpackVector(embedded.vector);
@@ -275,9 +285,10 @@ export class MemoryService {
         occurrences: 1,
       };
       const key = dedupKey(fresh);
-      // Outcomes are data points: two identical executions are two outcomes, never merged.
+      // Outcomes are data points: two identical executions are two outcomes, never merged; and
+      // `mergeSimilar: false` asks for a memory of its own.
       const duplicateOf =
-        fresh.kind === 'outcome'
+        fresh.kind === 'outcome' || store.mergeSimilar === false
           ? undefined
           : (byKey.get(key) ??
             (await this.#index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now }))
@@ -299,8 +310,10 @@ export class MemoryService {
           text: merged.text,
           details: {
             storeId: store.id,
+            contentHash: fresh.contentHash,
             similarity: similar.score,
             occurrences: merged.occurrences,
+            ...metadataNotKept(fresh.metadata, merged.metadata),
           },
         });
         events.push({
@@ -308,7 +321,7 @@ export class MemoryService {
           dedupId: store.id,
         });
         results[position] = { ok: true, status: 'merged', memoryId: merged.id, replayed: false };
-        inBatch.set(store.id, results[position]);
+        inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
       } else if (duplicateOf) {
         const merged = mergeDuplicate(duplicateOf, fresh, now);
         byKey.set(key, merged);
@@ -318,14 +331,19 @@ export class MemoryService {
           event: 'DUPLICATE',
           at: iso(now),
           storeId: store.id,
-          details: { storeId: store.id, occurrences: merged.occurrences },
+          details: {
+            storeId: store.id,
+            contentHash: fresh.contentHash,
+            occurrences: merged.occurrences,
+            ...metadataNotKept(fresh.metadata, merged.metadata),
+          },
         });
         events.push({
           event: { v: 1, change: 'duplicate', id: merged.id, memory: merged, at: iso(now) },
           dedupId: store.id,
         });
         results[position] = { ok: true, status: 'duplicate', memoryId: merged.id, replayed: false };
-        inBatch.set(store.id, results[position]);
+        inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
       } else {
         byKey.set(key, fresh);
         writes.set(fresh.id, { record: fresh, vector, dedupKey: key });
@@ -335,13 +353,14 @@ export class MemoryService {
           at: iso(now),
           text: fresh.text,
           storeId: store.id,
+          details: { contentHash: fresh.contentHash },
         });
         events.push({
           event: { v: 1, change: 'created', id: fresh.id, memory: fresh, at: iso(now) },
           dedupId: store.id,
         });
         results[position] = { ok: true, status: 'stored', memoryId: fresh.id, replayed: false };
-        inBatch.set(store.id, results[position]);
+        inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
       }
     }
     if (writes.size === 0 && history.length === 0) return;
@@ -349,6 +368,53 @@ export class MemoryService {
     if (writes.size > 0) await this.#index.upsert([...writes.values()]);
     await this.#documents.appendHistory(tenant, history);
     await this.#events.publish(tenant, events);
+  }
+
+  /**
+   * A store whose id already took effect (a redelivery or a client's retry): answered as the
+   * first time while the memory that holds it is there and the content is the same. Otherwise
+   * a typed failure, never `stored` for a memory that is not there: CONFLICT when the id holds
+   * a different text (the first is kept) or its memory was deleted or expired (a deleted
+   * memory is not brought back by a late retry); `merged` when it was merged into another.
+   */
+  async #replay(
+    tenant: string,
+    embedded: EmbeddedMemory,
+    memoryId: string,
+    records: ReadonlyMap<string, MemoryRecord>,
+    now: number,
+  ): Promise<IngestResult> {
+    const storeId = embedded.memory.id;
+    const holder = records.get(memoryId);
+    const status = memoryId === storeId ? 'stored' : 'duplicate';
+    // The common case needs no history: the holder is there with the content stored.
+    if (holder && isLive(holder, now) && holder.contentHash === embedded.contentHash)
+      return { ok: true, status, memoryId, replayed: true };
+    const entries = await this.#documents.history(tenant, memoryId);
+    const own = entries.find((entry) => entry.storeId === storeId);
+    const storedHash = own?.details?.contentHash;
+    const sameContent =
+      typeof storedHash === 'string'
+        ? storedHash === embedded.contentHash
+        : own?.text === undefined || own.text === embedded.memory.text;
+    if (!sameContent) return { ok: false, error: conflictingContent(storeId, memoryId) };
+    if (holder && isLive(holder, now)) return { ok: true, status, memoryId, replayed: true };
+    const last = entries.at(-1);
+    const mergedInto = last?.event === 'MERGE' ? last.details?.mergedInto : undefined;
+    if (typeof mergedInto === 'string') {
+      const [into] = await this.#index.get(tenant, [mergedInto]);
+      if (into && isLive(into, now))
+        return { ok: true, status: 'merged', memoryId: mergedInto, replayed: true };
+    }
+    const reason = holder ? 'expired' : last?.event === 'EXPIRE' ? 'expired' : 'deleted';
+    return {
+      ok: false,
+      error: new MembusError(
+        'CONFLICT',
+        `memory ${memoryId} of store ${storeId} was ${reason}; a ${reason} memory is not stored again under its id: store it with a new id`,
+        { details: { id: storeId, memoryId, reason } },
+      ),
+    };
   }
 
   /** The most similar live memory of the same scope, owners, namespace and kind above the threshold. */
@@ -426,28 +492,72 @@ export class MemoryService {
         ...(hit.dense !== undefined ? { dense: hit.dense } : {}),
         ...(hit.keyword !== undefined ? { keyword: hit.keyword } : {}),
       };
-      ranked.push({ hit, score: combineScore(scores, weights), scores });
+      const score = combineScore(scores, weights);
+      // A score that is not a number would be `null` on the wire: say which memory, not a
+      // schema failure in the caller's SDK.
+      if (!Number.isFinite(score))
+        throw new MembusError('INTERNAL', `the index scored memory ${hit.record.id} ${score}`, {
+          details: { id: hit.record.id, index: this.#index.capabilities.name },
+        });
+      ranked.push({ hit, score, scores });
     }
     ranked.sort((a, b) => b.score - a.score);
-    const top: QueryHit[] = ranked
+    const best: QueryHit[] = ranked
       .slice(0, request.topK)
       .map(({ hit, score, scores }) => ({ memory: hit.record, score, scores }));
+    // The best hits that fit one reply; the rest are counted, never an oversize reply.
+    const top = best.slice(0, countThatFits(best));
+    const omitted = best.length - top.length;
     this.#access.track(
       tenant,
       top.map((hit) => hit.memory.id),
       now,
     );
-    return { v: 1, hits: top, mode, plan: result.plan, tookMs: performance.now() - started };
+    return {
+      v: 1,
+      hits: top,
+      ...(omitted > 0 ? { truncated: true, omitted } : {}),
+      mode,
+      plan: result.plan,
+      tookMs: performance.now() - started,
+    };
   }
 
+  /**
+   * The live memories of `ids`, in the order asked, as many as fit one reply
+   * (`Limits.replyBytes`); the live ones left out are `pending`.
+   */
   async get(tenant: string, ids: readonly string[]): Promise<GetReply> {
     const now = this.#clock();
-    const records = (await this.#index.get(tenant, ids)).filter((record) => isLive(record, now));
-    const found = new Set(records.map((record) => record.id));
-    this.#access.track(tenant, [...found], now);
-    return { v: 1, memories: records, missing: [...new Set(ids)].filter((id) => !found.has(id)) };
+    const asked = [...new Set(ids)];
+    const byId = new Map(
+      (await this.#index.get(tenant, asked))
+        .filter((record) => isLive(record, now))
+        .map((record) => [record.id, record]),
+    );
+    const live = asked.flatMap((id) => {
+      const record = byId.get(id);
+      return record ? [record] : [];
+    });
+    const memories = live.slice(0, countThatFits(live));
+    const pending = live.slice(memories.length).map((record) => record.id);
+    this.#access.track(
+      tenant,
+      memories.map((record) => record.id),
+      now,
+    );
+    return {
+      v: 1,
+      memories,
+      missing: asked.filter((id) => !byId.has(id)),
+      ...(pending.length > 0 ? { pending } : {}),
+    };
   }
 
+  /**
+   * One page, newest first: `limit` memories or as many as fit one reply (`Limits.replyBytes`),
+   * with a cursor to the rest.
+   */
   async list(tenant: string, request: ListRequest): Promise<ListReply> {
     const page = await this.#index.scroll({
       tenant,
@@ -456,6 +566,15 @@ export class MemoryService {
       ...(request.cursor ? { after: decodeCursor(request.cursor) } : {}),
       now: this.#clock(),
     });
+    const fits = countThatFits(page.records);
+    if (fits < page.records.length) {
+      const last = page.records[fits - 1] as MemoryRecord;
+      return {
+        v: 1,
+        memories: page.records.slice(0, fits),
+        nextCursor: encodeCursor({ createdAt: ms(last.createdAt), id: last.id }),
+      };
+    }
     return {
       v: 1,
       memories: page.records,
@@ -534,7 +653,12 @@ export class MemoryService {
         event: 'UPDATE',
         at: next.updatedAt,
         ...(vector ? { previousText: current.text, text: next.text } : {}),
-        details: { fields: Object.keys(request).filter((key) => key !== 'v' && key !== 'id') },
+        details: {
+          fields: Object.keys(request).filter(
+            (key) => key !== 'v' && key !== 'id' && key !== 'reason',
+          ),
+          ...(request.reason !== undefined ? { reason: request.reason } : {}),
+        },
       },
     ]);
     await this.#events.publish(tenant, [
@@ -546,50 +670,53 @@ export class MemoryService {
     return next;
   }
 
+  /**
+   * Deletes by ids (the reply lists those that existed) or by filter, page by page, so neither
+   * memory nor the reply grows with the tenant: `deleted` counts them all, `ids` lists the first
+   * `Limits.replyIds`.
+   */
   async delete(tenant: string, request: DeleteRequest): Promise<DeleteReply> {
     const now = this.#clock();
-    const targets = request.ids
-      ? await this.#index.get(tenant, request.ids)
-      : await this.#matching(tenant, request.filter as MemoryFilter, now);
-    const deletedIds = new Set<string>();
-    for (let start = 0; start < targets.length; start += Limits.ids) {
-      const chunk = targets.slice(start, start + Limits.ids);
-      for (const id of await this.#index.delete(
+    if (request.ids) {
+      const ids = await this.#remove(
         tenant,
-        chunk.map((record) => record.id),
-      ))
-        deletedIds.add(id);
-    }
-    const deleted = targets.filter((record) => deletedIds.has(record.id));
-    if (deleted.length > 0) {
-      await this.#documents.appendHistory(
-        tenant,
-        deleted.map((record) => ({
-          memoryId: record.id,
-          event: 'DELETE',
-          at: iso(now),
-          previousText: record.text,
-        })),
+        await this.#index.get(tenant, request.ids),
+        'DELETE',
+        now,
       );
-      await this.#events.publish(
-        tenant,
-        deleted.map((record) => ({
-          event: { v: 1, change: 'deleted', id: record.id, at: iso(now) },
-          dedupId: `delete:${record.id}`,
-        })),
-      );
+      return { v: 1, deleted: ids.length, ids };
     }
-    return { v: 1, deleted: deleted.length, ids: deleted.map((record) => record.id) };
+    const filter = request.filter as MemoryFilter;
+    let deleted = 0;
+    const ids: string[] = [];
+    let after: ScrollCursor | undefined;
+    for (;;) {
+      const page = await this.#index.scroll({
+        tenant,
+        filter,
+        limit: Limits.pageSize,
+        now,
+        ...(after ? { after } : {}),
+      });
+      const removed = await this.#remove(tenant, page.records, 'DELETE', now);
+      deleted += removed.length;
+      ids.push(...removed.slice(0, Limits.replyIds - ids.length));
+      if (!page.next) break;
+      after = page.next;
+    }
+    return { v: 1, deleted, ids, ...(deleted > ids.length ? { truncated: true } : {}) };
   }
 
   /**
-   * Deletes every expired memory of the tenant, recording EXPIRE. Scans the tenant with the
-   * clock at 0 (nothing counts as expired then), so it needs no expiry support in the index port.
+   * Deletes every expired memory of the tenant, recording EXPIRE, page by page. Scans the tenant
+   * with the clock at 0 (nothing counts as expired then), so it needs no expiry support in the
+   * index port. `expired` counts them all; `ids` lists the first `Limits.replyIds`.
    */
   async expire(tenant: string, options: { dryRun?: boolean } = {}): Promise<ExpireReply> {
     const now = this.#clock();
-    const expired: MemoryRecord[] = [];
-    let after: { createdAt: number; id: string } | undefined;
+    let expired = 0;
+    const ids: string[] = [];
+    let after: ScrollCursor | undefined;
     for (;;) {
       const page = await this.#index.scroll({
         tenant,
@@ -597,37 +724,51 @@ export class MemoryService {
         now: 0,
         ...(after ? { after } : {}),
       });
-      for (const record of page.records) if (!isLive(record, now)) expired.push(record);
+      const due = page.records.filter((record) => !isLive(record, now));
+      const removed = options.dryRun
+        ? due.map((record) => record.id)
+        : await this.#remove(tenant, due, 'EXPIRE', now);
+      expired += removed.length;
+      ids.push(...removed.slice(0, Limits.replyIds - ids.length));
       if (!page.next) break;
       after = page.next;
     }
-    if (options.dryRun) return { v: 1, expired: expired.length, ids: expired.map((r) => r.id) };
+    return { v: 1, expired, ids };
+  }
+
+  /** Deletes `records` from the index with their history entries and events; the ids deleted. */
+  async #remove(
+    tenant: string,
+    records: readonly MemoryRecord[],
+    event: 'DELETE' | 'EXPIRE',
+    now: number,
+  ): Promise<string[]> {
     const deletedIds = new Set<string>();
-    for (let start = 0; start < expired.length; start += Limits.ids) {
-      const chunk = expired.slice(start, start + Limits.ids).map((record) => record.id);
+    for (let start = 0; start < records.length; start += Limits.ids) {
+      const chunk = records.slice(start, start + Limits.ids).map((record) => record.id);
       for (const id of await this.#index.delete(tenant, chunk)) deletedIds.add(id);
     }
-    const deleted = expired.filter((record) => deletedIds.has(record.id));
-    if (deleted.length > 0) {
-      await this.#documents.appendHistory(
-        tenant,
-        deleted.map((record) => ({
-          memoryId: record.id,
-          event: 'EXPIRE',
-          at: iso(now),
-          previousText: record.text,
-          details: { expiresAt: record.expiresAt ?? null },
-        })),
-      );
-      await this.#events.publish(
-        tenant,
-        deleted.map((record) => ({
-          event: { v: 1, change: 'expired', id: record.id, at: iso(now) },
-          dedupId: `expire:${record.id}`,
-        })),
-      );
-    }
-    return { v: 1, expired: deleted.length, ids: deleted.map((record) => record.id) };
+    const deleted = records.filter((record) => deletedIds.has(record.id));
+    if (deleted.length === 0) return [];
+    await this.#documents.appendHistory(
+      tenant,
+      deleted.map((record) => ({
+        memoryId: record.id,
+        event,
+        at: iso(now),
+        previousText: record.text,
+        ...(event === 'EXPIRE' ? { details: { expiresAt: record.expiresAt ?? null } } : {}),
+      })),
+    );
+    const change = event === 'EXPIRE' ? 'expired' : 'deleted';
+    await this.#events.publish(
+      tenant,
+      deleted.map((record) => ({
+        event: { v: 1, change, id: record.id, at: iso(now) },
+        dedupId: `${event === 'EXPIRE' ? 'expire' : 'delete'}:${record.id}`,
+      })),
+    );
+    return deleted.map((record) => record.id);
   }
 
   /**
@@ -721,26 +862,49 @@ export class MemoryService {
     return { v: 1, memory: next, merged: merged.map((record) => record.id) };
   }
 
-  async history(tenant: string, id: string): Promise<HistoryReply> {
+  /**
+   * A memory's history, oldest first, in pages of at most `Limits.pageSize` entries and
+   * `Limits.replyBytes`; the cursor is the number of entries already returned (history is
+   * append-only, so it stays valid).
+   */
+  async history(tenant: string, id: string, cursor?: string): Promise<HistoryReply> {
     const entries = await this.#documents.history(tenant, id);
     if (entries.length === 0)
       throw new MembusError('NOT_FOUND', `no history for ${id}`, { details: { id } });
+    const start = cursor === undefined ? 0 : decodeHistoryCursor(cursor, entries.length);
+    const window = entries
+      .slice(start, start + Limits.pageSize)
+      .map(({ storeId: _storeId, ...entry }: StoredHistoryEntry) => entry);
+    const page = window.slice(0, countThatFits(window));
+    const next = start + page.length;
     return {
       v: 1,
-      entries: entries.map(({ storeId: _storeId, ...entry }: StoredHistoryEntry) => entry),
+      entries: page,
+      ...(next < entries.length ? { nextCursor: encodeHistoryCursor(next) } : {}),
     };
   }
 
   async stats(tenant: string, filter: MemoryFilter | undefined): Promise<StatsReply> {
     const stats = await this.#index.stats(tenant, filter, this.#clock());
+    // Namespaces and categories are open-ended: the largest counts, and how many were left out.
+    const byNamespace = largestCounts(stats.byNamespace);
+    const byCategory = largestCounts(stats.byCategory);
     return {
       v: 1,
       total: stats.total,
       byScope: stats.byScope as Record<string, number>,
       byKind: stats.byKind,
       byTier: stats.byTier,
-      byNamespace: stats.byNamespace,
-      byCategory: stats.byCategory,
+      byNamespace: byNamespace.counts,
+      byCategory: byCategory.counts,
+      ...(byNamespace.omitted > 0 || byCategory.omitted > 0
+        ? {
+            omittedKeys: {
+              ...(byNamespace.omitted > 0 ? { byNamespace: byNamespace.omitted } : {}),
+              ...(byCategory.omitted > 0 ? { byCategory: byCategory.omitted } : {}),
+            },
+          }
+        : {}),
       ...(stats.oldest !== undefined ? { oldest: iso(stats.oldest) } : {}),
       ...(stats.newest !== undefined ? { newest: iso(stats.newest) } : {}),
     };
@@ -748,23 +912,6 @@ export class MemoryService {
 
   async close(): Promise<void> {
     await this.#access.close();
-  }
-
-  async #matching(tenant: string, filter: MemoryFilter, now: number): Promise<MemoryRecord[]> {
-    const records: MemoryRecord[] = [];
-    let after: { createdAt: number; id: string } | undefined;
-    for (;;) {
-      const page = await this.#index.scroll({
-        tenant,
-        filter,
-        limit: Limits.pageSize,
-        now,
-        ...(after ? { after } : {}),
-      });
-      records.push(...page.records);
-      if (!page.next) return records;
-      after = page.next;
-    }
   }
 
   #checkedVector(vector: Float32Array): Float32Array {
@@ -791,7 +938,9 @@ function isLive(record: MemoryRecord, now: number): boolean {
 
 /**
  * Exact duplicate: one more occurrence. Importance is the higher, labels the union (bounded),
- * metadata merged with the newer values winning, expiry the later (none beats any).
+ * expiry the later (none beats any). Metadata: the existing memory's keys keep their values,
+ * keys only the newer store has are added (unless that would pass `Limits.metadataBytes`);
+ * what was not kept goes into the history entry (see `metadataNotKept`), never lost silently.
  */
 export function mergeDuplicate(
   existing: MemoryRecord,
@@ -809,7 +958,7 @@ export function mergeDuplicate(
   const { expiresAt: _previous, ...rest } = existing;
   return {
     ...rest,
-    metadata: { ...existing.metadata, ...incoming.metadata },
+    metadata: mergedMetadata(existing.metadata, incoming.metadata),
     categories: union(existing.categories, incoming.categories),
     tags: union(existing.tags, incoming.tags),
     importance: Math.max(existing.importance, incoming.importance),
@@ -847,4 +996,60 @@ function normaliseVector(values: readonly number[]): Float32Array {
   for (let index = 0; index < vector.length; index++)
     vector[index] = (vector[index] as number) / norm;
   return vector;
+}
+
+/** A history cursor: how many entries were returned before. */
+function encodeHistoryCursor(offset: number): string {
+  return Buffer.from(JSON.stringify(['history', offset])).toString('base64url');
+}
+
+function decodeHistoryCursor(value: string, length: number): number {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed[0] === 'history' &&
+      Number.isInteger(parsed[1]) &&
+      (parsed[1] as number) >= 0 &&
+      (parsed[1] as number) <= length
+    )
+      return parsed[1] as number;
+  } catch {
+    // fall through
+  }
+  throw new MembusError('INVALID_MESSAGE', 'cursor is not one this service issued', {
+    details: { field: 'cursor' },
+  });
+}
+
+/** A store id that already holds a different text: refused, the first text is kept. */
+function conflictingContent(storeId: string, memoryId: string): MembusError {
+  return new MembusError(
+    'CONFLICT',
+    `store id ${storeId} already holds a different text (memory ${memoryId}); the first text is kept: store the new one with a new id`,
+    { details: { id: storeId, memoryId, reason: 'different content' } },
+  );
+}
+
+/** The incoming metadata a merge did not keep (for the history entry), if any. */
+function metadataNotKept(
+  incoming: Record<string, unknown>,
+  kept: Record<string, unknown>,
+): { metadata?: Record<string, unknown> } {
+  const lost = Object.entries(incoming).filter(
+    ([key, value]) =>
+      !Object.hasOwn(kept, key) || JSON.stringify(kept[key]) !== JSON.stringify(value),
+  );
+  return lost.length > 0 ? { metadata: Object.fromEntries(lost) } : {};
+}
+
+/** `existing` plus the keys only `incoming` has, within `Limits.metadataBytes`. */
+export function mergedMetadata(
+  existing: Record<string, unknown>,
+  incoming: Record<string, unknown>,
+): Record<string, unknown> {
+  const added = Object.entries(incoming).filter(([key]) => !Object.hasOwn(existing, key));
+  if (added.length === 0) return existing;
+  const merged = { ...existing, ...Object.fromEntries(added) };
+  return Buffer.byteLength(JSON.stringify(merged)) <= Limits.metadataBytes ? merged : existing;
 }
