@@ -106,6 +106,10 @@ export interface QueryResult {
   plan: string;
   /** Time inside the vector-store (ms). */
   tookMs: number;
+  /** True when hits were left out to keep the reply under `Limits.replyBytes`. */
+  truncated?: boolean;
+  /** How many of the topK hits were left out (with `truncated`). */
+  omitted?: number;
 }
 
 /** A typed, tenant-bound handle on membus. Create it with {@link connect}. */
@@ -163,6 +167,15 @@ export class MemoryClient {
       if (!checked.ok) throw checked.error;
       return message;
     });
+    // One id twice would be one memory with one notice: refused before anything is published.
+    const ids = new Set<string>();
+    for (const { id } of messages) {
+      if (ids.has(id))
+        throw new MembusError('INVALID_MESSAGE', `id ${id} appears twice in one storeMany`, {
+          details: { id },
+        });
+      ids.add(id);
+    }
     const waitQueryable = options.wait === 'queryable';
     const notices = waitQueryable
       ? messages.map((message) => this.#awaitNotice(message.id, options.timeoutMs ?? 30_000))
@@ -203,7 +216,13 @@ export class MemoryClient {
     const query =
       typeof input === 'string' ? { ...options, text: input } : { ...input, ...options };
     const reply = await this.#request(Subjects.query, query, QueryReplySchema);
-    return { hits: reply.hits, mode: reply.mode, plan: reply.plan, tookMs: reply.tookMs };
+    return {
+      hits: reply.hits,
+      mode: reply.mode,
+      plan: reply.plan,
+      tookMs: reply.tookMs,
+      ...(reply.truncated ? { truncated: true, omitted: reply.omitted ?? 0 } : {}),
+    };
   }
 
   /** One memory, or undefined when it doesn't exist (or expired). */
@@ -212,12 +231,33 @@ export class MemoryClient {
     return reply.memories[0];
   }
 
+  /**
+   * Memories by id (up to `Limits.ids`): every live one, fetched in as many replies as their
+   * size needs (each reply holds at most `Limits.replyBytes`); `missing` lists the rest.
+   */
   async getMany(ids: readonly string[]): Promise<{ memories: MemoryRecord[]; missing: string[] }> {
-    const reply = await this.#request(Subjects.get, { ids }, GetReplySchema);
-    return { memories: reply.memories, missing: reply.missing };
+    const memories: MemoryRecord[] = [];
+    const missing: string[] = [];
+    let asked: readonly string[] = ids;
+    while (asked.length > 0) {
+      const reply = await this.#request(Subjects.get, { ids: asked }, GetReplySchema);
+      memories.push(...reply.memories);
+      missing.push(...reply.missing);
+      const pending = reply.pending ?? [];
+      // Every reply carries at least one memory when any is pending; never loop without one.
+      if (pending.length > 0 && reply.memories.length === 0)
+        throw new MembusError('INTERNAL', 'get returned pending ids but no memory', {
+          details: { pending: pending.length },
+        });
+      asked = pending;
+    }
+    return { memories, missing };
   }
 
-  /** One page, newest first; pass `nextCursor` back as `cursor`. */
+  /**
+   * One page, newest first: `limit` memories, or fewer when they would pass `Limits.replyBytes`;
+   * pass `nextCursor` back as `cursor` (absent on the last page).
+   */
   async list(input: ListInput = {}): Promise<{ memories: MemoryRecord[]; nextCursor?: string }> {
     const reply = await this.#request(Subjects.list, input, ListReplySchema);
     return {
@@ -226,7 +266,10 @@ export class MemoryClient {
     };
   }
 
-  /** Every matching memory, page by page. */
+  /**
+   * Every matching memory, page by page (a page holds `pageSize` memories, or fewer when they
+   * pass `Limits.replyBytes`), each once.
+   */
   async *listAll(filter?: MemoryFilter, pageSize = 200): AsyncGenerator<MemoryRecord> {
     let cursor: string | undefined;
     do {
@@ -262,9 +305,20 @@ export class MemoryClient {
     return reply.ids;
   }
 
+  /** A memory's whole history, oldest first (fetched in pages of `Limits.replyBytes`). */
   async history(id: string): Promise<HistoryEntry[]> {
-    const reply = await this.#request(Subjects.history, { id }, HistoryReplySchema);
-    return reply.entries;
+    const entries: HistoryEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const reply = await this.#request(
+        Subjects.history,
+        { id, ...(cursor ? { cursor } : {}) },
+        HistoryReplySchema,
+      );
+      entries.push(...reply.entries);
+      cursor = reply.nextCursor;
+    } while (cursor);
+    return entries;
   }
 
   async stats(filter?: MemoryFilter): Promise<Omit<StatsReply, 'v'>> {
