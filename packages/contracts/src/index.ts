@@ -46,8 +46,11 @@ export type {
   SessionEnd,
   StaleMemory,
   Sweep,
+  SweepChange,
   SweepReport,
   TierCapacity,
+  TierOverflow,
+  TierOverflowPolicy,
 } from './lifecycle.ts';
 export {
   AuditReplySchema,
@@ -57,6 +60,7 @@ export {
   CompactRequestSchema,
   DefaultRetentionPolicies,
   DefaultTierCapacity,
+  DefaultTierOverflow,
   DuplicatePairSchema,
   ExpireReplySchema,
   ExpireRequestSchema,
@@ -66,11 +70,17 @@ export {
   RetentionPolicySchema,
   SessionCompactionReportSchema,
   SessionEndSchema,
+  SWEEP_CHANGES_LISTED,
   StaleMemorySchema,
+  SweepChangeSchema,
   SweepReportSchema,
   SweepSchema,
+  sweepActionValues,
   sweepValues,
   TierCapacitySchema,
+  TierOverflowPolicySchema,
+  TierOverflowSchema,
+  tierOverflowValues,
 } from './lifecycle.ts';
 export { Limits } from './limits.ts';
 export type { Kind, MemoryRecord, Metadata, Scope, Tier } from './memory.ts';

@@ -6,6 +6,7 @@ import {
   MemoryRecordSchema,
   MemoryTextSchema,
   ScopeSchema,
+  TierSchema,
   TimestampSchema,
 } from './memory.ts';
 
@@ -35,16 +36,37 @@ export const RetentionPolicySchema = z.strictObject({
 });
 export type RetentionPolicy = z.infer<typeof RetentionPolicySchema>;
 
-/** How many memories each tier holds per owner (scope + owner id) and namespace. */
+/**
+ * How many memories each tier holds per owner (scope + owner id) and namespace. What happens
+ * to the memories past a capacity is the tier's {@link TierOverflowPolicy}.
+ */
 export const TierCapacitySchema = z.strictObject({
-  /** Recent memories; overflow is promoted to mid. */
+  /** Recent memories; overflow (oldest first) moves to mid by default. */
   short: z.number().int().min(1).max(1_000_000),
-  /** Historical memories; overflow is evicted, coldest first. */
+  /** Historical memories; overflow (coldest first) moves to long by default. */
   mid: z.number().int().min(1).max(1_000_000),
-  /** Lasting knowledge (patterns, preferences, permanent); overflow is demoted to mid. */
+  /** The last tier; overflow is kept and reported by default. */
   long: z.number().int().min(1).max(1_000_000),
 });
 export type TierCapacity = z.infer<typeof TierCapacitySchema>;
+
+export const tierOverflowValues = ['demote', 'keep', 'archive', 'delete'] as const;
+/**
+ * What a full tier does with its overflow: `demote` moves it to the next tier (short -> mid ->
+ * long; UPDATE with a reason in its history); `keep` leaves it in place (counted and reported);
+ * `archive` removes it from the index and keeps a copy in the compactor's archive; `delete`
+ * removes it (DELETE with a reason in its history). Lasting knowledge (patterns, preferences,
+ * tagged `permanent`) is never archived or deleted by a capacity: it moves to long and stays.
+ */
+export const TierOverflowSchema = z.enum(tierOverflowValues);
+export type TierOverflow = z.infer<typeof TierOverflowSchema>;
+/** Overflow policy per tier; the last tier (long) cannot demote. */
+export const TierOverflowPolicySchema = z.strictObject({
+  short: TierOverflowSchema,
+  mid: TierOverflowSchema,
+  long: TierOverflowSchema.exclude(['demote']),
+});
+export type TierOverflowPolicy = z.infer<typeof TierOverflowPolicySchema>;
 
 // ---------------------------------------------------------------- memory.session.end.<tenant>
 
@@ -123,6 +145,35 @@ export const SessionCompactionReportSchema = z.object({
 });
 export type SessionCompactionReport = z.infer<typeof SessionCompactionReportSchema>;
 
+export const sweepActionValues = [
+  'promoted',
+  'demoted',
+  'archived',
+  'deleted',
+  'expired',
+  'merged',
+  'dropped',
+] as const;
+/** One memory a sweep moved or removed (or would, in a dry run), and why. */
+export const SweepChangeSchema = z.object({
+  id: z.uuid(),
+  /**
+   * `promoted` / `demoted`: moved between tiers (lasting knowledge to long is a promotion);
+   * `archived` / `deleted`: removed by a tier overflow policy; `expired`: past its expiry;
+   * `merged`: folded into a near duplicate; `dropped`: removed by the importance rule.
+   */
+  action: z.enum(sweepActionValues),
+  /** Tier before and after a move; tier before a removal. */
+  from: TierSchema.optional(),
+  to: TierSchema.optional(),
+  /** The reason, as the memory's history records it. */
+  reason: z.string().optional(),
+});
+export type SweepChange = z.infer<typeof SweepChangeSchema>;
+
+/** Most {@link SweepChange}s one sweep report lists (the counts always cover all). */
+export const SWEEP_CHANGES_LISTED = 500;
+
 /** What the sweeps did (or would do, in a dry run). */
 export const SweepReportSchema = z.object({
   /** Memories deleted because they expired (retention or explicit expiry). */
@@ -132,12 +183,23 @@ export const SweepReportSchema = z.object({
   /** Near-duplicate clusters merged, and memories merged away. */
   clustersMerged: z.number().int().min(0),
   memoriesMerged: z.number().int().min(0),
-  /** Memories moved between tiers (short -> mid, long -> mid). */
+  /** Memories moved between tiers by capacity (short -> mid -> long, lasting knowledge -> long). */
   tierMoves: z.number().int().min(0),
-  /** Memories evicted from a full mid tier. */
+  /** Memories removed by a tier overflow policy (`archive` or `delete`, only when configured). */
   evicted: z.number().int().min(0),
+  /** Of `evicted`, those archived (a copy kept by the compactor). */
+  archived: z.number().int().min(0).default(0),
+  /**
+   * Memories past a capacity left in place (overflow policy `keep`; by default the long tier's
+   * overflow), in the owner groups the tiers sweep examined.
+   */
+  overCapacityKept: z.number().int().min(0).default(0),
   /** Memories dropped by the importance rule. */
   droppedUnimportant: z.number().int().min(0),
+  /** What moved or was removed, at most {@link SWEEP_CHANGES_LISTED} (retention changes not listed). */
+  changes: z.array(SweepChangeSchema).max(SWEEP_CHANGES_LISTED).default([]),
+  /** Changes beyond those listed. */
+  changesOmitted: z.number().int().min(0).default(0),
   /** Wall time of the sweeps (ms). */
   durationMs: z.number().min(0),
 });
@@ -173,7 +235,11 @@ export const AuditRequestSchema = z.strictObject({
   staleDays: z.number().positive().max(36_500).default(90),
   /** Similarity at or above which two memories count as near duplicates. */
   duplicateThreshold: z.number().min(0).max(1).default(0.95),
-  /** Most memories examined for duplicates and staleness (counts always cover all). */
+  /**
+   * Most memories examined for staleness and full tiers, newest first (counts always cover
+   * all); near duplicates are looked for among the newest 5,000 of them, within windows of the
+   * newest 1,000 per owner, namespace and kind.
+   */
   maxMemories: z.number().int().min(1).max(100_000).default(5_000),
 });
 export type AuditRequestInput = z.input<typeof AuditRequestSchema>;
@@ -208,10 +274,14 @@ export const AuditReplySchema = z.object({
   byNamespace: counts,
   byTier: counts,
   byKind: counts,
-  /** Near-duplicate pairs at or above the threshold. */
+  /** Near-duplicate pairs at or above the threshold, most similar first (bounded in bytes). */
   duplicates: z.array(DuplicatePairSchema),
-  /** Memories not returned for `staleDays`. */
+  /** Memories not returned for `staleDays`, idlest first (bounded in bytes). */
   stale: z.array(StaleMemorySchema),
+  /** Near-duplicate pairs found (`duplicates` lists the most similar of them). */
+  duplicatesFound: z.number().int().min(0).optional(),
+  /** Stale memories found among those examined (`stale` lists the idlest of them). */
+  staleFound: z.number().int().min(0).optional(),
   /** Memories past a tier capacity, by tier. */
   overCapacity: counts,
   /** Plain-language advice. */
@@ -278,6 +348,12 @@ export const LifecycleSubjects = {
 
 /** Defaults from USE-CASES §1 (tier capacities) and §3 (retention). */
 export const DefaultTierCapacity: TierCapacity = { short: 10, mid: 300, long: 50 };
+/** Nothing is removed by a capacity unless the operator says so. */
+export const DefaultTierOverflow: TierOverflowPolicy = {
+  short: 'demote',
+  mid: 'demote',
+  long: 'keep',
+};
 export const DefaultRetentionPolicies: readonly RetentionPolicy[] = [
   { category: 'incidents', days: 90 },
   { category: 'temporary', days: 7 },

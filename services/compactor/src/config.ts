@@ -2,8 +2,10 @@ import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
 import {
   DefaultRetentionPolicies,
   DefaultTierCapacity,
+  DefaultTierOverflow,
   RetentionPolicySchema,
   TierCapacitySchema,
+  TierOverflowPolicySchema,
 } from '@membus/contracts';
 import { writeConcernSchema } from '@membus/mongodb';
 import { z } from 'zod';
@@ -76,6 +78,12 @@ export const compactorEnvSpec = {
     schema: json(z.record(z.string(), TierCapacitySchema.partial()), {}),
     description: 'JSON {"default"|<namespace>: {short?,mid?,long?}} (defaults 10/300/50)',
   },
+  tierOverflow: {
+    env: 'TIER_OVERFLOW',
+    schema: json(z.record(z.string(), TierOverflowPolicySchema.partial()), {}),
+    description:
+      'JSON {"default"|<namespace>: {short?,mid?,long?}}: what a full tier does with its overflow - demote (to the next tier; default of short and mid), keep (default of long), archive, delete',
+  },
   duplicateThresholds: {
     env: 'DUPLICATE_THRESHOLDS',
     schema: json(z.record(z.string(), z.number().min(0).max(1)), {}),
@@ -115,7 +123,8 @@ export const compactorEnvSpec = {
   tiersOnStore: {
     env: 'TIERS_ON_STORE',
     schema: env.boolean(true),
-    description: 'enforce tier capacities as memories are stored (else only in sweeps)',
+    description:
+      'apply tier capacities (demotion; removal only where TIER_OVERFLOW says so) as memories are stored (else only in the tiers sweep)',
   },
   sessionAckWaitMs: {
     env: 'SESSION_ACK_WAIT_MS',
@@ -201,6 +210,11 @@ export function namespaceSettings(config: CompactorConfig) {
       ...DefaultTierCapacity,
       ...config.tierCapacities.default,
       ...(namespace !== undefined ? config.tierCapacities[namespace] : {}),
+    }),
+    overflow: (namespace: string | undefined) => ({
+      ...DefaultTierOverflow,
+      ...config.tierOverflow.default,
+      ...(namespace !== undefined ? config.tierOverflow[namespace] : {}),
     }),
     duplicateThreshold: (namespace: string | undefined) =>
       (namespace !== undefined ? config.duplicateThresholds[namespace] : undefined) ??

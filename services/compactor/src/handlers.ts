@@ -82,7 +82,7 @@ export function serveRequests(
           request.sweeps && request.sweeps.length > 0
             ? await parts.maintenance.sweep(tenant, request.sweeps, request.dryRun)
             : undefined;
-        if (sweeps && !request.dryRun) parts.metrics.recordSweep(sweeps);
+        if (sweeps && !request.dryRun) parts.metrics.recordSweepDuration(sweeps);
         return {
           v: 1 as const,
           dryRun: request.dryRun,
@@ -121,8 +121,8 @@ export function createSessionEndHandler(parts: CompactorParts) {
 }
 
 /**
- * `memory.stored.<tenant>` events: applies retention policies to new memories, tracks session
- * activity for idle compaction, and holds tier capacities.
+ * `memory.stored.<tenant>` events: tracks session activity for idle compaction, applies
+ * retention policies to new memories and (with `tiersOnStore`) holds tier capacities.
  */
 export function createStoredEventHandler(
   parts: CompactorParts,
@@ -138,8 +138,6 @@ export function createStoredEventHandler(
     try {
       for (const [tenant, created] of byTenant) {
         await parts.store.addTenant(tenant);
-        const retention = await parts.maintenance.applyRetention(tenant, created);
-        if (retention > 0) parts.metrics.recordSweep({ retentionApplied: retention });
         const latest = new Map<string, number>();
         for (const memory of created)
           if (memory.sessionId && memory.kind !== 'summary')
@@ -148,10 +146,9 @@ export function createStoredEventHandler(
               Math.max(latest.get(memory.sessionId) ?? 0, Date.parse(memory.updatedAt)),
             );
         for (const [sessionId, at] of latest) await parts.store.touchSession(tenant, sessionId, at);
-        if (options.tiersOnStore) {
-          const tiers = await parts.maintenance.enforceTiersFor(tenant, created);
-          parts.metrics.recordSweep({ tierMoves: tiers.moves, evicted: tiers.evicted });
-        }
+        // Retention, then tiers: lists only the tiers of the new memories' owner groups that
+        // may be past their capacity, page by page, so no reply grows with the tenant.
+        await parts.maintenance.onStored(tenant, created, { tiers: options.tiersOnStore });
       }
       return items.map(() => ({ ok: true }));
     } catch (error) {
@@ -193,7 +190,7 @@ export function startSchedules(
       const tenants = new Set([...options.tenants, ...(await parts.store.tenants())]);
       for (const tenant of tenants) {
         const report = await parts.maintenance.sweep(tenant, sweepValues, false);
-        parts.metrics.recordSweep(report);
+        parts.metrics.recordSweepDuration(report);
       }
     });
   if (options.sessionIdleMs > 0)

@@ -134,8 +134,11 @@ const parts: CompactorParts = {
     embed,
     retention: config.retention,
     capacity: settings.capacity,
+    overflow: settings.overflow,
     duplicateThreshold: settings.duplicateThreshold,
     importance: { below: config.importanceBelow, afterDays: config.importanceAfterDays },
+    archive: (tenant, records) => store.archive(tenant, records),
+    onChanges: (sweep, changes) => metrics.recordChanges(sweep, changes),
   }),
   onError: (message, error) => log.error(message, { error }),
 };
@@ -143,6 +146,8 @@ log.info('storage', {
   store: store.capabilities.name,
   originals: config.originals,
   summaries: config.summaryProvider,
+  tiersOnStore: config.tiersOnStore,
+  tierOverflow: settings.overflow(undefined),
 });
 
 const services = serveRequests(parts, { maxConcurrent: 4 });

@@ -2,6 +2,7 @@ import type { BusObserver } from '@membus/bus';
 import type { SessionCompactionReport, SweepReport } from '@membus/contracts';
 import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ChangeSource, LifecycleChange } from './domain/maintenance.ts';
 
 /** Every metric the compactor exports (names are the contract with the dashboards). */
 export const CompactorMetricNames = {
@@ -49,8 +50,8 @@ export function createCompactorMetrics(registry: Registry) {
   });
   const lifecycleChanges = new Counter({
     name: CompactorMetricNames.lifecycleChanges,
-    help: 'Memories changed by sweeps, by change (expired, retention, merged, tier_move, evicted, dropped)',
-    labelNames: ['change'],
+    help: 'Memories changed by the compactor, by sweep (retention, expire, importance, duplicates, tiers, store = on memory.stored) and change (retention, expired, merged, dropped, promoted, demoted, archived, deleted, overflow_kept = moved into a full tier that keeps its overflow)',
+    labelNames: ['sweep', 'change'],
     registers: [registry],
   });
   const sweepSeconds = new Histogram({
@@ -88,17 +89,13 @@ export function createCompactorMetrics(registry: Registry) {
     recordFailure(trigger: string) {
       compactions.inc({ trigger, result: 'failed' });
     },
-    recordSweep(report: Partial<SweepReport>) {
-      const changes: [string, number | undefined][] = [
-        ['expired', report.expired],
-        ['retention', report.retentionApplied],
-        ['merged', report.memoriesMerged],
-        ['tier_move', report.tierMoves],
-        ['evicted', report.evicted],
-        ['dropped', report.droppedUnimportant],
-      ];
-      for (const [change, count] of changes) if (count) lifecycleChanges.inc({ change }, count);
-      if (report.durationMs !== undefined) sweepSeconds.observe(report.durationMs / 1000);
+    /** Changes a sweep (or the stored-event handler) made; dry runs never come here. */
+    recordChanges(sweep: ChangeSource, changes: Partial<Record<LifecycleChange, number>>) {
+      for (const [change, count] of Object.entries(changes))
+        if (count) lifecycleChanges.inc({ sweep, change }, count);
+    },
+    recordSweepDuration(report: Pick<SweepReport, 'durationMs'>) {
+      sweepSeconds.observe(report.durationMs / 1000);
     },
   };
 }

@@ -39,18 +39,30 @@ export function natsMemoryPort(
     schema: S,
   ) =>
     request(nc, `${base}.${tenant}`, { ...body, v: 1 }, schema, { timeoutMs: options.timeoutMs });
+  // Pages ask for at most LIST_PAGE memories; the vector-store bounds them by bytes as well.
+  // Should a reply still be too large (an older vector-store), the page size halves and the
+  // same page is asked again, growing back after each page that arrives.
+  let pageLimit = LIST_PAGE;
   return {
     async list(tenant, filter, cursor) {
-      const reply = await ask(
-        Subjects.list,
-        tenant,
-        { limit: Limits.pageSize, ...(filter ? { filter } : {}), ...(cursor ? { cursor } : {}) },
-        ListReplySchema,
-      );
-      return {
-        memories: reply.memories,
-        ...(reply.nextCursor ? { nextCursor: reply.nextCursor } : {}),
-      };
+      for (;;) {
+        try {
+          const reply = await ask(
+            Subjects.list,
+            tenant,
+            { limit: pageLimit, ...(filter ? { filter } : {}), ...(cursor ? { cursor } : {}) },
+            ListReplySchema,
+          );
+          pageLimit = Math.min(LIST_PAGE, pageLimit * 2);
+          return {
+            memories: reply.memories,
+            ...(reply.nextCursor ? { nextCursor: reply.nextCursor } : {}),
+          };
+        } catch (error) {
+          if (pageLimit === 1 || !isTooLarge(error)) throw error;
+          pageLimit = Math.max(1, Math.floor(pageLimit / 2));
+        }
+      }
     },
     async stats(tenant, filter) {
       const { v: _v, ...stats } = await ask(
@@ -64,9 +76,16 @@ export function natsMemoryPort(
     async update(tenant, id, changes) {
       return (await ask(Subjects.update, tenant, { ...changes, id }, UpdateReplySchema)).memory;
     },
-    async delete(tenant, ids) {
+    async delete(tenant, ids, reason) {
       if (ids.length === 0) return [];
-      return (await ask(Subjects.delete, tenant, { ids }, DeleteReplySchema)).ids;
+      return (
+        await ask(
+          Subjects.delete,
+          tenant,
+          { ids, ...(reason !== undefined ? { reason } : {}) },
+          DeleteReplySchema,
+        )
+      ).ids;
     },
     async expire(tenant, dryRun) {
       const { v: _v, ...reply } = await ask(Subjects.expire, tenant, { dryRun }, ExpireReplySchema);
@@ -106,24 +125,73 @@ export function natsMemoryPort(
   };
 }
 
-/** Document vectors from the embedder over `memory.embed`. */
+/** Memories the compactor asks for per list page (the vector-store may return fewer). */
+const LIST_PAGE = 200;
+
+/** A reply or request refused for its size (by the codec of either side). */
+function isTooLarge(error: unknown): boolean {
+  if (!MembusError.is(error)) return false;
+  return error.code === 'LIMIT_EXCEEDED' || /\bthe limit is \d+/.test(error.message);
+}
+
+/**
+ * Bytes one embed exchange may use for texts: each text travels in the request and again in
+ * the reply (as stored, for `document` purpose), beside its vector. Well under
+ * `Limits.messageBytes`, so neither message passes it.
+ */
+const EMBED_EXCHANGE_BYTES = 160 * 1024;
+
+/**
+ * Splits texts into embed requests bounded by count (`Limits.embedBatch`) and by bytes: the
+ * request and the reply (texts once more, plus one base64 vector of `dimension` floats each)
+ * stay under the message limit. A single text always goes alone if it must.
+ */
+export function embedBatches(texts: readonly string[], dimension: number): string[][] {
+  const vectorBytes = Math.ceil((dimension * 4) / 3) + 8;
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let bytes = 0;
+  for (const text of texts) {
+    const cost = 2 * Buffer.byteLength(JSON.stringify(text)) + vectorBytes + 64;
+    if (
+      batch.length > 0 &&
+      (batch.length >= Limits.embedBatch || bytes + cost > EMBED_EXCHANGE_BYTES)
+    ) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(text);
+    bytes += cost;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** Document vectors from the embedder over `memory.embed`, in requests bounded by bytes. */
 export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort {
+  // Assumed until the first reply tells the model's dimension.
+  let dimension = 1_536;
   return {
     async embed(texts) {
-      if (texts.length === 0) return [];
-      const reply = await request(
-        nc,
-        Subjects.embed,
-        { v: 1, texts, purpose: 'document' },
-        EmbedReplySchema,
-        { timeoutMs },
-      );
-      return reply.vectors.map((packed) => {
-        const vector = unpackVector(packed);
-        if (!vector)
-          throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
-        return vector;
-      });
+      const vectors: Float32Array[] = [];
+      for (const batch of embedBatches(texts, dimension)) {
+        const reply = await request(
+          nc,
+          Subjects.embed,
+          { v: 1, texts: batch, purpose: 'document' },
+          EmbedReplySchema,
+          { timeoutMs },
+        );
+        dimension = reply.dimension;
+        for (const packed of reply.vectors) {
+          const vector = unpackVector(packed);
+          if (!vector)
+            throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
+          vectors.push(vector);
+        }
+      }
+      return vectors;
     },
   };
 }

@@ -21,8 +21,14 @@ export function byHeatAscending(now: number) {
     a.id.localeCompare(b.id);
 }
 
+/** What identifies the owner group of a memory. */
+export type TierGroupOwner = Pick<
+  MemoryRecord,
+  'scope' | 'userId' | 'agentId' | 'sessionId' | 'namespace'
+>;
+
 /** The group a tier capacity applies to: scope, owner id and namespace. */
-export function tierGroupKey(memory: MemoryRecord): string {
+export function tierGroupKey(memory: TierGroupOwner): string {
   const owner =
     memory.scope === 'user'
       ? memory.userId

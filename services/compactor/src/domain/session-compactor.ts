@@ -304,13 +304,16 @@ export class SessionCompactor {
       await memories.store(tenant, plan.summary);
     }
     if (this.#options.originals === 'keep') return;
+    const reason =
+      this.#options.originals === 'archive'
+        ? `session compaction: folded into summary ${plan.summary.id}; archived by the compactor (COMPACT_ORIGINALS=archive)`
+        : `session compaction: folded into summary ${plan.summary.id} (COMPACT_ORIGINALS=delete)`;
     for (let start = 0; start < plan.sourceIds.length; start += DELETE_BATCH) {
       const ids = plan.sourceIds.slice(start, start + DELETE_BATCH);
-      if (this.#options.originals === 'archive') {
-        const page = await memories.list(tenant, { ids });
-        await store.archive(tenant, page.memories);
-      }
-      await memories.delete(tenant, ids);
+      // Every page, not the first: a page is bounded by bytes and may hold fewer than asked.
+      if (this.#options.originals === 'archive')
+        await store.archive(tenant, await collect(memories, tenant, { ids }));
+      await memories.delete(tenant, ids, reason);
     }
   }
 

@@ -14,7 +14,11 @@ import type {
  * only reads and asks for changes through this port.
  */
 export interface MemoryPort {
-  /** One page of live memories, newest first. */
+  /**
+   * One page of live memories, newest first. A page may hold any number of memories (the
+   * vector-store bounds pages by bytes as well as by count): follow `nextCursor` until it is
+   * absent, never assume a short page is the last.
+   */
   list(
     tenant: string,
     filter: MemoryFilter | undefined,
@@ -28,8 +32,8 @@ export interface MemoryPort {
     id: string,
     changes: Omit<UpdateRequestInput, 'v' | 'id'>,
   ): Promise<MemoryRecord>;
-  /** Deletes by id; returns the ids that existed. */
-  delete(tenant: string, ids: readonly string[]): Promise<string[]>;
+  /** Deletes by id (at most `Limits.ids`); returns the ids that existed. `reason` goes into each DELETE history entry. */
+  delete(tenant: string, ids: readonly string[], reason?: string): Promise<string[]>;
   /** Deletes expired memories (EXPIRE in their history). */
   expire(tenant: string, dryRun: boolean): Promise<Omit<ExpireReply, 'v'>>;
   /** Folds sources into a target (MERGE in the history). */
