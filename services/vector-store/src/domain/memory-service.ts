@@ -683,6 +683,7 @@ export class MemoryService {
         await this.#index.get(tenant, request.ids),
         'DELETE',
         now,
+        request.reason,
       );
       return { v: 1, deleted: ids.length, ids };
     }
@@ -698,7 +699,7 @@ export class MemoryService {
         now,
         ...(after ? { after } : {}),
       });
-      const removed = await this.#remove(tenant, page.records, 'DELETE', now);
+      const removed = await this.#remove(tenant, page.records, 'DELETE', now, request.reason);
       deleted += removed.length;
       ids.push(...removed.slice(0, Limits.replyIds - ids.length));
       if (!page.next) break;
@@ -742,6 +743,8 @@ export class MemoryService {
     records: readonly MemoryRecord[],
     event: 'DELETE' | 'EXPIRE',
     now: number,
+    /** Why (a DELETE's `details.reason`): the caller's reason, e.g. a tier overflow policy. */
+    reason?: string,
   ): Promise<string[]> {
     const deletedIds = new Set<string>();
     for (let start = 0; start < records.length; start += Limits.ids) {
@@ -757,7 +760,11 @@ export class MemoryService {
         event,
         at: iso(now),
         previousText: record.text,
-        ...(event === 'EXPIRE' ? { details: { expiresAt: record.expiresAt ?? null } } : {}),
+        ...(event === 'EXPIRE'
+          ? { details: { expiresAt: record.expiresAt ?? null } }
+          : reason !== undefined
+            ? { details: { reason } }
+            : {}),
       })),
     );
     const change = event === 'EXPIRE' ? 'expired' : 'deleted';
