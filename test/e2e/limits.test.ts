@@ -45,6 +45,12 @@ const cases: [string, string, unknown, string][] = [
     'LIMIT_EXCEEDED',
   ],
   [
+    'float32Max (a query vector of 1e39)',
+    'memory.query.limits',
+    { v: 1, vector: [1, 1e39, 0.5] },
+    'INVALID_MESSAGE',
+  ],
+  [
     'filterConditions',
     'memory.query.limits',
     {
@@ -119,6 +125,15 @@ const cases: [string, string, unknown, string][] = [
 describe('input limits', () => {
   it.each(cases)('%s over its limit gets a typed error', async (_, subject, body, code) => {
     expect(await send(subject, body)).toBe(code);
+  });
+
+  it('a store with createdAt past Limits.createdAtFutureMs is refused by the client', async () => {
+    const client = await stack.client('limits');
+    const createdAt = new Date(Date.now() + Limits.createdAtFutureMs + 60_000).toISOString();
+    const error = await client
+      .store({ text: 'x', createdAt })
+      .catch((caught: { code?: string }) => caught.code);
+    expect(error).toBe('INVALID_MESSAGE');
   });
 
   it('storeMany over the batch size is refused by the client', async () => {
