@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kind, MemoryRecord, Scope, Tier } from '@membus/contracts';
@@ -22,7 +24,10 @@ import {
   createGraph,
   currentGeneration,
   type HnswOptions,
+  hasGraphFiles,
   loadGraph,
+  type RebuildReason,
+  rebuildReasons,
   saveGraph,
 } from './hnsw-graph.ts';
 import { type KeywordCandidates, KeywordIndex } from './keyword-index.ts';
@@ -33,6 +38,7 @@ import {
   type SlotPayload,
 } from './payload-index.ts';
 import { type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
+import { classifyStorageError, storageErrorMessage } from './storage-failures.ts';
 import { grow } from './typed-arrays.ts';
 import { normalized, VectorArena } from './vector-arena.ts';
 
@@ -69,7 +75,23 @@ export interface EmbeddedVectorIndexOptions {
   checkpointIntervalMs?: number;
   /** SQLite `mmap_size`, bytes. Default 0: only point reads hit SQLite after load, and mapped pages inflate RSS. */
   mmapBytes?: number;
+  /**
+   * Hears when the graph is rebuilt from SQLite instead of loaded (and why), and when that
+   * rebuild is done. Called during `openEmbeddedVectorIndex` for the start.
+   */
+  onGraphEvent?: (event: GraphEvent) => void;
 }
+
+/** A graph rebuild from SQLite: started at open (with what was found), then finished. */
+export type GraphEvent =
+  | { type: 'rebuild-started'; reason: RebuildReason; problem: string; memories: number }
+  | {
+      type: 'rebuild-finished';
+      reason: RebuildReason;
+      memories: number;
+      /** From the decision to rebuild (after the rows were loaded) to the last memory in the graph. */
+      seconds: number;
+    };
 
 /** Graph and tail state, for tests, benchmarks and metrics. */
 export interface EmbeddedIndexStatus {
@@ -83,6 +105,8 @@ export interface EmbeddedIndexStatus {
   saving: boolean;
   /** Last background failure (indexing or saving), if any. */
   lastError?: string;
+  /** Graph rebuilds from SQLite since the index was opened, by reason (zeros included). */
+  graphRebuilds: Record<RebuildReason, number>;
 }
 
 /** Live memories of one tenant with one tier and kind. */
@@ -120,14 +144,52 @@ export async function openEmbeddedVectorIndex(
   if (!Number.isInteger(options.dimension) || options.dimension < 1)
     throw new MembusError('INVALID_MESSAGE', `dimension must be a positive integer`);
   await mkdir(options.directory, { recursive: true });
-  const index = new EmbeddedIndex(options);
+  const file = join(options.directory, DATABASE);
+  // SQLite would create an empty database here and the graph's memories would be forgotten:
+  // a silent empty start. The operator decides.
+  if (!existsSync(file) && hasGraphFiles(options.directory))
+    throw new MembusError(
+      'INTERNAL',
+      `the data directory ${options.directory} holds a graph (graph.json, graph-*.hnsw) but no memories database (${DATABASE}): restore ${file} from a backup, or remove the graph files to start with an empty store`,
+      { details: { file, problem: 'memories database missing' } },
+    );
+  let index: EmbeddedIndex;
+  try {
+    index = new EmbeddedIndex(options);
+  } catch (error) {
+    throw storeOpenError(file, options.directory, error);
+  }
   try {
     await index.load();
   } catch (error) {
-    await index.close({ persistGraph: false });
-    throw error;
+    await index.close({ persistGraph: false }).catch(() => undefined);
+    throw storeOpenError(file, options.directory, error);
   }
   return index;
+}
+
+const DATABASE = 'memories.sqlite';
+
+/**
+ * An open that failed on the database file, as one sentence naming the file and what to do;
+ * other errors (e.g. a dimension mismatch) unchanged.
+ */
+function storeOpenError(file: string, directory: string, error: unknown): unknown {
+  const reason = classifyStorageError(error);
+  if (reason === undefined) return error;
+  const cause = storageErrorMessage(error);
+  const details = { file, reason };
+  if (reason === 'corrupt')
+    return new MembusError(
+      'INTERNAL',
+      `the memories database ${file} is damaged (${cause}): restore it from a backup; to start with an empty store instead, move the directory ${directory} aside`,
+      { details, cause: error },
+    );
+  return new MembusError(
+    'INTERNAL',
+    `cannot open the memories database ${file} (${cause})${reason === 'disk_full' ? ': the disk is full, free space and restart' : ''}`,
+    { details, cause: error },
+  );
 }
 
 // graphState values; 0 = the slot is absent from the graph.
@@ -219,7 +281,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
    */
   private readonly queryPoint: number[];
   private lastError: string | undefined;
+  private storeId: string | undefined;
   private closed = false;
+  private readonly onGraphEvent: ((event: GraphEvent) => void) | undefined;
+  private readonly graphRebuilds = Object.fromEntries(
+    rebuildReasons.map((reason) => [reason, 0]),
+  ) as Record<RebuildReason, number>;
+  /** The rebuild that the start began, until its last memory is in the graph. */
+  private rebuilding: { reason: RebuildReason; started: number } | undefined;
 
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
@@ -232,7 +301,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.saveEveryChanges = options.saveEveryChanges ?? 20_000;
     this.arena = new VectorArena(options.dimension);
     this.queryPoint = new Array<number>(options.dimension).fill(0);
-    this.store = new SqliteStore(join(options.directory, 'memories.sqlite'), {
+    this.onGraphEvent = options.onGraphEvent;
+    this.store = new SqliteStore(join(options.directory, DATABASE), {
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1_000,
       mmapBytes: options.mmapBytes ?? 0,
     });
@@ -248,6 +318,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         { details: { expected: Number(storedDimension), actual: this.dimension } },
       );
     if (storedDimension === undefined) this.store.putSetting('dimension', String(this.dimension));
+    // Names this database in the graph manifest: a graph saved beside another database (one
+    // restored from a backup, or replaced) is not loaded.
+    let storeId = this.store.getSetting('store_id');
+    if (storeId === undefined) {
+      storeId = randomUUID();
+      this.store.putSetting('store_id', storeId);
+    }
+    this.storeId = storeId;
 
     const byteLength = this.dimension * 4;
     for (const row of this.store.loadAll()) {
@@ -271,13 +349,39 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.nextSeq = this.store.maxSeq() + 1;
 
     this.generation = await currentGeneration(this.directory);
-    const loaded = await loadGraph(this.directory, this.dimension, this.hnsw);
+    const result = await loadGraph(this.directory, this.dimension, this.hnsw, {
+      storeId,
+      labelLimit: 4 * this.nextSlot + 65_536,
+      row: (slot) => {
+        const payload = this.payloads[slot];
+        return payload === undefined
+          ? undefined
+          : { seq: payload.seq, vector: this.arena.view(slot) };
+      },
+    });
+    const loaded = result.loaded;
     if (loaded === undefined) {
       this.graph = createGraph(this.dimension, Math.max(4096, this.nextSlot), this.hnsw);
       for (let slot = 0; slot < this.nextSlot; slot++)
         if (this.payloads[slot] !== undefined) this.tail.add(slot);
       this.graphChangesSinceSave = this.tail.size;
+      // A new store has nothing to rebuild; one with memories and no graph was stopped before
+      // its first save.
+      const reason = result.reason ?? (this.liveCount > 0 ? 'missing' : undefined);
+      if (reason !== undefined) {
+        this.graphRebuilds[reason]++;
+        this.rebuilding = { reason, started: performance.now() };
+        this.onGraphEvent?.({
+          type: 'rebuild-started',
+          reason,
+          problem: result.problem ?? 'no graph was saved before the last stop',
+          memories: this.liveCount,
+        });
+      }
     } else {
+      // Sequence numbers above the watermark may be in the graph's past even if SQLite no
+      // longer holds them (the newest rows deleted): never reuse one for a new vector.
+      this.nextSeq = Math.max(this.nextSeq, loaded.watermark + 1);
       this.graph = loaded.index;
       for (const label of loaded.labels) {
         this.ensureSlotCapacity(label);
@@ -595,6 +699,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       tail: this.tail.size,
       saving: this.saving !== undefined,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      graphRebuilds: { ...this.graphRebuilds },
     };
   }
 
@@ -613,6 +718,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       efConstruction: this.hnsw.efConstruction,
       watermark: this.nextSeq - 1,
       tail: [...this.tail],
+      ...(this.storeId !== undefined ? { storeId: this.storeId } : {}),
     };
     const changes = this.graphChangesSinceSave;
     const generation = this.generation + 1;
@@ -954,8 +1060,27 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   }
 
   private resolveIndexedWaiters(): void {
-    if (this.tail.size !== 0 || this.indexedWaiters.length === 0) return;
+    if (this.tail.size !== 0) return;
+    if (this.rebuilding !== undefined) this.finishRebuild();
+    if (this.indexedWaiters.length === 0) return;
     for (const resolve of this.indexedWaiters.splice(0)) resolve();
+  }
+
+  /** The start's rebuild is done: says so, and saves the graph so a restart loads it. */
+  private finishRebuild(): void {
+    const rebuilding = this.rebuilding;
+    if (rebuilding === undefined) return;
+    this.rebuilding = undefined;
+    this.onGraphEvent?.({
+      type: 'rebuild-finished',
+      reason: rebuilding.reason,
+      memories: this.liveCount,
+      seconds: (performance.now() - rebuilding.started) / 1000,
+    });
+    if (this.closed || this.graphChangesSinceSave === 0) return;
+    this.saveGraph().catch((error: unknown) => {
+      this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
+    });
   }
 }
 

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
+import { fileChecksum, type GraphInspection, inspectGraphFile } from './graph-file.ts';
 
 /** HNSW build parameters. */
 export interface HnswOptions {
@@ -26,6 +27,10 @@ interface GraphManifest {
   watermark: number;
   /** Slots that were not (or not with their current vector) in the graph at save time. */
   tail: number[];
+  /** `algorithm:hex` of the graph file (absent in manifests written before it was kept). */
+  checksum?: string;
+  /** The SQLite store the graph was built from (its `store_id` setting). */
+  storeId?: string;
 }
 
 const MANIFEST = 'graph.json';
@@ -36,6 +41,35 @@ export interface LoadedGraph {
   watermark: number;
   tail: ReadonlySet<number>;
   labels: number[];
+}
+
+/** Why a graph is built from SQLite instead of loaded. */
+export type RebuildReason = 'missing' | 'damaged' | 'mismatch' | 'parameters';
+export const rebuildReasons: readonly RebuildReason[] = [
+  'missing',
+  'damaged',
+  'mismatch',
+  'parameters',
+];
+
+export type GraphLoad =
+  | { loaded: LoadedGraph }
+  | {
+      loaded?: undefined;
+      /** Undefined: no graph was ever saved here (a new store, or none saved before a crash). */
+      reason?: RebuildReason;
+      /** What was found, for the log. */
+      problem?: string;
+    };
+
+/** True when the directory holds a graph manifest or graph file. */
+export function hasGraphFiles(directory: string): boolean {
+  if (existsSync(join(directory, MANIFEST))) return true;
+  try {
+    return readdirSync(directory).some((name) => /^graph-\d+\.hnsw$/.test(name));
+  } catch {
+    return false;
+  }
 }
 
 export function createGraph(
@@ -54,45 +88,118 @@ export function createGraph(
   return index;
 }
 
-/** Loads the saved graph if its manifest matches; `undefined` means rebuild. */
+/** What `loadGraph` needs to know about the SQLite rows to check the graph against them. */
+export interface GraphCheck {
+  /** The store's `store_id`. */
+  storeId: string;
+  /** Labels above this are garbage (see GraphExpectations.labelLimit). */
+  labelLimit: number;
+  /** The vector of a live slot with its `seq`, or undefined for a free slot. */
+  row(slot: number): { seq: number; vector: Float32Array } | undefined;
+}
+
+/**
+ * Loads the saved graph if its manifest matches the options and the file passes
+ * `inspectGraphFile` (structure, checksum, vectors equal to SQLite's); otherwise says why the
+ * graph must be rebuilt.
+ */
 export async function loadGraph(
   directory: string,
   dimension: number,
   options: HnswOptions,
-): Promise<LoadedGraph | undefined> {
+  check: GraphCheck,
+): Promise<GraphLoad> {
   let manifest: GraphManifest;
+  let text: string;
+  try {
+    text = await readFile(join(directory, MANIFEST), 'utf8');
+  } catch {
+    return hasGraphFiles(directory)
+      ? { reason: 'damaged', problem: `graph files without their manifest ${MANIFEST}` }
+      : {};
+  }
   try {
     // Our own file; every field is checked below before it is trusted.
-    manifest = JSON.parse(await readFile(join(directory, MANIFEST), 'utf8')) as GraphManifest;
+    manifest = JSON.parse(text) as GraphManifest;
   } catch {
-    return undefined;
+    return { reason: 'damaged', problem: `${MANIFEST} is not JSON` };
   }
   if (
+    typeof manifest !== 'object' ||
+    manifest === null ||
     manifest.version !== 1 ||
-    manifest.dimension !== dimension ||
-    manifest.m !== options.m ||
-    manifest.efConstruction !== options.efConstruction ||
     typeof manifest.watermark !== 'number' ||
     !Array.isArray(manifest.tail) ||
+    !manifest.tail.every((slot) => Number.isInteger(slot) && slot >= 0) ||
     typeof manifest.file !== 'string' ||
-    manifest.file.includes('/')
+    !/^graph-\d+\.hnsw$/.test(manifest.file) ||
+    (manifest.checksum !== undefined && typeof manifest.checksum !== 'string')
   )
-    return undefined;
+    return { reason: 'damaged', problem: `${MANIFEST} is not a graph manifest` };
+  if (manifest.dimension !== dimension)
+    return {
+      reason: 'mismatch',
+      problem: `the graph holds vectors of dimension ${manifest.dimension}, SQLite ${dimension}`,
+    };
+  if (manifest.m !== options.m || manifest.efConstruction !== options.efConstruction)
+    return {
+      reason: 'parameters',
+      problem: `the graph was built with M ${manifest.m} and efConstruction ${manifest.efConstruction}, configured ${options.m} and ${options.efConstruction}`,
+    };
+  if (manifest.storeId !== undefined && manifest.storeId !== check.storeId)
+    return {
+      reason: 'mismatch',
+      problem: `the graph was built from another memories database (store ${manifest.storeId}, this one is ${check.storeId})`,
+    };
   const file = join(directory, manifest.file);
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file))
+    return { reason: 'missing', problem: `${manifest.file}, named by ${MANIFEST}, is missing` };
+  const tail = new Set(manifest.tail);
+  let inspection: GraphInspection;
+  try {
+    inspection = await inspectGraphFile(file, {
+      dimension,
+      m: options.m,
+      efConstruction: options.efConstruction,
+      ...(manifest.checksum !== undefined ? { checksum: manifest.checksum } : {}),
+      labelLimit: check.labelLimit,
+      currentVector: (label) => {
+        const row = check.row(label);
+        return row !== undefined && row.seq <= manifest.watermark && !tail.has(label)
+          ? row.vector
+          : undefined;
+      },
+    });
+  } catch (error) {
+    return {
+      reason: 'damaged',
+      problem: `${manifest.file} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  if (!inspection.ok)
+    return { reason: inspection.reason, problem: `${manifest.file}: ${inspection.problem}` };
   const index = new hnswlib.HierarchicalNSW('ip', dimension);
   try {
     await index.readIndex(file);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return {
+      reason: 'damaged',
+      problem: `hnswlib cannot read ${manifest.file}: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
-  if (index.getNumDimensions() !== dimension) return undefined;
+  if (index.getNumDimensions() !== dimension)
+    return {
+      reason: 'damaged',
+      problem: `${manifest.file} has dimension ${index.getNumDimensions()}`,
+    };
   index.setEf(options.efSearch);
   return {
-    index,
-    watermark: manifest.watermark,
-    tail: new Set(manifest.tail),
-    labels: index.getIdsList(),
+    loaded: {
+      index,
+      watermark: manifest.watermark,
+      tail,
+      labels: inspection.labels,
+    },
   };
 }
 
@@ -104,12 +211,14 @@ export async function loadGraph(
 export async function saveGraph(
   directory: string,
   index: hnswlib.HierarchicalNSW,
-  manifest: Omit<GraphManifest, 'version' | 'file'>,
+  manifest: Omit<GraphManifest, 'version' | 'file' | 'checksum'>,
   generation: number,
 ): Promise<void> {
   const name = `graph-${generation}.hnsw`;
   await index.writeIndex(join(directory, name));
-  const full: GraphManifest = { version: 1, file: name, ...manifest };
+  // Read back from the file hnswlib wrote: what a later start will compare.
+  const checksum = await fileChecksum(join(directory, name));
+  const full: GraphManifest = { version: 1, file: name, ...manifest, checksum };
   const temporary = join(directory, `${MANIFEST}.tmp`);
   await writeFile(temporary, JSON.stringify(full));
   await rename(temporary, join(directory, MANIFEST));

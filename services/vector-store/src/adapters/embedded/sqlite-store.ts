@@ -137,14 +137,20 @@ export class SqliteStore {
     options: { checkpointIntervalMs: number; mmapBytes: number },
   ) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`mmap_size = ${Math.floor(options.mmapBytes)}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(schema);
-    this.migrate();
-    // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
-    this.db.exec('DROP TABLE IF EXISTS memories_fts');
+    try {
+      // The first statements read the file: a damaged one fails here (SQLITE_NOTADB, _CORRUPT).
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`mmap_size = ${Math.floor(options.mmapBytes)}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(schema);
+      this.migrate();
+      // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
+      this.db.exec('DROP TABLE IF EXISTS memories_fts');
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     const db = this.db;
     this.statements = {
       getSetting: db.prepare<[string], { value: string }>(
