@@ -180,7 +180,7 @@ describe('importance rule', () => {
 });
 
 describe('tiers', () => {
-  it('holds the tier capacities (5 short, 8 mid) under a stream of 30 stores', async () => {
+  it('holds the tier capacities (5 short, 8 mid) under a stream of 30 stores, demoting the rest to long', async () => {
     for (let batch = 0; batch < 3; batch++) {
       await memory.storeMany(
         Array.from({ length: 10 }, (_, index) => ({
@@ -199,7 +199,8 @@ describe('tiers', () => {
       },
       { timeoutMs: 30_000, intervalMs: 100, what: 'tiers at capacity' },
     );
-    expect(byTier).toEqual({ short: 5, mid: 8 });
+    // Nothing deleted: the long tier keeps its overflow by default (TIER_OVERFLOW long=keep).
+    expect(byTier).toEqual({ short: 5, mid: 8, long: 17 });
   });
 });
 
