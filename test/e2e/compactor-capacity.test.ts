@@ -51,7 +51,7 @@ describe('capacity never loses a memory', () => {
         })),
         { wait: 'queryable' },
       );
-      ids.push(...stored.map((result) => result.memoryId));
+      ids.push(...stored.map((result) => result.memoryId ?? result.id));
     }
   }, 60_000);
 
