@@ -1,5 +1,7 @@
+import { Limits } from '@membus/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadCompactorConfig } from '../src/config.ts';
+import { embedBatches } from '../src/adapters/nats-ports.ts';
+import { loadCompactorConfig, namespaceSettings } from '../src/config.ts';
 
 describe('compactor config', () => {
   it('defaults the MongoDB write concern to majority', () => {
@@ -51,5 +53,48 @@ describe('compactor summary config', () => {
     expect(() => loadCompactorConfig({ OPENAI_BASE_URL: 'localhost:11434' })).toThrow(
       /OPENAI_BASE_URL/,
     );
+  });
+});
+
+describe('compactor capacity config', () => {
+  it('removes nothing by default: short and mid demote, long keeps, tiers held on store', () => {
+    const config = loadCompactorConfig({});
+    expect({
+      overflow: namespaceSettings(config).overflow('any'),
+      tiersOnStore: config.tiersOnStore,
+    }).toEqual({ overflow: { short: 'demote', mid: 'demote', long: 'keep' }, tiersOnStore: true });
+  });
+
+  it('reads an overflow policy per namespace over the default one', () => {
+    const settings = namespaceSettings(
+      loadCompactorConfig({
+        TIER_OVERFLOW: JSON.stringify({ default: { long: 'archive' }, chat: { mid: 'delete' } }),
+      }),
+    );
+    expect([settings.overflow('chat'), settings.overflow(undefined)]).toEqual([
+      { short: 'demote', mid: 'delete', long: 'archive' },
+      { short: 'demote', mid: 'demote', long: 'archive' },
+    ]);
+  });
+
+  it('refuses to demote from the last tier, naming TIER_OVERFLOW', () => {
+    expect(() =>
+      loadCompactorConfig({ TIER_OVERFLOW: JSON.stringify({ default: { long: 'demote' } }) }),
+    ).toThrow(/TIER_OVERFLOW/);
+  });
+});
+
+describe('embed batches', () => {
+  it('bounds each embed exchange by bytes as well as by count', () => {
+    const texts = Array.from({ length: 300 }, (_, index) => `${index} ${'x'.repeat(2_000)}`);
+    const batches = embedBatches(texts, 384);
+    const largest = Math.max(
+      ...batches.map((batch) => Buffer.byteLength(JSON.stringify({ v: 1, texts: batch }))),
+    );
+    expect({
+      all: batches.flat().length,
+      underHalfTheLimit: largest < Limits.messageBytes / 2,
+      batches: batches.length > 1,
+    }).toEqual({ all: 300, underHalfTheLimit: true, batches: true });
   });
 });
