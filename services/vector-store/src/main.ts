@@ -20,7 +20,12 @@ import {
   setActiveSpanAttributes,
   startTracing,
 } from '@membus/telemetry';
-import { openEmbeddedVectorIndex } from './adapters/embedded/index.ts';
+import {
+  type GraphEvent,
+  openEmbeddedVectorIndex,
+  StorageHealth,
+  storageFailureReasons,
+} from './adapters/embedded/index.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { QueryEmbedding } from './adapters/query-embedding.ts';
@@ -45,24 +50,67 @@ const tracing = startTracing({
 const registry = createMetricsRegistry(SERVICE);
 
 const directory = join(config.dataDir, 'vector-store');
-/** Opens a configured backend or stops the process with one clear line (fail fast). */
-async function openBackend<T>(what: string, open: () => Promise<T>): Promise<T> {
+/**
+ * Opens a configured backend or stops the process with one clear line (fail fast): the error's
+ * message says what is wrong and what to do (e.g. a damaged database file); no stack trace.
+ */
+async function openBackend<T>(what: string, open: () => Promise<T> | T): Promise<T> {
   try {
     return await open();
   } catch (error) {
-    log.error(`cannot open the ${what}; stopping`, { error });
+    const reason = error instanceof Error ? error.message : String(error);
+    log.error(`cannot open the ${what}; stopping: ${reason}`, { error });
     process.exit(1);
   }
+}
+
+/**
+ * Storage write failures (a full disk above all): one log line when they start, one a minute
+ * while they last (with how many there were), one when writes succeed again; counted in
+ * `membus_storage_errors_total{reason}` and `membus_storage_disk_full`.
+ */
+const storageHealth = new StorageHealth({
+  directory,
+  onFailure: ({ reason, operation, cause, failures, first, action }) =>
+    log.error(
+      first
+        ? `storage ${reason.replace('_', ' ')}: ${operation} failed (${cause}); ${action}`
+        : `storage ${reason.replace('_', ' ')}: still failing, ${failures} failed operations since the last report (${cause}); ${action}`,
+      { reason, operation, failures },
+    ),
+  onRecovered: ({ reason, failures, seconds }) =>
+    log.info(`storage writable again after ${failures} failed operations (${reason})`, {
+      reason,
+      failures,
+      seconds,
+    }),
+});
+
+/** The graph rebuilt from SQLite at start: what was found, then how long the rebuild took. */
+function logGraphEvent(event: GraphEvent): void {
+  if (event.type === 'rebuild-started')
+    log.warn(
+      `rebuilding the HNSW graph from SQLite (${event.memories} memories; searches scan exactly meanwhile): ${event.problem}`,
+      { reason: event.reason, memories: event.memories },
+    );
+  else
+    log.warn(
+      `the HNSW graph was rebuilt from SQLite in ${event.seconds.toFixed(1)} s (${event.memories} memories): ${event.problem}`,
+      { reason: event.reason, memories: event.memories, seconds: event.seconds },
+    );
 }
 const qdrantUrl = config.qdrantUrl;
 const qdrantCollection =
   config.qdrantCollection ?? qdrantCollectionName(config.embeddingModel, config.dimension);
 const embeddedIndex =
   qdrantUrl === undefined
-    ? await openEmbeddedVectorIndex({
-        directory: join(directory, 'index'),
-        dimension: config.dimension,
-      })
+    ? await openBackend('embedded vector index', () =>
+        openEmbeddedVectorIndex({
+          directory: join(directory, 'index'),
+          dimension: config.dimension,
+          onGraphEvent: logGraphEvent,
+        }),
+      )
     : undefined;
 const index =
   embeddedIndex ??
@@ -79,11 +127,14 @@ const index =
   ));
 const metrics = createVectorStoreMetrics(registry, embeddedIndex, {
   tenantLabel: config.metricsTenantLabel,
+  storage: { source: storageHealth, reasons: storageFailureReasons },
 });
 const mongodbUri = config.mongodbUri;
 const documents =
   mongodbUri === undefined
-    ? openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') })
+    ? await openBackend('SQLite document store', () =>
+        openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') }),
+      )
     : await openBackend('MongoDB document store', () =>
         openMongoDocumentStore({
           uri: mongodbUri,
@@ -156,13 +207,19 @@ const service = new MemoryService({
     default: config.nearDuplicateThreshold,
     byNamespace: config.nearDuplicateThresholds,
   },
-  onBackgroundError: (error) => log.warn('access tracking failed', { error }),
+  onBackgroundError: (error) => {
+    if (storageHealth.failed(error, 'writing access counts') === undefined)
+      log.warn('access tracking failed', { error });
+  },
 });
 
 const services = serveRequests(nc, service, {
   maxConcurrent: config.queryConcurrency,
   metrics,
-  onError: (error) => log.error('request failed', { error }),
+  onError: (error) => {
+    storageHealth.failed(error, 'a request');
+    log.error('request failed', { error });
+  },
 });
 
 const ingest = await consumeStream({
@@ -170,8 +227,10 @@ const ingest = await consumeStream({
   stream: Streams.embedded.name,
   consumer: Consumers.vectorStore,
   schema: EmbeddedMemorySchema,
-  handler: createIngestHandler(nc, service, metrics, (model, dimension) =>
-    queryEmbedding.observe(model, dimension),
+  handler: withStorageHealth(
+    createIngestHandler(nc, service, metrics, (model, dimension) =>
+      queryEmbedding.observe(model, dimension),
+    ),
   ),
   maxBatch: config.maxBatch,
   maxWaitMs: config.maxWaitMs,
@@ -186,6 +245,22 @@ const ingest = await consumeStream({
     notifyDeadLetter(nc, letter, headers);
   },
 });
+
+/** A storage failure of a write batch is reported (it is retried from JetStream either way). */
+function withStorageHealth<A extends unknown[], R>(
+  handler: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      const result = await handler(...args);
+      storageHealth.succeeded();
+      return result;
+    } catch (error) {
+      storageHealth.failed(error, 'writing stored memories');
+      throw error;
+    }
+  };
+}
 
 let consuming = true;
 ingest.done.then(

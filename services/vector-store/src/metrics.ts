@@ -13,18 +13,31 @@ export const VectorStoreMetricNames = {
   writeBatch: 'membus_store_write_batch_size',
   indexMemories: 'membus_index_memories',
   memories: 'membus_memories',
+  graphRebuilds: 'membus_index_graph_rebuilds_total',
+  storageErrors: 'membus_storage_errors_total',
+  diskFull: 'membus_storage_disk_full',
 } as const;
 
 /** What the index reports about itself, read at scrape time. */
 export interface IndexStatusSource {
-  status(): { count: number; tail: number };
+  status(): { count: number; tail: number; graphRebuilds?: Readonly<Record<string, number>> };
   /** Every tenant's live memories for every (tier, kind), zeros included. */
   memoryCounts(): readonly { tenant: string; tier: Tier; kind: Kind; count: number }[];
+}
+
+/** Storage write failures as the service counts them, read at scrape time. */
+export interface StorageHealthSource {
+  /** Failed storage operations so far by reason. */
+  failures(): ReadonlyMap<string, number>;
+  /** From a disk-full failure until the next successful write. */
+  readonly diskFull: boolean;
 }
 
 export interface VectorStoreMetricsOptions {
   /** Split `membus_memories` by tenant (`METRICS_TENANT_LABEL`). */
   tenantLabel?: boolean;
+  /** Storage failures (`membus_storage_*`); every reason is reported, zeros included. */
+  storage?: { source: StorageHealthSource; reasons: readonly string[] };
 }
 
 export function createVectorStoreMetrics(
@@ -92,6 +105,39 @@ export function createVectorStoreMetrics(
       }
       for (const tier of tierValues) for (const kind of kindValues) this.set({ tier, kind }, 0);
       for (const { tier, kind, count } of index.memoryCounts()) this.inc({ tier, kind }, count);
+    },
+  });
+  new Counter({
+    name: VectorStoreMetricNames.graphRebuilds,
+    help: 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const rebuilds = index?.status().graphRebuilds;
+      if (rebuilds === undefined) return;
+      this.reset();
+      for (const [reason, count] of Object.entries(rebuilds)) this.inc({ reason }, count);
+    },
+  });
+  const storage = options.storage;
+  new Counter({
+    name: VectorStoreMetricNames.storageErrors,
+    help: 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      if (storage === undefined) return;
+      this.reset();
+      const failures = storage.source.failures();
+      for (const reason of storage.reasons) this.inc({ reason }, failures.get(reason) ?? 0);
+    },
+  });
+  new Gauge({
+    name: VectorStoreMetricNames.diskFull,
+    help: '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile',
+    registers: [registry],
+    collect() {
+      this.set(storage?.source.diskFull ? 1 : 0);
     },
   });
   const observer: BusObserver = createMessageMetrics(registry);

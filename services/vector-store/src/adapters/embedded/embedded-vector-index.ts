@@ -88,6 +88,7 @@ export type GraphEvent =
   | {
       type: 'rebuild-finished';
       reason: RebuildReason;
+      problem: string;
       memories: number;
       /** From the decision to rebuild (after the rows were loaded) to the last memory in the graph. */
       seconds: number;
@@ -288,7 +289,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     rebuildReasons.map((reason) => [reason, 0]),
   ) as Record<RebuildReason, number>;
   /** The rebuild that the start began, until its last memory is in the graph. */
-  private rebuilding: { reason: RebuildReason; started: number } | undefined;
+  private rebuilding: { reason: RebuildReason; problem: string; started: number } | undefined;
 
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
@@ -369,14 +370,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       // its first save.
       const reason = result.reason ?? (this.liveCount > 0 ? 'missing' : undefined);
       if (reason !== undefined) {
+        const problem = result.problem ?? 'no graph was saved before the last stop';
         this.graphRebuilds[reason]++;
-        this.rebuilding = { reason, started: performance.now() };
-        this.onGraphEvent?.({
-          type: 'rebuild-started',
-          reason,
-          problem: result.problem ?? 'no graph was saved before the last stop',
-          memories: this.liveCount,
-        });
+        this.rebuilding = { reason, problem, started: performance.now() };
+        this.onGraphEvent?.({ type: 'rebuild-started', reason, problem, memories: this.liveCount });
       }
     } else {
       // Sequence numbers above the watermark may be in the graph's past even if SQLite no
@@ -1074,6 +1071,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.onGraphEvent?.({
       type: 'rebuild-finished',
       reason: rebuilding.reason,
+      problem: rebuilding.problem,
       memories: this.liveCount,
       seconds: (performance.now() - rebuilding.started) / 1000,
     });

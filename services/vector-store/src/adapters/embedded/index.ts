@@ -2,6 +2,15 @@ export type {
   EmbeddedIndexStatus,
   EmbeddedVectorIndex,
   EmbeddedVectorIndexOptions,
+  GraphEvent,
 } from './embedded-vector-index.ts';
 export { openEmbeddedVectorIndex } from './embedded-vector-index.ts';
-export type { HnswOptions } from './hnsw-graph.ts';
+export type { HnswOptions, RebuildReason } from './hnsw-graph.ts';
+export { rebuildReasons } from './hnsw-graph.ts';
+export type { StorageFailureReason, StorageFailureReport } from './storage-failures.ts';
+export {
+  classifyStorageError,
+  StorageHealth,
+  storageErrorMessage,
+  storageFailureReasons,
+} from './storage-failures.ts';

@@ -1,0 +1,410 @@
+/**
+ * Issue 19, finding 5: a damaged or inconsistent embedded store is detected when it is opened.
+ * The graph is rebuilt from SQLite where it can be (with an event saying what was found), the
+ * store is refused with one sentence naming the file where it cannot; never a silent empty start
+ * or a graph that hnswlib walks into garbage.
+ */
+import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MemoryRecord } from '@membus/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  classifyStorageError,
+  type EmbeddedVectorIndex,
+  type EmbeddedVectorIndexOptions,
+  type GraphEvent,
+  openEmbeddedVectorIndex,
+  type StorageFailureReport,
+  StorageHealth,
+} from '../src/adapters/embedded/index.ts';
+import type { IndexedMemory } from '../src/ports/vector-index.ts';
+import { seededRandom } from '../src/testing/seeded-random.ts';
+
+const TENANT = 'damage';
+const NOW = Date.parse('2026-06-01T00:00:00.000Z');
+const DIMENSION = 16;
+const COUNT = 1_500;
+/** hnswlib's header, and one level-0 record: u32 link header, 32 links, vector, u64 label. */
+const HEADER_BYTES = 96;
+const ELEMENT_BYTES = 4 + 4 * 32 + 4 * DIMENSION + 8;
+
+function vectors(count: number, seed: number): Float32Array[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const vector = Float32Array.from({ length: DIMENSION }, () => random() - 0.5);
+    let norm = 0;
+    for (const value of vector) norm += value * value;
+    return vector.map((value) => value / Math.sqrt(norm));
+  });
+}
+
+function uuid(n: number): string {
+  return `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+function item(n: number, vector: Float32Array): IndexedMemory {
+  const createdAt = new Date(NOW - 1_000_000 + n * 10).toISOString();
+  const record: MemoryRecord = {
+    id: uuid(n),
+    tenant: TENANT,
+    scope: 'user',
+    userId: `user-${n % 7}`,
+    kind: 'fact',
+    text: `memory ${n}`,
+    metadata: { n },
+    categories: [],
+    tags: [],
+    importance: 0.5,
+    tier: 'short',
+    createdAt,
+    updatedAt: createdAt,
+    accessCount: 0,
+    contentHash: `hash-${n}`,
+    embeddingModel: 'test',
+    occurrences: 1,
+  };
+  return { record, vector, dedupKey: `dedup-${n}` };
+}
+
+const data = vectors(COUNT, 41);
+
+/** The graph file the manifest names. */
+async function graphFile(directory: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(directory, 'graph.json'), 'utf8')) as {
+    file: string;
+  };
+  return join(directory, manifest.file);
+}
+
+/** Writes `words` 32-bit little-endian words at `offset` of `file`. */
+function overwrite(file: string, offset: number, words: number[]): void {
+  const bytes = Buffer.alloc(words.length * 4);
+  for (const [index, word] of words.entries()) bytes.writeUInt32LE(word >>> 0, index * 4);
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** 64 words of garbage, the same every run. */
+function garbage(seed: number): number[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: 64 }, () => Math.floor(random() * 2 ** 32));
+}
+
+describe('a damaged embedded store', () => {
+  let directory: string;
+  const open: EmbeddedVectorIndex[] = [];
+  let events: GraphEvent[];
+
+  const openIndex = async (options: Partial<EmbeddedVectorIndexOptions> = {}) => {
+    const index = await openEmbeddedVectorIndex({
+      directory,
+      dimension: DIMENSION,
+      // Every search through the graph: a damaged graph cannot hide behind exact scans.
+      exactScanThreshold: 0,
+      annCostRatio: 0,
+      onGraphEvent: (event) => events.push(event),
+      ...options,
+    });
+    open.push(index);
+    return index;
+  };
+
+  /** A store of COUNT memories whose graph is saved (closed cleanly). */
+  const buildStore = async () => {
+    const index = await openIndex();
+    await index.upsert(data.map((vector, n) => item(n, vector)));
+    await index.whenIndexed();
+    await index.close();
+    events = [];
+  };
+
+  /** The nearest memory of a few stored vectors, through the graph. */
+  const nearest = async (index: EmbeddedVectorIndex) => {
+    const found: string[] = [];
+    for (const n of [0, 700, 1_499]) {
+      const { hits, plan } = await index.search({
+        tenant: TENANT,
+        vector: data[n]!,
+        limit: 1,
+        now: NOW,
+      });
+      expect(plan).toBe('ann');
+      found.push(...hits.map((hit) => hit.record.id));
+    }
+    return found;
+  };
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'membus-store-damage-'));
+    events = [];
+  });
+
+  afterEach(async () => {
+    for (const index of open.splice(0)) await index.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('an intact store loads its graph: no rebuild, no event', async () => {
+    await buildStore();
+    const index = await openIndex();
+    expect(index.status()).toMatchObject({
+      count: COUNT,
+      tail: 0,
+      graphRebuilds: { missing: 0, damaged: 0, mismatch: 0, parameters: 0 },
+    });
+    expect(events).toEqual([]);
+    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+  });
+
+  it('64 garbage words in the level-0 links of the entry point: rebuilt from SQLite, not walked', async () => {
+    await buildStore();
+    const file = await graphFile(directory);
+    const header = await readFile(file);
+    const entryPoint = header.readUInt32LE(52);
+    overwrite(file, HEADER_BYTES + entryPoint * ELEMENT_BYTES, garbage(5));
+
+    const index = await openIndex();
+    expect(index.status().graphRebuilds).toMatchObject({ damaged: 1 });
+    expect(events).toEqual([
+      {
+        type: 'rebuild-started',
+        reason: 'damaged',
+        problem: expect.stringMatching(/level-0 link/),
+        memories: COUNT,
+      },
+    ]);
+    await index.whenIndexed();
+    expect(events[1]).toMatchObject({
+      type: 'rebuild-finished',
+      reason: 'damaged',
+      memories: COUNT,
+      seconds: expect.any(Number),
+    });
+    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+  });
+
+  it('the rebuilt graph is saved: the next start loads it', async () => {
+    await buildStore();
+    overwrite(await graphFile(directory), HEADER_BYTES + 4, garbage(6));
+    const first = await openIndex();
+    await first.whenIndexed();
+    while (first.status().saving) await new Promise((resolve) => setTimeout(resolve, 10));
+    await first.close({ persistGraph: false });
+    events = [];
+    const second = await openIndex();
+    expect(events).toEqual([]);
+    expect(second.status()).toMatchObject({ count: COUNT, tail: 0 });
+  });
+
+  it.each([
+    ['a capacity of 2^60 elements in the header', 8, [0, 0x10000000], /capacity/],
+    ['garbage over the header', 0, garbage(7).slice(0, 24), /header/],
+    [
+      'garbage in a vector (the checksum)',
+      HEADER_BYTES + 10 * ELEMENT_BYTES + 4 + 4 * 32,
+      garbage(8).slice(0, DIMENSION),
+      /checksum/,
+    ],
+    ['garbage in the upper-level links', -256, garbage(9), /upper-level|link|checksum/],
+  ] as const)('%s: rebuilt from SQLite', async (_name, offset, words, problem) => {
+    await buildStore();
+    const file = await graphFile(directory);
+    const size = (await readFile(file)).length;
+    overwrite(file, offset < 0 ? size + offset : offset, [...words]);
+    const index = await openIndex();
+    expect(events[0]).toMatchObject({
+      type: 'rebuild-started',
+      reason: 'damaged',
+      problem: expect.stringMatching(problem),
+    });
+    await index.whenIndexed();
+    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+  });
+
+  it('a truncated graph file: rebuilt from SQLite', async () => {
+    await buildStore();
+    const file = await graphFile(directory);
+    const bytes = await readFile(file);
+    await writeFile(file, bytes.subarray(0, bytes.length - 1000));
+    const index = await openIndex();
+    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
+    await index.whenIndexed();
+    expect(index.status()).toMatchObject({ count: COUNT, indexed: COUNT });
+  });
+
+  it("another store's graph beside this memories database: rebuilt (mismatch)", async () => {
+    await buildStore();
+    const other = await mkdtemp(join(tmpdir(), 'membus-store-damage-other-'));
+    try {
+      const foreign = await openEmbeddedVectorIndex({ directory: other, dimension: DIMENSION });
+      await foreign.upsert(vectors(COUNT, 99).map((vector, n) => item(n, vector)));
+      await foreign.whenIndexed();
+      await foreign.close();
+      for (const name of readdirSync(directory))
+        if (name.startsWith('graph')) rmSync(join(directory, name));
+      for (const name of readdirSync(other))
+        if (name.startsWith('graph')) await cp(join(other, name), join(directory, name));
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+    const index = await openIndex();
+    expect(events[0]).toMatchObject({
+      type: 'rebuild-started',
+      reason: 'mismatch',
+      problem: expect.stringMatching(/another memories database/),
+    });
+    await index.whenIndexed();
+    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+  });
+
+  it('a graph whose vectors are not those in SQLite (no store id, as saved before): rebuilt', async () => {
+    await buildStore();
+    const manifestFile = join(directory, 'graph.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
+    delete manifest.storeId;
+    delete manifest.checksum;
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    // A vector changed in SQLite behind the graph's back (as a restored backup would).
+    const index = await openIndex();
+    await index.upsert([item(3, data[900]!)]);
+    await index.whenIndexed();
+    await index.close({ persistGraph: false });
+    await writeFile(
+      manifestFile,
+      JSON.stringify({ ...manifest, watermark: (manifest.watermark as number) + 1 }),
+    );
+    events = [];
+    const reopened = await openIndex();
+    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'mismatch' });
+    await reopened.whenIndexed();
+    const { hits } = await reopened.search({
+      tenant: TENANT,
+      vector: data[900]!,
+      limit: 2,
+      now: NOW,
+    });
+    expect(hits.map((hit) => hit.record.id).sort()).toEqual([uuid(3), uuid(900)]);
+  });
+
+  it('other HNSW parameters: rebuilt (parameters)', async () => {
+    await buildStore();
+    await openIndex({ hnsw: { m: 8 } });
+    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'parameters' });
+  });
+
+  it('memories but no graph saved (a crash before the first save): rebuilt (missing)', async () => {
+    const first = await openIndex();
+    await first.upsert(data.map((vector, n) => item(n, vector)));
+    await first.close({ persistGraph: false });
+    events = [];
+    await openIndex();
+    expect(events[0]).toMatchObject({
+      type: 'rebuild-started',
+      reason: 'missing',
+      memories: COUNT,
+    });
+  });
+
+  it('memories.sqlite missing beside a graph: refused with one sentence, nothing created', async () => {
+    await buildStore();
+    for (const suffix of ['', '-wal', '-shm'])
+      rmSync(join(directory, `memories.sqlite${suffix}`), { force: true });
+    const error = await openIndex().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(
+        /holds a graph .* but no memories database \(memories\.sqlite\): restore .* or remove the graph files to start with an empty store/,
+      ),
+    });
+    expect(existsSync(join(directory, 'memories.sqlite'))).toBe(false);
+  });
+
+  it('a memories.sqlite that is not a database: refused with one sentence naming the file', async () => {
+    await buildStore();
+    overwrite(join(directory, 'memories.sqlite'), 0, garbage(10));
+    await expect(openIndex()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(
+        new RegExp(
+          `^the memories database ${join(directory, 'memories.sqlite').replaceAll('/', '\\/')} is damaged \\(SQLITE_NOTADB: .*\\): restore it from a backup`,
+        ),
+      ),
+    });
+  });
+
+  it('a memories.sqlite with a damaged page: refused with one sentence naming the file', async () => {
+    await buildStore();
+    const file = join(directory, 'memories.sqlite');
+    const size = (await readFile(file)).length;
+    // Pages 2 onwards hold the tables; garbage over several of them.
+    for (let offset = 4096; offset < size; offset += 4096 * 7) overwrite(file, offset, garbage(11));
+    await expect(openIndex()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      details: { reason: 'corrupt' },
+      message: expect.stringMatching(/memories\.sqlite is damaged \(SQLITE_CORRUPT/),
+    });
+  });
+});
+
+describe('storage failures', () => {
+  const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+
+  it('classifies by the code along the cause chain', () => {
+    const wrapped = new Error('writing memories to SQLite failed', { cause: full });
+    expect(classifyStorageError(wrapped)).toBe('disk_full');
+    expect(classifyStorageError(Object.assign(new Error('x'), { code: 'ENOSPC' }))).toBe(
+      'disk_full',
+    );
+    expect(
+      classifyStorageError(Object.assign(new Error('x'), { code: 'SQLITE_CORRUPT_INDEX' })),
+    ).toBe('corrupt');
+    expect(classifyStorageError(Object.assign(new Error('x'), { code: 'SQLITE_BUSY' }))).toBe(
+      'busy',
+    );
+    expect(classifyStorageError(new Error('no code'))).toBeUndefined();
+    expect(
+      classifyStorageError(Object.assign(new Error('x'), { code: 'NOT_FOUND' })),
+    ).toBeUndefined();
+  });
+
+  it('reports the first failure, then one a minute with the count, then the recovery', () => {
+    let now = 0;
+    const reports: StorageFailureReport[] = [];
+    const recovered: unknown[] = [];
+    const health = new StorageHealth({
+      directory: '/data/vector-store',
+      onFailure: (report) => reports.push(report),
+      onRecovered: (report) => recovered.push(report),
+      now: () => now,
+    });
+    // A failure every 100 ms for 100 s: JetStream redelivering a batch that cannot be written.
+    for (let attempt = 0; attempt < 1_000; attempt++) {
+      health.failed(new Error('wrapped', { cause: full }), 'writing stored memories');
+      now += 100;
+    }
+    expect(health.diskFull).toBe(true);
+    expect(reports.map(({ failures, first }) => ({ failures, first }))).toEqual([
+      { failures: 1, first: true },
+      { failures: 600, first: false },
+    ]);
+    expect(reports[0]).toMatchObject({
+      reason: 'disk_full',
+      operation: 'writing stored memories',
+      cause: 'SQLITE_FULL: database or disk is full',
+      action: expect.stringMatching(/free space .* under \/data\/vector-store$/),
+    });
+    expect(health.failures().get('disk_full')).toBe(1_000);
+    health.succeeded();
+    expect(health.diskFull).toBe(false);
+    expect(recovered).toEqual([{ reason: 'disk_full', failures: 1_000, seconds: 100 }]);
+  });
+});
