@@ -5,7 +5,15 @@
  * stack trace); a full disk shows in one log line, a metric, and clears when space returns.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
@@ -180,6 +188,23 @@ it('a damaged memories.sqlite: one line naming the file and what to do, exit 1, 
   expect(lines.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual([
     expect.stringMatching(
       /memories\.sqlite is damaged \(SQLITE_NOTADB: .*\): restore it from a backup; to start with an empty store instead, move the directory .* aside/,
+    ),
+  ]);
+}, 60_000);
+
+it('a damaged documents.sqlite (history): one line naming the file, exit 1, no stack trace', async () => {
+  await using stack = await startTestStack(vectorStoreEnv, []);
+  await writeStore(stack, vectors(100));
+  const file = join(stack.dataDir, 'vector-store', 'documents.sqlite');
+  writeFileSync(file, Buffer.alloc(8192, 0x5a));
+
+  const message = await failedStart(stack);
+  expect(message).toMatch(/^vector-store exited with 1 before it was ready/);
+  const lines = logLines(message);
+  expect(lines.filter((line) => line.level === 'not json')).toEqual([]);
+  expect(lines.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual([
+    expect.stringContaining(
+      `the history database ${file} is damaged (SQLITE_NOTADB: file is not a database): restore it from a backup, or move it aside`,
     ),
   ]);
 }, 60_000);

@@ -21,9 +21,11 @@ import {
   startTracing,
 } from '@membus/telemetry';
 import {
+  classifyStorageError,
   type GraphEvent,
   openEmbeddedVectorIndex,
   StorageHealth,
+  storageErrorMessage,
   storageFailureReasons,
 } from './adapters/embedded/index.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
@@ -132,9 +134,17 @@ const metrics = createVectorStoreMetrics(registry, embeddedIndex, {
 const mongodbUri = config.mongodbUri;
 const documents =
   mongodbUri === undefined
-    ? await openBackend('SQLite document store', () =>
-        openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') }),
-      )
+    ? await openBackend('SQLite document store', () => {
+        const path = join(directory, 'documents.sqlite');
+        try {
+          return openSqliteDocumentStore({ path });
+        } catch (error) {
+          if (classifyStorageError(error) !== 'corrupt') throw error;
+          throw new Error(
+            `the history database ${path} is damaged (${storageErrorMessage(error)}): restore it from a backup, or move it aside to start with an empty history (the memories are in ${join(directory, 'index', 'memories.sqlite')})`,
+          );
+        }
+      })
     : await openBackend('MongoDB document store', () =>
         openMongoDocumentStore({
           uri: mongodbUri,
@@ -236,13 +246,13 @@ const ingest = await consumeStream({
   maxWaitMs: config.maxWaitMs,
   maxDeliver: config.maxDeliver,
   observer: metrics.observer,
-  onDeadLetter: (letter, headers) => {
+  onDeadLetter: (letter, headers, data) => {
     log.warn('dead-lettered', {
       subject: letter.subject,
       code: letter.error.code,
       reason: letter.error.message,
     });
-    notifyDeadLetter(nc, letter, headers);
+    notifyDeadLetter(nc, letter, headers, data);
   },
 });
 

@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@membus/bus/testing';
 import type { MemoryRecord } from '@membus/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -194,7 +195,11 @@ describe('a damaged embedded store', () => {
     overwrite(await graphFile(directory), HEADER_BYTES + 4, garbage(6));
     const first = await openIndex();
     await first.whenIndexed();
-    while (first.status().saving) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => !first.status().saving, {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      what: 'the save after the rebuild',
+    });
     await first.close({ persistGraph: false });
     events = [];
     const second = await openIndex();

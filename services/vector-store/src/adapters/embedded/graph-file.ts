@@ -114,6 +114,8 @@ export async function inspectGraphFile(
       );
 
     // Level 0, a bounded number of whole elements at a time.
+    // Labels are slots: below the caller's bound, or (slots freed by deletes) about the graph's size.
+    const labelLimit = Math.max(expect.labelLimit, 2 * count + 65_536);
     const labels: number[] = new Array(count);
     const seen = new Set<number>();
     const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / elementBytes));
@@ -143,7 +145,7 @@ export async function inspectGraphFile(
               `element ${element}: level-0 link to ${words[base + link]}, past ${count} elements`,
             );
         const label = words[base + labelWord]!;
-        if (words[base + labelWord + 1] !== 0 || label >= expect.labelLimit)
+        if (words[base + labelWord + 1] !== 0 || label >= labelLimit)
           return damaged(
             `element ${element}: label ${buffer.readBigUInt64LE((base + labelWord) * 4)} is out of range`,
           );
