@@ -155,14 +155,11 @@ export async function inspectGraphFile(
         const vector = expect.currentVector(label);
         if (vector === undefined) continue;
         if (differs !== undefined) continue;
-        const bits = new Uint32Array(vector.buffer, vector.byteOffset, vector.length);
-        const start = base + dataWord;
-        for (let index = 0; index < bits.length; index++)
-          if (words[start + index] !== bits[index]) {
-            // Damage or another database's graph: the checksum (at the end) tells which.
-            differs = label;
-            break;
-          }
+        // Bit for bit (memcmp: ~3 times faster than a loop over the words).
+        const start = (base + dataWord) * 4;
+        const expected = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+        // Damage or another database's graph: the checksum (at the end) tells which.
+        if (expected.compare(chunk, start, start + vectorBytes) !== 0) differs = label;
       }
     }
 

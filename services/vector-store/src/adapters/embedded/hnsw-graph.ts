@@ -128,7 +128,9 @@ export async function loadGraph(
     typeof manifest !== 'object' ||
     manifest === null ||
     manifest.version !== 1 ||
-    typeof manifest.watermark !== 'number' ||
+    !Number.isSafeInteger(manifest.watermark) ||
+    manifest.watermark < 0 ||
+    manifest.watermark > 2 ** 48 ||
     !Array.isArray(manifest.tail) ||
     !manifest.tail.every((slot) => Number.isInteger(slot) && slot >= 0) ||
     typeof manifest.file !== 'string' ||
