@@ -27,8 +27,12 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^(mongodb|zod)$/ },
   '@membus/embedding-local': { workspace: [], external: /^$/ },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
+  '@membus/tenancy': {
+    workspace: ['@membus/contracts', '@membus/bus'],
+    external: /^(@nats-io\/jwt|@nats-io\/nkeys|bcryptjs)$/,
+  },
   '@membus/cli': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/client', '@membus/tenancy'],
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {

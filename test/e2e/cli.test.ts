@@ -8,14 +8,21 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
 let stack: TestStack;
+/** The shell user's credentials, as an operator hands them out (`membus tenant add shell`). */
+let shellCredentials: Record<string, string>;
 
 const membus = (...args: string[]) =>
   run(process.execPath, [join(repoRoot, 'packages/cli/bin/membus.mjs'), ...args], {
-    env: { ...process.env, NATS_URL: stack.nats.url, MEMBUS_TENANT: 'shell' },
+    env: { ...process.env, NATS_URL: stack.nats.url, MEMBUS_TENANT: 'shell', ...shellCredentials },
   });
 
 beforeAll(async () => {
   stack = await startTestStack();
+  const credentials = await stack.credentials('shell');
+  shellCredentials =
+    'credsFile' in credentials
+      ? { NATS_CREDS: credentials.credsFile }
+      : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass };
 }, 90_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager } from '@membus/bus';
+import { connectBus, jetstreamManager } from '@membus/bus';
 import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, RecordOutcomeInput } from '@membus/client';
 import { Consumers, Streams } from '@membus/contracts';
@@ -236,9 +236,18 @@ describe('deployment patterns (USE-CASES §1)', () => {
 
   it('keeps every number when the stream is replayed from the start', async () => {
     const before = await snapshot();
-    const jsm = await jetstreamManager(agent.connection);
+    // An operator's job (the admin user of the membus account): agents have no JetStream.
+    const operator = await connectBus({
+      servers: stack.nats.url,
+      name: 'operator',
+      ...stack.admin,
+    });
     await stack.services.get('pattern-extractor')?.stop();
-    await jsm.consumers.delete(Streams.outcomes.name, Consumers.patternExtractor);
+    await (await jetstreamManager(operator)).consumers.delete(
+      Streams.outcomes.name,
+      Consumers.patternExtractor,
+    );
+    await operator.close();
     await stack.restart('pattern-extractor');
     // The stream holds the outcomes twice (the re-publish above): every copy is replayed.
     await waitFor(async () => (await processed('replayed')) >= 2 * outcomes.length, {

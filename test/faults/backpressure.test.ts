@@ -42,7 +42,11 @@ it(`keeps a ${COUNT}-store backlog in JetStream, not in process memory`, async (
   const client = await stack.client('backpressure');
   const vectorStore = stack.services.get('vector-store');
   const pid = vectorStore?.process.pid as number;
-  const nc = await connectBus({ servers: stack.nats.url, name: 'backpressure-probe' });
+  const nc = await connectBus({
+    servers: stack.nats.url,
+    name: 'backpressure-probe',
+    ...stack.admin,
+  });
   try {
     const jsm = await jetstreamManager(nc);
     const baseline = await residentKb(pid);
@@ -71,7 +75,7 @@ it(`keeps a ${COUNT}-store backlog in JetStream, not in process memory`, async (
       );
     }, 50);
     try {
-      await waitPipelineDrained(stack.nats.url);
+      await waitPipelineDrained(stack.nats.url, { connection: stack.admin });
     } finally {
       clearInterval(sampler);
     }

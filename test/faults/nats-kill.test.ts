@@ -17,6 +17,7 @@ it(`keeps exactly ${COUNT} memories when nats-server is killed mid-load`, async 
     servers: stack.nats.url,
     tenant: 'fault-nats',
     timeoutMs: 2_000,
+    ...(await stack.credentials('fault-nats')),
   });
   const counts = await runFaultScenario({
     logs: stack.logs,

@@ -233,6 +233,8 @@ export interface FaultScenario {
   name: string;
   stack: {
     nats: { url: string };
+    /** The operators' credentials (the pipeline's consumers and the DLQ are read with them). */
+    admin: Record<string, string>;
   };
   client: MemoryClient;
   count: number;
@@ -257,7 +259,7 @@ export async function runFaultScenario(
       batchSize: scenario.batchSize ?? 100,
       checkpoints: scenario.fault,
     });
-    await waitPipelineDrained(scenario.stack.nats.url);
+    await waitPipelineDrained(scenario.stack.nats.url, { connection: scenario.stack.admin });
   } catch (error) {
     console.log(
       `[fault] ${scenario.name} failed (${String(error)}); last service logs:\n${(scenario.logs ?? []).slice(-30).join('\n')}`,
@@ -265,7 +267,11 @@ export async function runFaultScenario(
     throw error;
   }
   const counts = await countMemories(scenario.client, load.ids);
-  const deadLettered = await deadLetterCount(scenario.stack.nats.url, scenario.client.tenant);
+  const deadLettered = await deadLetterCount(
+    scenario.stack.nats.url,
+    scenario.client.tenant,
+    scenario.stack.admin,
+  );
   const result = { sent: load.ids.length, ...counts, deadLettered };
   console.log(
     `[fault] ${scenario.name}: sent=${result.sent} stats.total=${result.total} listed=${result.listed} distinct=${result.distinct} missing=${result.missing} unexpected=${result.unexpected} occurrences=${result.occurrences} deadLettered=${result.deadLettered} publishRetries=${load.retries}`,

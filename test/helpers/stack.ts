@@ -3,12 +3,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServer, startNatsServer } from '@membus/bus/testing';
-import { coreServices, type ServiceName, type ServiceProcess, startService } from '@membus/cli';
+import {
+  coreServices,
+  type ServiceName,
+  type ServiceProcess,
+  serviceNames,
+  startService,
+} from '@membus/cli';
 import { connect, type MemoryClient } from '@membus/client';
+import { type Credentials, pushAccount, TenancyDirectory } from '@membus/tenancy';
 
 export interface TestStack extends AsyncDisposable {
   nats: NatsServer;
   dataDir: string;
+  /** The stack's accounts and users (JWT mode, decision 006). */
+  tenancy: TenancyDirectory;
+  /** The operators' user of the membus account (DLQ, streams, internal subjects). */
+  admin: Credentials;
+  /** An agent user of `tenant`, its account added (and pushed to the server) on first use. */
+  credentials(tenant: string): Promise<Credentials>;
   services: Map<ServiceName, ServiceProcess>;
   /** A client bound to `tenant` (closed with the stack). */
   client(tenant?: string): Promise<MemoryClient>;
@@ -19,8 +32,10 @@ export interface TestStack extends AsyncDisposable {
 }
 
 /**
- * A real nats-server on a random port plus embedder and vector-store as separate processes
- * with embedded storage in a temp dir (`services` adds e.g. the pattern-extractor).
+ * A real nats-server on a random port, with tenancy on as `membus start` runs it (JWT mode:
+ * one account per tenant, the services in the membus account, each as its own user), plus
+ * embedder and vector-store as separate processes with embedded storage in a temp dir
+ * (`services` adds e.g. the pattern-extractor). Tenants are added on first use.
  * When MONGODB_URI is set, the stack's services share one MongoDB database of their own
  * (`membus_e2e_<random>`, unless `env` names one), so no state — e.g. a pending compaction
  * plan the compactor resumes at startup — leaks between test files using the same server.
@@ -30,7 +45,9 @@ export async function startTestStack(
   env: Record<string, string> = {},
   services: readonly ServiceName[] = coreServices,
 ): Promise<TestStack> {
-  const nats = await startNatsServer();
+  const tenancyDir = await mkdtemp(join(tmpdir(), 'membus-tenancy-'));
+  const tenancy = await TenancyDirectory.open(tenancyDir, { mode: 'jwt' });
+  const nats = await startNatsServer({ configFile: tenancy.configFile });
   const dataDir = await mkdtemp(join(tmpdir(), 'membus-e2e-'));
   const logs: string[] = [];
   const running = new Map<ServiceName, ServiceProcess>();
@@ -40,6 +57,7 @@ export async function startTestStack(
     startService(name, {
       env: {
         NATS_URL: nats.url,
+        ...tenancy.serviceEnv(name),
         MEMBUS_DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
         MONGODB_DATABASE: database,
@@ -50,13 +68,26 @@ export async function startTestStack(
         if (logs.length > 2_000) logs.shift();
       },
     });
+  const credentials = async (tenant: string) => {
+    const { added, accountJwt } = await tenancy.addTenant(tenant);
+    if (added && accountJwt) await pushAccount(tenancy, nats.url, accountJwt);
+    return tenancy.agent(tenant);
+  };
   const stack: TestStack = {
     nats,
     dataDir,
+    tenancy,
+    admin: tenancy.admin(),
+    credentials,
     services: running,
     logs,
     async client(tenant = 'default') {
-      const client = await connect({ servers: nats.url, tenant, name: `e2e-${tenant}` });
+      const client = await connect({
+        servers: nats.url,
+        tenant,
+        name: `e2e-${tenant}`,
+        ...(await credentials(tenant)),
+      });
       clients.push(client);
       return client;
     },
@@ -69,8 +100,17 @@ export async function startTestStack(
     async [Symbol.asyncDispose]() {
       await Promise.all(clients.map((client) => client.close().catch(() => {})));
       await Promise.all([...running.values()].map((service) => service.stop()));
+      // A service refused by its own least-privilege permissions is a bug in decision 006's
+      // table (services/…/main.ts names each connection after its service).
+      const refused = nats.violations.filter((line) =>
+        serviceNames.some((name) => line.includes(`:nats.js:${name}"`)),
+      );
       await nats.stop();
       await rm(dataDir, { recursive: true, force: true });
+      await rm(tenancyDir, { recursive: true, force: true });
+      if (refused.length > 0) {
+        throw new Error(`services hit their permissions:\n${refused.slice(0, 20).join('\n')}`);
+      }
     },
   };
   try {

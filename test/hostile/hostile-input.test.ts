@@ -26,7 +26,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   stack = await startTestStack();
   client = await stack.client(TENANT);
-  nc = await connectBus({ servers: stack.nats.url, name: 'hostile' });
+  nc = await connectBus({ servers: stack.nats.url, name: 'hostile', ...stack.admin });
 }, 90_000);
 
 afterAll(async () => {
@@ -87,11 +87,11 @@ it(`survives ${TOTAL} hostile messages with typed errors, dead letters and worki
   }
   const deadLettered = await waitFor(
     async () => {
-      const count = await deadLetterCount(stack.nats.url, TENANT);
+      const count = await deadLetterCount(stack.nats.url, TENANT, stack.admin);
       return count >= outcome.stores ? count : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250, what: 'every bad store in the DLQ' },
-  ).catch(async () => deadLetterCount(stack.nats.url, TENANT));
+  ).catch(async () => deadLetterCount(stack.nats.url, TENANT, stack.admin));
   const processes = [...stack.services.values()];
   const health = await Promise.all(processes.map((service) => healthStatus(service.metricsPort)));
   const batches = Math.ceil(payloads.length / BATCH);

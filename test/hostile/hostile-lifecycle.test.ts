@@ -186,7 +186,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   stack = await startTestStack({}, ['embedder', 'vector-store', 'pattern-extractor', 'compactor']);
   client = await stack.client(TENANT);
-  nc = await connectBus({ servers: stack.nats.url, name: 'hostile-lifecycle' });
+  nc = await connectBus({ servers: stack.nats.url, name: 'hostile-lifecycle', ...stack.admin });
 }, 90_000);
 
 afterAll(async () => {
@@ -353,11 +353,11 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
   const expectedLetters = [...sent.values()].reduce((sum, count) => sum + count, 0);
   const deadLettered = await waitFor(
     async () => {
-      const count = await deadLetterCount(stack.nats.url, TENANT);
+      const count = await deadLetterCount(stack.nats.url, TENANT, stack.admin);
       return count >= expectedLetters ? count : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250, what: 'every bad outcome and session end in the DLQ' },
-  ).catch(async () => deadLetterCount(stack.nats.url, TENANT));
+  ).catch(async () => deadLetterCount(stack.nats.url, TENANT, stack.admin));
   const letters = await readDeadLetters(deadLettered);
   const lettersBySubject = Object.fromEntries(
     targets

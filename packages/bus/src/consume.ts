@@ -54,8 +54,15 @@ export interface ConsumeOptions<S extends z.ZodType> {
   /** Must be below the consumer's ack_wait: `working()` is sent this often during long work. */
   workingIntervalMs?: number;
   observer?: BusObserver;
-  /** Called after a message is dead-lettered (e.g. to tell a waiting client). */
-  onDeadLetter?: (letter: DeadLetter, headers: MsgHdrs | undefined) => void | Promise<void>;
+  /**
+   * Called after a message is dead-lettered (e.g. to tell a waiting client), with the message's
+   * whole body (the letter's copy is cut at `Limits.deadLetterPayloadBytes`).
+   */
+  onDeadLetter?: (
+    letter: DeadLetter,
+    headers: MsgHdrs | undefined,
+    data: Uint8Array,
+  ) => void | Promise<void>;
 }
 
 export interface StreamConsumer {
@@ -118,7 +125,7 @@ export async function consumeStream<S extends z.ZodType>(
     // No reason argument: nats-server < 2.10 ignores a `+TERM <reason>` ack, leaving the message
     // pending until ack_wait and redelivering it. The reason is in the DLQ headers and body.
     message.term();
-    await options.onDeadLetter?.(letter, message.headers);
+    await options.onDeadLetter?.(letter, message.headers, message.data);
   };
 
   const settle = async (

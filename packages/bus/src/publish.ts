@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { Headers, MembusError } from '@membus/contracts';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as createHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
@@ -53,6 +54,20 @@ export async function publishDurable(
     endSpan(span, failure);
     throw failure;
   }
+}
+
+const processKey = randomBytes(32);
+
+/**
+ * A JetStream de-duplication id for a message a service publishes into a stream that agents
+ * publish into too (`MEMORY_STORE`, `MEMORY_OUTCOMES`, `MEMORY_LIFECYCLE`). JetStream drops a
+ * repeated `Nats-Msg-Id` per stream, whoever sent the first: a predictable id (say
+ * `outcome:<tenant>:<id>`) could be published first by another tenant and this message would be
+ * acked and dropped. Keyed with a secret of this process, the id can be neither predicted nor
+ * collided with, and a retry by the same process still de-duplicates (decision 006).
+ */
+export function privateMessageId(...parts: string[]): string {
+  return createHmac('sha256', processKey).update(parts.join('\u0000')).digest('base64url');
 }
 
 /** Fire-and-forget core publish (notifications to a waiting client's inbox). */

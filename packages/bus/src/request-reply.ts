@@ -72,14 +72,15 @@ export function serve<S extends z.ZodType, R>(
       bodySize: message.data.byteLength,
     });
     let errorBody: ErrorBody | undefined;
+    const answerable = isReplySubject(message.reply);
     try {
       const reply = await context.with(trace.setSpan(context.active(), span), () => run(message));
-      if (message.reply) message.respond(encode(reply));
+      if (answerable) message.respond(encode(reply));
     } catch (thrown) {
       const error = MembusError.from(thrown);
       errorBody = error.toJSON();
       if (error.code === 'INTERNAL') options.onError?.(error, message.subject);
-      if (message.reply) message.respond(encode({ error: errorBody }));
+      if (answerable) message.respond(encode({ error: errorBody }));
     } finally {
       endSpan(span, errorBody);
       options.observer?.({
@@ -127,6 +128,19 @@ export function serve<S extends z.ZodType, R>(
       await Promise.all(inFlight);
     },
   };
+}
+
+/**
+ * Reply subjects a service answers on: a requester's inbox (`_INBOX.…`) or the reply the
+ * server wrote for a request that came through a service import (`_R_.…`, routed back to the
+ * requester's account). Any other reply subject (say `$JS.API.STREAM.PURGE.MEMORY_STORE` or
+ * another tenant's `memory.store.<tenant>`) would make the service publish there with its own
+ * rights, so the request is handled but never answered. With tenancy on, the server rewrites
+ * every agent's reply subject anyway and the service user's permissions refuse such
+ * subjects; this keeps a stack without accounts safe from the same forgery (decision 006).
+ */
+export function isReplySubject(reply: string | undefined): reply is string {
+  return reply !== undefined && /^(?:_INBOX|_R_)\.[^\s*>]+$/.test(reply);
 }
 
 export interface RequestOptions {

@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BusConnectionOptions,
   connectBus,
   createHeaders,
-  createInbox,
   decode,
   type JetStreamClient,
   jetstream,
@@ -119,21 +119,22 @@ export class MemoryClient {
   readonly #js: JetStreamClient;
   readonly #ownsConnection: boolean;
   readonly #timeoutMs: number;
-  readonly #inboxPrefix: string;
+  readonly #noticeToken: string;
   readonly #waiting = new Map<string, (notice: StoreNotice) => void>();
   #notices: Subscription | undefined;
 
   constructor(
     nc: NatsConnection,
-    options: { tenant: string; ownsConnection: boolean; timeoutMs: number; inboxPrefix?: string },
+    options: { tenant: string; ownsConnection: boolean; timeoutMs: number },
   ) {
     this.#nc = nc;
     this.#js = jetstream(nc);
     this.tenant = options.tenant;
     this.#ownsConnection = options.ownsConnection;
     this.#timeoutMs = options.timeoutMs;
-    // Store notices arrive under the same prefix as replies, so one subscribe permission covers both.
-    this.#inboxPrefix = createInbox(options.inboxPrefix);
+    // Store notices for this client: `memory.notice.<tenant>.<token>` (the services take the
+    // tenant from the store's subject, so only this tenant can ever receive them).
+    this.#noticeToken = randomUUID();
   }
 
   /** The underlying NATS connection (for advanced use). */
@@ -184,7 +185,7 @@ export class MemoryClient {
       await Promise.all(
         messages.map((message) => {
           const headers = createHeaders();
-          if (waitQueryable) headers.set(Headers.notify, `${this.#inboxPrefix}.${message.id}`);
+          if (waitQueryable) headers.set(Headers.notify, this.#noticeToken);
           // No JetStream de-duplication id on purpose: the vector-store is idempotent by id,
           // and a retried store must flow through so a waiting caller gets its notice again.
           return publishDurable(this.#js, `${Subjects.store}.${this.tenant}`, message, {
@@ -373,7 +374,7 @@ export class MemoryClient {
 
   #listen(): void {
     if (this.#notices) return;
-    this.#notices = this.#nc.subscribe(`${this.#inboxPrefix}.*`, {
+    this.#notices = this.#nc.subscribe(`${Subjects.notice}.${this.tenant}.${this.#noticeToken}`, {
       callback: (error, message) => {
         if (error) return;
         const decoded = decode(StoreNoticeSchema, message.data);
@@ -386,14 +387,16 @@ export class MemoryClient {
 
   /**
    * Ends a session: the compactor compacts its memories into one summary (durable; resolves
-   * once JetStream holds the message). Repeats within the de-duplication window are dropped.
+   * once JetStream holds the message). Ending a session twice compacts it once: the compactor
+   * is idempotent per session. No JetStream de-duplication id is sent: a predictable one could
+   * be published first by someone else and this end would be dropped (decision 006).
    */
   async endSession(sessionId: string): Promise<void> {
     await publishDurable(
       this.#js,
       `${Subjects.sessionEnd}.${this.tenant}`,
       { v: 1, sessionId, endedAt: new Date().toISOString() },
-      { messageId: `session-end:${this.tenant}:${sessionId}`, timeoutMs: this.#timeoutMs },
+      { timeoutMs: this.#timeoutMs },
     );
   }
 
@@ -541,7 +544,6 @@ export async function connect(
     tenant,
     ownsConnection: options.connection === undefined,
     timeoutMs: options.timeoutMs ?? 5_000,
-    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
   });
   return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
 }

@@ -33,6 +33,12 @@ export const Subjects = {
   merge: 'memory.merge',
   /** Not tenant-scoped: query vectors for the vector-store (no tenant data is kept). */
   embed: 'memory.embed',
+  /**
+   * Store notices (core NATS): `memory.notice.<tenant>.<token>`, the token chosen by the
+   * waiting client (`membus-notify` header). The tenant comes from the store's subject, so a
+   * notice can only ever reach the tenant that stored.
+   */
+  notice: 'memory.notice',
 } as const;
 
 export type SubjectName = keyof typeof Subjects;
@@ -87,7 +93,10 @@ export function tenantOf(subject: string): string | undefined {
 export const Headers = {
   /** JetStream de-duplication id; retries of one store publish carry the same value. */
   messageId: 'Nats-Msg-Id',
-  /** An `_INBOX.` subject that receives a {@link StoreNotice} once the memory is queryable. */
+  /**
+   * A token ({@link NOTICE_TOKEN_PATTERN}) naming where the {@link StoreNotice} goes once the
+   * memory is queryable or has failed: `memory.notice.<tenant>.<token>`.
+   */
   notify: 'membus-notify',
   errorCode: 'x-error-code',
   errorMessage: 'x-error-message',
@@ -96,4 +105,15 @@ export const Headers = {
   deliveries: 'x-deliveries',
 } as const;
 
-export const NOTIFY_PREFIX = '_INBOX.';
+/** A store-notice token: one subject token, so it can only select within its tenant's notices. */
+export const NOTICE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Where the store notice of a message on `storeSubject` goes, given its `membus-notify`
+ * token: `memory.notice.<tenant>.<token>`, or undefined when either is not valid.
+ */
+export function noticeSubject(storeSubject: string, token: string | undefined): string | undefined {
+  const tenant = tenantOf(storeSubject);
+  if (!tenant || !token || !NOTICE_TOKEN_PATTERN.test(token)) return undefined;
+  return `${Subjects.notice}.${tenant}.${token}`;
+}

@@ -178,13 +178,13 @@ const storeConsumer = await consumeStream({
   concurrency: config.concurrency,
   maxDeliver: config.maxDeliver,
   observer: metrics.observer,
-  onDeadLetter: (letter, headers) => {
+  onDeadLetter: (letter, headers, data) => {
     log.warn('dead-lettered', {
       subject: letter.subject,
       code: letter.error.code,
       reason: letter.error.message,
     });
-    notifyDeadLetter(nc, letter, headers);
+    notifyDeadLetter(nc, letter, headers, data);
   },
 });
 

@@ -2,6 +2,7 @@ import {
   type ItemResult,
   type JetStreamClient,
   type NatsConnection,
+  privateMessageId,
   publishDurable,
   type RequestContext,
   request,
@@ -66,8 +67,9 @@ export function natsMemoryPort(
       if (!checked.ok) throw checked.error;
       await publishDurable(js, `${Subjects.store}.${tenant}`, message, {
         // A republished store (replay, retry) is dropped by JetStream within its window and
-        // recognised by id in the vector-store after it.
-        messageId: `pattern-extractor:${tenant}:${memory.id}`,
+        // recognised by id in the vector-store after it. Private: agents publish into the
+        // same stream.
+        messageId: privateMessageId('pattern-extractor', tenant, memory.id),
         timeoutMs,
       });
     },

@@ -174,7 +174,7 @@ export function createIngestHandler(
         metrics.ingested.inc({ result: result.status });
         metrics.pipelineSeconds.observe(Math.max(0, now - item.value.acceptedAt) / 1000);
       }
-      notifyStore(nc, item.headers, {
+      notifyStore(nc, item.subject, item.headers, {
         v: 1,
         id: item.value.memory.id,
         status: result.status,

@@ -20,6 +20,11 @@ export interface NatsServer extends AsyncDisposable {
   readonly port: number;
   readonly storeDir: string;
   readonly pid: number | undefined;
+  /**
+   * The permission violations the server logged (`Publish Violation`, `Subscription
+   * Violation`), each line as logged (it names the client's connection name).
+   */
+  readonly violations: readonly string[];
   /** Sends a signal (SIGKILL for fault tests) and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and store directory. */
@@ -41,6 +46,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const timeout = options.startTimeoutMs ?? 10_000;
   let child: ChildProcess | undefined;
   let port = -1;
+  const violations: string[] = [];
 
   const launch = async (): Promise<void> => {
     await rm(portsDir, { recursive: true, force: true });
@@ -60,7 +66,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     child = spawned;
     let stderr = '';
     spawned.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4_000);
+      const text = chunk.toString();
+      stderr = (stderr + text).slice(-4_000);
+      for (const line of text.split('\n')) {
+        if (/Violation/.test(line) && violations.length < 1_000) violations.push(line);
+      }
     });
     const exited = new Promise<never>((_, reject) => {
       spawned.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message}`)));
@@ -93,6 +103,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       return port;
     },
     storeDir,
+    violations,
     get pid() {
       return child?.pid;
     },

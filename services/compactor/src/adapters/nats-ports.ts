@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import {
   createHeaders,
-  createInbox,
   decode,
   type JetStreamClient,
   type NatsConnection,
+  privateMessageId,
   publishDurable,
   request,
 } from '@membus/bus';
@@ -98,10 +99,13 @@ export function natsMemoryPort(
     async store(tenant, memory) {
       // Same read-your-writes path as the client: the vector-store answers on this inbox once
       // the memory is queryable (also for a replayed id).
-      const inbox = createInbox();
-      const subscription = nc.subscribe(inbox, { max: 1, timeout: options.storeTimeoutMs });
+      const token = randomUUID();
+      const subscription = nc.subscribe(`${Subjects.notice}.${tenant}.${token}`, {
+        max: 1,
+        timeout: options.storeTimeoutMs,
+      });
       const headers = createHeaders();
-      headers.set(Headers.notify, inbox);
+      headers.set(Headers.notify, token);
       await publishDurable(js, `${Subjects.store}.${tenant}`, { ...memory, v: 1 }, { headers });
       try {
         for await (const message of subscription) {
@@ -201,9 +205,10 @@ export function natsOutcomePort(js: JetStreamClient): OutcomePort {
   return {
     async publish(tenant, outcome) {
       // The message id lets JetStream drop a re-publish within its window; the
-      // pattern-extractor is idempotent by outcome id beyond it.
+      // pattern-extractor is idempotent by outcome id beyond it. Private: agents publish
+      // into the same stream.
       await publishDurable(js, `${Subjects.outcome}.${tenant}`, outcome, {
-        messageId: outcome.id,
+        messageId: privateMessageId('outcome', tenant, outcome.id),
       });
     },
   };

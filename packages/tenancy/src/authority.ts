@@ -1,0 +1,255 @@
+import {
+  Consumers,
+  LifecycleSubjects,
+  NOTICE_TOKEN_PATTERN,
+  Streams,
+  Subjects,
+  TENANT_PATTERN,
+} from '@membus/contracts';
+
+/**
+ * Who may do what on the bus (decision 006). One table, rendered both as a static
+ * nats-server config and as decentralised JWTs, so the two cannot drift.
+ *
+ * - The `MEMBUS` account holds JetStream, the streams and the service users.
+ * - Each tenant is an account of its own, without JetStream: its agents reach membus only
+ *   through the service imports below, so every reply they cause is routed back to them by
+ *   the server (an import's reply subject is rewritten), and nothing they name as a reply
+ *   subject can land inside the membus account.
+ */
+
+/** The membus account's name in the static config (JWT mode names it by its public key). */
+export const MEMBUS_ACCOUNT = 'MEMBUS';
+export const SYSTEM_ACCOUNT = 'SYS';
+
+/**
+ * What an agent may call: one service export of the membus account each (`<subject>.*`),
+ * imported by every tenant account as `<subject>.<tenant>`. JetStream publishes are service
+ * imports too: the stream's ack is the reply, so it can only go back to the publisher.
+ * `memory.expire` and `memory.merge` are the compactor's, not the agents'.
+ */
+export const tenantOperations = [
+  Subjects.store,
+  Subjects.query,
+  Subjects.get,
+  Subjects.list,
+  Subjects.update,
+  Subjects.delete,
+  Subjects.history,
+  Subjects.stats,
+  Subjects.outcome,
+  Subjects.patterns,
+  Subjects.metrics,
+  Subjects.sessionEnd,
+  Subjects.compact,
+  Subjects.audit,
+] as const;
+
+/**
+ * What an agent may receive from membus besides replies: store notices
+ * (`memory.notice.<tenant>.<token>`) and compaction events, as stream exports of the membus
+ * account imported by each tenant for its own token only.
+ */
+export const tenantEvents = [`${Subjects.notice}.*.>`, `${LifecycleSubjects.compacted}.*`] as const;
+
+export interface Permissions {
+  publish: string[];
+  subscribe: string[];
+  /** May answer the requests it receives (one reply each, within `responseTtlMs`). */
+  respond: boolean;
+}
+
+/** How long a service may take to answer a request it received (compactions can be long). */
+export const RESPONSE_TTL_MS = 10 * 60_000;
+
+export function assertTenant(tenant: string): void {
+  if (!TENANT_PATTERN.test(tenant)) {
+    throw new RangeError(`invalid tenant "${tenant}": expected ${TENANT_PATTERN}`);
+  }
+}
+
+/** The imports of one tenant's account: its own subject of every operation, its own events. */
+export function tenantImports(tenant: string): {
+  services: string[];
+  streams: string[];
+} {
+  assertTenant(tenant);
+  return {
+    services: tenantOperations.map((subject) => `${subject}.${tenant}`),
+    streams: [`${Subjects.notice}.${tenant}.>`, `${LifecycleSubjects.compacted}.${tenant}`],
+  };
+}
+
+/**
+ * An agent of `tenant`: publishes only its own operations (another tenant's subject is a
+ * permission error, not a silent timeout) and subscribes only to its own inboxes and events.
+ * Its account is its own, so `_INBOX.>` is private to the tenant.
+ */
+export function agentPermissions(tenant: string): Permissions {
+  const imports = tenantImports(tenant);
+  return {
+    publish: imports.services,
+    subscribe: ['_INBOX.>', ...imports.streams],
+    respond: false,
+  };
+}
+
+export const serviceUsers = ['embedder', 'vector-store', 'pattern-extractor', 'compactor'] as const;
+export type ServiceUser = (typeof serviceUsers)[number];
+
+const streamNames = Object.values(Streams).map((stream) => stream.name);
+
+/** JetStream API calls every service makes: stream setup at start and status reads. */
+function jetStreamBasics(): string[] {
+  return [
+    '$JS.API.INFO',
+    ...streamNames.flatMap((name) => [
+      `$JS.API.STREAM.INFO.${name}`,
+      `$JS.API.STREAM.CREATE.${name}`,
+      `$JS.API.STREAM.UPDATE.${name}`,
+    ]),
+  ];
+}
+
+/** A durable pull consumer's calls: create/update/info, pull, ack (nothing else on the stream). */
+function consumerCalls(stream: string, durable: string): string[] {
+  return [
+    `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    `$JS.ACK.${stream}.${durable}.>`,
+  ];
+}
+
+/** The embedder's embedding cache bucket (NATS KV is a stream named `KV_<bucket>`). */
+export const EMBEDDING_CACHE_BUCKET = 'membus-embeddings';
+
+function kvCalls(bucket: string): string[] {
+  const stream = `KV_${bucket}`;
+  return [
+    `$KV.${bucket}.>`,
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.UPDATE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+  ];
+}
+
+const tenantWildcard = (subject: string) => `${subject}.*`;
+/** Store notices go to `memory.notice.<tenant>.<token>`: the tenant comes from the subject. */
+const notices = `${Subjects.notice}.*.*`;
+
+/**
+ * Least privilege per service: the subjects it serves, publishes and consumes, and the
+ * JetStream API calls of its own consumers. No service may purge or delete a stream, read
+ * another service's consumer, or publish into a tenant's account (replies are allowed only
+ * to the requests it received).
+ */
+export function servicePermissions(service: ServiceUser): Permissions {
+  const common = { respond: true };
+  switch (service) {
+    case 'embedder':
+      return {
+        ...common,
+        publish: [
+          ...jetStreamBasics(),
+          ...consumerCalls(Streams.store.name, Consumers.embedder),
+          ...kvCalls(EMBEDDING_CACHE_BUCKET),
+          tenantWildcard(Subjects.embedded),
+          tenantWildcard(Subjects.dlq),
+          notices,
+        ],
+        subscribe: ['_INBOX.>', Subjects.embed],
+      };
+    case 'vector-store':
+      return {
+        ...common,
+        publish: [
+          ...jetStreamBasics(),
+          ...consumerCalls(Streams.embedded.name, Consumers.vectorStore),
+          tenantWildcard(Subjects.stored),
+          tenantWildcard(Subjects.changed),
+          tenantWildcard(Subjects.dlq),
+          notices,
+          Subjects.embed,
+        ],
+        subscribe: [
+          '_INBOX.>',
+          ...[
+            Subjects.query,
+            Subjects.get,
+            Subjects.list,
+            Subjects.update,
+            Subjects.delete,
+            Subjects.history,
+            Subjects.stats,
+            Subjects.expire,
+            Subjects.merge,
+          ].map(tenantWildcard),
+        ],
+      };
+    case 'pattern-extractor':
+      return {
+        ...common,
+        publish: [
+          ...jetStreamBasics(),
+          ...consumerCalls(Streams.outcomes.name, Consumers.patternExtractor),
+          tenantWildcard(Subjects.store),
+          tenantWildcard(Subjects.update),
+          tenantWildcard(Subjects.dlq),
+          Subjects.embed,
+        ],
+        subscribe: [
+          '_INBOX.>',
+          tenantWildcard(Subjects.patterns),
+          tenantWildcard(Subjects.metrics),
+        ],
+      };
+    case 'compactor':
+      return {
+        ...common,
+        publish: [
+          ...jetStreamBasics(),
+          ...consumerCalls(Streams.lifecycle.name, Consumers.compactor),
+          ...consumerCalls(Streams.events.name, Consumers.compactor),
+          ...[
+            Subjects.store,
+            Subjects.outcome,
+            Subjects.list,
+            Subjects.get,
+            Subjects.stats,
+            Subjects.update,
+            Subjects.delete,
+            Subjects.expire,
+            Subjects.merge,
+            Subjects.dlq,
+            LifecycleSubjects.compacted,
+          ].map(tenantWildcard),
+          Subjects.embed,
+        ],
+        subscribe: [
+          '_INBOX.>',
+          notices,
+          tenantWildcard(Subjects.compact),
+          tenantWildcard(Subjects.audit),
+        ],
+      };
+  }
+}
+
+/**
+ * The operators' user of the membus account: every subject and JetStream call (the DLQ, stream
+ * maintenance, `nats stream view`). Never given to an agent.
+ */
+export const adminPermissions: Permissions = {
+  publish: ['>'],
+  subscribe: ['>'],
+  respond: true,
+};
+
+/** Store-notice tokens a client may choose (one subject token). */
+export { NOTICE_TOKEN_PATTERN };
