@@ -3,7 +3,7 @@
  * vector-store as separate processes, and the agent SDK.
  */
 
-import { createHeaders, jetstream, jetstreamManager } from '@membus/bus';
+import { connectBus, createHeaders, jetstream, jetstreamManager } from '@membus/bus';
 import { MembusError, type MemoryClient } from '@membus/client';
 import { DeadLetterSchema, Headers, Streams } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,7 +246,13 @@ describe('bad input', () => {
     const headers = createHeaders();
     headers.set('Nats-Msg-Id', 'malformed-1');
     await jetstream(nc).publish('memory.store.acme', '{"v":1,"text":', { headers });
-    const jsm = await jetstreamManager(nc);
+    // The DLQ is read as an operator would (agents have no JetStream API).
+    const operator = await connectBus({
+      servers: stack.nats.url,
+      name: 'dlq-reader',
+      ...stack.admin,
+    });
+    const jsm = await jetstreamManager(operator);
     const letter = await (async () => {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
@@ -262,6 +268,7 @@ describe('bad input', () => {
       }
       return undefined;
     })();
+    await operator.close();
     const after = await agent.store(
       { text: 'Still serving after a poison message' },
       { wait: 'queryable' },

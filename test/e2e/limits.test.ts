@@ -2,6 +2,7 @@
  * Every input limit of packages/contracts/src/limits.ts, enforced by the running services with
  * a typed error reply (requests sent raw, past the client's own checks).
  */
+import { connectBus, type NatsConnection } from '@membus/bus';
 import { Limits } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -9,11 +10,16 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
 let stack: TestStack;
 let send: (subject: string, body: unknown) => Promise<string | undefined>;
 
+let operator: NatsConnection;
+
 beforeAll(async () => {
   stack = await startTestStack();
   const client = await stack.client('limits');
+  // `memory.embed` is internal (services only): sent as the operators' admin user.
+  operator = await connectBus({ servers: stack.nats.url, name: 'limits-operator', ...stack.admin });
   send = async (subject, body) => {
-    const reply = await client.connection.request(subject, JSON.stringify(body), {
+    const connection = subject.endsWith('.limits') ? client.connection : operator;
+    const reply = await connection.request(subject, JSON.stringify(body), {
       timeout: 5_000,
     });
     return reply.json<{ error?: { code: string } }>().error?.code;
@@ -21,6 +27,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await operator?.close();
   await stack?.[Symbol.asyncDispose]();
 });
 

@@ -193,7 +193,8 @@ it('a damaged memories.sqlite: one line naming the file and what to do, exit 1, 
 }, 60_000);
 
 it('a damaged documents.sqlite (history): one line naming the file, exit 1, no stack trace', async () => {
-  await using stack = await startTestStack(vectorStoreEnv, []);
+  // History in SQLite, not in the MongoDB CI provisions (MONGODB_URI).
+  await using stack = await startTestStack({ ...vectorStoreEnv, MONGODB_URI: '' }, []);
   await writeStore(stack, vectors(100));
   const file = join(stack.dataDir, 'vector-store', 'documents.sqlite');
   writeFileSync(file, Buffer.alloc(8192, 0x5a));

@@ -5,6 +5,16 @@ import { z } from 'zod';
 /** The environment the `membus` command reads; flags (e.g. `--tenant`) override it. */
 export const cliEnvSpec = {
   natsUrl: busEnvSpec.natsUrl,
+  natsUser: busEnvSpec.natsUser,
+  natsPassword: busEnvSpec.natsPassword,
+  natsToken: busEnvSpec.natsToken,
+  natsCreds: busEnvSpec.natsCreds,
+  dataDir: {
+    env: 'MEMBUS_DATA_DIR',
+    schema: z.string().min(1).default('./data'),
+    description:
+      'data directory of `membus start` (its tenancy/ holds the local credentials the other commands use)',
+  },
   tenant: {
     env: 'MEMBUS_TENANT',
     schema: z

@@ -16,6 +16,7 @@ import {
   type Scope,
   scopeValues,
 } from '@membus/contracts';
+import { passwordVariable, pushAccount, TenancyDirectory } from '@membus/tenancy';
 import { loadCliConfig } from './config.ts';
 import {
   natsReachable,
@@ -29,7 +30,10 @@ import {
 const USAGE = `membus — memory for AI agents on NATS
 
 Usage:
-  membus start [--data DIR] [--nats-port N]      run the local stack (nats-server, embedder, vector-store)
+  membus start [--data DIR] [--nats-port N]      run the local stack (nats-server with tenancy on, the services)
+  membus tenant add NAME [--dir DIR] [--static [--env-secrets]]
+                                                 add a tenant: its account, agent user and credentials
+  membus tenant list [--dir DIR]                 the tenants of a tenancy directory
   membus store TEXT [options] [--wait]           store a memory (prints its id)
   membus query TEXT [options] [--top N] [--json] semantic search
   membus get ID | history ID | delete ID
@@ -41,12 +45,23 @@ Options for store/query/list/stats:
   --category C (repeatable) --tag T (repeatable) --meta key=value (repeatable, store only)
   --importance 0..1 --ttl SECONDS (store only)
 
-Environment: NATS_URL (default nats://127.0.0.1:4222), MEMBUS_TENANT (default "default").`;
+Tenancy (decision 006): every tenant is a NATS account of its own. \`membus start\` keeps its
+accounts in DIR/tenancy (JWT mode) and the other commands use the credentials found there;
+\`tenant add\` pushes a new tenant to the running server. --dir names another tenancy
+directory; --static makes a static nats-server config instead (restart nats-server to apply),
+with passwords generated, or with --env-secrets read by nats-server from MEMBUS_<USER>_PASSWORD
+(nothing secret on disk: infra/nats is such a directory).
+
+Environment: NATS_URL (default nats://127.0.0.1:4222), MEMBUS_TENANT (default "default"),
+NATS_CREDS or NATS_USER/NATS_PASSWORD (otherwise the local stack's), MEMBUS_DATA_DIR (./data).`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    data: { type: 'string', default: './data' },
+    data: { type: 'string' },
+    dir: { type: 'string' },
+    static: { type: 'boolean', default: false },
+    'env-secrets': { type: 'boolean', default: false },
     'nats-port': { type: 'string', default: '4222' },
     tenant: { type: 'string' },
     user: { type: 'string' },
@@ -84,6 +99,28 @@ const config = (() => {
 })();
 const natsUrl = config.natsUrl;
 const tenant = values.tenant ?? config.tenant;
+const dataDir = resolve(values.data ?? config.dataDir);
+const localTenancyDir = join(dataDir, 'tenancy');
+
+/**
+ * The credentials the commands connect with: NATS_CREDS / NATS_USER / NATS_TOKEN when set,
+ * else the agent user of this tenant in the local stack's tenancy directory, if it has one.
+ */
+async function credentials(): Promise<Record<string, string>> {
+  if (config.natsCreds) return { credsFile: config.natsCreds };
+  if (config.natsUser) {
+    return { user: config.natsUser, ...(config.natsPassword ? { pass: config.natsPassword } : {}) };
+  }
+  if (config.natsToken) return { token: config.natsToken };
+  if (!existsSync(join(localTenancyDir, 'tenancy.json'))) return {};
+  const tenancy = await TenancyDirectory.open(localTenancyDir);
+  if (!tenancy.tenants.includes(tenant)) {
+    fail(
+      `tenant "${tenant}" has no account in ${localTenancyDir}: add it with \`membus tenant add ${tenant}\``,
+    );
+  }
+  return tenancy.agent(tenant);
+}
 
 function oneOf<T extends string>(
   value: string | undefined,
@@ -152,7 +189,13 @@ async function withClient<T>(
 ): Promise<T> {
   let client: Awaited<ReturnType<typeof connect>>;
   try {
-    client = await connect({ servers: natsUrl, tenant, reconnect: false, name: 'membus-cli' });
+    client = await connect({
+      servers: natsUrl,
+      tenant,
+      reconnect: false,
+      name: 'membus-cli',
+      ...(await credentials()),
+    });
   } catch (error) {
     fail(
       `cannot reach NATS at ${natsUrl} (${(error as Error).message}). Is \`membus start\` running?`,
@@ -166,19 +209,27 @@ async function withClient<T>(
 }
 
 async function start(): Promise<void> {
-  const dataDir = resolve(values.data ?? './data');
   const port = Number(values['nats-port']);
   let nats: ChildProcess | undefined;
   let url = natsUrl;
+  // With a server of its own, the stack runs with tenancy on: accounts in DATA/tenancy.
+  let tenancy: TenancyDirectory | undefined;
   if (await natsReachable(natsUrl)) {
-    process.stdout.write(`using NATS at ${natsUrl}\n`);
+    process.stdout.write(`using NATS at ${natsUrl} (credentials from NATS_CREDS / NATS_USER)\n`);
   } else {
     url = `nats://127.0.0.1:${port}`;
+    tenancy = await TenancyDirectory.open(localTenancyDir, { mode: 'jwt' });
+    await tenancy.addTenant(tenant);
     process.stdout.write(
-      `no NATS at ${natsUrl}; starting nats-server on ${url} (JetStream in ${dataDir}/nats)\n`,
+      `no NATS at ${natsUrl}; starting nats-server on ${url} (JetStream in ${dataDir}/nats, accounts in ${localTenancyDir})\n`,
     );
     try {
-      nats = await startLocalNats({ port, storeDir: `${dataDir}/nats` });
+      nats = await startLocalNats({
+        port,
+        storeDir: `${dataDir}/nats`,
+        configFile: tenancy.configFile,
+        probe: tenancy.admin(),
+      });
     } catch (error) {
       fail((error as Error).message);
     }
@@ -205,7 +256,12 @@ async function start(): Promise<void> {
     )) {
       services.push(
         await startService(name, {
-          env: { NATS_URL: url, MEMBUS_DATA_DIR: dataDir, METRICS_PORT: ports[name] ?? '0' },
+          env: {
+            NATS_URL: url,
+            ...(tenancy?.serviceEnv(name) ?? {}),
+            MEMBUS_DATA_DIR: dataDir,
+            METRICS_PORT: ports[name] ?? '0',
+          },
           onLog: (service, line) => process.stdout.write(`${service.padEnd(12)} ${line}\n`),
         }),
       );
@@ -215,7 +271,11 @@ async function start(): Promise<void> {
     fail((error as Error).message);
   }
   process.stdout.write(
-    `\nmembus is running (tenant "default", NATS ${url}, data in ${dataDir}).\n` +
+    `\nmembus is running (tenant "${tenant}", NATS ${url}, data in ${dataDir}).\n` +
+      (tenancy
+        ? `  tenancy: one NATS account per tenant; agents connect with ${localTenancyDir}/creds/tenants/<tenant>.creds\n` +
+          '           (`pnpm membus tenant add NAME` adds one while the stack runs)\n'
+        : '') +
       `  metrics: ${services.map((service) => `${service.name} http://127.0.0.1:${service.metricsPort}/metrics`).join(', ')}\n` +
       `  try:     pnpm membus store "Deploys to Vercel need NODE_ENV=production" --user alice --wait\n` +
       `           pnpm membus query "how do we deploy" --user alice\n` +
@@ -242,6 +302,42 @@ async function start(): Promise<void> {
   }
 }
 
+/** `membus tenant add NAME` / `membus tenant list`. */
+async function tenantCommand(): Promise<void> {
+  const [action, name] = rest;
+  const dir = resolve(values.dir ?? localTenancyDir);
+  const tenancy = await TenancyDirectory.open(
+    dir,
+    values.static ? { mode: 'static', secrets: values['env-secrets'] ? 'env' : 'generated' } : {},
+  );
+  if (action === 'list') {
+    for (const known of tenancy.tenants) process.stdout.write(`${known}\n`);
+    return;
+  }
+  if (action !== 'add' || !name) fail('usage: membus tenant add NAME | membus tenant list');
+  const { added, accountJwt } = await tenancy.addTenant(name);
+  const login = tenancy.mode === 'jwt' ? tenancy.agent(name) : undefined;
+  process.stdout.write(
+    `${added ? 'added' : 'already there:'} tenant "${name}" (${tenancy.mode} mode, ${dir})\n` +
+      (login && 'credsFile' in login
+        ? `  agents connect with ${login.credsFile} (tenant "${name}")\n`
+        : `  agents connect as user agent-${name}, password ${values['env-secrets'] ? `from ${passwordVariable(`agent-${name}`)}` : `in ${join(dir, 'tenancy.json')}`}\n`),
+  );
+  if (!accountJwt) {
+    process.stdout.write(`  restart nats-server with ${tenancy.configFile} to apply\n`);
+    return;
+  }
+  // JWT mode: a running server learns the account at once (kept by its resolver).
+  if (!(await natsReachable(natsUrl, 1_000, tenancy.system()))) {
+    process.stdout.write(
+      `  no server at ${natsUrl}: it is in ${tenancy.configFile} for the next start\n`,
+    );
+    return;
+  }
+  await pushAccount(tenancy, natsUrl, accountJwt);
+  process.stdout.write(`  pushed to ${natsUrl}: live now\n`);
+}
+
 async function main(): Promise<void> {
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
@@ -250,6 +346,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'start':
       return start();
+    case 'tenant':
+      return tenantCommand();
     case 'store': {
       const text = rest.join(' ');
       if (!text) fail('store needs the memory text');

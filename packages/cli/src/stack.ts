@@ -140,18 +140,24 @@ function readyPort(message: unknown): number | undefined {
 }
 
 /** True when a NATS server answers at `url` within `timeoutMs`. */
-export async function natsReachable(url: string, timeoutMs = 1_000): Promise<boolean> {
+export async function natsReachable(
+  url: string,
+  timeoutMs = 1_000,
+  credentials: Record<string, string> = {},
+): Promise<boolean> {
   try {
     const nc = await connectBus({
       servers: url,
       name: 'membus-probe',
       reconnect: false,
       timeout: timeoutMs,
+      ...credentials,
     });
     await nc.close();
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // A server that refuses these credentials still answers.
+    return /authori[sz]ation/i.test((error as Error).message);
   }
 }
 
@@ -162,12 +168,25 @@ export async function natsReachable(url: string, timeoutMs = 1_000): Promise<boo
 export async function startLocalNats(options: {
   port: number;
   storeDir: string;
+  /** A config file (accounts and users: tenancy, decision 006). */
+  configFile?: string;
+  /** NATS credentials to probe the server with once it runs. */
+  probe?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<ChildProcess> {
   mkdirSync(options.storeDir, { recursive: true });
   const child = spawn(
     'nats-server',
-    ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir],
+    [
+      ...(options.configFile ? ['-c', options.configFile] : []),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(options.port),
+      '-js',
+      '-sd',
+      options.storeDir,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -191,7 +210,7 @@ export async function startLocalNats(options: {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   const wait = (async () => {
     while (Date.now() < deadline) {
-      if (await natsReachable(url, 500)) return child;
+      if (await natsReachable(url, 500, options.probe)) return child;
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
     }
     child.kill();

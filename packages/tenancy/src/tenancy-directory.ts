@@ -91,6 +91,7 @@ export class TenancyDirectory {
     options: { mode?: TenancyMode; listen?: string; secrets?: 'generated' | 'env' } = {},
   ): Promise<TenancyDirectory> {
     let state: State;
+    let created = false;
     try {
       state = JSON.parse(await readFile(join(dir, 'tenancy.json'), 'utf8')) as State;
     } catch (error) {
@@ -102,6 +103,7 @@ export class TenancyDirectory {
         );
       }
       const mode = options.mode ?? 'jwt';
+      created = true;
       state = {
         v: 1,
         mode,
@@ -125,7 +127,7 @@ export class TenancyDirectory {
       );
     }
     const directory = new TenancyDirectory(dir, state);
-    await directory.#write();
+    if (created) await directory.#write();
     return directory;
   }
 

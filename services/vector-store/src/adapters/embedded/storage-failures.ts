@@ -92,19 +92,21 @@ const actions: Readonly<Record<StorageFailureReason, string>> = {
  * Counts storage failures and says so without flooding the log: a write that fails with a full
  * disk is retried for every message JetStream redelivers (hundreds a second), so only the first
  * failure of an episode and then one line per `reportIntervalMs` are reported, each with the
- * number of failures it stands for; the first success after failures ends the episode.
+ * number of failures it stands for; the first success after failures ends the episode. The
+ * interval holds across episodes of the same reason: a disk that is nearly full lets small
+ * writes through between failures, and each of those would otherwise start a new line.
  */
 export class StorageHealth {
   private readonly reportIntervalMs: number;
   private readonly now: () => number;
   private readonly counts = new Map<StorageFailureReason, number>();
+  private readonly lastReport = new Map<StorageFailureReason, number>();
   private episode:
     | {
         reason: StorageFailureReason;
         since: number;
         failures: number;
         unreported: number;
-        lastReport: number;
       }
     | undefined;
 
@@ -132,12 +134,12 @@ export class StorageHealth {
     let episode = this.episode;
     const first = episode === undefined || episode.reason !== reason;
     if (episode === undefined || first) {
-      episode = { reason, since: now, failures: 0, unreported: 0, lastReport: -Infinity };
+      episode = { reason, since: now, failures: 0, unreported: 0 };
       this.episode = episode;
     }
     episode.failures++;
     episode.unreported++;
-    if (first || now - episode.lastReport >= this.reportIntervalMs) {
+    if (now - (this.lastReport.get(reason) ?? -Infinity) >= this.reportIntervalMs) {
       this.options.onFailure({
         reason,
         operation,
@@ -146,7 +148,7 @@ export class StorageHealth {
         first,
         action: `${actions[reason]} ${this.options.directory}`,
       });
-      episode.lastReport = now;
+      this.lastReport.set(reason, now);
       episode.unreported = 0;
     }
     return reason;
