@@ -44,9 +44,17 @@ export interface TestStack extends AsyncDisposable {
 export async function startTestStack(
   env: Record<string, string> = {},
   services: readonly ServiceName[] = coreServices,
+  options: {
+    /**
+     * Another tenancy (e.g. the shipped static infra/nats, its passwords in the environment):
+     * its tenants are used as they are, none is added.
+     */
+    tenancy?: TenancyDirectory;
+  } = {},
 ): Promise<TestStack> {
-  const tenancyDir = await mkdtemp(join(tmpdir(), 'membus-tenancy-'));
-  const tenancy = await TenancyDirectory.open(tenancyDir, { mode: 'jwt' });
+  const tenancyDir = options.tenancy ? undefined : await mkdtemp(join(tmpdir(), 'membus-tenancy-'));
+  const tenancy =
+    options.tenancy ?? (await TenancyDirectory.open(tenancyDir as string, { mode: 'jwt' }));
   const nats = await startNatsServer({ configFile: tenancy.configFile });
   const dataDir = await mkdtemp(join(tmpdir(), 'membus-e2e-'));
   const logs: string[] = [];
@@ -69,6 +77,7 @@ export async function startTestStack(
       },
     });
   const credentials = async (tenant: string) => {
+    if (options.tenancy) return tenancy.agent(tenant);
     const { added, accountJwt } = await tenancy.addTenant(tenant);
     if (added && accountJwt) await pushAccount(tenancy, nats.url, accountJwt);
     return tenancy.agent(tenant);
@@ -107,7 +116,7 @@ export async function startTestStack(
       );
       await nats.stop();
       await rm(dataDir, { recursive: true, force: true });
-      await rm(tenancyDir, { recursive: true, force: true });
+      if (tenancyDir) await rm(tenancyDir, { recursive: true, force: true });
       if (refused.length > 0) {
         throw new Error(`services hit their permissions:\n${refused.slice(0, 20).join('\n')}`);
       }

@@ -33,5 +33,10 @@ export { privateMessageId, publishCore, publishDurable } from './publish.ts';
 export type { RequestContext, RequestOptions, ServeOptions, Service } from './request-reply.ts';
 export { isReplySubject, request, serve, transportError } from './request-reply.ts';
 export type { ConsumerOptions, StreamOptions } from './streams.ts';
-export { ensureConsumer, ensureStreams, streamConfigs } from './streams.ts';
+export {
+  AGENT_STREAM_DUPLICATE_WINDOW_MS,
+  ensureConsumer,
+  ensureStreams,
+  streamConfigs,
+} from './streams.ts';
 export { extractTraceContext, injectTraceContext, subjectTemplate } from './tracing.ts';

@@ -23,11 +23,21 @@ export interface StreamOptions {
 
 const DAY = 86_400_000;
 
+/**
+ * nats-server's shortest de-duplication window. The streams agents publish into
+ * (`MEMORY_STORE`, `MEMORY_OUTCOMES`, `MEMORY_LIFECYCLE`) are shared by every tenant, and
+ * JetStream drops a repeated `Nats-Msg-Id` per stream whoever sent the first: there the window
+ * is as short as the server allows, and membus de-duplicates in its services by (tenant, id)
+ * instead (decision 006). Its own publishes there carry unguessable ids (`privateMessageId`).
+ */
+export const AGENT_STREAM_DUPLICATE_WINDOW_MS = 100;
+
 /** Stream configs of the pipeline. Work streams hold messages until consumed (work queue). */
 export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig>[] {
   const storage = options.storage === 'memory' ? StorageType.Memory : StorageType.File;
   const num_replicas = options.replicas ?? 1;
   const duplicate_window = nanos(options.duplicateWindowMs ?? 10 * 60_000);
+  const agentDuplicateWindow = nanos(AGENT_STREAM_DUPLICATE_WINDOW_MS);
   const workMaxAge = nanos(options.maxAgeMs ?? 7 * DAY);
   return [
     {
@@ -36,7 +46,7 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
       retention: RetentionPolicy.Workqueue,
       storage,
       num_replicas,
-      duplicate_window,
+      duplicate_window: agentDuplicateWindow,
       max_age: workMaxAge,
     },
     {
@@ -63,7 +73,7 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
       retention: RetentionPolicy.Limits,
       storage,
       num_replicas,
-      duplicate_window,
+      duplicate_window: agentDuplicateWindow,
       max_age: nanos(365 * DAY),
     },
     {
@@ -72,7 +82,7 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
       retention: RetentionPolicy.Workqueue,
       storage,
       num_replicas,
-      duplicate_window,
+      duplicate_window: agentDuplicateWindow,
       max_age: workMaxAge,
     },
     {

@@ -4,12 +4,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  AGENT_STREAM_DUPLICATE_WINDOW_MS,
   connectBus,
   consumeStream,
   decode,
   encode,
   ensureConsumer,
   ensureStreams,
+  privateMessageId,
   publishDurable,
   request,
   serve,
@@ -236,15 +238,47 @@ describe('consumeStream decision table', () => {
     expect(info.num_ack_pending + info.num_pending + info.num_redelivered).toBe(0);
   });
 
-  it('stores a re-published message id once (JetStream de-duplication)', async () => {
+  it('stores a re-published message id once on an internal stream (JetStream de-duplication)', async () => {
     const js = jetstream(nc);
-    const first = await publishDurable(js, 'memory.store.tdup', { v: 1 }, { messageId: 'same-id' });
+    const first = await publishDurable(
+      js,
+      'memory.embedded.tdup',
+      { v: 1 },
+      { messageId: 'same-id' },
+    );
     const second = await publishDurable(
       js,
-      'memory.store.tdup',
+      'memory.embedded.tdup',
       { v: 1 },
       { messageId: 'same-id' },
     );
     expect([first.duplicate, second.duplicate, second.seq]).toEqual([false, true, first.seq]);
+  });
+
+  it('keeps the de-duplication window of the streams agents publish into at the minimum', async () => {
+    const jsm = await jetstreamManager(nc);
+    const windows = await Promise.all(
+      [
+        Streams.store.name,
+        Streams.outcomes.name,
+        Streams.lifecycle.name,
+        Streams.embedded.name,
+      ].map(async (name) => (await jsm.streams.info(name)).config.duplicate_window / 1e6),
+    );
+    expect(windows).toEqual([
+      AGENT_STREAM_DUPLICATE_WINDOW_MS,
+      AGENT_STREAM_DUPLICATE_WINDOW_MS,
+      AGENT_STREAM_DUPLICATE_WINDOW_MS,
+      60_000,
+    ]);
+  });
+
+  it('derives private message ids no one else can predict', () => {
+    const id = privateMessageId('outcome', 'globex', 'x');
+    expect([
+      id === privateMessageId('outcome', 'globex', 'x'),
+      id === privateMessageId('outcome', 'acme', 'x'),
+      id.includes('globex'),
+    ]).toEqual([true, false, false]);
   });
 });
