@@ -6,6 +6,12 @@
  *   pnpm bench --quick              # a small run (< 2 min), as CI does
  *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
  *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
+ *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
+ *
+ * Tenancy is on by default, as `membus start` runs the stack (decision 006, JWT mode, in a temp
+ * tenancy directory): every service connects as its own user of the membus account and the
+ * bench client as tenant `bench` from an account of its own, reaching membus through service
+ * imports (one more hop inside nats-server per request and JetStream publish).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -14,10 +20,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@membus/bus/testing';
-import { repoRoot, startService } from '@membus/cli';
+import { repoRoot, type ServiceName, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
+import { type Credentials, TenancyDirectory } from '@membus/tenancy';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
+import { tenancyOption } from './options.ts';
 import { cpuMs, type QuerySample, rssMb, slowest, summarize } from './stats.ts';
 
 const { values } = parseArgs({
@@ -33,6 +41,8 @@ const { values } = parseArgs({
     'embedder-replicas': { type: 'string', default: '1' },
     /** Directory for V8 CPU profiles of every service (written when the run ends). */
     'profile-dir': { type: 'string' },
+    /** `on` (default): accounts as `membus start` runs them; `off`: no accounts. */
+    tenancy: { type: 'string', default: 'on' },
   },
 });
 const quick = values.quick ?? false;
@@ -48,6 +58,9 @@ const embedderReplicas = Number(values['embedder-replicas']);
 const profileDir = values['profile-dir'];
 const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
 const DIMENSION = 384;
+const tenancyMode = tenancyOption(values.tenancy);
+/** The bench client's tenant (its own account with tenancy on). */
+const TENANT = 'bench';
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -215,30 +228,56 @@ async function freePort(): Promise<number> {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'membus-bench-'));
-  const nats = await startNatsServer();
-  const env = { NATS_URL: nats.url, MEMBUS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  // Tenancy on: as `membus start` does, a JWT-mode directory with the tenant added before
+  // nats-server starts with its config; each service connects with its own credentials.
+  const tenancyDir =
+    tenancyMode === 'on' ? mkdtempSync(join(tmpdir(), 'membus-bench-tenancy-')) : undefined;
+  const tenancy = tenancyDir ? await TenancyDirectory.open(tenancyDir, { mode: 'jwt' }) : undefined;
+  await tenancy?.addTenant(TENANT);
+  const nats = await startNatsServer(tenancy ? { configFile: tenancy.configFile } : {});
+  log(
+    tenancy
+      ? `tenancy on (JWT accounts in ${tenancyDir}): services as their own users, the client as tenant "${TENANT}"`
+      : 'tenancy off: no accounts, no users',
+  );
+  const env = (service: ServiceName) => ({
+    NATS_URL: nats.url,
+    ...(tenancy?.serviceEnv(service) ?? {}),
+    MEMBUS_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  });
   const embeddingsPort = await freePort();
   const embedders = await Promise.all(
     Array.from({ length: embedderReplicas }, (_, replica) =>
       startService('embedder', {
-        env: replica === 0 ? { ...env, EMBEDDINGS_HTTP_PORT: String(embeddingsPort) } : env,
+        env:
+          replica === 0
+            ? { ...env('embedder'), EMBEDDINGS_HTTP_PORT: String(embeddingsPort) }
+            : env('embedder'),
         label: `embedder-${replica}`,
         nodeArgs,
       }),
     ),
   );
   const embedder = embedders[0] as Awaited<ReturnType<typeof startService>>;
-  const vectorStore = await startService('vector-store', { env, nodeArgs });
+  const vectorStore = await startService('vector-store', { env: env('vector-store'), nodeArgs });
   watched.natsServer = nats.pid;
   watched.embedder = embedder.process.pid;
   watched.vectorStore = vectorStore.process.pid;
-  const client = await connect({ servers: nats.url, tenant: 'bench', timeoutMs: 30_000 });
+  const credentials: Credentials | Record<string, never> = tenancy?.agent(TENANT) ?? {};
+  const client = await connect({
+    servers: nats.url,
+    tenant: TENANT,
+    timeoutMs: 30_000,
+    ...credentials,
+  });
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];
   let stored = 0;
   let rateResult: Awaited<ReturnType<typeof fixedRate>> | undefined;
   let mem0: Mem0Result | undefined;
   let bytesPerMemory = 0;
+  let violations: string[] = [];
   try {
     for (const size of sizes) {
       log(`size ${size}: ingesting ${size - stored} memories`);
@@ -293,13 +332,20 @@ async function main() {
   } finally {
     await client.close();
     await Promise.all([...embedders.map((service) => service.stop()), vectorStore.stop()]);
+    // A permission refused to a service or the client would skew the run (timeouts, retries).
+    violations = [...nats.violations];
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    if (tenancyDir) rmSync(tenancyDir, { recursive: true, force: true });
+  }
+  if (violations.length > 0) {
+    log(`nats-server logged ${violations.length} permission violation(s):`);
+    for (const line of violations.slice(0, 10)) log(`  ${line}`);
   }
 
   const fmt = (value: number) => value.toFixed(2);
   process.stdout.write(
-    `\nmembus bench (${embedderReplicas} embedder replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
+    `\nmembus bench (tenancy ${tenancyMode}; ${embedderReplicas} embedder replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
       '| memories | ingest/s (store→queryable) | dense p50 / p95 / p99 ms | dense, 1 % filter | hybrid | hybrid, 1 % filter | RSS embedder / vector-store MB |\n' +
       '|---:|---:|---|---|---|---|---|\n',
   );
@@ -367,7 +413,7 @@ async function main() {
   mkdirSync(directory, { recursive: true });
   const file = join(
     directory,
-    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}-tenancy-${tenancyMode}.json`,
   );
   writeFileSync(
     file,
@@ -375,8 +421,21 @@ async function main() {
       {
         at: new Date().toISOString(),
         machine: { cores: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version },
+        /** `on`: JWT accounts as `membus start` runs them (client in its own account); `off`: none. */
+        tenancy: tenancyMode,
+        embedderReplicas,
         queryCount,
         rows,
+        storeToQueryable: rateResult
+          ? {
+              offered: rateResult.offered,
+              achieved: Math.round(rateResult.achieved),
+              latency: rateResult.latency,
+            }
+          : undefined,
+        bytesPerMemory: Math.round(bytesPerMemory),
+        mem0: mem0 ? { ...mem0, comparison } : undefined,
+        permissionViolations: violations.length,
       },
       null,
       2,
