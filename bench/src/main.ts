@@ -152,6 +152,8 @@ async function queries(
   return {
     client: summarize(samples.map((sample) => sample.clientMs)),
     server: summarize(samples.map((sample) => sample.serverMs)),
+    /** End to end minus the service's `tookMs`: the NATS round trip (and the client's work). */
+    transport: summarize(samples.map((sample) => sample.clientMs - sample.serverMs)),
     cpuUsPerQuery,
     slowest: slowest(samples, 10).map(rounded),
   };
@@ -366,13 +368,16 @@ async function main() {
   }
   for (const row of rows as {
     size: number;
-    unfiltered: { cpuUsPerQuery: Record<string, number> };
-    hybrid: { cpuUsPerQuery: Record<string, number> };
+    unfiltered: { cpuUsPerQuery: Record<string, number>; transport: { p50: number; p99: number } };
+    hybrid: { cpuUsPerQuery: Record<string, number>; transport: { p50: number; p99: number } };
   }[]) {
     const cpu = (perQuery: Record<string, number>) =>
       `client ${perQuery.client}, nats-server ${perQuery.natsServer}, embedder ${perQuery.embedder}, vector-store ${perQuery.vectorStore}`;
+    const transport = (summary: { p50: number; p99: number }) =>
+      `${fmt(summary.p50)} / ${fmt(summary.p99)}`;
     process.stdout.write(
-      `\nCPU µs per query at ${row.size.toLocaleString('en')}: dense: ${cpu(row.unfiltered.cpuUsPerQuery)}; hybrid: ${cpu(row.hybrid.cpuUsPerQuery)}`,
+      `\nCPU µs per query at ${row.size.toLocaleString('en')}: dense: ${cpu(row.unfiltered.cpuUsPerQuery)}; hybrid: ${cpu(row.hybrid.cpuUsPerQuery)}` +
+        `\nend to end minus the service's tookMs (the NATS round trip), p50 / p99 ms: dense ${transport(row.unfiltered.transport)}, hybrid ${transport(row.hybrid.transport)}`,
     );
   }
   process.stdout.write('\n');
