@@ -1,3 +1,6 @@
+import { trace } from '@opentelemetry/api';
+import { pino } from 'pino';
+
 /** Severity of a log line, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -20,32 +23,43 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
-const severity: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Fields of the envelope and of the active span: a caller cannot forge them. */
+const RESERVED = new Set(['time', 'level', 'service', 'msg', 'trace_id', 'span_id']);
 
 /**
- * A structured logger writing one JSON line per call:
- * `{ time, level, service, msg, ...fields }`.
+ * A structured logger (pino) writing one JSON line per call:
+ * `{ level, time, service, trace_id?, span_id?, ...fields, msg }`, with the level as its label,
+ * `time` in ISO 8601 and the ids of the active OpenTelemetry span when there is one.
  */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
   const threshold = options.level ?? 'info';
-  const stream = options.stream ?? process.stderr;
   const includeStack = threshold === 'debug';
+  const root = pino(
+    {
+      level: threshold,
+      base: { service },
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: activeSpanIds,
+    },
+    (options.stream ?? process.stderr) as pino.DestinationStream,
+  );
 
   const build = (bound: LogFields): Logger => {
     const write = (level: LogLevel, message: string, fields?: LogFields): void => {
-      if (severity[level] < severity[threshold]) return;
-      const line: Record<string, unknown> = {
-        time: new Date().toISOString(),
-        level,
-        service,
-        msg: message,
-      };
+      if (!root.isLevelEnabled(level)) return;
+      const line: Record<string, unknown> = {};
       for (const [key, value] of Object.entries({ ...bound, ...fields })) {
-        // The envelope fields are reserved so a caller cannot forge them.
-        if (key in line) continue;
-        line[key] = key === 'error' ? serializeError(value, includeStack) : value;
+        if (RESERVED.has(key)) continue;
+        line[key] =
+          key === 'error'
+            ? serializeError(value, includeStack)
+            : typeof value === 'bigint'
+              ? value.toString()
+              : value;
       }
-      stream.write(`${safeStringify(line)}\n`);
+      root[level](line, message);
     };
     return {
       debug: (message, fields) => write('debug', message, fields),
@@ -56,6 +70,13 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
     };
   };
   return build({});
+}
+
+/** `trace_id` and `span_id` of the active span, so a line can be found from its trace. */
+function activeSpanIds(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span === undefined || !trace.isSpanContextValid(span)) return {};
+  return { trace_id: span.traceId, span_id: span.spanId };
 }
 
 /** The logged shape of an error: never its stack unless the logger is at debug level. */
@@ -73,24 +94,4 @@ function serializeError(value: unknown, includeStack: boolean): SerializedError 
   if (typeof code === 'string' || typeof code === 'number') serialized.code = String(code);
   if (includeStack && value.stack) serialized.stack = value.stack;
   return serialized;
-}
-
-function safeStringify(line: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(line, bigintAsString);
-  } catch {
-    // A circular field must not make a log call throw; repeated objects are cut too.
-    const seen = new WeakSet<object>();
-    return JSON.stringify(line, (key, value: unknown) => {
-      const plain = bigintAsString(key, value);
-      if (typeof plain !== 'object' || plain === null) return plain;
-      if (seen.has(plain)) return '[Circular]';
-      seen.add(plain);
-      return plain;
-    });
-  }
-}
-
-function bigintAsString(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
 }

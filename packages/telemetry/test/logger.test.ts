@@ -1,6 +1,13 @@
 import { PassThrough } from 'node:stream';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LoggerOptions } from '../src/index.ts';
+import {
+  createLogger,
+  getTracer,
+  type LoggerOptions,
+  startTracing,
+  withSpan,
+} from '../src/index.ts';
 
 function capture(options: Omit<LoggerOptions, 'stream'> = {}) {
   const stream = new PassThrough();
@@ -87,5 +94,22 @@ describe('createLogger', () => {
     loop.self = loop;
     logger.info('circular', { loop });
     expect(lines()[0]?.loop).toEqual({ name: 'loop', self: '[Circular]' });
+  });
+});
+
+describe('createLogger inside a span', () => {
+  it('adds trace_id and span_id of the active span', async () => {
+    await using _tracing = startTracing({
+      service: 'test-service',
+      exporter: new InMemorySpanExporter(),
+    });
+    const { logger, lines } = capture();
+    await withSpan(getTracer('test'), 'work', {}, async (span) => {
+      logger.info('inside');
+      const { traceId, spanId } = span.spanContext();
+      expect(lines()[0]).toMatchObject({ msg: 'inside', trace_id: traceId, span_id: spanId });
+    });
+    logger.info('outside');
+    expect(lines()[1]).not.toHaveProperty('trace_id');
   });
 });
