@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@membus/bus';
+import { LRUCache } from 'lru-cache';
 
 /** Vectors by `model + content hash`. Lookups never throw: a failing cache is a miss. */
 export interface EmbeddingCache {
@@ -7,32 +8,19 @@ export interface EmbeddingCache {
   setMany(model: string, entries: readonly { hash: string; vector: Float32Array }[]): Promise<void>;
 }
 
-/** A bounded in-process LRU (Map insertion order). */
+/** A bounded in-process LRU (lru-cache); a capacity of 0 keeps nothing. */
 export class MemoryEmbeddingCache implements EmbeddingCache {
-  readonly #entries = new Map<string, Float32Array>();
-  constructor(private readonly capacity: number) {}
+  readonly #entries: LRUCache<string, Float32Array> | undefined;
+  constructor(capacity: number) {
+    this.#entries = capacity > 0 ? new LRUCache({ max: capacity }) : undefined;
+  }
 
   async getMany(model: string, hashes: readonly string[]) {
-    return hashes.map((hash) => {
-      const key = `${model}\u0000${hash}`;
-      const vector = this.#entries.get(key);
-      if (vector) {
-        this.#entries.delete(key);
-        this.#entries.set(key, vector);
-      }
-      return vector;
-    });
+    return hashes.map((hash) => this.#entries?.get(`${model}\u0000${hash}`));
   }
 
   async setMany(model: string, entries: readonly { hash: string; vector: Float32Array }[]) {
-    if (this.capacity === 0) return;
-    for (const { hash, vector } of entries) {
-      this.#entries.set(`${model}\u0000${hash}`, vector);
-      if (this.#entries.size > this.capacity) {
-        const oldest = this.#entries.keys().next().value;
-        if (oldest !== undefined) this.#entries.delete(oldest);
-      }
-    }
+    for (const { hash, vector } of entries) this.#entries?.set(`${model}\u0000${hash}`, vector);
   }
 }
 
