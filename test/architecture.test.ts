@@ -1,6 +1,9 @@
-/** STYLE.md §1: dependencies point one way. Reads every workspace package.json. */
+/**
+ * STYLE.md §1-2: dependencies point one way, and only through public entries. Reads every
+ * workspace package.json, and the import lines of every .ts file.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -23,9 +26,18 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: ['@membus/contracts'],
     external: /^(zod|@nats-io\/.*|@opentelemetry\/api)$/,
   },
-  '@membus/telemetry': { workspace: [], external: /^(prom-client|@opentelemetry\/.*)$/ },
+  '@membus/telemetry': { workspace: [], external: /^(pino|prom-client|@opentelemetry\/.*)$/ },
   '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^(mongodb|zod)$/ },
   '@membus/embedding-local': { workspace: [], external: /^$/ },
+  '@membus/service-runtime': {
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
+    external: /^zod$/,
+  },
+  '@membus/vector-index': { workspace: ['@membus/contracts'], external: /^stemmer$/ },
+  '@membus/embedded-index': {
+    workspace: ['@membus/contracts', '@membus/vector-index'],
+    external: /^(better-sqlite3|hnswlib-node)$/,
+  },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/tenancy': {
     workspace: ['@membus/contracts', '@membus/bus'],
@@ -36,26 +48,28 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/embedding-local'],
-    external: /^(zod|prom-client|openai)$/,
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/embedding-local'],
+    external: /^(zod|prom-client|openai|lru-cache)$/,
   },
   '@membus/vector-store': {
     workspace: [
       '@membus/contracts',
       '@membus/bus',
       '@membus/telemetry',
+      '@membus/service-runtime',
       '@membus/mongodb',
       '@membus/embedding-local',
+      '@membus/vector-index',
+      '@membus/embedded-index',
     ],
-    external:
-      /^(zod|prom-client|better-sqlite3|hnswlib-node|mongodb|@qdrant\/js-client-rest|stemmer)$/,
+    external: /^(zod|prom-client|better-sqlite3|mongodb|@qdrant\/js-client-rest)$/,
   },
   '@membus/pattern-extractor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
   '@membus/compactor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/mongodb'],
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,
   },
 };
@@ -77,4 +91,77 @@ describe('dependency direction', () => {
       expect(forbidden).toEqual([]);
     },
   );
+});
+
+/** Every workspace package directory (relative to the root), longest first. */
+const packageDirectories = [
+  ...['packages', 'services'].flatMap((group) =>
+    readdirSync(join(root, group)).map((name) => join(group, name)),
+  ),
+  'bench',
+  'eval',
+].sort((a, b) => b.length - a.length);
+
+/** The package directory that holds `file` ('' for the root's own files, e.g. test/). */
+const owner = (file: string): string =>
+  packageDirectories.find((directory) => file.startsWith(directory + sep)) ?? '';
+
+function* typeScriptFiles(directory: string): Generator<string> {
+  for (const entry of readdirSync(join(root, directory), { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.'))
+      continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) yield* typeScriptFiles(path);
+    else if (entry.name.endsWith('.ts')) yield path;
+  }
+}
+
+/** Module specifiers of static imports, re-exports, and dynamic imports with a literal. */
+const importPattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g;
+
+/**
+ * Why `file` may not import `specifier`: a `@membus/x/src/...` specifier, or a relative path
+ * into another package's `src/` (each package is reached by its name and `exports`).
+ */
+function forbiddenImport(file: string, specifier: string): string | undefined {
+  if (/^@membus\/[^/]+\/src(\/|$)/.test(specifier)) return 'a package is imported by its entry';
+  if (!specifier.startsWith('.')) return undefined;
+  const target = relative(root, resolve(root, dirname(file), specifier));
+  const targetOwner = owner(target);
+  if (targetOwner === owner(file)) return undefined;
+  if (targetOwner !== '' && target.startsWith(join(targetOwner, 'src') + sep))
+    return `reaches into ${targetOwner}/src`;
+  return undefined;
+}
+
+describe('imports', () => {
+  const files = [...typeScriptFiles('.')];
+
+  it('finds the files it checks', () => {
+    expect(files).toContain(join('test', 'architecture.test.ts'));
+    expect(files).toContain(join('services', 'vector-store', 'src', 'main.ts'));
+  });
+
+  it("no file imports another package's src/ (by a relative path or a /src/ specifier)", () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const source = readFileSync(join(root, file), 'utf8');
+      for (const [, specifier] of source.matchAll(importPattern)) {
+        const reason = forbiddenImport(file, specifier as string);
+        if (reason !== undefined) violations.push(`${file}: '${specifier}' (${reason})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('recognises both kinds of forbidden import', () => {
+    const file = join('eval', 'src', 'main.ts');
+    expect(forbiddenImport(file, '../../services/vector-store/src/index.ts')).toBeDefined();
+    expect(forbiddenImport(file, '@membus/vector-store/src/index.ts')).toBeDefined();
+    expect(forbiddenImport(file, './retrieval.ts')).toBeUndefined();
+    expect(forbiddenImport(file, '@membus/vector-store')).toBeUndefined();
+    expect(
+      forbiddenImport(join('test', 'e2e', 'x.test.ts'), '../helpers/stack.ts'),
+    ).toBeUndefined();
+  });
 });

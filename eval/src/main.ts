@@ -19,12 +19,9 @@ import {
   StoreMemorySchema,
   unpackVector,
 } from '@membus/contracts';
-import { Embedder } from '../../services/embedder/src/domain/embedder.ts';
-import { createRedactor } from '../../services/embedder/src/domain/redaction.ts';
-import { createLocalEmbeddingProvider } from '../../services/embedder/src/providers/local.ts';
-import { openEmbeddedVectorIndex } from '../../services/vector-store/src/adapters/embedded/index.ts';
-import { openSqliteDocumentStore } from '../../services/vector-store/src/adapters/sqlite/sqlite-document-store.ts';
-import { MemoryService } from '../../services/vector-store/src/domain/memory-service.ts';
+import { openEmbeddedVectorIndex } from '@membus/embedded-index';
+import { createLocalEmbeddingProvider, createRedactor, Embedder } from '@membus/embedder';
+import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
 import { firstRank, type QuestionOutcome, type Scores, score, scoreByCategory } from './metrics.ts';
 

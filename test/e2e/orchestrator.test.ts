@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, RecordOutcomeInput } from '@membus/client';
+import { labelledRequests } from '@membus/pattern-extractor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labelledRequests } from '../../services/pattern-extractor/src/testing/index.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const CAREFUL = ['Analyze request', 'Plan', 'Generate code', 'Run tests', 'Review'];

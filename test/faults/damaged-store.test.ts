@@ -17,10 +17,9 @@ import {
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
-import type { MemoryRecord } from '@membus/contracts';
+import { openEmbeddedVectorIndex } from '@membus/embedded-index';
+import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
-import { openEmbeddedVectorIndex } from '../../services/vector-store/src/adapters/embedded/index.ts';
-import { seededRandom } from '../../services/vector-store/src/testing/seeded-random.ts';
 import { metricSum, storeLoad } from '../helpers/faults.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -41,36 +40,21 @@ function vectors(count: number): Float32Array[] {
   });
 }
 
-const uuid = (n: number) => `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-
 /** Writes a store of `count` memories (graph saved) where the vector-store will find it. */
 async function writeStore(stack: TestStack, data: Float32Array[]): Promise<string> {
   const directory = join(stack.dataDir, 'vector-store', 'index');
   const index = await openEmbeddedVectorIndex({ directory, dimension: DIMENSION });
   const createdAt = '2026-06-01T00:00:00.000Z';
   await index.upsert(
-    data.map((vector, n) => {
-      const record: MemoryRecord = {
-        id: uuid(n),
+    data.map((vector, n) =>
+      testItem(n, vector, {
         tenant: TENANT,
-        scope: 'user',
         userId: `user-${n % 10}`,
-        kind: 'fact',
-        text: `memory ${n}`,
         metadata: {},
-        categories: [],
-        tags: [],
-        importance: 0.5,
-        tier: 'short',
         createdAt,
         updatedAt: createdAt,
-        accessCount: 0,
-        contentHash: `hash-${n}`,
-        embeddingModel: 'test',
-        occurrences: 1,
-      };
-      return { record, vector, dedupKey: `dedup-${n}` };
-    }),
+      }),
+    ),
   );
   await index.whenIndexed();
   await index.close();
@@ -153,7 +137,7 @@ it('64 garbage words in the graph: the vector-store starts, says so, rebuilds fr
     const reply = await client.query({ vector: [...data[n]!], topK: 1 });
     expect({ plan: reply.plan, ids: reply.hits.map((hit) => hit.memory.id) }).toEqual({
       plan: 'ann',
-      ids: [uuid(n)],
+      ids: [testMemoryId(n)],
     });
   }
 }, 120_000);

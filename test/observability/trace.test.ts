@@ -5,19 +5,14 @@
  */
 import { waitFor } from '@membus/bus/testing';
 import { MembusError, type MemoryClient } from '@membus/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getTracer,
-  startTracing,
-  type Tracing,
-  withSpan,
-} from '../../packages/telemetry/src/index.ts';
+import { getTracer, startTracing, type Tracing, withSpan } from '@membus/telemetry';
 import {
   InMemorySpanExporter,
   type OtlpReceiver,
   type ReceivedSpan,
   startOtlpReceiver,
-} from '../../packages/telemetry/src/testing/index.ts';
+} from '@membus/telemetry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 /** OTLP span kinds. */

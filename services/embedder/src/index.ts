@@ -4,8 +4,12 @@ export type { EmbedderHooks, EmbedderOptions, EmbedOutcome, Redactor } from './d
 export { Embedder, normalise } from './domain/embedder.ts';
 export type { EmbeddingCache } from './domain/embedding-cache.ts';
 export { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache.ts';
+export type { RedactionPolicy } from './domain/redaction.ts';
+export { createRedactor } from './domain/redaction.ts';
 export type {
   EmbeddingProvider,
   EmbeddingProviderCapabilities,
   EmbedOptions,
 } from './ports/embedding-provider.ts';
+export type { LocalEmbeddingProviderOptions } from './providers/local.ts';
+export { createLocalEmbeddingProvider } from './providers/local.ts';

@@ -11,6 +11,14 @@ import {
   notifyDeadLetter,
 } from '@membus/bus';
 import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
+import {
+  classifyStorageError,
+  type GraphEvent,
+  openEmbeddedVectorIndex,
+  StorageHealth,
+  storageErrorMessage,
+  storageFailureReasons,
+} from '@membus/embedded-index';
 import { redactUri } from '@membus/mongodb';
 import {
   createLogger,
@@ -20,14 +28,6 @@ import {
   setActiveSpanAttributes,
   startTracing,
 } from '@membus/telemetry';
-import {
-  classifyStorageError,
-  type GraphEvent,
-  openEmbeddedVectorIndex,
-  StorageHealth,
-  storageErrorMessage,
-  storageFailureReasons,
-} from './adapters/embedded/index.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { QueryEmbedding } from './adapters/query-embedding.ts';

@@ -1,4 +1,6 @@
 import type { MemoryRecord, MetadataFilter } from '@membus/contracts';
+import type { IndexFilter } from '@membus/vector-index';
+import { compileFilter, isExpired, toFilterPayload } from '@membus/vector-index';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,8 +9,6 @@ import {
   toQdrantFilter,
   toQdrantPayload,
 } from '../src/adapters/qdrant/index.ts';
-import { compileFilter, isExpired, toFilterPayload } from '../src/domain/filter-match.ts';
-import type { IndexFilter } from '../src/ports/vector-index.ts';
 
 /**
  * Property test of the translation against a MODEL of Qdrant's documented filter semantics

@@ -1,3 +1,4 @@
+import type { IndexFilter } from '@membus/vector-index';
 import { describe, expect, it } from 'vitest';
 import {
   metadataPathIndex,
@@ -6,7 +7,6 @@ import {
   toQdrantFilter,
   toQdrantPayload,
 } from '../src/adapters/qdrant/index.ts';
-import type { IndexFilter } from '../src/ports/vector-index.ts';
 
 // The translation is a pure function, tested here without a server; the conformance suite
 // (qdrant-vector-index.test.ts) checks the same semantics against a real Qdrant.

@@ -13,7 +13,7 @@ import {
   type StoreMemoryInput,
   StoreMemorySchema,
 } from '@membus/contracts';
-import { openEmbeddedVectorIndex } from '../src/adapters/embedded/index.ts';
+import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
 import { type EmbedPort, type IngestItem, MemoryService } from '../src/domain/memory-service.ts';
 import { seededRandom } from '../src/testing/index.ts';

@@ -1,3 +1,4 @@
+import { STOP_WORDS, stemmedTerms } from '@membus/vector-index';
 import { describe, expect, it } from 'vitest';
 import {
   AVERAGE_TEXT_LENGTH,
@@ -8,7 +9,6 @@ import {
   querySparseVector,
   termIndex,
 } from '../src/adapters/qdrant/index.ts';
-import { STOP_WORDS, stemmedTerms } from '../src/domain/text-terms.ts';
 
 // The Qdrant adapter's keyword leg is BM25 encoded as sparse vectors; the encoding is pure and
 // tested here without a server. The conformance suite (qdrant-vector-index.test.ts) runs the

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MembusError, packVector, StoreMemorySchema, UpdateRequestSchema } from '@membus/contracts';
+import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEmbeddedVectorIndex } from '../src/adapters/embedded/index.ts';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
 import {
   type ChangeInput,

@@ -1,5 +1,5 @@
 import { MembusError } from '@membus/contracts';
-import type { ScrollCursor } from '../ports/vector-index.ts';
+import type { ScrollCursor } from '@membus/vector-index';
 
 export function encodeCursor(cursor: ScrollCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');

@@ -23,8 +23,8 @@ import {
   type UpdateRequest,
   unpackVector,
 } from '@membus/contracts';
+import type { IndexedMemory, ScrollCursor, SearchHit, VectorIndex } from '@membus/vector-index';
 import type { DocumentStore, StoredHistoryEntry } from '../ports/document-store.ts';
-import type { IndexedMemory, ScrollCursor, SearchHit, VectorIndex } from '../ports/vector-index.ts';
 import { AccessTracker } from './access-tracker.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dedupKey } from './dedup-key.ts';

@@ -1,11 +1,15 @@
+export {
+  createVectorIndexConformanceSuite,
+  seededRandom,
+  TEST_NOW,
+  testItem,
+  testMemoryId,
+  testRecord,
+  type VectorIndexConformanceOptions,
+  type VectorIndexFixture,
+} from '@membus/vector-index/testing';
 export type {
   DocumentStoreConformanceOptions,
   DocumentStoreFixture,
 } from './document-store-conformance.ts';
 export { createDocumentStoreConformanceSuite } from './document-store-conformance.ts';
-export { seededRandom } from './seeded-random.ts';
-export type {
-  VectorIndexConformanceOptions,
-  VectorIndexFixture,
-} from './vector-index-conformance.ts';
-export { createVectorIndexConformanceSuite } from './vector-index-conformance.ts';

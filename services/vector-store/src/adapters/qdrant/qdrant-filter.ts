@@ -1,5 +1,5 @@
 /**
- * Our filter language (`IndexFilter`, semantics in `domain/filter-match.ts`) translated to a
+ * Our filter language (`IndexFilter`, semantics in `@membus/vector-index`) translated to a
  * Qdrant filter. A pure function, unit-tested case by case without a server.
  *
  * Payload layout it relies on (written by `toQdrantPayload` in qdrant-vector-index.ts):
@@ -48,7 +48,7 @@ import type {
   ScopeSelector,
   TimeRange,
 } from '@membus/contracts';
-import type { IndexFilter } from '../../ports/vector-index.ts';
+import type { IndexFilter } from '@membus/vector-index';
 
 /** The subset of Qdrant's filter JSON this module produces. */
 export interface QdrantFilter {

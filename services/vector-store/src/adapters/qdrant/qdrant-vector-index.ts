@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MembusError, type MemoryRecord, type Scope } from '@membus/contracts';
-import {
-  QdrantClient,
-  QdrantClientResourceExhaustedError,
-  QdrantClientTimeoutError,
-  type Schemas,
-} from '@qdrant/js-client-rest';
-import { compileFilter, toFilterPayload } from '../../domain/filter-match.ts';
-import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../../domain/hybrid-fusion.ts';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -22,7 +14,20 @@ import type {
   StatsResult,
   VectorIndex,
   VectorIndexCapabilities,
-} from '../../ports/vector-index.ts';
+} from '@membus/vector-index';
+import {
+  compileFilter,
+  DEFAULT_HYBRID_ALPHA,
+  fuseHybrid,
+  hybridLegDepth,
+  toFilterPayload,
+} from '@membus/vector-index';
+import {
+  QdrantClient,
+  QdrantClientResourceExhaustedError,
+  QdrantClientTimeoutError,
+  type Schemas,
+} from '@qdrant/js-client-rest';
 import {
   metadataPathIndex,
   PayloadKeys,
@@ -62,7 +67,7 @@ export interface QdrantVectorIndexOptions {
   onWarning?: (message: string, details: Record<string, unknown>) => void;
   /**
    * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
-   * Default 0.5, as the embedded index (`domain/hybrid-fusion.ts`).
+   * Default 0.5, as the embedded index (`@membus/vector-index`).
    */
   hybridAlpha?: number;
 }

@@ -6,7 +6,7 @@
  * with `modifier: 'idf'`):
  *
  * - index = a stable 32-bit hash (FNV-1a over the UTF-8 bytes) of each stemmed term, terms and
- *   stop words exactly as the embedded index makes them (`domain/text-terms.ts`); two terms
+ *   stop words exactly as the embedded index makes them (`@membus/vector-index`); two terms
  *   whose hashes collide count as one term (their frequencies add up);
  * - value = BM25's term-frequency saturation `tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen))`
  *   with k1 1.2, b 0.75, `len` the number of terms of the text (stop words included, as in the
@@ -23,7 +23,7 @@
  * tenant), and the length normalisation uses a fixed average instead of the live one, because
  * a stored value cannot follow a statistic that changes with every write.
  */
-import { STOP_WORDS, stemmedTerms } from '../../domain/text-terms.ts';
+import { STOP_WORDS, stemmedTerms } from '@membus/vector-index';
 
 /** Name of the sparse vector in the collection. */
 export const SPARSE_VECTOR_NAME = 'text';

@@ -1,7 +1,7 @@
+import { STOP_WORDS, stemmedTerms } from '@membus/vector-index';
+import { seededRandom } from '@membus/vector-index/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { KeywordIndex } from '../src/adapters/embedded/keyword-index.ts';
-import { STOP_WORDS, stemmedTerms } from '../src/domain/text-terms.ts';
-import { seededRandom } from '../src/testing/seeded-random.ts';
+import { KeywordIndex } from '../src/keyword-index.ts';
 
 const everything = () => true;
 

@@ -5,7 +5,7 @@ import type {
   IndexFilter,
   VectorIndex,
   VectorIndexCapabilities,
-} from '../ports/vector-index.ts';
+} from '../vector-index.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /** A fresh, empty index created for one test, and how to tear it down. */

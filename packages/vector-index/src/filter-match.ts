@@ -35,7 +35,7 @@ import type {
   MetadataFilter,
   TimeRange,
 } from '@membus/contracts';
-import type { IndexFilter } from '../ports/vector-index.ts';
+import type { IndexFilter } from './vector-index.ts';
 
 /** The filterable part of a memory: everything a filter can test, without the text. */
 export interface FilterPayload {

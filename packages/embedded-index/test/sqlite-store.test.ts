@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { MemoryRecord } from '@membus/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type RowToWrite, SqliteStore } from '../src/adapters/embedded/sqlite-store.ts';
+import { type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
 
 const TENANT = 'acme';
 const ID = '01900000-0000-7000-8000-000000000001';

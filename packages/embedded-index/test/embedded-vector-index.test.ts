@@ -1,16 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MemoryRecord } from '@membus/contracts';
+import type { IndexedMemory } from '@membus/vector-index';
+import {
+  createVectorIndexConformanceSuite,
+  seededRandom,
+  testItem,
+  testMemoryId,
+} from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type EmbeddedVectorIndex,
   type EmbeddedVectorIndexOptions,
   openEmbeddedVectorIndex,
-} from '../src/adapters/embedded/index.ts';
-import type { IndexedMemory } from '../src/ports/vector-index.ts';
-import { createVectorIndexConformanceSuite } from '../src/testing/index.ts';
-import { seededRandom } from '../src/testing/seeded-random.ts';
+} from '../src/index.ts';
 
 async function temporaryDirectory(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'membus-embedded-index-'));
@@ -88,33 +91,8 @@ function clusteredVectors(count: number, dimension: number, clusters: number, se
   });
 }
 
-function uuid(n: number): string {
-  return `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-}
-
-function item(n: number, vector: Float32Array, userId = `user-${n % 20}`): IndexedMemory {
-  const createdAt = new Date(NOW - 1_000_000 + n * 10).toISOString();
-  const record: MemoryRecord = {
-    id: uuid(n),
-    tenant: TENANT,
-    scope: 'user',
-    userId,
-    kind: 'fact',
-    text: `memory ${n}`,
-    metadata: { n },
-    categories: [],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
-    createdAt,
-    updatedAt: createdAt,
-    accessCount: 0,
-    contentHash: `hash-${n}`,
-    embeddingModel: 'test',
-    occurrences: 1,
-  };
-  return { record, vector, dedupKey: `dedup-${n}` };
-}
+const item = (n: number, vector: Float32Array, userId = `user-${n % 20}`): IndexedMemory =>
+  testItem(n, vector, { tenant: TENANT, userId });
 
 function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;
@@ -180,7 +158,7 @@ describe('embedded vector index', () => {
           .filter(({ n }) => filterUser === undefined || `user-${n % 20}` === filterUser)
           .sort((a, b) => b.score - a.score)
           .slice(0, 10)
-          .map(({ n }) => uuid(n));
+          .map(({ n }) => testMemoryId(n));
         const { hits, plan } = await index.search({
           tenant: TENANT,
           vector: query,
@@ -228,7 +206,7 @@ describe('embedded vector index', () => {
         limit: 1,
         now: NOW,
       });
-      expect(hits.map((hit) => hit.record.id)).toEqual([uuid(2_500)]);
+      expect(hits.map((hit) => hit.record.id)).toEqual([testMemoryId(2_500)]);
     });
   });
 
@@ -264,7 +242,7 @@ describe('embedded vector index', () => {
         });
         ids.push(...hits.map((hit) => hit.record.id));
       }
-      expect(ids).toEqual([uuid(1_000), uuid(1_250), uuid(1_499)]);
+      expect(ids).toEqual([testMemoryId(1_000), testMemoryId(1_250), testMemoryId(1_499)]);
     });
 
     it('the background indexer catches up after reopen', async () => {
@@ -287,7 +265,7 @@ describe('embedded vector index', () => {
       await first.saveGraph();
       // Memory 10 takes memory 900's vector; memory 900 is deleted.
       await first.upsert([item(10, vectors[900]!)]);
-      await first.delete(TENANT, [uuid(900)]);
+      await first.delete(TENANT, [testMemoryId(900)]);
       await first.close({ persistGraph: false });
 
       const second = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
@@ -298,7 +276,7 @@ describe('embedded vector index', () => {
         limit: 1,
         now: NOW,
       });
-      expect(hits.map((hit) => hit.record.id)).toEqual([uuid(10)]);
+      expect(hits.map((hit) => hit.record.id)).toEqual([testMemoryId(10)]);
     });
 
     it('a missing graph file is rebuilt from SQLite', async () => {
@@ -372,7 +350,7 @@ describe('embedded vector index', () => {
         now: NOW,
       });
       expect(plan).toBe('ann');
-      const expected = order.slice(40, 50).map((entry) => uuid(entry.n));
+      const expected = order.slice(40, 50).map((entry) => testMemoryId(entry.n));
       expect(hits.map((hit) => hit.record.id)).toEqual(expected);
     });
   });
@@ -396,7 +374,7 @@ describe('embedded vector index', () => {
           expect(plan).toBe('exact');
           const expected = all
             .slice(0, count)
-            .map((vector, n) => ({ id: uuid(n), score: dot(vector, query) }))
+            .map((vector, n) => ({ id: testMemoryId(n), score: dot(vector, query) }))
             .sort((a, b) => b.score - a.score)
             .slice(0, limit);
           expect(hits.map((hit) => hit.record.id)).toEqual(expected.map((hit) => hit.id));
@@ -449,7 +427,7 @@ describe('embedded vector index', () => {
       db.close();
 
       const reopened = await openIndex({ dimension });
-      const [record] = await reopened.get(TENANT, [uuid(1)]);
+      const [record] = await reopened.get(TENANT, [testMemoryId(1)]);
       expect(record).toMatchObject({
         accessCount: 3,
         lastAccessedAt: '2026-05-31T12:34:56.789Z',
@@ -464,9 +442,9 @@ describe('embedded vector index', () => {
       expect(hits[0]?.ranking?.importance).toBe(0.8);
       await reopened.recordAccess(
         TENANT,
-        new Map([[uuid(1), { count: 2, at: Date.parse('2026-05-31T00:00:00.000Z') }]]),
+        new Map([[testMemoryId(1), { count: 2, at: Date.parse('2026-05-31T00:00:00.000Z') }]]),
       );
-      const [after] = await reopened.get(TENANT, [uuid(1)]);
+      const [after] = await reopened.get(TENANT, [testMemoryId(1)]);
       expect(after).toMatchObject({ accessCount: 5, lastAccessedAt: '2026-05-31T12:34:56.789Z' });
     });
 
@@ -482,22 +460,22 @@ describe('embedded vector index', () => {
       db.exec('ALTER TABLE memories ADD COLUMN last_accessed_at INTEGER');
       db.prepare(
         "UPDATE memories SET access_count = 7, last_accessed_at = ?, record = json_set(record, '$.accessCount', 2) WHERE id = ?",
-      ).run(Date.parse('2026-06-01T08:00:00.000Z'), uuid(1));
+      ).run(Date.parse('2026-06-01T08:00:00.000Z'), testMemoryId(1));
       db.close();
 
       const reopened = await openIndex({ dimension });
-      const records = await reopened.get(TENANT, [uuid(1), uuid(2)]);
+      const records = await reopened.get(TENANT, [testMemoryId(1), testMemoryId(2)]);
       expect(
         records.map((record) => [record.id, record.accessCount, record.lastAccessedAt]),
       ).toEqual([
-        [uuid(1), 7, '2026-06-01T08:00:00.000Z'],
-        [uuid(2), 0, undefined],
+        [testMemoryId(1), 7, '2026-06-01T08:00:00.000Z'],
+        [testMemoryId(2), 0, undefined],
       ]);
       await reopened.recordAccess(
         TENANT,
-        new Map([[uuid(2), { count: 1, at: Date.parse('2026-06-02T00:00:00.000Z') }]]),
+        new Map([[testMemoryId(2), { count: 1, at: Date.parse('2026-06-02T00:00:00.000Z') }]]),
       );
-      const [second] = await reopened.get(TENANT, [uuid(2)]);
+      const [second] = await reopened.get(TENANT, [testMemoryId(2)]);
       expect(second).toMatchObject({ accessCount: 1, lastAccessedAt: '2026-06-02T00:00:00.000Z' });
     });
 
@@ -506,21 +484,21 @@ describe('embedded vector index', () => {
       await index.upsert([item(1, vectors[1]!)]);
       await index.recordAccess(
         TENANT,
-        new Map([[uuid(1), { count: 4, at: Date.parse('2026-06-01T00:00:00.000Z') }]]),
+        new Map([[testMemoryId(1), { count: 4, at: Date.parse('2026-06-01T00:00:00.000Z') }]]),
       );
-      await index.delete(TENANT, [uuid(1)]);
+      await index.delete(TENANT, [testMemoryId(1)]);
       await index.upsert([item(2, vectors[2]!)]);
-      const [fresh] = await index.get(TENANT, [uuid(2)]);
+      const [fresh] = await index.get(TENANT, [testMemoryId(2)]);
       expect([fresh?.accessCount, fresh?.lastAccessedAt]).toEqual([0, undefined]);
       await index.close();
       const reopened = await openIndex({ dimension });
-      const [again] = await reopened.get(TENANT, [uuid(2)]);
+      const [again] = await reopened.get(TENANT, [testMemoryId(2)]);
       expect([again?.accessCount, again?.lastAccessedAt]).toEqual([0, undefined]);
     });
 
     it('access handed to the background worker is durable once close resolves, awaited or not', async () => {
       const index = await openIndex({ dimension });
-      const ids = Array.from({ length: 500 }, (_, n) => uuid(n));
+      const ids = Array.from({ length: 500 }, (_, n) => testMemoryId(n));
       await index.upsert(ids.map((_, n) => item(n, vectors[n % vectors.length]!)));
       const at = Date.parse('2026-05-31T00:00:00.000Z');
       // Enough work that the worker is still writing when close is called; none awaited.
@@ -546,15 +524,15 @@ describe('embedded vector index', () => {
       const index = await openIndex({ dimension, checkpointIntervalMs: 0 });
       await index.upsert([item(1, vectors[1]!)]);
       const at = Date.parse('2026-05-31T00:00:00.000Z');
-      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 2, at }]]));
-      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 1, at: at - 5 }]]));
-      const [record] = await index.get(TENANT, [uuid(1)]);
+      await index.recordAccess(TENANT, new Map([[testMemoryId(1), { count: 2, at }]]));
+      await index.recordAccess(TENANT, new Map([[testMemoryId(1), { count: 1, at: at - 5 }]]));
+      const [record] = await index.get(TENANT, [testMemoryId(1)]);
       expect(record).toMatchObject({ accessCount: 3, lastAccessedAt: new Date(at).toISOString() });
     });
 
     it('without the background worker, a large flush yields to the event loop between short transactions', async () => {
       const index = await openIndex({ dimension, checkpointIntervalMs: 0 });
-      const ids = Array.from({ length: 100 }, (_, n) => uuid(n));
+      const ids = Array.from({ length: 100 }, (_, n) => testMemoryId(n));
       await index.upsert(ids.map((_, n) => item(n, vectors[n % vectors.length]!)));
       const Database = (await import('better-sqlite3')).default;
       const reader = new Database(join(directory, 'memories.sqlite'), { readonly: true });
@@ -589,10 +567,10 @@ describe('embedded vector index', () => {
       const index = await openIndex({ dimension });
       await index.upsert([item(1, vectors[1]!)]);
       const at = Date.parse('2026-05-31T00:00:00.000Z');
-      await index.recordAccess(TENANT, new Map([[uuid(1), { count: 4, at }]]));
-      const [read] = await index.get(TENANT, [uuid(1)]);
+      await index.recordAccess(TENANT, new Map([[testMemoryId(1), { count: 4, at }]]));
+      const [read] = await index.get(TENANT, [testMemoryId(1)]);
       await index.upsert([{ record: { ...read!, text: 'changed' }, dedupKey: 'dedup-1' }]);
-      const [after] = await index.get(TENANT, [uuid(1)]);
+      const [after] = await index.get(TENANT, [testMemoryId(1)]);
       expect(after).toMatchObject({
         text: 'changed',
         accessCount: 4,

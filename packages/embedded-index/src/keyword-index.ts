@@ -1,4 +1,4 @@
-import { STOP_WORDS, stemmedTerms } from '../../domain/text-terms.ts';
+import { STOP_WORDS, stemmedTerms } from '@membus/vector-index';
 import { BoundedHeap } from './bounded-heap.ts';
 import { grow } from './typed-arrays.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../src/domain/hybrid-fusion.ts';
+import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../src/hybrid-fusion.ts';
 
 const alpha = DEFAULT_HYBRID_ALPHA;
 

@@ -1,5 +1,4 @@
-import type { FilterPayload } from '../../domain/filter-match.ts';
-import type { IndexFilter } from '../../ports/vector-index.ts';
+import type { FilterPayload, IndexFilter } from '@membus/vector-index';
 
 /** What the in-memory index keeps per slot: the filterable payload, its tenant and version. */
 export interface SlotPayload extends FilterPayload {

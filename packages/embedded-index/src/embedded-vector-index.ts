@@ -4,9 +4,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kind, MemoryRecord, Scope, Tier } from '@membus/contracts';
 import { kindValues, MembusError, tierValues } from '@membus/contracts';
-import type hnswlib from 'hnswlib-node';
-import { compileFilter, toFilterPayload } from '../../domain/filter-match.ts';
-import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../../domain/hybrid-fusion.ts';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -18,7 +15,15 @@ import type {
   StatsResult,
   VectorIndex,
   VectorIndexCapabilities,
-} from '../../ports/vector-index.ts';
+} from '@membus/vector-index';
+import {
+  compileFilter,
+  DEFAULT_HYBRID_ALPHA,
+  fuseHybrid,
+  hybridLegDepth,
+  toFilterPayload,
+} from '@membus/vector-index';
+import type hnswlib from 'hnswlib-node';
 import { BoundedHeap } from './bounded-heap.ts';
 import {
   createGraph,

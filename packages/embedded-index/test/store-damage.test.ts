@@ -9,7 +9,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
-import type { MemoryRecord } from '@membus/contracts';
+import type { IndexedMemory } from '@membus/vector-index';
+import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   classifyStorageError,
@@ -19,9 +20,7 @@ import {
   openEmbeddedVectorIndex,
   type StorageFailureReport,
   StorageHealth,
-} from '../src/adapters/embedded/index.ts';
-import type { IndexedMemory } from '../src/ports/vector-index.ts';
-import { seededRandom } from '../src/testing/seeded-random.ts';
+} from '../src/index.ts';
 
 const TENANT = 'damage';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -41,33 +40,8 @@ function vectors(count: number, seed: number): Float32Array[] {
   });
 }
 
-function uuid(n: number): string {
-  return `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-}
-
-function item(n: number, vector: Float32Array): IndexedMemory {
-  const createdAt = new Date(NOW - 1_000_000 + n * 10).toISOString();
-  const record: MemoryRecord = {
-    id: uuid(n),
-    tenant: TENANT,
-    scope: 'user',
-    userId: `user-${n % 7}`,
-    kind: 'fact',
-    text: `memory ${n}`,
-    metadata: { n },
-    categories: [],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
-    createdAt,
-    updatedAt: createdAt,
-    accessCount: 0,
-    contentHash: `hash-${n}`,
-    embeddingModel: 'test',
-    occurrences: 1,
-  };
-  return { record, vector, dedupKey: `dedup-${n}` };
-}
+const item = (n: number, vector: Float32Array): IndexedMemory =>
+  testItem(n, vector, { tenant: TENANT });
 
 const data = vectors(COUNT, 41);
 
@@ -160,7 +134,7 @@ describe('a damaged embedded store', () => {
       graphRebuilds: { missing: 0, damaged: 0, mismatch: 0, parameters: 0 },
     });
     expect(events).toEqual([]);
-    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+    expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('64 garbage words in the level-0 links of the entry point: rebuilt from SQLite, not walked', async () => {
@@ -187,7 +161,7 @@ describe('a damaged embedded store', () => {
       memories: COUNT,
       seconds: expect.any(Number),
     });
-    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+    expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('the rebuilt graph is saved: the next start loads it', async () => {
@@ -229,7 +203,7 @@ describe('a damaged embedded store', () => {
       problem: expect.stringMatching(problem),
     });
     await index.whenIndexed();
-    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+    expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('a truncated graph file: rebuilt from SQLite', async () => {
@@ -265,7 +239,7 @@ describe('a damaged embedded store', () => {
       problem: expect.stringMatching(/another memories database/),
     });
     await index.whenIndexed();
-    expect(await nearest(index)).toEqual([uuid(0), uuid(700), uuid(1_499)]);
+    expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('a graph whose vectors are not those in SQLite (no store id, as saved before): rebuilt', async () => {
@@ -294,7 +268,7 @@ describe('a damaged embedded store', () => {
       limit: 2,
       now: NOW,
     });
-    expect(hits.map((hit) => hit.record.id).sort()).toEqual([uuid(3), uuid(900)]);
+    expect(hits.map((hit) => hit.record.id).sort()).toEqual([testMemoryId(3), testMemoryId(900)]);
   });
 
   it('other HNSW parameters: rebuilt (parameters)', async () => {

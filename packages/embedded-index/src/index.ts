@@ -3,6 +3,7 @@ export type {
   EmbeddedVectorIndex,
   EmbeddedVectorIndexOptions,
   GraphEvent,
+  MemoryCount,
 } from './embedded-vector-index.ts';
 export { openEmbeddedVectorIndex } from './embedded-vector-index.ts';
 export type { HnswOptions, RebuildReason } from './hnsw-graph.ts';

@@ -5,7 +5,7 @@ import {
   type FilterPayload,
   isExpired,
   matchesFilter,
-} from '../src/domain/filter-match.ts';
+} from '../src/filter-match.ts';
 
 const base: FilterPayload = {
   id: 'm1',

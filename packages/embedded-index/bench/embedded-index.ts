@@ -1,7 +1,7 @@
 /**
  * Microbenchmark of the embedded VectorIndex.
  *
- *   node --import tsx services/vector-store/bench/embedded-index.ts [--size 100000] [--dimension 384]
+ *   node --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000] [--dimension 384]
  *     [--queries 1000] [--threshold 10000] [--ef-construction 128]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
@@ -15,10 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { MemoryRecord } from '@membus/contracts';
-import { openEmbeddedVectorIndex } from '../src/adapters/embedded/index.ts';
-import type { IndexedMemory, IndexFilter, VectorIndex } from '../src/ports/vector-index.ts';
-import { seededRandom } from '../src/testing/seeded-random.ts';
+import type { IndexedMemory, IndexFilter, VectorIndex } from '@membus/vector-index';
+import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
+import { openEmbeddedVectorIndex } from '../src/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,32 +54,18 @@ function sample(): Float32Array {
   return vector;
 }
 
-function uuid(n: number): string {
-  return `01900000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
-}
-
 function item(n: number, vector: Float32Array): IndexedMemory {
   const createdAt = new Date(NOW - 10_000_000 + n).toISOString();
-  const record: MemoryRecord = {
-    id: uuid(n),
+  return testItem(n, vector, {
     tenant: TENANT,
-    scope: 'user',
     userId: `user-${n % 100}`,
-    kind: 'fact',
     text: `benchmark memory number ${n} with some text to make the record realistic`,
     metadata: { n, source: 'bench' },
     categories: [`category-${n % 10}`],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
     createdAt,
     updatedAt: createdAt,
-    accessCount: 0,
-    contentHash: `hash-${n}`,
     embeddingModel: 'bench',
-    occurrences: 1,
-  };
-  return { record, vector, dedupKey: `dedup-${n}` };
+  });
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -198,7 +183,7 @@ async function main(): Promise<void> {
         .filter(({ n }) => filter?.userId === undefined || `user-${n % 100}` === filter.userId)
         .sort((a, b) => b.score - a.score)
         .slice(0, 10)
-        .map(({ n }) => uuid(n));
+        .map(({ n }) => testMemoryId(n));
     await measureSearch(index, 'search top-10 unfiltered', queries, () => undefined, truth);
     await measureSearch(
       index,
@@ -214,7 +199,7 @@ async function main(): Promise<void> {
         .filter(({ n }) => `category-${n % 10}` === category)
         .sort((a, b) => b.score - a.score)
         .slice(0, 10)
-        .map(({ n }) => uuid(n));
+        .map(({ n }) => testMemoryId(n));
     };
     await measureSearch(
       index,

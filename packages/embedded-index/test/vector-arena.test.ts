@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VectorArena } from '../src/adapters/embedded/vector-arena.ts';
+import { VectorArena } from '../src/vector-arena.ts';
 
 function seeded(seed: number): () => number {
   let state = seed;
