@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createOpenAIEmbeddingProvider,
   type OpenAIEmbeddingProviderOptions,
-  parseRetryAfter,
 } from '../src/providers/openai.ts';
 import { createEmbeddingProviderConformanceSuite } from '../src/testing/index.ts';
 import {
@@ -190,22 +189,5 @@ describe('openai provider: retries', () => {
       .catch((thrown: unknown) => thrown);
     server = await startEmbeddingsProtocolServer({ dimension: DIMENSION });
     expect(error).toMatchObject({ code: 'EMBEDDING_FAILED', retryable: true });
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads retry-after-ms first', () => {
-    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }))).toBe(250);
-  });
-
-  it('reads retry-after in seconds', () => {
-    expect(parseRetryAfter(new Headers({ 'retry-after': '2' }))).toBe(2000);
-  });
-
-  it('reads retry-after as an HTTP date', () => {
-    const now = Date.parse('2026-05-01T00:00:00.000Z');
-    expect(
-      parseRetryAfter(new Headers({ 'retry-after': 'Fri, 01 May 2026 00:00:03 GMT' }), now),
-    ).toBe(3000);
   });
 });

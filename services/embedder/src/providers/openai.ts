@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MembusError } from '@membus/contracts';
+import { parseRetryAfter, retry } from '@membus/service-runtime';
 import OpenAI, {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -147,43 +147,37 @@ export function createOpenAIEmbeddingProvider(
         );
       }
       if (texts.length === 0) return [];
-      for (let attempt = 1; ; attempt++) {
-        let response: Awaited<ReturnType<typeof request>>;
-        try {
-          response = await request(texts, embedOptions.signal);
-        } catch (error) {
+      const response = await retry(() => request(texts, embedOptions.signal), {
+        attempts: maxAttempts,
+        baseMs: retryBaseMs,
+        maxMs: retryMaxMs,
+        retryable: (error) => classify(error).retryable,
+        retryAfterMs: (error) => classify(error).retryAfterMs,
+        onRetry: ({ attempt, delayMs, error }) =>
+          options.onRetry?.({ attempt, delayMs, reason: classify(error).reason }),
+        giveUp: (error, { attempts, retryable }) => {
           const failure = classify(error);
-          if (!failure.retryable || attempt >= maxAttempts) {
-            throw new MembusError(
-              'EMBEDDING_FAILED',
-              `embedding provider ${failure.reason}${failure.retryable ? ` after ${attempt} attempts` : ''}: ${messageOf(error)}`,
-              {
-                cause: error,
-                retryable: failure.retryable,
-                details: {
-                  provider: 'openai',
-                  model,
-                  attempts: attempt,
-                  ...(failure.status !== undefined ? { status: failure.status } : {}),
-                },
+          return new MembusError(
+            'EMBEDDING_FAILED',
+            `embedding provider ${failure.reason}${retryable ? ` after ${attempts} attempts` : ''}: ${messageOf(error)}`,
+            {
+              cause: error,
+              retryable,
+              details: {
+                provider: 'openai',
+                model,
+                attempts,
+                ...(failure.status !== undefined ? { status: failure.status } : {}),
               },
-            );
-          }
-          const backoff = Math.random() * Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-          const delayMs = Math.round(Math.min(retryMaxMs, failure.retryAfterMs ?? backoff));
-          options.onRetry?.({ attempt, delayMs, reason: failure.reason });
-          await sleep(
-            delayMs,
-            undefined,
-            embedOptions.signal ? { signal: embedOptions.signal } : {},
+            },
           );
-          continue;
-        }
-        const vectors = toVectors(response.data, texts.length, dimension, model);
-        const tokens = response.usage?.total_tokens ?? response.usage?.prompt_tokens ?? 0;
-        options.onUsage?.({ tokens, costUsd: (tokens * price) / 1_000_000, model });
-        return vectors;
-      }
+        },
+        ...(embedOptions.signal ? { signal: embedOptions.signal } : {}),
+      });
+      const vectors = toVectors(response.data, texts.length, dimension, model);
+      const tokens = response.usage?.total_tokens ?? response.usage?.prompt_tokens ?? 0;
+      options.onUsage?.({ tokens, costUsd: (tokens * price) / 1_000_000, model });
+      return vectors;
     },
   };
 }
@@ -215,22 +209,6 @@ function classify(error: unknown): Failure {
     };
   }
   return { retryable: false, reason: 'failed' };
-}
-
-/** `retry-after-ms` (OpenAI), else `retry-after` in seconds or as an HTTP date. */
-export function parseRetryAfter(
-  headers: Headers | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (headers === undefined) return undefined;
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function toVectors(

@@ -1,0 +1,262 @@
+import {
+  type BusEnv,
+  busConnectionFromEnv,
+  ConfigError,
+  type ConsumeOptions,
+  type ConsumerOptions,
+  connectBus,
+  consumeStream,
+  ensureConsumer,
+  ensureStreams,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetStreamStatusReader,
+  jetstream,
+  jetstreamManager,
+  type NatsConnection,
+  notifyDeadLetter,
+  type StreamConsumer,
+} from '@membus/bus';
+import {
+  createLogger,
+  createMetricsRegistry,
+  type Logger,
+  type LogLevel,
+  type Registry,
+  registerJetStreamMetrics,
+  runService,
+  startTracing,
+} from '@membus/telemetry';
+import type { z } from 'zod';
+
+/** What the runtime reads from every service's parsed config (`busEnvSpec` + `serviceEnvSpec`). */
+export interface RuntimeConfig extends BusEnv {
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  readonly otlpEndpoint?: string | undefined;
+  readonly metricsTenantLabel: boolean;
+  readonly logLevel: LogLevel;
+  /** Deliveries before dead-lettering: every declared consumer's unless it names its own. */
+  readonly maxDeliver: number;
+}
+
+/** A durable consumer the service reads: created or updated when the service connects. */
+export type ConsumerDeclaration = Omit<ConsumerOptions, 'maxDeliver'> & { maxDeliver?: number };
+
+/** A running thing the drain waits for (a served subject, an endpoint). */
+export interface Drainable {
+  drain(): Promise<unknown>;
+}
+
+/** The bus connection and JetStream handles of a connected service. */
+export interface ServiceBus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+/** How a dead letter is handled besides the warning line: `notify` tells a waiting client too. */
+export type DeadLetters = 'log' | 'notify';
+
+/** A declared consumer's handler: the rest of `consumeStream`'s options. */
+export type ConsumeDefinition<S extends z.ZodType> = Omit<
+  ConsumeOptions<S>,
+  'js' | 'stream' | 'consumer' | 'maxDeliver' | 'onDeadLetter'
+> & {
+  /** Names the consumer in the line logged when it stops on an error. */
+  name: string;
+  deadLetters: DeadLetters;
+};
+
+/** What `start` hands the runtime: how the service stops, and what its ready line says. */
+export interface StartedService {
+  /** Logged with the ready line. */
+  details?: Record<string, unknown>;
+  /** First on shutdown: stops intake the runtime does not know (an HTTP endpoint, schedules). */
+  stopIntake?: () => Promise<void>;
+  /** After the consumers stopped and the served subjects drained, while NATS is still up. */
+  flush?: () => Promise<void>;
+  /** Last, after NATS is drained: closes stores and indexes. */
+  close?: () => Promise<void>;
+}
+
+/** What a service's `start` works with. */
+export interface ServiceContext<C extends RuntimeConfig> {
+  readonly name: string;
+  readonly config: C;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /**
+   * Opens a configured backend or stops the process with one line (fail fast): the error's
+   * message says what is wrong and what to do; no stack trace.
+   */
+  open<T>(what: string, open: () => Promise<T> | T): Promise<T>;
+  /** Connects to NATS, ensures the streams and the declared consumers, exports their metrics. */
+  connect(): Promise<ServiceBus>;
+  /** Consumes a declared consumer (by stream) until shutdown; readiness follows it. */
+  consume<S extends z.ZodType>(stream: string, definition: ConsumeDefinition<S>): Promise<void>;
+  /** Served subjects drained on shutdown, after the consumers stop. */
+  serving(...served: Drainable[]): void;
+}
+
+export interface ServiceDefinition<C extends RuntimeConfig> {
+  /** The service name: logs, metrics, traces and the NATS connection name. */
+  name: string;
+  /** Parses the environment (throws `ConfigError` naming the option and the env variable). */
+  config: (environment: NodeJS.ProcessEnv) => C;
+  /** Durable consumers this service reads, ensured on connect. */
+  consumers?: (config: C) => ConsumerDeclaration[];
+  /** Builds the service: backends, connect, domain, consumers and served subjects. */
+  start: (context: ServiceContext<C>) => Promise<StartedService>;
+}
+
+export interface DefinedService {
+  readonly name: string;
+  /**
+   * Runs the service: config, logger, tracing (the one place the OTel SDK starts), metrics and
+   * the telemetry server (/metrics /healthz /readyz), `start`, the ready message a supervising
+   * process waits for, and a graceful drain on SIGTERM/SIGINT.
+   */
+  run(environment?: NodeJS.ProcessEnv): Promise<void>;
+}
+
+/** One service runtime: each `main.ts` declares what differs and `run()`s it. */
+export function defineService<C extends RuntimeConfig>(
+  definition: ServiceDefinition<C>,
+): DefinedService {
+  return { name: definition.name, run: (environment) => run(definition, environment) };
+}
+
+async function run<C extends RuntimeConfig>(
+  definition: ServiceDefinition<C>,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const name = definition.name;
+  const config = parseConfig(definition, environment);
+  const log = createLogger(name, { level: config.logLevel });
+  const tracing = startTracing({
+    service: name,
+    ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
+  });
+  const registry = createMetricsRegistry(name);
+  const declared = definition.consumers?.(config) ?? [];
+  const consumers: StreamConsumer[] = [];
+  const served: Drainable[] = [];
+  let bus: ServiceBus | undefined;
+  let consuming = true;
+
+  const declaration = (stream: string): ConsumerDeclaration & { maxDeliver: number } => {
+    const found = declared.find((consumer) => consumer.stream === stream);
+    if (found === undefined) throw new Error(`${name} declares no consumer on stream ${stream}`);
+    return { ...found, maxDeliver: found.maxDeliver ?? config.maxDeliver };
+  };
+  const connected = (): ServiceBus => {
+    if (bus === undefined) throw new Error(`${name}: connect() before consuming`);
+    return bus;
+  };
+
+  const context: ServiceContext<C> = {
+    name,
+    config,
+    log,
+    registry,
+    async open(what, open) {
+      try {
+        return await open();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        log.error(`cannot open the ${what}; stopping: ${reason}`, { error });
+        process.exit(1);
+      }
+    },
+    async connect() {
+      if (bus !== undefined) return bus;
+      const nc = await connectBus(busConnectionFromEnv(config, name));
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      await ensureStreams(jsm, { replicas: config.streamReplicas });
+      for (const consumer of declared) await ensureConsumer(jsm, declaration(consumer.stream));
+      if (declared.length > 0)
+        registerJetStreamMetrics(
+          registry,
+          jetStreamStatusReader(
+            jsm,
+            declared.map(({ stream, durable }) => ({ stream, consumer: durable })),
+          ),
+          { tenantLabel: config.metricsTenantLabel },
+        );
+      bus = { nc, js, jsm };
+      return bus;
+    },
+    async consume(stream, { name: consumerName, deadLetters, ...options }) {
+      const { nc, js } = connected();
+      const { durable, maxDeliver } = declaration(stream);
+      const consumer = await consumeStream({
+        ...options,
+        js,
+        stream,
+        consumer: durable,
+        maxDeliver,
+        onDeadLetter: (letter, headers, data) => {
+          log.warn('dead-lettered', {
+            subject: letter.subject,
+            code: letter.error.code,
+            reason: letter.error.message,
+          });
+          if (deadLetters === 'notify') notifyDeadLetter(nc, letter, headers, data);
+        },
+      });
+      consumers.push(consumer);
+      consumer.done.then(
+        () => {
+          consuming = false;
+        },
+        (error: unknown) => {
+          consuming = false;
+          log.error(`${consumerName} consumer stopped`, { error });
+        },
+      );
+    },
+    serving(...handles) {
+      served.push(...handles);
+    },
+  };
+
+  const started = await definition.start(context);
+  const { nc } = connected();
+  await runService({
+    service: name,
+    port: config.metricsPort,
+    host: config.metricsHost,
+    registry,
+    log,
+    tracing,
+    checks: () => ({
+      nats: !nc.isClosed(),
+      ...(consumers.length > 0 ? { consumer: consuming } : {}),
+    }),
+    details: { nats: config.natsUrl, ...started.details },
+    drain: async () => {
+      await started.stopIntake?.();
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await Promise.all(served.map((handle) => handle.drain()));
+      await started.flush?.();
+      await nc.drain();
+      await started.close?.();
+    },
+  });
+}
+
+/** The config, or one line naming each bad option and its env variable, and exit 1. */
+function parseConfig<C extends RuntimeConfig>(
+  definition: ServiceDefinition<C>,
+  environment: NodeJS.ProcessEnv,
+): C {
+  try {
+    return definition.config(environment);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger(definition.name).error(error.message);
+    process.exit(1);
+  }
+}

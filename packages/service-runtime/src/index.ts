@@ -1,0 +1,15 @@
+export type {
+  ConsumeDefinition,
+  ConsumerDeclaration,
+  DeadLetters,
+  DefinedService,
+  Drainable,
+  RuntimeConfig,
+  ServiceBus,
+  ServiceContext,
+  ServiceDefinition,
+  StartedService,
+} from './define-service.ts';
+export { defineService } from './define-service.ts';
+export type { RetryOptions } from './retry.ts';
+export { parseRetryAfter, retry, retryDelayMs } from './retry.ts';
