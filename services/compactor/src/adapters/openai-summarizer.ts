@@ -1,5 +1,6 @@
 import { MembusError } from '@membus/contracts';
-import OpenAI, { APIError } from 'openai';
+import { parseRetryAfter, retry } from '@membus/service-runtime';
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { z } from 'zod';
 import type { Summarizer, SummaryRequest } from '../ports/summarizer.ts';
 
@@ -18,8 +19,12 @@ export interface OpenAISummarizerOptions {
   maxOutputTokens: number;
   /** Per-request timeout in milliseconds. */
   timeoutMs: number;
-  /** Retries of the openai client on 408/409/429/5xx, timeouts and connection errors. */
+  /** Retries on 408/409/429/5xx, timeouts and connection errors (Retry-After honoured). */
   maxRetries: number;
+  /** First retry delay, doubled per retry, with full jitter; 500 ms unless told. */
+  retryBaseMs?: number;
+  /** Longest single wait, also the cap of Retry-After; 8 s unless told. */
+  retryMaxMs?: number;
 }
 
 /** The part of a chat completion that is read: checked, not trusted. */
@@ -53,9 +58,10 @@ export function summaryPrompt(request: SummaryRequest): string {
 
 /**
  * Session summaries from any server speaking OpenAI's `/chat/completions` protocol (OpenAI,
- * Azure OpenAI's v1 endpoint, Ollama, vLLM, LM Studio). Retries are the client's own
- * (`maxRetries`); when they run out, or the answer has no text, it throws a BACKEND_FAILED
- * and the compactor falls back to the extractive summary.
+ * Azure OpenAI's v1 endpoint, Ollama, vLLM, LM Studio). Transient failures are retried
+ * `maxRetries` times (the one retry helper; the SDK's own retries are off); when they run out,
+ * or the answer has no text, it throws a BACKEND_FAILED and the compactor falls back to the
+ * extractive summary.
  */
 export function createOpenAISummarizer(options: OpenAISummarizerOptions): Summarizer {
   const model = options.model ?? OPENAI_SUMMARY_DEFAULT_MODEL;
@@ -63,34 +69,42 @@ export function createOpenAISummarizer(options: OpenAISummarizerOptions): Summar
     apiKey: options.apiKey ?? 'unused',
     ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
     timeout: options.timeoutMs,
-    maxRetries: options.maxRetries,
+    maxRetries: 0,
   });
   return {
     capabilities: Object.freeze({ name: 'openai', remote: true }),
     async summarize(request) {
-      let response: unknown;
-      try {
-        response = await client.chat.completions.create({
-          model,
-          temperature: 0,
-          max_tokens: options.maxOutputTokens,
-          messages: [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: summaryPrompt(request) },
-          ],
-        });
-      } catch (error) {
-        throw new MembusError('BACKEND_FAILED', `chat summary failed: ${messageOf(error)}`, {
-          cause: error,
-          details: {
-            provider: 'openai',
+      const response: unknown = await retry(
+        () =>
+          client.chat.completions.create({
             model,
-            ...(error instanceof APIError && error.status !== undefined
-              ? { status: error.status }
-              : {}),
-          },
-        });
-      }
+            temperature: 0,
+            max_tokens: options.maxOutputTokens,
+            messages: [
+              { role: 'system', content: SYSTEM_PROMPT },
+              { role: 'user', content: summaryPrompt(request) },
+            ],
+          }),
+        {
+          attempts: options.maxRetries + 1,
+          baseMs: options.retryBaseMs ?? 500,
+          maxMs: options.retryMaxMs ?? 8_000,
+          retryable: isTransient,
+          retryAfterMs: (error) =>
+            error instanceof APIError ? parseRetryAfter(error.headers) : undefined,
+          giveUp: (error) =>
+            new MembusError('BACKEND_FAILED', `chat summary failed: ${messageOf(error)}`, {
+              cause: error,
+              details: {
+                provider: 'openai',
+                model,
+                ...(error instanceof APIError && error.status !== undefined
+                  ? { status: error.status }
+                  : {}),
+              },
+            }),
+        },
+      );
       const parsed = ChatCompletionSchema.safeParse(response);
       if (!parsed.success) {
         throw new MembusError('BACKEND_FAILED', 'chat summary response has no message text', {
@@ -110,6 +124,15 @@ function boundedText(text: string, maxChars: number): string {
   const cut = trimmed.slice(0, maxChars);
   const space = cut.lastIndexOf(' ');
   return (space > maxChars * 0.8 ? cut.slice(0, space) : cut).trimEnd();
+}
+
+/** What the openai SDK itself retries: connection errors, timeouts, 408, 409, 429 and 5xx. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof APIUserAbortError) return false;
+  if (error instanceof APIConnectionError) return true;
+  if (!(error instanceof APIError) || typeof error.status !== 'number') return false;
+  const status = error.status;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
 function messageOf(error: unknown): string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MembusError, type MemoryRecord, type Scope } from '@membus/contracts';
+import { retry } from '@membus/service-runtime';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -843,28 +843,25 @@ class QdrantVectorIndex implements VectorIndex {
 
   /** One client call with bounded retries on transient failures; typed errors otherwise. */
   async #call<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (MembusError.is(error)) throw error;
-        const transient = isTransientQdrantError(error);
-        if (!transient || attempt >= this.#attempts) {
-          throw new MembusError(
-            'BACKEND_FAILED',
-            `Qdrant ${operation} failed: ${messageOf(error)}`,
-            {
+    return retry(call, {
+      attempts: this.#attempts,
+      baseMs: this.#retryBaseMs,
+      retryable: (error) => !MembusError.is(error) && isTransientQdrantError(error),
+      retryAfterMs: (error) =>
+        error instanceof QdrantClientResourceExhaustedError && Number.isFinite(error.retry_after)
+          ? error.retry_after * 1000
+          : undefined,
+      onRetry: ({ attempt, delayMs, error }) =>
+        this.#onRetry?.({ operation, attempt, delayMs, error }),
+      giveUp: (error, { attempts, retryable }) =>
+        MembusError.is(error)
+          ? error
+          : new MembusError('BACKEND_FAILED', `Qdrant ${operation} failed: ${messageOf(error)}`, {
               cause: error,
-              retryable: transient,
-              details: { backend: 'qdrant', operation, attempts: attempt },
-            },
-          );
-        }
-        const delayMs = retryDelayMs(error, attempt, this.#retryBaseMs);
-        this.#onRetry?.({ operation, attempt, delayMs, error });
-        await sleep(delayMs);
-      }
-    }
+              retryable,
+              details: { backend: 'qdrant', operation, attempts },
+            }),
+    });
   }
 }
 
@@ -903,12 +900,6 @@ export function isTransientQdrantError(error: unknown): boolean {
     return status === 408 || status === 429 || (status >= 500 && status !== 501);
   // fetch() rejects with a TypeError whose cause is the socket error.
   return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
-}
-
-function retryDelayMs(error: unknown, attempt: number, baseMs: number): number {
-  if (error instanceof QdrantClientResourceExhaustedError && Number.isFinite(error.retry_after))
-    return Math.min(error.retry_after * 1000, 30_000);
-  return Math.round(Math.random() * baseMs * 2 ** (attempt - 1));
 }
 
 function messageOf(error: unknown): string {
