@@ -28,6 +28,23 @@ export type { KV } from './kv.ts';
 export { openKv } from './kv.ts';
 export { notifyDeadLetter, notifyStore, storeIdOf } from './notify.ts';
 export type { BusObserver, HandledEvent } from './observer.ts';
+export type {
+  Body,
+  Embeddings,
+  EmbedOptions,
+  ServeOperationOptions,
+  StoreMemoryOptions,
+  TenantOf,
+} from './operations.ts';
+export {
+  call,
+  embedBatches,
+  embedTexts,
+  emitEvent,
+  publishOperation,
+  serveOperation,
+  storeMemory,
+} from './operations.ts';
 export type { DurablePublishOptions } from './publish.ts';
 export { privateMessageId, publishCore, publishDurable } from './publish.ts';
 export type { RequestContext, RequestOptions, ServeOptions, Service } from './request-reply.ts';

@@ -1,58 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Body,
   type BusConnectionOptions,
+  call,
   connectBus,
-  createHeaders,
   decode,
   type JetStreamClient,
   jetstream,
   type NatsConnection,
-  publishDurable,
-  request,
+  publishOperation,
   type Subscription,
+  storeMemory,
+  type TenantOf,
   transportError,
   validate,
 } from '@membus/bus';
 import {
   type AuditReply,
-  AuditReplySchema,
   type AuditRequestInput,
   type CompactReply,
-  CompactReplySchema,
   type CompactRequestInput,
   DEFAULT_TENANT,
-  DeleteReplySchema,
   type FailurePattern,
-  GetReplySchema,
-  Headers,
   type HistoryEntry,
-  HistoryReplySchema,
   Limits,
-  ListReplySchema,
   type ListRequestInput,
   MembusError,
   type MemoryFilter,
   type MemoryRecord,
   type MetricsReply,
-  MetricsReplySchema,
   type MetricsRequestInput,
+  Operations,
   type OutcomeInput,
   OutcomeSchema,
   type PatternsReply,
-  PatternsReplySchema,
   type PatternsRequestInput,
   type QueryHit,
-  QueryReplySchema,
   type QueryRequestInput,
+  type RequestOperation,
   type StatsReply,
-  StatsReplySchema,
   type StoreMemoryInput,
   StoreMemorySchema,
   type StoreNotice,
   StoreNoticeSchema,
-  Subjects,
+  subjectOf,
   TENANT_PATTERN,
-  UpdateReplySchema,
   type UpdateRequestInput,
   type WorkflowPattern,
 } from '@membus/contracts';
@@ -183,16 +175,13 @@ export class MemoryClient {
       : [];
     try {
       await Promise.all(
-        messages.map((message) => {
-          const headers = createHeaders();
-          if (waitQueryable) headers.set(Headers.notify, this.#noticeToken);
-          // No JetStream de-duplication id on purpose: the vector-store is idempotent by id,
-          // and a retried store must flow through so a waiting caller gets its notice again.
-          return publishDurable(this.#js, `${Subjects.store}.${this.tenant}`, message, {
-            headers,
+        messages.map((message) =>
+          // An agent's store: no JetStream de-duplication id (see storeMemory's policy).
+          storeMemory(this.#js, this.tenant, message, {
+            ...(waitQueryable ? { notifyToken: this.#noticeToken } : {}),
             timeoutMs: this.#timeoutMs,
-          });
-        }),
+          }),
+        ),
       );
     } catch (error) {
       for (const message of messages) this.#waiting.delete(message.id);
@@ -216,7 +205,7 @@ export class MemoryClient {
   async query(input: string | QueryInput, options: QueryOptions = {}): Promise<QueryResult> {
     const query =
       typeof input === 'string' ? { ...options, text: input } : { ...input, ...options };
-    const reply = await this.#request(Subjects.query, query, QueryReplySchema);
+    const reply = await this.#call(Operations.query, query);
     return {
       hits: reply.hits,
       mode: reply.mode,
@@ -228,7 +217,7 @@ export class MemoryClient {
 
   /** One memory, or undefined when it doesn't exist (or expired). */
   async get(id: string): Promise<MemoryRecord | undefined> {
-    const reply = await this.#request(Subjects.get, { ids: [id] }, GetReplySchema);
+    const reply = await this.#call(Operations.get, { ids: [id] });
     return reply.memories[0];
   }
 
@@ -241,7 +230,7 @@ export class MemoryClient {
     const missing: string[] = [];
     let asked: readonly string[] = ids;
     while (asked.length > 0) {
-      const reply = await this.#request(Subjects.get, { ids: asked }, GetReplySchema);
+      const reply = await this.#call(Operations.get, { ids: [...asked] });
       memories.push(...reply.memories);
       missing.push(...reply.missing);
       const pending = reply.pending ?? [];
@@ -260,7 +249,7 @@ export class MemoryClient {
    * pass `nextCursor` back as `cursor` (absent on the last page).
    */
   async list(input: ListInput = {}): Promise<{ memories: MemoryRecord[]; nextCursor?: string }> {
-    const reply = await this.#request(Subjects.list, input, ListReplySchema);
+    const reply = await this.#call(Operations.list, input);
     return {
       memories: reply.memories,
       ...(reply.nextCursor ? { nextCursor: reply.nextCursor } : {}),
@@ -286,23 +275,21 @@ export class MemoryClient {
 
   /** Changes a memory; new text is re-embedded. */
   async update(id: string, changes: UpdateInput): Promise<MemoryRecord> {
-    const reply = await this.#request(Subjects.update, { ...changes, id }, UpdateReplySchema);
+    const reply = await this.#call(Operations.update, { ...changes, id });
     return reply.memory;
   }
 
   /** Deletes by id(s); returns the ids that existed. */
   async delete(ids: string | readonly string[]): Promise<string[]> {
-    const reply = await this.#request(
-      Subjects.delete,
-      { ids: typeof ids === 'string' ? [ids] : ids },
-      DeleteReplySchema,
-    );
+    const reply = await this.#call(Operations.delete, {
+      ids: typeof ids === 'string' ? [ids] : [...ids],
+    });
     return reply.ids;
   }
 
   /** Deletes every memory matching a (non-empty) filter, e.g. `{ sessionId }`. */
   async deleteWhere(filter: MemoryFilter): Promise<string[]> {
-    const reply = await this.#request(Subjects.delete, { filter }, DeleteReplySchema);
+    const reply = await this.#call(Operations.delete, { filter });
     return reply.ids;
   }
 
@@ -311,11 +298,7 @@ export class MemoryClient {
     const entries: HistoryEntry[] = [];
     let cursor: string | undefined;
     do {
-      const reply = await this.#request(
-        Subjects.history,
-        { id, ...(cursor ? { cursor } : {}) },
-        HistoryReplySchema,
-      );
+      const reply = await this.#call(Operations.history, { id, ...(cursor ? { cursor } : {}) });
       entries.push(...reply.entries);
       cursor = reply.nextCursor;
     } while (cursor);
@@ -323,11 +306,7 @@ export class MemoryClient {
   }
 
   async stats(filter?: MemoryFilter): Promise<Omit<StatsReply, 'v'>> {
-    const { v: _v, ...stats } = await this.#request(
-      Subjects.stats,
-      filter ? { filter } : {},
-      StatsReplySchema,
-    );
+    const { v: _v, ...stats } = await this.#call(Operations.stats, filter ? { filter } : {});
     return stats;
   }
 
@@ -347,9 +326,10 @@ export class MemoryClient {
     if (this.#ownsConnection) await this.#nc.drain();
   }
 
-  async #request<S extends Parameters<typeof request>[3]>(base: string, body: object, schema: S) {
-    return request(this.#nc, `${base}.${this.tenant}`, { ...body, v: 1 }, schema, {
-      timeoutMs: this.#timeoutMs,
+  /** A request of this client's tenant (every operation an agent calls is tenant-scoped). */
+  #call<O extends RequestOperation>(operation: O, body: Body<O['request']>, timeoutMs?: number) {
+    return call(this.#nc, operation, this.tenant as TenantOf<O>, body, {
+      timeoutMs: timeoutMs ?? this.#timeoutMs,
     });
   }
 
@@ -374,13 +354,16 @@ export class MemoryClient {
 
   #listen(): void {
     if (this.#notices) return;
-    this.#notices = this.#nc.subscribe(`${Subjects.notice}.${this.tenant}.${this.#noticeToken}`, {
-      callback: (error, message) => {
-        if (error) return;
-        const decoded = decode(StoreNoticeSchema, message.data);
-        if (decoded.ok) this.#waiting.get(decoded.value.id)?.(decoded.value);
+    this.#notices = this.#nc.subscribe(
+      subjectOf(Operations.notice, this.tenant, this.#noticeToken),
+      {
+        callback: (error, message) => {
+          if (error) return;
+          const decoded = decode(StoreNoticeSchema, message.data);
+          if (decoded.ok) this.#waiting.get(decoded.value.id)?.(decoded.value);
+        },
       },
-    });
+    );
   }
 
   // ---------------------------------------------------------------- lifecycle (compactor)
@@ -392,10 +375,11 @@ export class MemoryClient {
    * be published first by someone else and this end would be dropped (decision 006).
    */
   async endSession(sessionId: string): Promise<void> {
-    await publishDurable(
+    await publishOperation(
       this.#js,
-      `${Subjects.sessionEnd}.${this.tenant}`,
-      { v: 1, sessionId, endedAt: new Date().toISOString() },
+      Operations.sessionEnd,
+      this.tenant,
+      { sessionId, endedAt: new Date().toISOString() },
       { timeoutMs: this.#timeoutMs },
     );
   }
@@ -405,12 +389,10 @@ export class MemoryClient {
     input: Omit<CompactRequestInput, 'v'>,
     options: { timeoutMs?: number } = {},
   ): Promise<Omit<CompactReply, 'v'>> {
-    const { v: _v, ...reply } = await request(
-      this.#nc,
-      `${Subjects.compact}.${this.tenant}`,
-      { ...input, v: 1 },
-      CompactReplySchema,
-      { timeoutMs: options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000) },
+    const { v: _v, ...reply } = await this.#call(
+      Operations.compact,
+      input,
+      options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000),
     );
     return reply;
   }
@@ -420,12 +402,10 @@ export class MemoryClient {
     input: Omit<AuditRequestInput, 'v'> = {},
     options: { timeoutMs?: number } = {},
   ): Promise<Omit<AuditReply, 'v'>> {
-    const { v: _v, ...reply } = await request(
-      this.#nc,
-      `${Subjects.audit}.${this.tenant}`,
-      { ...input, v: 1 },
-      AuditReplySchema,
-      { timeoutMs: options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000) },
+    const { v: _v, ...reply } = await this.#call(
+      Operations.audit,
+      input,
+      options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000),
     );
     return reply;
   }
@@ -440,7 +420,7 @@ export class MemoryClient {
   async recordOutcome(input: RecordOutcomeInput): Promise<{ id: string }> {
     const message = {
       ...input,
-      v: 1,
+      v: 1 as const,
       id: input.id ?? uuidv7(),
       occurredAt: input.occurredAt ?? new Date().toISOString(),
     };
@@ -448,7 +428,7 @@ export class MemoryClient {
     if (!checked.ok) throw checked.error;
     // No JetStream de-duplication id: the extractor is idempotent by outcome id, and a
     // deliberate re-publish (a replay) must reach it.
-    await publishDurable(this.#js, `${Subjects.outcome}.${this.tenant}`, message, {
+    await publishOperation(this.#js, Operations.outcome, this.tenant, message, {
       timeoutMs: this.#timeoutMs,
     });
     return { id: message.id };
@@ -456,7 +436,7 @@ export class MemoryClient {
 
   /** Ranked workflow patterns (and failure signatures) of a task type, best first. */
   async patterns(input: PatternsInput = {}): Promise<Omit<PatternsReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#request(Subjects.patterns, input, PatternsReplySchema);
+    const { v: _v, ...reply } = await this.#call(Operations.patterns, input);
     return reply;
   }
 
@@ -478,7 +458,7 @@ export class MemoryClient {
 
   /** Executions, successes, success rate, duration and cost per task type, and overall. */
   async taskMetrics(input: TaskMetricsInput = {}): Promise<Omit<MetricsReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#request(Subjects.metrics, input, MetricsReplySchema);
+    const { v: _v, ...reply } = await this.#call(Operations.metrics, input);
     return reply;
   }
 

@@ -86,28 +86,35 @@ export function measureFilter(
   return { conditions: 1, depth };
 }
 
-export const MetadataFilterSchema = z.custom<MetadataFilter>().superRefine((value, context) => {
-  // Depth is checked before parsing so a hostile, deeply nested filter cannot recurse far.
-  if (nestingDepth(value, Limits.filterDepth + 2) > Limits.filterDepth) {
-    context.addIssue({
-      code: 'custom',
-      message: `metadata filter nested deeper than ${Limits.filterDepth}`,
-    });
-    return;
-  }
-  const parsed = MetadataFilterNode.safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) context.addIssue(issue as never);
-    return;
-  }
-  const { conditions } = measureFilter(parsed.data);
-  if (conditions > Limits.filterConditions) {
-    context.addIssue({
-      code: 'custom',
-      message: `metadata filter has ${conditions} conditions; the limit is ${Limits.filterConditions}`,
-    });
-  }
-});
+export const MetadataFilterSchema = z
+  .custom<MetadataFilter>()
+  .superRefine((value, context) => {
+    // Depth is checked before parsing so a hostile, deeply nested filter cannot recurse far.
+    if (nestingDepth(value, Limits.filterDepth + 2) > Limits.filterDepth) {
+      context.addIssue({
+        code: 'custom',
+        message: `metadata filter nested deeper than ${Limits.filterDepth}`,
+      });
+      return;
+    }
+    const parsed = MetadataFilterNode.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) context.addIssue(issue as never);
+      return;
+    }
+    const { conditions } = measureFilter(parsed.data);
+    if (conditions > Limits.filterConditions) {
+      context.addIssue({
+        code: 'custom',
+        message: `metadata filter has ${conditions} conditions; the limit is ${Limits.filterConditions}`,
+      });
+    }
+  })
+  // Its JSON Schema (checked by code, depth first): a condition or and/or/not of filters.
+  .meta({
+    type: 'object',
+    description: `A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most ${Limits.filterConditions} conditions, nested at most ${Limits.filterDepth} deep.`,
+  });
 
 function nestingDepth(value: unknown, cap: number): number {
   if (cap <= 0 || value === null || typeof value !== 'object') return 0;

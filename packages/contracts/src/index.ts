@@ -64,7 +64,6 @@ export {
   DuplicatePairSchema,
   ExpireReplySchema,
   ExpireRequestSchema,
-  LifecycleSubjects,
   MergeReplySchema,
   MergeRequestSchema,
   RetentionPolicySchema,
@@ -162,6 +161,25 @@ export {
   UpdateRequestSchema,
 } from './messages.ts';
 export type {
+  AgentAccess,
+  EventOperation,
+  JetStreamOperation,
+  Operation,
+  OperationJsonSchema,
+  OperationKey,
+  RequestOperation,
+  ServiceName,
+  SubjectName,
+} from './operations.ts';
+export {
+  noticeSubject,
+  Operations,
+  operationJsonSchemas,
+  Subjects,
+  subjectOf,
+  subjectWildcard,
+} from './operations.ts';
+export type {
   AvoidingVariant,
   ConfigValue,
   FailurePattern,
@@ -202,19 +220,15 @@ export {
   variantKindValues,
   WorkflowPatternSchema,
 } from './outcomes.ts';
-export type { SubjectName } from './subjects.ts';
 export {
   Consumers,
   DEFAULT_TENANT,
   Headers,
   NOTICE_TOKEN_PATTERN,
-  noticeSubject,
   QueueGroups,
   Streams,
-  Subjects,
   TENANT_PATTERN,
   tenantOf,
-  tenantSubject,
   UNKNOWN_TENANT,
 } from './subjects.ts';
 export { packVector, unpackVector } from './vector-codec.ts';

@@ -340,12 +340,6 @@ export const MergeReplySchema = z.object({
 });
 export type MergeReply = z.infer<typeof MergeReplySchema>;
 
-/** Lifecycle subjects beside {@link Subjects} (core NATS, not captured by a stream). */
-export const LifecycleSubjects = {
-  /** A session compaction finished: {@link CompactedEventSchema}, tenant as last token. */
-  compacted: 'memory.compacted',
-} as const;
-
 /** Defaults from USE-CASES §1 (tier capacities) and §3 (retention). */
 export const DefaultTierCapacity: TierCapacity = { short: 10, mid: 300, long: 50 };
 /** Nothing is removed by a capacity unless the operator says so. */

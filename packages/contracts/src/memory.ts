@@ -72,6 +72,12 @@ export const MetadataSchema = z
         message: `metadata is ${bytes} bytes; the limit is ${Limits.metadataBytes}`,
       });
     }
+  })
+  // Its JSON Schema (the checks above are code): any JSON object.
+  .meta({
+    type: 'object',
+    additionalProperties: true,
+    description: `A JSON object: at most ${Limits.metadataBytes} bytes encoded, nested at most ${Limits.metadataDepth} deep, no __proto__/constructor/prototype keys.`,
   });
 export type Metadata = Record<string, unknown>;
 

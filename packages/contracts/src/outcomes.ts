@@ -56,6 +56,11 @@ export const OutcomeConfigSchema = z
       Object.keys(value).every((key) => !FORBIDDEN_KEYS.has(key)),
     'config must be a flat JSON object without reserved keys',
   )
+  .meta({
+    type: 'object',
+    additionalProperties: { type: ['string', 'number', 'boolean'] },
+    description: `A flat record of scalars (at most ${OutcomeLimits.configKeys} keys).`,
+  })
   .pipe(z.record(LabelSchema, ConfigValueSchema))
   .refine(
     (config) => Object.keys(config).length <= OutcomeLimits.configKeys,

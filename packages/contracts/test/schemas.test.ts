@@ -13,14 +13,15 @@ import {
   MemoryEventSchema,
   MemoryFilterSchema,
   MemoryRecordSchema,
+  Operations,
   packVector,
   QueryReplySchema,
   QueryRequestSchema,
   StatsRequestSchema,
   StoreMemorySchema,
   StoreNoticeSchema,
+  subjectOf,
   tenantOf,
-  tenantSubject,
   UpdateRequestSchema,
   unpackVector,
 } from '../src/index.ts';
@@ -332,10 +333,10 @@ describe('StoreMemory defaults', () => {
 
 describe('subjects', () => {
   it('puts the tenant last', () => {
-    expect(tenantSubject('memory.query', 'acme')).toBe('memory.query.acme');
+    expect(subjectOf(Operations.query, 'acme')).toBe('memory.query.acme');
   });
   it('refuses a tenant that could widen a subject', () => {
-    expect(() => tenantSubject('memory.query', 'a.>')).toThrow(RangeError);
+    expect(() => subjectOf(Operations.query, 'a.>')).toThrow(/invalid tenant/);
   });
   it('reads the tenant of a subject', () => {
     expect(tenantOf('memory.store.acme')).toBe('acme');

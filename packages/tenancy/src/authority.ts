@@ -1,9 +1,10 @@
 import {
   Consumers,
-  LifecycleSubjects,
   NOTICE_TOKEN_PATTERN,
+  type Operation,
+  Operations,
   Streams,
-  Subjects,
+  subjectWildcard,
   TENANT_PATTERN,
 } from '@membus/contracts';
 
@@ -22,35 +23,33 @@ import {
 export const MEMBUS_ACCOUNT = 'MEMBUS';
 export const SYSTEM_ACCOUNT = 'SYS';
 
+const operations = Object.values(Operations) as Operation[];
+
 /**
- * What an agent may call: one service export of the membus account each (`<subject>.*`),
- * imported by every tenant account as `<subject>.<tenant>`. JetStream publishes are service
- * imports too: the stream's ack is the reply, so it can only go back to the publisher.
- * `memory.expire` and `memory.merge` are the compactor's, not the agents'.
+ * What an agent may call (`agents: 'call'` in the operations table): one service export of the
+ * membus account each (`<subject>.*`), imported by every tenant account as `<subject>.<tenant>`.
+ * JetStream publishes are service imports too: the stream's ack is the reply, so it can only go
+ * back to the publisher. `memory.expire` and `memory.merge` are the compactor's, not the agents'.
  */
-export const tenantOperations = [
-  Subjects.store,
-  Subjects.query,
-  Subjects.get,
-  Subjects.list,
-  Subjects.update,
-  Subjects.delete,
-  Subjects.history,
-  Subjects.stats,
-  Subjects.outcome,
-  Subjects.patterns,
-  Subjects.metrics,
-  Subjects.sessionEnd,
-  Subjects.compact,
-  Subjects.audit,
-] as const;
+export const tenantOperations: readonly string[] = operations
+  .filter((operation) => operation.agents === 'call')
+  .map((operation) => operation.subject);
+
+/** The events agents receive (`agents: 'receive'`), by subject pattern. */
+const receivedEvents = operations.filter((operation) => operation.agents === 'receive');
+
+/** An event's subject for `tenant` (`*`: every tenant), any receiver-chosen token as `>`. */
+const eventSubject = (operation: Operation, tenant: string) =>
+  operation.pattern.replace('<tenant>', tenant).replace('<token>', '>');
 
 /**
  * What an agent may receive from membus besides replies: store notices
  * (`memory.notice.<tenant>.<token>`) and compaction events, as stream exports of the membus
  * account imported by each tenant for its own token only.
  */
-export const tenantEvents = [`${Subjects.notice}.*.>`, `${LifecycleSubjects.compacted}.*`] as const;
+export const tenantEvents: readonly string[] = receivedEvents.map((operation) =>
+  eventSubject(operation, '*'),
+);
 
 export interface Permissions {
   publish: string[];
@@ -76,7 +75,7 @@ export function tenantImports(tenant: string): {
   assertTenant(tenant);
   return {
     services: tenantOperations.map((subject) => `${subject}.${tenant}`),
-    streams: [`${Subjects.notice}.${tenant}.>`, `${LifecycleSubjects.compacted}.${tenant}`],
+    streams: receivedEvents.map((operation) => eventSubject(operation, tenant)),
   };
 }
 
@@ -139,9 +138,25 @@ function kvCalls(bucket: string): string[] {
   ];
 }
 
-const tenantWildcard = (subject: string) => `${subject}.*`;
-/** Store notices go to `memory.notice.<tenant>.<token>`: the tenant comes from the subject. */
-const notices = `${Subjects.notice}.*.*`;
+/**
+ * The operation subjects a service may use, from the operations table: it publishes what it
+ * calls or publishes (`publishers`), and subscribes to the requests it answers and the events
+ * it listens to. Its JetStream consumers are API calls, not subscriptions (`consumerCalls`).
+ */
+function operationSubjects(service: ServiceUser): { publish: string[]; subscribe: string[] } {
+  return {
+    publish: operations
+      .filter((operation) => operation.publishers.includes(service))
+      .map(subjectWildcard),
+    subscribe: operations
+      .filter((operation) =>
+        operation.kind === 'request'
+          ? operation.service === service
+          : operation.kind === 'event' && operation.subscribers.includes(service),
+      )
+      .map(subjectWildcard),
+  };
+}
 
 /**
  * Least privilege per service: the subjects it serves, publishes and consumes, and the
@@ -150,95 +165,24 @@ const notices = `${Subjects.notice}.*.*`;
  * to the requests it received).
  */
 export function servicePermissions(service: ServiceUser): Permissions {
-  const common = { respond: true };
-  switch (service) {
-    case 'embedder':
-      return {
-        ...common,
-        publish: [
-          ...jetStreamBasics(),
-          ...consumerCalls(Streams.store.name, Consumers.embedder),
-          ...kvCalls(EMBEDDING_CACHE_BUCKET),
-          tenantWildcard(Subjects.embedded),
-          tenantWildcard(Subjects.dlq),
-          notices,
-        ],
-        subscribe: ['_INBOX.>', Subjects.embed],
-      };
-    case 'vector-store':
-      return {
-        ...common,
-        publish: [
-          ...jetStreamBasics(),
-          ...consumerCalls(Streams.embedded.name, Consumers.vectorStore),
-          tenantWildcard(Subjects.stored),
-          tenantWildcard(Subjects.changed),
-          tenantWildcard(Subjects.dlq),
-          notices,
-          Subjects.embed,
-        ],
-        subscribe: [
-          '_INBOX.>',
-          ...[
-            Subjects.query,
-            Subjects.get,
-            Subjects.list,
-            Subjects.update,
-            Subjects.delete,
-            Subjects.history,
-            Subjects.stats,
-            Subjects.expire,
-            Subjects.merge,
-          ].map(tenantWildcard),
-        ],
-      };
-    case 'pattern-extractor':
-      return {
-        ...common,
-        publish: [
-          ...jetStreamBasics(),
-          ...consumerCalls(Streams.outcomes.name, Consumers.patternExtractor),
-          tenantWildcard(Subjects.store),
-          tenantWildcard(Subjects.update),
-          tenantWildcard(Subjects.dlq),
-          Subjects.embed,
-        ],
-        subscribe: [
-          '_INBOX.>',
-          tenantWildcard(Subjects.patterns),
-          tenantWildcard(Subjects.metrics),
-        ],
-      };
-    case 'compactor':
-      return {
-        ...common,
-        publish: [
-          ...jetStreamBasics(),
-          ...consumerCalls(Streams.lifecycle.name, Consumers.compactor),
-          ...consumerCalls(Streams.events.name, Consumers.compactor),
-          ...[
-            Subjects.store,
-            Subjects.outcome,
-            Subjects.list,
-            Subjects.get,
-            Subjects.stats,
-            Subjects.update,
-            Subjects.delete,
-            Subjects.expire,
-            Subjects.merge,
-            Subjects.dlq,
-            LifecycleSubjects.compacted,
-          ].map(tenantWildcard),
-          Subjects.embed,
-        ],
-        subscribe: [
-          '_INBOX.>',
-          notices,
-          tenantWildcard(Subjects.compact),
-          tenantWildcard(Subjects.audit),
-        ],
-      };
-  }
+  const subjects = operationSubjects(service);
+  const jetStream = {
+    embedder: [
+      ...consumerCalls(Streams.store.name, Consumers.embedder),
+      ...kvCalls(EMBEDDING_CACHE_BUCKET),
+    ],
+    'vector-store': consumerCalls(Streams.embedded.name, Consumers.vectorStore),
+    'pattern-extractor': consumerCalls(Streams.outcomes.name, Consumers.patternExtractor),
+    compactor: [
+      ...consumerCalls(Streams.lifecycle.name, Consumers.compactor),
+      ...consumerCalls(Streams.events.name, Consumers.compactor),
+    ],
+  }[service];
+  return {
+    respond: true,
+    publish: [...jetStreamBasics(), ...jetStream, ...subjects.publish],
+    subscribe: ['_INBOX.>', ...subjects.subscribe],
+  };
 }
 
 /**

@@ -1,23 +1,19 @@
 import {
+  emitEvent,
   type ItemResult,
   type NatsConnection,
-  publishCore,
+  type ServeOperationOptions,
   type Service,
   type StreamItem,
-  serve,
+  serveOperation,
 } from '@membus/bus';
 import {
-  AuditRequestSchema,
-  type CompactedEvent,
-  CompactRequestSchema,
-  LifecycleSubjects,
   MembusError,
   type MemoryEvent,
   type MemoryRecord,
-  QueueGroups,
+  Operations,
   type SessionCompactionReport,
   type SessionEnd,
-  Subjects,
   sweepValues,
 } from '@membus/contracts';
 import type { Maintenance } from './domain/maintenance.ts';
@@ -34,7 +30,7 @@ export interface CompactorParts {
   onError: (message: string, error: unknown) => void;
 }
 
-/** Compacts, records metrics and announces the result on `memory.compacted.<tenant>`. */
+/** Compacts, records metrics and announces the result (`Operations.compacted`). */
 export async function compactSession(
   parts: CompactorParts,
   tenant: string,
@@ -46,8 +42,7 @@ export async function compactSession(
     const report = await parts.compactor.compact(tenant, sessionId, { dryRun });
     parts.metrics.recordCompaction(trigger, report);
     if (!dryRun && report.memoriesIn > 0 && !report.alreadyCompacted) {
-      const event: CompactedEvent = { v: 1, report, at: new Date().toISOString() };
-      publishCore(parts.nc, `${LifecycleSubjects.compacted}.${tenant}`, event);
+      emitEvent(parts.nc, Operations.compacted, tenant, { report, at: new Date().toISOString() });
     }
     return report;
   } catch (error) {
@@ -56,24 +51,21 @@ export async function compactSession(
   }
 }
 
-/** `memory.compact.<tenant>` and `memory.audit.<tenant>`, in the compactor's queue group. */
+/** `Operations.compact` and `Operations.audit`, in the compactor's queue group. */
 export function serveRequests(
   parts: CompactorParts,
   options: { maxConcurrent: number },
 ): Service[] {
-  const common = {
-    queue: QueueGroups.compactor,
-    tenantScoped: true,
+  const common: ServeOperationOptions = {
     maxConcurrent: options.maxConcurrent,
     observer: parts.metrics.observer,
     onError: (error: MembusError) => parts.onError('request failed', error),
-  } as const;
+  };
   return [
-    serve(parts.nc, {
-      ...common,
-      subject: `${Subjects.compact}.*`,
-      schema: CompactRequestSchema,
-      handler: async (request, { tenant }) => {
+    serveOperation(
+      parts.nc,
+      Operations.compact,
+      async (request, { tenant }) => {
         await parts.store.addTenant(tenant);
         const session = request.sessionId
           ? await compactSession(parts, tenant, request.sessionId, 'request', request.dryRun)
@@ -90,20 +82,21 @@ export function serveRequests(
           ...(sweeps ? { sweeps } : {}),
         };
       },
-    }),
-    serve(parts.nc, {
-      ...common,
-      subject: `${Subjects.audit}.*`,
-      schema: AuditRequestSchema,
-      handler: async (request, { tenant }) => ({
+      common,
+    ),
+    serveOperation(
+      parts.nc,
+      Operations.audit,
+      async (request, { tenant }) => ({
         v: 1 as const,
         ...(await parts.maintenance.audit(tenant, request)),
       }),
-    }),
+      common,
+    ),
   ];
 }
 
-/** `memory.session.end.<tenant>`: compacts the session; the ack waits for the compaction. */
+/** `Operations.sessionEnd`: compacts the session; the ack waits for the compaction. */
 export function createSessionEndHandler(parts: CompactorParts) {
   return async (items: StreamItem<SessionEnd>[]): Promise<ItemResult[]> => {
     const results: ItemResult[] = [];
@@ -121,7 +114,7 @@ export function createSessionEndHandler(parts: CompactorParts) {
 }
 
 /**
- * `memory.stored.<tenant>` events: tracks session activity for idle compaction, applies
+ * `Operations.stored` events: tracks session activity for idle compaction, applies
  * retention policies to new memories and (with `tiersOnStore`) holds tier capacities.
  */
 export function createStoredEventHandler(

@@ -1,6 +1,4 @@
-import { Limits } from '@membus/contracts';
 import { describe, expect, it } from 'vitest';
-import { embedBatches } from '../src/adapters/nats-ports.ts';
 import { loadCompactorConfig, namespaceSettings } from '../src/config.ts';
 
 describe('compactor config', () => {
@@ -81,20 +79,5 @@ describe('compactor capacity config', () => {
     expect(() =>
       loadCompactorConfig({ TIER_OVERFLOW: JSON.stringify({ default: { long: 'demote' } }) }),
     ).toThrow(/TIER_OVERFLOW/);
-  });
-});
-
-describe('embed batches', () => {
-  it('bounds each embed exchange by bytes as well as by count', () => {
-    const texts = Array.from({ length: 300 }, (_, index) => `${index} ${'x'.repeat(2_000)}`);
-    const batches = embedBatches(texts, 384);
-    const largest = Math.max(
-      ...batches.map((batch) => Buffer.byteLength(JSON.stringify({ v: 1, texts: batch }))),
-    );
-    expect({
-      all: batches.flat().length,
-      underHalfTheLimit: largest < Limits.messageBytes / 2,
-      batches: batches.length > 1,
-    }).toEqual({ all: 300, underHalfTheLimit: true, batches: true });
   });
 });

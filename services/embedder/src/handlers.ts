@@ -2,21 +2,25 @@ import {
   createHeaders,
   type ItemResult,
   type JetStreamClient,
-  publishDurable,
+  type NatsConnection,
+  publishOperation,
+  type ServeOperationOptions,
+  type Service,
   type StreamItem,
+  serveOperation,
 } from '@membus/bus';
 import {
   type EmbedReply,
   type EmbedRequest,
   Headers,
   MembusError,
+  Operations,
   type StoreMemory,
-  Subjects,
 } from '@membus/contracts';
 import type { Embedder } from './domain/embedder.ts';
 
 /**
- * `memory.store.<tenant>` batch -> `memory.embedded.<tenant>`: embeds the batch, publishes each
+ * `Operations.store` batch -> `Operations.embedded`: embeds the batch, publishes each
  * result durably (de-duplicated by memory id, so a redelivery publishes once), then the
  * consumer acks. The notify header travels on so the vector-store can tell the waiting client.
  */
@@ -40,7 +44,7 @@ export function createStoreHandler(js: JetStreamClient, embedder: Embedder) {
         const notify = item.headers?.get(Headers.notify);
         if (notify) headers.set(Headers.notify, notify);
         try {
-          await publishDurable(js, `${Subjects.embedded}.${item.tenant}`, outcome.embedded, {
+          await publishOperation(js, Operations.embedded, item.tenant, outcome.embedded, {
             // Per store message, not per memory: a redelivery publishes once, a client's retry
             // flows through so the vector-store can answer it (it is idempotent by id).
             messageId: `embedded:${item.sequence}`,
@@ -62,4 +66,13 @@ function asFinal(error: MembusError): MembusError {
 
 export function createEmbedHandler(embedder: Embedder) {
   return (request: EmbedRequest): Promise<EmbedReply> => embedder.embedRequest(request);
+}
+
+/** Serves `Operations.embed` (query and document vectors for the services). */
+export function serveEmbed(
+  nc: NatsConnection,
+  embedder: Embedder,
+  options: ServeOperationOptions = {},
+): Service {
+  return serveOperation(nc, Operations.embed, createEmbedHandler(embedder), options);
 }

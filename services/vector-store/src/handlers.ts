@@ -1,34 +1,16 @@
 import {
+  embedTexts,
   type ItemResult,
   type JetStreamClient,
   type NatsConnection,
   notifyStore,
-  publishDurable,
-  type RequestContext,
-  request,
+  publishOperation,
+  type ServeOperationOptions,
   type Service,
   type StreamItem,
-  serve,
+  serveOperation,
 } from '@membus/bus';
-import {
-  DeleteRequestSchema,
-  type EmbeddedMemory,
-  type EmbedReply,
-  EmbedReplySchema,
-  ExpireRequestSchema,
-  GetRequestSchema,
-  HistoryRequestSchema,
-  ListRequestSchema,
-  MembusError,
-  MergeRequestSchema,
-  QueryRequestSchema,
-  QueueGroups,
-  StatsRequestSchema,
-  Subjects,
-  UpdateRequestSchema,
-  unpackVector,
-} from '@membus/contracts';
-import type { z } from 'zod';
+import { type EmbeddedMemory, MembusError, Operations } from '@membus/contracts';
 import type {
   EmbeddedDocument,
   EmbedPort,
@@ -38,7 +20,7 @@ import type {
 import type { VectorStoreMetrics } from './metrics.ts';
 
 /**
- * Query and document vectors from the embedder over `memory.embed`; `onModel` hears the model
+ * Query and document vectors from the embedder (`Operations.embed`); `onModel` hears the model
  * and dimension of every reply.
  */
 export function natsEmbedPort(
@@ -46,88 +28,51 @@ export function natsEmbedPort(
   timeoutMs: number,
   onModel?: (model: string, dimension: number) => void,
 ): EmbedPort {
-  const vectorsOf = (packed: string[]) =>
-    packed.map((value) => {
-      const vector = unpackVector(value);
-      if (!vector)
-        throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
-      return vector;
-    });
+  const options = { timeoutMs, ...(onModel ? { onModel } : {}) };
+  /** Each text's stored form (redacted by the embedder) with its vector. */
+  const documentsOf = (embeddings: Awaited<ReturnType<typeof embedTexts>>): EmbeddedDocument[] =>
+    embeddings.documents.map((document, index) => ({
+      text: document.text,
+      contentHash: document.contentHash,
+      vector: embeddings.vectors[index] as Float32Array,
+      model: embeddings.model as string,
+    }));
   return {
     async query(text) {
-      const reply = await request(
-        nc,
-        Subjects.embed,
-        { v: 1, texts: [text], purpose: 'query' },
-        EmbedReplySchema,
-        { timeoutMs },
-      );
-      onModel?.(reply.model, reply.dimension);
-      return vectorsOf(reply.vectors)[0] as Float32Array;
+      const { vectors } = await embedTexts(nc, [text], 'query', options);
+      return vectors[0] as Float32Array;
     },
     async documents(texts) {
-      const reply = await request(
-        nc,
-        Subjects.embed,
-        { v: 1, texts, purpose: 'document' },
-        EmbedReplySchema,
-        { timeoutMs },
-      );
-      onModel?.(reply.model, reply.dimension);
-      return documentsOf(texts.length, reply);
+      return documentsOf(await embedTexts(nc, texts, 'document', options));
     },
     async prepareChange(change) {
-      const texts = change.text === undefined ? [] : [change.text];
-      const reply = await request(
+      const embeddings = await embedTexts(
         nc,
-        Subjects.embed,
-        {
-          v: 1,
-          texts,
-          purpose: 'document',
-          ...(change.metadata !== undefined ? { metadata: change.metadata } : {}),
-        },
-        EmbedReplySchema,
-        { timeoutMs },
+        change.text === undefined ? [] : [change.text],
+        'document',
+        { ...options, ...(change.metadata !== undefined ? { metadata: change.metadata } : {}) },
       );
-      onModel?.(reply.model, reply.dimension);
-      const [document] = documentsOf(texts.length, reply);
+      const [document] = documentsOf(embeddings);
       return {
         ...(document ? { document } : {}),
-        ...(reply.metadata !== undefined ? { metadata: reply.metadata } : {}),
+        ...(embeddings.metadata !== undefined ? { metadata: embeddings.metadata } : {}),
       };
     },
   };
-  /**
-   * The stored form of each text. No fallback to the text sent: an embedder that did not say
-   * how it redacted a text must not get the unredacted text stored.
-   */
-  function documentsOf(count: number, reply: EmbedReply): EmbeddedDocument[] {
-    const vectors = vectorsOf(reply.vectors);
-    const documents = reply.documents ?? [];
-    if (vectors.length !== count || documents.length !== count)
-      throw new MembusError(
-        'EMBEDDING_FAILED',
-        `embedder answered ${vectors.length} vectors and ${documents.length} documents for ${count} texts`,
-      );
-    return documents.map((document, index) => ({
-      text: document.text,
-      contentHash: document.contentHash,
-      vector: vectors[index] as Float32Array,
-      model: reply.model,
-    }));
-  }
 }
 
-/** `memory.stored` / `memory.changed` on JetStream, de-duplicated by the change's id. */
+/** `Operations.stored` / `Operations.changed` on JetStream, de-duplicated by the change's id. */
 export function jetStreamEventPort(js: JetStreamClient): EventPort {
   return {
     async publish(tenant, events) {
       await Promise.all(
         events.map(({ event, dedupId }) =>
-          publishDurable(
+          publishOperation(
             js,
-            `${event.change === 'created' || event.change === 'duplicate' ? Subjects.stored : Subjects.changed}.${tenant}`,
+            event.change === 'created' || event.change === 'duplicate'
+              ? Operations.stored
+              : Operations.changed,
+            tenant,
             event,
             { messageId: `${event.change}:${tenant}:${dedupId}` },
           ),
@@ -138,7 +83,8 @@ export function jetStreamEventPort(js: JetStreamClient): EventPort {
 }
 
 /**
- * `memory.embedded.<tenant>` batches -> index; notifies a waiting client once queryable.
+ * `Operations.embedded` batches -> index; tells a waiting client (`Operations.notice`) once
+ * queryable.
  * `onModel` hears the model and dimension of every memory in a batch.
  */
 export function createIngestHandler(
@@ -185,7 +131,7 @@ export function createIngestHandler(
   };
 }
 
-/** Every request/reply subject of the vector-store, served in its queue group. */
+/** Every request/reply operation of the vector-store, served in its queue group. */
 export function serveRequests(
   nc: NatsConnection,
   service: MemoryService,
@@ -195,45 +141,65 @@ export function serveRequests(
     onError: (error: MembusError) => void;
   },
 ): Service[] {
-  const common = {
-    queue: QueueGroups.vectorStore,
-    tenantScoped: true,
+  const common: ServeOperationOptions = {
     maxConcurrent: options.maxConcurrent,
     observer: options.metrics.observer,
     onError: options.onError,
-  } as const;
-  const route = <S extends z.ZodType, R>(
-    base: string,
-    schema: S,
-    handler: (value: z.output<S>, context: RequestContext) => Promise<R>,
-  ) => serve(nc, { ...common, subject: `${base}.*`, schema, handler });
+  };
   return [
-    route(Subjects.query, QueryRequestSchema, async (query, { tenant }) => {
-      const reply = await service.query(tenant, query);
-      options.metrics.querySeconds.observe(
-        { mode: reply.mode, plan: reply.plan },
-        reply.tookMs / 1000,
-      );
-      return reply;
-    }),
-    route(Subjects.get, GetRequestSchema, (get, { tenant }) => service.get(tenant, get.ids)),
-    route(Subjects.list, ListRequestSchema, (list, { tenant }) => service.list(tenant, list)),
-    route(Subjects.update, UpdateRequestSchema, async (update, { tenant }) => ({
-      v: 1 as const,
-      memory: await service.update(tenant, update),
-    })),
-    route(Subjects.delete, DeleteRequestSchema, (deletion, { tenant }) =>
-      service.delete(tenant, deletion),
+    serveOperation(
+      nc,
+      Operations.query,
+      async (query, { tenant }) => {
+        const reply = await service.query(tenant, query);
+        options.metrics.querySeconds.observe(
+          { mode: reply.mode, plan: reply.plan },
+          reply.tookMs / 1000,
+        );
+        return reply;
+      },
+      common,
     ),
-    route(Subjects.history, HistoryRequestSchema, (history, { tenant }) =>
-      service.history(tenant, history.id, history.cursor),
+    serveOperation(nc, Operations.get, (get, { tenant }) => service.get(tenant, get.ids), common),
+    serveOperation(nc, Operations.list, (list, { tenant }) => service.list(tenant, list), common),
+    serveOperation(
+      nc,
+      Operations.update,
+      async (update, { tenant }) => ({
+        v: 1 as const,
+        memory: await service.update(tenant, update),
+      }),
+      common,
     ),
-    route(Subjects.stats, StatsRequestSchema, (stats, { tenant }) =>
-      service.stats(tenant, stats.filter),
+    serveOperation(
+      nc,
+      Operations.delete,
+      (deletion, { tenant }) => service.delete(tenant, deletion),
+      common,
     ),
-    route(Subjects.expire, ExpireRequestSchema, (expire, { tenant }) =>
-      service.expire(tenant, { dryRun: expire.dryRun }),
+    serveOperation(
+      nc,
+      Operations.history,
+      (history, { tenant }) => service.history(tenant, history.id, history.cursor),
+      common,
     ),
-    route(Subjects.merge, MergeRequestSchema, (merge, { tenant }) => service.merge(tenant, merge)),
+    serveOperation(
+      nc,
+      Operations.stats,
+      (stats, { tenant }) => service.stats(tenant, stats.filter),
+      common,
+    ),
+    serveOperation(
+      nc,
+      Operations.expire,
+      (expire, { tenant }) => service.expire(tenant, { dryRun: expire.dryRun }),
+      common,
+    ),
+    serveOperation(
+      nc,
+      Operations.merge,
+      (merge, { tenant }) => service.merge(tenant, merge),
+      common,
+    ),
   ];
 }

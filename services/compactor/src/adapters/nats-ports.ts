@@ -1,45 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import {
-  createHeaders,
+  call,
   decode,
+  embedTexts,
   type JetStreamClient,
   type NatsConnection,
   privateMessageId,
-  publishDurable,
-  request,
+  publishOperation,
+  storeMemory,
 } from '@membus/bus';
-import {
-  DeleteReplySchema,
-  EmbedReplySchema,
-  ExpireReplySchema,
-  Headers,
-  Limits,
-  ListReplySchema,
-  MembusError,
-  MergeReplySchema,
-  StatsReplySchema,
-  StoreNoticeSchema,
-  Subjects,
-  UpdateReplySchema,
-  unpackVector,
-} from '@membus/contracts';
+import { MembusError, Operations, StoreNoticeSchema, subjectOf } from '@membus/contracts';
 import type { EmbedPort } from '../ports/embed-port.ts';
 import type { MemoryPort } from '../ports/memory-port.ts';
 import type { OutcomePort } from '../ports/outcome-port.ts';
 
-/** The vector-store's request/reply subjects, and `memory.store` for summaries. */
+/** The vector-store's request/reply operations, and `Operations.store` for summaries. */
 export function natsMemoryPort(
   nc: NatsConnection,
   js: JetStreamClient,
   options: { timeoutMs: number; storeTimeoutMs: number },
 ): MemoryPort {
-  const ask = <S extends Parameters<typeof request>[3]>(
-    base: string,
-    tenant: string,
-    body: object,
-    schema: S,
-  ) =>
-    request(nc, `${base}.${tenant}`, { ...body, v: 1 }, schema, { timeoutMs: options.timeoutMs });
+  const timeout = { timeoutMs: options.timeoutMs };
   // Pages ask for at most LIST_PAGE memories; the vector-store bounds them by bytes as well.
   // Should a reply still be too large (an older vector-store), the page size halves and the
   // same page is asked again, growing back after each page that arrives.
@@ -48,11 +29,12 @@ export function natsMemoryPort(
     async list(tenant, filter, cursor) {
       for (;;) {
         try {
-          const reply = await ask(
-            Subjects.list,
+          const reply = await call(
+            nc,
+            Operations.list,
             tenant,
             { limit: pageLimit, ...(filter ? { filter } : {}), ...(cursor ? { cursor } : {}) },
-            ListReplySchema,
+            timeout,
           );
           pageLimit = Math.min(LIST_PAGE, pageLimit * 2);
           return {
@@ -66,47 +48,40 @@ export function natsMemoryPort(
       }
     },
     async stats(tenant, filter) {
-      const { v: _v, ...stats } = await ask(
-        Subjects.stats,
+      const { v: _v, ...stats } = await call(
+        nc,
+        Operations.stats,
         tenant,
         filter ? { filter } : {},
-        StatsReplySchema,
+        timeout,
       );
       return stats;
     },
     async update(tenant, id, changes) {
-      return (await ask(Subjects.update, tenant, { ...changes, id }, UpdateReplySchema)).memory;
+      return (await call(nc, Operations.update, tenant, { ...changes, id }, timeout)).memory;
     },
     async delete(tenant, ids, reason) {
       if (ids.length === 0) return [];
-      return (
-        await ask(
-          Subjects.delete,
-          tenant,
-          { ids, ...(reason !== undefined ? { reason } : {}) },
-          DeleteReplySchema,
-        )
-      ).ids;
+      const body = { ids: [...ids], ...(reason !== undefined ? { reason } : {}) };
+      return (await call(nc, Operations.delete, tenant, body, timeout)).ids;
     },
     async expire(tenant, dryRun) {
-      const { v: _v, ...reply } = await ask(Subjects.expire, tenant, { dryRun }, ExpireReplySchema);
+      const { v: _v, ...reply } = await call(nc, Operations.expire, tenant, { dryRun }, timeout);
       return reply;
     },
     async merge(tenant, merge) {
-      const { v: _v, ...reply } = await ask(Subjects.merge, tenant, merge, MergeReplySchema);
+      const { v: _v, ...reply } = await call(nc, Operations.merge, tenant, merge, timeout);
       return reply;
     },
     async store(tenant, memory) {
-      // Same read-your-writes path as the client: the vector-store answers on this inbox once
+      // Same read-your-writes path as the client: the vector-store answers on this token once
       // the memory is queryable (also for a replayed id).
       const token = randomUUID();
-      const subscription = nc.subscribe(`${Subjects.notice}.${tenant}.${token}`, {
+      const subscription = nc.subscribe(subjectOf(Operations.notice, tenant, token), {
         max: 1,
         timeout: options.storeTimeoutMs,
       });
-      const headers = createHeaders();
-      headers.set(Headers.notify, token);
-      await publishDurable(js, `${Subjects.store}.${tenant}`, { ...memory, v: 1 }, { headers });
+      await storeMemory(js, tenant, memory, { notifyToken: token, service: 'compactor' });
       try {
         for await (const message of subscription) {
           const notice = decode(StoreNoticeSchema, message.data);
@@ -138,76 +113,23 @@ function isTooLarge(error: unknown): boolean {
   return error.code === 'LIMIT_EXCEEDED' || /\bthe limit is \d+/.test(error.message);
 }
 
-/**
- * Bytes one embed exchange may use for texts: each text travels in the request and again in
- * the reply (as stored, for `document` purpose), beside its vector. Well under
- * `Limits.messageBytes`, so neither message passes it.
- */
-const EMBED_EXCHANGE_BYTES = 160 * 1024;
-
-/**
- * Splits texts into embed requests bounded by count (`Limits.embedBatch`) and by bytes: the
- * request and the reply (texts once more, plus one base64 vector of `dimension` floats each)
- * stay under the message limit. A single text always goes alone if it must.
- */
-export function embedBatches(texts: readonly string[], dimension: number): string[][] {
-  const vectorBytes = Math.ceil((dimension * 4) / 3) + 8;
-  const batches: string[][] = [];
-  let batch: string[] = [];
-  let bytes = 0;
-  for (const text of texts) {
-    const cost = 2 * Buffer.byteLength(JSON.stringify(text)) + vectorBytes + 64;
-    if (
-      batch.length > 0 &&
-      (batch.length >= Limits.embedBatch || bytes + cost > EMBED_EXCHANGE_BYTES)
-    ) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(text);
-    bytes += cost;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
-
-/** Document vectors from the embedder over `memory.embed`, in requests bounded by bytes. */
+/** Document vectors from the embedder (`Operations.embed`), in requests bounded by bytes. */
 export function natsEmbedPort(nc: NatsConnection, timeoutMs: number): EmbedPort {
-  // Assumed until the first reply tells the model's dimension.
-  let dimension = 1_536;
   return {
     async embed(texts) {
-      const vectors: Float32Array[] = [];
-      for (const batch of embedBatches(texts, dimension)) {
-        const reply = await request(
-          nc,
-          Subjects.embed,
-          { v: 1, texts: batch, purpose: 'document' },
-          EmbedReplySchema,
-          { timeoutMs },
-        );
-        dimension = reply.dimension;
-        for (const packed of reply.vectors) {
-          const vector = unpackVector(packed);
-          if (!vector)
-            throw new MembusError('EMBEDDING_FAILED', 'embedder returned an undecodable vector');
-          vectors.push(vector);
-        }
-      }
-      return vectors;
+      return (await embedTexts(nc, texts, 'document', { timeoutMs })).vectors;
     },
   };
 }
 
-/** Outcomes to the pattern-extractor over `memory.outcome.<tenant>` (JetStream). */
+/** Outcomes to the pattern-extractor: `Operations.outcome` (JetStream). */
 export function natsOutcomePort(js: JetStreamClient): OutcomePort {
   return {
     async publish(tenant, outcome) {
       // The message id lets JetStream drop a re-publish within its window; the
       // pattern-extractor is idempotent by outcome id beyond it. Private: agents publish
       // into the same stream.
-      await publishDurable(js, `${Subjects.outcome}.${tenant}`, outcome, {
+      await publishOperation(js, Operations.outcome, tenant, outcome, {
         messageId: privateMessageId('outcome', tenant, outcome.id),
       });
     },
