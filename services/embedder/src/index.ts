@@ -1,3 +1,5 @@
+export type { LocalEmbeddingProviderOptions } from './adapters/local-provider.ts';
+export { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
 export type { EmbedderConfig } from './config.ts';
 export { embedderEnvSpec, loadEmbedderConfig } from './config.ts';
 export type { EmbedderHooks, EmbedderOptions, EmbedOutcome, Redactor } from './domain/embedder.ts';
@@ -11,5 +13,3 @@ export type {
   EmbeddingProviderCapabilities,
   EmbedOptions,
 } from './ports/embedding-provider.ts';
-export type { LocalEmbeddingProviderOptions } from './providers/local.ts';
-export { createLocalEmbeddingProvider } from './providers/local.ts';

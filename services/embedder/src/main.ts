@@ -8,15 +8,15 @@ import {
   Subjects,
 } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
+import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
+import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
+import { createOpenAIEmbeddingProvider } from './adapters/openai-provider.ts';
 import { loadEmbedderConfig } from './config.ts';
 import { Embedder } from './domain/embedder.ts';
 import { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache.ts';
 import { createRedactor } from './domain/redaction.ts';
 import { createEmbedHandler, createStoreHandler } from './handlers.ts';
-import { startOpenAiCompatibleServer } from './http/openai-compatible.ts';
 import { createEmbedderMetrics } from './metrics.ts';
-import { createLocalEmbeddingProvider } from './providers/local.ts';
-import { createOpenAIEmbeddingProvider } from './providers/openai.ts';
 
 await defineService({
   name: 'embedder',

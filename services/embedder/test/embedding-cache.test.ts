@@ -1,9 +1,9 @@
 import { connectBus, jetstream, type NatsConnection, openKv } from '@membus/bus';
 import { type NatsServer, startNatsServer } from '@membus/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalEmbeddingProvider } from '../src/adapters/local-provider.ts';
 import { Embedder } from '../src/domain/embedder.ts';
 import { KvEmbeddingCache, MemoryEmbeddingCache } from '../src/domain/embedding-cache.ts';
-import { createLocalEmbeddingProvider } from '../src/providers/local.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalEmbeddingProvider } from '../src/providers/local.ts';
+import { createLocalEmbeddingProvider } from '../src/adapters/local-provider.ts';
 import { createEmbeddingProviderConformanceSuite } from '../src/testing/index.ts';
 
 createEmbeddingProviderConformanceSuite({

@@ -1,12 +1,12 @@
 import { unpackVector } from '@membus/contracts';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Embedder } from '../src/domain/embedder.ts';
+import { createLocalEmbeddingProvider } from '../src/adapters/local-provider.ts';
 import {
   type OpenAiCompatibleServer,
   startOpenAiCompatibleServer,
-} from '../src/http/openai-compatible.ts';
-import { createLocalEmbeddingProvider } from '../src/providers/local.ts';
+} from '../src/adapters/openai-compatible.ts';
+import { Embedder } from '../src/domain/embedder.ts';
 
 let server: OpenAiCompatibleServer;
 let openai: OpenAI;

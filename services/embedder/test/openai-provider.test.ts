@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createOpenAIEmbeddingProvider,
   type OpenAIEmbeddingProviderOptions,
-} from '../src/providers/openai.ts';
+} from '../src/adapters/openai-provider.ts';
 import { createEmbeddingProviderConformanceSuite } from '../src/testing/index.ts';
 import {
   type EmbeddingsProtocolServer,

@@ -1,8 +1,8 @@
 import { StoreMemorySchema } from '@membus/contracts';
 import { describe, expect, it } from 'vitest';
+import { createLocalEmbeddingProvider } from '../src/adapters/local-provider.ts';
 import { Embedder } from '../src/domain/embedder.ts';
 import { createRedactor, isSecretKeyName } from '../src/domain/redaction.ts';
-import { createLocalEmbeddingProvider } from '../src/providers/local.ts';
 
 // Fake secrets with the real shapes; prefixes are joined at run time so secret scanners
 // reading this file do not flag it.
