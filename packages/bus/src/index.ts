@@ -38,9 +38,11 @@ export type {
 } from './operations.ts';
 export {
   call,
+  consumeOperation,
   embedBatches,
   embedTexts,
   emitEvent,
+  operationConsumer,
   publishOperation,
   serveOperation,
   storeMemory,

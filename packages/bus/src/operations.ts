@@ -10,6 +10,7 @@ import {
   type ServiceName,
   type StoreMemoryInput,
   StoreMemorySchema,
+  Streams,
   subjectOf,
   subjectWildcard,
   unpackVector,
@@ -18,6 +19,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as createHeaders, type NatsConnection } from '@nats-io/nats-core';
 import type { z } from 'zod';
 import { validate } from './codec.ts';
+import { type ConsumeOptions, consumeStream, type StreamConsumer } from './consume.ts';
 import {
   type DurablePublishOptions,
   privateMessageId,
@@ -96,6 +98,45 @@ export async function publishOperation<O extends JetStreamOperation>(
   options: DurablePublishOptions = {},
 ): Promise<PubAck> {
   return publishDurable(js, subjectOf(operation, tenant), { ...body, v: 1 }, options);
+}
+
+/**
+ * The durable consumer of a JetStream operation: its stream, the consuming service's durable
+ * name, and a filter when the stream captures other operations too (for `ensureConsumer`).
+ */
+export function operationConsumer(operation: JetStreamOperation): {
+  stream: string;
+  durable: string;
+  filterSubject?: string;
+} {
+  if (operation.service === undefined)
+    throw new MembusError('INTERNAL', `no service consumes ${operation.name}`);
+  const stream = Streams[operation.stream];
+  return {
+    stream: stream.name,
+    durable: operation.service,
+    ...(stream.subjects.length > 1 ? { filterSubject: subjectWildcard(operation) } : {}),
+  };
+}
+
+/**
+ * Consumes a JetStream operation with its service's durable consumer (made beforehand with
+ * `ensureConsumer(jsm, { ...operationConsumer(operation), ... })`): messages decoded and
+ * validated by the operation's schema, the JetStream decision table of `consumeStream`.
+ */
+export function consumeOperation<O extends JetStreamOperation>(
+  js: JetStreamClient,
+  operation: O,
+  options: Omit<ConsumeOptions<O['message']>, 'js' | 'stream' | 'consumer' | 'schema'>,
+): Promise<StreamConsumer> {
+  const { stream, durable } = operationConsumer(operation);
+  return consumeStream<O['message']>({
+    ...options,
+    js,
+    stream,
+    consumer: durable,
+    schema: operation.message,
+  });
 }
 
 /** Emits a core NATS event operation (version 1) to whoever listens: fire and forget. */

@@ -5,14 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
   connectBus,
+  consumeOperation,
   embedBatches,
   embedTexts,
+  ensureConsumer,
   ensureStreams,
+  operationConsumer,
   publishOperation,
   serveOperation,
   storeMemory,
 } from '../src/index.ts';
-import { type NatsServer, startNatsServer } from '../src/testing/index.ts';
+import { type NatsServer, startNatsServer, waitFor } from '../src/testing/index.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -90,6 +93,34 @@ describe('publishOperation', () => {
       subject: 'memory.session.end.pubop',
       body: { sessionId: 's1', v: 1 },
     });
+  });
+});
+
+describe('consumeOperation', () => {
+  it("hands the consuming service's durable the typed messages of its operation", async () => {
+    const js = jetstream(nc);
+    expect([
+      operationConsumer(Operations.sessionEnd),
+      operationConsumer(Operations.stored),
+    ]).toEqual([
+      { stream: 'MEMORY_LIFECYCLE', durable: 'compactor' },
+      { stream: 'MEMORY_EVENTS', durable: 'compactor', filterSubject: 'memory.stored.*' },
+    ]);
+    await ensureConsumer(await jetstreamManager(nc), operationConsumer(Operations.sessionEnd));
+    const seen: string[] = [];
+    const consumer = await consumeOperation(js, Operations.sessionEnd, {
+      handler: async (items) =>
+        items.map((item) => {
+          seen.push(`${item.tenant}:${item.value.sessionId}`);
+          return { ok: true };
+        }),
+    });
+    try {
+      await publishOperation(js, Operations.sessionEnd, 'consumed', { sessionId: 's9' });
+      await waitFor(() => seen.includes('consumed:s9'), { what: 'the session end' });
+    } finally {
+      await consumer.stop();
+    }
   });
 });
 
