@@ -48,7 +48,13 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/embedding-local'],
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/telemetry',
+      '@membus/service-runtime',
+      '@membus/embedding-local',
+    ],
     external: /^(zod|prom-client|openai|lru-cache)$/,
   },
   '@membus/vector-store': {
@@ -65,11 +71,23 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|prom-client|better-sqlite3|mongodb|@qdrant\/js-client-rest)$/,
   },
   '@membus/pattern-extractor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/mongodb'],
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/telemetry',
+      '@membus/service-runtime',
+      '@membus/mongodb',
+    ],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
   '@membus/compactor': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry', '@membus/service-runtime', '@membus/mongodb'],
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/telemetry',
+      '@membus/service-runtime',
+      '@membus/mongodb',
+    ],
     external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,
   },
 };
