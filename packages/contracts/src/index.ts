@@ -160,12 +160,13 @@ export {
   UpdateReplySchema,
   UpdateRequestSchema,
 } from './messages.ts';
+export type { OperationJsonSchema } from './operation-json-schema.ts';
+export { operationJsonSchemas } from './operation-json-schema.ts';
 export type {
   AgentAccess,
   EventOperation,
   JetStreamOperation,
   Operation,
-  OperationJsonSchema,
   OperationKey,
   RequestOperation,
   ServiceName,
@@ -174,7 +175,6 @@ export type {
 export {
   noticeSubject,
   Operations,
-  operationJsonSchemas,
   Subjects,
   subjectOf,
   subjectWildcard,
