@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { IndexedMemory, IndexFilter, VectorIndex } from '@membus/vector-index';
-import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
+import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing/fixtures';
 import { openEmbeddedVectorIndex } from '../src/index.ts';
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { CALLER_MODEL, type MemoryRecord } from '@membus/contracts';
 import Database from 'better-sqlite3';
+import { BackgroundWriter } from './background-writer.ts';
+import { ACCESS_TRANSACTION, type AccessEntry } from './store-access.ts';
 
 /** One stored memory as the in-memory index needs it at load time. */
 export interface StoredRow {
@@ -104,17 +104,6 @@ const accessFromJson = `INSERT INTO memory_access (slot, access_count, last_acce
 /** Parameters: count to add, access time (ms), tenant, id. An unknown id writes nothing. */
 const recordAccessSql = `INSERT INTO memory_access (slot, access_count, last_accessed_at)
   SELECT slot, ?, ? FROM memories WHERE tenant = ? AND id = ?
-  ON CONFLICT(slot) DO UPDATE SET access_count = access_count + excluded.access_count,
-    last_accessed_at = max(coalesce(last_accessed_at, 0), excluded.last_accessed_at)`;
-
-const slotOfSql = 'SELECT slot FROM memories WHERE tenant = ? AND id = ?';
-
-/**
- * `recordAccessSql` for a memory whose slot was looked up earlier: written only if the slot
- * still holds it (it may have been deleted, and the slot reused, since).
- */
-const recordAccessBySlotSql = `INSERT INTO memory_access (slot, access_count, last_accessed_at)
-  SELECT slot, ?, ? FROM memories WHERE slot = ? AND tenant = ? AND id = ?
   ON CONFLICT(slot) DO UPDATE SET access_count = access_count + excluded.access_count,
     last_accessed_at = max(coalesce(last_accessed_at, 0), excluded.last_accessed_at)`;
 
@@ -281,7 +270,7 @@ export class SqliteStore {
    * skipped. On the background worker when there is one: it finds each memory's slot, orders
    * the accesses by slot so that neighbours share pages (in random order each access dirtied a
    * page of its own: ~60 µs with its checkpoint, ~4 times as much), and writes them in short
-   * transactions, pausing between steps (see `backgroundSource`). This thread only hands them
+   * transactions, pausing between steps (see `store-worker.ts`). This thread only hands them
    * over: looking slots up here cost the event loop ~5 µs an access, 5–10 ms a flush. Without
    * the worker, they are written here in short transactions, yielding to the event loop between
    * them so that queries are not held up behind a flush.
@@ -352,171 +341,5 @@ export class SqliteStore {
     await background?.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
-  }
-}
-
-/** Access entries per write transaction (~0.5 ms of write lock; larger ones saved little). */
-const ACCESS_TRANSACTION = 32;
-/**
- * The background worker pauses this many times as long as a transaction took before the next:
- * it uses at most a fifth of a core for access statistics, and a flush spreads over a part of
- * the interval instead of taking a core at once.
- */
-const ACCESS_PAUSE_FACTOR = 4;
-
-/** One memory's accesses since the last write: id, count to add, last access (ms). */
-type AccessEntry = [id: string, count: number, at: number];
-
-type ToWorker =
-  | { type: 'access'; seq: number; tenant: string; entries: AccessEntry[] }
-  | { type: 'close' };
-type FromWorker = { type: 'done'; seq: number; error?: string };
-
-const backgroundSource = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-const slotOf = db.prepare(workerData.slotOfSql).pluck();
-const bump = db.prepare(workerData.recordAccessBySlotSql);
-const writeAccess = db.transaction((tenant, entries) => {
-  for (const [slot, id, count, at] of entries) bump.run(count, at, slot, tenant, id);
-});
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
-}, workerData.intervalMs);
-// Access flushes, in steps of accessTransaction entries: first each memory's slot is looked up,
-// then, ordered by slot, the counts are written, a transaction per step. Each step is followed
-// by a pause accessPauseFactor times as long as it took: a flush done in one go kept a core
-// busy for ~20 ms every second, and the queries running then waited for it.
-const queue = [];
-let pumping = false;
-function step() {
-  const job = queue[0];
-  const started = performance.now();
-  try {
-    const end = job.next + workerData.accessTransaction;
-    if (job.resolving) {
-      for (const [id, count, at] of job.entries.slice(job.next, end)) {
-        const slot = slotOf.get(job.tenant, id);
-        if (slot !== undefined) job.found.push([slot, id, count, at]);
-      }
-      job.next = end;
-      if (job.next >= job.entries.length) {
-        job.found.sort((a, b) => a[0] - b[0]);
-        job.resolving = false;
-        job.next = 0;
-      }
-    } else {
-      writeAccess.immediate(job.tenant, job.found.slice(job.next, end));
-      job.next = end;
-    }
-    if (!job.resolving && job.next >= job.found.length) {
-      queue.shift();
-      parentPort.postMessage({ type: 'done', seq: job.seq });
-    }
-  } catch (error) {
-    queue.shift();
-    parentPort.postMessage({ type: 'done', seq: job.seq, error: String(error && error.message || error) });
-  }
-  return performance.now() - started;
-}
-function pump() {
-  if (queue.length === 0) {
-    pumping = false;
-    return;
-  }
-  const took = step();
-  setTimeout(pump, Math.max(1, took * workerData.accessPauseFactor));
-}
-parentPort.on('message', (message) => {
-  if (message.type === 'access') {
-    const { seq, tenant, entries } = message;
-    queue.push({ seq, tenant, entries, resolving: true, next: 0, found: [] });
-    if (!pumping) {
-      pumping = true;
-      setImmediate(pump);
-    }
-    return;
-  }
-  if (message.type !== 'close') return;
-  // What was handed over is written before the connection closes (without pauses).
-  while (queue.length > 0) step();
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
-`;
-
-/**
- * A worker thread with its own connection to the store: passive checkpoints on a timer and
- * access-statistics writes on request, answered in order. It keeps the process alive only
- * while a write is outstanding. If it dies, outstanding writes fail and `onGone` runs.
- */
-class BackgroundWriter {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private nextSeq = 0;
-  private closing = false;
-  private readonly exited: Promise<void>;
-
-  constructor(file: string, intervalMs: number, onGone: () => void) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(backgroundSource, {
-      eval: true,
-      workerData: {
-        file,
-        driver,
-        intervalMs,
-        slotOfSql,
-        recordAccessBySlotSql,
-        accessTransaction: ACCESS_TRANSACTION,
-        accessPauseFactor: ACCESS_PAUSE_FACTOR,
-      },
-    });
-    this.worker.unref();
-    this.worker.on('message', (message: FromWorker) => {
-      const waiter = this.waiting.get(message.seq);
-      if (waiter === undefined) return;
-      this.waiting.delete(message.seq);
-      if (this.waiting.size === 0) this.worker.unref();
-      if (message.error === undefined) waiter.resolve();
-      else waiter.reject(new Error(message.error));
-    });
-    let failure: Error | undefined;
-    this.worker.on('error', (error) => {
-      failure = error;
-    });
-    this.exited = new Promise<void>((resolve) => {
-      this.worker.once('exit', (code) => {
-        const reason = failure ?? new Error(`store worker exited with code ${code}`);
-        for (const waiter of this.waiting.values()) waiter.reject(reason);
-        this.waiting.clear();
-        if (!this.closing) onGone();
-        resolve();
-      });
-    });
-  }
-
-  recordAccess(tenant: string, entries: AccessEntry[]): Promise<void> {
-    const seq = this.nextSeq++;
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.set(seq, { resolve, reject });
-      this.worker.ref();
-      this.post({ type: 'access', seq, tenant, entries });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    // Referenced again so the process waits for the worker to close its connection.
-    this.worker.ref();
-    this.post({ type: 'close' });
-    await this.exited;
-  }
-
-  private post(message: ToWorker): void {
-    this.worker.postMessage(message);
   }
 }

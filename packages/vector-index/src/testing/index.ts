@@ -1,5 +1,4 @@
-export { seededRandom } from './seeded-random.ts';
-export { TEST_NOW, testItem, testMemoryId, testRecord } from './test-record.ts';
+export { seededRandom, TEST_NOW, testItem, testMemoryId, testRecord } from './fixtures.ts';
 export type {
   VectorIndexConformanceOptions,
   VectorIndexFixture,

@@ -1,0 +1,92 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { AccessEntry, FromWorker, StoreWorkerData, ToWorker } from './store-access.ts';
+
+/**
+ * The worker's module beside this one: `store-worker.js` once compiled; from the TypeScript
+ * sources (tests, `node --import tsx`) a one-line data: module that registers tsx in the worker
+ * and imports `store-worker.ts` (Node 20 does not apply `--import` hooks to a worker's entry).
+ */
+const workerFile = import.meta.url.endsWith('.ts')
+  ? new URL(
+      `data:text/javascript,${encodeURIComponent(
+        `const { register } = await import(${JSON.stringify(tsxApi())}); register(); await import(${JSON.stringify(new URL('./store-worker.ts', import.meta.url).href)});`,
+      )}`,
+    )
+  : new URL('./store-worker.js', import.meta.url);
+
+/**
+ * tsx's ESM API (`register()` installs its loader in the calling thread; its `--import` entry
+ * does nothing in a worker). Resolved as `import` would: `require.resolve` picks the CJS build.
+ */
+function tsxApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const { exports } = require(manifest) as {
+    exports: { './esm/api': { import: { default: string } } };
+  };
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href;
+}
+
+/**
+ * A worker thread (`store-worker.ts`) with its own connection to the store: passive checkpoints
+ * on a timer and access-statistics writes on request, answered in order. It keeps the process
+ * alive only while a write is outstanding. If it dies, outstanding writes fail and `onGone` runs.
+ */
+export class BackgroundWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextSeq = 0;
+  private closing = false;
+  private readonly exited: Promise<void>;
+
+  constructor(file: string, intervalMs: number, onGone: () => void) {
+    const workerData: StoreWorkerData = { file, intervalMs };
+    this.worker = new Worker(workerFile, { workerData });
+    this.worker.unref();
+    this.worker.on('message', (message: FromWorker) => {
+      const waiter = this.waiting.get(message.seq);
+      if (waiter === undefined) return;
+      this.waiting.delete(message.seq);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (message.error === undefined) waiter.resolve();
+      else waiter.reject(new Error(message.error));
+    });
+    let failure: Error | undefined;
+    this.worker.on('error', (error) => {
+      failure = error;
+    });
+    this.exited = new Promise<void>((resolve) => {
+      this.worker.once('exit', (code) => {
+        const reason = failure ?? new Error(`store worker exited with code ${code}`);
+        for (const waiter of this.waiting.values()) waiter.reject(reason);
+        this.waiting.clear();
+        if (!this.closing) onGone();
+        resolve();
+      });
+    });
+  }
+
+  recordAccess(tenant: string, entries: AccessEntry[]): Promise<void> {
+    const seq = this.nextSeq++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      this.worker.ref();
+      this.post({ type: 'access', seq, tenant, entries });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    // Referenced again so the process waits for the worker to close its connection.
+    this.worker.ref();
+    this.post({ type: 'close' });
+    await this.exited;
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+}
