@@ -1,10 +1,26 @@
-import { busEnvSpec, type ConfigOf, parseEnv } from '@membus/bus';
+import { busEnvSpec, ConfigError, type ConfigOf, env, parseEnv } from '@membus/bus';
 import { DEFAULT_TENANT, TENANT_PATTERN } from '@membus/contracts';
 import { z } from 'zod';
 
 /** The environment the `membus` command reads; flags (e.g. `--tenant`) override it. */
 export const cliEnvSpec = {
-  natsUrl: busEnvSpec.natsUrl,
+  natsUrl: {
+    env: 'NATS_URL',
+    schema: env.optionalString(),
+    description:
+      'NATS server URL(s), comma-separated (default nats://127.0.0.1:<--nats-port>, the local stack)',
+  },
+  natsPort: {
+    env: 'MEMBUS_NATS_PORT',
+    schema: env.int(4222, 1, 65_535),
+    description: 'port of the nats-server `membus start` runs (flag --nats-port)',
+  },
+  metricsPortBase: {
+    env: 'METRICS_PORT_BASE',
+    schema: env.int(9464, 1, 65_532),
+    description:
+      'first metrics port of `membus start`: embedder, vector-store, pattern-extractor and compactor serve on base..base+3 (flag --metrics-port-base)',
+  },
   natsUser: busEnvSpec.natsUser,
   natsPassword: busEnvSpec.natsPassword,
   natsToken: busEnvSpec.natsToken,
@@ -13,7 +29,7 @@ export const cliEnvSpec = {
     env: 'MEMBUS_DATA_DIR',
     schema: z.string().min(1).default('./data'),
     description:
-      'data directory of `membus start` (its tenancy/ holds the local credentials the other commands use)',
+      'data directory of `membus start` (its tenancy/ holds the local credentials the other commands use; flag --data-dir)',
   },
   tenant: {
     env: 'MEMBUS_TENANT',
@@ -27,10 +43,30 @@ export const cliEnvSpec = {
 
 export type CliConfig = ConfigOf<typeof cliEnvSpec>;
 
+/** The flags that override an option of the environment, by option. */
+export const cliFlags = {
+  natsPort: 'nats-port',
+  metricsPortBase: 'metrics-port-base',
+  dataDir: 'data-dir',
+} as const satisfies Partial<Record<keyof typeof cliEnvSpec, string>>;
+
 /**
- * Parses the environment once into a frozen object; a bad value throws a `ConfigError`
- * naming the option and its env variable.
+ * Parses the environment once into a frozen object, then the flags given over it; a bad value
+ * throws a `ConfigError` naming the option and its env variable, or the flag.
  */
-export function loadCliConfig(environment: NodeJS.ProcessEnv = process.env): CliConfig {
-  return parseEnv(cliEnvSpec, environment);
+export function loadCliConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+  flags: Partial<Record<keyof typeof cliFlags, string>> = {},
+): CliConfig {
+  const overrides: Record<string, unknown> = {};
+  for (const [option, value] of Object.entries(flags) as [keyof typeof cliFlags, string][]) {
+    if (value === undefined) continue;
+    const parsed = cliEnvSpec[option].schema.safeParse(value);
+    if (!parsed.success)
+      throw new ConfigError(
+        `--${cliFlags[option]} ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}`,
+      );
+    overrides[option] = parsed.data;
+  }
+  return Object.freeze({ ...parseEnv(cliEnvSpec, environment), ...overrides });
 }

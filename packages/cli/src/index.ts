@@ -1,4 +1,9 @@
-export type { ServiceName, ServiceProcess, StartServiceOptions } from './stack.ts';
+export type {
+  ServiceName,
+  ServiceProcess,
+  ServiceRuntime,
+  StartServiceOptions,
+} from './stack.ts';
 export {
   coreServices,
   natsReachable,

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectBus } from '@membus/bus';
 
-/** The repository root (services are started from their TypeScript sources with tsx). */
+/** The repository root (the same from packages/cli/src and packages/cli/dist). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Every service under services/, in start order for `membus start`. */
@@ -13,6 +14,37 @@ export const serviceNames = ['embedder', 'vector-store', 'pattern-extractor', 'c
 export type ServiceName = (typeof serviceNames)[number];
 /** The services the pipeline needs at minimum. */
 export const coreServices: readonly ServiceName[] = ['embedder', 'vector-store'];
+
+/**
+ * How services run: `built` from their compiled dist/main.js (`pnpm build`), with workspace
+ * packages resolved to dist/ by the "membus-dist" export condition; `source` from
+ * src/main.ts through tsx, as tests and development do.
+ */
+export type ServiceRuntime = 'built' | 'source';
+
+/** True when this module runs compiled (packages/cli/dist), as `membus` does once built. */
+export const runningBuilt = import.meta.url.endsWith('.js');
+
+/** The file a service starts from and the node flags that run it. */
+export function serviceEntry(
+  service: ServiceName,
+  runtime: ServiceRuntime,
+): { main: string; nodeArgs: string[] } {
+  return runtime === 'built'
+    ? {
+        main: join(repoRoot, 'services', service, 'dist', 'main.js'),
+        nodeArgs: ['--conditions=membus-dist', '--enable-source-maps'],
+      }
+    : {
+        main: join(repoRoot, 'services', service, 'src', 'main.ts'),
+        nodeArgs: ['--import', 'tsx'],
+      };
+}
+
+/** The services this checkout has (services land one by one), in start order. */
+export function availableServices(runtime: ServiceRuntime): ServiceName[] {
+  return serviceNames.filter((service) => existsSync(serviceEntry(service, runtime).main));
+}
 
 export interface ServiceProcess extends AsyncDisposable {
   readonly name: string;
@@ -33,6 +65,8 @@ export interface StartServiceOptions {
   label?: string;
   /** Extra node flags, e.g. `--cpu-prof` for profiling. */
   nodeArgs?: string[];
+  /** Compiled code or TypeScript sources (default `source`: what the tests run). */
+  runtime?: ServiceRuntime;
 }
 
 /**
@@ -67,10 +101,10 @@ export function startService(
   options: StartServiceOptions,
 ): Promise<ServiceProcess> {
   const name = options.label ?? service;
-  const main = join(repoRoot, 'services', service, 'src', 'main.ts');
+  const entry = serviceEntry(service, options.runtime ?? 'source');
   const tuning = serviceTuning(service);
-  const nodeArgs = [...tuning.nodeArgs, ...(options.nodeArgs ?? [])];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main], {
+  const nodeArgs = [...tuning.nodeArgs, ...(options.nodeArgs ?? []), ...entry.nodeArgs];
+  const child = spawn(process.execPath, [...nodeArgs, entry.main], {
     cwd: repoRoot,
     env: { ...process.env, ...tuning.env, METRICS_PORT: '0', ...options.env },
     // The IPC channel carries the service's ready message (independent of LOG_LEVEL).
@@ -145,6 +179,18 @@ export async function natsReachable(
   timeoutMs = 1_000,
   credentials: Record<string, string> = {},
 ): Promise<boolean> {
+  return (await probeNats(url, timeoutMs, credentials)) !== 'none';
+}
+
+/**
+ * What answers at `url`: a NATS server that lets these credentials in (`open`), one that
+ * refuses them (`refused`: it still answers), or none.
+ */
+export async function probeNats(
+  url: string,
+  timeoutMs = 1_000,
+  credentials: Record<string, string> = {},
+): Promise<'open' | 'refused' | 'none'> {
   try {
     const nc = await connectBus({
       servers: url,
@@ -154,11 +200,19 @@ export async function natsReachable(
       ...credentials,
     });
     await nc.close();
-    return true;
+    return 'open';
   } catch (error) {
-    // A server that refuses these credentials still answers.
-    return /authori[sz]ation/i.test((error as Error).message);
+    return /authori[sz]ation/i.test((error as Error).message) ? 'refused' : 'none';
   }
+}
+
+/** True when nothing listens on `port` at `host` (the address a server would bind). */
+export function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree(true)));
+  });
 }
 
 /**

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+
+/** What `membus --help` prints. */
+export const USAGE = `membus — memory for AI agents on NATS
+
+Usage:
+  membus start [--data-dir DIR] [--nats-port N] [--metrics-port-base N]
+                                                 run the local stack (nats-server with tenancy on, the services)
+  membus tenant add NAME [--dir DIR] [--static [--env-secrets]]
+                                                 add a tenant: its account, agent user and credentials
+  membus tenant list [--dir DIR]                 the tenants of a tenancy directory
+  membus store TEXT [options] [--wait]           store a memory (prints its id)
+  membus query TEXT [options] [--top N] [--json] semantic search
+  membus get ID | history ID | delete ID
+  membus list [options] [--limit N]
+  membus stats [options]
+
+Options for store/query/list/stats:
+  --tenant T --user U --agent A --session S --namespace NS --kind K --scope SC
+  --category C (repeatable) --tag T (repeatable) --meta key=value (repeatable, store only)
+  --importance 0..1 --ttl SECONDS (store only)
+
+Tenancy (decision 006): every tenant is a NATS account of its own. \`membus start\` keeps its
+accounts in DIR/tenancy (JWT mode) and the other commands use the credentials found there;
+\`tenant add\` pushes a new tenant to the running server. --dir names another tenancy
+directory; --static makes a static nats-server config instead (restart nats-server to apply),
+with passwords generated, or with --env-secrets read by nats-server from MEMBUS_<USER>_PASSWORD
+(nothing secret on disk: infra/nats is such a directory).
+
+Two stacks on one machine: give the second its own --nats-port, --metrics-port-base (the
+services' metrics ports are base..base+3, default 9464) and --data-dir; the other commands
+take the same --nats-port and --data-dir to reach it.
+
+Environment: NATS_URL (default nats://127.0.0.1:<--nats-port>), MEMBUS_NATS_PORT (4222),
+METRICS_PORT_BASE (9464), MEMBUS_DATA_DIR (./data), MEMBUS_TENANT (default "default"),
+NATS_CREDS or NATS_USER/NATS_PASSWORD (otherwise the local stack's).`;
+
+const options = {
+  'data-dir': { type: 'string' },
+  // The flag's former name.
+  data: { type: 'string' },
+  dir: { type: 'string' },
+  static: { type: 'boolean', default: false },
+  'env-secrets': { type: 'boolean', default: false },
+  'nats-port': { type: 'string' },
+  'metrics-port-base': { type: 'string' },
+  tenant: { type: 'string' },
+  user: { type: 'string' },
+  agent: { type: 'string' },
+  session: { type: 'string' },
+  namespace: { type: 'string' },
+  kind: { type: 'string' },
+  scope: { type: 'string' },
+  category: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  meta: { type: 'string', multiple: true },
+  importance: { type: 'string' },
+  ttl: { type: 'string' },
+  top: { type: 'string', default: '5' },
+  limit: { type: 'string', default: '20' },
+  wait: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const parseArguments = () => parseArgs({ allowPositionals: true, options });
+let parsed: ReturnType<typeof parseArguments> | undefined;
+
+/** The parsed command line, read once (an unknown flag fails in one line). */
+export function parseCommandLine(): ReturnType<typeof parseArguments> {
+  if (parsed) return parsed;
+  try {
+    parsed = parseArguments();
+    return parsed;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+/** Prints `membus: message` and exits 1 (no stack trace: these are the user's errors). */
+export function fail(message: string): never {
+  process.stderr.write(`membus: ${message}\n`);
+  process.exit(1);
+}
