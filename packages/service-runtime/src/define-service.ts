@@ -15,8 +15,10 @@ import {
   jetstreamManager,
   type NatsConnection,
   notifyDeadLetter,
+  operationConsumer,
   type StreamConsumer,
 } from '@membus/bus';
+import type { JetStreamOperation } from '@membus/contracts';
 import {
   createLogger,
   createMetricsRegistry,
@@ -95,6 +97,14 @@ export interface ServiceContext<C extends RuntimeConfig> {
   connect(): Promise<ServiceBus>;
   /** Consumes a declared consumer (by stream) until shutdown; readiness follows it. */
   consume<S extends z.ZodType>(stream: string, definition: ConsumeDefinition<S>): Promise<void>;
+  /**
+   * Consumes a JetStream operation (its stream, its service's durable consumer, its message
+   * schema: `Operations.store`, …) until shutdown; declare it with `operationConsumer`.
+   */
+  consumeOperation<O extends JetStreamOperation>(
+    operation: O,
+    definition: Omit<ConsumeDefinition<O['message']>, 'schema'>,
+  ): Promise<void>;
   /** Served subjects drained on shutdown, after the consumers stop. */
   serving(...served: Drainable[]): void;
 }
@@ -187,6 +197,15 @@ async function run<C extends RuntimeConfig>(
         );
       bus = { nc, js, jsm };
       return bus;
+    },
+    consumeOperation<O extends JetStreamOperation>(
+      operation: O,
+      definition: Omit<ConsumeDefinition<O['message']>, 'schema'>,
+    ) {
+      return context.consume<O['message']>(operationConsumer(operation).stream, {
+        ...definition,
+        schema: operation.message,
+      } as ConsumeDefinition<O['message']>);
     },
     async consume(stream, { name: consumerName, deadLetters, ...options }) {
       const { nc, js } = connected();

@@ -1,11 +1,6 @@
 import { join } from 'node:path';
-import {
-  Consumers,
-  MemoryEventSchema,
-  SessionEndSchema,
-  Streams,
-  Subjects,
-} from '@membus/contracts';
+import { operationConsumer } from '@membus/bus';
+import { Operations } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
 import { openMongoLifecycleStore } from './adapters/mongodb-lifecycle-store.ts';
 import { natsEmbedPort, natsMemoryPort, natsOutcomePort } from './adapters/nats-ports.ts';
@@ -28,16 +23,11 @@ await defineService({
   config: loadCompactorConfig,
   consumers: (config) => [
     {
-      stream: Streams.lifecycle.name,
-      durable: Consumers.compactor,
+      ...operationConsumer(Operations.sessionEnd),
       ackWaitMs: config.sessionAckWaitMs,
       maxAckPending: 16,
     },
-    {
-      stream: Streams.events.name,
-      durable: Consumers.compactor,
-      filterSubject: `${Subjects.stored}.*`,
-    },
+    operationConsumer(Operations.stored),
   ],
   async start(runtime) {
     const { config, log, registry } = runtime;
@@ -118,9 +108,8 @@ await defineService({
     });
 
     runtime.serving(...serveRequests(parts, { maxConcurrent: 4 }));
-    await runtime.consume(Streams.lifecycle.name, {
+    await runtime.consumeOperation(Operations.sessionEnd, {
       name: 'session-end',
-      schema: SessionEndSchema,
       handler: createSessionEndHandler(parts),
       maxBatch: 1,
       maxWaitMs: 0,
@@ -128,9 +117,8 @@ await defineService({
       observer: metrics.observer,
       deadLetters: 'log',
     });
-    await runtime.consume(Streams.events.name, {
+    await runtime.consumeOperation(Operations.stored, {
       name: 'stored-event',
-      schema: MemoryEventSchema,
       handler: createStoredEventHandler(parts, { tiersOnStore: config.tiersOnStore }),
       maxBatch: 128,
       maxWaitMs: 20,

@@ -1,12 +1,5 @@
-import { openKv, serve } from '@membus/bus';
-import {
-  Consumers,
-  EmbedRequestSchema,
-  QueueGroups,
-  StoreMemorySchema,
-  Streams,
-  Subjects,
-} from '@membus/contracts';
+import { openKv, operationConsumer } from '@membus/bus';
+import { Operations } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
 import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
@@ -15,13 +8,13 @@ import { loadEmbedderConfig } from './config.ts';
 import { Embedder } from './domain/embedder.ts';
 import { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache.ts';
 import { createRedactor } from './domain/redaction.ts';
-import { createEmbedHandler, createStoreHandler } from './handlers.ts';
+import { createStoreHandler, serveEmbed } from './handlers.ts';
 import { createEmbedderMetrics } from './metrics.ts';
 
 await defineService({
   name: 'embedder',
   config: loadEmbedderConfig,
-  consumers: () => [{ stream: Streams.store.name, durable: Consumers.embedder }],
+  consumers: () => [operationConsumer(Operations.store)],
   async start(runtime) {
     const { config, log, registry } = runtime;
     const metrics = createEmbedderMetrics(registry);
@@ -123,19 +116,13 @@ await defineService({
       });
 
     runtime.serving(
-      serve(nc, {
-        subject: Subjects.embed,
-        queue: QueueGroups.embedder,
-        schema: EmbedRequestSchema,
-        tenantScoped: false,
-        handler: createEmbedHandler(embedder),
+      serveEmbed(nc, embedder, {
         observer: metrics.observer,
         onError: (error) => log.error('embed request failed', { error }),
       }),
     );
-    await runtime.consume(Streams.store.name, {
+    await runtime.consumeOperation(Operations.store, {
       name: 'store',
-      schema: StoreMemorySchema,
       handler: createStoreHandler(js, embedder),
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Consumers, OutcomeSchema, Streams } from '@membus/contracts';
+import { operationConsumer } from '@membus/bus';
+import { Operations } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
 import { openMongoOutcomeStore } from './adapters/mongodb/mongodb-outcome-store.ts';
 import { openSqliteOutcomeStore } from './adapters/sqlite/sqlite-outcome-store.ts';
@@ -12,7 +13,7 @@ import { createPatternExtractorMetrics } from './metrics.ts';
 await defineService({
   name: 'pattern-extractor',
   config: loadPatternExtractorConfig,
-  consumers: () => [{ stream: Streams.outcomes.name, durable: Consumers.patternExtractor }],
+  consumers: () => [operationConsumer(Operations.outcome)],
   async start(runtime) {
     const { config, log, registry } = runtime;
     const store = config.mongodbUri
@@ -56,9 +57,8 @@ await defineService({
         onError: (error) => log.error('request failed', { error }),
       }),
     );
-    await runtime.consume(Streams.outcomes.name, {
+    await runtime.consumeOperation(Operations.outcome, {
       name: 'outcome',
-      schema: OutcomeSchema,
       handler: createOutcomeHandler(service),
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,

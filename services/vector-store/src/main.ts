@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Consumers, EmbeddedMemorySchema, Streams } from '@membus/contracts';
+import { operationConsumer } from '@membus/bus';
+import { Operations } from '@membus/contracts';
 import {
   classifyStorageError,
   openEmbeddedVectorIndex,
@@ -27,7 +28,7 @@ import { graphEventLogger, loggedStorageHealth, withStorageHealth } from './stor
 await defineService({
   name: 'vector-store',
   config: loadVectorStoreConfig,
-  consumers: () => [{ stream: Streams.embedded.name, durable: Consumers.vectorStore }],
+  consumers: () => [operationConsumer(Operations.embedded)],
   async start(runtime) {
     const { config, log, registry } = runtime;
     const directory = join(config.dataDir, 'vector-store');
@@ -148,9 +149,8 @@ await defineService({
         },
       }),
     );
-    await runtime.consume(Streams.embedded.name, {
+    await runtime.consumeOperation(Operations.embedded, {
       name: 'ingest',
-      schema: EmbeddedMemorySchema,
       handler: withStorageHealth(
         storageHealth,
         createIngestHandler(nc, service, metrics, observeModel),
