@@ -20,7 +20,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@membus/bus/testing';
-import { repoRoot, type ServiceName, startService } from '@membus/cli';
+import { repoRoot, type ServiceName, type ServiceProcess, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { type Credentials, TenancyDirectory } from '@membus/tenancy';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
@@ -65,6 +65,7 @@ const TENANT = 'bench';
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 async function ingest(client: MemoryClient, from: number, to: number, random: () => number) {
+  const cpuBefore = cpuNow();
   const started = performance.now();
   let next = from;
   let done = 0;
@@ -96,7 +97,12 @@ async function ingest(client: MemoryClient, from: number, to: number, random: ()
   };
   await Promise.all(Array.from({ length: inFlightBatches }, worker));
   const seconds = (performance.now() - started) / 1000;
-  return { memories: to - from, seconds, perSecond: (to - from) / seconds };
+  return {
+    memories: to - from,
+    seconds,
+    perSecond: (to - from) / seconds,
+    cpuUsPerMemory: cpuPer(cpuBefore, cpuNow(), to - from),
+  };
 }
 
 /** Waits until the vector-store's ANN graph has absorbed every new memory (steady state). */
@@ -137,13 +143,7 @@ async function queries(
       serverMs: result.tookMs,
     });
   }
-  const cpuAfter = cpuNow();
-  const cpuUsPerQuery = Object.fromEntries(
-    Object.entries(cpuAfter).map(([name, ms]) => [
-      name,
-      Math.round((((ms ?? Number.NaN) - (cpuBefore[name] ?? Number.NaN)) * 1000) / count),
-    ]),
-  );
+  const cpuUsPerQuery = cpuPer(cpuBefore, cpuNow(), count);
   const rounded = (sample: QuerySample): QuerySample => ({
     atMs: Math.round(sample.atMs),
     clientMs: Number(sample.clientMs.toFixed(2)),
@@ -173,6 +173,20 @@ function cpuNow(): Record<string, number | undefined> {
   };
 }
 
+/** CPU µs per operation by process between two {@link cpuNow} readings. */
+function cpuPer(
+  before: Record<string, number | undefined>,
+  after: Record<string, number | undefined>,
+  operations: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, ms]) => [
+      name,
+      Math.round((((ms ?? Number.NaN) - (before[name] ?? Number.NaN)) * 1000) / operations),
+    ]),
+  );
+}
+
 /** Stores one memory at a time at a fixed offered rate; latency = accepted → queryable notice. */
 async function fixedRate(
   client: MemoryClient,
@@ -182,6 +196,8 @@ async function fixedRate(
 ) {
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
+  /** Stores that failed (e.g. not queryable within the timeout), by error code. */
+  const failed: Record<string, number> = {};
   const pending: Promise<void>[] = [];
   const started = performance.now();
   for (let index = 0; index < total; index++) {
@@ -201,14 +217,20 @@ async function fixedRate(
           },
           { wait: 'queryable', timeoutMs: 120_000 },
         )
-        .then(() => {
-          latencies.push(performance.now() - sent);
-        }),
+        .then(
+          () => {
+            latencies.push(performance.now() - sent);
+          },
+          (error: { code?: string }) => {
+            const code = error.code ?? 'ERROR';
+            failed[code] = (failed[code] ?? 0) + 1;
+          },
+        ),
     );
   }
   await Promise.all(pending);
   const achieved = total / ((performance.now() - started) / 1000);
-  return { offered: rate, achieved, latency: summarize(latencies) };
+  return { offered: rate, achieved, latency: summarize(latencies), failed };
 }
 
 function directoryBytes(path: string): number {
@@ -249,30 +271,9 @@ async function main() {
     LOG_LEVEL: 'warn',
   });
   const embeddingsPort = await freePort();
-  const embedders = await Promise.all(
-    Array.from({ length: embedderReplicas }, (_, replica) =>
-      startService('embedder', {
-        env:
-          replica === 0
-            ? { ...env('embedder'), EMBEDDINGS_HTTP_PORT: String(embeddingsPort) }
-            : env('embedder'),
-        label: `embedder-${replica}`,
-        nodeArgs,
-      }),
-    ),
-  );
-  const embedder = embedders[0] as Awaited<ReturnType<typeof startService>>;
-  const vectorStore = await startService('vector-store', { env: env('vector-store'), nodeArgs });
-  watched.natsServer = nats.pid;
-  watched.embedder = embedder.process.pid;
-  watched.vectorStore = vectorStore.process.pid;
-  const credentials: Credentials | Record<string, never> = tenancy?.agent(TENANT) ?? {};
-  const client = await connect({
-    servers: nats.url,
-    tenant: TENANT,
-    timeoutMs: 30_000,
-    ...credentials,
-  });
+  /** Every service started so far: stopped when the run ends, also when a start fails. */
+  const services: ServiceProcess[] = [];
+  let client: MemoryClient | undefined;
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];
   let stored = 0;
@@ -281,6 +282,33 @@ async function main() {
   let bytesPerMemory = 0;
   let violations: string[] = [];
   try {
+    const started = await Promise.allSettled(
+      Array.from({ length: embedderReplicas }, (_, replica) =>
+        startService('embedder', {
+          env:
+            replica === 0
+              ? { ...env('embedder'), EMBEDDINGS_HTTP_PORT: String(embeddingsPort) }
+              : env('embedder'),
+          label: `embedder-${replica}`,
+          nodeArgs,
+        }),
+      ),
+    );
+    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
+    const embedder = services[0] as ServiceProcess;
+    const vectorStore = await startService('vector-store', { env: env('vector-store'), nodeArgs });
+    services.push(vectorStore);
+    watched.natsServer = nats.pid;
+    watched.embedder = embedder.process.pid;
+    watched.vectorStore = vectorStore.process.pid;
+    const credentials: Credentials | Record<string, never> = tenancy?.agent(TENANT) ?? {};
+    client = await connect({
+      servers: nats.url,
+      tenant: TENANT,
+      timeoutMs: 30_000,
+      ...credentials,
+    });
     for (const size of sizes) {
       log(`size ${size}: ingesting ${size - stored} memories`);
       const ingested = await ingest(client, stored, size, random);
@@ -304,6 +332,7 @@ async function main() {
       rows.push({
         size,
         ingestPerSecond: Math.round(ingested.perSecond),
+        ingestCpuUsPerMemory: ingested.cpuUsPerMemory,
         unfiltered,
         filtered,
         hybrid,
@@ -332,8 +361,8 @@ async function main() {
       });
     }
   } finally {
-    await client.close();
-    await Promise.all([...embedders.map((service) => service.stop()), vectorStore.stop()]);
+    await client?.close();
+    await Promise.all(services.map((service) => service.stop()));
     // A permission refused to a service or the client would skew the run (timeouts, retries).
     violations = [...nats.violations];
     await nats.stop();
@@ -368,6 +397,7 @@ async function main() {
   }
   for (const row of rows as {
     size: number;
+    ingestCpuUsPerMemory: Record<string, number>;
     unfiltered: { cpuUsPerQuery: Record<string, number>; transport: { p50: number; p99: number } };
     hybrid: { cpuUsPerQuery: Record<string, number>; transport: { p50: number; p99: number } };
   }[]) {
@@ -376,7 +406,8 @@ async function main() {
     const transport = (summary: { p50: number; p99: number }) =>
       `${fmt(summary.p50)} / ${fmt(summary.p99)}`;
     process.stdout.write(
-      `\nCPU µs per query at ${row.size.toLocaleString('en')}: dense: ${cpu(row.unfiltered.cpuUsPerQuery)}; hybrid: ${cpu(row.hybrid.cpuUsPerQuery)}` +
+      `\nCPU µs per memory ingested up to ${row.size.toLocaleString('en')}: ${cpu(row.ingestCpuUsPerMemory)}` +
+        `\nCPU µs per query at ${row.size.toLocaleString('en')}: dense: ${cpu(row.unfiltered.cpuUsPerQuery)}; hybrid: ${cpu(row.hybrid.cpuUsPerQuery)}` +
         `\nend to end minus the service's tookMs (the NATS round trip), p50 / p99 ms: dense ${transport(row.unfiltered.transport)}, hybrid ${transport(row.hybrid.transport)}`,
     );
   }
@@ -385,7 +416,11 @@ async function main() {
     const l = rateResult.latency;
     process.stdout.write(
       `\nstore → queryable at ${rateResult.offered}/s offered (${Math.round(rateResult.achieved)}/s achieved): ` +
-        `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms\n`,
+        `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms` +
+        (Object.keys(rateResult.failed).length > 0
+          ? `; failed: ${JSON.stringify(rateResult.failed)}`
+          : '') +
+        '\n',
     );
   }
   process.stdout.write(
@@ -436,6 +471,7 @@ async function main() {
               offered: rateResult.offered,
               achieved: Math.round(rateResult.achieved),
               latency: rateResult.latency,
+              failed: rateResult.failed,
             }
           : undefined,
         bytesPerMemory: Math.round(bytesPerMemory),
