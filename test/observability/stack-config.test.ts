@@ -34,15 +34,31 @@ describe('docker-compose.yaml', () => {
     expect(membusServices(compose).map(([name]) => name)).toEqual([...serviceNames]);
   });
 
-  it('starts every membus service from its main.ts in the one image', () => {
+  it('starts every membus service from its compiled main.ts in the one image', () => {
     const commands = membusServices(compose).map(([name, service]) => [
       name,
       interpolate(service.image ?? ''),
       service.command,
     ]);
     expect(commands).toEqual(
-      serviceNames.map((name) => [name, 'membus/service:local', [`services/${name}/src/main.ts`]]),
+      serviceNames.map((name) => [name, 'membus/service:local', [`services/${name}/dist/main.js`]]),
     );
+  });
+});
+
+describe('infra/docker/Dockerfile', () => {
+  const dockerfile = readFileSync(join(repoRoot, 'infra', 'docker', 'Dockerfile'), 'utf8');
+
+  it('builds the packages (pnpm build) and runs them compiled, resolved to dist/', () => {
+    expect([
+      /&& pnpm build \\\n/.test(dockerfile),
+      dockerfile.match(/^ENTRYPOINT .*$/m)?.[0],
+      dockerfile.match(/^CMD .*$/m)?.[0],
+    ]).toEqual([
+      true,
+      'ENTRYPOINT ["node", "--conditions=membus-dist", "--enable-source-maps"]',
+      'CMD ["services/embedder/dist/main.js"]',
+    ]);
   });
 });
 
