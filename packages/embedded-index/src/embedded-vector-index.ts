@@ -1,50 +1,43 @@
+/**
+ * The embedded VectorIndex: memories in SQLite (the source of truth, sqlite-store.ts), their
+ * vectors in an in-memory arena (vector-arena.ts), an HNSW graph kept up in the background
+ * (graph-maintainer.ts), a payload index for candidate sets (payload-index.ts), a BM25 keyword
+ * index (keyword-index.ts), and a planner choosing an exact scan or the graph per search
+ * (planner.ts, exact-scan.ts). This file opens them and answers the port's operations.
+ */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kind, MemoryRecord, Scope, Tier } from '@membus/contracts';
 import { kindValues, MembusError, tierValues } from '@membus/contracts';
-import type {
-  IndexedMemory,
-  IndexFilter,
-  ScrollRequest,
-  ScrollResult,
-  SearchHit,
-  SearchRequest,
-  SearchResult,
-  StatsResult,
-  VectorIndex,
-  VectorIndexCapabilities,
-} from '@membus/vector-index';
 import {
-  compileFilter,
   DEFAULT_HYBRID_ALPHA,
   fuseHybrid,
   hybridLegDepth,
-  toFilterPayload,
+  type IndexedMemory,
+  type IndexFilter,
+  type ScrollRequest,
+  type ScrollResult,
+  type SearchHit,
+  type SearchRequest,
+  type SearchResult,
+  type StatsResult,
+  type VectorIndex,
+  type VectorIndexCapabilities,
 } from '@membus/vector-index';
-import type hnswlib from 'hnswlib-node';
 import { BoundedHeap } from './bounded-heap.ts';
-import {
-  createGraph,
-  currentGeneration,
-  type HnswOptions,
-  hasGraphFiles,
-  loadGraph,
-  type RebuildReason,
-  rebuildReasons,
-  saveGraph,
-} from './hnsw-graph.ts';
-import { type KeywordCandidates, KeywordIndex } from './keyword-index.ts';
-import {
-  type CandidateSource,
-  type CoveredField,
-  PayloadIndex,
-  type SlotPayload,
-} from './payload-index.ts';
-import { type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
+import { ExactScanner } from './exact-scan.ts';
+import { GraphMaintainer } from './graph-maintainer.ts';
+import { type HnswOptions, hasGraphFiles, type RebuildReason } from './hnsw-graph.ts';
+import { KeywordIndex } from './keyword-index.ts';
+import { LazyHit } from './lazy-hit.ts';
+import { payloadFromRecord, payloadFromRow, rowFromRecord } from './memory-rows.ts';
+import { type CandidateSource, PayloadIndex, type SlotPayload } from './payload-index.ts';
+import { DensePlanner } from './planner.ts';
+import { SlotTable } from './slot-table.ts';
+import { type RowToWrite, SqliteStore } from './sqlite-store.ts';
 import { classifyStorageError, storageErrorMessage } from './storage-failures.ts';
-import { grow } from './typed-arrays.ts';
 import { normalized, VectorArena } from './vector-arena.ts';
 
 export interface EmbeddedVectorIndexOptions {
@@ -198,10 +191,6 @@ function storeOpenError(file: string, directory: string, error: unknown): unknow
   );
 }
 
-// graphState values; 0 = the slot is absent from the graph.
-const GRAPH_CURRENT = 1;
-const GRAPH_STALE = 2;
-
 const defaultHnsw: HnswOptions = {
   m: 16,
   // 64 instead of 128: half the insert CPU (graph build at 100k 154 s -> 76 s, which competes
@@ -210,15 +199,6 @@ const defaultHnsw: HnswOptions = {
   efSearch: 64,
   randomSeed: 100,
 };
-
-interface Scored {
-  slot: number;
-  score: number;
-  id: string;
-}
-
-const scoredBetter = (a: Scored, b: Scored): boolean =>
-  a.score > b.score || (a.score === b.score && a.id < b.id);
 
 const newerFirst = (a: SlotPayload, b: SlotPayload): boolean =>
   a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
@@ -232,82 +212,52 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   readonly dimension: number;
 
   private readonly directory: string;
-  private readonly exactScanThreshold: number;
-  private readonly annCostRatio: number;
-  private readonly hnsw: HnswOptions;
-  private readonly indexSliceMs: number;
   private readonly hybridAlpha: number;
-  private readonly saveEveryChanges: number;
   private readonly store: SqliteStore;
-
   private readonly arena: VectorArena;
-  private readonly payloads: (SlotPayload | undefined)[] = [];
-  /**
-   * Columns beside `payloads` for the checks every search makes per candidate (tenant and
-   * expiry): typed-array reads instead of chasing a payload object and its strings, which cost
-   * ~3 µs per candidate at 100k on this kind of VM (cache and TLB misses).
-   */
-  private slotTenant = new Int32Array(1024);
-  private slotExpiresAt = new Float64Array(1024);
-  /** Ranking inputs per slot, for the same reason. */
-  private slotUpdatedAt = new Float64Array(1024);
-  private slotImportance = new Float64Array(1024);
-  /** Tenant → small integer for `slotTenant` (0 = free slot). */
-  private readonly tenantNumbers = new Map<string, number>();
+  private readonly slots = new SlotTable();
   private readonly payloadIndex = new PayloadIndex();
   private readonly keywords = new KeywordIndex();
-  private readonly freeSlots: number[] = [];
-  private nextSlot = 0;
-  /** An exact scan's matching slots and their similarities (reused; see `exactScan`). */
-  private scanSlots = new Int32Array(1024);
-  private scanScores = new Float64Array(1024);
-  /** Counts slot writes, so that a search can tell whether slots moved while it awaited. */
-  private writes = 0;
+  private readonly graph: GraphMaintainer;
+  private readonly scanner: ExactScanner;
+  private readonly planner: DensePlanner;
   private nextSeq = 1;
   private liveCount = 0;
-
-  private graph: hnswlib.HierarchicalNSW | undefined;
-  /** Per slot: absent from the graph, in it with its current vector, or stale/deleted there. */
-  private graphState = new Uint8Array(1024);
-  /** Slots whose current vector is not searchable through the graph, in insertion order. */
-  private readonly tail = new Set<number>();
-  private graphChangesSinceSave = 0;
-  private generation = 0;
-  private saving: Promise<void> | undefined;
-  /** markDelete calls deferred while a save reads the graph. */
-  private readonly pendingMarkDeletes: number[] = [];
-  private indexTimer: NodeJS.Immediate | undefined;
-  private indexedWaiters: (() => void)[] = [];
-  /** Marker per slot for de-duplicating unions of candidate sets. */
-  private visitMarks = new Uint32Array(1024);
-  private visitEpoch = 0;
-  /**
-   * The query vector as the plain array hnswlib takes, filled per search: `Array.from` of a
-   * Float32Array allocated ~30 KB of iterator results and boxed numbers per query.
-   */
-  private readonly queryPoint: number[];
-  private lastError: string | undefined;
-  private storeId: string | undefined;
   private closed = false;
-  private readonly onGraphEvent: ((event: GraphEvent) => void) | undefined;
-  private readonly graphRebuilds = Object.fromEntries(
-    rebuildReasons.map((reason) => [reason, 0]),
-  ) as Record<RebuildReason, number>;
-  /** The rebuild that the start began, until its last memory is in the graph. */
-  private rebuilding: { reason: RebuildReason; problem: string; started: number } | undefined;
 
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
     this.dimension = options.dimension;
-    this.exactScanThreshold = options.exactScanThreshold ?? 2_000;
-    this.annCostRatio = options.annCostRatio ?? 600;
-    this.hnsw = { ...defaultHnsw, ...options.hnsw };
-    this.indexSliceMs = options.indexSliceMs ?? 5;
     this.hybridAlpha = options.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
-    this.saveEveryChanges = options.saveEveryChanges ?? 20_000;
     this.arena = new VectorArena(options.dimension);
-    this.queryPoint = new Array<number>(options.dimension).fill(0);
-    this.onGraphEvent = options.onGraphEvent;
+    this.graph = new GraphMaintainer(
+      {
+        directory: options.directory,
+        dimension: options.dimension,
+        hnsw: { ...defaultHnsw, ...options.hnsw },
+        indexSliceMs: options.indexSliceMs ?? 5,
+        saveEveryChanges: options.saveEveryChanges ?? 20_000,
+        onGraphEvent: options.onGraphEvent,
+      },
+      this.arena,
+      {
+        liveCount: () => this.liveCount,
+        watermark: () => this.nextSeq - 1,
+        seqOf: (slot) => this.slots.payloads[slot]?.seq,
+        ensureSlot: (slot) => this.ensureSlotCapacity(slot),
+      },
+    );
+    this.scanner = new ExactScanner(this.arena, this.slots);
+    this.planner = new DensePlanner(
+      {
+        exactScanThreshold: options.exactScanThreshold ?? 2_000,
+        annCostRatio: options.annCostRatio ?? 600,
+      },
+      this.arena,
+      this.slots,
+      this.graph,
+      this.scanner,
+    );
     this.store = new SqliteStore(join(options.directory, DATABASE), {
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1_000,
       mmapBytes: options.mmapBytes ?? 0,
@@ -331,9 +281,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       storeId = randomUUID();
       this.store.putSetting('store_id', storeId);
     }
-    this.storeId = storeId;
 
     const byteLength = this.dimension * 4;
+    const slots = this.slots;
     for (const row of this.store.loadAll()) {
       if (row.vector.byteLength !== byteLength)
         throw new MembusError(
@@ -343,64 +293,22 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const payload = payloadFromRow(row);
       this.ensureSlotCapacity(row.slot);
       this.arena.setBytes(row.slot, row.vector);
-      this.setPayload(row.slot, payload);
+      slots.set(row.slot, payload);
       this.payloadIndex.add(row.slot, payload);
       this.keywords.set(row.slot, row.text);
       this.liveCount++;
-      if (row.slot >= this.nextSlot) this.nextSlot = row.slot + 1;
+      if (row.slot >= slots.nextSlot) slots.nextSlot = row.slot + 1;
     }
-    for (let slot = 0; slot < this.nextSlot; slot++)
-      if (this.payloads[slot] === undefined) this.freeSlots.push(slot);
-    this.freeSlots.reverse();
+    for (let slot = 0; slot < slots.nextSlot; slot++)
+      if (slots.payloads[slot] === undefined) slots.freeSlots.push(slot);
+    slots.freeSlots.reverse();
     this.nextSeq = this.store.maxSeq() + 1;
 
-    this.generation = await currentGeneration(this.directory);
-    const result = await loadGraph(this.directory, this.dimension, this.hnsw, {
-      storeId,
-      labelLimit: 4 * this.nextSlot + 65_536,
-      row: (slot) => {
-        const payload = this.payloads[slot];
-        return payload === undefined
-          ? undefined
-          : { seq: payload.seq, vector: this.arena.view(slot) };
-      },
-    });
-    const loaded = result.loaded;
-    if (loaded === undefined) {
-      this.graph = createGraph(this.dimension, Math.max(4096, this.nextSlot), this.hnsw);
-      for (let slot = 0; slot < this.nextSlot; slot++)
-        if (this.payloads[slot] !== undefined) this.tail.add(slot);
-      this.graphChangesSinceSave = this.tail.size;
-      // A new store has nothing to rebuild; one with memories and no graph was stopped before
-      // its first save.
-      const reason = result.reason ?? (this.liveCount > 0 ? 'missing' : undefined);
-      if (reason !== undefined) {
-        const problem = result.problem ?? 'no graph was saved before the last stop';
-        this.graphRebuilds[reason]++;
-        this.rebuilding = { reason, problem, started: performance.now() };
-        this.onGraphEvent?.({ type: 'rebuild-started', reason, problem, memories: this.liveCount });
-      }
-    } else {
-      // Sequence numbers above the watermark may be in the graph's past even if SQLite no
-      // longer holds them (the newest rows deleted): never reuse one for a new vector.
-      this.nextSeq = Math.max(this.nextSeq, loaded.watermark + 1);
-      this.graph = loaded.index;
-      for (const label of loaded.labels) {
-        this.ensureSlotCapacity(label);
-        const payload = this.payloads[label];
-        if (payload !== undefined && payload.seq <= loaded.watermark && !loaded.tail.has(label)) {
-          this.graphState[label] = GRAPH_CURRENT;
-        } else {
-          this.graphState[label] = GRAPH_STALE;
-          this.markDeleted(label);
-          this.graphChangesSinceSave++;
-        }
-      }
-      for (let slot = 0; slot < this.nextSlot; slot++)
-        if (this.payloads[slot] !== undefined && this.graphState[slot] !== GRAPH_CURRENT)
-          this.tail.add(slot);
-    }
-    this.scheduleIndexing();
+    const watermark = await this.graph.load(storeId, slots.nextSlot);
+    // Sequence numbers above the watermark may be in the graph's past even if SQLite no longer
+    // holds them (the newest rows deleted): never reuse one for a new vector.
+    if (watermark !== undefined) this.nextSeq = Math.max(this.nextSeq, watermark + 1);
+    this.graph.schedule();
   }
 
   async upsert(items: readonly IndexedMemory[]): Promise<void> {
@@ -440,12 +348,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     for (const { record, vector, dedupKey } of latest.values()) {
       let slot = this.payloadIndex.slotOf(record.tenant, record.id);
       if (slot === undefined) {
-        slot = this.freeSlots.pop() ?? this.nextSlot++;
+        slot = this.slots.allocate();
         allocated.push(slot);
       }
       // `seq` versions the vector: a change that keeps the vector keeps the graph point current.
       const unit = vector === undefined ? undefined : normalized(vector);
-      const rowSeq = unit === undefined ? this.payloads[slot]!.seq : seq++;
+      const rowSeq = unit === undefined ? this.slots.payloads[slot]!.seq : seq++;
       const payload = payloadFromRecord(record, dedupKey, rowSeq);
       changes.push({ slot, payload, vector: unit, text: record.text });
       rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
@@ -453,7 +361,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     try {
       this.store.writeRows(rows);
     } catch (error) {
-      for (const slot of allocated.reverse()) this.freeSlots.push(slot);
+      for (const slot of allocated.reverse()) this.slots.freeSlots.push(slot);
       throw new MembusError('BACKEND_FAILED', 'writing memories to SQLite failed', {
         cause: error,
       });
@@ -462,17 +370,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     for (const { slot, payload, vector, text } of changes) {
       this.ensureSlotCapacity(slot);
       this.keywords.set(slot, text);
-      const previous = this.payloads[slot];
+      const previous = this.slots.payloads[slot];
       if (previous === undefined) this.liveCount++;
       else this.payloadIndex.remove(slot, previous);
-      this.setPayload(slot, payload);
+      this.slots.set(slot, payload);
       this.payloadIndex.add(slot, payload);
       if (vector === undefined) continue;
       this.arena.set(slot, vector);
-      this.retireFromGraph(slot);
-      this.tail.add(slot);
+      this.graph.replace(slot);
     }
-    this.scheduleIndexing();
+    this.graph.schedule();
   }
 
   async get(tenant: string, ids: readonly string[]): Promise<MemoryRecord[]> {
@@ -489,17 +396,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.assertOpen();
     const deleted = this.store.deleteRows(tenant, ids);
     for (const slot of deleted.values()) {
-      const payload = this.payloads[slot];
+      const payload = this.slots.payloads[slot];
       if (payload === undefined) continue;
       this.payloadIndex.remove(slot, payload);
       this.keywords.remove(slot);
-      this.setPayload(slot, undefined);
+      this.slots.set(slot, undefined);
       this.liveCount--;
-      this.tail.delete(slot);
-      this.retireFromGraph(slot);
-      this.freeSlots.push(slot);
+      this.graph.remove(slot);
+      this.slots.freeSlots.push(slot);
     }
-    this.resolveIndexedWaiters();
+    this.graph.resolveIndexedWaiters();
     return [...deleted.keys()];
   }
 
@@ -522,7 +428,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     if (limit === 0) return { hits: [], plan: mode === 'dense' ? 'exact' : mode };
     const query = normalized(vector);
     // A write while the vector was awaited may have moved slots: the leg is run again.
-    if (legs !== undefined && legs.writes !== this.writes) legs = this.keywordLeg(request, depth);
+    if (legs !== undefined && legs.writes !== this.slots.writes)
+      legs = this.keywordLeg(request, depth);
     if (legs === undefined) {
       const { filterCandidates, matches, candidateMatches } = this.searchFilter(request);
       const { scored, plan } = this.denseSearch(
@@ -568,7 +475,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       else
         fusing.push({
           slot: item.slot,
-          id: this.payloads[item.slot]?.id ?? '',
+          id: this.slots.payloads[item.slot]?.id ?? '',
           cosine: this.arena.dot(item.slot, query),
           keyword: item.score / best,
         });
@@ -584,42 +491,22 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     };
   }
 
-  /** A request's candidate set and predicates (valid until the next write). */
-  private searchFilter(request: SearchRequest) {
-    // One candidate set for both legs.
-    const filterCandidates = this.payloadIndex.candidates(request.tenant, request.filter);
-    const matches = this.predicate(request.tenant, request.filter, request.now);
-    const candidateMatches = this.predicate(
-      request.tenant,
-      request.filter,
-      request.now,
-      filterCandidates.covers,
-    );
-    return { filterCandidates, matches, candidateMatches };
-  }
-
-  /** The keyword leg `depth` deep, with the filter it ran under and the write it saw last. */
-  private keywordLeg(request: SearchRequest, depth: number) {
-    const filter = this.searchFilter(request);
-    const keyword = this.keywords.search({
-      text: request.text ?? '',
-      matches: filter.matches,
-      candidates: this.candidateIterator(filter.filterCandidates, filter.candidateMatches),
-      limit: depth,
-    });
-    return { ...filter, keyword, writes: this.writes };
-  }
-
   async scroll(request: ScrollRequest): Promise<ScrollResult> {
     this.assertOpen();
     const limit = Math.max(0, Math.floor(request.limit));
     const candidates = this.payloadIndex.candidates(request.tenant, request.filter);
-    const matches = this.predicate(request.tenant, request.filter, request.now, candidates.covers);
+    const matches = this.slots.predicate(
+      request.tenant,
+      request.filter,
+      request.now,
+      candidates.covers,
+    );
     const after = request.after;
     const heap = new BoundedHeap<SlotPayload>(limit + 1, newerFirst);
-    this.forEachCandidate(candidates, (slot) => {
+    const payloads = this.slots.payloads;
+    this.slots.forEachCandidate(candidates, (slot) => {
       if (!matches(slot)) return;
-      const payload = this.payloads[slot]!;
+      const payload = payloads[slot]!;
       if (
         after !== undefined &&
         !(
@@ -647,7 +534,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   async stats(tenant: string, filter: IndexFilter | undefined, now: number): Promise<StatsResult> {
     this.assertOpen();
     const candidates = this.payloadIndex.candidates(tenant, filter);
-    const matches = this.predicate(tenant, filter, now, candidates.covers);
+    const matches = this.slots.predicate(tenant, filter, now, candidates.covers);
     const result: StatsResult = {
       total: 0,
       byScope: {},
@@ -659,9 +546,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const increment = (counts: Record<string, number>, key: string): void => {
       counts[key] = (counts[key] ?? 0) + 1;
     };
-    this.forEachCandidate(candidates, (slot) => {
+    const payloads = this.slots.payloads;
+    this.slots.forEachCandidate(candidates, (slot) => {
       if (!matches(slot)) return;
-      const payload = this.payloads[slot]!;
+      const payload = payloads[slot]!;
       result.total++;
       increment(result.byScope as Record<string, number>, payload.scope as Scope);
       increment(result.byKind, payload.kind);
@@ -684,9 +572,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     await this.store.recordAccess(tenant, accesses);
   }
 
-  async whenIndexed(): Promise<void> {
-    if (this.tail.size === 0 || this.closed) return;
-    await new Promise<void>((resolve) => this.indexedWaiters.push(resolve));
+  whenIndexed(): Promise<void> {
+    return this.graph.whenIndexed();
   }
 
   async newestEmbeddingModel(): Promise<string | undefined> {
@@ -695,13 +582,15 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   }
 
   status(): EmbeddedIndexStatus {
+    const tail = this.graph.tail.size;
+    const lastError = this.graph.lastError;
     return {
       count: this.liveCount,
-      indexed: this.liveCount - this.tail.size,
-      tail: this.tail.size,
-      saving: this.saving !== undefined,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
-      graphRebuilds: { ...this.graphRebuilds },
+      indexed: this.liveCount - tail,
+      tail,
+      saving: this.graph.isSaving,
+      ...(lastError === undefined ? {} : { lastError }),
+      graphRebuilds: { ...this.graph.rebuilds },
     };
   }
 
@@ -709,45 +598,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     return this.payloadIndex.countByTierAndKind(tierValues, kindValues);
   }
 
-  async saveGraph(): Promise<void> {
-    while (this.saving !== undefined) await this.saving;
-    const graph = this.graph;
-    if (graph === undefined) return;
-    this.stopIndexing();
-    const manifest = {
-      dimension: this.dimension,
-      m: this.hnsw.m,
-      efConstruction: this.hnsw.efConstruction,
-      watermark: this.nextSeq - 1,
-      tail: [...this.tail],
-      ...(this.storeId !== undefined ? { storeId: this.storeId } : {}),
-    };
-    const changes = this.graphChangesSinceSave;
-    const generation = this.generation + 1;
-    const saving = saveGraph(this.directory, graph, manifest, generation)
-      .then(() => {
-        this.generation = generation;
-        this.graphChangesSinceSave -= changes;
-      })
-      .finally(() => {
-        this.saving = undefined;
-        for (const slot of this.pendingMarkDeletes.splice(0)) this.markDeleted(slot);
-        this.scheduleIndexing();
-      });
-    this.saving = saving;
-    await saving;
+  saveGraph(): Promise<void> {
+    return this.graph.save();
   }
 
   async close(options: { persistGraph?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopIndexing();
-    for (const resolve of this.indexedWaiters.splice(0)) resolve();
     try {
-      while (this.saving !== undefined) await this.saving.catch(() => undefined);
-      if ((options.persistGraph ?? true) && this.graphChangesSinceSave > 0) await this.saveGraph();
+      await this.graph.close(options.persistGraph ?? true);
     } finally {
-      this.graph = undefined;
       await this.store.close();
     }
   }
@@ -767,200 +627,43 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       );
   }
 
-  /** The dense leg: exact scan of a small candidate set, or the filtered graph plus the tail. */
   private denseSearch(
     candidates: CandidateSource,
     query: Float32Array,
     matches: (slot: number) => boolean,
     candidateMatches: (slot: number) => boolean,
     limit: number,
-  ): { scored: Scored[]; plan: string } {
-    const graph = this.graph;
-    const indexed = this.liveCount - this.tail.size;
+  ) {
+    return this.planner.search(candidates, query, matches, candidateMatches, limit, this.liveCount);
+  }
 
-    if (
-      candidates.size <= this.exactScanThreshold ||
-      candidates.size * candidates.size <= this.annCostRatio * indexed ||
-      graph === undefined ||
-      indexed <= 0
-    ) {
-      return {
-        scored: this.exactScan(candidates, candidateMatches, query, limit),
-        plan: 'exact',
-      };
-    }
-
-    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
-    const graphState = this.graphState;
-    const filter = (label: number): boolean =>
-      graphState[label] === GRAPH_CURRENT && matches(label);
-    // hnswlib keeps exploring until it holds `ef` candidates that pass the filter, so a
-    // selective filter already widens the search; scaling ef by 1/selectivity as well made
-    // 10 %-filtered searches at 100k take ~40 ms for no recall gain.
-    graph.setEf(Math.max(limit, this.hnsw.efSearch));
-    const k = Math.min(limit, graph.getMaxElements());
-    const point = this.queryPoint;
-    for (let index = 0; index < query.length; index++) point[index] = query[index]!;
-    const result = graph.searchKnn(point, k, filter);
-    let found = 0;
-    for (const slot of result.neighbors) {
-      const payload = this.payloads[slot];
-      if (payload === undefined) continue;
-      heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
-      found++;
-    }
-    found += this.scanInto(
-      heap,
-      (visit) => {
-        for (const slot of this.tail) visit(slot);
-      },
-      matches,
-      query,
+  /** A request's candidate set and predicates (valid until the next write). */
+  private searchFilter(request: SearchRequest) {
+    // One candidate set for both legs.
+    const filterCandidates = this.payloadIndex.candidates(request.tenant, request.filter);
+    const matches = this.slots.predicate(request.tenant, request.filter, request.now);
+    const candidateMatches = this.slots.predicate(
+      request.tenant,
+      request.filter,
+      request.now,
+      filterCandidates.covers,
     );
-    if (found < limit && candidates.size > found) {
-      // The graph may have missed matches a selective filter left unreachable.
-      return {
-        scored: this.exactScan(candidates, candidateMatches, query, limit),
-        plan: 'ann+exact-fallback',
-      };
-    }
-    return { scored: heap.sorted(), plan: 'ann' };
+    return { filterCandidates, matches, candidateMatches };
   }
 
-  /** A candidate source as the keyword index iterates it (each slot once). */
-  private candidateIterator(
-    source: CandidateSource,
-    matches: (slot: number) => boolean,
-  ): KeywordCandidates {
-    return {
-      size: source.size,
-      forEach: (visit) => this.forEachCandidate(source, visit),
-      matches,
-      contains: () => {
-        // Marks every member with a fresh epoch (forEachCandidate bumps it for unions only).
-        const epoch = this.nextVisitEpoch();
-        const marks = this.visitMarks;
-        for (const set of source.sets) for (const slot of set) marks[slot] = epoch;
-        return (slot) => marks[slot] === epoch;
-      },
-    };
-  }
-
-  /**
-   * The full predicate for one request, by slot: live, same tenant, not expired, filter. A
-   * filter field the candidate set already implies (`covers`) is not checked again; a filter
-   * with nothing else left is answered from the typed columns alone. Valid until the next
-   * write (the columns may be reallocated).
-   */
-  private predicate(
-    tenant: string,
-    filter: IndexFilter | undefined,
-    now: number,
-    covers?: CoveredField,
-  ): (slot: number) => boolean {
-    const tenantNumber = this.tenantNumbers.get(tenant) ?? -1;
-    const tenants = this.slotTenant;
-    const expiresAt = this.slotExpiresAt;
-    const rest = residualFilter(filter, covers);
-    if (rest === undefined)
-      return (slot) => tenants[slot] === tenantNumber && expiresAt[slot]! > now;
-    const compiled = compileFilter(rest);
-    const payloads = this.payloads;
-    return (slot) =>
-      tenants[slot] === tenantNumber && expiresAt[slot]! > now && compiled(payloads[slot]!);
-  }
-
-  private setPayload(slot: number, payload: SlotPayload | undefined): void {
-    this.writes++;
-    this.payloads[slot] = payload;
-    if (payload === undefined) {
-      this.slotTenant[slot] = 0;
-      return;
-    }
-    let tenantNumber = this.tenantNumbers.get(payload.tenant);
-    if (tenantNumber === undefined) {
-      tenantNumber = this.tenantNumbers.size + 1;
-      this.tenantNumbers.set(payload.tenant, tenantNumber);
-    }
-    this.slotTenant[slot] = tenantNumber;
-    this.slotExpiresAt[slot] = payload.expiresAt ?? Number.POSITIVE_INFINITY;
-    this.slotUpdatedAt[slot] = payload.updatedAt;
-    this.slotImportance[slot] = payload.importance;
-  }
-
-  private forEachCandidate(source: CandidateSource, visit: (slot: number) => void): void {
-    if (source.sets.length === 1) {
-      for (const slot of source.sets[0]!) visit(slot);
-      return;
-    }
-    const epoch = this.nextVisitEpoch();
-    const marks = this.visitMarks;
-    for (const set of source.sets)
-      for (const slot of set) {
-        if (marks[slot] === epoch) continue;
-        marks[slot] = epoch;
-        visit(slot);
-      }
-  }
-
-  /** A marker value no slot carries yet in `visitMarks`. */
-  private nextVisitEpoch(): number {
-    this.visitEpoch++;
-    if (this.visitEpoch === 0xffffffff) {
-      this.visitMarks.fill(0);
-      this.visitEpoch = 1;
-    }
-    return this.visitEpoch;
-  }
-
-  private exactScan(
-    candidates: CandidateSource,
-    matches: (slot: number) => boolean,
-    query: Float32Array,
-    limit: number,
-  ): Scored[] {
-    const heap = new BoundedHeap<Scored>(limit, scoredBetter);
-    this.scanInto(heap, (visit) => this.forEachCandidate(candidates, visit), matches, query);
-    return heap.sorted();
-  }
-
-  /**
-   * Scores the visited slots that pass `matches` into `heap`: matches first, then their
-   * similarities in one batch (see VectorArena.dotMany). Returns how many matched.
-   */
-  private scanInto(
-    heap: BoundedHeap<Scored>,
-    visitSlots: (visit: (slot: number) => void) => void,
-    matches: (slot: number) => boolean,
-    query: Float32Array,
-  ): number {
-    let count = 0;
-    visitSlots((slot) => {
-      if (!matches(slot)) return;
-      if (count === this.scanSlots.length) {
-        this.scanSlots = grow(this.scanSlots, count + 1);
-        this.scanScores = grow(this.scanScores, count + 1);
-      }
-      this.scanSlots[count++] = slot;
+  /** The keyword leg `depth` deep, with the filter it ran under and the write it saw last. */
+  private keywordLeg(request: SearchRequest, depth: number) {
+    const filter = this.searchFilter(request);
+    const keyword = this.keywords.search({
+      text: request.text ?? '',
+      matches: filter.matches,
+      candidates: this.slots.candidateIterator(filter.filterCandidates, filter.candidateMatches),
+      limit: depth,
     });
-    const slots = this.scanSlots;
-    const scores = this.scanScores;
-    this.arena.dotMany(slots, count, query, scores);
-    for (let at = 0; at < count; at++) {
-      const score = scores[at]!;
-      const worst = heap.worst;
-      if (worst !== undefined && score < worst.score) continue;
-      const slot = slots[at]!;
-      heap.push({ slot, score, id: this.payloads[slot]!.id });
-    }
-    return count;
+    return { ...filter, keyword, writes: this.slots.writes };
   }
 
-  /**
-   * Hits whose records are read from SQLite on first access: the caller ranks by `ranking` and
-   * reads only what it keeps (a query with recency or importance weights asks for 5× topK
-   * candidates, at least 50, to re-rank; reading and parsing them all cost ~0.5 ms per query).
-   */
+  /** Hits whose records are read from SQLite on first access (see LazyHit). */
   private toHits<T extends { slot: number; id?: string }>(
     tenant: string,
     items: readonly T[],
@@ -968,7 +671,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   ): SearchHit[] {
     const hits: SearchHit[] = [];
     for (const item of items) {
-      const id = item.id ?? this.payloads[item.slot]?.id;
+      const id = item.id ?? this.slots.payloads[item.slot]?.id;
       if (id === undefined) continue;
       hits.push(
         new LazyHit(
@@ -976,8 +679,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
           tenant,
           id,
           {
-            updatedAt: this.slotUpdatedAt[item.slot]!,
-            importance: this.slotImportance[item.slot]!,
+            updatedAt: this.slots.updatedAt[item.slot]!,
+            importance: this.slots.importance[item.slot]!,
           },
           scores(item),
         ),
@@ -988,224 +691,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
   private ensureSlotCapacity(slot: number): void {
     this.arena.ensure(slot);
-    if (slot < this.graphState.length) return;
-    this.graphState = grow(this.graphState, slot + 1);
-    this.visitMarks = grow(this.visitMarks, slot + 1);
-    this.slotTenant = grow(this.slotTenant, slot + 1);
-    this.slotExpiresAt = grow(this.slotExpiresAt, slot + 1);
-    this.slotUpdatedAt = grow(this.slotUpdatedAt, slot + 1);
-    this.slotImportance = grow(this.slotImportance, slot + 1);
+    this.slots.ensure(slot);
+    this.graph.ensure(slot);
   }
-
-  /** The slot's vector in the graph is no longer current: hide it until it is re-added. */
-  private retireFromGraph(slot: number): void {
-    if (this.graphState[slot] !== GRAPH_CURRENT) return;
-    this.graphState[slot] = GRAPH_STALE;
-    this.graphChangesSinceSave++;
-    if (this.saving !== undefined) this.pendingMarkDeletes.push(slot);
-    else this.markDeleted(slot);
-  }
-
-  private markDeleted(slot: number): void {
-    try {
-      this.graph?.markDelete(slot);
-    } catch {
-      // Already marked deleted in the graph: nothing to do.
-    }
-  }
-
-  private scheduleIndexing(): void {
-    if (this.indexTimer !== undefined || this.closed || this.saving !== undefined) return;
-    if (this.tail.size === 0) {
-      this.resolveIndexedWaiters();
-      return;
-    }
-    this.indexTimer = setImmediate(() => {
-      this.indexTimer = undefined;
-      this.indexSlice();
-    });
-  }
-
-  private stopIndexing(): void {
-    if (this.indexTimer === undefined) return;
-    clearImmediate(this.indexTimer);
-    this.indexTimer = undefined;
-  }
-
-  private indexSlice(): void {
-    const graph = this.graph;
-    if (graph === undefined || this.closed || this.saving !== undefined) return;
-    const deadline = performance.now() + this.indexSliceMs;
-    try {
-      for (const slot of this.tail) {
-        if (graph.getCurrentCount() >= graph.getMaxElements())
-          graph.resizeIndex(Math.max(graph.getMaxElements() * 2, this.arena.capacity));
-        graph.addPoint(Array.from(this.arena.view(slot)), slot);
-        this.graphState[slot] = GRAPH_CURRENT;
-        this.tail.delete(slot);
-        this.graphChangesSinceSave++;
-        if (performance.now() >= deadline) break;
-      }
-    } catch (error) {
-      // Searches stay correct (the tail is scanned exactly); waiters must not hang.
-      this.lastError = `indexing failed: ${error instanceof Error ? error.message : String(error)}`;
-      for (const resolve of this.indexedWaiters.splice(0)) resolve();
-      return;
-    }
-    if (this.graphChangesSinceSave >= this.saveEveryChanges) {
-      this.saveGraph().catch((error: unknown) => {
-        this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
-      });
-      return;
-    }
-    this.scheduleIndexing();
-  }
-
-  private resolveIndexedWaiters(): void {
-    if (this.tail.size !== 0) return;
-    if (this.rebuilding !== undefined) this.finishRebuild();
-    if (this.indexedWaiters.length === 0) return;
-    for (const resolve of this.indexedWaiters.splice(0)) resolve();
-  }
-
-  /** The start's rebuild is done: says so, and saves the graph so a restart loads it. */
-  private finishRebuild(): void {
-    const rebuilding = this.rebuilding;
-    if (rebuilding === undefined) return;
-    this.rebuilding = undefined;
-    this.onGraphEvent?.({
-      type: 'rebuild-finished',
-      reason: rebuilding.reason,
-      problem: rebuilding.problem,
-      memories: this.liveCount,
-      seconds: (performance.now() - rebuilding.started) / 1000,
-    });
-    if (this.closed || this.graphChangesSinceSave === 0) return;
-    this.saveGraph().catch((error: unknown) => {
-      this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
-    });
-  }
-}
-
-/** The filter without the field the candidate set implies; undefined when nothing is left. */
-function residualFilter(
-  filter: IndexFilter | undefined,
-  covers: CoveredField | undefined,
-): IndexFilter | undefined {
-  if (filter === undefined) return undefined;
-  let rest: IndexFilter | undefined;
-  for (const [key, value] of Object.entries(filter)) {
-    if (value === undefined || key === covers) continue;
-    rest ??= {};
-    (rest as Record<string, unknown>)[key] = value;
-  }
-  return rest;
-}
-
-/** A search hit whose record is read on first access (the slot's row exists: writes are synchronous). */
-class LazyHit implements SearchHit {
-  readonly score: number;
-  readonly dense?: number;
-  readonly keyword?: number;
-  readonly ranking: { updatedAt: number; importance: number };
-  #record: MemoryRecord | undefined;
-
-  constructor(
-    private readonly store: SqliteStore,
-    private readonly tenant: string,
-    private readonly id: string,
-    ranking: { updatedAt: number; importance: number },
-    scores: Omit<SearchHit, 'record' | 'ranking'>,
-  ) {
-    this.score = scores.score;
-    if (scores.dense !== undefined) this.dense = scores.dense;
-    if (scores.keyword !== undefined) this.keyword = scores.keyword;
-    this.ranking = ranking;
-  }
-
-  get record(): MemoryRecord {
-    if (this.#record === undefined) {
-      const record = this.store.getRecord(this.tenant, this.id);
-      if (record === undefined)
-        throw new MembusError('NOT_FOUND', `memory ${this.id} was deleted after the search`, {
-          details: { id: this.id },
-        });
-      this.#record = record;
-    }
-    return this.#record;
-  }
-}
-
-function payloadFromRecord(record: MemoryRecord, dedupKey: string, seq: number): SlotPayload {
-  return {
-    ...toFilterPayload(record, dedupKey),
-    tenant: record.tenant,
-    seq,
-    importance: record.importance,
-  };
-}
-
-function rowFromRecord(
-  record: MemoryRecord,
-  payload: SlotPayload,
-  slot: number,
-  vector: Float32Array,
-): Omit<RowToWrite, 'text' | 'keys'> {
-  return {
-    tenant: payload.tenant,
-    id: payload.id,
-    slot,
-    seq: payload.seq,
-    scope: payload.scope,
-    user_id: payload.userId ?? null,
-    agent_id: payload.agentId ?? null,
-    session_id: payload.sessionId ?? null,
-    namespace: payload.namespace ?? null,
-    kind: payload.kind,
-    tier: payload.tier,
-    created_at: payload.createdAt,
-    updated_at: payload.updatedAt,
-    expires_at: payload.expiresAt ?? null,
-    dedup_key: payload.dedupKey ?? null,
-    importance: record.importance,
-    access_count: record.accessCount,
-    last_accessed_at:
-      record.lastAccessedAt === undefined ? null : Date.parse(record.lastAccessedAt),
-    labels: JSON.stringify({
-      categories: payload.categories,
-      tags: payload.tags,
-      metadata: payload.metadata,
-    }),
-    record: JSON.stringify(record),
-    vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
-  };
-}
-
-function payloadFromRow(row: StoredRow): SlotPayload {
-  // Our own column, written by `rowFromRecord`.
-  const labels = JSON.parse(row.labels) as {
-    categories: string[];
-    tags: string[];
-    metadata: Record<string, unknown>;
-  };
-  return {
-    tenant: row.tenant,
-    seq: row.seq,
-    importance: row.importance,
-    id: row.id,
-    scope: row.scope,
-    userId: row.user_id ?? undefined,
-    agentId: row.agent_id ?? undefined,
-    sessionId: row.session_id ?? undefined,
-    namespace: row.namespace ?? undefined,
-    kind: row.kind,
-    tier: row.tier,
-    categories: labels.categories,
-    tags: labels.tags,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    expiresAt: row.expires_at ?? undefined,
-    dedupKey: row.dedup_key ?? undefined,
-    metadata: labels.metadata,
-  };
 }
