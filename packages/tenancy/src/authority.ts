@@ -54,12 +54,20 @@ export const tenantEvents: readonly string[] = receivedEvents.map((operation) =>
 export interface Permissions {
   publish: string[];
   subscribe: string[];
-  /** May answer the requests it receives (one reply each, within `responseTtlMs`). */
-  respond: boolean;
 }
 
-/** How long a service may take to answer a request it received (compactions can be long). */
-export const RESPONSE_TTL_MS = 10 * 60_000;
+/**
+ * Where a service's replies go: a requester's inbox in the membus account (another service),
+ * or the reply subject nats-server wrote for a request that came through a service import
+ * (`_R_.…`, routed back to the requesting tenant's account only). No agent can name a reply
+ * subject in the membus account, so only membus itself creates these.
+ *
+ * Not `allow_responses`: nats-server then remembers every reply subject delivered to the
+ * connection for its whole TTL, JetStream deliveries' `$JS.ACK.…` subjects included, and past
+ * 4,096 of them scans the list on every message: at 100k stores it spent 1.4 → 28 ms of CPU per
+ * memory until stores timed out (bench, 2026-12-06).
+ */
+export const REPLY_SUBJECTS = ['_INBOX.>', '_R_.>'] as const;
 
 export function assertTenant(tenant: string): void {
   if (!TENANT_PATTERN.test(tenant)) {
@@ -89,7 +97,6 @@ export function agentPermissions(tenant: string): Permissions {
   return {
     publish: imports.services,
     subscribe: ['_INBOX.>', ...imports.streams],
-    respond: false,
   };
 }
 
@@ -161,8 +168,8 @@ function operationSubjects(service: ServiceUser): { publish: string[]; subscribe
 /**
  * Least privilege per service: the subjects it serves, publishes and consumes, and the
  * JetStream API calls of its own consumers. No service may purge or delete a stream, read
- * another service's consumer, or publish into a tenant's account (replies are allowed only
- * to the requests it received).
+ * another service's consumer, or publish into a tenant's account (its replies go to
+ * {@link REPLY_SUBJECTS}, which only membus creates in its account).
  */
 export function servicePermissions(service: ServiceUser): Permissions {
   const subjects = operationSubjects(service);
@@ -179,8 +186,7 @@ export function servicePermissions(service: ServiceUser): Permissions {
     ],
   }[service];
   return {
-    respond: true,
-    publish: [...jetStreamBasics(), ...jetStream, ...subjects.publish],
+    publish: [...jetStreamBasics(), ...jetStream, ...subjects.publish, ...REPLY_SUBJECTS],
     subscribe: ['_INBOX.>', ...subjects.subscribe],
   };
 }
@@ -192,7 +198,6 @@ export function servicePermissions(service: ServiceUser): Permissions {
 export const adminPermissions: Permissions = {
   publish: ['>'],
   subscribe: ['>'],
-  respond: true,
 };
 
 /** Store-notice tokens a client may choose (one subject token). */

@@ -20,7 +20,6 @@ import {
   agentPermissions,
   MEMBUS_ACCOUNT,
   type Permissions,
-  RESPONSE_TTL_MS,
   type ServiceUser,
   SYSTEM_ACCOUNT,
   tenantEvents,
@@ -170,7 +169,6 @@ function userClaims(permissions: Permissions): Partial<User> {
   return {
     pub: { allow: permissions.publish },
     sub: { allow: permissions.subscribe },
-    ...(permissions.respond ? { resp: { max: 1, ttl: RESPONSE_TTL_MS * 1_000_000 } } : {}),
   };
 }
 

@@ -3,7 +3,6 @@ import {
   agentPermissions,
   MEMBUS_ACCOUNT,
   type Permissions,
-  RESPONSE_TTL_MS,
   type ServiceUser,
   servicePermissions,
   serviceUsers,
@@ -54,9 +53,6 @@ function user(name: string, password: Secret, permissions: Permissions, indent: 
     `${indent}    publish: { allow: ${list(permissions.publish)} }`,
     `${indent}    subscribe: { allow: ${list(permissions.subscribe)} }`,
   ];
-  if (permissions.respond) {
-    lines.push(`${indent}    allow_responses: { max: 1, expires: "${RESPONSE_TTL_MS / 60_000}m" }`);
-  }
   lines.push(`${indent}  }`, `${indent}}`);
   return lines.join('\n');
 }
