@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: installs what is missing, then runs the stack or the tests.
-#   bash scripts/dev.sh start   -> the local stack on embedded defaults (Ctrl-C stops it)
+#   bash scripts/dev.sh start   -> the local stack on embedded defaults, compiled first when the
+#                                  sources changed since the last build (Ctrl-C stops it)
 #   bash scripts/dev.sh test    -> lint, type check and every test (what CI runs)
 #   bash scripts/dev.sh bench   -> the benchmark suite
 set -euo pipefail
@@ -32,10 +33,19 @@ ensure_deps() {
   CI=true pnpm install --frozen-lockfile --prefer-offline
 }
 
+# `pnpm build` when dist/ is missing or older than the sources (tsc -b then compiles only what
+# changed). A failed build leaves `membus start` on the sources through tsx, and it says so.
+ensure_build() {
+  node --input-type=module -e "import { buildState } from './packages/cli/bin/workspace.mjs';
+    process.exit(buildState(process.cwd()).built ? 0 : 1)" && return
+  echo "compiling the packages (pnpm build)" >&2
+  pnpm build || echo "pnpm build failed: the stack runs from its TypeScript sources" >&2
+}
+
 command=${1:-}
 shift || true
 case "$command" in
-  start) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm start "$@" ;;
+  start) ensure_nats_server; ensure_pnpm; ensure_deps; ensure_build; exec pnpm start "$@" ;;
   # MongoDB-backed tests need MONGODB_URI: provision-mongodb.sh starts FerretDB for the run.
   test) ensure_nats_server; ensure_pnpm; ensure_deps; exec bash scripts/provision-mongodb.sh run pnpm test "$@" ;;
   bench) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm bench "$@" ;;

@@ -9,20 +9,73 @@
 # Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@vX`: the proxy refuses the module's
 # version list (go install reads it for deprecation notices), and a binary built that way panics at
 # start because the module zip lacks build/version/version.txt. So: download the module zip, write
-# version.txt, `go build`. Needs Go >= 1.24 (FerretDB's go.mod) on PATH.
+# version.txt, `go build`. That needs Go >= 1.24 (FerretDB's go.mod): the `go` on PATH when it
+# is recent enough, else a Go toolchain fetched once from the Go module proxy (module
+# golang.org/toolchain, as `go` itself does with GOTOOLCHAIN) into the cache directory below.
+# Needs curl or wget, and unzip or python3; nothing else.
 set -euo pipefail
 
 FERRETDB_VERSION=${FERRETDB_VERSION:-v1.24.2}
 CACHE_DIR=${MEMBUS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/membus}
 BINARY="$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION"
+GO_MIN_MINOR=24
+GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.24.5}
+
+# True when `go` on PATH is Go 1.x with x >= GO_MIN_MINOR.
+go_recent_enough() {
+  command -v go >/dev/null 2>&1 || return 1
+  local version minor
+  version=$(go env GOVERSION 2>/dev/null) || return 1 # e.g. go1.19.8
+  minor=$(echo "$version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+  [ -n "$minor" ] && [ "$minor" -ge "$GO_MIN_MINOR" ]
+}
+
+# The first proxy of GOPROXY (what `go env GOPROXY` would use), default proxy.golang.org.
+go_proxy() {
+  local proxy
+  for proxy in $(echo "${GOPROXY:-https://proxy.golang.org}" | tr ',|' '  '); do
+    case "$proxy" in direct | off) ;; *) echo "${proxy%/}"; return ;; esac
+  done
+  echo "https://proxy.golang.org"
+}
+
+# Puts a Go >= 1.GO_MIN_MINOR first on PATH: the installed one, or the module proxy's toolchain
+# zip (golang.org/toolchain@v0.0.1-goX.Y.Z.OS-ARCH) unpacked under CACHE_DIR/go.
+ensure_go() {
+  go_recent_enough && return
+  local os arch module root zip url
+  os=$(uname -s | tr '[:upper:]' '[:lower:]')
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "provision-mongodb: no Go toolchain for $(uname -m); install Go >= 1.$GO_MIN_MINOR or set MONGODB_URI" >&2; exit 1 ;;
+  esac
+  module="v0.0.1-go$GO_TOOLCHAIN_VERSION.$os-$arch"
+  root="$CACHE_DIR/go/golang.org/toolchain@$module"
+  if [ ! -x "$root/bin/go" ]; then
+    url="$(go_proxy)/golang.org/toolchain/@v/$module.zip"
+    echo "provision-mongodb: Go >= 1.$GO_MIN_MINOR not on PATH ($(command -v go >/dev/null && go env GOVERSION || echo 'no go')); fetching go$GO_TOOLCHAIN_VERSION from $url (once)" >&2
+    mkdir -p "$CACHE_DIR/go"
+    zip="$CACHE_DIR/go/$module.zip.tmp"
+    if command -v curl >/dev/null 2>&1; then curl -fsSL -o "$zip" "$url"
+    elif command -v wget >/dev/null 2>&1; then wget -q -O "$zip" "$url"
+    else echo "provision-mongodb: needs curl or wget to fetch Go" >&2; exit 1; fi
+    rm -rf "$root"
+    if command -v unzip >/dev/null 2>&1; then unzip -q "$zip" -d "$CACHE_DIR/go"
+    elif command -v python3 >/dev/null 2>&1; then
+      python3 -m zipfile -e "$zip" "$CACHE_DIR/go"
+      # zipfile drops the executable bits.
+      chmod +x "$root/bin/"* "$root/pkg/tool/"*/*
+    else echo "provision-mongodb: needs unzip or python3 to unpack Go" >&2; exit 1; fi
+    rm -f "$zip"
+  fi
+  export PATH="$root/bin:$PATH" GOTOOLCHAIN=local
+  echo "provision-mongodb: using $("$root/bin/go" env GOVERSION) from $root" >&2
+}
 
 build_ferretdb() {
   [ -x "$BINARY" ] && return
-  if ! command -v go >/dev/null 2>&1; then
-    echo "provision-mongodb: Go >= 1.24 is needed to build FerretDB $FERRETDB_VERSION (https://go.dev/dl)," >&2
-    echo "  or set MONGODB_URI to a running MongoDB-protocol server" >&2
-    exit 1
-  fi
+  ensure_go
   echo "provision-mongodb: building FerretDB $FERRETDB_VERSION (once; ~1.5 min on 2 cores)" >&2
   local module work
   module=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |

@@ -199,8 +199,9 @@ export const QueryRequestSchema = z
       .max(24 * 365 * 100)
       .default(168),
     /**
-     * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused by
-     * reciprocal rank). Default: `hybrid` for a text query, `dense` for a vector query.
+     * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused as
+     * the weighted sum `0.5 · cosine + 0.5 · BM25 / best BM25`). Default: `hybrid` for a text
+     * query, `dense` for a vector query.
      */
     mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
   })
@@ -226,8 +227,8 @@ export type QueryRequest = z.output<typeof QueryRequestSchema>;
 /** How a hit's score was made. */
 export const ScorePartsSchema = z.object({
   /**
-   * How well the memory matches: cosine similarity (dense), normalised BM25 (keyword), or the
-   * normalised reciprocal-rank fusion of both legs (hybrid).
+   * How well the memory matches: cosine similarity (dense), normalised BM25 (keyword), or
+   * `0.5 · max(0, cosine) + 0.5 · BM25 / best BM25` of the two legs (hybrid).
    */
   relevance: z.number(),
   /** 0..1: 1 for now, 0.5 one half-life ago. */
