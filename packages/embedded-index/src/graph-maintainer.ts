@@ -1,5 +1,4 @@
 import type hnswlib from 'hnswlib-node';
-import type { GraphEvent } from './embedded-vector-index.ts';
 import {
   createGraph,
   currentGeneration,
@@ -9,6 +8,7 @@ import {
   rebuildReasons,
   saveGraph,
 } from './hnsw-graph.ts';
+import type { GraphEvent } from './options.ts';
 import { grow } from './typed-arrays.ts';
 import type { VectorArena } from './vector-arena.ts';
 

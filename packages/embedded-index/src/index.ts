@@ -1,13 +1,13 @@
+export { openEmbeddedVectorIndex } from './embedded-vector-index.ts';
+export type { HnswOptions, RebuildReason } from './hnsw-graph.ts';
+export { rebuildReasons } from './hnsw-graph.ts';
 export type {
   EmbeddedIndexStatus,
   EmbeddedVectorIndex,
   EmbeddedVectorIndexOptions,
   GraphEvent,
   MemoryCount,
-} from './embedded-vector-index.ts';
-export { openEmbeddedVectorIndex } from './embedded-vector-index.ts';
-export type { HnswOptions, RebuildReason } from './hnsw-graph.ts';
-export { rebuildReasons } from './hnsw-graph.ts';
+} from './options.ts';
 export type { StorageFailureReason, StorageFailureReport } from './storage-failures.ts';
 export {
   classifyStorageError,

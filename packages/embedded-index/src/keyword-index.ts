@@ -1,3 +1,9 @@
+/**
+ * The in-memory BM25 keyword index. Over 400 lines on purpose: one data structure whose parts
+ * share its term table and slot arrays (posting lists for rare terms, bitmaps for frequent ones,
+ * the length column) and whose ranking walks pick between them per query; split up, every part
+ * would reach into the others' arrays.
+ */
 import { STOP_WORDS, stemmedTerms } from '@membus/vector-index';
 import { BoundedHeap } from './bounded-heap.ts';
 import { grow } from './typed-arrays.ts';
@@ -98,7 +104,7 @@ interface QueryPlan {
  * ~30 ms at 1M); the bitmaps rank it by visiting one term's slots. The index is rebuilt from the
  * stored texts at open (nothing more to keep durable).
  *
- * Tokenisation and stop words are shared with the other keyword legs (`domain/text-terms.ts`):
+ * Tokenisation and stop words are shared with the other keyword legs (`@membus/vector-index`, text-terms.ts):
  * FTS5's `porter unicode61 tokenchars '_'` — case-folded, diacritics removed,
  * letters/digits/underscore runs (so `ERR_CONNECTION_REFUSED` stays one term), Porter-stemmed.
  */

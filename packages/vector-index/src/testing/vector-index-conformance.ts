@@ -1,3 +1,8 @@
+/**
+ * The VectorIndex conformance suite every adapter runs once. Over 400 lines on purpose: one
+ * shared data set and one case per behaviour of the port (filters, modes, scroll, stats,
+ * tenancy, persistence), each asserting one outcome; splitting it would split the data set.
+ */
 import type { MemoryRecord } from '@membus/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {

@@ -1,0 +1,90 @@
+import type { MemoryRecord, Scope } from '@membus/contracts';
+import type { IndexFilter, ScrollRequest, ScrollResult, StatsResult } from '@membus/vector-index';
+import { BoundedHeap } from './bounded-heap.ts';
+import type { PayloadIndex, SlotPayload } from './payload-index.ts';
+import type { SlotTable } from './slot-table.ts';
+import type { SqliteStore } from './sqlite-store.ts';
+
+// The index's answers that walk a filter's candidates without vectors: a page of the newest
+// memories (scroll) and counts by field (stats).
+
+const newerFirst = (a: SlotPayload, b: SlotPayload): boolean =>
+  a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
+
+/** One page of matching memories, newest first, after the cursor `request.after`. */
+export function scrollPage(
+  slots: SlotTable,
+  payloadIndex: PayloadIndex,
+  store: SqliteStore,
+  request: ScrollRequest,
+): ScrollResult {
+  const limit = Math.max(0, Math.floor(request.limit));
+  const candidates = payloadIndex.candidates(request.tenant, request.filter);
+  const matches = slots.predicate(request.tenant, request.filter, request.now, candidates.covers);
+  const after = request.after;
+  const heap = new BoundedHeap<SlotPayload>(limit + 1, newerFirst);
+  const payloads = slots.payloads;
+  slots.forEachCandidate(candidates, (slot) => {
+    if (!matches(slot)) return;
+    const payload = payloads[slot]!;
+    if (
+      after !== undefined &&
+      !(
+        payload.createdAt < after.createdAt ||
+        (payload.createdAt === after.createdAt && payload.id < after.id)
+      )
+    )
+      return;
+    heap.push(payload);
+  });
+  const page = heap.sorted();
+  const more = page.length > limit;
+  const kept = more ? page.slice(0, limit) : page;
+  const records: MemoryRecord[] = [];
+  for (const payload of kept) {
+    const record = store.getRecord(request.tenant, payload.id);
+    if (record !== undefined) records.push(record);
+  }
+  const last = kept.at(-1);
+  return more && last !== undefined
+    ? { records, next: { createdAt: last.createdAt, id: last.id } }
+    : { records };
+}
+
+/** Matching memories counted by scope, kind, tier, namespace and category. */
+export function countStats(
+  slots: SlotTable,
+  payloadIndex: PayloadIndex,
+  request: { tenant: string; filter: IndexFilter | undefined; now: number },
+): StatsResult {
+  const { tenant, filter, now } = request;
+  const candidates = payloadIndex.candidates(tenant, filter);
+  const matches = slots.predicate(tenant, filter, now, candidates.covers);
+  const result: StatsResult = {
+    total: 0,
+    byScope: {},
+    byKind: {},
+    byTier: {},
+    byNamespace: {},
+    byCategory: {},
+  };
+  const increment = (counts: Record<string, number>, key: string): void => {
+    counts[key] = (counts[key] ?? 0) + 1;
+  };
+  const payloads = slots.payloads;
+  slots.forEachCandidate(candidates, (slot) => {
+    if (!matches(slot)) return;
+    const payload = payloads[slot]!;
+    result.total++;
+    increment(result.byScope as Record<string, number>, payload.scope as Scope);
+    increment(result.byKind, payload.kind);
+    increment(result.byTier, payload.tier);
+    if (payload.namespace !== undefined) increment(result.byNamespace, payload.namespace);
+    for (const category of new Set(payload.categories)) increment(result.byCategory, category);
+    if (result.oldest === undefined || payload.createdAt < result.oldest)
+      result.oldest = payload.createdAt;
+    if (result.newest === undefined || payload.createdAt > result.newest)
+      result.newest = payload.createdAt;
+  });
+  return result;
+}

@@ -1,0 +1,99 @@
+import type { Kind, Tier } from '@membus/contracts';
+import type { VectorIndex } from '@membus/vector-index';
+import type { HnswOptions, RebuildReason } from './hnsw-graph.ts';
+
+export interface EmbeddedVectorIndexOptions {
+  /** Directory for the SQLite file and the graph files (created if missing). */
+  directory: string;
+  /** Vector dimension; an existing store with another dimension is refused. */
+  dimension: number;
+  /**
+   * Searches whose candidate set (from the indexed equality constraints) has at most this many
+   * memories are always answered by an exact scan (~1 µs per candidate at 384 dimensions).
+   * Default 2,000.
+   */
+  exactScanThreshold?: number;
+  /**
+   * Cost model above the threshold: an exact scan costs ~C (candidates), a filtered graph
+   * search ~ratio × N / C (it visits ~1/selectivity nodes per result, with a JS filter call
+   * each), so the scan is chosen while C² ≤ ratio × N. Measured at 100k × 384: ratio ≈ 600
+   * (crossover near 7,700 candidates). 0 disables the model (only the threshold decides).
+   */
+  annCostRatio?: number;
+  /** HNSW parameters. Defaults: m 16, efConstruction 64, efSearch 64. */
+  hnsw?: Partial<HnswOptions>;
+  /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
+  indexSliceMs?: number;
+  /**
+   * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
+   * Default 0.5 (tuned on the retrieval eval; see eval/README.md).
+   */
+  hybridAlpha?: number;
+  /** Save the graph in the background after this many graph changes. Default 20,000. */
+  saveEveryChanges?: number;
+  /** Passive WAL checkpoint interval in a worker thread, ms; 0 = SQLite auto-checkpoints. Default 1,000. */
+  checkpointIntervalMs?: number;
+  /** SQLite `mmap_size`, bytes. Default 0: only point reads hit SQLite after load, and mapped pages inflate RSS. */
+  mmapBytes?: number;
+  /**
+   * Hears when the graph is rebuilt from SQLite instead of loaded (and why), and when that
+   * rebuild is done. Called during `openEmbeddedVectorIndex` for the start.
+   */
+  onGraphEvent?: (event: GraphEvent) => void;
+}
+
+/** A graph rebuild from SQLite: started at open (with what was found), then finished. */
+export type GraphEvent =
+  | { type: 'rebuild-started'; reason: RebuildReason; problem: string; memories: number }
+  | {
+      type: 'rebuild-finished';
+      reason: RebuildReason;
+      problem: string;
+      memories: number;
+      /** From the decision to rebuild (after the rows were loaded) to the last memory in the graph. */
+      seconds: number;
+    };
+
+/** Graph and tail state, for tests, benchmarks and metrics. */
+export interface EmbeddedIndexStatus {
+  /** Live memories. */
+  count: number;
+  /** Memories searchable through the graph. */
+  indexed: number;
+  /** Memories waiting for the background indexer (scanned exactly meanwhile). */
+  tail: number;
+  /** A background graph save is running. */
+  saving: boolean;
+  /** Last background failure (indexing or saving), if any. */
+  lastError?: string;
+  /** Graph rebuilds from SQLite since the index was opened, by reason (zeros included). */
+  graphRebuilds: Record<RebuildReason, number>;
+}
+
+/** Live memories of one tenant with one tier and kind. */
+export interface MemoryCount {
+  tenant: string;
+  tier: Tier;
+  kind: Kind;
+  /** Includes memories past their expiry that no sweep deleted yet (`stats` leaves them out). */
+  count: number;
+}
+
+export interface EmbeddedVectorIndex extends VectorIndex {
+  /** Resolves when every memory is in the graph (the tail is empty). */
+  whenIndexed(): Promise<void>;
+  /** Writes the graph now (waits for a running save first). */
+  saveGraph(): Promise<void>;
+  newestEmbeddingModel(): Promise<string | undefined>;
+  status(): EmbeddedIndexStatus;
+  /**
+   * Every tenant's memories by tier and kind, zeros included, from the in-memory payload
+   * index: counters kept on every write, no scan (for metrics scrapes).
+   */
+  memoryCounts(): MemoryCount[];
+  /**
+   * Flushes and releases resources. `persistGraph: false` skips writing the graph (as after a
+   * crash), so the next open catches up from SQLite.
+   */
+  close(options?: { persistGraph?: boolean }): Promise<void>;
+}
