@@ -1,0 +1,41 @@
+import { MembusError, type MemoryRecord } from '@membus/contracts';
+import type { VectorIndex } from '@membus/vector-index';
+import type { DocumentStore } from '../../ports/document-store.ts';
+import type { EmbedPort, EventPort } from '../../ports/memory-ports.ts';
+import type { AccessTracker } from '../access-tracker.ts';
+
+/** What every memory operation works with: the ports, the clock and the access tracker. */
+export interface MemoryContext {
+  index: VectorIndex;
+  documents: DocumentStore;
+  embed: EmbedPort;
+  events: EventPort;
+  clock: () => number;
+  access: AccessTracker;
+  /** Near-duplicate merge thresholds (see MemoryServiceOptions.nearDuplicates). */
+  nearDuplicates: { default: number; byNamespace?: Readonly<Record<string, number>> };
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const ms = (timestamp: string) => Date.parse(timestamp);
+
+export function isLive(record: MemoryRecord, now: number): boolean {
+  return record.expiresAt === undefined || ms(record.expiresAt) > now;
+}
+
+export function checkDimension(context: MemoryContext, length: number): void {
+  if (length !== context.index.dimension) {
+    throw new MembusError(
+      'DIMENSION_MISMATCH',
+      `vector has ${length} dimensions; this index holds ${context.index.dimension}`,
+      {
+        details: { expected: context.index.dimension, actual: length },
+      },
+    );
+  }
+}
+
+export function checkedVector(context: MemoryContext, vector: Float32Array): Float32Array {
+  checkDimension(context, vector.length);
+  return vector;
+}

@@ -1,0 +1,366 @@
+// Ingest: idempotent by store id, exact duplicates and near duplicates merged at write.
+import {
+  defaultTier,
+  type EmbeddedMemory,
+  inferScope,
+  MembusError,
+  type MemoryEvent,
+  type MemoryRecord,
+  unpackVector,
+} from '@membus/contracts';
+import type { IndexedMemory } from '@membus/vector-index';
+import type { StoredHistoryEntry } from '../../ports/document-store.ts';
+import { dedupKey } from '../dedup-key.ts';
+import { isLive, iso, type MemoryContext } from './context.ts';
+import { mergeDuplicate, mergeSimilar } from './record-merge.ts';
+
+export interface IngestItem {
+  tenant: string;
+  embedded: EmbeddedMemory;
+}
+
+export type IngestResult =
+  | { ok: true; status: 'stored' | 'duplicate' | 'merged'; memoryId: string; replayed: boolean }
+  | { ok: false; error: MembusError };
+
+const MERGEABLE_KINDS: ReadonlySet<string> = new Set(['fact', 'preference', 'episode']);
+
+/**
+ * Writes a batch of embedded memories. Idempotent by store id: a redelivered store changes
+ * nothing. Exact duplicates (same scope, owners, namespace and content) bump `occurrences`
+ * of the memory that has them instead of adding a second one.
+ */
+export async function ingest(
+  context: MemoryContext,
+  items: readonly IngestItem[],
+): Promise<IngestResult[]> {
+  const results: IngestResult[] = new Array(items.length);
+  const byTenant = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    byTenant.set(item.tenant, [...(byTenant.get(item.tenant) ?? []), index]);
+  });
+  for (const [tenant, indexes] of byTenant) {
+    await ingestTenant(
+      context,
+      tenant,
+      indexes.map((index) => items[index] as IngestItem),
+      indexes,
+      results,
+    );
+  }
+  return results;
+}
+
+async function ingestTenant(
+  context: MemoryContext,
+  tenant: string,
+  items: readonly IngestItem[],
+  positions: readonly number[],
+  results: IngestResult[],
+): Promise<void> {
+  const now = context.clock();
+  const storeIds = items.map((item) => item.embedded.memory.id);
+  const [receipts, existing] = await Promise.all([
+    context.documents.storeReceipts(tenant, storeIds),
+    context.index.get(tenant, storeIds),
+  ]);
+  const existingById = new Map(existing.map((record) => [record.id, record]));
+  // The memories earlier stores of these ids went into (duplicates and merges: another id).
+  const holderIds = [...new Set(receipts.values())].filter((id) => !existingById.has(id));
+  if (holderIds.length > 0)
+    for (const record of await context.index.get(tenant, holderIds))
+      existingById.set(record.id, record);
+  const writes = new Map<string, IndexedMemory>();
+  const history: StoredHistoryEntry[] = [];
+  const events: { event: MemoryEvent; dedupId: string }[] = [];
+  const byKey = new Map<string, MemoryRecord>();
+
+  // A client's retry of one store id can land in the same batch as the original.
+  const inBatch = new Map<string, { result: IngestResult; contentHash: string }>();
+  for (const [offset, item] of items.entries()) {
+    const position = positions[offset] as number;
+    const { embedded } = item;
+    const store = embedded.memory;
+    const earlier = inBatch.get(store.id);
+    if (earlier?.result.ok) {
+      results[position] =
+        earlier.contentHash === embedded.contentHash
+          ? { ...earlier.result, replayed: true }
+          : { ok: false, error: conflictingContent(store.id, earlier.result.memoryId) };
+      continue;
+    }
+    const receipt = receipts.get(store.id);
+    const indexed = existingById.get(store.id);
+    if (receipt !== undefined) {
+      results[position] = await replay(context, tenant, embedded, receipt, existingById, now);
+      continue;
+    }
+    if (indexed !== undefined) {
+      const memoryId = store.id;
+      // In the index but without its receipt: the history write (or the process) failed
+      // after the index write. Write the receipt and the event now, both idempotent.
+      history.push({
+        memoryId: indexed.id,
+        event: 'ADD',
+        at: indexed.updatedAt,
+        text: indexed.text,
+        storeId: store.id,
+        details: { contentHash: indexed.contentHash },
+      });
+      events.push({
+        event: {
+          v: 1,
+          change: 'created',
+          id: indexed.id,
+          memory: indexed,
+          at: indexed.updatedAt,
+        },
+        dedupId: store.id,
+      });
+      results[position] =
+        indexed.contentHash === embedded.contentHash
+          ? { ok: true, status: 'stored', memoryId, replayed: true }
+          : { ok: false, error: conflictingContent(store.id, memoryId) };
+      continue;
+    }
+    const vector = unpackVector(embedded.vector);
+    if (!vector || vector.length !== embedded.dimension) {
+      results[position] = {
+        ok: false,
+        error: new MembusError('INVALID_MESSAGE', 'vector does not decode to its dimension'),
+      };
+      continue;
+    }
+    if (vector.length !== context.index.dimension) {
+      results[position] = {
+        ok: false,
+        error: new MembusError(
+          'DIMENSION_MISMATCH',
+          `vector has ${vector.length} dimensions; this index holds ${context.index.dimension}`,
+          { details: { expected: context.index.dimension, actual: vector.length } },
+        ),
+      };
+      continue;
+    }
+    const scope = store.scope ?? inferScope(store);
+    const createdAt = store.createdAt ?? iso(embedded.acceptedAt);
+    const expiresAt =
+      store.expiresAt ?? (store.ttlSeconds ? iso(now + store.ttlSeconds * 1000) : undefined);
+    const fresh: MemoryRecord = {
+      id: store.id,
+      tenant,
+      scope,
+      ...(store.userId !== undefined ? { userId: store.userId } : {}),
+      ...(store.agentId !== undefined ? { agentId: store.agentId } : {}),
+      ...(store.sessionId !== undefined ? { sessionId: store.sessionId } : {}),
+      ...(store.namespace !== undefined ? { namespace: store.namespace } : {}),
+      kind: store.kind,
+      text: store.text,
+      metadata: store.metadata,
+      categories: store.categories,
+      tags: store.tags,
+      importance: store.importance,
+      tier: store.tier ?? defaultTier(store.kind),
+      createdAt,
+      updatedAt: iso(now),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+      accessCount: 0,
+      contentHash: embedded.contentHash,
+      embeddingModel: embedded.model,
+      occurrences: 1,
+    };
+    const key = dedupKey(fresh);
+    // Outcomes are data points: two identical executions are two outcomes, never merged; and
+    // `mergeSimilar: false` asks for a memory of its own.
+    const duplicateOf =
+      fresh.kind === 'outcome' || store.mergeSimilar === false
+        ? undefined
+        : (byKey.get(key) ??
+          (await context.index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now }))
+            .records[0]);
+    const similar = duplicateOf
+      ? undefined
+      : await nearDuplicate(context, tenant, fresh, vector, store.mergeSimilar, now);
+    if (similar) {
+      const merged = mergeSimilar(similar.record, fresh, now);
+      const mergedKey = dedupKey(merged);
+      byKey.set(mergedKey, merged);
+      writes.set(merged.id, { record: merged, vector, dedupKey: mergedKey });
+      history.push({
+        memoryId: merged.id,
+        event: 'MERGE',
+        at: iso(now),
+        storeId: store.id,
+        previousText: similar.record.text,
+        text: merged.text,
+        details: {
+          storeId: store.id,
+          contentHash: fresh.contentHash,
+          similarity: similar.score,
+          occurrences: merged.occurrences,
+          ...metadataNotKept(fresh.metadata, merged.metadata),
+        },
+      });
+      events.push({
+        event: { v: 1, change: 'merged', id: merged.id, memory: merged, at: iso(now) },
+        dedupId: store.id,
+      });
+      results[position] = { ok: true, status: 'merged', memoryId: merged.id, replayed: false };
+      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
+    } else if (duplicateOf) {
+      const merged = mergeDuplicate(duplicateOf, fresh, now);
+      byKey.set(key, merged);
+      writes.set(merged.id, { record: merged, vector, dedupKey: key });
+      history.push({
+        memoryId: merged.id,
+        event: 'DUPLICATE',
+        at: iso(now),
+        storeId: store.id,
+        details: {
+          storeId: store.id,
+          contentHash: fresh.contentHash,
+          occurrences: merged.occurrences,
+          ...metadataNotKept(fresh.metadata, merged.metadata),
+        },
+      });
+      events.push({
+        event: { v: 1, change: 'duplicate', id: merged.id, memory: merged, at: iso(now) },
+        dedupId: store.id,
+      });
+      results[position] = { ok: true, status: 'duplicate', memoryId: merged.id, replayed: false };
+      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
+    } else {
+      byKey.set(key, fresh);
+      writes.set(fresh.id, { record: fresh, vector, dedupKey: key });
+      history.push({
+        memoryId: fresh.id,
+        event: 'ADD',
+        at: iso(now),
+        text: fresh.text,
+        storeId: store.id,
+        details: { contentHash: fresh.contentHash },
+      });
+      events.push({
+        event: { v: 1, change: 'created', id: fresh.id, memory: fresh, at: iso(now) },
+        dedupId: store.id,
+      });
+      results[position] = { ok: true, status: 'stored', memoryId: fresh.id, replayed: false };
+      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
+    }
+  }
+  if (writes.size === 0 && history.length === 0) return;
+  // Index first, then history: a crash in between is redelivered and found in the index.
+  if (writes.size > 0) await context.index.upsert([...writes.values()]);
+  await context.documents.appendHistory(tenant, history);
+  await context.events.publish(tenant, events);
+}
+
+/**
+ * A store whose id already took effect (a redelivery or a client's retry): answered as the
+ * first time while the memory that holds it is there and the content is the same. Otherwise
+ * a typed failure, never `stored` for a memory that is not there: CONFLICT when the id holds
+ * a different text (the first is kept) or its memory was deleted or expired (a deleted
+ * memory is not brought back by a late retry); `merged` when it was merged into another.
+ */
+async function replay(
+  context: MemoryContext,
+  tenant: string,
+  embedded: EmbeddedMemory,
+  memoryId: string,
+  records: ReadonlyMap<string, MemoryRecord>,
+  now: number,
+): Promise<IngestResult> {
+  const storeId = embedded.memory.id;
+  const holder = records.get(memoryId);
+  const status = memoryId === storeId ? 'stored' : 'duplicate';
+  // The common case needs no history: the holder is there with the content stored.
+  if (holder && isLive(holder, now) && holder.contentHash === embedded.contentHash)
+    return { ok: true, status, memoryId, replayed: true };
+  const entries = await context.documents.history(tenant, memoryId);
+  const own = entries.find((entry) => entry.storeId === storeId);
+  const storedHash = own?.details?.contentHash;
+  const sameContent =
+    typeof storedHash === 'string'
+      ? storedHash === embedded.contentHash
+      : own?.text === undefined || own.text === embedded.memory.text;
+  if (!sameContent) return { ok: false, error: conflictingContent(storeId, memoryId) };
+  if (holder && isLive(holder, now)) return { ok: true, status, memoryId, replayed: true };
+  const last = entries.at(-1);
+  const mergedInto = last?.event === 'MERGE' ? last.details?.mergedInto : undefined;
+  if (typeof mergedInto === 'string') {
+    const [into] = await context.index.get(tenant, [mergedInto]);
+    if (into && isLive(into, now))
+      return { ok: true, status: 'merged', memoryId: mergedInto, replayed: true };
+  }
+  const reason = holder ? 'expired' : last?.event === 'EXPIRE' ? 'expired' : 'deleted';
+  return {
+    ok: false,
+    error: new MembusError(
+      'CONFLICT',
+      `memory ${memoryId} of store ${storeId} was ${reason}; a ${reason} memory is not stored again under its id: store it with a new id`,
+      { details: { id: storeId, memoryId, reason } },
+    ),
+  };
+}
+
+/** The most similar live memory of the same scope, owners, namespace and kind above the threshold. */
+async function nearDuplicate(
+  context: MemoryContext,
+  tenant: string,
+  fresh: MemoryRecord,
+  vector: Float32Array,
+  requested: boolean | undefined,
+  now: number,
+): Promise<{ record: MemoryRecord; score: number } | undefined> {
+  // Outcomes are data points (each execution counts); summaries and patterns are kept by the
+  // services that write them. Facts, preferences and episodes merge.
+  if (requested === false || !MERGEABLE_KINDS.has(fresh.kind)) return undefined;
+  const threshold =
+    (fresh.namespace !== undefined
+      ? context.nearDuplicates.byNamespace?.[fresh.namespace]
+      : undefined) ?? context.nearDuplicates.default;
+  if (!(threshold > 0 && threshold <= 1)) return undefined;
+  const { hits } = await context.index.search({
+    tenant,
+    vector,
+    limit: 1,
+    now,
+    filter: {
+      scopes: [fresh.scope],
+      kinds: [fresh.kind],
+      ...(fresh.userId !== undefined ? { userId: fresh.userId } : {}),
+      ...(fresh.agentId !== undefined ? { agentId: fresh.agentId } : {}),
+      ...(fresh.sessionId !== undefined ? { sessionId: fresh.sessionId } : {}),
+      ...(fresh.namespace !== undefined ? { namespace: fresh.namespace } : {}),
+    },
+  });
+  const [best] = hits;
+  if (!best || best.score < threshold) return undefined;
+  // The filter cannot say "no userId": keep owners exactly equal.
+  const same = (key: 'userId' | 'agentId' | 'sessionId' | 'namespace') =>
+    best.record[key] === fresh[key];
+  return same('userId') && same('agentId') && same('sessionId') && same('namespace')
+    ? { record: best.record, score: best.score }
+    : undefined;
+}
+
+/** A store id that already holds a different text: refused, the first text is kept. */
+function conflictingContent(storeId: string, memoryId: string): MembusError {
+  return new MembusError(
+    'CONFLICT',
+    `store id ${storeId} already holds a different text (memory ${memoryId}); the first text is kept: store the new one with a new id`,
+    { details: { id: storeId, memoryId, reason: 'different content' } },
+  );
+}
+
+/** The incoming metadata a merge did not keep (for the history entry), if any. */
+function metadataNotKept(
+  incoming: Record<string, unknown>,
+  kept: Record<string, unknown>,
+): { metadata?: Record<string, unknown> } {
+  const lost = Object.entries(incoming).filter(
+    ([key, value]) =>
+      !Object.hasOwn(kept, key) || JSON.stringify(kept[key]) !== JSON.stringify(value),
+  );
+  return lost.length > 0 ? { metadata: Object.fromEntries(lost) } : {};
+}
