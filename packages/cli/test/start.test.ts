@@ -119,7 +119,7 @@ async function startFails(...args: string[]) {
   );
 }
 
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: (() => PromiseLike<unknown>)[] = [];
 let first: RunningStack;
 let second: RunningStack;
 const ports = { firstNats: 0, firstMetrics: 0, secondNats: 0, secondMetrics: 0 };
