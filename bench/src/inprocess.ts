@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
-import { createLocalEmbeddingProvider } from '../../services/embedder/src/adapters/local-provider.ts';
-import { Embedder } from '../../services/embedder/src/domain/embedder.ts';
-import { openSqliteDocumentStore } from '../../services/vector-store/src/adapters/sqlite/sqlite-document-store.ts';
-import { MemoryService } from '../../services/vector-store/src/domain/memory-service.ts';
+import { createLocalEmbeddingProvider, Embedder } from '@membus/embedder';
+import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 import { summarize } from './stats.ts';
 

@@ -27,9 +27,12 @@ afterEach(async () => {
 });
 
 /** Stores `text` under a new id; returns the memory id it went into. */
-async function store(text: string, fields: Parameters<typeof embeddedOf>[0] = {}) {
+async function store(
+  text: string,
+  fields: Omit<Parameters<typeof embeddedOf>[0], 'id' | 'text'> = {},
+) {
   const [result] = await fixture.service.ingest([
-    embeddedOf({ id: randomUUID(), text, ...fields }),
+    embeddedOf({ ...fields, id: randomUUID(), text }),
   ]);
   if (!result?.ok) throw new Error(`store failed: ${result?.error.message}`);
   return result.memoryId;
