@@ -4,6 +4,7 @@
 #                                  sources changed since the last build (Ctrl-C stops it)
 #   bash scripts/dev.sh test    -> lint, type check and every test (what CI runs)
 #   bash scripts/dev.sh bench   -> the benchmark suite
+#   bash scripts/dev.sh build   -> compile every package to dist/ (what the CLI and the image run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,5 +50,6 @@ case "$command" in
   # MongoDB-backed tests need MONGODB_URI: provision-mongodb.sh starts FerretDB for the run.
   test) ensure_nats_server; ensure_pnpm; ensure_deps; exec bash scripts/provision-mongodb.sh run pnpm test "$@" ;;
   bench) ensure_nats_server; ensure_pnpm; ensure_deps; exec pnpm bench "$@" ;;
-  *) echo "usage: bash scripts/dev.sh start|test|bench" >&2; exit 2 ;;
+  build) ensure_pnpm; ensure_deps; exec pnpm build "$@" ;;
+  *) echo "usage: bash scripts/dev.sh start|test|bench|build" >&2; exit 2 ;;
 esac
