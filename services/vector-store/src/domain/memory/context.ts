@@ -1,8 +1,9 @@
 import { MembusError, type MemoryRecord } from '@membus/contracts';
 import type { VectorIndex } from '@membus/vector-index';
 import type { DocumentStore } from '../../ports/document-store.ts';
-import type { EmbedPort, EventPort } from '../../ports/memory-ports.ts';
+import type { EmbeddedDocument, EmbedPort, EventPort } from '../../ports/memory-ports.ts';
 import type { AccessTracker } from '../access-tracker.ts';
+import { dedupKey } from '../dedup-key.ts';
 
 /** What every memory operation works with: the ports, the clock and the access tracker. */
 export interface MemoryContext {
@@ -38,4 +39,28 @@ export function checkDimension(context: MemoryContext, length: number): void {
 export function checkedVector(context: MemoryContext, vector: Float32Array): Float32Array {
   checkDimension(context, vector.length);
   return vector;
+}
+
+/**
+ * Writes `record` to the index and returns what was written. With `document` (its text embedded
+ * anew) the record takes the document's text, content hash and model, and the index its vector.
+ */
+export async function writeRecord(
+  context: MemoryContext,
+  record: MemoryRecord,
+  document?: EmbeddedDocument,
+): Promise<MemoryRecord> {
+  if (!document) {
+    await context.index.upsert([{ record, dedupKey: dedupKey(record) }]);
+    return record;
+  }
+  const vector = checkedVector(context, document.vector);
+  const next: MemoryRecord = {
+    ...record,
+    text: document.text,
+    contentHash: document.contentHash,
+    embeddingModel: document.model,
+  };
+  await context.index.upsert([{ record: next, dedupKey: dedupKey(next), vector }]);
+  return next;
 }

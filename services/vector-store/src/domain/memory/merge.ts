@@ -6,8 +6,8 @@ import {
   type MergeReply,
   type MergeRequest,
 } from '@membus/contracts';
-import { dedupKey } from '../dedup-key.ts';
-import { checkDimension, isLive, iso, type MemoryContext } from './context.ts';
+import type { EmbeddedDocument } from '../../ports/memory-ports.ts';
+import { isLive, iso, type MemoryContext, writeRecord } from './context.ts';
 
 /**
  * Folds sources into the target: occurrences and access counts summed, labels united,
@@ -39,7 +39,7 @@ export async function merge(
     .filter((value): value is string => value !== undefined)
     .sort()
     .at(-1);
-  let next: MemoryRecord = {
+  const merging: MemoryRecord = {
     ...target,
     metadata: Object.assign({}, ...sources.map((record) => record.metadata), target.metadata),
     categories: union(all.map((record) => record.categories)),
@@ -50,24 +50,14 @@ export async function merge(
     ...(lastAccess !== undefined ? { lastAccessedAt: lastAccess } : {}),
     updatedAt: iso(now),
   };
-  let vector: Float32Array | undefined;
+  let document: EmbeddedDocument | undefined;
   if (request.text !== undefined && request.text !== target.text) {
-    const [document] = await context.embed.documents([request.text]);
+    [document] = await context.embed.documents([request.text]);
     if (!document) throw new MembusError('EMBEDDING_FAILED', 'embedder returned no vector');
-    checkDimension(context, document.vector.length);
-    vector = document.vector;
-    next = {
-      ...next,
-      text: document.text,
-      contentHash: document.contentHash,
-      embeddingModel: document.model,
-    };
   }
   // Target first, then sources: a crash in between leaves the sources in place for a rerun
   // to fold in (their occurrences may then count twice), but no memory is ever lost.
-  await context.index.upsert([
-    { record: next, dedupKey: dedupKey(next), ...(vector ? { vector } : {}) },
-  ]);
+  const next = await writeRecord(context, merging, document);
   const deletedIds = new Set(
     await context.index.delete(
       tenant,
@@ -80,7 +70,7 @@ export async function merge(
       memoryId: next.id,
       event: 'MERGE',
       at: iso(now),
-      ...(vector ? { previousText: target.text, text: next.text } : {}),
+      ...(document ? { previousText: target.text, text: next.text } : {}),
       details: { sourceIds: merged.map((record) => record.id), occurrences: next.occurrences },
     },
     ...merged.map((record) => ({

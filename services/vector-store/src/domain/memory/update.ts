@@ -1,8 +1,7 @@
 // Update: fields, and text and metadata as the embedder redacted them.
 import { MembusError, type MemoryRecord, type UpdateRequest } from '@membus/contracts';
 import type { ChangeInput, PreparedChange } from '../../ports/memory-ports.ts';
-import { dedupKey } from '../dedup-key.ts';
-import { checkDimension, isLive, iso, type MemoryContext } from './context.ts';
+import { isLive, iso, type MemoryContext, writeRecord } from './context.ts';
 
 /** An update's text and metadata as the embedder redacted them (see EmbedPort.prepareChange). */
 async function prepareChange(context: MemoryContext, change: ChangeInput): Promise<PreparedChange> {
@@ -47,7 +46,7 @@ export async function update(
           ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
         })
       : {};
-  let next: MemoryRecord = {
+  const changed: MemoryRecord = {
     ...current,
     ...(prepared.metadata !== undefined ? { metadata: prepared.metadata } : {}),
     ...(request.categories !== undefined ? { categories: request.categories } : {}),
@@ -56,29 +55,15 @@ export async function update(
     ...(request.tier !== undefined ? { tier: request.tier } : {}),
     updatedAt: iso(now),
   };
-  if (request.expiresAt === null) delete next.expiresAt;
-  else if (request.expiresAt !== undefined) next.expiresAt = request.expiresAt;
-  let vector: Float32Array | undefined;
-  const document = prepared.document;
-  if (document) {
-    checkDimension(context, document.vector.length);
-    vector = document.vector;
-    next = {
-      ...next,
-      text: document.text,
-      contentHash: document.contentHash,
-      embeddingModel: document.model,
-    };
-  }
-  await context.index.upsert([
-    { record: next, dedupKey: dedupKey(next), ...(vector ? { vector } : {}) },
-  ]);
+  if (request.expiresAt === null) delete changed.expiresAt;
+  else if (request.expiresAt !== undefined) changed.expiresAt = request.expiresAt;
+  const next = await writeRecord(context, changed, prepared.document);
   await context.documents.appendHistory(tenant, [
     {
       memoryId: next.id,
       event: 'UPDATE',
       at: next.updatedAt,
-      ...(vector ? { previousText: current.text, text: next.text } : {}),
+      ...(prepared.document ? { previousText: current.text, text: next.text } : {}),
       details: {
         fields: Object.keys(request).filter(
           (key) => key !== 'v' && key !== 'id' && key !== 'reason',
