@@ -2,7 +2,7 @@
  * Our filter language (`IndexFilter`, semantics in `@membus/vector-index`) translated to a
  * Qdrant filter. A pure function, unit-tested case by case without a server.
  *
- * Payload layout it relies on (written by `toQdrantPayload` in qdrant-vector-index.ts):
+ * Payload layout it relies on (written by `toQdrantPayload` in qdrant-points.ts):
  * `tenant`, `id`, `scope`, `userId`, `agentId`, `sessionId`, `namespace`, `kind`, `tier`,
  * `dedupKey` (keywords), `categories`, `tags` (keyword arrays), `createdAt`, `updatedAt`,
  * `expiresAt` (integers, ms since the epoch; `expiresAt` absent when the memory never
