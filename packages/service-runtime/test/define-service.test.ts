@@ -59,7 +59,7 @@ describe('defineService', () => {
       if (message.type === 'membus-ready' && message.metricsPort)
         ready.resolve(message.metricsPort);
     });
-    service.exited.then((code) => ready.reject(new Error(`probe exited with ${code}`)));
+    void service.exited.then((code) => ready.reject(new Error(`probe exited with ${code}`)));
     const port = await ready.promise;
 
     const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
