@@ -1,5 +1,11 @@
 import type { MemoryRecord, Scope } from '@membus/contracts';
-import type { IndexFilter, ScrollRequest, ScrollResult, StatsResult } from '@membus/vector-index';
+import {
+  emptyStats,
+  type IndexFilter,
+  type ScrollRequest,
+  type ScrollResult,
+  type StatsResult,
+} from '@membus/vector-index';
 import { BoundedHeap } from './bounded-heap.ts';
 import type { PayloadIndex, SlotPayload } from './payload-index.ts';
 import type { SlotTable } from './slot-table.ts';
@@ -60,14 +66,7 @@ export function countStats(
   const { tenant, filter, now } = request;
   const candidates = payloadIndex.candidates(tenant, filter);
   const matches = slots.predicate(tenant, filter, now, candidates.covers);
-  const result: StatsResult = {
-    total: 0,
-    byScope: {},
-    byKind: {},
-    byTier: {},
-    byNamespace: {},
-    byCategory: {},
-  };
+  const result = emptyStats();
   const increment = (counts: Record<string, number>, key: string): void => {
     counts[key] = (counts[key] ?? 0) + 1;
   };

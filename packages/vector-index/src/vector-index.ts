@@ -100,6 +100,11 @@ export interface StatsResult {
   newest?: number;
 }
 
+/** The stats of no memories, where every count starts. */
+export function emptyStats(): StatsResult {
+  return { total: 0, byScope: {}, byKind: {}, byTier: {}, byNamespace: {}, byCategory: {} };
+}
+
 export interface VectorIndexCapabilities {
   /** Adapter name for logs and metrics, e.g. `embedded`, `qdrant`. */
   name: string;
