@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import { expect, it } from 'vitest';
-import { expectedCounts, longTests, metricSum, runFaultScenario } from '../helpers/faults.ts';
+import { expectedCounts, FAULT_COUNT, metricSum, runFaultScenario } from '../helpers/faults.ts';
 import { startTestStack } from '../helpers/stack.ts';
 
 // better-sqlite3 is the vector-store's dependency; resolve it from there.
@@ -21,48 +21,43 @@ interface SqliteConnection {
 }
 const Database = require('better-sqlite3') as new (file: string) => SqliteConnection;
 
-const COUNT = longTests ? 10_000 : 1_500;
-
-it(`keeps exactly ${COUNT} memories when the documents file is locked mid-load`, async () => {
+it(`keeps exactly ${FAULT_COUNT} memories when the documents file is locked mid-load`, async () => {
   // The SQLite documents store is the one under test, even when CI provides MONGODB_URI.
   await using stack = await startTestStack({ MONGODB_URI: '' });
   const client = await stack.client('fault-documents');
   const documents = new Database(join(stack.dataDir, 'vector-store', 'documents.sqlite'));
   try {
+    // Hold the lock until the vector-store has had to retry, then release it.
+    const retriedWrite = async () => {
+      const port = stack.services.get('vector-store')?.metricsPort as number;
+      // The vector-store's event loop waits in SQLite's busy handler while locked, so a scrape
+      // can time out: that counts as "not yet".
+      const retries = await metricSum(port, 'membus_messages_handled_total', {
+        subject: 'memory.embedded',
+        outcome: 'retry',
+      }).catch(() => 0);
+      return retries > 0;
+    };
     const counts = await runFaultScenario({
-      logs: stack.logs,
       name: 'document store locked',
       stack,
       client,
-      count: COUNT,
-      fault: [
+      faults: [
+        { after: 0.3, action: async () => documents.exec('BEGIN EXCLUSIVE') },
         {
-          at: Math.floor(COUNT * 0.3),
+          after: 0.7,
           action: async () => {
-            documents.exec('BEGIN EXCLUSIVE');
-          },
-        },
-        {
-          at: Math.floor(COUNT * 0.7),
-          action: async () => {
-            // Hold the lock until the vector-store has had to retry, then release it.
-            const port = stack.services.get('vector-store')?.metricsPort as number;
-            await waitFor(
-              async () =>
-                // The vector-store's event loop waits in SQLite's busy handler while locked,
-                // so a scrape can time out: that counts as "not yet".
-                (await metricSum(port, 'membus_messages_handled_total', {
-                  subject: 'memory.embedded',
-                  outcome: 'retry',
-                }).catch(() => 0)) > 0,
-              { timeoutMs: 60_000, intervalMs: 100, what: 'a retried write' },
-            );
+            await waitFor(retriedWrite, {
+              timeoutMs: 60_000,
+              intervalMs: 100,
+              what: 'a retried write',
+            });
             documents.exec('COMMIT');
           },
         },
       ],
     });
-    expect(counts).toEqual(expectedCounts(COUNT));
+    expect(counts).toEqual(expectedCounts());
   } finally {
     if (documents.inTransaction) documents.exec('ROLLBACK');
     documents.close();

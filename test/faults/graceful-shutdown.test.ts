@@ -3,37 +3,28 @@
  * Each drains (stops pulling, finishes and acks its in-flight batches) and exits 0; after a
  * restart every memory is there exactly once.
  */
+
+import type { ServiceName } from '@membus/cli';
 import { expect, it } from 'vitest';
-import { expectedCounts, longTests, runFaultScenario } from '../helpers/faults.ts';
+import { expectedCounts, FAULT_COUNT, runFaultScenario } from '../helpers/faults.ts';
 import { startTestStack } from '../helpers/stack.ts';
 
-const COUNT = longTests ? 10_000 : 1_500;
-
-it(`drains on SIGTERM, exits 0 and loses none of ${COUNT} memories`, async () => {
+it(`drains on SIGTERM, exits 0 and loses none of ${FAULT_COUNT} memories`, async () => {
   await using stack = await startTestStack();
   const client = await stack.client('fault-sigterm');
   const exitCodes: (number | null)[] = [];
+  const drainAndRestart = (service: ServiceName) => async () => {
+    exitCodes.push((await stack.services.get(service)?.stop('SIGTERM')) ?? null);
+    await stack.restart(service);
+  };
   const counts = await runFaultScenario({
     name: 'SIGTERM (graceful drain)',
     stack,
     client,
-    count: COUNT,
-    fault: [
-      {
-        at: Math.floor(COUNT * 0.3),
-        action: async () => {
-          exitCodes.push((await stack.services.get('vector-store')?.stop('SIGTERM')) ?? null);
-          await stack.restart('vector-store');
-        },
-      },
-      {
-        at: Math.floor(COUNT * 0.6),
-        action: async () => {
-          exitCodes.push((await stack.services.get('embedder')?.stop('SIGTERM')) ?? null);
-          await stack.restart('embedder');
-        },
-      },
+    faults: [
+      { after: 0.3, action: drainAndRestart('vector-store') },
+      { after: 0.6, action: drainAndRestart('embedder') },
     ],
   });
-  expect({ ...counts, exitCodes }).toEqual({ ...expectedCounts(COUNT), exitCodes: [0, 0] });
+  expect({ ...counts, exitCodes }).toEqual({ ...expectedCounts(), exitCodes: [0, 0] });
 }, 300_000);

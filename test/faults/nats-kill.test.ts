@@ -5,12 +5,10 @@
  */
 import { connect } from '@membus/client';
 import { expect, it } from 'vitest';
-import { expectedCounts, longTests, runFaultScenario } from '../helpers/faults.ts';
+import { expectedCounts, FAULT_COUNT, runFaultScenario } from '../helpers/faults.ts';
 import { startTestStack } from '../helpers/stack.ts';
 
-const COUNT = longTests ? 10_000 : 1_500;
-
-it(`keeps exactly ${COUNT} memories when nats-server is killed mid-load`, async () => {
+it(`keeps exactly ${FAULT_COUNT} memories when nats-server is killed mid-load`, async () => {
   await using stack = await startTestStack();
   // A short request timeout so publishes during the outage fail fast and are retried.
   await using client = await connect({
@@ -19,22 +17,12 @@ it(`keeps exactly ${COUNT} memories when nats-server is killed mid-load`, async 
     timeoutMs: 2_000,
     ...(await stack.credentials('fault-nats')),
   });
-  const counts = await runFaultScenario({
-    logs: stack.logs,
-    name: 'nats-server SIGKILL',
-    stack,
-    client,
-    count: COUNT,
-    fault: [
-      {
-        at: Math.floor(COUNT * 0.4),
-        action: async () => {
-          await stack.nats.kill('SIGKILL');
-          // Restarted from the load's side: the next batch's publish fails until it is back.
-          void stack.nats.restart();
-        },
-      },
-    ],
-  });
-  expect(counts).toEqual(expectedCounts(COUNT));
+  const restartNats = async () => {
+    await stack.nats.kill('SIGKILL');
+    // Restarted from the load's side: the next batch's publish fails until it is back.
+    void stack.nats.restart();
+  };
+  const faults = [{ after: 0.4, action: restartNats }];
+  const counts = await runFaultScenario({ name: 'nats-server SIGKILL', stack, client, faults });
+  expect(counts).toEqual(expectedCounts());
 }, 300_000);

@@ -6,13 +6,12 @@
  */
 import { expect, it } from 'vitest';
 import { startEmbeddingsProtocolServer } from '../../services/embedder/test/support/embeddings-protocol-server.ts';
-import { expectedCounts, longTests, runFaultScenario } from '../helpers/faults.ts';
+import { expectedCounts, FAULT_COUNT, runFaultScenario } from '../helpers/faults.ts';
 import { startTestStack } from '../helpers/stack.ts';
 
-const COUNT = longTests ? 10_000 : 1_500;
 const DIMENSION = 64;
 
-it(`keeps exactly ${COUNT} memories while the embedding provider answers 429/500`, async () => {
+it(`keeps exactly ${FAULT_COUNT} memories while the embedding provider answers 429/500`, async () => {
   await using provider = await startEmbeddingsProtocolServer({ dimension: DIMENSION });
   await using stack = await startTestStack({
     EMBEDDING_PROVIDER: 'openai',
@@ -23,30 +22,22 @@ it(`keeps exactly ${COUNT} memories while the embedding provider answers 429/500
     EMBED_CACHE: 'off',
   });
   const client = await stack.client('fault-provider');
+  // More failures in a row than one call retries (5 attempts): whole batches are nak'd.
+  const failures = Array.from({ length: 12 }, (_, index) =>
+    index % 2 === 0
+      ? {
+          status: 429,
+          headers: { 'retry-after': '0' },
+          body: { error: { message: 'rate limited' } },
+        }
+      : { status: 500, body: { error: { message: 'upstream failed' } } },
+  );
+  const faults = [{ after: 0.3, action: async () => provider.script(...failures) }];
   const counts = await runFaultScenario({
     name: 'embedding provider 429/500',
     stack,
     client,
-    count: COUNT,
-    fault: [
-      {
-        at: Math.floor(COUNT * 0.3),
-        action: async () => {
-          // More failures in a row than one call retries (5 attempts): whole batches are nak'd.
-          provider.script(
-            ...Array.from({ length: 12 }, (_, index) =>
-              index % 2 === 0
-                ? {
-                    status: 429,
-                    headers: { 'retry-after': '0' },
-                    body: { error: { message: 'rate limited' } },
-                  }
-                : { status: 500, body: { error: { message: 'upstream failed' } } },
-            ),
-          );
-        },
-      },
-    ],
+    faults,
   });
-  expect(counts).toEqual(expectedCounts(COUNT));
+  expect(counts).toEqual(expectedCounts());
 }, 300_000);

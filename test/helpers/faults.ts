@@ -2,11 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connectBus, jetstreamManager } from '@membus/bus';
 import { waitFor } from '@membus/bus/testing';
+import type { ServiceName } from '@membus/cli';
 import { MembusError, type MemoryClient, type StoreInput } from '@membus/client';
 import { Streams } from '@membus/contracts';
+import { startTestStack, type TestStack } from './stack.ts';
 
 /** Whether the long variants run (`MEMBUS_LONG_TESTS=1`). */
 export const longTests = process.env.MEMBUS_LONG_TESTS === '1';
+
+/** Memories a fault scenario stores (10,000 with `MEMBUS_LONG_TESTS=1`). */
+export const FAULT_COUNT = longTests ? 10_000 : 1_500;
 
 export interface LoadCheckpoint {
   /** Runs once this many memories have been accepted by JetStream. */
@@ -228,41 +233,68 @@ export function isAlive(pid: number | undefined): boolean {
   }
 }
 
+/** A fault scenario's counts: the memories sent, found, and dead-lettered. */
+export type FaultCounts = MemoryCounts & { sent: number; deadLettered: number };
+
+export interface FaultStep {
+  /** Runs once this fraction of the load has been accepted by JetStream; the load waits for it. */
+  after: number;
+  action: () => Promise<unknown>;
+}
+
 export interface FaultScenario {
   /** Printed with the counts. */
   name: string;
-  stack: {
-    nats: { url: string };
-    /** The operators' credentials (the pipeline's consumers and the DLQ are read with them). */
-    admin: Record<string, string>;
-  };
+  stack: Pick<TestStack, 'nats' | 'admin' | 'logs'>;
   client: MemoryClient;
-  count: number;
-  /** The stack's log lines: the last ones are printed when the scenario fails. */
-  logs?: string[];
-  /** Runs when `at` memories have been accepted; the load waits for it. */
-  fault: LoadCheckpoint[];
+  /** Memories stored; `FAULT_COUNT` unless given. */
+  count?: number;
+  faults: FaultStep[];
   batchSize?: number;
+}
+
+/**
+ * Runs a fault scenario on a stack of its own (tenant `fault-<service>`): `service` is SIGKILLed
+ * when 40 % of the load is accepted and restarted (same data directory) at 70 %; JetStream keeps
+ * accepting stores while it is down.
+ */
+export async function runKillScenario(service: ServiceName): Promise<FaultCounts> {
+  await using stack = await startTestStack();
+  const client = await stack.client(`fault-${service}`);
+  // Awaited here: the stack must outlive the scenario.
+  return await runFaultScenario({
+    name: `${service} SIGKILL`,
+    stack,
+    client,
+    faults: [
+      { after: 0.4, action: async () => stack.services.get(service)?.stop('SIGKILL') },
+      { after: 0.7, action: () => stack.restart(service) },
+    ],
+  });
 }
 
 /**
  * Runs the load with the fault injected, waits for the pipeline to drain, and returns the
  * counts (printed, so CI logs show them).
  */
-export async function runFaultScenario(
-  scenario: FaultScenario,
-): Promise<MemoryCounts & { sent: number; deadLettered: number }> {
+export async function runFaultScenario(scenario: FaultScenario): Promise<FaultCounts> {
+  const count = scenario.count ?? FAULT_COUNT;
   let load: LoadResult;
   try {
     load = await storeLoad(scenario.client, {
-      count: scenario.count,
+      count,
       batchSize: scenario.batchSize ?? 100,
-      checkpoints: scenario.fault,
+      checkpoints: scenario.faults.map((step) => ({
+        at: Math.floor(count * step.after),
+        action: async () => {
+          await step.action();
+        },
+      })),
     });
     await waitPipelineDrained(scenario.stack.nats.url, { connection: scenario.stack.admin });
   } catch (error) {
     console.log(
-      `[fault] ${scenario.name} failed (${String(error)}); last service logs:\n${(scenario.logs ?? []).slice(-30).join('\n')}`,
+      `[fault] ${scenario.name} failed (${String(error)}); last service logs:\n${scenario.stack.logs.slice(-30).join('\n')}`,
     );
     throw error;
   }
@@ -280,9 +312,7 @@ export async function runFaultScenario(
 }
 
 /** What every fault scenario must end with: exactly the memories sent, each once. */
-export function expectedCounts(
-  count: number,
-): MemoryCounts & { sent: number; deadLettered: number } {
+export function expectedCounts(count: number = FAULT_COUNT): FaultCounts {
   return {
     sent: count,
     total: count,
