@@ -6,6 +6,11 @@ import { parseCommandLine, USAGE } from './command-line.ts';
 
 /** `beforeCommands` runs once the command needs the workspace packages (e.g. a resolve hook). */
 export async function main(beforeCommands: () => void = () => {}): Promise<void> {
+  // `membus list | head`: the reader went away; that ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const { values, positionals } = parseCommandLine();
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
