@@ -1,30 +1,12 @@
 import { connectBus } from '@membus/bus';
 import { startNatsServer, waitFor } from '@membus/bus/testing';
-import type { SessionCompactionReport } from '@membus/contracts';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteLifecycleStore } from '../src/adapters/sqlite-lifecycle-store.ts';
 import type { Maintenance } from '../src/domain/maintenance.ts';
-import type { SessionCompactor } from '../src/domain/session-compactor.ts';
+import { emptyReport, type SessionCompactor } from '../src/domain/session-compactor.ts';
 import { type CompactorParts, startSchedules } from '../src/handlers.ts';
 import { createCompactorMetrics } from '../src/metrics.ts';
-
-function emptyReport(sessionId: string): SessionCompactionReport {
-  return {
-    sessionId,
-    memoriesIn: 0,
-    memoriesOut: 0,
-    duplicatesRemoved: 0,
-    patternsExtracted: 0,
-    originalBytes: 0,
-    compactedBytes: 0,
-    compressionRatio: 0,
-    originals: 'kept',
-    durationMs: 0,
-    dryRun: false,
-    alreadyCompacted: false,
-  };
-}
 
 describe('idle session schedule', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -45,7 +27,7 @@ describe('idle session schedule', () => {
       async compact(_tenant: string, sessionId: string) {
         if (sessionId === 'broken') throw new Error('summary store unavailable');
         compacted.push(sessionId);
-        return emptyReport(sessionId);
+        return emptyReport(sessionId, 0, false, 0);
       },
     } as unknown as SessionCompactor;
     const parts: CompactorParts = {

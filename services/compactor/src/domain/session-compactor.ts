@@ -336,7 +336,8 @@ export class SessionCompactor {
   }
 }
 
-function emptyReport(
+/** The report of a session left as it was: `memories` kept, nothing compacted. */
+export function emptyReport(
   sessionId: string,
   memories: number,
   dryRun: boolean,
