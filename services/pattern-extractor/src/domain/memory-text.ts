@@ -15,6 +15,23 @@ const percent = (rate: number): string => `${Math.round(rate * 100)} %`;
 const namespacePart = (namespace: string | undefined): string =>
   namespace ? ` (namespace ${namespace})` : '';
 
+/**
+ * What an outcome reports, with its resolved task type: the facts both its memory's metadata and
+ * its stored row keep.
+ */
+export function outcomeFacts(outcome: Outcome, resolved: { taskType: string; inferred: boolean }) {
+  return {
+    taskType: resolved.taskType,
+    taskTypeInferred: resolved.inferred,
+    success: outcome.success,
+    ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
+    ...(outcome.cost !== undefined ? { cost: outcome.cost } : {}),
+    steps: outcome.steps,
+    config: outcome.config,
+    ...(outcome.error ? { error: outcome.error } : {}),
+  };
+}
+
 /** The `memory.store` of an outcome: kind `outcome`, id = outcome id, readable text. */
 export function outcomeMemory(
   outcome: Outcome,
@@ -37,14 +54,7 @@ export function outcomeMemory(
 
   const facts = {
     outcomeId: outcome.id,
-    taskType: resolved.taskType,
-    taskTypeInferred: resolved.inferred,
-    success: outcome.success,
-    ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
-    ...(outcome.cost !== undefined ? { cost: outcome.cost } : {}),
-    steps: outcome.steps,
-    config: outcome.config,
-    ...(outcome.error ? { error: outcome.error } : {}),
+    ...outcomeFacts(outcome, resolved),
     occurredAt: outcome.occurredAt,
   };
   const memory: MemoryToStore = {
