@@ -181,16 +181,28 @@ async function ingestTenant(
     const similar = duplicateOf
       ? undefined
       : await nearDuplicate(context, tenant, fresh, vector, store.mergeSimilar, now);
+    // Every store lands one way: in the batch's writes, history, events and results.
+    const land = (
+      record: MemoryRecord,
+      recordKey: string,
+      status: 'stored' | 'merged' | 'duplicate',
+      entry: Omit<StoredHistoryEntry, 'memoryId' | 'at' | 'storeId'>,
+    ): void => {
+      byKey.set(recordKey, record);
+      writes.set(record.id, { record, vector, dedupKey: recordKey });
+      history.push({ memoryId: record.id, at: iso(now), storeId: store.id, ...entry });
+      const change = status === 'stored' ? 'created' : status;
+      events.push({
+        event: { v: 1, change, id: record.id, memory: record, at: iso(now) },
+        dedupId: store.id,
+      });
+      results[position] = { ok: true, status, memoryId: record.id, replayed: false };
+      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
+    };
     if (similar) {
       const merged = mergeSimilar(similar.record, fresh, now);
-      const mergedKey = dedupKey(merged);
-      byKey.set(mergedKey, merged);
-      writes.set(merged.id, { record: merged, vector, dedupKey: mergedKey });
-      history.push({
-        memoryId: merged.id,
+      land(merged, dedupKey(merged), 'merged', {
         event: 'MERGE',
-        at: iso(now),
-        storeId: store.id,
         previousText: similar.record.text,
         text: merged.text,
         details: {
@@ -201,21 +213,10 @@ async function ingestTenant(
           ...metadataNotKept(fresh.metadata, merged.metadata),
         },
       });
-      events.push({
-        event: { v: 1, change: 'merged', id: merged.id, memory: merged, at: iso(now) },
-        dedupId: store.id,
-      });
-      results[position] = { ok: true, status: 'merged', memoryId: merged.id, replayed: false };
-      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
     } else if (duplicateOf) {
       const merged = mergeDuplicate(duplicateOf, fresh, now);
-      byKey.set(key, merged);
-      writes.set(merged.id, { record: merged, vector, dedupKey: key });
-      history.push({
-        memoryId: merged.id,
+      land(merged, key, 'duplicate', {
         event: 'DUPLICATE',
-        at: iso(now),
-        storeId: store.id,
         details: {
           storeId: store.id,
           contentHash: fresh.contentHash,
@@ -223,29 +224,12 @@ async function ingestTenant(
           ...metadataNotKept(fresh.metadata, merged.metadata),
         },
       });
-      events.push({
-        event: { v: 1, change: 'duplicate', id: merged.id, memory: merged, at: iso(now) },
-        dedupId: store.id,
-      });
-      results[position] = { ok: true, status: 'duplicate', memoryId: merged.id, replayed: false };
-      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
     } else {
-      byKey.set(key, fresh);
-      writes.set(fresh.id, { record: fresh, vector, dedupKey: key });
-      history.push({
-        memoryId: fresh.id,
+      land(fresh, key, 'stored', {
         event: 'ADD',
-        at: iso(now),
         text: fresh.text,
-        storeId: store.id,
         details: { contentHash: fresh.contentHash },
       });
-      events.push({
-        event: { v: 1, change: 'created', id: fresh.id, memory: fresh, at: iso(now) },
-        dedupId: store.id,
-      });
-      results[position] = { ok: true, status: 'stored', memoryId: fresh.id, replayed: false };
-      inBatch.set(store.id, { result: results[position], contentHash: fresh.contentHash });
     }
   }
   if (writes.size === 0 && history.length === 0) return;
