@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { unusedPort } from '@membus/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portFree, repoRoot } from '../src/stack.ts';
 
@@ -22,14 +23,7 @@ const cleanEnv = Object.fromEntries(
   ),
 );
 
-/** A free port, and a base of four free consecutive ports (the metrics ports). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolveClose) => server.close(resolveClose));
-  return port;
-}
+/** A base of four free consecutive ports (the metrics ports). */
 async function freePortBase(): Promise<number> {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
@@ -131,8 +125,8 @@ beforeAll(async () => {
   ]);
   cleanups.push(() => rm(firstDir, { recursive: true, force: true }));
   cleanups.push(() => rm(secondDir, { recursive: true, force: true }));
-  ports.firstNats = await freePort();
-  ports.secondNats = await freePort();
+  ports.firstNats = await unusedPort();
+  ports.secondNats = await unusedPort();
   ports.firstMetrics = await freePortBase();
   do ports.secondMetrics = await freePortBase();
   while (Math.abs(ports.secondMetrics - ports.firstMetrics) < 4);
@@ -217,7 +211,7 @@ describe('a taken port', () => {
   it('of the metrics is told in one line naming --metrics-port-base', async () => {
     const failed = await startFails(
       '--nats-port',
-      String(await freePort()),
+      String(await unusedPort()),
       '--metrics-port-base',
       String(ports.firstMetrics),
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { unusedPort } from '@membus/bus/testing';
 import { describe, expect, it } from 'vitest';
 import { openMongoLifecycleStore } from '../src/adapters/mongodb-lifecycle-store.ts';
 import { createLifecycleStoreConformanceSuite } from '../src/testing/index.ts';
@@ -49,15 +49,6 @@ describe.skipIf(!uri)('mongodb lifecycle store (skipped: MONGODB_URI is not set)
     }
   });
 });
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('mongodb lifecycle store startup', () => {
   it('fails fast with UNAVAILABLE when the server is unreachable', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { unusedPort } from '@membus/bus/testing';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { openMongoDocumentStore } from '../src/adapters/mongodb/mongodb-document-store.ts';
@@ -19,15 +19,6 @@ async function dropDatabase(database: string): Promise<void> {
   } finally {
     await client.close();
   }
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 if (uri === undefined) {

@@ -1,4 +1,5 @@
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
+export { unusedPort } from './ports.ts';
 export type { Deferred } from './wait.ts';
 export { deferred, waitFor } from './wait.ts';
