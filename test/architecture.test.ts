@@ -19,6 +19,14 @@ const manifests = ['packages', 'services']
       },
   );
 
+/** What every service may depend on: the contracts, the bus, telemetry and the service runtime. */
+const serviceBase = [
+  '@membus/contracts',
+  '@membus/bus',
+  '@membus/telemetry',
+  '@membus/service-runtime',
+];
+
 /** What each workspace package may depend on (besides third-party libraries listed per package). */
 const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   '@membus/contracts': { workspace: [], external: /^zod$/ },
@@ -48,21 +56,12 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: [
-      '@membus/contracts',
-      '@membus/bus',
-      '@membus/telemetry',
-      '@membus/service-runtime',
-      '@membus/embedding-local',
-    ],
+    workspace: [...serviceBase, '@membus/embedding-local'],
     external: /^(zod|prom-client|openai|lru-cache)$/,
   },
   '@membus/vector-store': {
     workspace: [
-      '@membus/contracts',
-      '@membus/bus',
-      '@membus/telemetry',
-      '@membus/service-runtime',
+      ...serviceBase,
       '@membus/mongodb',
       '@membus/embedding-local',
       '@membus/vector-index',
@@ -71,23 +70,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|prom-client|better-sqlite3|mongodb|@qdrant\/js-client-rest)$/,
   },
   '@membus/pattern-extractor': {
-    workspace: [
-      '@membus/contracts',
-      '@membus/bus',
-      '@membus/telemetry',
-      '@membus/service-runtime',
-      '@membus/mongodb',
-    ],
+    workspace: [...serviceBase, '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
   '@membus/compactor': {
-    workspace: [
-      '@membus/contracts',
-      '@membus/bus',
-      '@membus/telemetry',
-      '@membus/service-runtime',
-      '@membus/mongodb',
-    ],
+    workspace: [...serviceBase, '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,
   },
 };
