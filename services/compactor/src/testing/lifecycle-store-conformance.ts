@@ -1,6 +1,7 @@
 import type { MemoryRecord } from '@membus/contracts';
 import { describe, expect, it } from 'vitest';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
+import { testMemory } from './memory-record.ts';
 
 export interface LifecycleStoreConformanceOptions {
   /** A fresh, empty store per test. */
@@ -8,25 +9,7 @@ export interface LifecycleStoreConformanceOptions {
 }
 
 function record(id: string, sessionId: string, createdAt: string): MemoryRecord {
-  return {
-    id,
-    tenant: 't',
-    scope: 'session',
-    sessionId,
-    kind: 'fact',
-    text: `memory ${id}`,
-    metadata: {},
-    categories: [],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
-    createdAt,
-    updatedAt: createdAt,
-    accessCount: 0,
-    contentHash: 'x',
-    embeddingModel: 'm',
-    occurrences: 1,
-  };
+  return testMemory({ id, scope: 'session', sessionId, createdAt });
 }
 
 function plan(sessionId: string, state: CompactionPlan['state']): CompactionPlan {

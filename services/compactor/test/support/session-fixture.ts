@@ -8,33 +8,25 @@ import {
 import type { EmbedPort } from '../../src/ports/embed-port.ts';
 import type { MemoryPort } from '../../src/ports/memory-port.ts';
 import type { OutcomePort } from '../../src/ports/outcome-port.ts';
+import { testMemory } from '../../src/testing/index.ts';
 
 export const uuid = (index: number) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
 
 /** A memory of session `s1` with sensible defaults. */
 export function sessionMemory(index: number, overrides: Partial<MemoryRecord> = {}): MemoryRecord {
   const createdAt = new Date(Date.UTC(2026, 4, 1, 0, index)).toISOString();
-  return {
+  return testMemory({
     id: uuid(index),
-    tenant: 't',
     scope: 'agent',
     agentId: 'orchestrator',
     sessionId: 's1',
     kind: 'episode',
     text: `Step ${index}: ran job ${index} on node n-${index}.`,
-    metadata: {},
-    categories: [],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
     createdAt,
     updatedAt: createdAt,
-    accessCount: 0,
     contentHash: `h${index}`,
-    embeddingModel: 'm',
-    occurrences: 1,
     ...overrides,
-  };
+  });
 }
 
 /** Bag-of-words vectors hashed into 64 dimensions: similar texts, similar vectors. */
