@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   IndexedMemory,
   IndexFilter,
+  SearchMode,
+  SearchRequest,
   VectorIndex,
   VectorIndexCapabilities,
 } from '../vector-index.ts';
@@ -975,80 +977,54 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
         );
         const hitNames = (hits: readonly { record: MemoryRecord }[]) =>
           hits.map((hit) => byId.get(hit.record.id));
+        /** Searches the test tenant for `text` with the query vector (10 hits unless `extra` says). */
+        const searchText = (mode: SearchMode, text: string, extra: Partial<SearchRequest> = {}) =>
+          index.search({
+            tenant: TENANT,
+            vector: query,
+            text,
+            mode,
+            limit: 10,
+            now: NOW,
+            ...extra,
+          });
 
         beforeEach(async () => {
           await index.upsert(keywordFixtures.map(indexed));
         });
 
         it('keyword mode finds an exact identifier, live and in the tenant only', async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'ERR_CONNECTION_REFUSED',
-            mode: 'keyword',
-            limit: 10,
-            now: NOW,
-          });
+          const { hits } = await searchText('keyword', 'ERR_CONNECTION_REFUSED');
           expect(new Set(hitNames(hits))).toEqual(new Set(['k-build', 'k-user']));
         });
 
         it('keyword mode applies the filter to the keyword leg', async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'ERR_CONNECTION_REFUSED',
-            mode: 'keyword',
+          const { hits } = await searchText('keyword', 'ERR_CONNECTION_REFUSED', {
             filter: { userId: 'u-keyword' },
-            limit: 10,
-            now: NOW,
           });
           expect(hitNames(hits)).toEqual(['k-user']);
         });
 
         it('keyword mode keeps tenants apart', async () => {
-          const { hits } = await index.search({
+          const { hits } = await searchText('keyword', 'ERR_CONNECTION_REFUSED', {
             tenant: OTHER_TENANT,
-            vector: query,
-            text: 'ERR_CONNECTION_REFUSED',
-            mode: 'keyword',
-            limit: 10,
-            now: NOW,
           });
           expect(hitNames(hits)).toEqual(['k-other']);
         });
 
         it('keyword mode returns nothing when no term matches', async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'kubernetes',
-            mode: 'keyword',
-            limit: 10,
-            now: NOW,
-          });
+          const { hits } = await searchText('keyword', 'kubernetes');
           expect(hits).toEqual([]);
         });
 
         it('keyword hits carry their cosine similarity too', async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'registry',
-            mode: 'keyword',
-            limit: 1,
-            now: NOW,
-          });
+          const { hits } = await searchText('keyword', 'registry', { limit: 1 });
           expect(hits[0]?.dense).toBeCloseTo(1, 5);
         });
 
         it('hybrid ranks first, with score 1, the memory both legs rank first', async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'ERR_CONNECTION_REFUSED registry',
-            mode: 'hybrid',
+          const { hits } = await searchText('hybrid', 'ERR_CONNECTION_REFUSED registry', {
             limit: 5,
-            now: NOW,
           });
           expect([hitNames(hits)[0], Math.round((hits[0]?.score ?? 0) * 1e6) / 1e6]).toEqual([
             'k-build',
@@ -1057,22 +1033,8 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
         });
 
         it('hybrid finds a keyword-only match the dense leg alone misses', async () => {
-          const dense = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'VPN',
-            mode: 'dense',
-            limit: 3,
-            now: NOW,
-          });
-          const hybrid = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'VPN',
-            mode: 'hybrid',
-            limit: 3,
-            now: NOW,
-          });
+          const dense = await searchText('dense', 'VPN', { limit: 3 });
+          const hybrid = await searchText('hybrid', 'VPN', { limit: 3 });
           expect([
             hitNames(dense.hits).includes('k-user'),
             hitNames(hybrid.hits).includes('k-user'),
@@ -1154,14 +1116,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
 
         it('a deleted memory leaves the keyword index', async () => {
           await index.delete(TENANT, [buildFixture.record.id]);
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'registry',
-            mode: 'keyword',
-            limit: 10,
-            now: NOW,
-          });
+          const { hits } = await searchText('keyword', 'registry');
           expect(hits).toEqual([]);
         });
 
@@ -1172,14 +1127,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
               record: { ...buildFixture.record, text: 'Cache warmup finished' },
             },
           ]);
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            text: 'warmup',
-            mode: 'keyword',
-            limit: 10,
-            now: NOW,
-          });
+          const { hits } = await searchText('keyword', 'warmup');
           expect(hitNames(hits)).toEqual(['k-build']);
         });
       });
