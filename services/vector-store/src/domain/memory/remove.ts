@@ -7,7 +7,7 @@ import {
   type MemoryFilter,
   type MemoryRecord,
 } from '@membus/contracts';
-import type { ScrollCursor } from '@membus/vector-index';
+import type { ScrollCursor, ScrollRequest } from '@membus/vector-index';
 import { isLive, iso, type MemoryContext } from './context.ts';
 
 /**
@@ -35,27 +35,10 @@ export async function deleteMemories(
   const filter = request.filter as MemoryFilter;
   let deleted = 0;
   const ids: string[] = [];
-  let after: ScrollCursor | undefined;
-  for (;;) {
-    const page = await context.index.scroll({
-      tenant,
-      filter,
-      limit: Limits.pageSize,
-      now,
-      ...(after ? { after } : {}),
-    });
-    const removed = await removeRecords(
-      context,
-      tenant,
-      page.records,
-      'DELETE',
-      now,
-      request.reason,
-    );
+  for await (const records of pages(context, { tenant, filter, now })) {
+    const removed = await removeRecords(context, tenant, records, 'DELETE', now, request.reason);
     deleted += removed.length;
     ids.push(...removed.slice(0, Limits.replyIds - ids.length));
-    if (!page.next) break;
-    after = page.next;
   }
   return { v: 1, deleted, ids, ...(deleted > ids.length ? { truncated: true } : {}) };
 }
@@ -73,24 +56,36 @@ export async function expire(
   const now = context.clock();
   let expired = 0;
   const ids: string[] = [];
-  let after: ScrollCursor | undefined;
-  for (;;) {
-    const page = await context.index.scroll({
-      tenant,
-      limit: Limits.pageSize,
-      now: 0,
-      ...(after ? { after } : {}),
-    });
-    const due = page.records.filter((record) => !isLive(record, now));
+  for await (const records of pages(context, { tenant, now: 0 })) {
+    const due = records.filter((record) => !isLive(record, now));
     const removed = options.dryRun
       ? due.map((record) => record.id)
       : await removeRecords(context, tenant, due, 'EXPIRE', now);
     expired += removed.length;
     ids.push(...removed.slice(0, Limits.replyIds - ids.length));
-    if (!page.next) break;
-    after = page.next;
   }
   return { v: 1, expired, ids };
+}
+
+/**
+ * A scroll of the tenant, `Limits.pageSize` records at a time. The next page is read only once
+ * the caller is done with this one, so it may delete what it was given.
+ */
+async function* pages(
+  context: MemoryContext,
+  request: Omit<ScrollRequest, 'limit' | 'after'>,
+): AsyncGenerator<MemoryRecord[]> {
+  let after: ScrollCursor | undefined;
+  for (;;) {
+    const page = await context.index.scroll({
+      ...request,
+      limit: Limits.pageSize,
+      ...(after ? { after } : {}),
+    });
+    yield page.records;
+    if (!page.next) return;
+    after = page.next;
+  }
 }
 
 /** Deletes `records` from the index with their history entries and events; the ids deleted. */
