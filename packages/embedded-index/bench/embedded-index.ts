@@ -96,18 +96,19 @@ async function measureSearch(
   const plans = new Map<string, number>();
   let found = 0;
   let expected = 0;
-  for (let warm = 0; warm < 20; warm++)
-    await index.search({ tenant: TENANT, vector: queries[warm]!, limit: 10, now: NOW });
-  for (const [position, query] of queries.entries()) {
-    const filter = filterFor(position);
-    const start = performance.now();
-    const result = await index.search({
+  const search = (query: Float32Array, filter: IndexFilter | undefined) =>
+    index.search({
       tenant: TENANT,
       vector: query,
       limit: 10,
       now: NOW,
       ...(filter ? { filter } : {}),
     });
+  for (let warm = 0; warm < 20; warm++) await search(queries[warm]!, undefined);
+  for (const [position, query] of queries.entries()) {
+    const filter = filterFor(position);
+    const start = performance.now();
+    const result = await search(query, filter);
     times.push(performance.now() - start);
     plans.set(result.plan, (plans.get(result.plan) ?? 0) + 1);
   }
@@ -115,13 +116,7 @@ async function measureSearch(
   if (truthFor !== undefined) {
     for (const [position, query] of queries.slice(0, 100).entries()) {
       const filter = filterFor(position);
-      const result = await index.search({
-        tenant: TENANT,
-        vector: query,
-        limit: 10,
-        now: NOW,
-        ...(filter ? { filter } : {}),
-      });
+      const result = await search(query, filter);
       const truth = truthFor(query, filter);
       const got = new Set(result.hits.map((hit) => hit.record.id));
       found += truth.filter((id) => got.has(id)).length;
