@@ -1,6 +1,7 @@
 import type { Scope } from '@membus/contracts';
 import {
   compileFilter,
+  emptyStats,
   type IndexFilter,
   type StatsResult,
   toFilterPayload,
@@ -28,14 +29,7 @@ export async function stats(
   const { count } = await connection.call('count', () =>
     connection.client.count(connection.collection, { filter: qdrantFilter, exact: true }),
   );
-  const empty: StatsResult = {
-    total: 0,
-    byScope: {},
-    byKind: {},
-    byTier: {},
-    byNamespace: {},
-    byCategory: {},
-  };
+  const empty = emptyStats();
   if (count === 0) return empty;
   const facet = async (key: string): Promise<Record<string, number>> => {
     const { hits } = await connection.call('facet', () =>
@@ -87,14 +81,7 @@ async function statsByScan(
   ours: IndexFilter | undefined,
 ): Promise<StatsResult> {
   const matches = compileFilter(ours);
-  const stats: StatsResult = {
-    total: 0,
-    byScope: {},
-    byKind: {},
-    byTier: {},
-    byNamespace: {},
-    byCategory: {},
-  };
+  const stats = emptyStats();
   const bump = (counts: Record<string, number>, key: string | undefined): void => {
     if (key !== undefined) counts[key] = (counts[key] ?? 0) + 1;
   };
