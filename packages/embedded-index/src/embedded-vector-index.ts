@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { MemoryRecord } from '@membus/contracts';
 import { kindValues, MembusError, tierValues } from '@membus/contracts';
 import {
+  assertRecordTimestamps,
   DEFAULT_HYBRID_ALPHA,
   type IndexedMemory,
   type IndexFilter,
@@ -230,14 +231,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.assertOpen();
     for (const item of items) {
       const { record } = item;
-      if (
-        Number.isNaN(Date.parse(record.createdAt)) ||
-        Number.isNaN(Date.parse(record.updatedAt)) ||
-        (record.expiresAt !== undefined && Number.isNaN(Date.parse(record.expiresAt)))
-      )
-        throw new MembusError('INVALID_MESSAGE', `memory ${record.id} has an invalid timestamp`, {
-          details: { id: record.id },
-        });
+      assertRecordTimestamps(record);
       if (item.vector !== undefined) this.assertDimension(item.vector, 'upsert');
       else if (this.payloadIndex.slotOf(item.record.tenant, item.record.id) === undefined)
         throw new MembusError(

@@ -17,4 +17,4 @@ export type {
   VectorIndex,
   VectorIndexCapabilities,
 } from './vector-index.ts';
-export { emptyStats } from './vector-index.ts';
+export { assertRecordTimestamps, emptyStats } from './vector-index.ts';

@@ -1,4 +1,4 @@
-import type { MemoryFilter, MemoryRecord, Scope } from '@membus/contracts';
+import { MembusError, type MemoryFilter, type MemoryRecord, type Scope } from '@membus/contracts';
 
 /** A memory and its embedding, as written to an index. */
 export interface IndexedMemory {
@@ -103,6 +103,21 @@ export interface StatsResult {
 /** The stats of no memories, where every count starts. */
 export function emptyStats(): StatsResult {
   return { total: 0, byScope: {}, byKind: {}, byTier: {}, byNamespace: {}, byCategory: {} };
+}
+
+/**
+ * Refuses a memory whose timestamps do not parse (every adapter orders and filters by them):
+ * INVALID_MESSAGE naming the memory.
+ */
+export function assertRecordTimestamps(record: MemoryRecord): void {
+  if (
+    Number.isNaN(Date.parse(record.createdAt)) ||
+    Number.isNaN(Date.parse(record.updatedAt)) ||
+    (record.expiresAt !== undefined && Number.isNaN(Date.parse(record.expiresAt)))
+  )
+    throw new MembusError('INVALID_MESSAGE', `memory ${record.id} has an invalid timestamp`, {
+      details: { id: record.id },
+    });
 }
 
 export interface VectorIndexCapabilities {

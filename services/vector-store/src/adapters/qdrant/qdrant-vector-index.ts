@@ -10,7 +10,7 @@ import type {
   VectorIndex,
   VectorIndexCapabilities,
 } from '@membus/vector-index';
-import { DEFAULT_HYBRID_ALPHA } from '@membus/vector-index';
+import { assertRecordTimestamps, DEFAULT_HYBRID_ALPHA } from '@membus/vector-index';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { recordAccess } from './qdrant-access.ts';
 import { openCollection } from './qdrant-collection.ts';
@@ -97,14 +97,7 @@ class QdrantVectorIndex implements VectorIndex {
   async upsert(items: readonly IndexedMemory[]): Promise<void> {
     for (const item of items) {
       const { record } = item;
-      if (
-        Number.isNaN(Date.parse(record.createdAt)) ||
-        Number.isNaN(Date.parse(record.updatedAt)) ||
-        (record.expiresAt !== undefined && Number.isNaN(Date.parse(record.expiresAt)))
-      )
-        throw new MembusError('INVALID_MESSAGE', `memory ${record.id} has an invalid timestamp`, {
-          details: { id: record.id },
-        });
+      assertRecordTimestamps(record);
       if (item.vector !== undefined && item.vector.length !== this.dimension)
         throw dimensionMismatch(this.dimension, item.vector.length, 'upsert');
     }
