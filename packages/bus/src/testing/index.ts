@@ -1,5 +1,11 @@
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
 export { unusedPort } from './ports.ts';
+export type {
+  ProtocolDouble,
+  RequestAuthorization,
+  ScriptedResponse,
+} from './protocol-double.ts';
+export { startProtocolDouble } from './protocol-double.ts';
 export type { Deferred } from './wait.ts';
 export { deferred, waitFor } from './wait.ts';
