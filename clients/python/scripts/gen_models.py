@@ -1,0 +1,152 @@
+"""Generates src/membus/models.py from src/membus/schema/operations.json.
+
+    python clients/python/scripts/gen_models.py          write models.py
+    python clients/python/scripts/gen_models.py --check  exit 1 when models.py is not current
+
+Every operation agents may use (``agents`` is ``call`` or ``receive``) becomes one pydantic
+model per schema: ``QueryRequest``/``QueryReply`` for request/reply operations,
+``StoreMessage`` for the ones published. tests/test_models_current.py runs ``--check``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "membus"
+OPERATIONS_JSON = PACKAGE / "schema" / "operations.json"
+MODELS_PY = PACKAGE / "models.py"
+SUFFIXES = {"request": "Request", "reply": "Reply", "message": "Message"}
+
+
+def pascal(key: str) -> str:
+    return key[0].upper() + key[1:]
+
+
+# Names for shapes that appear under many operations (else: the property's name).
+NAMES = {
+    "memory": "MemoryRecord",
+    "memories": "MemoryRecord",
+    "hits": "QueryHit",
+    "entries": "HistoryEntry",
+    "filter": "MemoryFilter",
+    "error": "ErrorBody",
+    "__schema0": "JsonValue",
+}
+
+
+class Hoister:
+    """Moves every object shape into ``$defs`` once, by content, so a shape that several
+    operations share (a memory, a filter) is one model rather than one copy per operation."""
+
+    def __init__(self) -> None:
+        self.defs: dict[str, dict] = {}
+        self.by_content: dict[str, str] = {}
+
+    def hoist(self, name: str, node: dict) -> dict:
+        content = json.dumps(node, sort_keys=True)
+        if content not in self.by_content:
+            unique, number = name, 1
+            while unique in self.defs:
+                number += 1
+                unique = f"{name}{number}"
+            self.by_content[content] = unique
+            self.defs[unique] = {"title": unique, **node}
+        return {"$ref": f"#/$defs/{self.by_content[content]}"}
+
+    def visit(self, node: object, hint: str, top: bool = False) -> object:
+        if isinstance(node, list):
+            return [self.visit(item, hint) for item in node]
+        if not isinstance(node, dict):
+            return node
+        result = {}
+        for key, value in node.items():
+            if key == "properties":
+                result[key] = {name: self.visit(body, name) for name, body in value.items()}
+            elif key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf"):
+                result[key] = self.visit(value, hint)
+            else:
+                result[key] = value
+        if not top and result.get("type") == "object" and "properties" in result:
+            return self.hoist(NAMES.get(hint, pascal(hint)), result)
+        return result
+
+
+def combined_schema(operations: dict) -> dict:
+    """One schema whose ``$defs`` are the agent-facing operations' schemas, by model name."""
+    hoister = Hoister()
+    models: dict[str, dict] = {}
+    for key, operation in operations.items():
+        if operation["agents"] == "none":
+            continue
+        for part, suffix in SUFFIXES.items():
+            if part not in operation:
+                continue
+            name = pascal(key) + suffix
+            schema = dict(operation[part])
+            schema.pop("$schema", None)
+            inner = schema.pop("$defs", {})
+            # Nested definitions (a recursive JSON value) are named once for the whole module.
+            text = json.dumps(schema)
+            for definition, body in inner.items():
+                shared = NAMES.get(definition, f"{name}{pascal(definition.strip('_'))}")
+                ref = json.dumps(f"#/$defs/{definition}")
+                text = text.replace(ref, json.dumps(f"#/$defs/{shared}"))
+                body_text = json.dumps(body).replace(ref, json.dumps(f"#/$defs/{shared}"))
+                hoister.defs[shared] = json.loads(body_text)
+            models[name] = {"title": name, **hoister.visit(json.loads(text), name, top=True)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {**hoister.defs, **models},
+    }
+
+
+def generate() -> str:
+    from datamodel_code_generator import DataModelType, InputFileType, generate as run
+
+    schema = combined_schema(json.loads(OPERATIONS_JSON.read_text()))
+    with tempfile.TemporaryDirectory() as directory:
+        output = Path(directory) / "models.py"
+        run(
+            json.dumps(schema),
+            input_file_type=InputFileType.JsonSchema,
+            input_filename="operations.json",
+            output=output,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=__import__("datamodel_code_generator").PythonVersion.PY_311,
+            reuse_model=True,
+            collapse_root_models=True,
+            use_type_alias=True,
+            use_annotated=True,
+            use_standard_collections=True,
+            use_union_operator=True,
+            use_double_quotes=True,
+            disable_timestamp=True,
+            use_schema_description=True,
+            use_field_description=True,
+            enum_field_as_literal="all",
+            custom_file_header='"""Models of every agent-facing membus operation (generated: do not edit).\n\nSource: schema/operations.json (`pnpm gen:schemas`); regenerate with\n`python clients/python/scripts/gen_models.py`.\n"""',
+        )
+        return output.read_text()
+
+
+def main() -> int:
+    text = generate()
+    if "--check" in sys.argv:
+        if MODELS_PY.exists() and MODELS_PY.read_text() == text:
+            return 0
+        print(
+            "clients/python/src/membus/models.py is not current with schema/operations.json: "
+            "run `python clients/python/scripts/gen_models.py`",
+            file=sys.stderr,
+        )
+        return 1
+    MODELS_PY.write_text(text)
+    print(f"wrote {MODELS_PY}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
