@@ -5,6 +5,9 @@
  *
  *   node --import tsx eval/src/main.ts [--modes dense,keyword,hybrid] [--json out.json]
  *                                      [--data eval/data/retrieval.json] [--verbose]
+ *
+ * With `--locomo <directory>` it runs the LOCOMO evaluation instead, through the client against
+ * the real stack (locomo.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +26,7 @@ import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { createLocalEmbeddingProvider, createRedactor, Embedder } from '@membus/embedder';
 import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
+import { type LocomoMode, runLocomo } from './locomo.ts';
 import { firstRank, type QuestionOutcome, type Scores, score, scoreByCategory } from './metrics.ts';
 
 const ALL_MODES = ['dense', 'keyword', 'hybrid'] as const;
@@ -51,12 +55,24 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       data: { type: 'string', default: join(here, '..', 'data', 'retrieval.json') },
       verbose: { type: 'boolean', short: 'v', default: false },
+      /** A directory of LOCOMO conversations: run that evaluation instead (locomo.ts). */
+      locomo: { type: 'string' },
     },
   });
   const modes = (values.modes as string)
     .split(',')
     .map((mode) => mode.trim())
     .filter(Boolean);
+  if (values.locomo !== undefined) {
+    const unknown = modes.filter((mode) => !(ALL_MODES as readonly string[]).includes(mode));
+    if (unknown.length > 0) throw new DatasetError(`unknown mode(s): ${unknown.join(', ')}`);
+    await runLocomo({
+      directory: resolve(values.locomo),
+      modes: modes as LocomoMode[],
+      ...(values.json !== undefined ? { json: values.json } : {}),
+    });
+    return;
+  }
   const started = performance.now();
   const dataset = await loadDataset(resolve(values.data as string));
 

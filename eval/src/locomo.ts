@@ -1,0 +1,319 @@
+/**
+ * LOCOMO through the real stack: nats-server with accounts, the embedder and the vector-store
+ * as processes on their embedded defaults (as `membus start` and `pnpm bench` run them), and
+ * @membus/client as tenant `eval`. Every turn of a conversation is stored as a memory of the
+ * user `locomo-<conversation>` (`createdAt` and `metadata.sessionDate` the session's date);
+ * each question of categories 1-4 is asked with that user's filter in every mode.
+ *
+ *   pnpm eval --locomo ../shared/data/locomo-dev [--modes dense,keyword,hybrid] [--json out.json]
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNatsServer } from '@membus/bus/testing';
+import { type ServiceName, type ServiceProcess, startService } from '@membus/cli';
+import { connect, type MemoryClient, type StoreInput } from '@membus/client';
+import { TenancyDirectory } from '@membus/tenancy';
+import { type LocomoConversation, loadLocomo, locomoCategories } from './locomo-dataset.ts';
+import {
+  type EvidenceOutcome,
+  type EvidenceScores,
+  evidenceScores,
+  evidenceScoresByCategory,
+  percentile,
+} from './locomo-metrics.ts';
+
+const TENANT = 'eval';
+const TOP_K = 20;
+const BATCH = 500;
+/** Questions asked once per mode before the measured pass (JIT, caches), not timed. */
+const WARM_UP = 50;
+const CATEGORY_ORDER = Object.values(locomoCategories);
+
+export type LocomoMode = 'dense' | 'keyword' | 'hybrid';
+
+export interface LocomoOptions {
+  directory: string;
+  modes: LocomoMode[];
+  /** Where the JSON report goes (default `eval/results/locomo-<directory name>.json`). */
+  json?: string;
+  log?: (message: string) => void;
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+}
+
+interface ModeReport {
+  mode: LocomoMode;
+  embeddingModel?: string;
+  overall: EvidenceScores;
+  byCategory: Record<string, EvidenceScores>;
+  byConversation: Record<string, EvidenceScores>;
+  /** Client round trip and time inside the vector-store, ms. */
+  latency: { client: Latency; server: Latency };
+}
+
+const userOf = (conversation: LocomoConversation) => `locomo-${conversation.id}`;
+
+export async function runLocomo(options: LocomoOptions): Promise<void> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const conversations = await loadLocomo(options.directory);
+  const stack = await startStack();
+  try {
+    const started = performance.now();
+    const turnsByMemory = new Map<string, string[]>();
+    let turns = 0;
+    for (const conversation of conversations) {
+      log(`conversation ${conversation.id}: storing ${conversation.turns.length} turns`);
+      for (const [memoryId, diaIds] of await ingest(stack.client, conversation))
+        turnsByMemory.set(memoryId, [...(turnsByMemory.get(memoryId) ?? []), ...diaIds]);
+      turns += conversation.turns.length;
+    }
+    const ingestSeconds = (performance.now() - started) / 1000;
+    const reports: ModeReport[] = [];
+    for (const mode of options.modes) {
+      log(`mode ${mode}: asking ${conversations.reduce((n, c) => n + c.questions.length, 0)}`);
+      reports.push(await askAll(stack.client, conversations, turnsByMemory, mode));
+    }
+    const report = {
+      generatedAt: new Date().toISOString(),
+      dataset: {
+        directory: basename(options.directory),
+        conversations: conversations.map((conversation) => ({
+          id: conversation.id,
+          turns: conversation.turns.length,
+          questions: conversation.questions.length,
+          skippedQuestions: conversation.skippedQuestions,
+          droppedEvidence: conversation.droppedEvidence,
+        })),
+      },
+      stack: 'nats-server (accounts) + embedder + vector-store processes, embedded defaults',
+      /** As the stored memories record it. */
+      embeddingModel: reports[0]?.embeddingModel,
+      topK: TOP_K,
+      ingest: {
+        turns,
+        memories: turnsByMemory.size,
+        seconds: Number(ingestSeconds.toFixed(2)),
+        perSecond: Math.round(turns / ingestSeconds),
+      },
+      modes: reports,
+    };
+    process.stdout.write(`${render(report)}\n`);
+    const name = basename(options.directory);
+    const out =
+      options.json ??
+      join(resultsDirectory, `${name.startsWith('locomo') ? name : `locomo-${name}`}.json`);
+    await mkdir(dirname(resolve(out)), { recursive: true });
+    await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${out}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+
+interface Stack {
+  client: MemoryClient;
+  close(): Promise<void>;
+}
+
+/** nats-server with a JWT account directory and the two core services, as `pnpm bench` does. */
+async function startStack(): Promise<Stack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'membus-locomo-'));
+  const tenancyDir = await mkdtemp(join(tmpdir(), 'membus-locomo-tenancy-'));
+  const tenancy = await TenancyDirectory.open(tenancyDir, { mode: 'jwt' });
+  await tenancy.addTenant(TENANT);
+  const nats = await startNatsServer({ configFile: tenancy.configFile });
+  const services: ServiceProcess[] = [];
+  let client: MemoryClient | undefined;
+  const close = async () => {
+    await client?.close();
+    await Promise.all(services.map((service) => service.stop()));
+    const violations = [...nats.violations];
+    await nats.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(tenancyDir, { recursive: true, force: true });
+    if (violations.length > 0)
+      throw new Error(`nats-server logged permission violations: ${violations.join('; ')}`);
+  };
+  try {
+    const env = (service: ServiceName) => ({
+      NATS_URL: nats.url,
+      ...tenancy.serviceEnv(service),
+      MEMBUS_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    });
+    services.push(await startService('embedder', { env: env('embedder') }));
+    services.push(await startService('vector-store', { env: env('vector-store') }));
+    client = await connect({
+      servers: nats.url,
+      tenant: TENANT,
+      timeoutMs: 30_000,
+      ...tenancy.agent(TENANT),
+    });
+    return { client, close };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Stores every turn (oldest session first); returns memory id -> the turn ids it holds. */
+async function ingest(
+  client: MemoryClient,
+  conversation: LocomoConversation,
+): Promise<Map<string, string[]>> {
+  const byMemory = new Map<string, string[]>();
+  for (let start = 0; start < conversation.turns.length; start += BATCH) {
+    const batch = conversation.turns.slice(start, start + BATCH);
+    const inputs: StoreInput[] = batch.map((turn) => ({
+      text: turn.text,
+      userId: userOf(conversation),
+      kind: 'episode',
+      createdAt: turn.sessionDate,
+      metadata: {
+        source: 'locomo',
+        conversation: conversation.id,
+        diaId: turn.diaId,
+        session: turn.session,
+        sessionDate: turn.sessionDate,
+        speaker: turn.speaker,
+      },
+      // Each turn is its own memory (an exact duplicate text is still merged: counted for both).
+      mergeSimilar: false,
+    }));
+    const results = await client.storeMany(inputs, { wait: 'queryable', timeoutMs: 600_000 });
+    results.forEach((result, position) => {
+      const memoryId = result.memoryId ?? result.id;
+      const diaId = (batch[position] as (typeof batch)[number]).diaId;
+      byMemory.set(memoryId, [...(byMemory.get(memoryId) ?? []), diaId]);
+    });
+  }
+  return byMemory;
+}
+
+async function askAll(
+  client: MemoryClient,
+  conversations: LocomoConversation[],
+  turnsByMemory: Map<string, string[]>,
+  mode: LocomoMode,
+): Promise<ModeReport> {
+  let embeddingModel: string | undefined;
+  const ask = async (conversation: LocomoConversation, question: string) => {
+    const started = performance.now();
+    const reply = await client.query(question, {
+      topK: TOP_K,
+      mode,
+      filter: { userId: userOf(conversation) },
+    });
+    embeddingModel ??= reply.hits[0]?.memory.embeddingModel;
+    return {
+      clientMs: performance.now() - started,
+      serverMs: reply.tookMs,
+      ranked: reply.hits.flatMap((hit) => turnsByMemory.get(hit.memory.id) ?? []),
+    };
+  };
+  const all = conversations.flatMap((conversation) =>
+    conversation.questions.map((question) => ({ conversation, question })),
+  );
+  for (const { conversation, question } of all.slice(0, WARM_UP))
+    await ask(conversation, question.question);
+  const outcomes: (EvidenceOutcome & { conversation: string })[] = [];
+  const clientMs: number[] = [];
+  const serverMs: number[] = [];
+  for (const { conversation, question } of all) {
+    const answer = await ask(conversation, question.question);
+    clientMs.push(answer.clientMs);
+    serverMs.push(answer.serverMs);
+    outcomes.push({
+      conversation: conversation.id,
+      category: question.category,
+      evidence: question.evidence,
+      ranked: answer.ranked,
+    });
+  }
+  const byConversation: Record<string, EvidenceScores> = {};
+  for (const conversation of conversations)
+    byConversation[conversation.id] = evidenceScores(
+      outcomes.filter((outcome) => outcome.conversation === conversation.id),
+    );
+  const latency = (samples: number[]): Latency => ({
+    p50: Number(percentile(samples, 50).toFixed(2)),
+    p99: Number(percentile(samples, 99).toFixed(2)),
+  });
+  return {
+    mode,
+    ...(embeddingModel !== undefined ? { embeddingModel } : {}),
+    overall: evidenceScores(outcomes),
+    byCategory: evidenceScoresByCategory(outcomes, CATEGORY_ORDER),
+    byConversation,
+    latency: { client: latency(clientMs), server: latency(serverMs) },
+  };
+}
+
+// ---------------------------------------------------------------- output
+
+const f = (value: number) => value.toFixed(3);
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
+  return [
+    line(headers),
+    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const scoreHeaders = ['n', 'recall@1', 'recall@5', 'recall@10', 'recall@20', 'hit@10'];
+const scoreCells = (scores: EvidenceScores) => [
+  String(scores.questions),
+  f(scores.recallAt1),
+  f(scores.recallAt5),
+  f(scores.recallAt10),
+  f(scores.recallAt20),
+  f(scores.hitAt10),
+];
+
+function render(report: {
+  dataset: { conversations: { id: string; turns: number; questions: number }[] };
+  ingest: { turns: number; seconds: number; perSecond: number };
+  modes: ModeReport[];
+}): string {
+  const { conversations } = report.dataset;
+  const lines = [
+    `membus LOCOMO eval: ${conversations.length} conversations (${conversations.map((c) => c.id).join(', ')}), ` +
+      `${report.ingest.turns} turns, ${conversations.reduce((n, c) => n + c.questions, 0)} questions (categories 1-4); ` +
+      `real stack, embedded defaults, topK ${TOP_K}\n`,
+    table(
+      ['mode', ...scoreHeaders, 'p50 ms', 'p99 ms', 'server p50 / p99 ms'],
+      report.modes.map((mode) => [
+        mode.mode,
+        ...scoreCells(mode.overall),
+        mode.latency.client.p50.toFixed(2),
+        mode.latency.client.p99.toFixed(2),
+        `${mode.latency.server.p50.toFixed(2)} / ${mode.latency.server.p99.toFixed(2)}`,
+      ]),
+    ),
+    '\nper category:\n',
+    table(
+      ['category', 'mode', ...scoreHeaders],
+      CATEGORY_ORDER.flatMap((category) =>
+        report.modes.flatMap((mode) => {
+          const scores = mode.byCategory[category];
+          return scores ? [[category, mode.mode, ...scoreCells(scores)]] : [];
+        }),
+      ),
+    ),
+    `\ningest: ${report.ingest.turns} turns in ${report.ingest.seconds} s (${report.ingest.perSecond}/s, store -> queryable)`,
+  ];
+  return lines.join('\n');
+}
