@@ -1,0 +1,8 @@
+export type { McpConfig } from './config.ts';
+export { loadMcpConfig, mcpEnvSpec, usage } from './config.ts';
+export type { HttpMcpServer, HttpOptions } from './http.ts';
+export { isLoopback, MCP_PATH, startHttpServer } from './http.ts';
+export { main } from './main.ts';
+export { callTool, createMcpServer, errorResult, listedTools, SERVER_INFO } from './server.ts';
+export type { MembusTool, ToolHints, ToolInputSchema, ToolOutput } from './tools.ts';
+export { contractInputJsonSchema, toolInputSchema, tools } from './tools.ts';

@@ -1,0 +1,435 @@
+/**
+ * The MCP tools: each one a contract operation seen through `@membus/client`. A tool's input is
+ * a pick of its operation's request (or message) schema in `@membus/contracts`, never a copy:
+ * the zod fields validate the arguments, and the published JSON Schema is the contract's own
+ * (`operationJsonSchemas()`) for the same fields, so a change of the contract is a change here.
+ */
+import type { MemoryClient } from '@membus/client';
+import {
+  DeleteRequestSchema,
+  HistoryRequestSchema,
+  ListRequestSchema,
+  type MemoryRecord,
+  type OperationKey,
+  OutcomeSchema,
+  operationJsonSchemas,
+  PatternsRequestSchema,
+  QueryRequestSchema,
+  StatsRequestSchema,
+  StoreMemorySchema,
+} from '@membus/contracts';
+import { z } from 'zod';
+
+/** What a tool answers: a text a model reads, and the same facts as JSON. */
+export interface ToolOutput {
+  text: string;
+  structured: Record<string, unknown>;
+}
+
+/** Hints for the MCP client (MCP `ToolAnnotations`). */
+export interface ToolHints {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** One MCP tool. */
+export interface MembusTool<Input extends z.ZodObject = z.ZodObject> {
+  /** The tool's name as MCP clients call it. */
+  name: string;
+  /** A human title. */
+  title: string;
+  /** What it does, for the model choosing a tool. */
+  description: string;
+  /** The contract operation whose schema its fields come from. */
+  operation: OperationKey;
+  /** The arguments: fields of the operation's schema (strict: an unknown argument is refused). */
+  input: Input;
+  annotations: ToolHints;
+  /** Runs it through the tenant's client. */
+  run(client: MemoryClient, args: z.output<Input>): Promise<ToolOutput>;
+}
+
+/**
+ * The fields `keys` of a contract schema's shape, as they are. Throws when the contract has no
+ * such field (a renamed field fails at start and in the tests, not in a model's hands).
+ */
+function contractFields<Shape extends z.core.$ZodShape, const Key extends keyof Shape & string>(
+  schema: { shape: Shape },
+  keys: readonly Key[],
+): Pick<Shape, Key> {
+  const picked: Partial<Pick<Shape, Key>> = {};
+  for (const key of keys) {
+    if (!(key in schema.shape)) throw new Error(`the contract has no field "${key}"`);
+    picked[key] = schema.shape[key];
+  }
+  return picked as Pick<Shape, Key>;
+}
+
+const defineTool = <Input extends z.ZodObject>(tool: MembusTool<Input>): MembusTool =>
+  tool as unknown as MembusTool;
+
+const readOnly: ToolHints = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
+
+/** One line about a memory: kind, scope and owners, namespace, labels, when, id. */
+function describeMemory(memory: MemoryRecord): string {
+  const owners = [
+    memory.userId && `user ${memory.userId}`,
+    memory.agentId && `agent ${memory.agentId}`,
+    memory.sessionId && `session ${memory.sessionId}`,
+  ].filter(Boolean);
+  const parts = [
+    `${memory.kind}, ${memory.scope} scope${owners.length ? ` (${owners.join(', ')})` : ''}`,
+    memory.namespace && `namespace ${memory.namespace}`,
+    memory.categories.length > 0 && `categories ${memory.categories.join(', ')}`,
+    memory.tags.length > 0 && `tags ${memory.tags.join(', ')}`,
+    Object.keys(memory.metadata).length > 0 && `metadata ${JSON.stringify(memory.metadata)}`,
+    memory.createdAt,
+    `id ${memory.id}`,
+  ].filter(Boolean);
+  return parts.join(' · ');
+}
+
+const percent = (rate: number) => `${Math.round(rate * 100)} %`;
+
+const searchMemory = defineTool({
+  name: 'search_memory',
+  title: 'Search memory',
+  description:
+    'Find memories relevant to a text (hybrid semantic + keyword search), best first. Narrow ' +
+    'with filter: userId, agentId, sessionId, namespace, kinds, tiers, categories/tags ' +
+    '({any}/{all}), a metadata condition ({field, op, value} with and/or/not), createdAt range.',
+  operation: 'query',
+  input: z.strictObject({
+    // Required here: a model searches by text (the contract also takes a vector instead).
+    text: QueryRequestSchema.shape.text.unwrap(),
+    ...contractFields(QueryRequestSchema, [
+      'filter',
+      'topK',
+      'minScore',
+      'mode',
+      'weights',
+      'recencyHalfLifeHours',
+    ]),
+  }),
+  annotations: readOnly,
+  async run(client, args) {
+    const result = await client.query(args);
+    const lines = result.hits.map(
+      (hit, index) =>
+        `${index + 1}. [score ${hit.score.toFixed(3)}] ${hit.memory.text}\n   ${describeMemory(hit.memory)}`,
+    );
+    const omitted = result.truncated ? `\n(${result.omitted} more hits left out: reply size)` : '';
+    return {
+      text:
+        result.hits.length === 0
+          ? 'No memories found.'
+          : `Found ${result.hits.length} memories:\n${lines.join('\n')}${omitted}`,
+      structured: { ...result },
+    };
+  },
+});
+
+const saveToMemory = defineTool({
+  name: 'save_to_memory',
+  title: 'Save to memory',
+  description:
+    'Remember a fact, episode, preference or outcome. Returns once the memory can be found by ' +
+    'search_memory. Scope defaults to the most specific owner given (sessionId, agentId, ' +
+    'userId), else app-wide; an exact duplicate is merged into the memory that has it.',
+  operation: 'store',
+  input: z.strictObject(
+    contractFields(StoreMemorySchema, [
+      'text',
+      'kind',
+      'scope',
+      'userId',
+      'agentId',
+      'sessionId',
+      'namespace',
+      'metadata',
+      'categories',
+      'tags',
+      'importance',
+      'tier',
+      'expiresAt',
+      'ttlSeconds',
+      'createdAt',
+      'mergeSimilar',
+    ]),
+  ),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: false,
+  },
+  async run(client, args) {
+    // Read-your-writes: a model that saves and then searches finds what it saved.
+    const result = await client.store(args, { wait: 'queryable' });
+    const text =
+      result.status === 'stored'
+        ? `Saved memory ${result.id}.`
+        : `Already remembered: ${result.status} into memory ${result.memoryId}.`;
+    return { text, structured: { ...result } };
+  },
+});
+
+const getMemoryStats = defineTool({
+  name: 'get_memory_stats',
+  title: 'Memory statistics',
+  description:
+    'Count live memories (optionally only those matching filter): total, by scope, kind, tier, ' +
+    'namespace and category, oldest and newest.',
+  operation: 'stats',
+  input: z.strictObject(contractFields(StatsRequestSchema, ['filter'])),
+  annotations: readOnly,
+  async run(client, args) {
+    const stats = await client.stats(args.filter);
+    const counts = (name: string, record: Record<string, number>) => {
+      const entries = Object.entries(record);
+      return entries.length === 0
+        ? undefined
+        : `${name}: ${entries.map(([key, count]) => `${key} ${count}`).join(', ')}`;
+    };
+    const text = [
+      `${stats.total} memories.`,
+      counts('By scope', stats.byScope),
+      counts('By kind', stats.byKind),
+      counts('By tier', stats.byTier),
+      counts('By namespace', stats.byNamespace),
+      counts('By category', stats.byCategory),
+      stats.oldest && `Oldest ${stats.oldest}, newest ${stats.newest}.`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return { text, structured: { ...stats } };
+  },
+});
+
+const listMemories = defineTool({
+  name: 'list_memories',
+  title: 'List memories',
+  description:
+    'One page of memories matching filter, newest first. Pass the returned nextCursor as ' +
+    'cursor for the next page.',
+  operation: 'list',
+  input: z.strictObject(contractFields(ListRequestSchema, ['filter', 'limit', 'cursor'])),
+  annotations: readOnly,
+  async run(client, args) {
+    const page = await client.list(args);
+    const lines = page.memories.map(
+      (memory, index) => `${index + 1}. ${memory.text}\n   ${describeMemory(memory)}`,
+    );
+    const more = page.nextCursor ? `\nMore: call again with cursor "${page.nextCursor}".` : '';
+    return {
+      text:
+        page.memories.length === 0
+          ? 'No memories.'
+          : `${page.memories.length} memories:\n${lines.join('\n')}${more}`,
+      structured: { ...page },
+    };
+  },
+});
+
+const deleteMemory = defineTool({
+  name: 'delete_memory',
+  title: 'Delete memories',
+  description:
+    'Delete memories by id (the history keeps a DELETE entry). Ids that do not exist are ' +
+    'reported as not deleted.',
+  operation: 'delete',
+  // By id only: a model deleting by filter could wipe a whole namespace with one call.
+  input: z.strictObject({ ids: DeleteRequestSchema.shape.ids.unwrap() }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  async run(client, args) {
+    const deleted = await client.delete(args.ids);
+    const notDeleted = args.ids.filter((id) => !deleted.includes(id));
+    const text = [
+      deleted.length > 0 ? `Deleted ${deleted.join(', ')}.` : 'Nothing deleted.',
+      notDeleted.length > 0 && `No memory (or already deleted): ${notDeleted.join(', ')}.`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return { text, structured: { deleted, notDeleted } };
+  },
+});
+
+const memoryHistory = defineTool({
+  name: 'memory_history',
+  title: 'Memory history',
+  description:
+    "A memory's history, oldest first: ADD, DUPLICATE, UPDATE, DELETE, EXPIRE and MERGE " +
+    'entries with the text before and after.',
+  operation: 'history',
+  input: z.strictObject(contractFields(HistoryRequestSchema, ['id'])),
+  annotations: readOnly,
+  async run(client, args) {
+    const entries = await client.history(args.id);
+    const lines = entries.map(
+      (entry) =>
+        `${entry.at} ${entry.event}${entry.text !== undefined ? `: ${entry.text}` : ''}` +
+        `${entry.previousText !== undefined ? ` (was: ${entry.previousText})` : ''}`,
+    );
+    return {
+      text: entries.length === 0 ? `No history for ${args.id}.` : lines.join('\n'),
+      structured: { id: args.id, entries },
+    };
+  },
+});
+
+const recordOutcome = defineTool({
+  name: 'record_outcome',
+  title: 'Record a task outcome',
+  description:
+    'Record how a task went (success, steps, config, duration, cost, error) so best_workflow ' +
+    'can learn which workflow works. taskType is inferred from request when absent. Recording ' +
+    'the same id again changes nothing.',
+  operation: 'outcome',
+  input: z.strictObject({
+    ...contractFields(OutcomeSchema, [
+      'taskType',
+      'request',
+      'namespace',
+      'agentId',
+      'userId',
+      'sessionId',
+      'success',
+      'durationMs',
+      'cost',
+      'steps',
+      'config',
+      'error',
+      'metadata',
+    ]),
+    // Filled in by the client when absent (a new UUIDv7; now).
+    id: OutcomeSchema.shape.id.optional(),
+    occurredAt: OutcomeSchema.shape.occurredAt.optional(),
+  }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  async run(client, args) {
+    const { id } = await client.recordOutcome(args);
+    return {
+      text: `Recorded outcome ${id} (${args.success ? 'success' : 'failure'}${args.taskType ? `, task type ${args.taskType}` : ''}).`,
+      structured: { id },
+    };
+  },
+});
+
+const bestWorkflow = defineTool({
+  name: 'best_workflow',
+  title: 'Best workflow',
+  description:
+    'The workflows that worked best for a task type (from recorded outcomes), ranked by ' +
+    'objective (success_rate, duration or cost), and the failures to avoid. Give taskType, or ' +
+    'request to infer it.',
+  operation: 'patterns',
+  input: z.strictObject(
+    contractFields(PatternsRequestSchema, [
+      'taskType',
+      'request',
+      'namespace',
+      'objective',
+      'minSupport',
+      'minSuccessRate',
+      'variantKinds',
+    ]),
+  ),
+  annotations: readOnly,
+  async run(client, args) {
+    const reply = await client.patterns({ ...args, limit: 3, includeFailures: true });
+    const [best, ...others] = reply.patterns;
+    const describe = (pattern: (typeof reply.patterns)[number]) =>
+      `${pattern.signature} (${pattern.kind}): ${pattern.successes}/${pattern.support} succeeded (${percent(pattern.successRate)})` +
+      `${pattern.successDurationAvgMs !== undefined ? `, ${(pattern.successDurationAvgMs / 1000).toFixed(1)} s on average` : ''}` +
+      `${pattern.costPerSuccess !== undefined ? `, cost ${pattern.costPerSuccess.toFixed(2)} per success` : ''}`;
+    const subject = reply.taskType
+      ? `task type ${reply.taskType}${reply.inferred ? ' (inferred)' : ''}`
+      : 'all task types';
+    const text = [
+      best
+        ? `Best workflow for ${subject}: ${describe(best)}.`
+        : `No workflow recorded for ${subject} yet.`,
+      ...others.map((pattern) => `Also: ${describe(pattern)}.`),
+      ...reply.failures.map(
+        (failure) =>
+          `Avoid: "${failure.signature}" (${failure.count} failures; e.g. ${failure.example})` +
+          `${failure.avoidedBy ? `; ${failure.avoidedBy.signature} never hit it` : ''}.`,
+      ),
+    ].join('\n');
+    return { text, structured: { best: best ?? null, ...reply } };
+  },
+});
+
+/** Every tool, in the order tools/list shows them. */
+export const tools: readonly MembusTool[] = [
+  searchMemory,
+  saveToMemory,
+  getMemoryStats,
+  listMemories,
+  deleteMemory,
+  memoryHistory,
+  recordOutcome,
+  bestWorkflow,
+];
+
+/** A JSON Schema object as MCP's tools/list carries it. */
+export interface ToolInputSchema {
+  [key: string]: unknown;
+  type: 'object';
+  properties: Record<string, Record<string, unknown>>;
+  required?: string[];
+}
+
+let contractSchemas: ReturnType<typeof operationJsonSchemas> | undefined;
+
+/** The contract's JSON Schema of what an operation takes (its request, or its message). */
+export function contractInputJsonSchema(operation: OperationKey): ToolInputSchema {
+  contractSchemas ??= operationJsonSchemas();
+  const entry = contractSchemas[operation];
+  const schema = entry.request ?? entry.message;
+  if (schema?.type !== 'object' || typeof schema.properties !== 'object')
+    throw new Error(`${entry.name}: the contract's schema is not an object`);
+  return schema as ToolInputSchema;
+}
+
+/**
+ * A tool's published input schema: the contract's JSON Schema of each field it takes (draft
+ * 2020-12, as `operationJsonSchemas()` writes it), required where the tool requires it.
+ */
+export function toolInputSchema(tool: MembusTool): ToolInputSchema {
+  const contract = contractInputJsonSchema(tool.operation);
+  const properties: Record<string, Record<string, unknown>> = {};
+  const required: string[] = [];
+  for (const [field, schema] of Object.entries(tool.input.shape)) {
+    const property = contract.properties[field];
+    if (property === undefined)
+      throw new Error(`${tool.name}: the contract of ${tool.operation} has no field "${field}"`);
+    properties[field] = property;
+    if (!(schema as z.ZodType).safeParse(undefined).success) required.push(field);
+  }
+  return {
+    ...(contract.$schema ? { $schema: contract.$schema } : {}),
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: false,
+    ...(contract.$defs ? { $defs: contract.$defs } : {}),
+  };
+}
