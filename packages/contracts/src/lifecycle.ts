@@ -9,9 +9,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
-
-const v1 = z.literal(1);
-const counts = z.record(z.string(), z.number().int().min(0));
+import { CountSchema, CountsSchema, v1 } from './schema-parts.ts';
 
 // ---------------------------------------------------------------- policies
 
@@ -114,17 +112,17 @@ export const SessionCompactionReportSchema = z.object({
   /** The summary text. */
   summary: z.string().optional(),
   /** Memories of the session that were compacted. */
-  memoriesIn: z.number().int().min(0),
+  memoriesIn: CountSchema,
   /** Memories left for the session's content: the summary plus any kept memories. */
-  memoriesOut: z.number().int().min(0),
+  memoriesOut: CountSchema,
   /** Exact or near duplicates dropped before summarising. */
-  duplicatesRemoved: z.number().int().min(0),
+  duplicatesRemoved: CountSchema,
   /** Task-type workflow patterns found among the session's outcomes and put in the summary. */
-  patternsExtracted: z.number().int().min(0),
+  patternsExtracted: CountSchema,
   /** UTF-8 bytes of the compacted memories' text and metadata. */
-  originalBytes: z.number().int().min(0),
+  originalBytes: CountSchema,
   /** UTF-8 bytes of the summary's text and metadata. */
-  compactedBytes: z.number().int().min(0),
+  compactedBytes: CountSchema,
   /** 1 - compacted / original (0.6 = 60 % smaller); 0 when nothing was compacted. */
   compressionRatio: z.number(),
   /** What happened to the originals. */
@@ -139,9 +137,9 @@ export const SessionCompactionReportSchema = z.object({
    * Outcome memories of the session published to the pattern-extractor (`memory.outcome`,
    * outcome id = UUIDv5 of the memory id); absent when the compactor hands over no outcomes.
    */
-  outcomesHandedOver: z.number().int().min(0).optional(),
+  outcomesHandedOver: CountSchema.optional(),
   /** Outcome memories not handed over because their metadata has no boolean `success`. */
-  outcomesSkipped: z.number().int().min(0).optional(),
+  outcomesSkipped: CountSchema.optional(),
 });
 export type SessionCompactionReport = z.infer<typeof SessionCompactionReportSchema>;
 
@@ -177,29 +175,29 @@ export const SWEEP_CHANGES_LISTED = 500;
 /** What the sweeps did (or would do, in a dry run). */
 export const SweepReportSchema = z.object({
   /** Memories deleted because they expired (retention or explicit expiry). */
-  expired: z.number().int().min(0),
+  expired: CountSchema,
   /** Memories given an expiry by a retention policy. */
-  retentionApplied: z.number().int().min(0),
+  retentionApplied: CountSchema,
   /** Near-duplicate clusters merged, and memories merged away. */
-  clustersMerged: z.number().int().min(0),
-  memoriesMerged: z.number().int().min(0),
+  clustersMerged: CountSchema,
+  memoriesMerged: CountSchema,
   /** Memories moved between tiers by capacity (short -> mid -> long, lasting knowledge -> long). */
-  tierMoves: z.number().int().min(0),
+  tierMoves: CountSchema,
   /** Memories removed by a tier overflow policy (`archive` or `delete`, only when configured). */
-  evicted: z.number().int().min(0),
+  evicted: CountSchema,
   /** Of `evicted`, those archived (a copy kept by the compactor). */
-  archived: z.number().int().min(0).default(0),
+  archived: CountSchema.default(0),
   /**
    * Memories past a capacity left in place (overflow policy `keep`; by default the long tier's
    * overflow), in the owner groups the tiers sweep examined.
    */
-  overCapacityKept: z.number().int().min(0).default(0),
+  overCapacityKept: CountSchema.default(0),
   /** Memories dropped by the importance rule. */
-  droppedUnimportant: z.number().int().min(0),
+  droppedUnimportant: CountSchema,
   /** What moved or was removed, at most {@link SWEEP_CHANGES_LISTED} (retention changes not listed). */
   changes: z.array(SweepChangeSchema).max(SWEEP_CHANGES_LISTED).default([]),
   /** Changes beyond those listed. */
-  changesOmitted: z.number().int().min(0).default(0),
+  changesOmitted: CountSchema.default(0),
   /** Wall time of the sweeps (ms). */
   durationMs: z.number().min(0),
 });
@@ -269,25 +267,25 @@ export type StaleMemory = z.infer<typeof StaleMemorySchema>;
 export const AuditReplySchema = z.object({
   v: v1,
   /** Live memories (in the namespace, if given). */
-  total: z.number().int().min(0),
-  byCategory: counts,
-  byNamespace: counts,
-  byTier: counts,
-  byKind: counts,
+  total: CountSchema,
+  byCategory: CountsSchema,
+  byNamespace: CountsSchema,
+  byTier: CountsSchema,
+  byKind: CountsSchema,
   /** Near-duplicate pairs at or above the threshold, most similar first (bounded in bytes). */
   duplicates: z.array(DuplicatePairSchema),
   /** Memories not returned for `staleDays`, idlest first (bounded in bytes). */
   stale: z.array(StaleMemorySchema),
   /** Near-duplicate pairs found (`duplicates` lists the most similar of them). */
-  duplicatesFound: z.number().int().min(0).optional(),
+  duplicatesFound: CountSchema.optional(),
   /** Stale memories found among those examined (`stale` lists the idlest of them). */
-  staleFound: z.number().int().min(0).optional(),
+  staleFound: CountSchema.optional(),
   /** Memories past a tier capacity, by tier. */
-  overCapacity: counts,
+  overCapacity: CountsSchema,
   /** Plain-language advice. */
   recommendations: z.array(z.string()),
   /** Memories examined for duplicates and staleness (less than total when capped). */
-  examined: z.number().int().min(0),
+  examined: CountSchema,
 });
 export type AuditReply = z.infer<typeof AuditReplySchema>;
 
@@ -304,7 +302,7 @@ export type ExpireRequest = z.output<typeof ExpireRequestSchema>;
 export const ExpireReplySchema = z.object({
   v: v1,
   /** How many expired memories were (or would be) deleted. */
-  expired: z.number().int().min(0),
+  expired: CountSchema,
   /** Their ids. */
   ids: z.array(z.uuid()),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type AgentAccess, type Operation, type OperationKey, Operations } from './operations.ts';
+import type { AgentAccess, Operation } from './operation.ts';
+import { type OperationKey, Operations } from './operations.ts';
 
 /** An operation's schemas as JSON Schema (draft 2020-12). */
 export interface OperationJsonSchema {

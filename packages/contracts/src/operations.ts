@@ -1,5 +1,9 @@
-import type { z } from 'zod';
-import { MembusError } from './errors.ts';
+import {
+  DeleteReplySchema,
+  DeleteRequestSchema,
+  UpdateReplySchema,
+  UpdateRequestSchema,
+} from './change-messages.ts';
 import {
   AuditReplySchema,
   AuditRequestSchema,
@@ -12,29 +16,7 @@ import {
   MergeRequestSchema,
   SessionEndSchema,
 } from './lifecycle.ts';
-import {
-  DeadLetterSchema,
-  DeleteReplySchema,
-  DeleteRequestSchema,
-  EmbeddedMemorySchema,
-  EmbedReplySchema,
-  EmbedRequestSchema,
-  GetReplySchema,
-  GetRequestSchema,
-  HistoryReplySchema,
-  HistoryRequestSchema,
-  ListReplySchema,
-  ListRequestSchema,
-  MemoryEventSchema,
-  QueryReplySchema,
-  QueryRequestSchema,
-  StatsReplySchema,
-  StatsRequestSchema,
-  StoreMemorySchema,
-  StoreNoticeSchema,
-  UpdateReplySchema,
-  UpdateRequestSchema,
-} from './messages.ts';
+import { type Operation, operation, subjectOf } from './operation.ts';
 import {
   MetricsReplySchema,
   MetricsRequestSchema,
@@ -43,155 +25,37 @@ import {
   PatternsRequestSchema,
 } from './outcomes.ts';
 import {
-  NOTICE_TOKEN_PATTERN,
-  type QueueGroups,
-  type Streams,
-  TENANT_PATTERN,
-  tenantOf,
-} from './subjects.ts';
+  GetReplySchema,
+  GetRequestSchema,
+  HistoryReplySchema,
+  HistoryRequestSchema,
+  ListReplySchema,
+  ListRequestSchema,
+  QueryReplySchema,
+  QueryRequestSchema,
+  StatsReplySchema,
+  StatsRequestSchema,
+} from './read-messages.ts';
+import {
+  DeadLetterSchema,
+  EmbeddedMemorySchema,
+  EmbedReplySchema,
+  EmbedRequestSchema,
+  MemoryEventSchema,
+  StoreMemorySchema,
+  StoreNoticeSchema,
+} from './store-messages.ts';
+import { NOTICE_TOKEN_PATTERN, tenantOf } from './subjects.ts';
 
-/** A membus service: its queue group and durable consumer name. */
-export type ServiceName = (typeof QueueGroups)[keyof typeof QueueGroups];
-
-/** What agents (tenant accounts) may do with an operation. */
-export type AgentAccess =
-  /** Request it, or publish it into its stream. */
-  | 'call'
-  /** Receive it (an event of their own tenant). */
-  | 'receive'
-  /** Nothing: membus-internal. */
-  | 'none';
-
-interface OperationBase<Name extends string, Scoped extends boolean> {
-  /** The operation's name, e.g. `memory.query`; greppable across every hop. */
-  readonly name: Name;
-  /** The subject base; a tenant-scoped operation appends the tenant as the last token. */
-  readonly subject: Name;
-  /** The whole subject, e.g. `memory.query.<tenant>` or `memory.notice.<tenant>.<token>`. */
-  readonly pattern: string;
-  /** Whether the subject carries the tenant (services take it from there, never the payload). */
-  readonly tenantScoped: Scoped;
-  /** What agents may do with it (the tenant-facing surface, decision 006). */
-  readonly agents: AgentAccess;
-  /** Services that call or publish it (their NATS users may publish its subjects). */
-  readonly publishers: readonly ServiceName[];
-  /** One line: what it does. */
-  readonly description: string;
-}
-
-/** Request/reply over core NATS, answered by one service's queue group. */
-export interface RequestOperation<
-  Request extends z.ZodType = z.ZodType,
-  Reply extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
-  readonly kind: 'request';
-  /** The request body. */
-  readonly request: Request;
-  /** The reply body (an error travels as `{ error }` beside it). */
-  readonly reply: Reply;
-  /** The service that answers it (its queue group). */
-  readonly service: ServiceName;
-}
-
-/** A message published durably into a JetStream stream. */
-export interface JetStreamOperation<
-  Message extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
-  readonly kind: 'jetstream';
-  /** The message body. */
-  readonly message: Message;
-  /** The stream (key of `Streams`) that captures it. */
-  readonly stream: keyof typeof Streams;
-  /** The service whose durable consumer processes it, if any. */
-  readonly service: ServiceName | undefined;
-}
-
-/** A core NATS event: fire and forget, to whoever listens. */
-export interface EventOperation<
-  Message extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
-  readonly kind: 'event';
-  /** The event body. */
-  readonly message: Message;
-  /** Services that subscribe to it. */
-  readonly subscribers: readonly ServiceName[];
-}
-
-export type Operation = RequestOperation | JetStreamOperation | EventOperation;
-
-type Common<Name extends string, Scoped extends boolean> = {
-  name: Name;
-  tenantScoped: Scoped;
-  agents: AgentAccess;
-  publishers: readonly ServiceName[];
-  description: string;
-};
-
-function patternOf(name: string, tenantScoped: boolean, token = false): string {
-  return `${name}${tenantScoped ? '.<tenant>' : ''}${token ? '.<token>' : ''}`;
-}
-
-function requestOperation<
-  const Name extends string,
-  Request extends z.ZodType,
-  Reply extends z.ZodType,
-  const Scoped extends boolean,
->(
-  spec: Common<Name, Scoped> & { request: Request; reply: Reply; service: ServiceName },
-): RequestOperation<Request, Reply, Name, Scoped> {
-  return {
-    ...spec,
-    kind: 'request',
-    subject: spec.name,
-    pattern: patternOf(spec.name, spec.tenantScoped),
-  };
-}
-
-function jetStreamOperation<
-  const Name extends string,
-  Message extends z.ZodType,
-  const Scoped extends boolean,
->(
-  spec: Common<Name, Scoped> & {
-    message: Message;
-    stream: keyof typeof Streams;
-    service: ServiceName | undefined;
-  },
-): JetStreamOperation<Message, Name, Scoped> {
-  return {
-    ...spec,
-    kind: 'jetstream',
-    subject: spec.name,
-    pattern: patternOf(spec.name, spec.tenantScoped),
-  };
-}
-
-function eventOperation<
-  const Name extends string,
-  Message extends z.ZodType,
-  const Scoped extends boolean,
->(
-  spec: Common<Name, Scoped> & {
-    message: Message;
-    subscribers: readonly ServiceName[];
-    /** The subject ends in a token the receiver chose (`<tenant>.<token>`). */
-    token?: boolean;
-  },
-): EventOperation<Message, Name, Scoped> {
-  const { token, ...rest } = spec;
-  return {
-    ...rest,
-    kind: 'event',
-    subject: spec.name,
-    pattern: patternOf(spec.name, spec.tenantScoped, token),
-  };
-}
+export type {
+  AgentAccess,
+  EventOperation,
+  JetStreamOperation,
+  Operation,
+  RequestOperation,
+  ServiceName,
+} from './operation.ts';
+export { subjectOf, subjectWildcard } from './operation.ts';
 
 /**
  * Every hop of membus, by name (one entry per operation: this file is long because the table is): its subject, kind, schemas, who serves or consumes it, who may
@@ -204,7 +68,8 @@ function eventOperation<
  * and `notice` (to the waiting caller).
  */
 export const Operations = {
-  store: jetStreamOperation({
+  store: operation({
+    kind: 'jetstream',
     name: 'memory.store',
     tenantScoped: true,
     message: StoreMemorySchema,
@@ -214,7 +79,8 @@ export const Operations = {
     agents: 'call',
     description: 'Store a memory (durable); the embedder embeds it.',
   }),
-  embedded: jetStreamOperation({
+  embedded: operation({
+    kind: 'jetstream',
     name: 'memory.embedded',
     tenantScoped: true,
     message: EmbeddedMemorySchema,
@@ -224,7 +90,8 @@ export const Operations = {
     agents: 'none',
     description: 'A store with its vector; the vector-store indexes it.',
   }),
-  stored: jetStreamOperation({
+  stored: operation({
+    kind: 'jetstream',
     name: 'memory.stored',
     tenantScoped: true,
     message: MemoryEventSchema,
@@ -234,7 +101,8 @@ export const Operations = {
     agents: 'none',
     description: 'A memory was created (or a duplicate recognised), once durable.',
   }),
-  changed: jetStreamOperation({
+  changed: operation({
+    kind: 'jetstream',
     name: 'memory.changed',
     tenantScoped: true,
     message: MemoryEventSchema,
@@ -244,7 +112,8 @@ export const Operations = {
     agents: 'none',
     description: 'A memory was updated, deleted, expired or merged, once durable.',
   }),
-  query: requestOperation({
+  query: operation({
+    kind: 'request',
     name: 'memory.query',
     tenantScoped: true,
     request: QueryRequestSchema,
@@ -254,7 +123,8 @@ export const Operations = {
     agents: 'call',
     description: 'Semantic, keyword or hybrid search, ranked.',
   }),
-  get: requestOperation({
+  get: operation({
+    kind: 'request',
     name: 'memory.get',
     tenantScoped: true,
     request: GetRequestSchema,
@@ -264,7 +134,8 @@ export const Operations = {
     agents: 'call',
     description: 'Memories by id.',
   }),
-  list: requestOperation({
+  list: operation({
+    kind: 'request',
     name: 'memory.list',
     tenantScoped: true,
     request: ListRequestSchema,
@@ -274,7 +145,8 @@ export const Operations = {
     agents: 'call',
     description: 'One page of memories matching a filter, newest first.',
   }),
-  update: requestOperation({
+  update: operation({
+    kind: 'request',
     name: 'memory.update',
     tenantScoped: true,
     request: UpdateRequestSchema,
@@ -284,7 +156,8 @@ export const Operations = {
     agents: 'call',
     description: 'Change a memory; new text is re-embedded.',
   }),
-  delete: requestOperation({
+  delete: operation({
+    kind: 'request',
     name: 'memory.delete',
     tenantScoped: true,
     request: DeleteRequestSchema,
@@ -294,7 +167,8 @@ export const Operations = {
     agents: 'call',
     description: 'Delete memories by id or by a non-empty filter.',
   }),
-  history: requestOperation({
+  history: operation({
+    kind: 'request',
     name: 'memory.history',
     tenantScoped: true,
     request: HistoryRequestSchema,
@@ -304,7 +178,8 @@ export const Operations = {
     agents: 'call',
     description: "A memory's history, oldest first, page by page.",
   }),
-  stats: requestOperation({
+  stats: operation({
+    kind: 'request',
     name: 'memory.stats',
     tenantScoped: true,
     request: StatsRequestSchema,
@@ -314,7 +189,8 @@ export const Operations = {
     agents: 'call',
     description: 'Counts of live memories matching a filter.',
   }),
-  dlq: jetStreamOperation({
+  dlq: operation({
+    kind: 'jetstream',
     name: 'memory.dlq',
     tenantScoped: true,
     message: DeadLetterSchema,
@@ -324,7 +200,8 @@ export const Operations = {
     agents: 'none',
     description: 'A message that could not be processed, and why (for operators).',
   }),
-  outcome: jetStreamOperation({
+  outcome: operation({
+    kind: 'jetstream',
     name: 'memory.outcome',
     tenantScoped: true,
     message: OutcomeSchema,
@@ -334,7 +211,8 @@ export const Operations = {
     agents: 'call',
     description: 'Record a task outcome (durable); the pattern-extractor learns from it.',
   }),
-  patterns: requestOperation({
+  patterns: operation({
+    kind: 'request',
     name: 'memory.patterns',
     tenantScoped: true,
     request: PatternsRequestSchema,
@@ -344,7 +222,8 @@ export const Operations = {
     agents: 'call',
     description: 'Ranked workflow patterns and failure signatures of a task type.',
   }),
-  metrics: requestOperation({
+  metrics: operation({
+    kind: 'request',
     name: 'memory.metrics',
     tenantScoped: true,
     request: MetricsRequestSchema,
@@ -354,7 +233,8 @@ export const Operations = {
     agents: 'call',
     description: 'Learning metrics per task type and overall.',
   }),
-  sessionEnd: jetStreamOperation({
+  sessionEnd: operation({
+    kind: 'jetstream',
     name: 'memory.session.end',
     tenantScoped: true,
     message: SessionEndSchema,
@@ -364,7 +244,8 @@ export const Operations = {
     agents: 'call',
     description: 'A session ended (durable); the compactor compacts it.',
   }),
-  compact: requestOperation({
+  compact: operation({
+    kind: 'request',
     name: 'memory.compact',
     tenantScoped: true,
     request: CompactRequestSchema,
@@ -374,7 +255,8 @@ export const Operations = {
     agents: 'call',
     description: 'Compact a session and/or run maintenance sweeps now.',
   }),
-  audit: requestOperation({
+  audit: operation({
+    kind: 'request',
     name: 'memory.audit',
     tenantScoped: true,
     request: AuditRequestSchema,
@@ -384,7 +266,8 @@ export const Operations = {
     agents: 'call',
     description: 'Quality audit: counts, near duplicates, stale memories, advice.',
   }),
-  expire: requestOperation({
+  expire: operation({
+    kind: 'request',
     name: 'memory.expire',
     tenantScoped: true,
     request: ExpireRequestSchema,
@@ -394,7 +277,8 @@ export const Operations = {
     agents: 'none',
     description: 'Delete expired memories, recording EXPIRE (the compactor calls it).',
   }),
-  merge: requestOperation({
+  merge: operation({
+    kind: 'request',
     name: 'memory.merge',
     tenantScoped: true,
     request: MergeRequestSchema,
@@ -404,7 +288,8 @@ export const Operations = {
     agents: 'none',
     description: 'Fold memories into one, recording MERGE (the compactor calls it).',
   }),
-  embed: requestOperation({
+  embed: operation({
+    kind: 'request',
     name: 'memory.embed',
     // No tenant data is kept: query and document vectors for the services.
     tenantScoped: false,
@@ -415,7 +300,8 @@ export const Operations = {
     agents: 'none',
     description: 'Vectors (and the redacted stored form) of texts, for the services.',
   }),
-  notice: eventOperation({
+  notice: operation({
+    kind: 'event',
     name: 'memory.notice',
     tenantScoped: true,
     token: true,
@@ -426,7 +312,8 @@ export const Operations = {
     description:
       'A store took effect (or failed): to the token its caller chose (`membus-notify` header).',
   }),
-  compacted: eventOperation({
+  compacted: operation({
+    kind: 'event',
     name: 'memory.compacted',
     tenantScoped: true,
     message: CompactedEventSchema,
@@ -435,7 +322,7 @@ export const Operations = {
     agents: 'receive',
     description: 'A session compaction finished, with its report.',
   }),
-} as const;
+} as const satisfies Record<string, Operation>;
 
 export type Operations = typeof Operations;
 export type OperationKey = keyof Operations;
@@ -445,32 +332,6 @@ export const Subjects = Object.fromEntries(
   Object.entries(Operations).map(([key, operation]) => [key, operation.subject]),
 ) as { readonly [K in OperationKey]: Operations[K]['subject'] };
 export type SubjectName = OperationKey;
-
-/**
- * The subject of an operation for a tenant: `memory.query` + `acme` -> `memory.query.acme`;
- * the store notice adds the caller's token. A tenant or token that could widen the subject
- * (`a.>`) is refused with INVALID_TENANT.
- */
-export function subjectOf(operation: Operation, tenant?: string, token?: string): string {
-  if (!operation.tenantScoped) return operation.subject;
-  if (tenant === undefined || !TENANT_PATTERN.test(tenant))
-    throw new MembusError(
-      'INVALID_TENANT',
-      `invalid tenant "${tenant}" for ${operation.name}: expected ${TENANT_PATTERN}`,
-    );
-  if (!operation.pattern.endsWith('<token>')) return `${operation.subject}.${tenant}`;
-  if (token === undefined || !NOTICE_TOKEN_PATTERN.test(token))
-    throw new MembusError(
-      'INVALID_MESSAGE',
-      `invalid token "${token}" for ${operation.name}: expected ${NOTICE_TOKEN_PATTERN}`,
-    );
-  return `${operation.subject}.${tenant}.${token}`;
-}
-
-/** The subject an operation is served or subscribed on: every tenant (and token) as `*`. */
-export function subjectWildcard(operation: Operation): string {
-  return operation.pattern.replace('<tenant>', '*').replace('<token>', '*');
-}
 
 /**
  * Where the store notice of a message on `storeSubject` goes, given its `membus-notify`

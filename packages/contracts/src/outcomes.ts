@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { FORBIDDEN_KEYS, LabelSchema, MetadataSchema, TimestampSchema } from './memory.ts';
-
-const v1 = z.literal(1);
+import { CountSchema, v1 } from './schema-parts.ts';
 
 /** The task types of USE-CASES §2; the pattern-extractor's default (configurable) set. */
 export const defaultTaskTypes = [
@@ -125,11 +124,11 @@ export type Outcome = z.output<typeof OutcomeSchema>;
 /** Outcome statistics of a set of executions. */
 export const OutcomeStatsSchema = z.object({
   /** Executions counted (each outcome id once). */
-  executions: z.number().int().min(0),
+  executions: CountSchema,
   /** Executions that succeeded. */
-  successes: z.number().int().min(0),
+  successes: CountSchema,
   /** Executions that failed. */
-  failures: z.number().int().min(0),
+  failures: CountSchema,
   /** successes / executions (0 with no executions). */
   successRate: z.number().min(0).max(1),
   /** Mean duration of the executions that report one (ms). */
@@ -198,7 +197,7 @@ export const WorkflowPatternSchema = z.object({
   /** Executions of this variant. */
   support: z.number().int().min(1),
   /** Successful executions. */
-  successes: z.number().int().min(0),
+  successes: CountSchema,
   /** successes / support. */
   successRate: z.number().min(0).max(1),
   /** Wilson score lower bound (95 %) of the success rate: the confidence-aware rank. */
@@ -288,7 +287,7 @@ export const TaskMetricsSchema = z.object({
   /** Executions in the recent window (see `recentWindowDays`). */
   recent: OutcomeStatsSchema,
   /** Distinct step sequences seen. */
-  workflows: z.number().int().min(0),
+  workflows: CountSchema,
 });
 export type TaskMetrics = z.infer<typeof TaskMetricsSchema>;
 
@@ -303,7 +302,7 @@ export const MetricsReplySchema = z.object({
     /** Executions in the recent window. */
     recent: OutcomeStatsSchema,
     /** Task types with at least one execution. */
-    taskTypeCount: z.number().int().min(0),
+    taskTypeCount: CountSchema,
   }),
   /** Length of the recent window in days. */
   recentWindowDays: z.number().positive(),

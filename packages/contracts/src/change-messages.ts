@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { MemoryFilterSchema } from './filter.ts';
+import { Limits } from './limits.ts';
+import {
+  LabelListSchema,
+  MemoryRecordSchema,
+  MemoryTextSchema,
+  MetadataSchema,
+  TierSchema,
+  TimestampSchema,
+} from './memory.ts';
+import { CountSchema, v1 } from './schema-parts.ts';
+
+// The changes an agent asks for: update and delete.
+
+// ---------------------------------------------------------------- memory.update / memory.delete
+
+/** Why a memory was changed or deleted, as the history keeps it. */
+export const ChangeReasonSchema = z.string().min(1).max(300);
+
+export const UpdateRequestSchema = z
+  .strictObject({
+    v: v1,
+    id: z.uuid(),
+    /** New text: re-embedded, content hash recomputed. */
+    text: MemoryTextSchema.optional(),
+    /** Replaces the metadata. */
+    metadata: MetadataSchema.optional(),
+    categories: LabelListSchema.optional(),
+    tags: LabelListSchema.optional(),
+    importance: z.number().min(0).max(1).optional(),
+    tier: TierSchema.optional(),
+    /** New expiry; `null` removes it. */
+    expiresAt: TimestampSchema.nullable().optional(),
+    /** Why (e.g. a tier demotion): recorded in the UPDATE history entry's `details.reason`. */
+    reason: ChangeReasonSchema.optional(),
+  })
+  .refine(
+    (update) =>
+      Object.entries(update).some(
+        ([key, value]) => key !== 'v' && key !== 'id' && key !== 'reason' && value !== undefined,
+      ),
+    'nothing to update',
+  );
+export type UpdateRequestInput = z.input<typeof UpdateRequestSchema>;
+export type UpdateRequest = z.output<typeof UpdateRequestSchema>;
+export const UpdateReplySchema = z.object({ v: v1, memory: MemoryRecordSchema });
+export type UpdateReply = z.infer<typeof UpdateReplySchema>;
+
+export const DeleteRequestSchema = z
+  .strictObject({
+    v: v1,
+    ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
+    /** Deletes every matching memory; must restrict something. */
+    filter: MemoryFilterSchema.optional(),
+    /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
+    reason: ChangeReasonSchema.optional(),
+  })
+  .refine(
+    (request) => (request.ids === undefined) !== (request.filter === undefined),
+    'give ids or filter',
+  )
+  .refine(
+    (request) =>
+      request.filter === undefined ||
+      Object.values(request.filter).some((value) => value !== undefined),
+    'an empty filter would delete everything; give at least one condition',
+  );
+export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
+export const DeleteReplySchema = z.object({
+  v: v1,
+  /** How many memories were deleted (exact). */
+  deleted: CountSchema,
+  /**
+   * Their ids: all of them for a delete by ids; for a delete by filter the first
+   * `Limits.replyIds` (then `truncated` is true when there were more).
+   */
+  ids: z.array(z.uuid()),
+  /** True when `ids` lists fewer than `deleted`. */
+  truncated: z.boolean().optional(),
+});
+export type DeleteReply = z.infer<typeof DeleteReplySchema>;

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { MemoryFilterSchema } from './filter.ts';
+import { Limits } from './limits.ts';
+import { MemoryRecordSchema, MemoryTextSchema, TimestampSchema, VectorSchema } from './memory.ts';
+import { addIssue, CountSchema, CountsSchema, CursorSchema, v1 } from './schema-parts.ts';
+
+// The reads: query, get, list, history and stats (all answered by the vector-store).
+
+// ---------------------------------------------------------------- memory.query.<tenant>
+
+/** Weights of the final score: relevance, recency and importance (each >= 0). */
+export const RankingWeightsSchema = z.strictObject({
+  relevance: z.number().min(0).max(1).default(1),
+  recency: z.number().min(0).max(1).default(0),
+  importance: z.number().min(0).max(1).default(0),
+});
+export type RankingWeights = z.output<typeof RankingWeightsSchema>;
+
+export const QueryRequestSchema = z
+  .strictObject({
+    v: v1,
+    /** Text to search for (embedded by the embedder). */
+    text: MemoryTextSchema.optional(),
+    /** Or a query vector. */
+    vector: VectorSchema.optional(),
+    filter: MemoryFilterSchema.optional(),
+    topK: z.number().int().min(1).max(Limits.topK).default(10),
+    /** Drop hits whose relevance (see ScoreParts) is below this. */
+    minScore: z.number().min(-1).max(1).optional(),
+    weights: RankingWeightsSchema.optional(),
+    /** Half-life of the recency score, in hours (default 168: one week). */
+    recencyHalfLifeHours: z
+      .number()
+      .positive()
+      .max(24 * 365 * 100)
+      .default(168),
+    /**
+     * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused as
+     * the weighted sum `0.5 · cosine + 0.5 · BM25 / best BM25`). Default: `hybrid` for a text
+     * query, `dense` for a vector query.
+     */
+    mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
+  })
+  .superRefine((query, context) => {
+    if (query.mode !== undefined && query.mode !== 'dense' && query.text === undefined) {
+      addIssue(context, 'mode', `mode "${query.mode}" needs a text query`);
+    }
+    if ((query.text === undefined) === (query.vector === undefined)) {
+      addIssue(context, 'text', 'give exactly one of text or vector');
+    }
+  });
+export type QueryRequestInput = z.input<typeof QueryRequestSchema>;
+export type QueryRequest = z.output<typeof QueryRequestSchema>;
+
+/** How a hit's score was made. */
+export const ScorePartsSchema = z.object({
+  /**
+   * How well the memory matches: cosine similarity (dense), normalised BM25 (keyword), or
+   * `0.5 · max(0, cosine) + 0.5 · BM25 / best BM25` of the two legs (hybrid).
+   */
+  relevance: z.number(),
+  /** 0..1: 1 for now, 0.5 one half-life ago. */
+  recency: z.number(),
+  /** The memory's importance, 0..1. */
+  importance: z.number(),
+  /** Cosine similarity to the query vector (dense and hybrid). */
+  dense: z.number().optional(),
+  /** BM25 keyword score normalised to 0..1 within the result (keyword and hybrid). */
+  keyword: z.number().optional(),
+});
+export type ScoreParts = z.infer<typeof ScorePartsSchema>;
+
+export const QueryHitSchema = z.object({
+  memory: MemoryRecordSchema,
+  /** Final score: the weighted sum of the parts. */
+  score: z.number(),
+  scores: ScorePartsSchema,
+});
+export type QueryHit = z.infer<typeof QueryHitSchema>;
+
+export const QueryReplySchema = z.object({
+  v: v1,
+  /**
+   * Best first: `topK` hits, or fewer when their memories would pass `Limits.replyBytes`
+   * (then `truncated` is true and `omitted` says how many of the topK were left out).
+   */
+  hits: z.array(QueryHitSchema),
+  /** True when hits were left out to keep the reply under `Limits.replyBytes`. */
+  truncated: z.boolean().optional(),
+  /** How many hits were left out (present with `truncated`). */
+  omitted: CountSchema.optional(),
+  /** The retrieval mode used (see QueryRequest.mode). */
+  mode: z.enum(['dense', 'keyword', 'hybrid']),
+  /** How the index answered, e.g. `exact`, `ann`, `keyword`, `hybrid(ann)`. */
+  plan: z.string(),
+  tookMs: z.number(),
+});
+export type QueryReply = z.infer<typeof QueryReplySchema>;
+
+// ---------------------------------------------------------------- get / list / update / delete / history / stats
+
+export const GetRequestSchema = z.strictObject({
+  v: v1,
+  ids: z.array(z.uuid()).min(1).max(Limits.ids),
+});
+export type GetRequest = z.infer<typeof GetRequestSchema>;
+export const GetReplySchema = z.object({
+  v: v1,
+  /** The live memories asked for, up to `Limits.replyBytes` of them. */
+  memories: z.array(MemoryRecordSchema),
+  /** Requested ids with no live memory. */
+  missing: z.array(z.uuid()),
+  /**
+   * Requested ids of live memories that did not fit in this reply (`Limits.replyBytes`): ask
+   * for them again. Absent when every memory was returned.
+   */
+  pending: z.array(z.uuid()).optional(),
+});
+export type GetReply = z.infer<typeof GetReplySchema>;
+
+export const ListRequestSchema = z.strictObject({
+  v: v1,
+  filter: MemoryFilterSchema.optional(),
+  limit: z.number().int().min(1).max(Limits.pageSize).default(50),
+  /** Opaque cursor from the previous page. */
+  cursor: CursorSchema.optional(),
+});
+export type ListRequestInput = z.input<typeof ListRequestSchema>;
+export type ListRequest = z.output<typeof ListRequestSchema>;
+export const ListReplySchema = z.object({
+  v: v1,
+  /**
+   * Newest first: `limit` memories, or fewer when more would pass `Limits.replyBytes` (a
+   * `nextCursor` then continues where the page stopped).
+   */
+  memories: z.array(MemoryRecordSchema),
+  /** Pass back for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type ListReply = z.infer<typeof ListReplySchema>;
+
+export const historyEventValues = [
+  'ADD',
+  'DUPLICATE',
+  'UPDATE',
+  'DELETE',
+  'EXPIRE',
+  'MERGE',
+] as const;
+export const HistoryEntrySchema = z.object({
+  memoryId: z.uuid(),
+  event: z.enum(historyEventValues),
+  at: TimestampSchema,
+  /** Text before the change (UPDATE, DELETE). */
+  previousText: z.string().optional(),
+  /** Text after the change (ADD, UPDATE). */
+  text: z.string().optional(),
+  /** Event-specific JSON, e.g. the duplicate's id. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export const HistoryRequestSchema = z.strictObject({
+  v: v1,
+  id: z.uuid(),
+  /** Opaque cursor from the previous page. */
+  cursor: CursorSchema.optional(),
+});
+export type HistoryRequest = z.infer<typeof HistoryRequestSchema>;
+export const HistoryReplySchema = z.object({
+  v: v1,
+  /** Oldest first, up to `Limits.replyBytes` of them (`Limits.pageSize` at most). */
+  entries: z.array(HistoryEntrySchema),
+  /** Pass back as `cursor` for the next entries; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type HistoryReply = z.infer<typeof HistoryReplySchema>;
+
+export const StatsRequestSchema = z.strictObject({ v: v1, filter: MemoryFilterSchema.optional() });
+export type StatsRequest = z.infer<typeof StatsRequestSchema>;
+export const StatsReplySchema = z.object({
+  v: v1,
+  /** Live (unexpired) memories matching the filter. */
+  total: CountSchema,
+  byScope: CountsSchema,
+  byKind: CountsSchema,
+  byTier: CountsSchema,
+  /** The `Limits.statsKeys` largest namespace counts. */
+  byNamespace: CountsSchema,
+  /** The `Limits.statsKeys` largest category counts. */
+  byCategory: CountsSchema,
+  /** How many namespaces / categories were left out of the counts above (absent: none). */
+  omittedKeys: z
+    .object({
+      byNamespace: CountSchema.optional(),
+      byCategory: CountSchema.optional(),
+    })
+    .optional(),
+  /** Oldest and newest createdAt among them. */
+  oldest: TimestampSchema.optional(),
+  newest: TimestampSchema.optional(),
+});
+export type StatsReply = z.infer<typeof StatsReplySchema>;
