@@ -8,6 +8,16 @@ export type { ServiceRuntimeOptions } from './lifecycle.ts';
 export { announceReady, onShutdown, runService } from './lifecycle.ts';
 export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';
 export { createLogger } from './logger.ts';
+export type {
+  MetricCollector,
+  MetricCollectors,
+  MetricOf,
+  MetricSpec,
+  MetricTable,
+  RegisteredMetrics,
+  ServiceMetrics,
+} from './metric-table.ts';
+export { defineMetrics, registerMetrics } from './metric-table.ts';
 export type { HandledMessage, Registry } from './metrics.ts';
 export {
   createMessageMetrics,

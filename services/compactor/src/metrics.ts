@@ -1,72 +1,75 @@
-import type { BusObserver } from '@membus/bus';
 import type { SessionCompactionReport, SweepReport } from '@membus/contracts';
-import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { defineMetrics } from '@membus/telemetry';
+import type { Registry } from 'prom-client';
 import type { ChangeSource, LifecycleChange } from './domain/maintenance.ts';
 
-/** Every metric the compactor exports (names are the contract with the dashboards). */
-export const CompactorMetricNames = {
-  ...MessageMetricNames,
-  compactions: 'membus_compactions_total',
-  compactionSeconds: 'membus_compaction_seconds',
-  compactionBytes: 'membus_compaction_bytes_total',
-  compressionRatio: 'membus_compaction_compression_ratio',
-  compactedMemories: 'membus_compaction_memories_total',
-  lifecycleChanges: 'membus_lifecycle_changes_total',
-  sweepSeconds: 'membus_sweep_seconds',
-  summaries: 'membus_summaries_total',
-} as const;
-
-export function createCompactorMetrics(registry: Registry) {
-  const compactions = new Counter({
-    name: CompactorMetricNames.compactions,
+/** Every metric the compactor declares besides the message metrics. */
+const compactorMetrics = defineMetrics({
+  compactions: {
+    type: 'counter',
+    name: 'membus_compactions_total',
     help: 'Session compactions, by trigger (session_end, idle, request, resume) and result (compacted, empty, failed)',
-    labelNames: ['trigger', 'result'],
-    registers: [registry],
-  });
-  const compactionSeconds = new Histogram({
-    name: CompactorMetricNames.compactionSeconds,
+    labels: ['trigger', 'result'],
+  },
+  compactionSeconds: {
+    type: 'histogram',
+    name: 'membus_compaction_seconds',
     help: 'Wall time of a session compaction',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const compactionBytes = new Counter({
-    name: CompactorMetricNames.compactionBytes,
+  },
+  compactionBytes: {
+    type: 'counter',
+    name: 'membus_compaction_bytes_total',
     help: 'Bytes of text and metadata compacted, by stage (original, compacted)',
-    labelNames: ['stage'],
-    registers: [registry],
-  });
-  const compressionRatio = new Histogram({
-    name: CompactorMetricNames.compressionRatio,
+    labels: ['stage'],
+  },
+  compressionRatio: {
+    type: 'histogram',
+    name: 'membus_compaction_compression_ratio',
     help: 'Compression ratio of session compactions (1 - compacted / original)',
     buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
-    registers: [registry],
-  });
-  const compactedMemories = new Counter({
-    name: CompactorMetricNames.compactedMemories,
+  },
+  compactedMemories: {
+    type: 'counter',
+    name: 'membus_compaction_memories_total',
     help: 'Memories into and out of session compactions, by direction (in, out), and patterns extracted',
-    labelNames: ['direction'],
-    registers: [registry],
-  });
-  const lifecycleChanges = new Counter({
-    name: CompactorMetricNames.lifecycleChanges,
+    labels: ['direction'],
+  },
+  lifecycleChanges: {
+    type: 'counter',
+    name: 'membus_lifecycle_changes_total',
     help: 'Memories changed by the compactor, by sweep (retention, expire, importance, duplicates, tiers, store = on memory.stored) and change (retention, expired, merged, dropped, promoted, demoted, archived, deleted, overflow_kept = moved into a full tier that keeps its overflow)',
-    labelNames: ['sweep', 'change'],
-    registers: [registry],
-  });
-  const sweepSeconds = new Histogram({
-    name: CompactorMetricNames.sweepSeconds,
+    labels: ['sweep', 'change'],
+  },
+  sweepSeconds: {
+    type: 'histogram',
+    name: 'membus_sweep_seconds',
     help: 'Wall time of a tenant sweep',
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
-    registers: [registry],
-  });
-  const summaries = new Counter({
-    name: CompactorMetricNames.summaries,
+  },
+  summaries: {
+    type: 'counter',
+    name: 'membus_summaries_total',
     help: 'Session summaries written, by provider (extractive, openai) and result (ok, fallback)',
-    labelNames: ['provider', 'result'],
-    registers: [registry],
-  });
-  const observer: BusObserver = createMessageMetrics(registry);
+    labels: ['provider', 'result'],
+  },
+});
+
+/** Every metric the compactor exports (names are the contract with the dashboards). */
+export const CompactorMetricNames = compactorMetrics.names;
+
+export function createCompactorMetrics(registry: Registry) {
+  const {
+    compactions,
+    compactionSeconds,
+    compactionBytes,
+    compressionRatio,
+    compactedMemories,
+    lifecycleChanges,
+    sweepSeconds,
+    summaries,
+    observer,
+  } = compactorMetrics.register(registry);
 
   return {
     observer,

@@ -1,16 +1,41 @@
-import type { BusObserver } from '@membus/bus';
-import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { defineMetrics } from '@membus/telemetry';
+import type { Registry } from 'prom-client';
+
+/** Every metric the pattern-extractor declares besides the message metrics. */
+const patternExtractorMetrics = defineMetrics({
+  outcomes: {
+    type: 'counter',
+    name: 'membus_outcomes_processed_total',
+    help: 'Outcomes processed, by task type (configured types + other) and result (success, failure, replayed)',
+    labels: ['task_type', 'result'],
+  },
+  successRate: {
+    type: 'gauge',
+    name: 'membus_task_success_rate',
+    help: 'All-time success rate per task type across tenants (configured types + other)',
+    labels: ['task_type'],
+  },
+  patterns: {
+    type: 'counter',
+    name: 'membus_patterns_emitted_total',
+    help: 'Pattern memories written, by pattern type (workflow, configuration, failure) and action (stored, updated)',
+    labels: ['pattern_type', 'action'],
+  },
+  inferences: {
+    type: 'counter',
+    name: 'membus_task_type_inferences_total',
+    help: 'Task types inferred for outcomes without one, by method (rules, centroid, fallback)',
+    labels: ['method'],
+  },
+  pending: {
+    type: 'gauge',
+    name: 'membus_pattern_memories_pending',
+    help: 'Task types (per tenant and namespace) whose pattern memories wait for a retry',
+  },
+});
 
 /** Every metric the pattern-extractor exports (names are the contract with the dashboards). */
-export const PatternExtractorMetricNames = {
-  ...MessageMetricNames,
-  outcomes: 'membus_outcomes_processed_total',
-  successRate: 'membus_task_success_rate',
-  patterns: 'membus_patterns_emitted_total',
-  inferences: 'membus_task_type_inferences_total',
-  pending: 'membus_pattern_memories_pending',
-} as const;
+export const PatternExtractorMetricNames = patternExtractorMetrics.names;
 
 /** The label for task types outside the configured set: keeps label cardinality bounded. */
 export const OTHER_TASK_TYPE = 'other';
@@ -30,18 +55,8 @@ export function createPatternExtractorMetrics(
 ) {
   const known = new Set(taskTypes);
   const label = (taskType: string) => (known.has(taskType) ? taskType : OTHER_TASK_TYPE);
-  const outcomes = new Counter({
-    name: PatternExtractorMetricNames.outcomes,
-    help: 'Outcomes processed, by task type (configured types + other) and result (success, failure, replayed)',
-    labelNames: ['task_type', 'result'],
-    registers: [registry],
-  });
-  new Gauge({
-    name: PatternExtractorMetricNames.successRate,
-    help: 'All-time success rate per task type across tenants (configured types + other)',
-    labelNames: ['task_type'],
-    registers: [registry],
-    async collect() {
+  const { outcomes, patterns, inferences, observer } = patternExtractorMetrics.register(registry, {
+    async successRate(gauge) {
       if (!source) return;
       const sums = new Map<string, { executions: number; successes: number }>();
       for (const total of await source.taskTypeTotals()) {
@@ -51,33 +66,15 @@ export function createPatternExtractorMetrics(
         sum.successes += total.successes;
         sums.set(name, sum);
       }
-      this.reset();
+      gauge.reset();
       for (const [name, sum] of sums) {
-        if (sum.executions > 0) this.set({ task_type: name }, sum.successes / sum.executions);
+        if (sum.executions > 0) gauge.set({ task_type: name }, sum.successes / sum.executions);
       }
     },
-  });
-  const patterns = new Counter({
-    name: PatternExtractorMetricNames.patterns,
-    help: 'Pattern memories written, by pattern type (workflow, configuration, failure) and action (stored, updated)',
-    labelNames: ['pattern_type', 'action'],
-    registers: [registry],
-  });
-  const inferences = new Counter({
-    name: PatternExtractorMetricNames.inferences,
-    help: 'Task types inferred for outcomes without one, by method (rules, centroid, fallback)',
-    labelNames: ['method'],
-    registers: [registry],
-  });
-  new Gauge({
-    name: PatternExtractorMetricNames.pending,
-    help: 'Task types (per tenant and namespace) whose pattern memories wait for a retry',
-    registers: [registry],
-    collect() {
-      if (source) this.set(source.pendingPatternKeys());
+    pending(gauge) {
+      if (source) gauge.set(source.pendingPatternKeys());
     },
   });
-  const observer: BusObserver = createMessageMetrics(registry);
   return {
     observer,
     hooks: {

@@ -1,22 +1,75 @@
 import type { BusObserver } from '@membus/bus';
 import { type Kind, kindValues, type Tier, tierValues } from '@membus/contracts';
-import { createMessageMetrics, MessageMetricNames } from '@membus/telemetry';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMessageMetrics, defineMetrics, registerMetrics } from '@membus/telemetry';
+import type { Registry } from 'prom-client';
+
+/** Every metric the vector-store declares besides the message metrics. */
+const vectorStoreMetrics = defineMetrics({
+  querySeconds: {
+    type: 'histogram',
+    name: 'membus_query_seconds',
+    help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
+    labels: ['mode', 'plan'],
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  },
+  queryEmbeddings: {
+    type: 'counter',
+    name: 'membus_query_embeddings_total',
+    help: 'Query vectors by source: local (computed in process, the embedder runs the local model) or embedder',
+    labels: ['source'],
+  },
+  ingested: {
+    type: 'counter',
+    name: 'membus_memories_ingested_total',
+    help: 'Store requests applied, by result (stored, duplicate)',
+    labels: ['result'],
+  },
+  pipelineSeconds: {
+    type: 'histogram',
+    name: 'membus_store_to_queryable_seconds',
+    help: 'From the embedder accepting a store to the memory being queryable',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+  },
+  writeBatch: {
+    type: 'histogram',
+    name: 'membus_store_write_batch_size',
+    help: 'Memories per index write',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+  },
+  indexMemories: {
+    type: 'gauge',
+    name: 'membus_index_memories',
+    help: 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)',
+    labels: ['state'],
+  },
+  memories: {
+    type: 'gauge',
+    name: 'membus_memories',
+    help: 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)',
+    // Without `METRICS_TENANT_LABEL` the tenant label is left out (see createVectorStoreMetrics).
+    labels: ['tenant', 'tier', 'kind'],
+  },
+  graphRebuilds: {
+    type: 'counter',
+    name: 'membus_index_graph_rebuilds_total',
+    help: 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)',
+    labels: ['reason'],
+  },
+  storageErrors: {
+    type: 'counter',
+    name: 'membus_storage_errors_total',
+    help: 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other',
+    labels: ['reason'],
+  },
+  diskFull: {
+    type: 'gauge',
+    name: 'membus_storage_disk_full',
+    help: '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile',
+  },
+});
 
 /** Every metric the vector-store exports (names are the contract with the dashboards). */
-export const VectorStoreMetricNames = {
-  ...MessageMetricNames,
-  querySeconds: 'membus_query_seconds',
-  queryEmbeddings: 'membus_query_embeddings_total',
-  ingested: 'membus_memories_ingested_total',
-  pipelineSeconds: 'membus_store_to_queryable_seconds',
-  writeBatch: 'membus_store_write_batch_size',
-  indexMemories: 'membus_index_memories',
-  memories: 'membus_memories',
-  graphRebuilds: 'membus_index_graph_rebuilds_total',
-  storageErrors: 'membus_storage_errors_total',
-  diskFull: 'membus_storage_disk_full',
-} as const;
+export const VectorStoreMetricNames = vectorStoreMetrics.names;
 
 /** What the index reports about itself, read at scrape time. */
 export interface IndexStatusSource {
@@ -46,101 +99,51 @@ export function createVectorStoreMetrics(
   options: VectorStoreMetricsOptions = {},
 ) {
   const tenantLabel = options.tenantLabel ?? false;
-  const querySeconds = new Histogram({
-    name: VectorStoreMetricNames.querySeconds,
-    help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
-    labelNames: ['mode', 'plan'],
-    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
-  });
-  const queryEmbeddings = new Counter({
-    name: VectorStoreMetricNames.queryEmbeddings,
-    help: 'Query vectors by source: local (computed in process, the embedder runs the local model) or embedder',
-    labelNames: ['source'],
-    registers: [registry],
-  });
-  const ingested = new Counter({
-    name: VectorStoreMetricNames.ingested,
-    help: 'Store requests applied, by result (stored, duplicate)',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  const pipelineSeconds = new Histogram({
-    name: VectorStoreMetricNames.pipelineSeconds,
-    help: 'From the embedder accepting a store to the memory being queryable',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-    registers: [registry],
-  });
-  const writeBatch = new Histogram({
-    name: VectorStoreMetricNames.writeBatch,
-    help: 'Memories per index write',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-    registers: [registry],
-  });
-  new Gauge({
-    name: VectorStoreMetricNames.indexMemories,
-    help: 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
+  const storage = options.storage;
+  const { table } = vectorStoreMetrics;
+  const declared = tenantLabel
+    ? table
+    : {
+        ...table,
+        memories: { ...table.memories, labels: ['tier', 'kind'] as const },
+      };
+  const metrics = registerMetrics(registry, declared, {
+    indexMemories(gauge) {
       if (!index) return;
       const { count, tail } = index.status();
-      this.set({ state: 'indexed' }, count - tail);
-      this.set({ state: 'pending' }, tail);
+      gauge.set({ state: 'indexed' }, count - tail);
+      gauge.set({ state: 'pending' }, tail);
     },
-  });
-  new Gauge({
-    name: VectorStoreMetricNames.memories,
-    help: 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)',
-    labelNames: tenantLabel ? ['tenant', 'tier', 'kind'] : ['tier', 'kind'],
-    registers: [registry],
-    collect() {
+    memories(gauge) {
       if (!index) return;
       // Tenants come and go: start from nothing so a deleted tenant leaves no series behind.
-      this.reset();
+      gauge.reset();
       if (tenantLabel) {
         for (const { tenant, tier, kind, count } of index.memoryCounts())
-          this.set({ tenant, tier, kind }, count);
+          gauge.set({ tenant, tier, kind }, count);
         return;
       }
-      for (const tier of tierValues) for (const kind of kindValues) this.set({ tier, kind }, 0);
-      for (const { tier, kind, count } of index.memoryCounts()) this.inc({ tier, kind }, count);
+      for (const tier of tierValues) for (const kind of kindValues) gauge.set({ tier, kind }, 0);
+      for (const { tier, kind, count } of index.memoryCounts()) gauge.inc({ tier, kind }, count);
     },
-  });
-  new Counter({
-    name: VectorStoreMetricNames.graphRebuilds,
-    help: 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
+    graphRebuilds(counter) {
       const rebuilds = index?.status().graphRebuilds;
       if (rebuilds === undefined) return;
-      this.reset();
-      for (const [reason, count] of Object.entries(rebuilds)) this.inc({ reason }, count);
+      counter.reset();
+      for (const [reason, count] of Object.entries(rebuilds)) counter.inc({ reason }, count);
     },
-  });
-  const storage = options.storage;
-  new Counter({
-    name: VectorStoreMetricNames.storageErrors,
-    help: 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
+    storageErrors(counter) {
       if (storage === undefined) return;
-      this.reset();
+      counter.reset();
       const failures = storage.source.failures();
-      for (const reason of storage.reasons) this.inc({ reason }, failures.get(reason) ?? 0);
+      for (const reason of storage.reasons) counter.inc({ reason }, failures.get(reason) ?? 0);
     },
-  });
-  new Gauge({
-    name: VectorStoreMetricNames.diskFull,
-    help: '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile',
-    registers: [registry],
-    collect() {
-      this.set(storage?.source.diskFull ? 1 : 0);
+    diskFull(gauge) {
+      gauge.set(storage?.source.diskFull ? 1 : 0);
     },
   });
   const observer: BusObserver = createMessageMetrics(registry);
+  const { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch } = metrics;
   return { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch, observer };
 }
 
