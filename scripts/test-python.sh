@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The Python client's tests (clients/python): a virtualenv in ~/.cache/membus/python-venv (made
+# once, reused), the client installed editable with its test extras, then pytest against a real
+# stack that the tests start with `membus start`. Part of `pnpm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${MEMBUS_PYTHON_VENV:-$HOME/.cache/membus/python-venv}
+PYTHON=${PYTHON:-python3}
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "python3 is missing: install Python 3.11+ (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    echo "python3 -m venv is missing: install it (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2
+    exit 1
+  fi
+fi
+# Reinstalled only when the package's requirements change (the install is editable).
+STAMP="$VENV/.membus-$(sha256sum clients/python/pyproject.toml | cut -c1-16)"
+if [ ! -e "$STAMP" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e 'clients/python[test]'
+  rm -f "$VENV"/.membus-* && touch "$STAMP"
+fi
+exec "$VENV/bin/python" -m pytest clients/python -q "$@"
