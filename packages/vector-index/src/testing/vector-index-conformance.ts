@@ -3,7 +3,7 @@
  * shared data set and one case per behaviour of the port (filters, modes, scroll, stats,
  * tenancy, persistence), each asserting one outcome; splitting it would split the data set.
  */
-import type { MemoryRecord } from '@membus/contracts';
+import type { Condition, ConditionOp, MemoryRecord } from '@membus/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   IndexedMemory,
@@ -107,18 +107,23 @@ function memory(
   };
 }
 
+/** r1's kind of memory, shared by its expired twin and its twin in the other tenant. */
+const USER_FACT = {
+  scope: 'user',
+  userId: 'u1',
+  kind: 'fact',
+  tier: 'short',
+  categories: ['incidents'],
+  tags: ['a'],
+} satisfies Partial<MemoryRecord>;
+
 /** The shared data set: seven live memories in t1, one expired in t1, one in t2. */
 const fixtures: Fixture[] = [
   memory(
     'r1',
     1,
     {
-      scope: 'user',
-      userId: 'u1',
-      kind: 'fact',
-      tier: 'short',
-      categories: ['incidents'],
-      tags: ['a'],
+      ...USER_FACT,
       metadata: { env: 'prod', priority: 3, team: { name: 'core' }, labels: ['x', 'y'] },
     },
     'd1',
@@ -217,12 +222,7 @@ const fixtures: Fixture[] = [
     'expired',
     8,
     {
-      scope: 'user',
-      userId: 'u1',
-      kind: 'fact',
-      tier: 'short',
-      categories: ['incidents'],
-      tags: ['a'],
+      ...USER_FACT,
       createdAt: '2026-05-01T12:00:00.000Z',
       updatedAt: '2026-05-01T12:00:00.000Z',
       expiresAt: '2026-05-15T00:00:00.000Z',
@@ -234,12 +234,7 @@ const fixtures: Fixture[] = [
     'other-tenant',
     9,
     {
-      scope: 'user',
-      userId: 'u1',
-      kind: 'fact',
-      tier: 'short',
-      categories: ['incidents'],
-      tags: ['a'],
+      ...USER_FACT,
       metadata: { env: 'prod', priority: 3 },
     },
     'd1',
@@ -265,199 +260,102 @@ const names = (records: readonly MemoryRecord[]): string[] =>
   records.map((record) => nameById.get(record.id) ?? record.id);
 const sortedNames = (records: readonly MemoryRecord[]): string[] => names(records).sort();
 
+const FEBRUARY = '2026-02-01T00:00:00.000Z';
+
+/** A filter of one metadata condition. */
+function where(field: string, op: ConditionOp, value: Condition['value']): IndexFilter {
+  return { metadata: { field, op, value } as Condition };
+}
+
 /** Filter cases: each filter and the exact live t1 memories it selects. */
-const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] = [
-  { title: 'an empty filter', filter: {}, expected: live },
-  {
-    title: 'ids (other tenant and expired ids excluded)',
-    filter: { ids: [uuid(1), uuid(3), uuid(8), uuid(9)] },
-    expected: ['r1', 'r3'],
-  },
-  { title: 'scopes [agent]', filter: { scopes: ['agent'] }, expected: ['r2', 'r3'] },
-  {
-    title: 'scopes [user, session]',
-    filter: { scopes: ['user', 'session'] },
-    expected: ['r1', 'r4', 'r6'],
-  },
-  {
-    title: 'anyOf: this session plus app-wide memories',
-    filter: { anyOf: [{ scope: 'session', sessionId: 's1' }, { scope: 'app' }] },
-    expected: ['r4', 'r5', 'r7'],
-  },
-  {
-    title: 'anyOf: an owner id narrows only its own selector',
-    filter: {
+const filterCases: [title: string, filter: IndexFilter, expected: string[]][] = [
+  ['an empty filter', {}, live],
+  [
+    'ids (other tenant and expired ids excluded)',
+    { ids: [uuid(1), uuid(3), uuid(8), uuid(9)] },
+    ['r1', 'r3'],
+  ],
+  ['scopes [agent]', { scopes: ['agent'] }, ['r2', 'r3']],
+  ['scopes [user, session]', { scopes: ['user', 'session'] }, ['r1', 'r4', 'r6']],
+  [
+    'anyOf: this session plus app-wide memories',
+    { anyOf: [{ scope: 'session', sessionId: 's1' }, { scope: 'app' }] },
+    ['r4', 'r5', 'r7'],
+  ],
+  [
+    'anyOf: an owner id narrows only its own selector',
+    {
       anyOf: [
         { scope: 'agent', agentId: 'ag1' },
         { scope: 'user', userId: 'u1' },
       ],
     },
-    expected: ['r1', 'r2', 'r3', 'r6'],
-  },
-  {
-    title: 'anyOf: scope and owner must both match',
-    filter: { anyOf: [{ scope: 'user', userId: 'u2' }] },
-    expected: [],
-  },
-  {
-    title: 'anyOf ANDed with the other fields',
-    filter: { anyOf: [{ scope: 'app' }, { scope: 'session' }], namespace: 'deployment' },
-    expected: ['r4', 'r5'],
-  },
-  { title: 'userId', filter: { userId: 'u1' }, expected: ['r1', 'r4', 'r6'] },
-  { title: 'agentId', filter: { agentId: 'ag1' }, expected: ['r2', 'r3'] },
-  { title: 'sessionId', filter: { sessionId: 's1' }, expected: ['r4'] },
-  { title: 'namespace', filter: { namespace: 'deployment' }, expected: ['r4', 'r5'] },
-  { title: 'an unknown userId', filter: { userId: 'nobody' }, expected: [] },
-  { title: 'kinds [fact]', filter: { kinds: ['fact'] }, expected: ['r1', 'r7'] },
-  {
-    title: 'kinds [fact, pattern]',
-    filter: { kinds: ['fact', 'pattern'] },
-    expected: ['r1', 'r5', 'r7'],
-  },
-  { title: 'tiers [mid]', filter: { tiers: ['mid'] }, expected: ['r2', 'r6'] },
-  {
-    title: 'categories any',
-    filter: { categories: { any: ['deploys', 'billing'] } },
-    expected: ['r2', 'r3', 'r5', 'r6'],
-  },
-  {
-    title: 'categories all',
-    filter: { categories: { all: ['incidents', 'deploys'] } },
-    expected: ['r2'],
-  },
-  {
-    title: 'categories any and all together',
-    filter: { categories: { any: ['billing'], all: ['incidents'] } },
-    expected: ['r6'],
-  },
-  { title: 'tags any', filter: { tags: { any: ['c'] } }, expected: ['r4', 'r5'] },
-  { title: 'tags all', filter: { tags: { all: ['a', 'b'] } }, expected: ['r2'] },
-  {
-    title: 'createdAt gte/lt',
-    filter: { createdAt: { gte: day(3), lt: day(6) } },
-    expected: ['r3', 'r4', 'r5'],
-  },
-  {
-    title: 'createdAt gt/lte',
-    filter: { createdAt: { gt: day(3), lte: day(6) } },
-    expected: ['r4', 'r5', 'r6'],
-  },
-  {
-    title: 'createdAt with a time-zone offset',
-    filter: { createdAt: { lt: '2026-05-03T02:00:00+02:00' } },
-    expected: ['r1', 'r2'],
-  },
-  { title: 'updatedAt gte', filter: { updatedAt: { gte: day(8) } }, expected: ['r2', 'r4'] },
-  { title: 'dedupKey', filter: { dedupKey: 'd1' }, expected: ['r1', 'r4'] },
-  {
-    title: 'metadata eq string',
-    filter: { metadata: { field: 'env', op: 'eq', value: 'prod' } },
-    expected: ['r1', 'r3', 'r7'],
-  },
-  {
-    title: 'metadata eq number does not match the equal string',
-    filter: { metadata: { field: 'priority', op: 'eq', value: 3 } },
-    expected: ['r1'],
-  },
-  {
-    title: 'metadata eq string does not match the equal number',
-    filter: { metadata: { field: 'priority', op: 'eq', value: '3' } },
-    expected: ['r3'],
-  },
-  {
-    title: 'metadata eq boolean',
-    filter: { metadata: { field: 'flag', op: 'eq', value: true } },
-    expected: ['r6'],
-  },
-  {
-    title: 'metadata eq matches an array containing the value',
-    filter: { metadata: { field: 'labels', op: 'eq', value: 'x' } },
-    expected: ['r1', 'r7'],
-  },
-  {
-    title: 'metadata eq on a nested path',
-    filter: { metadata: { field: 'team.name', op: 'eq', value: 'core' } },
-    expected: ['r1'],
-  },
-  {
-    title: 'metadata ne matches missing fields',
-    filter: { metadata: { field: 'env', op: 'ne', value: 'prod' } },
-    expected: ['r2', 'r4', 'r5', 'r6'],
-  },
-  {
-    title: 'metadata ne excludes arrays containing the value',
-    filter: { metadata: { field: 'labels', op: 'ne', value: 'x' } },
-    expected: ['r2', 'r3', 'r4', 'r5', 'r6'],
-  },
-  {
-    title: 'metadata in',
-    filter: { metadata: { field: 'env', op: 'in', value: ['dev', 'staging'] } },
-    expected: ['r2', 'r5'],
-  },
-  {
-    title: 'metadata in on an array field',
-    filter: { metadata: { field: 'labels', op: 'in', value: ['y'] } },
-    expected: ['r1', 'r5'],
-  },
-  {
-    title: 'metadata nin matches missing fields',
-    filter: { metadata: { field: 'env', op: 'nin', value: ['prod', 'dev'] } },
-    expected: ['r4', 'r5', 'r6'],
-  },
-  {
-    title: 'metadata gt number skips strings',
-    filter: { metadata: { field: 'priority', op: 'gt', value: 3 } },
-    expected: ['r5', 'r6'],
-  },
-  {
-    title: 'metadata gte number',
-    filter: { metadata: { field: 'priority', op: 'gte', value: 3 } },
-    expected: ['r1', 'r5', 'r6'],
-  },
-  {
-    title: 'metadata lt number',
-    filter: { metadata: { field: 'priority', op: 'lt', value: 3 } },
-    expected: ['r2'],
-  },
-  {
-    title: 'metadata lte number',
-    filter: { metadata: { field: 'priority', op: 'lte', value: 1 } },
-    expected: ['r2'],
-  },
-  {
-    title: 'metadata gte string compares strings only',
-    filter: { metadata: { field: 'priority', op: 'gte', value: '3' } },
-    expected: ['r3'],
-  },
-  {
-    title: 'metadata lt on ISO date strings',
-    filter: { metadata: { field: 'deployedAt', op: 'lt', value: '2026-02-01T00:00:00.000Z' } },
-    expected: ['r7'],
-  },
-  {
-    title: 'metadata gt on ISO date strings',
-    filter: { metadata: { field: 'deployedAt', op: 'gt', value: '2026-02-01T00:00:00.000Z' } },
-    expected: ['r5'],
-  },
-  {
-    title: 'metadata exists true',
-    filter: { metadata: { field: 'team', op: 'exists', value: true } },
-    expected: ['r1', 'r3'],
-  },
-  {
-    title: 'metadata exists true treats null as absent',
-    filter: { metadata: { field: 'nullable', op: 'exists', value: true } },
-    expected: [],
-  },
-  {
-    title: 'metadata exists false on a nested path',
-    filter: { metadata: { field: 'team.name', op: 'exists', value: false } },
-    expected: ['r2', 'r4', 'r5', 'r6', 'r7'],
-  },
-  {
-    title: 'metadata and',
-    filter: {
+    ['r1', 'r2', 'r3', 'r6'],
+  ],
+  ['anyOf: scope and owner must both match', { anyOf: [{ scope: 'user', userId: 'u2' }] }, []],
+  [
+    'anyOf ANDed with the other fields',
+    { anyOf: [{ scope: 'app' }, { scope: 'session' }], namespace: 'deployment' },
+    ['r4', 'r5'],
+  ],
+  ['userId', { userId: 'u1' }, ['r1', 'r4', 'r6']],
+  ['agentId', { agentId: 'ag1' }, ['r2', 'r3']],
+  ['sessionId', { sessionId: 's1' }, ['r4']],
+  ['namespace', { namespace: 'deployment' }, ['r4', 'r5']],
+  ['an unknown userId', { userId: 'nobody' }, []],
+  ['kinds [fact]', { kinds: ['fact'] }, ['r1', 'r7']],
+  ['kinds [fact, pattern]', { kinds: ['fact', 'pattern'] }, ['r1', 'r5', 'r7']],
+  ['tiers [mid]', { tiers: ['mid'] }, ['r2', 'r6']],
+  ['categories any', { categories: { any: ['deploys', 'billing'] } }, ['r2', 'r3', 'r5', 'r6']],
+  ['categories all', { categories: { all: ['incidents', 'deploys'] } }, ['r2']],
+  [
+    'categories any and all together',
+    { categories: { any: ['billing'], all: ['incidents'] } },
+    ['r6'],
+  ],
+  ['tags any', { tags: { any: ['c'] } }, ['r4', 'r5']],
+  ['tags all', { tags: { all: ['a', 'b'] } }, ['r2']],
+  ['createdAt gte/lt', { createdAt: { gte: day(3), lt: day(6) } }, ['r3', 'r4', 'r5']],
+  ['createdAt gt/lte', { createdAt: { gt: day(3), lte: day(6) } }, ['r4', 'r5', 'r6']],
+  [
+    'createdAt with a time-zone offset',
+    { createdAt: { lt: '2026-05-03T02:00:00+02:00' } },
+    ['r1', 'r2'],
+  ],
+  ['updatedAt gte', { updatedAt: { gte: day(8) } }, ['r2', 'r4']],
+  ['dedupKey', { dedupKey: 'd1' }, ['r1', 'r4']],
+  ['metadata eq string', where('env', 'eq', 'prod'), ['r1', 'r3', 'r7']],
+  ['metadata eq number does not match the equal string', where('priority', 'eq', 3), ['r1']],
+  ['metadata eq string does not match the equal number', where('priority', 'eq', '3'), ['r3']],
+  ['metadata eq boolean', where('flag', 'eq', true), ['r6']],
+  ['metadata eq matches an array containing the value', where('labels', 'eq', 'x'), ['r1', 'r7']],
+  ['metadata eq on a nested path', where('team.name', 'eq', 'core'), ['r1']],
+  ['metadata ne matches missing fields', where('env', 'ne', 'prod'), ['r2', 'r4', 'r5', 'r6']],
+  [
+    'metadata ne excludes arrays containing the value',
+    where('labels', 'ne', 'x'),
+    ['r2', 'r3', 'r4', 'r5', 'r6'],
+  ],
+  ['metadata in', where('env', 'in', ['dev', 'staging']), ['r2', 'r5']],
+  ['metadata in on an array field', where('labels', 'in', ['y']), ['r1', 'r5']],
+  ['metadata nin matches missing fields', where('env', 'nin', ['prod', 'dev']), ['r4', 'r5', 'r6']],
+  ['metadata gt number skips strings', where('priority', 'gt', 3), ['r5', 'r6']],
+  ['metadata gte number', where('priority', 'gte', 3), ['r1', 'r5', 'r6']],
+  ['metadata lt number', where('priority', 'lt', 3), ['r2']],
+  ['metadata lte number', where('priority', 'lte', 1), ['r2']],
+  ['metadata gte string compares strings only', where('priority', 'gte', '3'), ['r3']],
+  ['metadata lt on ISO date strings', where('deployedAt', 'lt', FEBRUARY), ['r7']],
+  ['metadata gt on ISO date strings', where('deployedAt', 'gt', FEBRUARY), ['r5']],
+  ['metadata exists true', where('team', 'exists', true), ['r1', 'r3']],
+  ['metadata exists true treats null as absent', where('nullable', 'exists', true), []],
+  [
+    'metadata exists false on a nested path',
+    where('team.name', 'exists', false),
+    ['r2', 'r4', 'r5', 'r6', 'r7'],
+  ],
+  [
+    'metadata and',
+    {
       metadata: {
         and: [
           { field: 'env', op: 'eq', value: 'prod' },
@@ -465,11 +363,11 @@ const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] 
         ],
       },
     },
-    expected: ['r1'],
-  },
-  {
-    title: 'metadata or',
-    filter: {
+    ['r1'],
+  ],
+  [
+    'metadata or',
+    {
       metadata: {
         or: [
           { field: 'env', op: 'eq', value: 'dev' },
@@ -477,16 +375,16 @@ const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] 
         ],
       },
     },
-    expected: ['r2', 'r6'],
-  },
-  {
-    title: 'metadata not',
-    filter: { metadata: { not: { field: 'env', op: 'eq', value: 'prod' } } },
-    expected: ['r2', 'r4', 'r5', 'r6'],
-  },
-  {
-    title: 'metadata not of or',
-    filter: {
+    ['r2', 'r6'],
+  ],
+  [
+    'metadata not',
+    { metadata: { not: { field: 'env', op: 'eq', value: 'prod' } } },
+    ['r2', 'r4', 'r5', 'r6'],
+  ],
+  [
+    'metadata not of or',
+    {
       metadata: {
         not: {
           or: [
@@ -496,11 +394,11 @@ const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] 
         },
       },
     },
-    expected: ['r4', 'r5', 'r6', 'r7'],
-  },
-  {
-    title: 'metadata and of or and not',
-    filter: {
+    ['r4', 'r5', 'r6', 'r7'],
+  ],
+  [
+    'metadata and of or and not',
+    {
       metadata: {
         and: [
           {
@@ -513,17 +411,17 @@ const filterCases: { title: string; filter: IndexFilter; expected: string[] }[] 
         ],
       },
     },
-    expected: ['r3'],
-  },
-  {
-    title: 'several fields ANDed',
-    filter: {
+    ['r3'],
+  ],
+  [
+    'several fields ANDed',
+    {
       userId: 'u1',
       kinds: ['fact', 'summary'],
       metadata: { field: 'flag', op: 'exists', value: true },
     },
-    expected: ['r6'],
-  },
+    ['r6'],
+  ],
 ];
 
 /**
@@ -567,6 +465,18 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
     const expectedRanking = (candidates: readonly string[]): string[] =>
       [...candidates].sort((a, b) => dot(fixture(b).vector, query) - dot(fixture(a).vector, query));
 
+    /** What a search finds, best first: tenant t1, `query`, limit 50 and `NOW` unless given. */
+    const searchRecords = async (request: Partial<SearchRequest> = {}): Promise<MemoryRecord[]> => {
+      const { hits } = await index.search({
+        tenant: TENANT,
+        vector: query,
+        limit: 50,
+        now: NOW,
+        ...request,
+      });
+      return hits.map((hit) => hit.record);
+    };
+
     describe('upsert and get', () => {
       it('returns the stored record unchanged', async () => {
         const [record] = await index.get(TENANT, [uuid(1)]);
@@ -594,13 +504,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
 
       it('re-upsert with a new vector moves the memory in search', async () => {
         await index.upsert([{ ...indexed(fixture('r1')), vector: unitVector(7777) }]);
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: unitVector(7777),
-          limit: 1,
-          now: NOW,
-        });
-        expect(hits.map((hit) => nameById.get(hit.record.id))).toEqual(['r1']);
+        expect(names(await searchRecords({ vector: unitVector(7777), limit: 1 }))).toEqual(['r1']);
       });
 
       it('rejects an upsert of the wrong dimension', async () => {
@@ -622,25 +526,14 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
       });
 
       it('search does not return another tenant’s memory', async () => {
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: fixture('other-tenant').vector,
-          limit: 50,
-          now: NOW,
-        });
-        expect(hits.map((hit) => hit.record.tenant).filter((tenant) => tenant !== TENANT)).toEqual(
-          [],
-        );
+        const records = await searchRecords({ vector: fixture('other-tenant').vector });
+        expect(
+          records.map((record) => record.tenant).filter((tenant) => tenant !== TENANT),
+        ).toEqual([]);
       });
 
       it('search in the other tenant sees only its memory', async () => {
-        const { hits } = await index.search({
-          tenant: OTHER_TENANT,
-          vector: query,
-          limit: 50,
-          now: NOW,
-        });
-        expect(hits.map((hit) => nameById.get(hit.record.id))).toEqual(['other-tenant']);
+        expect(names(await searchRecords({ tenant: OTHER_TENANT }))).toEqual(['other-tenant']);
       });
 
       it('scroll sees only the tenant’s memories', async () => {
@@ -675,7 +568,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
     });
 
     describe('filters (scroll)', () => {
-      for (const { title, filter, expected } of filterCases) {
+      for (const [title, filter, expected] of filterCases) {
         it(title, async () => {
           expect(sortedNames(await scrollAll(TENANT, filter))).toEqual([...expected].sort());
         });
@@ -683,24 +576,16 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
     });
 
     describe('filters (search)', () => {
-      for (const { title, filter, expected } of filterCases) {
+      for (const [title, filter, expected] of filterCases) {
         it(title, async () => {
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            filter,
-            limit: 50,
-            now: NOW,
-          });
-          expect(sortedNames(hits.map((hit) => hit.record))).toEqual([...expected].sort());
+          expect(sortedNames(await searchRecords({ filter }))).toEqual([...expected].sort());
         });
       }
     });
 
     describe('search', () => {
       it('orders hits by cosine similarity', async () => {
-        const { hits } = await index.search({ tenant: TENANT, vector: query, limit: 50, now: NOW });
-        expect(names(hits.map((hit) => hit.record))).toEqual(expectedRanking(live));
+        expect(names(await searchRecords())).toEqual(expectedRanking(live));
       });
 
       it('scores are the cosine similarities', async () => {
@@ -712,61 +597,38 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
       });
 
       it('returns at most `limit` hits, the best ones', async () => {
-        const { hits } = await index.search({ tenant: TENANT, vector: query, limit: 3, now: NOW });
-        expect(names(hits.map((hit) => hit.record))).toEqual(expectedRanking(live).slice(0, 3));
+        expect(names(await searchRecords({ limit: 3 }))).toEqual(expectedRanking(live).slice(0, 3));
       });
 
       it('orders filtered hits by cosine similarity', async () => {
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: query,
-          filter: { userId: 'u1' },
-          limit: 50,
-          now: NOW,
-        });
-        expect(names(hits.map((hit) => hit.record))).toEqual(expectedRanking(['r1', 'r4', 'r6']));
+        const records = await searchRecords({ filter: { userId: 'u1' } });
+        expect(names(records)).toEqual(expectedRanking(['r1', 'r4', 'r6']));
       });
 
       it('never returns an expired memory, even the nearest one', async () => {
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: fixture('expired').vector,
-          limit: 50,
-          now: NOW,
-        });
-        expect(names(hits.map((hit) => hit.record))).not.toContain('expired');
+        const records = await searchRecords({ vector: fixture('expired').vector });
+        expect(names(records)).not.toContain('expired');
       });
 
-      it('returns a memory before its expiry time', async () => {
-        const { hits } = await index.search({
-          tenant: TENANT,
+      /** The memory that expires at 2026-05-15, searched for by id at `now`. */
+      const searchExpiredAt = (now: string): Promise<MemoryRecord[]> =>
+        searchRecords({
           vector: fixture('expired').vector,
           filter: { ids: [uuid(8)] },
           limit: 5,
-          now: Date.parse('2026-05-10T00:00:00.000Z'),
+          now: Date.parse(now),
         });
-        expect(names(hits.map((hit) => hit.record))).toEqual(['expired']);
+
+      it('returns a memory before its expiry time', async () => {
+        expect(names(await searchExpiredAt('2026-05-10T00:00:00.000Z'))).toEqual(['expired']);
       });
 
       it('treats expiresAt == now as expired', async () => {
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: fixture('expired').vector,
-          filter: { ids: [uuid(8)] },
-          limit: 5,
-          now: Date.parse('2026-05-15T00:00:00.000Z'),
-        });
-        expect(hits).toEqual([]);
+        expect(await searchExpiredAt('2026-05-15T00:00:00.000Z')).toEqual([]);
       });
 
       it('finds nothing in an unknown tenant', async () => {
-        const { hits } = await index.search({
-          tenant: 'nobody',
-          vector: query,
-          limit: 5,
-          now: NOW,
-        });
-        expect(hits).toEqual([]);
+        expect(await searchRecords({ tenant: 'nobody', limit: 5 })).toEqual([]);
       });
 
       it('rejects a query of the wrong dimension', async () => {
@@ -833,13 +695,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
 
       it('removes the memory from search', async () => {
         await index.delete(TENANT, [uuid(1)]);
-        const { hits } = await index.search({
-          tenant: TENANT,
-          vector: fixture('r1').vector,
-          limit: 50,
-          now: NOW,
-        });
-        expect(names(hits.map((hit) => hit.record))).not.toContain('r1');
+        expect(names(await searchRecords({ vector: fixture('r1').vector }))).not.toContain('r1');
       });
 
       it('removes the memory from scroll', async () => {
@@ -1150,13 +1006,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
 
         it('search ranks the same after reopen', async () => {
           await reopen();
-          const { hits } = await index.search({
-            tenant: TENANT,
-            vector: query,
-            limit: 50,
-            now: NOW,
-          });
-          expect(names(hits.map((hit) => hit.record))).toEqual(expectedRanking(live));
+          expect(names(await searchRecords())).toEqual(expectedRanking(live));
         });
 
         it('deletes survive reopen', async () => {
