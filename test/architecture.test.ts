@@ -73,6 +73,17 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: [...serviceBase, '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|uuid)$/,
   },
+  // The HTTP gateway: no NATS user of its own, it acts through each tenant's client (decision 007).
+  '@membus/gateway': {
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/telemetry',
+      '@membus/client',
+      '@membus/tenancy',
+    ],
+    external: /^(zod|prom-client|fastify|@opentelemetry\/api)$/,
+  },
   '@membus/compactor': {
     workspace: [...serviceBase, '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,

@@ -1,3 +1,5 @@
+export type { ApiKeyInfo, ApiKeyRecord, ApiKeyStore } from './api-keys.ts';
+export { apiKeysFile, authenticateApiKey, FileApiKeyStore } from './api-keys.ts';
 export type { Permissions, ServiceUser } from './authority.ts';
 export {
   adminPermissions,

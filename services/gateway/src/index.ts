@@ -1,0 +1,15 @@
+export type { GatewayOptions } from './app.ts';
+export { buildGateway } from './app.ts';
+export type { GatewayConfig } from './config.ts';
+export { gatewayEnvSpec, loadGatewayConfig } from './config.ts';
+export type { HttpError } from './errors.ts';
+export { httpError, statusOfCode, UNAUTHENTICATED } from './errors.ts';
+export type { GatewayMetrics } from './metrics.ts';
+export { createGatewayMetrics, GatewayMetricNames } from './metrics.ts';
+export { errorSchema, openApiDocument } from './openapi.ts';
+export type { Parameter, Route, RouteContext, RouteReply } from './routes.ts';
+export { notExposed, routes } from './routes.ts';
+export type { HttpShape, JsonSchema } from './schemas.ts';
+export { contractSchemas, httpSchema, TRANSPORT_FIELDS } from './schemas.ts';
+export type { TenantClientsOptions, TenantCredentials } from './tenant-clients.ts';
+export { TenantClients, tenantCredentialsFrom } from './tenant-clients.ts';
