@@ -120,13 +120,16 @@ describe('a repeated store id', () => {
 });
 
 describe('exact duplicates', () => {
-  it('stay two memories with mergeSimilar: false, each with its metadata', async () => {
+  /** Stores 'Okay.' for user u with dia_id D1:1, then again as `second` with `repeat`'s fields. */
+  const storeOkayTwice = async (repeat: Partial<Parameters<typeof embeddedOf>[0]>) => {
     const [first, second] = [randomUUID(), randomUUID()];
     await ingestOne({ id: first, userId: 'u', text: 'Okay.', metadata: { dia_id: 'D1:1' } });
-    const result = await ingestOne({
-      id: second,
-      userId: 'u',
-      text: 'Okay.',
+    const result = await ingestOne({ id: second, userId: 'u', text: 'Okay.', ...repeat });
+    return { first, second, result };
+  };
+
+  it('stay two memories with mergeSimilar: false, each with its metadata', async () => {
+    const { first, second, result } = await storeOkayTwice({
       metadata: { dia_id: 'D1:2' },
       mergeSimilar: false,
     });
@@ -139,12 +142,7 @@ describe('exact duplicates', () => {
   });
 
   it('merged by default keep the earlier metadata; the newer values are in the history', async () => {
-    const [first, second] = [randomUUID(), randomUUID()];
-    await ingestOne({ id: first, userId: 'u', text: 'Okay.', metadata: { dia_id: 'D1:1' } });
-    const result = await ingestOne({
-      id: second,
-      userId: 'u',
-      text: 'Okay.',
+    const { first, second, result } = await storeOkayTwice({
       metadata: { dia_id: 'D1:2', speaker: 'Bob' },
     });
     expect(result).toMatchObject({ ok: true, status: 'duplicate', memoryId: first });
