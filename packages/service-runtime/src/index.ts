@@ -13,3 +13,4 @@ export type {
 export { defineService } from './define-service.ts';
 export type { RetryOptions } from './retry.ts';
 export { parseRetryAfter, retry, retryDelayMs } from './retry.ts';
+export { configLoader, serviceEnv } from './service-env.ts';

@@ -1,4 +1,4 @@
-import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { type ConfigOf, env } from '@membus/bus';
 import {
   DefaultRetentionPolicies,
   DefaultTierCapacity,
@@ -8,6 +8,7 @@ import {
   TierOverflowPolicySchema,
 } from '@membus/contracts';
 import { writeConcernSchema } from '@membus/mongodb';
+import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
 
 /** A JSON-valued env variable checked against a schema. */
@@ -34,8 +35,7 @@ function json<S extends z.ZodType>(schema: S, fallback: z.output<S>) {
 
 const HOUR = 3_600_000;
 
-export const compactorEnvSpec = {
-  ...busEnvSpec,
+export const compactorEnvSpec = serviceEnv(9467, {
   dataDir: {
     env: 'MEMBUS_DATA_DIR',
     schema: env.string('./data'),
@@ -194,14 +194,10 @@ export const compactorEnvSpec = {
     description:
       'retries of a chat summary on 429, 5xx, timeouts and connection errors before falling back',
   },
-  ...serviceEnvSpec(9467),
-} as const;
+});
 
-export type CompactorConfig = ReturnType<typeof loadCompactorConfig>;
-
-export function loadCompactorConfig(environment: NodeJS.ProcessEnv) {
-  return parseEnv(compactorEnvSpec, environment);
-}
+export type CompactorConfig = ConfigOf<typeof compactorEnvSpec>;
+export const loadCompactorConfig = configLoader(compactorEnvSpec);
 
 /** Per-namespace lookups over the parsed config. */
 export function namespaceSettings(config: CompactorConfig) {

@@ -1,8 +1,8 @@
-import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { type ConfigOf, env } from '@membus/bus';
+import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
 
-export const embedderEnvSpec = {
-  ...busEnvSpec,
+export const embedderEnvSpec = serviceEnv(9464, {
   provider: {
     env: 'EMBEDDING_PROVIDER',
     schema: env.oneOf(['auto', 'local', 'openai'] as const, 'auto'),
@@ -102,11 +102,7 @@ export const embedderEnvSpec = {
     schema: env.string('127.0.0.1'),
     description: 'bind address of the embeddings endpoint',
   },
-  ...serviceEnvSpec(9464),
-} as const;
+});
 
-export type EmbedderConfig = ReturnType<typeof loadEmbedderConfig>;
-
-export function loadEmbedderConfig(environment: NodeJS.ProcessEnv) {
-  return parseEnv(embedderEnvSpec, environment);
-}
+export type EmbedderConfig = ConfigOf<typeof embedderEnvSpec>;
+export const loadEmbedderConfig = configLoader(embedderEnvSpec);

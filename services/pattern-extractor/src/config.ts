@@ -1,6 +1,7 @@
-import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
+import { type ConfigOf, env } from '@membus/bus';
 import { defaultTaskTypes } from '@membus/contracts';
-import { writeConcernSchema } from '@membus/mongodb';
+import { mongodbEnvSpec } from '@membus/mongodb';
+import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
 
 const taskTypeList = z
@@ -20,29 +21,17 @@ const taskTypeList = z
       .min(1, 'at least one task type'),
   );
 
-export const patternExtractorEnvSpec = {
-  ...busEnvSpec,
+export const patternExtractorEnvSpec = serviceEnv(9466, {
   dataDir: {
     env: 'MEMBUS_DATA_DIR',
     schema: env.string('./data'),
     description: 'where embedded storage lives (pattern-extractor/outcomes.sqlite)',
   },
-  mongodbUri: {
-    env: 'MONGODB_URI',
-    schema: env.optionalString(),
-    description: 'MongoDB connection string; the embedded SQLite store when unset',
-  },
-  mongodbDatabase: {
-    env: 'MONGODB_DATABASE',
-    schema: env.string('membus'),
-    description: 'MongoDB database',
-  },
-  mongodbWriteConcern: {
-    env: 'MONGODB_WRITE_CONCERN',
+  ...mongodbEnvSpec({
+    uri: 'MongoDB connection string; the embedded SQLite store when unset',
     // Not 0: an unacknowledged write could be lost after the outcome was acked.
-    schema: writeConcernSchema({ allowUnacknowledged: false }),
-    description: 'MongoDB write concern: majority (default) or a node count',
-  },
+    allowUnacknowledged: false,
+  }),
   taskTypes: {
     env: 'TASK_TYPES',
     schema: taskTypeList,
@@ -104,11 +93,7 @@ export const patternExtractorEnvSpec = {
     schema: env.int(1_000, 10),
     description: 'how often pattern memories whose write must be retried are retried',
   },
-  ...serviceEnvSpec(9466),
-} as const;
+});
 
-export type PatternExtractorConfig = ReturnType<typeof loadPatternExtractorConfig>;
-
-export function loadPatternExtractorConfig(environment: NodeJS.ProcessEnv) {
-  return parseEnv(patternExtractorEnvSpec, environment);
-}
+export type PatternExtractorConfig = ConfigOf<typeof patternExtractorEnvSpec>;
+export const loadPatternExtractorConfig = configLoader(patternExtractorEnvSpec);

@@ -1,9 +1,9 @@
-import { busEnvSpec, env, parseEnv, serviceEnvSpec } from '@membus/bus';
-import { writeConcernSchema } from '@membus/mongodb';
+import { type ConfigOf, env } from '@membus/bus';
+import { mongodbEnvSpec } from '@membus/mongodb';
+import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
 
-export const vectorStoreEnvSpec = {
-  ...busEnvSpec,
+export const vectorStoreEnvSpec = serviceEnv(9465, {
   dataDir: {
     env: 'MEMBUS_DATA_DIR',
     schema: env.string('./data'),
@@ -94,26 +94,11 @@ export const vectorStoreEnvSpec = {
     schema: env.string('default'),
     description: 'embedding model id, names the Qdrant collection (one per model and dimension)',
   },
-  mongodbUri: {
-    env: 'MONGODB_URI',
-    schema: env.optionalString(),
-    description: 'MongoDB URI; set = history in MongoDB instead of SQLite',
-  },
-  mongodbDatabase: {
-    env: 'MONGODB_DATABASE',
-    schema: env.string('membus'),
-    description: 'MongoDB database',
-  },
-  mongodbWriteConcern: {
-    env: 'MONGODB_WRITE_CONCERN',
-    schema: writeConcernSchema({ allowUnacknowledged: true }),
-    description: 'MongoDB write concern: majority (default) or a node count',
-  },
-  ...serviceEnvSpec(9465),
-} as const;
+  ...mongodbEnvSpec({
+    uri: 'MongoDB URI; set = history in MongoDB instead of SQLite',
+    allowUnacknowledged: true,
+  }),
+});
 
-export type VectorStoreConfig = ReturnType<typeof loadVectorStoreConfig>;
-
-export function loadVectorStoreConfig(environment: NodeJS.ProcessEnv) {
-  return parseEnv(vectorStoreEnvSpec, environment);
-}
+export type VectorStoreConfig = ConfigOf<typeof vectorStoreEnvSpec>;
+export const loadVectorStoreConfig = configLoader(vectorStoreEnvSpec);
