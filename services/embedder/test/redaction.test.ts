@@ -11,11 +11,12 @@ const AKIA = join('AK', 'IA', 'UJZDE8GXD6NCF10E');
 const ASIA = join('AS', 'IA', 'PF91DHODZDOC9IS0');
 const AWS_SECRET = 'spNxnyVmihA+2O76UMFxFkM+R5Kjp1vRt/1fjORS';
 const AWS_SECRET_2 = '+6ilI8ihN5KXSc7Tvo+hBKqFYY+kv5ZJr3J1TWDt';
-const GHP = join('gh', 'p_', 'fljoQoaF1LlqsajAIxNKu8iS2G8NPRVdD53X');
-const GHO = join('gh', 'o_', '83RZJzzzzgEOzdmenCkhvMdgaKjIg8xNbe3n');
-const GHU = join('gh', 'u_', 'NyjOq9wMxEhh2FDEEtfjgVvVqE1SkHbn88Hx');
-const GHS = join('gh', 's_', 'jSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZp');
-const GHR = join('gh', 'r_', '0zVZomHFwUbbYrEqmSM9wCZ7Uw9xfogoEmvn');
+const github = (kind: string, rest: string) => join('gh', kind, '_', rest);
+const GHP = github('p', 'fljoQoaF1LlqsajAIxNKu8iS2G8NPRVdD53X');
+const GHO = github('o', '83RZJzzzzgEOzdmenCkhvMdgaKjIg8xNbe3n');
+const GHU = github('u', 'NyjOq9wMxEhh2FDEEtfjgVvVqE1SkHbn88Hx');
+const GHS = github('s', 'jSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZp');
+const GHR = github('r', '0zVZomHFwUbbYrEqmSM9wCZ7Uw9xfogoEmvn');
 const GITHUB_PAT = join(
   'github',
   '_pat_',
