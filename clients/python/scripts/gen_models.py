@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "membus"
@@ -104,10 +105,14 @@ def combined_schema(operations: dict) -> dict:
 
 
 def generate() -> str:
-    from datamodel_code_generator import DataModelType, InputFileType, generate as run
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion
+    from datamodel_code_generator import generate as run
 
     schema = combined_schema(json.loads(OPERATIONS_JSON.read_text()))
-    with tempfile.TemporaryDirectory() as directory:
+    # The generator warns about constraints pydantic types carry themselves (UUID, datetime) and
+    # about its future defaults: the toolchain is pinned (pyproject's test extras).
+    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         output = Path(directory) / "models.py"
         run(
             json.dumps(schema),
@@ -115,7 +120,7 @@ def generate() -> str:
             input_filename="operations.json",
             output=output,
             output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=__import__("datamodel_code_generator").PythonVersion.PY_311,
+            target_python_version=PythonVersion.PY_311,
             reuse_model=True,
             collapse_root_models=True,
             use_type_alias=True,
