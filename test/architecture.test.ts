@@ -51,8 +51,18 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: ['@membus/contracts', '@membus/bus'],
     external: /^(@nats-io\/jwt|@nats-io\/nkeys|bcryptjs)$/,
   },
+  '@membus/mcp': {
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],
+    external: /^(zod|tsx|@modelcontextprotocol\/sdk)$/,
+  },
   '@membus/cli': {
-    workspace: ['@membus/contracts', '@membus/bus', '@membus/client', '@membus/tenancy'],
+    workspace: [
+      '@membus/contracts',
+      '@membus/bus',
+      '@membus/client',
+      '@membus/tenancy',
+      '@membus/mcp',
+    ],
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {

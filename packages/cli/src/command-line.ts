@@ -14,6 +14,8 @@ Usage:
   membus get ID | history ID | delete ID
   membus list [options] [--limit N]
   membus stats [options]
+  membus mcp [--transport stdio|http] [--tenant T] [--creds FILE] [--port N] [--host H] [--token S]
+                                                 serve the memory as MCP tools for one tenant (membus mcp --help)
 
 Options for store/query/list/stats:
   --tenant T --user U --agent A --session S --namespace NS --kind K --scope SC

@@ -11,6 +11,14 @@ export async function main(beforeCommands: () => void = () => {}): Promise<void>
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
+  // `membus mcp …` takes the MCP server's own flags (`membus mcp --help`), so it is dispatched
+  // before the command line is parsed; the MCP package loads only then.
+  if (process.argv[2] === 'mcp') {
+    beforeCommands();
+    const { main: mcp } = await import('@membus/mcp');
+    await mcp(process.argv.slice(3), { program: 'membus mcp' });
+    return;
+  }
   const { values, positionals } = parseCommandLine();
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
