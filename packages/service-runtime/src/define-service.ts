@@ -114,7 +114,9 @@ export interface ServiceDefinition<C extends RuntimeConfig> {
   name: string;
   /** Parses the environment (throws `ConfigError` naming the option and the env variable). */
   config: (environment: NodeJS.ProcessEnv) => C;
-  /** Durable consumers this service reads, ensured on connect. */
+  /** JetStream operations this service consumes with their own durable consumer, as declared. */
+  consumes?: readonly JetStreamOperation[];
+  /** Durable consumers this service reads with options of their own, ensured on connect. */
   consumers?: (config: C) => ConsumerDeclaration[];
   /** Builds the service: backends, connect, domain, consumers and served subjects. */
   start: (context: ServiceContext<C>) => Promise<StartedService>;
@@ -149,7 +151,10 @@ async function run<C extends RuntimeConfig>(
     ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
   });
   const registry = createMetricsRegistry(name);
-  const declared = definition.consumers?.(config) ?? [];
+  const declared: ConsumerDeclaration[] = [
+    ...(definition.consumes ?? []).map(operationConsumer),
+    ...(definition.consumers?.(config) ?? []),
+  ];
   const consumers: StreamConsumer[] = [];
   const served: Drainable[] = [];
   let bus: ServiceBus | undefined;

@@ -29,8 +29,7 @@ await defineService({
     },
     operationConsumer(Operations.stored),
   ],
-  async start(runtime) {
-    const { config, log, registry } = runtime;
+  async start({ config, log, registry, ...runtime }) {
     const metrics = createCompactorMetrics(registry);
     const settings = namespaceSettings(config);
     const mongoUri = config.mongoUri;

@@ -1,4 +1,4 @@
-import { openKv, operationConsumer } from '@membus/bus';
+import { openKv } from '@membus/bus';
 import { Operations } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
@@ -14,9 +14,8 @@ import { createEmbedderMetrics } from './metrics.ts';
 await defineService({
   name: 'embedder',
   config: loadEmbedderConfig,
-  consumers: () => [operationConsumer(Operations.store)],
-  async start(runtime) {
-    const { config, log, registry } = runtime;
+  consumes: [Operations.store],
+  async start({ config, log, registry, ...runtime }) {
     const metrics = createEmbedderMetrics(registry);
     const providerName =
       config.provider === 'auto' ? (config.openaiApiKey ? 'openai' : 'local') : config.provider;

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { operationConsumer } from '@membus/bus';
 import { Operations } from '@membus/contracts';
 import { defineService } from '@membus/service-runtime';
 import { openMongoOutcomeStore } from './adapters/mongodb/mongodb-outcome-store.ts';
@@ -13,9 +12,8 @@ import { createPatternExtractorMetrics } from './metrics.ts';
 await defineService({
   name: 'pattern-extractor',
   config: loadPatternExtractorConfig,
-  consumers: () => [operationConsumer(Operations.outcome)],
-  async start(runtime) {
-    const { config, log, registry } = runtime;
+  consumes: [Operations.outcome],
+  async start({ config, log, registry, ...runtime }) {
     const store = config.mongodbUri
       ? await openMongoOutcomeStore({
           uri: config.mongodbUri,

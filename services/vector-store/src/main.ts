@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { operationConsumer } from '@membus/bus';
 import { Operations } from '@membus/contracts';
 import {
   classifyStorageError,
@@ -28,9 +27,8 @@ import { graphEventLogger, loggedStorageHealth, withStorageHealth } from './stor
 await defineService({
   name: 'vector-store',
   config: loadVectorStoreConfig,
-  consumers: () => [operationConsumer(Operations.embedded)],
-  async start(runtime) {
-    const { config, log, registry } = runtime;
+  consumes: [Operations.embedded],
+  async start({ config, log, registry, ...runtime }) {
     const directory = join(config.dataDir, 'vector-store');
     const storageHealth = loggedStorageHealth(directory, log);
     const { qdrantUrl, mongodbUri } = config;
