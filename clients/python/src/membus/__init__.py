@@ -15,12 +15,14 @@ from .client import (
     connect,
     uuid7,
 )
+from .context import FormattedContext, format_context
 from .errors import ERROR_CODES, ErrorCode, MembusError
 from .models import HistoryEntry, MemoryFilter, MemoryRecord, QueryHit
 
 __all__ = [
     "ERROR_CODES",
     "ErrorCode",
+    "FormattedContext",
     "GetManyResult",
     "HistoryEntry",
     "ListPage",
@@ -32,6 +34,7 @@ __all__ = [
     "QueryResult",
     "StoreResult",
     "connect",
+    "format_context",
     "models",
     "uuid7",
 ]
