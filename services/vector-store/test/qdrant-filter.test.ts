@@ -1,3 +1,4 @@
+import type { MetadataFilter } from '@membus/contracts';
 import type { IndexFilter } from '@membus/vector-index';
 import { describe, expect, it } from 'vitest';
 import {
@@ -133,7 +134,7 @@ describe('toQdrantFilter: record fields', () => {
       ],
     },
   ];
-  for (const { title, filter, expected } of cases) {
+  for (const [title, filter, expected] of cases) {
     it(title, () => {
       expect(conditions(filter)).toEqual(expected);
     });
@@ -141,134 +142,127 @@ describe('toQdrantFilter: record fields', () => {
 });
 
 describe('toQdrantFilter: metadata conditions', () => {
-  const cases: { title: string; filter: IndexFilter['metadata']; expected: unknown }[] = [
-    {
-      title: 'eq string → match value',
-      filter: { field: 'env', op: 'eq', value: 'prod' },
-      expected: { key: 'metadata.env', match: { value: 'prod' } },
-    },
-    {
-      title: 'eq boolean → match value',
-      filter: { field: 'flag', op: 'eq', value: true },
-      expected: { key: 'metadata.flag', match: { value: true } },
-    },
-    {
-      title: 'eq number → range gte = lte (floats included)',
-      filter: { field: 'duration', op: 'eq', value: 45.3 },
-      expected: { key: 'metadata.duration', range: { gte: 45.3, lte: 45.3 } },
-    },
-    {
-      title: 'eq on a nested path also requires the path in metadataPaths',
-      filter: { field: 'team.name', op: 'eq', value: 'core' },
-      expected: {
-        must: [
-          { key: 'metadataPaths', match: { value: 'team.name' } },
-          { key: 'metadata.team.name', match: { value: 'core' } },
-        ],
+  /** The condition that a metadata path is present. */
+  const present = (path: string) => ({ key: 'metadataPaths', match: { value: path } });
+  const cases: [title: string, filter: IndexFilter['metadata'], expected: unknown][] = [
+    [
+      'eq string → match value',
+      { field: 'env', op: 'eq', value: 'prod' },
+      { key: 'metadata.env', match: { value: 'prod' } },
+    ],
+    [
+      'eq boolean → match value',
+      { field: 'flag', op: 'eq', value: true },
+      { key: 'metadata.flag', match: { value: true } },
+    ],
+    [
+      'eq number → range gte = lte (floats included)',
+      { field: 'duration', op: 'eq', value: 45.3 },
+      { key: 'metadata.duration', range: { gte: 45.3, lte: 45.3 } },
+    ],
+    [
+      'eq on a nested path also requires the path in metadataPaths',
+      { field: 'team.name', op: 'eq', value: 'core' },
+      {
+        must: [present('team.name'), { key: 'metadata.team.name', match: { value: 'core' } }],
       },
-    },
-    {
-      title: 'a segment with a hyphen is quoted',
-      filter: { field: 'deploy.target-env', op: 'eq', value: 'x' },
-      expected: {
+    ],
+    [
+      'a segment with a hyphen is quoted',
+      { field: 'deploy.target-env', op: 'eq', value: 'x' },
+      {
         must: [
-          { key: 'metadataPaths', match: { value: 'deploy.target-env' } },
+          present('deploy.target-env'),
           { key: 'metadata.deploy."target-env"', match: { value: 'x' } },
         ],
       },
-    },
-    {
-      title: 'ne → must_not eq (a missing field matches)',
-      filter: { field: 'env', op: 'ne', value: 'prod' },
-      expected: { must_not: [{ key: 'metadata.env', match: { value: 'prod' } }] },
-    },
-    {
-      title: 'in with one string → match value',
-      filter: { field: 'env', op: 'in', value: ['dev'] },
-      expected: { key: 'metadata.env', match: { value: 'dev' } },
-    },
-    {
-      title: 'in with strings, a number and a boolean → should of each type',
-      filter: { field: 'v', op: 'in', value: ['a', 'b', 3, false] },
-      expected: {
+    ],
+    [
+      'ne → must_not eq (a missing field matches)',
+      { field: 'env', op: 'ne', value: 'prod' },
+      { must_not: [{ key: 'metadata.env', match: { value: 'prod' } }] },
+    ],
+    [
+      'in with one string → match value',
+      { field: 'env', op: 'in', value: ['dev'] },
+      { key: 'metadata.env', match: { value: 'dev' } },
+    ],
+    [
+      'in with strings, a number and a boolean → should of each type',
+      { field: 'v', op: 'in', value: ['a', 'b', 3, false] },
+      {
         should: [
           { key: 'metadata.v', match: { any: ['a', 'b'] } },
           { key: 'metadata.v', range: { gte: 3, lte: 3 } },
           { key: 'metadata.v', match: { value: false } },
         ],
       },
-    },
-    {
-      title: 'nin → must_not in',
-      filter: { field: 'env', op: 'nin', value: ['prod', 'dev'] },
-      expected: { must_not: [{ key: 'metadata.env', match: { any: ['prod', 'dev'] } }] },
-    },
-    {
-      title: 'gt number → range, arrays excluded',
-      filter: { field: 'priority', op: 'gt', value: 3 },
-      expected: {
+    ],
+    [
+      'nin → must_not in',
+      { field: 'env', op: 'nin', value: ['prod', 'dev'] },
+      { must_not: [{ key: 'metadata.env', match: { any: ['prod', 'dev'] } }] },
+    ],
+    [
+      'gt number → range, arrays excluded',
+      { field: 'priority', op: 'gt', value: 3 },
+      {
         must: [{ key: 'metadata.priority', range: { gt: 3 } }],
         must_not: [{ key: 'metadataArrays', match: { value: 'priority' } }],
       },
-    },
-    {
-      title: 'lte number on a nested path → presence, range, arrays excluded',
-      filter: { field: 'a.b', op: 'lte', value: 1 },
-      expected: {
-        must: [
-          { key: 'metadataPaths', match: { value: 'a.b' } },
-          { key: 'metadata.a.b', range: { lte: 1 } },
-        ],
+    ],
+    [
+      'lte number on a nested path → presence, range, arrays excluded',
+      { field: 'a.b', op: 'lte', value: 1 },
+      {
+        must: [present('a.b'), { key: 'metadata.a.b', range: { lte: 1 } }],
         must_not: [{ key: 'metadataArrays', match: { value: 'a.b' } }],
       },
-    },
-    {
-      title: 'exists true → metadataPaths match',
-      filter: { field: 'team', op: 'exists', value: true },
-      expected: { key: 'metadataPaths', match: { value: 'team' } },
-    },
-    {
-      title: 'exists false → must_not metadataPaths match',
-      filter: { field: 'team.name', op: 'exists', value: false },
-      expected: { must_not: [{ key: 'metadataPaths', match: { value: 'team.name' } }] },
-    },
-    {
-      title: 'and → must',
-      filter: {
+    ],
+    [
+      'exists true → metadataPaths match',
+      { field: 'team', op: 'exists', value: true },
+      present('team'),
+    ],
+    [
+      'exists false → must_not metadataPaths match',
+      { field: 'team.name', op: 'exists', value: false },
+      { must_not: [present('team.name')] },
+    ],
+    [
+      'and → must',
+      {
         and: [
           { field: 'env', op: 'eq', value: 'prod' },
           { field: 'flag', op: 'exists', value: true },
         ],
       },
-      expected: {
-        must: [
-          { key: 'metadata.env', match: { value: 'prod' } },
-          { key: 'metadataPaths', match: { value: 'flag' } },
-        ],
+      {
+        must: [{ key: 'metadata.env', match: { value: 'prod' } }, present('flag')],
       },
-    },
-    {
-      title: 'or → should',
-      filter: {
+    ],
+    [
+      'or → should',
+      {
         or: [
           { field: 'env', op: 'eq', value: 'dev' },
           { field: 'flag', op: 'eq', value: true },
         ],
       },
-      expected: {
+      {
         should: [
           { key: 'metadata.env', match: { value: 'dev' } },
           { key: 'metadata.flag', match: { value: true } },
         ],
       },
-    },
-    {
-      title: 'not → must_not',
-      filter: { not: { field: 'env', op: 'eq', value: 'prod' } },
-      expected: { must_not: [{ key: 'metadata.env', match: { value: 'prod' } }] },
-    },
+    ],
+    [
+      'not → must_not',
+      { not: { field: 'env', op: 'eq', value: 'prod' } },
+      { must_not: [{ key: 'metadata.env', match: { value: 'prod' } }] },
+    ],
   ];
-  for (const { title, filter, expected } of cases) {
+  for (const [title, filter, expected] of cases) {
     it(title, () => {
       expect(conditions({ metadata: filter })).toEqual([expected]);
     });
@@ -285,57 +279,28 @@ describe('toQdrantFilter: string comparisons (no Qdrant form)', () => {
     expect(conditions({ metadata: { field: 'at', op: 'lt', value: '2026' } })).toEqual([]);
   });
 
+  /** A string comparison Qdrant cannot express beside an exact condition. */
+  const inexactAndExact = [
+    { field: 'at', op: 'gte', value: '2026' },
+    { field: 'env', op: 'eq', value: 'prod' },
+  ] satisfies MetadataFilter[];
+
   it('relax an and to its exact parts', () => {
-    const filter: IndexFilter = {
-      metadata: {
-        and: [
-          { field: 'at', op: 'gte', value: '2026' },
-          { field: 'env', op: 'eq', value: 'prod' },
-        ],
-      },
-    };
+    const filter: IndexFilter = { metadata: { and: inexactAndExact } };
     expect(conditions(filter)).toEqual([{ key: 'metadata.env', match: { value: 'prod' } }]);
   });
 
   it('relax an or to no condition', () => {
-    const filter: IndexFilter = {
-      metadata: {
-        or: [
-          { field: 'at', op: 'gte', value: '2026' },
-          { field: 'env', op: 'eq', value: 'prod' },
-        ],
-      },
-    };
-    expect(conditions(filter)).toEqual([]);
+    expect(conditions({ metadata: { or: inexactAndExact } })).toEqual([]);
   });
 
   it('under not, relax to false so the negation stays a superset (not of and)', () => {
-    const filter: IndexFilter = {
-      metadata: {
-        not: {
-          and: [
-            { field: 'at', op: 'gte', value: '2026' },
-            { field: 'env', op: 'eq', value: 'prod' },
-          ],
-        },
-      },
-    };
     // not(false AND env=prod) = not(false) = true: no condition.
-    expect(conditions(filter)).toEqual([]);
+    expect(conditions({ metadata: { not: { and: inexactAndExact } } })).toEqual([]);
   });
 
   it('under not, an or keeps its exact parts negated', () => {
-    const filter: IndexFilter = {
-      metadata: {
-        not: {
-          or: [
-            { field: 'at', op: 'gte', value: '2026' },
-            { field: 'env', op: 'eq', value: 'prod' },
-          ],
-        },
-      },
-    };
-    expect(conditions(filter)).toEqual([
+    expect(conditions({ metadata: { not: { or: inexactAndExact } } })).toEqual([
       { must_not: [{ key: 'metadata.env', match: { value: 'prod' } }] },
     ]);
   });
