@@ -1,18 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Body,
-  type BusConnectionOptions,
   call,
-  connectBus,
-  decode,
   type JetStreamClient,
   jetstream,
   type NatsConnection,
   publishOperation,
-  type Subscription,
   storeMemory,
   type TenantOf,
-  transportError,
   validate,
 } from '@membus/bus';
 import {
@@ -20,89 +14,38 @@ import {
   type AuditRequestInput,
   type CompactReply,
   type CompactRequestInput,
-  DEFAULT_TENANT,
   type FailurePattern,
   type HistoryEntry,
   Limits,
-  type ListRequestInput,
   MembusError,
   type MemoryFilter,
   type MemoryRecord,
   type MetricsReply,
-  type MetricsRequestInput,
   Operations,
-  type OutcomeInput,
   OutcomeSchema,
   type PatternsReply,
-  type PatternsRequestInput,
-  type QueryHit,
-  type QueryRequestInput,
   type RequestOperation,
   type StatsReply,
-  type StoreMemoryInput,
   StoreMemorySchema,
-  type StoreNotice,
-  StoreNoticeSchema,
-  subjectOf,
-  TENANT_PATTERN,
-  type UpdateRequestInput,
   type WorkflowPattern,
 } from '@membus/contracts';
 import { v7 as uuidv7 } from 'uuid';
-
-export interface ConnectOptions extends Partial<Omit<BusConnectionOptions, 'servers' | 'name'>> {
-  /** NATS URL(s); default `nats://127.0.0.1:4222`. */
-  servers?: string | string[];
-  /** Tenant token of every subject; default `default`. */
-  tenant?: string;
-  /** Client name in the server's connection list. */
-  name?: string;
-  /** Use an existing connection (not closed by `close()`). */
-  connection?: NatsConnection;
-  /** Request timeout (ms); default 5,000. */
-  timeoutMs?: number;
-}
-
-/** What an agent stores; `id` is generated (UUIDv7) when absent. */
-export type StoreInput = Omit<StoreMemoryInput, 'v' | 'id'> & { id?: string };
-
-export interface StoreOptions {
-  /**
-   * `accepted` (default): resolve once JetStream has the message (durable).
-   * `queryable`: resolve once the memory can be queried (read-your-writes).
-   */
-  wait?: 'accepted' | 'queryable';
-  /** How long to wait for `queryable` (ms); default 30,000. */
-  timeoutMs?: number;
-}
-
-export interface StoreResult {
-  /** The id the store was sent with. */
-  id: string;
-  /** With `wait: 'queryable'`: `stored`, or `duplicate` when merged into `memoryId`. */
-  status?: 'stored' | 'duplicate' | 'merged';
-  /** The memory that holds the content (differs from `id` for a duplicate). */
-  memoryId?: string;
-}
-
-export type QueryInput = Omit<QueryRequestInput, 'v'>;
-export type QueryOptions = Omit<QueryInput, 'text' | 'vector'>;
-export type UpdateInput = Omit<UpdateRequestInput, 'v' | 'id'>;
-export type ListInput = Omit<ListRequestInput, 'v'>;
-
-export interface QueryResult {
-  hits: QueryHit[];
-  /** The retrieval mode used. */
-  mode: 'dense' | 'keyword' | 'hybrid';
-  /** How the index answered (`exact`, `ann`, ...). */
-  plan: string;
-  /** Time inside the vector-store (ms). */
-  tookMs: number;
-  /** True when hits were left out to keep the reply under `Limits.replyBytes`. */
-  truncated?: boolean;
-  /** How many of the topK hits were left out (with `truncated`). */
-  omitted?: number;
-}
+import type { z } from 'zod';
+import type {
+  BestWorkflowOptions,
+  ListInput,
+  PatternsInput,
+  QueryInput,
+  QueryOptions,
+  QueryResult,
+  RecordOutcomeInput,
+  StoreInput,
+  StoreOptions,
+  StoreResult,
+  TaskMetricsInput,
+  UpdateInput,
+} from './client-types.ts';
+import { StoreNotices } from './store-notices.ts';
 
 /** A typed, tenant-bound handle on membus. Create it with {@link connect}. */
 export class MemoryClient {
@@ -111,9 +54,7 @@ export class MemoryClient {
   readonly #js: JetStreamClient;
   readonly #ownsConnection: boolean;
   readonly #timeoutMs: number;
-  readonly #noticeToken: string;
-  readonly #waiting = new Map<string, (notice: StoreNotice) => void>();
-  #notices: Subscription | undefined;
+  readonly #notices: StoreNotices;
 
   constructor(
     nc: NatsConnection,
@@ -124,9 +65,7 @@ export class MemoryClient {
     this.tenant = options.tenant;
     this.#ownsConnection = options.ownsConnection;
     this.#timeoutMs = options.timeoutMs;
-    // Store notices for this client: `memory.notice.<tenant>.<token>` (the services take the
-    // tenant from the store's subject, so only this tenant can ever receive them).
-    this.#noticeToken = randomUUID();
+    this.#notices = new StoreNotices(nc, options.tenant);
   }
 
   /** The underlying NATS connection (for advanced use). */
@@ -171,20 +110,20 @@ export class MemoryClient {
     }
     const waitQueryable = options.wait === 'queryable';
     const notices = waitQueryable
-      ? messages.map((message) => this.#awaitNotice(message.id, options.timeoutMs ?? 30_000))
+      ? messages.map((message) => this.#notices.wait(message.id, options.timeoutMs ?? 30_000))
       : [];
     try {
       await Promise.all(
         messages.map((message) =>
           // An agent's store: no JetStream de-duplication id (see storeMemory's policy).
           storeMemory(this.#js, this.tenant, message, {
-            ...(waitQueryable ? { notifyToken: this.#noticeToken } : {}),
+            ...(waitQueryable ? { notifyToken: this.#notices.token } : {}),
             timeoutMs: this.#timeoutMs,
           }),
         ),
       );
     } catch (error) {
-      for (const message of messages) this.#waiting.delete(message.id);
+      this.#notices.forget(messages.map((message) => message.id));
       throw error;
     }
     if (!waitQueryable) return messages.map((message) => ({ id: message.id }));
@@ -306,23 +245,12 @@ export class MemoryClient {
   }
 
   async stats(filter?: MemoryFilter): Promise<Omit<StatsReply, 'v'>> {
-    const { v: _v, ...stats } = await this.#call(Operations.stats, filter ? { filter } : {});
-    return stats;
+    return this.#reply(Operations.stats, filter ? { filter } : {});
   }
 
   /** Closes the connection (when the client opened it), after pending publishes. */
   async close(): Promise<void> {
-    this.#notices?.unsubscribe();
-    for (const [id, resolve] of this.#waiting) {
-      resolve({
-        v: 1,
-        id,
-        memoryId: id,
-        status: 'failed',
-        error: { code: 'UNAVAILABLE', message: 'client closed', retryable: true },
-      });
-    }
-    this.#waiting.clear();
+    this.#notices.close();
     if (this.#ownsConnection) await this.#nc.drain();
   }
 
@@ -333,37 +261,20 @@ export class MemoryClient {
     });
   }
 
-  #awaitNotice(id: string, timeoutMs: number): Promise<StoreNotice> {
-    this.#listen();
-    return new Promise<StoreNotice>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(
-          new MembusError('TIMEOUT', `memory ${id} was not queryable within ${timeoutMs} ms`, {
-            details: { id },
-          }),
-        );
-      }, timeoutMs);
-      this.#waiting.set(id, (notice) => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        resolve(notice);
-      });
-    });
+  /** {@link #call}, the reply without its version. */
+  async #reply<O extends RequestOperation>(
+    operation: O,
+    body: Body<O['request']>,
+    timeoutMs?: number,
+  ): Promise<Omit<z.output<O['reply']>, 'v'>> {
+    // Every reply schema has `v` (a version-1 message); what is left is the reply proper.
+    const { v: _v, ...reply } = (await this.#call(operation, body, timeoutMs)) as { v: 1 };
+    return reply as Omit<z.output<O['reply']>, 'v'>;
   }
 
-  #listen(): void {
-    if (this.#notices) return;
-    this.#notices = this.#nc.subscribe(
-      subjectOf(Operations.notice, this.tenant, this.#noticeToken),
-      {
-        callback: (error, message) => {
-          if (error) return;
-          const decoded = decode(StoreNoticeSchema, message.data);
-          if (decoded.ok) this.#waiting.get(decoded.value.id)?.(decoded.value);
-        },
-      },
-    );
+  /** The timeout of a lifecycle run (compact, audit): the caller's, or at least a minute. */
+  #longTimeout(options: { timeoutMs?: number }): number {
+    return options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000);
   }
 
   // ---------------------------------------------------------------- lifecycle (compactor)
@@ -389,12 +300,7 @@ export class MemoryClient {
     input: Omit<CompactRequestInput, 'v'>,
     options: { timeoutMs?: number } = {},
   ): Promise<Omit<CompactReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#call(
-      Operations.compact,
-      input,
-      options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000),
-    );
-    return reply;
+    return this.#reply(Operations.compact, input, this.#longTimeout(options));
   }
 
   /** Quality audit: counts, near duplicates, stale memories and recommendations. */
@@ -402,12 +308,7 @@ export class MemoryClient {
     input: Omit<AuditRequestInput, 'v'> = {},
     options: { timeoutMs?: number } = {},
   ): Promise<Omit<AuditReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#call(
-      Operations.audit,
-      input,
-      options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000),
-    );
-    return reply;
+    return this.#reply(Operations.audit, input, this.#longTimeout(options));
   }
 
   // ---------------------------------------------------------------- outcomes and patterns (pattern-extractor)
@@ -436,8 +337,7 @@ export class MemoryClient {
 
   /** Ranked workflow patterns (and failure signatures) of a task type, best first. */
   async patterns(input: PatternsInput = {}): Promise<Omit<PatternsReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#call(Operations.patterns, input);
-    return reply;
+    return this.#reply(Operations.patterns, input);
   }
 
   /** The best workflow (step sequence, or config with `variantKind: 'config'`) for an objective. */
@@ -458,8 +358,7 @@ export class MemoryClient {
 
   /** Executions, successes, success rate, duration and cost per task type, and overall. */
   async taskMetrics(input: TaskMetricsInput = {}): Promise<Omit<MetricsReply, 'v'>> {
-    const { v: _v, ...reply } = await this.#call(Operations.metrics, input);
-    return reply;
+    return this.#reply(Operations.metrics, input);
   }
 
   /** Failed outcomes grouped by normalised error signature, most frequent first. */
@@ -475,55 +374,4 @@ export class MemoryClient {
     });
     return reply.failures;
   }
-}
-
-/** A task outcome; `id` (UUIDv7) and `occurredAt` (now) are filled in when absent. */
-export type RecordOutcomeInput = Omit<OutcomeInput, 'v' | 'id' | 'occurredAt'> & {
-  id?: string;
-  occurredAt?: string;
-};
-export type PatternsInput = Omit<PatternsRequestInput, 'v'>;
-export type TaskMetricsInput = Omit<MetricsRequestInput, 'v'>;
-export interface BestWorkflowOptions {
-  /** `success_rate` (default, confidence-ranked), `duration` or `cost`. */
-  objective?: PatternsRequestInput['objective'];
-  /** Variants seen fewer times are ignored; default 1. */
-  minSupport?: number;
-  /** Variants with a lower success rate are ignored; default 0. */
-  minSuccessRate?: number;
-  /** Only this namespace. */
-  namespace?: string;
-  /** `steps` (default): the step sequence; `config`: the configuration. */
-  variantKind?: 'steps' | 'config';
-}
-
-/** Connects to membus. `await using memory = await connect({ tenant: 'acme' })` closes it. */
-export async function connect(
-  options: ConnectOptions = {},
-): Promise<MemoryClient & AsyncDisposable> {
-  const tenant = options.tenant ?? DEFAULT_TENANT;
-  if (!TENANT_PATTERN.test(tenant)) {
-    throw new MembusError(
-      'INVALID_TENANT',
-      `invalid tenant "${tenant}": expected ${TENANT_PATTERN}`,
-    );
-  }
-  let nc = options.connection;
-  if (!nc) {
-    try {
-      nc = await connectBus({
-        ...options,
-        servers: options.servers ?? 'nats://127.0.0.1:4222',
-        name: options.name ?? 'membus-client',
-      });
-    } catch (error) {
-      throw transportError(error, 'connect');
-    }
-  }
-  const client = new MemoryClient(nc, {
-    tenant,
-    ownsConnection: options.connection === undefined,
-    timeoutMs: options.timeoutMs ?? 5_000,
-  });
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
 }

@@ -16,6 +16,7 @@ export type {
   WorkflowPattern,
 } from '@membus/contracts';
 export { MembusError } from '@membus/contracts';
+export { MemoryClient } from './client.ts';
 export type {
   BestWorkflowOptions,
   ConnectOptions,
@@ -30,7 +31,7 @@ export type {
   StoreResult,
   TaskMetricsInput,
   UpdateInput,
-} from './client.ts';
-export { connect, MemoryClient } from './client.ts';
+} from './client-types.ts';
+export { connect } from './connect.ts';
 export type { ContextOptions, FormattedContext } from './context.ts';
 export { formatContext } from './context.ts';
