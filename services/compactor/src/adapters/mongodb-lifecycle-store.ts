@@ -46,13 +46,7 @@ export interface MongoLifecycleStoreOptions {
 export async function openMongoLifecycleStore(
   options: MongoLifecycleStoreOptions,
 ): Promise<LifecycleStore> {
-  const { client, db } = await connectMongo({
-    uri: options.uri,
-    database: options.database,
-    writeConcern: options.writeConcern,
-    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
-    appName: 'membus-compactor',
-  });
+  const { client, db } = await connectMongo({ ...options, appName: 'membus-compactor' });
   const prefix = options.prefix ?? '';
   const plans = db.collection<PlanDocument>(`${prefix}compaction_plans`);
   const archive = db.collection<ArchiveDocument>(`${prefix}archive`);

@@ -1,15 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { MemoryRecord } from '@membus/contracts';
+import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type { CompactionPlan, LifecycleStore } from '../ports/lifecycle-store.ts';
 
 /** The embedded LifecycleStore: one SQLite file (WAL; survives a killed process). */
 export function openSqliteLifecycleStore(options: { path: string }): LifecycleStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  const db = openSqliteFile(options.path, (path) => new Database(path));
   db.exec(`
     CREATE TABLE IF NOT EXISTS plans (
       tenant TEXT NOT NULL, session_id TEXT NOT NULL, state TEXT NOT NULL,

@@ -51,10 +51,8 @@ export async function openMongoOutcomeStore(
   options: MongoOutcomeStoreOptions,
 ): Promise<OutcomeStore & { drop(): Promise<void> }> {
   const { client, db } = await connectMongo({
-    uri: options.uri,
+    ...options,
     database: options.database ?? 'membus',
-    writeConcern: options.writeConcern,
-    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
     appName: 'membus-pattern-extractor',
   });
   const prefix = options.collectionPrefix ?? '';

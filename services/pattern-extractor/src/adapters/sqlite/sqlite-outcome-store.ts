@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type {
   OutcomeQuery,
@@ -14,11 +13,7 @@ interface StoredRow {
 
 /** The embedded OutcomeStore: one SQLite file (WAL). */
 export function openSqliteOutcomeStore(options: { path: string }): OutcomeStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  // JetStream keeps the outcome until we ack; NORMAL survives process crashes.
-  db.pragma('synchronous = NORMAL');
+  const db = openSqliteFile(options.path, (path) => new Database(path));
   db.exec(`
     CREATE TABLE IF NOT EXISTS outcomes (
       tenant TEXT NOT NULL,

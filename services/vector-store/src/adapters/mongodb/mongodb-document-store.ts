@@ -65,10 +65,8 @@ export async function openMongoDocumentStore(
   options: MongoDocumentStoreOptions,
 ): Promise<DocumentStore> {
   const { client, db } = await connectMongo({
-    uri: options.uri,
+    ...options,
     database: options.database ?? 'membus',
-    writeConcern: options.writeConcern,
-    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
     appName: 'membus-vector-store',
   });
   const historyCollection = db.collection<HistoryDocument>(

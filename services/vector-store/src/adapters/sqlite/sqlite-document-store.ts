@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { HistoryEntry } from '@membus/contracts';
+import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
 
@@ -17,13 +16,10 @@ export function openSqliteDocumentStore(options: {
   path: string;
   busyTimeoutMs?: number;
 }): DocumentStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   // better-sqlite3 waits for a lock synchronously, blocking the event loop: wait briefly, then
   // fail with SQLITE_BUSY so the write is nak'd and retried from JetStream instead.
-  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 100 });
-  db.pragma('journal_mode = WAL');
-  // JetStream holds the durable copy until we ack; NORMAL survives process crashes.
-  db.pragma('synchronous = NORMAL');
+  const timeout = options.busyTimeoutMs ?? 100;
+  const db = openSqliteFile(options.path, (path) => new Database(path, { timeout }));
   db.exec(`
     CREATE TABLE IF NOT EXISTS history (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
