@@ -134,7 +134,7 @@ describe('toQdrantFilter: record fields', () => {
       ],
     },
   ];
-  for (const [title, filter, expected] of cases) {
+  for (const { title, filter, expected } of cases) {
     it(title, () => {
       expect(conditions(filter)).toEqual(expected);
     });
