@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { definedFields } from './defined-fields.ts';
 
 /** One option: the env variable it comes from and its schema (with default). */
 export interface EnvOption<S extends z.ZodType = z.ZodType> {
@@ -131,19 +132,21 @@ export function serviceEnvSpec(defaultMetricsPort: number) {
 export function busConnectionFromEnv(config: BusEnv, name: string) {
   const tls =
     config.natsTlsCa || config.natsTlsCert
-      ? {
-          ...(config.natsTlsCa ? { caFile: config.natsTlsCa } : {}),
-          ...(config.natsTlsCert ? { certFile: config.natsTlsCert } : {}),
-          ...(config.natsTlsKey ? { keyFile: config.natsTlsKey } : {}),
-        }
+      ? definedFields({
+          caFile: config.natsTlsCa,
+          certFile: config.natsTlsCert,
+          keyFile: config.natsTlsKey,
+        })
       : undefined;
   return {
     servers: config.natsUrl,
     name,
-    ...(config.natsUser ? { user: config.natsUser } : {}),
-    ...(config.natsPassword ? { pass: config.natsPassword } : {}),
-    ...(config.natsToken ? { token: config.natsToken } : {}),
-    ...(config.natsCreds ? { credsFile: config.natsCreds } : {}),
-    ...(tls ? { tls } : {}),
+    ...definedFields({
+      user: config.natsUser,
+      pass: config.natsPassword,
+      token: config.natsToken,
+      credsFile: config.natsCreds,
+      tls,
+    }),
   };
 }

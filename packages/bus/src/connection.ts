@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { definedFields } from './defined-fields.ts';
 
 export interface BusConnectionOptions {
   /** `nats://host:port`, comma-separated for a cluster. */
@@ -38,20 +39,22 @@ export async function connectBus(options: BusConnectionOptions): Promise<NatsCon
       ? undefined
       : options.tls === true
         ? {}
-        : {
-            ...(options.tls.caFile ? { caFile: options.tls.caFile } : {}),
-            ...(options.tls.certFile ? { certFile: options.tls.certFile } : {}),
-            ...(options.tls.keyFile ? { keyFile: options.tls.keyFile } : {}),
-          };
+        : definedFields({
+            caFile: options.tls.caFile,
+            certFile: options.tls.certFile,
+            keyFile: options.tls.keyFile,
+          });
   return connect({
     servers,
     name: options.name,
-    ...(options.user ? { user: options.user } : {}),
-    ...(options.pass ? { pass: options.pass } : {}),
-    ...(options.token ? { token: options.token } : {}),
-    ...(authenticator ? { authenticator } : {}),
-    ...(tls ? { tls } : {}),
-    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+    ...definedFields({
+      user: options.user,
+      pass: options.pass,
+      token: options.token,
+      authenticator,
+      tls,
+      inboxPrefix: options.inboxPrefix,
+    }),
     maxReconnectAttempts: options.reconnect === false ? 0 : -1,
     // nats.js otherwise builds an Error (with stack) per request for async traces: a
     // measurable share of CPU per JetStream publish on the ingest path.
