@@ -139,22 +139,18 @@ export async function tenantAccountJwt(authority: JwtAuthority, tenant: string):
   const activation = (subject: string, kind: 'service' | 'stream') =>
     encodeActivation(`${tenant} ${subject}`, account, membus, kind, { subject });
   const imports: Import[] = [];
-  for (const subject of services) {
+  // Services first, then streams: the order the account's imports have always had.
+  const kinds = [
+    ...services.map((subject) => [subject, 'service'] as const),
+    ...streams.map((subject) => [subject, 'stream'] as const),
+  ];
+  for (const [subject, kind] of kinds) {
     imports.push({
       name: subject,
       subject,
       account: membus.getPublicKey(),
-      type: 'service' as Import['type'],
-      token: await activation(subject, 'service'),
-    });
-  }
-  for (const subject of streams) {
-    imports.push({
-      name: subject,
-      subject,
-      account: membus.getPublicKey(),
-      type: 'stream' as Import['type'],
-      token: await activation(subject, 'stream'),
+      type: kind as Import['type'],
+      token: await activation(subject, kind),
     });
   }
   return encodeAccount(

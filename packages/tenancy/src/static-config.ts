@@ -1,15 +1,4 @@
-import {
-  adminPermissions,
-  agentPermissions,
-  MEMBUS_ACCOUNT,
-  type Permissions,
-  type ServiceUser,
-  servicePermissions,
-  serviceUsers,
-  tenantEvents,
-  tenantImports,
-  tenantOperations,
-} from './authority.ts';
+import * as authority from './authority.ts';
 
 /**
  * A password in a static config: an environment variable nats-server resolves at start
@@ -18,7 +7,7 @@ import {
 export type Secret = { env: string } | { bcrypt: string };
 
 export interface StaticTenancy {
-  services: Record<ServiceUser, Secret>;
+  services: Record<authority.ServiceUser, Secret>;
   admin: Secret;
   /** Tenant name -> its agent user's secret (user `agent-<tenant>`). */
   tenants: Record<string, Secret>;
@@ -44,7 +33,12 @@ const quote = (value: string) => JSON.stringify(value);
 const list = (values: readonly string[]) => `[${values.map(quote).join(', ')}]`;
 const secret = (value: Secret) => ('env' in value ? `$${value.env}` : quote(value.bcrypt));
 
-function user(name: string, password: Secret, permissions: Permissions, indent: string): string {
+function user(
+  name: string,
+  password: Secret,
+  permissions: authority.Permissions,
+  indent: string,
+): string {
   const lines = [
     `${indent}{`,
     `${indent}  user: ${quote(name)}`,
@@ -73,27 +67,34 @@ export function renderStaticConfig(
   if (options.header) out.push(...options.header.split('\n').map((line) => `# ${line}`), '');
   if (options.listen) out.push(`listen: ${options.listen}`);
   out.push('jetstream: enabled', '', 'accounts {');
-  out.push(`  ${MEMBUS_ACCOUNT} {`, '    jetstream: enabled', '    users: [');
-  for (const service of serviceUsers) {
-    out.push(user(service, tenancy.services[service], servicePermissions(service), '      '));
+  out.push(`  ${authority.MEMBUS_ACCOUNT} {`, '    jetstream: enabled', '    users: [');
+  for (const service of authority.serviceUsers) {
+    out.push(
+      user(service, tenancy.services[service], authority.servicePermissions(service), '      '),
+    );
   }
-  out.push(user('admin', tenancy.admin, adminPermissions, '      '));
+  out.push(user('admin', tenancy.admin, authority.adminPermissions, '      '));
   out.push('    ]', '    exports: [');
-  for (const subject of tenantOperations) out.push(`      { service: ${quote(`${subject}.*`)} }`);
-  for (const subject of tenantEvents) out.push(`      { stream: ${quote(subject)} }`);
+  for (const subject of authority.tenantOperations)
+    out.push(`      { service: ${quote(`${subject}.*`)} }`);
+  for (const subject of authority.tenantEvents) out.push(`      { stream: ${quote(subject)} }`);
   out.push('    ]', '  }');
   for (const [tenant, password] of Object.entries(tenancy.tenants).sort(([a], [b]) =>
     a.localeCompare(b),
   )) {
-    const imports = tenantImports(tenant);
+    const imports = authority.tenantImports(tenant);
     out.push(`  ${quote(tenantAccountName(tenant))} {`, '    users: [');
-    out.push(user(agentUserName(tenant), password, agentPermissions(tenant), '      '));
+    out.push(user(agentUserName(tenant), password, authority.agentPermissions(tenant), '      '));
     out.push('    ]', '    imports: [');
     for (const subject of imports.services) {
-      out.push(`      { service: { account: ${MEMBUS_ACCOUNT}, subject: ${quote(subject)} } }`);
+      out.push(
+        `      { service: { account: ${authority.MEMBUS_ACCOUNT}, subject: ${quote(subject)} } }`,
+      );
     }
     for (const subject of imports.streams) {
-      out.push(`      { stream: { account: ${MEMBUS_ACCOUNT}, subject: ${quote(subject)} } }`);
+      out.push(
+        `      { stream: { account: ${authority.MEMBUS_ACCOUNT}, subject: ${quote(subject)} } }`,
+      );
     }
     out.push('    ]', '  }');
   }
