@@ -1,14 +1,7 @@
+import { seededRandom } from '@membus/vector-index/testing/fixtures';
+
 /** Deterministic synthetic agent memories (seeded), so runs are comparable. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const rng: (seed: number) => () => number = seededRandom;
 
 const services = [
   'billing',
