@@ -346,6 +346,28 @@ describe('MCP over HTTP on loopback', () => {
       outgoing.end('{}');
     });
 
+  it('answers a plain JSON-RPC POST, as curl sends it (README)', async () => {
+    const response = await fetch(http.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'get_memory_stats', arguments: { filter: { namespace: 'none-yet' } } },
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { structuredContent: { total: 0 } },
+    });
+  });
+
   it('refuses a Host or Origin that is not loopback (DNS rebinding)', async () => {
     expect(await status({ host: 'attacker.example' })).toBe(403);
     expect(await status({ origin: 'http://attacker.example' })).toBe(403);
