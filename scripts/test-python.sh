@@ -25,4 +25,5 @@ if [ ! -e "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e 'clients/python[test]'
   rm -f "$VENV"/.membus-* && touch "$STAMP"
 fi
+(cd clients/python && "$VENV/bin/ruff" check --quiet . && "$VENV/bin/ruff" format --check --quiet .)
 exec "$VENV/bin/python" -m pytest clients/python -q "$@"

@@ -19,6 +19,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "membus"
 OPERATIONS_JSON = PACKAGE / "schema" / "operations.json"
 MODELS_PY = PACKAGE / "models.py"
+HEADER = '''"""Models of every agent-facing membus operation (generated: do not edit).
+
+Source: schema/operations.json (`pnpm gen:schemas`); regenerate with
+`python clients/python/scripts/gen_models.py`.
+"""'''
 SUFFIXES = {"request": "Request", "reply": "Reply", "message": "Message"}
 
 
@@ -132,7 +137,7 @@ def generate() -> str:
             use_schema_description=True,
             use_field_description=True,
             enum_field_as_literal="all",
-            custom_file_header='"""Models of every agent-facing membus operation (generated: do not edit).\n\nSource: schema/operations.json (`pnpm gen:schemas`); regenerate with\n`python clients/python/scripts/gen_models.py`.\n"""',
+            custom_file_header=HEADER,
         )
         return output.read_text()
 

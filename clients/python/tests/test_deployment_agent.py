@@ -4,7 +4,7 @@ failures to avoid; after deploying it records the outcome, and learns the best w
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from waiting import wait_for
@@ -114,7 +114,10 @@ async def test_recalls_the_failure_to_avoid_with_its_error(
 ) -> None:
     result = await acme.query(
         "vercel production deploy",
-        filter={"namespace": NAMESPACE, "metadata": {"field": "success", "op": "eq", "value": False}},
+        filter={
+            "namespace": NAMESPACE,
+            "metadata": {"field": "success", "op": "eq", "value": False},
+        },
     )
     assert [(hit.memory.id, hit.memory.metadata["error"]) for hit in result.hits] == [
         (deployments["failure"].id, "Build failed: Missing dependency 'react-dom'")
@@ -156,22 +159,45 @@ async def test_never_stores_the_github_token(
 async def test_learns_the_best_workflow_and_the_failure_to_avoid_from_outcomes(
     acme: membus.MemoryClient,
 ) -> None:
-    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    start = datetime.now(UTC) - timedelta(hours=1)
     outcomes = [
         *(
-            {"success": True, "durationMs": ms, "cost": 0.02, "steps": FULL_VERCEL,
-             "config": VERCEL, "metadata": {"url": "https://test-app.vercel.app"}}
+            {
+                "success": True,
+                "durationMs": ms,
+                "cost": 0.02,
+                "steps": FULL_VERCEL,
+                "config": VERCEL,
+                "metadata": {"url": "https://test-app.vercel.app"},
+            }
             for ms in (45_300, 47_000, 44_000, 50_000)
         ),
-        {"success": False, "durationMs": 12_000, "cost": 0.01, "steps": SHORT_VERCEL,
-         "config": VERCEL, "error": "Build failed: Missing dependency 'react-dom' in "
-         "/home/runner/work/app-1234/package.json (build 8812)"},
-        {"success": False, "durationMs": 15_000, "cost": 0.01, "steps": SHORT_VERCEL,
-         "config": VERCEL,
-         "error": "Build failed: Missing dependency 'react-dom' in /tmp/ci/77/package.json (build 17)"},
+        {
+            "success": False,
+            "durationMs": 12_000,
+            "cost": 0.01,
+            "steps": SHORT_VERCEL,
+            "config": VERCEL,
+            "error": "Build failed: Missing dependency 'react-dom' in "
+            "/home/runner/work/app-1234/package.json (build 8812)",
+        },
+        {
+            "success": False,
+            "durationMs": 15_000,
+            "cost": 0.01,
+            "steps": SHORT_VERCEL,
+            "config": VERCEL,
+            "error": "Build failed: Missing dependency 'react-dom' in /tmp/ci/77/package.json "
+            "(build 17)",
+        },
         *(
-            {"success": True, "durationMs": ms, "cost": 0.03, "steps": FULL_NETLIFY,
-             "config": NETLIFY}
+            {
+                "success": True,
+                "durationMs": ms,
+                "cost": 0.03,
+                "steps": FULL_NETLIFY,
+                "config": NETLIFY,
+            }
             for ms in (20_100, 22_000, 21_000)
         ),
     ]

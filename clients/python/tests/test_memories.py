@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from conftest import free_port
 
 import membus
 
@@ -29,7 +30,9 @@ async def test_store_then_query_finds_the_memory(acme: membus.MemoryClient) -> N
 
 async def test_store_takes_keyword_fields_and_ids_are_uuid7(acme: membus.MemoryClient) -> None:
     stored = await acme.store(
-        text="Runbooks live in the ops wiki", namespace="py-keywords", user_id="carol",
+        text="Runbooks live in the ops wiki",
+        namespace="py-keywords",
+        user_id="carol",
         wait="queryable",
     )
     memory = await acme.get(stored.id)
@@ -70,8 +73,12 @@ async def test_filters_select_by_metadata_tree_category_and_scope(
             "metadata": {
                 "and": [
                     {"field": "service", "op": "eq", "value": "checkout"},
-                    {"or": [{"field": "percent", "op": "lt", "value": 10},
-                            {"not": {"field": "success", "op": "eq", "value": True}}]},
+                    {
+                        "or": [
+                            {"field": "percent", "op": "lt", "value": 10},
+                            {"not": {"field": "success", "op": "eq", "value": True}},
+                        ]
+                    },
                 ]
             },
         },
@@ -89,7 +96,10 @@ async def test_filters_select_by_metadata_tree_category_and_scope(
 
 async def test_query_modes_top_k_and_min_score(acme: membus.MemoryClient) -> None:
     await acme.store_many(
-        [{"namespace": "py-modes", "text": f"Kafka consumer lag alert number {n}"} for n in range(4)],
+        [
+            {"namespace": "py-modes", "text": f"Kafka consumer lag alert number {n}"}
+            for n in range(4)
+        ],
         wait="queryable",
     )
     keyword = await acme.query(
@@ -184,7 +194,13 @@ async def test_delete_by_id_and_by_filter(acme: membus.MemoryClient) -> None:
     again = await acme.delete([one.id])
     by_session = await acme.delete_where({"sessionId": "py-session-delete"})
     left = await acme.list(filter={"sessionId": "py-session-delete"})
-    assert (deleted, again, sorted(map(str, by_session)), left.memories, await acme.get(one.id)) == (
+    assert (
+        deleted,
+        again,
+        sorted(map(str, by_session)),
+        left.memories,
+        await acme.get(one.id),
+    ) == (
         [one.id],
         [],
         sorted(str(result.id) for result in session),
@@ -196,12 +212,24 @@ async def test_delete_by_id_and_by_filter(acme: membus.MemoryClient) -> None:
 async def test_stats_count_by_kind_category_and_namespace(acme: membus.MemoryClient) -> None:
     await acme.store_many(
         [
-            {"text": "Incident: DNS outage in eu-west-1", "kind": "episode",
-             "categories": ["incidents"], "namespace": "py-stats"},
-            {"text": "Incident: expired TLS certificate on the API", "kind": "episode",
-             "categories": ["incidents"], "namespace": "py-stats"},
-            {"text": "The payments service depends on Postgres and Redis", "kind": "fact",
-             "categories": ["dependencies"], "namespace": "py-stats"},
+            {
+                "text": "Incident: DNS outage in eu-west-1",
+                "kind": "episode",
+                "categories": ["incidents"],
+                "namespace": "py-stats",
+            },
+            {
+                "text": "Incident: expired TLS certificate on the API",
+                "kind": "episode",
+                "categories": ["incidents"],
+                "namespace": "py-stats",
+            },
+            {
+                "text": "The payments service depends on Postgres and Redis",
+                "kind": "fact",
+                "categories": ["dependencies"],
+                "namespace": "py-stats",
+            },
         ],
         wait="queryable",
     )
@@ -264,7 +292,10 @@ async def test_tenant_b_sees_none_of_tenant_a_memories(
     acme: membus.MemoryClient, globex: membus.MemoryClient
 ) -> None:
     stored = await acme.store(
-        {"text": "Acme's private deploy key rotation happens on Fridays", "namespace": "py-private"},
+        {
+            "text": "Acme's private deploy key rotation happens on Fridays",
+            "namespace": "py-private",
+        },
         wait="queryable",
     )
     seen_by_acme = await acme.query("deploy key rotation", filter={"namespace": "py-private"})
@@ -279,3 +310,17 @@ async def test_tenant_b_sees_none_of_tenant_a_memories(
         listed.memories,
         stats.total,
     ) == ([stored.id], [], None, [], 0)
+
+
+async def test_no_server_is_unavailable_and_retryable() -> None:
+    with pytest.raises(membus.MembusError) as caught:
+        await membus.connect(f"nats://127.0.0.1:{free_port()}", tenant="acme", connect_timeout=1)
+    assert (caught.value.code, caught.value.retryable) == ("UNAVAILABLE", True)
+
+
+async def test_connects_with_an_inbox_prefix(stack) -> None:
+    async with await membus.connect(
+        stack.url, tenant="acme", creds_file=stack.creds("acme"), inbox_prefix="_INBOX.acme"
+    ) as client:
+        stats = await client.stats({"namespace": "py-never-used"})
+    assert stats.total == 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -101,10 +101,17 @@ async def test_an_api_session_reads_its_turns_and_the_daemon_learnings(
 ) -> None:
     turns = await acme.store_many(
         [
-            {"sessionId": SESSION, "kind": "episode", "ttlSeconds": 7 * DAY,
-             "text": "User asked why checkout pods keep restarting"},
-            {"sessionId": "py-api-session-8", "kind": "episode",
-             "text": "Another session asked why checkout pods keep restarting"},
+            {
+                "sessionId": SESSION,
+                "kind": "episode",
+                "ttlSeconds": 7 * DAY,
+                "text": "User asked why checkout pods keep restarting",
+            },
+            {
+                "sessionId": "py-api-session-8",
+                "kind": "episode",
+                "text": "Another session asked why checkout pods keep restarting",
+            },
         ],
         wait="queryable",
     )
@@ -124,10 +131,12 @@ async def test_an_api_session_reads_its_turns_and_the_daemon_learnings(
 async def test_expiry_by_kind_incidents_90_days_blips_7_permanent_never(
     acme: membus.MemoryClient, daemon: dict[str, membus.StoreResult]
 ) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     records = (await acme.get_many([result.id for result in daemon.values()])).memories
     days = {
-        record.id: None if record.expiresAt is None else round((record.expiresAt - now) / timedelta(days=1))
+        record.id: None
+        if record.expiresAt is None
+        else round((record.expiresAt - now) / timedelta(days=1))
         for record in records
     }
     assert [days[daemon[name].id] for name in ("checkout", "billing", "blip", "dependencies")] == [
@@ -157,12 +166,22 @@ async def test_the_quality_audit_reports_near_duplicates_and_stale_memories(
 ) -> None:
     first, second, old = await acme.store_many(
         [
-            {"namespace": "py-oncall-audit", "text": "The payments service depends on the ledger "
-             "database and the fraud scoring API"},
-            {"namespace": "py-oncall-audit", "text": "The payments service depends on the ledger "
-             "database and also the fraud scoring API", "metadata": {"source": "daemon"}},
-            {"namespace": "py-oncall-audit", "text": "Legacy cron host cron-01 was decommissioned",
-             "createdAt": (datetime.now(timezone.utc) - timedelta(days=120)).isoformat()},
+            {
+                "namespace": "py-oncall-audit",
+                "text": "The payments service depends on the ledger "
+                "database and the fraud scoring API",
+            },
+            {
+                "namespace": "py-oncall-audit",
+                "text": "The payments service depends on the ledger "
+                "database and also the fraud scoring API",
+                "metadata": {"source": "daemon"},
+            },
+            {
+                "namespace": "py-oncall-audit",
+                "text": "Legacy cron host cron-01 was decommissioned",
+                "createdAt": (datetime.now(UTC) - timedelta(days=120)).isoformat(),
+            },
         ],
         wait="queryable",
     )
@@ -196,8 +215,10 @@ async def test_lists_a_session_then_deletes_it_with_all_its_memories(
 ) -> None:
     session = {"sessionId": "py-api-session-9"}
     stored = await acme.store_many(
-        [{**session, "text": "User wants a summary of yesterday's incidents"},
-         {**session, "text": "User asked for the payments error budget"}],
+        [
+            {**session, "text": "User wants a summary of yesterday's incidents"},
+            {**session, "text": "User asked for the payments error budget"},
+        ],
         wait="queryable",
     )
     listed = [memory.id async for memory in acme.list_all(session)]
@@ -216,7 +237,10 @@ async def test_twenty_concurrent_stores_and_a_search_within_500_ms(
     results = await asyncio.gather(
         *(
             acme.store(
-                {"namespace": "py-oncall-load", "text": f"Pod oom-killed in namespace payments-{n}"},
+                {
+                    "namespace": "py-oncall-load",
+                    "text": f"Pod oom-killed in namespace payments-{n}",
+                },
                 wait="queryable",
             )
             for n in range(20)

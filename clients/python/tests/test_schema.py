@@ -43,7 +43,9 @@ def test_models_are_generated_from_the_current_operations_json() -> None:
 
 
 def test_error_codes_are_the_contract_codes() -> None:
-    contract = operations()["notice"]["message"]["properties"]["error"]["properties"]["code"]["enum"]
+    contract = operations()["notice"]["message"]["properties"]["error"]["properties"]["code"][
+        "enum"
+    ]
     model = list(typing.get_args(models.ErrorBody.model_fields["code"].annotation))
     assert (sorted(membus.ERROR_CODES), list(typing.get_args(membus.ErrorCode)), model) == (
         sorted(contract),

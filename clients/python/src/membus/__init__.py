@@ -1,8 +1,8 @@
 """membus: memory for AI agents on NATS — the Python client of ``@membus/client``.
 
-    async with await membus.connect("nats://127.0.0.1:4222", tenant="acme", creds_file=...) as memory:
-        await memory.store({"text": "Deploys to Vercel need NODE_ENV=production"}, wait="queryable")
-        result = await memory.query("how do we deploy")
+async with await membus.connect("nats://127.0.0.1:4222", tenant="acme", creds_file=...) as memory:
+    await memory.store({"text": "Deploys to Vercel need NODE_ENV=production"}, wait="queryable")
+    result = await memory.query("how do we deploy")
 """
 
 from . import models

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import nats
@@ -78,7 +78,7 @@ def uuid7() -> uuid.UUID:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _camel(name: str) -> str:
@@ -207,7 +207,9 @@ class MemoryClient:
             raise
         if not queryable:
             return [StoreResult(id=message.id) for message in messages]
-        return [await self._settle(notice_id, future, timeout) for notice_id, future in notices.items()]
+        return [
+            await self._settle(notice_id, future, timeout) for notice_id, future in notices.items()
+        ]
 
     async def query(
         self,
@@ -260,7 +262,9 @@ class MemoryClient:
             # Every reply carries at least one memory when any is pending; never loop without one.
             if pending and not reply.memories:
                 raise MembusError(
-                    "INTERNAL", "get returned pending ids but no memory", details={"pending": len(pending)}
+                    "INTERNAL",
+                    "get returned pending ids but no memory",
+                    details={"pending": len(pending)},
                 )
             asked = [str(memory_id) for memory_id in pending]
         return result
@@ -289,7 +293,8 @@ class MemoryClient:
     async def update(
         self, memory_id: IdLike, changes: Input | None = None, **fields: Any
     ) -> models.MemoryRecord:
-        """Changes a memory (``text``, ``metadata``, ``importance``, ...); new text is re-embedded."""
+        """Changes a memory (``text``, ``metadata``, ``importance``, ...); new text is
+        re-embedded."""
         body = {**_body(changes, fields), "id": str(memory_id)}
         return (await self._call("update", body, models.UpdateReply)).memory
 
@@ -418,7 +423,11 @@ class MemoryClient:
             await self._nc.drain()
 
     async def _call(
-        self, key: str, body: Mapping[str, Any], reply_model: type[Reply], timeout: float | None = None
+        self,
+        key: str,
+        body: Mapping[str, Any],
+        reply_model: type[Reply],
+        timeout: float | None = None,
     ) -> Reply:
         """A request of this client's tenant: validated, sent as version 1, the reply validated
         (an ``{ error }`` reply raised as MembusError)."""
@@ -436,7 +445,9 @@ class MemoryClient:
     ) -> None:
         """Publishes into JetStream (through the tenant's import) and returns once it is stored."""
         try:
-            await self._js.publish(subject, _encode(message), timeout=self._timeout, headers=headers)
+            await self._js.publish(
+                subject, _encode(message), timeout=self._timeout, headers=headers
+            )
         except Exception as error:  # noqa: BLE001
             raise _transport_error(error, subject) from error
 
@@ -462,7 +473,7 @@ class MemoryClient:
     ) -> StoreResult:
         try:
             notice = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise MembusError(
                 "TIMEOUT",
                 f"memory {memory_id} was not queryable within {timeout} s",
@@ -508,7 +519,8 @@ async def connect(
     connect_timeout: float = 5.0,
     connection: NatsConnection | None = None,
 ) -> MemoryClient:
-    """Connects to membus as one tenant: ``async with await connect(tenant="acme", creds_file=...)``.
+    """Connects to membus as one tenant:
+    ``async with await connect(servers, tenant="acme", creds_file=...) as memory``.
 
     ``creds_file`` is the tenant's agent credentials (``membus tenant add NAME``), or
     ``user``/``password`` on a stack with static tenancy; ``inbox_prefix`` as the TS client's
@@ -516,7 +528,9 @@ async def connect(
     as is and not closed by :meth:`MemoryClient.close`.
     """
     if not TENANT_PATTERN.match(tenant):
-        raise MembusError("INVALID_TENANT", f'invalid tenant "{tenant}": expected {TENANT_PATTERN.pattern}')
+        raise MembusError(
+            "INVALID_TENANT", f'invalid tenant "{tenant}": expected {TENANT_PATTERN.pattern}'
+        )
     nc = connection
     if nc is None:
         options: dict[str, Any] = {
@@ -524,7 +538,9 @@ async def connect(
             "name": name,
             "connect_timeout": connect_timeout,
             "allow_reconnect": True,
-            "max_reconnect_attempts": -1,
+            # The first connect fails fast (each server tried twice); once connected, the
+            # client reconnects forever, as the TypeScript client.
+            "max_reconnect_attempts": 1,
             "reconnect_time_wait": 0.25,
         }
         if creds_file is not None:
@@ -546,4 +562,5 @@ async def connect(
             nc = await nats.connect(**options, error_cb=quiet)
         except Exception as error:  # noqa: BLE001
             raise _transport_error(error, "connect") from error
+        nc.options["max_reconnect_attempts"] = -1
     return MemoryClient(nc, tenant=tenant, owns_connection=connection is None, timeout=timeout)

@@ -31,7 +31,9 @@ def subject_of(key: str, tenant: str, token: str | None = None) -> str:
     """``memory.query`` + ``acme`` -> ``memory.query.acme`` (the notice adds the token)."""
     pattern: str = operations()[key]["pattern"]
     if not TENANT_PATTERN.match(tenant):
-        raise MembusError("INVALID_TENANT", f'invalid tenant "{tenant}": expected {TENANT_PATTERN.pattern}')
+        raise MembusError(
+            "INVALID_TENANT", f'invalid tenant "{tenant}": expected {TENANT_PATTERN.pattern}'
+        )
     if "<token>" in pattern and (token is None or not NOTICE_TOKEN_PATTERN.match(token)):
         raise MembusError("INVALID_MESSAGE", f'invalid token "{token}" for {key}')
     return pattern.replace("<tenant>", tenant).replace("<token>", token or "")
