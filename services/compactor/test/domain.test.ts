@@ -44,28 +44,20 @@ describe('retention', () => {
     { category: 'incidents', namespace: 'core', days: null },
   ];
 
+  /** The retention expiry of an `incidents` memory with these fields. */
+  const expiryOf = (fields: Partial<MemoryRecord>) =>
+    retentionExpiry(policies, memory({ id: uuid(1), categories: ['incidents'], ...fields }));
+
   it('expires a memory the days after its creation that its policy gives', () => {
-    expect(retentionExpiry(policies, memory({ id: uuid(1), categories: ['incidents'] }))).toBe(
-      '2026-07-30T00:00:00.000Z',
-    );
+    expect(expiryOf({})).toBe('2026-07-30T00:00:00.000Z');
   });
 
   it('lets the more specific rule keep a memory forever', () => {
-    expect(
-      retentionExpiry(
-        policies,
-        memory({ id: uuid(1), categories: ['incidents'], namespace: 'core' }),
-      ),
-    ).toBeUndefined();
+    expect(expiryOf({ namespace: 'core' })).toBeUndefined();
   });
 
   it('never changes an explicit expiry', () => {
-    expect(
-      retentionExpiry(
-        policies,
-        memory({ id: uuid(1), categories: ['incidents'], expiresAt: '2026-06-02T00:00:00.000Z' }),
-      ),
-    ).toBeUndefined();
+    expect(expiryOf({ expiresAt: '2026-06-02T00:00:00.000Z' })).toBeUndefined();
   });
 });
 
@@ -422,59 +414,55 @@ describe('importance rule', () => {
   const old = '2026-04-01T00:00:00.000Z';
   const recent = '2026-05-20T00:00:00.000Z';
 
+  /** One importance sweep of tenant t over these records; what it changed and asked. */
+  const sweep = async (records: MemoryRecord[], dryRun = false, importance = rule) => {
+    const memories = fakeMemories(records);
+    const dropped = await maintenanceOver(memories.port, { importance }).importanceSweep(
+      't',
+      dryRun,
+    );
+    return { ...memories, dropped };
+  };
+
   it('drops a memory under the threshold once it is older than the rule allows', async () => {
-    const records = [memory({ id: uuid(1), importance: 0.1, createdAt: old })];
-    const { port, changes } = fakeMemories(records);
-    await maintenanceOver(port, { importance: rule }).importanceSweep('t', false);
+    const { changes } = await sweep([memory({ id: uuid(1), importance: 0.1, createdAt: old })]);
     expect(changes).toEqual([`delete ${uuid(1)}`]);
   });
 
   it('keeps a memory at or above the threshold', async () => {
-    const records = [memory({ id: uuid(1), importance: 0.3, createdAt: old })];
-    const { port, changes } = fakeMemories(records);
-    await maintenanceOver(port, { importance: rule }).importanceSweep('t', false);
+    const { changes } = await sweep([memory({ id: uuid(1), importance: 0.3, createdAt: old })]);
     expect(changes).toEqual([]);
   });
 
   it('keeps an unimportant memory younger than the rule allows', async () => {
-    const records = [memory({ id: uuid(1), importance: 0.1, createdAt: recent })];
-    const { port, changes } = fakeMemories(records);
-    await maintenanceOver(port, { importance: rule }).importanceSweep('t', false);
+    const { changes } = await sweep([memory({ id: uuid(1), importance: 0.1, createdAt: recent })]);
     expect(changes).toEqual([]);
   });
 
   it('asks the store only for memories created before the cutoff', async () => {
-    const { port, filters } = fakeMemories([]);
-    await maintenanceOver(port, { importance: rule }).importanceSweep('t', false);
+    const { filters } = await sweep([]);
     expect(filters).toEqual([{ createdAt: { lt: '2026-05-02T00:00:00.000Z' } }]);
   });
 
   it('exempts the long tier and lasting knowledge', async () => {
-    const records = [
+    const { changes } = await sweep([
       memory({ id: uuid(1), importance: 0.1, createdAt: old, tier: 'long' }),
       memory({ id: uuid(2), importance: 0.1, createdAt: old, tags: ['permanent'] }),
       memory({ id: uuid(3), importance: 0.1, createdAt: old, kind: 'pattern', tier: 'mid' }),
       memory({ id: uuid(4), importance: 0.1, createdAt: old, kind: 'preference', tier: 'mid' }),
-    ];
-    const { port, changes } = fakeMemories(records);
-    await maintenanceOver(port, { importance: rule }).importanceSweep('t', false);
+    ]);
     expect(changes).toEqual([]);
   });
 
   it('counts without deleting in a dry run', async () => {
     const records = [memory({ id: uuid(1), importance: 0.1, createdAt: old })];
-    const { port, changes } = fakeMemories(records);
-    const dropped = await maintenanceOver(port, { importance: rule }).importanceSweep('t', true);
+    const { dropped, changes } = await sweep(records, true);
     expect({ dropped, changes }).toEqual({ dropped: 1, changes: [] });
   });
 
   it('is off when the threshold is 0', async () => {
     const records = [memory({ id: uuid(1), importance: 0, createdAt: old })];
-    const { port, changes } = fakeMemories(records);
-    await maintenanceOver(port, { importance: { below: 0, afterDays: 30 } }).importanceSweep(
-      't',
-      false,
-    );
+    const { changes } = await sweep(records, false, { below: 0, afterDays: 30 });
     expect(changes).toEqual([]);
   });
 });
