@@ -4,11 +4,16 @@ import { parseArgs } from 'node:util';
 export const USAGE = `membus — memory for AI agents on NATS
 
 Usage:
-  membus start [--data-dir DIR] [--nats-port N] [--metrics-port-base N]
-                                                 run the local stack (nats-server with tenancy on, the services)
+  membus start [--data-dir DIR] [--nats-port N] [--metrics-port-base N] [--gateway-port N]
+                                                 run the local stack (nats-server with tenancy on, the services,
+                                                 the HTTP gateway)
   membus tenant add NAME [--dir DIR] [--static [--env-secrets]]
                                                  add a tenant: its account, agent user and credentials
   membus tenant list [--dir DIR]                 the tenants of a tenancy directory
+  membus apikey create --tenant T [--name N] [--dir DIR]
+                                                 an API key of the HTTP gateway for tenant T (printed once)
+  membus apikey list [--dir DIR]                 the API keys (ids, tenants, names; never the secrets)
+  membus apikey revoke KEY_ID [--dir DIR]        revoke a key (the gateway refuses it within a second)
   membus store TEXT [options] [--wait]           store a memory (prints its id)
   membus query TEXT [options] [--top N] [--json] semantic search
   membus get ID | history ID | delete ID
@@ -30,11 +35,11 @@ with passwords generated, or with --env-secrets read by nats-server from MEMBUS_
 (nothing secret on disk: infra/nats is such a directory).
 
 Two stacks on one machine: give the second its own --nats-port, --metrics-port-base (the
-services' metrics ports are base..base+3, default 9464) and --data-dir; the other commands
+services' metrics ports are base..base+4, default 9464), --gateway-port (8080) and --data-dir; the other commands
 take the same --nats-port and --data-dir to reach it.
 
 Environment: NATS_URL (default nats://127.0.0.1:<--nats-port>), MEMBUS_NATS_PORT (4222),
-METRICS_PORT_BASE (9464), MEMBUS_DATA_DIR (./data), MEMBUS_TENANT (default "default"),
+METRICS_PORT_BASE (9464), GATEWAY_PORT (8080), MEMBUS_DATA_DIR (./data), MEMBUS_TENANT (default "default"),
 NATS_CREDS or NATS_USER/NATS_PASSWORD (otherwise the local stack's).`;
 
 const options = {
@@ -46,6 +51,8 @@ const options = {
   'env-secrets': { type: 'boolean', default: false },
   'nats-port': { type: 'string' },
   'metrics-port-base': { type: 'string' },
+  'gateway-port': { type: 'string' },
+  name: { type: 'string' },
   tenant: { type: 'string' },
   user: { type: 'string' },
   agent: { type: 'string' },

@@ -150,6 +150,8 @@ export async function run(): Promise<void> {
       return (await import('./start.ts')).start();
     case 'tenant':
       return tenantCommand();
+    case 'apikey':
+      return (await import('./apikey.ts')).apiKeyCommand(rest);
     case 'store': {
       const text = rest.join(' ');
       if (!text) fail('store needs the memory text');

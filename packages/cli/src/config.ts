@@ -17,9 +17,15 @@ export const cliEnvSpec = {
   },
   metricsPortBase: {
     env: 'METRICS_PORT_BASE',
-    schema: env.int(9464, 1, 65_532),
+    schema: env.int(9464, 1, 65_531),
     description:
-      'first metrics port of `membus start`: embedder, vector-store, pattern-extractor and compactor serve on base..base+3 (flag --metrics-port-base)',
+      'first metrics port of `membus start`: embedder, vector-store, pattern-extractor and compactor serve on base..base+3, the gateway on base+4 (flag --metrics-port-base)',
+  },
+  gatewayPort: {
+    env: 'GATEWAY_PORT',
+    schema: z.coerce.number().int().min(1).max(65_535).optional(),
+    description:
+      'port of the HTTP API `membus start` runs (flag --gateway-port); unset: 8080, and the stack starts without the gateway when 8080 is taken',
   },
   natsUser: busEnvSpec.natsUser,
   natsPassword: busEnvSpec.natsPassword,
@@ -47,6 +53,7 @@ export type CliConfig = ConfigOf<typeof cliEnvSpec>;
 export const cliFlags = {
   natsPort: 'nats-port',
   metricsPortBase: 'metrics-port-base',
+  gatewayPort: 'gateway-port',
   dataDir: 'data-dir',
 } as const satisfies Partial<Record<keyof typeof cliEnvSpec, string>>;
 

@@ -12,6 +12,7 @@ export const config = (() => {
     return loadCliConfig(undefined, {
       natsPort: values['nats-port'],
       metricsPortBase: values['metrics-port-base'],
+      gatewayPort: values['gateway-port'],
       dataDir: values['data-dir'] ?? values.data,
     });
   } catch (error) {

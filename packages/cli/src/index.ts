@@ -1,4 +1,5 @@
 export type {
+  ProcessName,
   ServiceName,
   ServiceProcess,
   ServiceRuntime,
@@ -6,6 +7,7 @@ export type {
 } from './stack.ts';
 export {
   coreServices,
+  gatewayName,
   natsReachable,
   repoRoot,
   serviceNames,

@@ -12,6 +12,13 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 /** Every service under services/, in start order for `membus start`. */
 export const serviceNames = ['embedder', 'vector-store', 'pattern-extractor', 'compactor'] as const;
 export type ServiceName = (typeof serviceNames)[number];
+/**
+ * The HTTP gateway (services/gateway): started like a service, but with no NATS user of its own
+ * (it connects as each tenant's agent user, decision 007), so it is not among `serviceNames`.
+ */
+export const gatewayName = 'gateway';
+/** Every process `membus start` can run: the services and the gateway. */
+export type ProcessName = ServiceName | typeof gatewayName;
 /** The services the pipeline needs at minimum. */
 export const coreServices: readonly ServiceName[] = ['embedder', 'vector-store'];
 
@@ -27,7 +34,7 @@ export const runningBuilt = import.meta.url.endsWith('.js');
 
 /** The file a service starts from and the node flags that run it. */
 export function serviceEntry(
-  service: ServiceName,
+  service: ProcessName,
   runtime: ServiceRuntime,
 ): { main: string; nodeArgs: string[] } {
   return runtime === 'built'
@@ -82,7 +89,7 @@ export interface StartServiceOptions {
  *   fewer of them means fewer queries that wait on one (at 100k, 8,000 queries: 113 → 23).
  */
 export function serviceTuning(
-  service: ServiceName,
+  service: ProcessName,
   env: NodeJS.ProcessEnv = process.env,
 ): { env: Record<string, string>; nodeArgs: string[] } {
   if (service !== 'vector-store') return { env: {}, nodeArgs: [] };
@@ -97,7 +104,7 @@ export function serviceTuning(
  * metrics port), or rejects when it exits first or times out.
  */
 export function startService(
-  service: ServiceName,
+  service: ProcessName,
   options: StartServiceOptions,
 ): Promise<ServiceProcess> {
   const name = options.label ?? service;

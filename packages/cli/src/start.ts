@@ -1,26 +1,33 @@
 /** `membus start`: the local stack (nats-server with tenancy on, the services). */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TenancyDirectory } from '@membus/tenancy';
 import { fail } from './command-line.ts';
 import { config, dataDir, localTenancyDir, natsUrl, tenant } from './context.ts';
 import {
   availableServices,
+  gatewayName,
   portFree,
   probeNats,
   runningBuilt,
   type ServiceProcess,
   type ServiceRuntime,
+  serviceEntry,
   serviceNames,
   startLocalNats,
   startService,
 } from './stack.ts';
 
+/** The HTTP API's port when neither --gateway-port nor GATEWAY_PORT names one. */
+const DEFAULT_GATEWAY_PORT = 8080;
+
 /** Fails in one line when one of the stack's ports is taken, naming the option that moves it. */
 async function checkPortsFree(ports: { port: number; what: string; option: string }[]) {
   for (const { port, what, option } of ports) {
-    // Services bind their metrics on 0.0.0.0 (METRICS_HOST); nats-server on 127.0.0.1.
-    if (!(await portFree(port, what === 'NATS' ? '127.0.0.1' : '0.0.0.0')))
+    // Services bind their metrics on 0.0.0.0 (METRICS_HOST); nats-server and the gateway's
+    // API on 127.0.0.1.
+    if (!(await portFree(port, what === 'NATS' || what === 'HTTP API' ? '127.0.0.1' : '0.0.0.0')))
       fail(`port ${port} (${what}) is taken: choose another with ${option}`);
   }
 }
@@ -30,13 +37,56 @@ export async function start(): Promise<void> {
   const metricsPortOf = (name: (typeof serviceNames)[number]) =>
     config.metricsPortBase + serviceNames.indexOf(name);
   const names = availableServices(runtime);
-  await checkPortsFree(
-    names.map((name) => ({
+  // The HTTP gateway (decision 007): its metrics come after the services' (base+4).
+  const gatewayMetricsPort = config.metricsPortBase + serviceNames.length;
+  const gatewayPort = config.gatewayPort ?? DEFAULT_GATEWAY_PORT;
+  let gateway = existsSync(serviceEntry(gatewayName, runtime).main);
+  // Asked for (--gateway-port / GATEWAY_PORT), a taken port fails like any other; by default
+  // the stack starts without the gateway and says why in one line.
+  if (gateway && config.gatewayPort === undefined) {
+    const ports = [
+      {
+        port: gatewayPort,
+        host: '127.0.0.1',
+        what: 'HTTP API',
+        option: '--gateway-port N (or GATEWAY_PORT)',
+      },
+      {
+        port: gatewayMetricsPort,
+        host: '0.0.0.0',
+        what: 'gateway metrics',
+        option: '--metrics-port-base N (or METRICS_PORT_BASE)',
+      },
+    ];
+    for (const { port, host, what, option } of ports) {
+      if (!gateway || (await portFree(port, host))) continue;
+      gateway = false;
+      process.stdout.write(
+        `port ${port} (${what}) is taken: the HTTP gateway is not started (choose another with ${option})\n`,
+      );
+    }
+  }
+  await checkPortsFree([
+    ...names.map((name) => ({
       port: metricsPortOf(name),
       what: `${name} metrics`,
       option: '--metrics-port-base N (or METRICS_PORT_BASE)',
     })),
-  );
+    ...(gateway
+      ? [
+          {
+            port: gatewayMetricsPort,
+            what: 'gateway metrics',
+            option: '--metrics-port-base N (or METRICS_PORT_BASE)',
+          },
+          {
+            port: gatewayPort,
+            what: 'HTTP API',
+            option: '--gateway-port N (or GATEWAY_PORT)',
+          },
+        ]
+      : []),
+  ]);
   let nats: ChildProcess | undefined;
   let url = natsUrl;
   // With a server of its own, the stack runs with tenancy on: accounts in DATA/tenancy.
@@ -98,10 +148,42 @@ export async function start(): Promise<void> {
         }),
       );
     }
+    // The HTTP gateway: no NATS user of its own; it reads the API keys and the tenants' agent
+    // credentials in DATA/tenancy (decision 007).
+    if (gateway) {
+      try {
+        services.push(
+          await startService(gatewayName, {
+            runtime,
+            env: {
+              NATS_URL: url,
+              MEMBUS_DATA_DIR: dataDir,
+              MEMBUS_TENANCY_DIR: localTenancyDir,
+              METRICS_PORT: String(gatewayMetricsPort),
+              GATEWAY_PORT: String(gatewayPort),
+            },
+            onLog: (service, line) => process.stdout.write(`${service.padEnd(12)} ${line}\n`),
+          }),
+        );
+      } catch (error) {
+        // Taken since the check above (another stack starting at the same time): by default
+        // the stack runs on without the gateway; asked for, it fails like any other port.
+        const taken = /EADDRINUSE[^\n]*?:(\d+)/.exec((error as Error).message)?.[1];
+        if (config.gatewayPort !== undefined || taken === undefined) throw error;
+        gateway = false;
+        process.stdout.write(
+          `port ${taken} (${taken === String(gatewayPort) ? 'HTTP API' : 'gateway metrics'}) is taken: the HTTP gateway is not started (choose another with --gateway-port N or --metrics-port-base N)\n`,
+        );
+      }
+    }
   } catch (error) {
     await stopAll();
     // Taken since the check above: still one line.
     const taken = /EADDRINUSE[^\n]*?:(\d+)/.exec((error as Error).message);
+    if (taken?.[1] === String(gatewayPort))
+      fail(
+        `port ${taken[1]} (HTTP API) is taken: choose another with --gateway-port N (or GATEWAY_PORT)`,
+      );
     if (taken)
       fail(
         `port ${taken[1]} (metrics) is taken: choose another with --metrics-port-base N (or METRICS_PORT_BASE)`,
@@ -122,6 +204,9 @@ export async function start(): Promise<void> {
           `           (\`pnpm membus tenant add NAME${reach}\` adds one while the stack runs)\n`
         : '') +
       `  metrics: ${services.map((service) => `${service.name} http://127.0.0.1:${service.metricsPort}/metrics`).join(', ')}\n` +
+      (gateway
+        ? `  http:    http://127.0.0.1:${gatewayPort}/v1 (OpenAPI at /openapi.json; a key: \`pnpm membus apikey create --tenant ${tenant}${reach}\`)\n`
+        : '') +
       `  try:     pnpm membus store "Deploys to Vercel need NODE_ENV=production" --user alice --wait${reach}\n` +
       `           pnpm membus query "how do we deploy" --user alice${reach}\n` +
       'Ctrl-C stops everything.\n\n',
