@@ -41,6 +41,11 @@ function summarizer() {
   });
 }
 
+/** Session s1 of tenant t summarised by the chat summariser. */
+function summarizeSession(maxChars = 1_000): Promise<string> {
+  return summarizer().summarize({ tenant: 't', sessionId: 's1', memories: session(), maxChars });
+}
+
 function compactorWithChat(summaries: SummaryOutcome['result'][] = []) {
   return compactorOver(session(), {
     summarizer: summarizer(),
@@ -50,22 +55,12 @@ function compactorWithChat(summaries: SummaryOutcome['result'][] = []) {
 
 describe('OpenAI chat summariser', () => {
   it('returns the model’s message as the summary', async () => {
-    const text = await summarizer().summarize({
-      tenant: 't',
-      sessionId: 's1',
-      memories: session(),
-      maxChars: 1_000,
-    });
+    const text = await summarizeSession();
     expect(text).toBe(CHAT_SUMMARY);
   });
 
   it('sends every memory text, the model and the output token limit', async () => {
-    await summarizer().summarize({
-      tenant: 't',
-      sessionId: 's1',
-      memories: session(),
-      maxChars: 1_000,
-    });
+    await summarizeSession();
     const request = server.requests[0];
     const user = request?.messages.find((message) => message.role === 'user')?.content ?? '';
     expect({
@@ -76,23 +71,13 @@ describe('OpenAI chat summariser', () => {
   });
 
   it('asks to keep ids, numbers, error messages and outcomes', async () => {
-    await summarizer().summarize({
-      tenant: 't',
-      sessionId: 's1',
-      memories: session(),
-      maxChars: 1_000,
-    });
+    await summarizeSession();
     const system = server.requests[0]?.messages.find((message) => message.role === 'system');
     expect(system?.content).toMatch(/ids.*numbers.*error messages.*outcomes/);
   });
 
   it('cuts an overlong answer to the character limit', async () => {
-    const text = await summarizer().summarize({
-      tenant: 't',
-      sessionId: 's1',
-      memories: session(),
-      maxChars: 20,
-    });
+    const text = await summarizeSession(20);
     expect(text.length).toBeLessThanOrEqual(20);
   });
 
