@@ -30,15 +30,18 @@ const INSTRUCTIONS =
   'save_to_memory. For repeated tasks, record_outcome after each run and ask best_workflow ' +
   'before the next one.';
 
-/** The tools as tools/list lists them. */
+let listed: Tool[] | undefined;
+
+/** The tools as tools/list lists them (made once: HTTP makes a server per request). */
 export function listedTools(): Tool[] {
-  return tools.map((tool) => ({
+  listed ??= tools.map((tool) => ({
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: toolInputSchema(tool),
     annotations: { title: tool.title, ...tool.annotations },
   }));
+  return listed;
 }
 
 /**
@@ -78,6 +81,8 @@ export async function callTool(
   }
 }
 
+const toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
+
 /**
  * An MCP server whose every tool goes through `client` (one tenant's connection). The caller
  * connects it to a transport and closes it; the client outlives it (HTTP makes one per request).
@@ -87,11 +92,9 @@ export function createMcpServer(client: MemoryClient): Server {
     capabilities: { tools: {} },
     instructions: INSTRUCTIONS,
   });
-  const listed = listedTools();
-  const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listedTools() }));
   server.setRequestHandler(CallToolRequestSchema, (request) => {
-    const tool = byName.get(request.params.name);
+    const tool = toolsByName.get(request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `no tool "${request.params.name}"`);
     return callTool(client, tool, request.params.arguments);
   });
