@@ -1,3 +1,4 @@
+import { MembusError } from '@membus/contracts';
 import {
   fuseHybrid,
   hybridLegDepth,
@@ -58,12 +59,16 @@ export class Searcher {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
-    const pending = request.vector instanceof Float32Array ? undefined : request.vector;
+    const pending =
+      request.vector === undefined || request.vector instanceof Float32Array
+        ? undefined
+        : request.vector;
     // Handled here so a throw below cannot leave it rejected with no handler.
     pending?.catch(() => undefined);
     this.host.assertOpen();
     const limit = Math.max(0, Math.floor(request.limit));
     const mode = request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
+    if (request.vector === undefined) return this.keywordOnly(request, mode, limit);
     // Each leg looks deeper than `limit` so fusion can promote what one leg ranks lower.
     const depth = mode === 'keyword' ? limit : hybridLegDepth(limit);
     // The keyword leg needs no vector: with the vector still on its way, it runs while the
@@ -136,6 +141,22 @@ export class Searcher {
         ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
       })),
       plan: `hybrid(${dense.plan})`,
+    };
+  }
+
+  /** A keyword search asked without a vector (never embedded): hits carry no `dense` score. */
+  private keywordOnly(request: SearchRequest, mode: string, limit: number): SearchResult {
+    if (mode !== 'keyword')
+      throw new MembusError('INVALID_MESSAGE', `a ${mode} search needs a query vector`);
+    if (limit === 0) return { hits: [], plan: 'keyword' };
+    const { keyword } = this.keywordLeg(request, limit);
+    const best = keyword[0]?.score ?? 1;
+    return {
+      hits: this.toHits(request.tenant, keyword.slice(0, limit), (item) => ({
+        score: item.score / best,
+        keyword: item.score / best,
+      })),
+      plan: 'keyword',
     };
   }
 

@@ -25,9 +25,11 @@ export interface SearchRequest {
   /**
    * Query vector, L2-normalised, of the index dimension. May still be on its way (the embedder's
    * answer): an adapter can do what needs no vector meanwhile — the embedded one runs its keyword
-   * leg while the embedder works on the other core.
+   * leg while the embedder works on the other core. Absent only for a `keyword` search on an
+   * index with the `keyword` capability: the query is then never embedded, and its hits carry
+   * no `dense` score.
    */
-  vector: Float32Array | Promise<Float32Array>;
+  vector?: Float32Array | Promise<Float32Array>;
   filter?: IndexFilter;
   /** How many hits to return, best first. */
   limit: number;

@@ -1,3 +1,4 @@
+import { MembusError } from '@membus/contracts';
 import {
   compileFilter,
   fuseHybrid,
@@ -45,11 +46,14 @@ export async function search(
   settings: SearchSettings,
   request: SearchRequest,
 ): Promise<SearchResult> {
+  // Absent only for a keyword search: the query was never embedded, hits carry no cosine.
   const query = await request.vector;
-  if (query.length !== settings.dimension)
+  if (query !== undefined && query.length !== settings.dimension)
     throw dimensionMismatch(settings.dimension, query.length, 'search');
   const mode: SearchMode =
     settings.keyword && request.text?.trim() ? (request.mode ?? 'dense') : 'dense';
+  if (query === undefined && mode !== 'keyword')
+    throw new MembusError('INVALID_MESSAGE', `a ${mode} search needs a query vector`);
   const limit = Math.floor(request.limit);
   if (!(limit > 0)) return { hits: [], plan: mode === 'dense' ? 'qdrant' : mode };
   const { filter, exact } = toQdrantFilter(request.filter, {
@@ -58,7 +62,7 @@ export async function search(
   });
   // Part of the filter has no Qdrant form: each leg over-fetches and re-checks in process.
   const matches = exact ? undefined : compileFilter(request.filter);
-  const vector = Array.from(query);
+  const vector = query === undefined ? [] : Array.from(query);
   if (mode === 'dense') {
     const dense = await searchLeg(connection, 'search', { query: vector }, filter, matches, limit);
     return {
@@ -95,13 +99,21 @@ export async function search(
   const unscored = keyword.scored
     .map((item) => item.decoded.pointId)
     .filter((pointId) => !cosines.has(pointId));
-  for (const [pointId, cosine] of await scoreCosines(connection, request.tenant, vector, unscored))
-    cosines.set(pointId, cosine);
+  if (query !== undefined)
+    for (const [pointId, cosine] of await scoreCosines(
+      connection,
+      request.tenant,
+      vector,
+      unscored,
+    ))
+      cosines.set(pointId, cosine);
 
   if (mode === 'keyword') {
     return {
       hits: keyword.scored.flatMap(({ decoded, score }): SearchHit[] => {
         const cosine = cosines.get(decoded.pointId);
+        if (query === undefined)
+          return [{ record: decoded.record, score: score / best, keyword: score / best }];
         // No cosine: the point was deleted between the two calls.
         if (cosine === undefined) return [];
         return [

@@ -11,20 +11,13 @@ export async function query(
   request: QueryRequest,
 ): Promise<QueryReply> {
   const started = performance.now();
-  // Not awaited here: the index may do what needs no vector while the embedder answers.
-  const vector = request.vector
-    ? checkedVector(context, normaliseVector(request.vector))
-    : context.embed
-        .query(request.text as string)
-        .then((embedded) => checkedVector(context, embedded));
-  // The index awaits it; marked handled so that nothing thrown before then leaves it orphaned.
-  if (vector instanceof Promise) vector.catch(() => undefined);
+  const mode = request.mode ?? (request.text !== undefined ? 'hybrid' : 'dense');
+  const vector = queryVector(context, request, mode);
   const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
   const now = context.clock();
-  const mode = request.mode ?? (request.text !== undefined ? 'hybrid' : 'dense');
   const result = await context.index.search({
     tenant,
-    vector,
+    ...(vector !== undefined ? { vector } : {}),
     ...(request.filter ? { filter: request.filter } : {}),
     limit: candidateCount(request.topK, weights),
     now,
@@ -75,6 +68,27 @@ export async function query(
     plan: result.plan,
     tookMs: performance.now() - started,
   };
+}
+
+/**
+ * The query vector the search needs: the caller's, normalised; none for a keyword text query on
+ * an index that answers keyword searches (the query is never embedded, so it does not wait on
+ * the embedder nor fail while it is down); else the embedder's, not awaited here, so the index
+ * may do what needs no vector while the embedder answers.
+ */
+function queryVector(
+  context: MemoryContext,
+  request: QueryRequest,
+  mode: QueryRequest['mode'],
+): Float32Array | Promise<Float32Array> | undefined {
+  if (request.vector) return checkedVector(context, normaliseVector(request.vector));
+  if (mode === 'keyword' && context.index.capabilities.keyword === true) return undefined;
+  const vector = context.embed
+    .query(request.text as string)
+    .then((embedded) => checkedVector(context, embedded));
+  // The index awaits it; marked handled so that nothing thrown before then leaves it orphaned.
+  vector.catch(() => undefined);
+  return vector;
 }
 
 function normaliseVector(values: readonly number[]): Float32Array {
