@@ -14,6 +14,7 @@ import {
   privateMessageId,
   publishDurable,
   request,
+  type ServeOptions,
   serve,
 } from '../src/index.ts';
 import { type NatsServer, startNatsServer, waitFor } from '../src/testing/index.ts';
@@ -48,18 +49,16 @@ describe('decode', () => {
 });
 
 describe('request/reply', () => {
+  /** A tenant-scoped Ping service in queue group q. */
+  const servePing = <R>(subject: string, handler: ServeOptions<typeof Ping, R>['handler']) =>
+    serve(nc, { subject, queue: 'q', schema: Ping, tenantScoped: true, handler });
+
   it('answers a typed request with the tenant from the subject', async () => {
-    const service = serve(nc, {
-      subject: 'test.double.*',
-      queue: 'q',
-      schema: Ping,
-      tenantScoped: true,
-      handler: async (value, context) => ({
-        v: 1 as const,
-        doubled: value.n * 2,
-        tenant: context.tenant,
-      }),
-    });
+    const service = servePing('test.double.*', async (value, context) => ({
+      v: 1 as const,
+      doubled: value.n * 2,
+      tenant: context.tenant,
+    }));
     const reply = await request(
       nc,
       'test.double.acme',
@@ -71,13 +70,10 @@ describe('request/reply', () => {
   });
 
   it('turns an invalid request into a typed INVALID_MESSAGE error for the caller', async () => {
-    const service = serve(nc, {
-      subject: 'test.invalid.*',
-      queue: 'q',
-      schema: Ping,
-      tenantScoped: true,
-      handler: async (value) => ({ v: 1 as const, doubled: value.n }),
-    });
+    const service = servePing('test.invalid.*', async (value) => ({
+      v: 1 as const,
+      doubled: value.n,
+    }));
     const error = await request(nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch(
       (e: unknown) => e,
     );
