@@ -16,9 +16,11 @@ import {
   type NatsConnection,
   notifyDeadLetter,
   operationConsumer,
+  type ServeOperationOptions,
   type StreamConsumer,
+  serveOperation,
 } from '@membus/bus';
-import type { JetStreamOperation } from '@membus/contracts';
+import type { JetStreamOperation, RequestOperation } from '@membus/contracts';
 import {
   createLogger,
   createMetricsRegistry,
@@ -70,6 +72,15 @@ export type ConsumeDefinition<S extends z.ZodType> = Omit<
   deadLetters: DeadLetters;
 };
 
+/** A request/reply operation's handler: the validated request and its tenant -> the reply. */
+export type OperationHandler<O extends RequestOperation> = Parameters<typeof serveOperation<O>>[2];
+
+/** Serves one request/reply operation in its service's queue group (see `serveOperations`). */
+export type OperationServer = <O extends RequestOperation>(
+  operation: O,
+  handler: OperationHandler<O>,
+) => void;
+
 /** What `start` hands the runtime: how the service stops, and what its ready line says. */
 export interface StartedService {
   /** Logged with the ready line. */
@@ -105,6 +116,11 @@ export interface ServiceContext<C extends RuntimeConfig> {
     operation: O,
     definition: Omit<ConsumeDefinition<O['message']>, 'schema'>,
   ): Promise<void>;
+  /**
+   * Serves request/reply operations, all with these options (concurrency, observer, error
+   * hook); drained on shutdown after the consumers stop. Needs `connect()` first.
+   */
+  serveOperations(options: ServeOperationOptions): OperationServer;
   /** Served subjects drained on shutdown, after the consumers stop. */
   serving(...served: Drainable[]): void;
 }
@@ -240,6 +256,12 @@ async function run<C extends RuntimeConfig>(
           log.error(`${consumerName} consumer stopped`, { error });
         },
       );
+    },
+    serveOperations(options) {
+      const { nc } = connected();
+      return (operation, handler) => {
+        served.push(serveOperation(nc, operation, handler, options));
+      };
     },
     serving(...handles) {
       served.push(...handles);

@@ -4,6 +4,8 @@ export type {
   DeadLetters,
   DefinedService,
   Drainable,
+  OperationHandler,
+  OperationServer,
   RuntimeConfig,
   ServiceBus,
   ServiceContext,

@@ -1,12 +1,4 @@
-import {
-  emitEvent,
-  type ItemResult,
-  type NatsConnection,
-  type ServeOperationOptions,
-  type Service,
-  type StreamItem,
-  serveOperation,
-} from '@membus/bus';
+import { emitEvent, type ItemResult, type NatsConnection, type StreamItem } from '@membus/bus';
 import {
   MembusError,
   type MemoryEvent,
@@ -16,6 +8,7 @@ import {
   type SessionEnd,
   sweepValues,
 } from '@membus/contracts';
+import type { OperationServer } from '@membus/service-runtime';
 import type { Maintenance } from './domain/maintenance.ts';
 import type { SessionCompactor } from './domain/session-compactor.ts';
 import type { CompactorMetrics } from './metrics.ts';
@@ -52,48 +45,28 @@ export async function compactSession(
 }
 
 /** `Operations.compact` and `Operations.audit`, in the compactor's queue group. */
-export function serveRequests(
-  parts: CompactorParts,
-  options: { maxConcurrent: number },
-): Service[] {
-  const common: ServeOperationOptions = {
-    maxConcurrent: options.maxConcurrent,
-    observer: parts.metrics.observer,
-    onError: (error: MembusError) => parts.onError('request failed', error),
-  };
-  return [
-    serveOperation(
-      parts.nc,
-      Operations.compact,
-      async (request, { tenant }) => {
-        await parts.store.addTenant(tenant);
-        const session = request.sessionId
-          ? await compactSession(parts, tenant, request.sessionId, 'request', request.dryRun)
-          : undefined;
-        const sweeps =
-          request.sweeps && request.sweeps.length > 0
-            ? await parts.maintenance.sweep(tenant, request.sweeps, request.dryRun)
-            : undefined;
-        if (sweeps && !request.dryRun) parts.metrics.recordSweepDuration(sweeps);
-        return {
-          v: 1 as const,
-          dryRun: request.dryRun,
-          ...(session ? { session } : {}),
-          ...(sweeps ? { sweeps } : {}),
-        };
-      },
-      common,
-    ),
-    serveOperation(
-      parts.nc,
-      Operations.audit,
-      async (request, { tenant }) => ({
-        v: 1 as const,
-        ...(await parts.maintenance.audit(tenant, request)),
-      }),
-      common,
-    ),
-  ];
+export function serveRequests(serve: OperationServer, parts: CompactorParts): void {
+  serve(Operations.compact, async (request, { tenant }) => {
+    await parts.store.addTenant(tenant);
+    const session = request.sessionId
+      ? await compactSession(parts, tenant, request.sessionId, 'request', request.dryRun)
+      : undefined;
+    const sweeps =
+      request.sweeps && request.sweeps.length > 0
+        ? await parts.maintenance.sweep(tenant, request.sweeps, request.dryRun)
+        : undefined;
+    if (sweeps && !request.dryRun) parts.metrics.recordSweepDuration(sweeps);
+    return {
+      v: 1 as const,
+      dryRun: request.dryRun,
+      ...(session ? { session } : {}),
+      ...(sweeps ? { sweeps } : {}),
+    };
+  });
+  serve(Operations.audit, async (request, { tenant }) => ({
+    v: 1 as const,
+    ...(await parts.maintenance.audit(tenant, request)),
+  }));
 }
 
 /** `Operations.sessionEnd`: compacts the session; the ack waits for the compaction. */

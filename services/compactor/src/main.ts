@@ -106,7 +106,14 @@ await defineService({
       tierOverflow: settings.overflow(undefined),
     });
 
-    runtime.serving(...serveRequests(parts, { maxConcurrent: 4 }));
+    serveRequests(
+      runtime.serveOperations({
+        maxConcurrent: 4,
+        observer: metrics.observer,
+        onError: (error) => parts.onError('request failed', error),
+      }),
+      parts,
+    );
     await runtime.consumeOperation(Operations.sessionEnd, {
       name: 'session-end',
       handler: createSessionEndHandler(parts),

@@ -2,12 +2,8 @@ import {
   createHeaders,
   type ItemResult,
   type JetStreamClient,
-  type NatsConnection,
   publishOperation,
-  type ServeOperationOptions,
-  type Service,
   type StreamItem,
-  serveOperation,
 } from '@membus/bus';
 import {
   type EmbedReply,
@@ -17,6 +13,7 @@ import {
   Operations,
   type StoreMemory,
 } from '@membus/contracts';
+import type { OperationServer } from '@membus/service-runtime';
 import type { Embedder } from './domain/embedder.ts';
 
 /**
@@ -64,15 +61,10 @@ function asFinal(error: MembusError): MembusError {
   return new MembusError(error.code, error.message, { retryable: false, cause: error });
 }
 
-export function createEmbedHandler(embedder: Embedder) {
-  return (request: EmbedRequest): Promise<EmbedReply> => embedder.embedRequest(request);
-}
-
 /** Serves `Operations.embed` (query and document vectors for the services). */
-export function serveEmbed(
-  nc: NatsConnection,
-  embedder: Embedder,
-  options: ServeOperationOptions = {},
-): Service {
-  return serveOperation(nc, Operations.embed, createEmbedHandler(embedder), options);
+export function serveEmbed(serve: OperationServer, embedder: Embedder): void {
+  serve(
+    Operations.embed,
+    (request: EmbedRequest): Promise<EmbedReply> => embedder.embedRequest(request),
+  );
 }

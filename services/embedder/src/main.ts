@@ -65,7 +65,7 @@ await defineService({
       }
     }
 
-    const { nc, js } = await runtime.connect();
+    const { js } = await runtime.connect();
     const cacheMode = config.cache === 'auto' ? (remote ? 'kv' : 'memory') : config.cache;
     const local = new MemoryEmbeddingCache(config.cacheEntries);
     const cache =
@@ -114,11 +114,12 @@ await defineService({
         url: `http://${config.httpHost}:${http.port}/v1/embeddings`,
       });
 
-    runtime.serving(
-      serveEmbed(nc, embedder, {
+    serveEmbed(
+      runtime.serveOperations({
         observer: metrics.observer,
         onError: (error) => log.error('embed request failed', { error }),
       }),
+      embedder,
     );
     await runtime.consumeOperation(Operations.store, {
       name: 'store',

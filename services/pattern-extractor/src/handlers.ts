@@ -4,16 +4,13 @@ import {
   type ItemResult,
   type JetStreamClient,
   type NatsConnection,
-  type ServeOperationOptions,
-  type Service,
   type StreamItem,
-  serveOperation,
   storeMemory,
 } from '@membus/bus';
-import { type MembusError, Operations, type Outcome } from '@membus/contracts';
+import { Operations, type Outcome } from '@membus/contracts';
+import type { OperationServer } from '@membus/service-runtime';
 import type { PatternService } from './domain/pattern-service.ts';
 import type { EmbedTexts } from './domain/task-types.ts';
-import type { PatternExtractorMetrics } from './metrics.ts';
 import type { MemoryPort } from './ports/memory-port.ts';
 
 /** Query vectors from the embedder (`Operations.embed`), for task-type centroids. */
@@ -50,32 +47,7 @@ export function createOutcomeHandler(service: PatternService) {
 }
 
 /** `Operations.patterns` and `Operations.metrics`, in the extractor's queue group. */
-export function serveRequests(
-  nc: NatsConnection,
-  service: PatternService,
-  options: {
-    maxConcurrent: number;
-    metrics: PatternExtractorMetrics;
-    onError: (error: MembusError) => void;
-  },
-): Service[] {
-  const common: ServeOperationOptions = {
-    maxConcurrent: options.maxConcurrent,
-    observer: options.metrics.observer,
-    onError: options.onError,
-  };
-  return [
-    serveOperation(
-      nc,
-      Operations.patterns,
-      (patterns, { tenant }) => service.patterns(tenant, patterns),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.metrics,
-      (metrics, { tenant }) => service.metrics(tenant, metrics),
-      common,
-    ),
-  ];
+export function serveRequests(serve: OperationServer, service: PatternService): void {
+  serve(Operations.patterns, (patterns, { tenant }) => service.patterns(tenant, patterns));
+  serve(Operations.metrics, (metrics, { tenant }) => service.metrics(tenant, metrics));
 }

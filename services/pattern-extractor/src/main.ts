@@ -48,12 +48,13 @@ await defineService({
     });
     service.startBackgroundSync(config.syncIntervalMs);
 
-    runtime.serving(
-      ...serveRequests(nc, service, {
+    serveRequests(
+      runtime.serveOperations({
         maxConcurrent: config.requestConcurrency,
-        metrics,
+        observer: metrics.observer,
         onError: (error) => log.error('request failed', { error }),
       }),
+      service,
     );
     await runtime.consumeOperation(Operations.outcome, {
       name: 'outcome',

@@ -5,12 +5,10 @@ import {
   type NatsConnection,
   notifyStore,
   publishOperation,
-  type ServeOperationOptions,
-  type Service,
   type StreamItem,
-  serveOperation,
 } from '@membus/bus';
 import { type EmbeddedMemory, MembusError, Operations } from '@membus/contracts';
+import type { OperationServer } from '@membus/service-runtime';
 import type {
   EmbeddedDocument,
   EmbedPort,
@@ -133,73 +131,28 @@ export function createIngestHandler(
 
 /** Every request/reply operation of the vector-store, served in its queue group. */
 export function serveRequests(
-  nc: NatsConnection,
+  serve: OperationServer,
   service: MemoryService,
-  options: {
-    maxConcurrent: number;
-    metrics: VectorStoreMetrics;
-    onError: (error: MembusError) => void;
-  },
-): Service[] {
-  const common: ServeOperationOptions = {
-    maxConcurrent: options.maxConcurrent,
-    observer: options.metrics.observer,
-    onError: options.onError,
-  };
-  return [
-    serveOperation(
-      nc,
-      Operations.query,
-      async (query, { tenant }) => {
-        const reply = await service.query(tenant, query);
-        options.metrics.querySeconds.observe(
-          { mode: reply.mode, plan: reply.plan },
-          reply.tookMs / 1000,
-        );
-        return reply;
-      },
-      common,
-    ),
-    serveOperation(nc, Operations.get, (get, { tenant }) => service.get(tenant, get.ids), common),
-    serveOperation(nc, Operations.list, (list, { tenant }) => service.list(tenant, list), common),
-    serveOperation(
-      nc,
-      Operations.update,
-      async (update, { tenant }) => ({
-        v: 1 as const,
-        memory: await service.update(tenant, update),
-      }),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.delete,
-      (deletion, { tenant }) => service.delete(tenant, deletion),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.history,
-      (history, { tenant }) => service.history(tenant, history.id, history.cursor),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.stats,
-      (stats, { tenant }) => service.stats(tenant, stats.filter),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.expire,
-      (expire, { tenant }) => service.expire(tenant, { dryRun: expire.dryRun }),
-      common,
-    ),
-    serveOperation(
-      nc,
-      Operations.merge,
-      (merge, { tenant }) => service.merge(tenant, merge),
-      common,
-    ),
-  ];
+  metrics: VectorStoreMetrics,
+): void {
+  serve(Operations.query, async (query, { tenant }) => {
+    const reply = await service.query(tenant, query);
+    metrics.querySeconds.observe({ mode: reply.mode, plan: reply.plan }, reply.tookMs / 1000);
+    return reply;
+  });
+  serve(Operations.get, (get, { tenant }) => service.get(tenant, get.ids));
+  serve(Operations.list, (list, { tenant }) => service.list(tenant, list));
+  serve(Operations.update, async (update, { tenant }) => ({
+    v: 1 as const,
+    memory: await service.update(tenant, update),
+  }));
+  serve(Operations.delete, (deletion, { tenant }) => service.delete(tenant, deletion));
+  serve(Operations.history, (history, { tenant }) =>
+    service.history(tenant, history.id, history.cursor),
+  );
+  serve(Operations.stats, (stats, { tenant }) => service.stats(tenant, stats.filter));
+  serve(Operations.expire, (expire, { tenant }) =>
+    service.expire(tenant, { dryRun: expire.dryRun }),
+  );
+  serve(Operations.merge, (merge, { tenant }) => service.merge(tenant, merge));
 }

@@ -137,15 +137,17 @@ await defineService({
       },
     });
 
-    runtime.serving(
-      ...serveRequests(nc, service, {
+    serveRequests(
+      runtime.serveOperations({
         maxConcurrent: config.queryConcurrency,
-        metrics,
+        observer: metrics.observer,
         onError: (error) => {
           storageHealth.failed(error, 'a request');
           log.error('request failed', { error });
         },
       }),
+      service,
+      metrics,
     );
     await runtime.consumeOperation(Operations.embedded, {
       name: 'ingest',
