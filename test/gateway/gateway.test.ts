@@ -4,6 +4,7 @@
  * as `membus apikey create` writes it; the gateway acts as each tenant's own agent user.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unusedPort, waitFor } from '@membus/bus/testing';
@@ -422,6 +423,42 @@ describe('membus apikey', () => {
       timeoutMs: 1_000,
       intervalMs: 20,
       what: 'the revoked key refused',
+    });
+  });
+});
+
+describe('services/gateway/README.md', () => {
+  it('its curl commands store a memory and find it, as written', async () => {
+    const readme = readFileSync(join(repoRoot, 'services', 'gateway', 'README.md'), 'utf8');
+    const block =
+      /## A key, a memory, a search[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const commands = block
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .filter((line) => line.startsWith('curl '))
+      .map((line) => line.replaceAll('http://127.0.0.1:8080', base));
+    expect(commands).toHaveLength(2);
+    // A tenant of its own, as a new user's stack would be: nothing else to find.
+    await stack.credentials('walkthrough');
+    const key = (await keys.create('walkthrough')).key;
+    await waitFor(async () => (await http('GET', '/v1/stats', { key })).status === 200, {
+      timeoutMs: 1_000,
+      intervalMs: 20,
+      what: 'the new key accepted',
+    });
+    const outputs: string[] = [];
+    for (const command of commands) {
+      const { stdout } = await promisify(execFile)('bash', ['-c', command], {
+        env: { ...process.env, KEY: key },
+      });
+      outputs.push(stdout);
+    }
+    const stored = JSON.parse(outputs[0] as string) as { id: string; status: string };
+    expect(stored.status).toBe('stored');
+    const found = JSON.parse(outputs[1] as string) as { hits: { memory: Memory }[] };
+    expect(found.hits[0]?.memory).toMatchObject({
+      id: stored.id,
+      text: 'Deployed test-app to Vercel production in 45.3 s',
     });
   });
 });
