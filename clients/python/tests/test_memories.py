@@ -324,3 +324,17 @@ async def test_connects_with_an_inbox_prefix(stack) -> None:
     ) as client:
         stats = await client.stats({"namespace": "py-never-used"})
     assert stats.total == 0
+
+
+async def test_tenant_b_credentials_cannot_reach_tenant_a_subjects(stack) -> None:
+    async with await membus.connect(
+        stack.url, tenant="acme", creds_file=stack.creds("globex"), timeout=10
+    ) as impostor:
+        codes = []
+        for attempt in (impostor.query("deploy key rotation"), impostor.store({"text": "x"})):
+            try:
+                await attempt
+                codes.append("answered")
+            except membus.MembusError as error:
+                codes.append(error.code)
+    assert codes == ["INVALID_TENANT", "INVALID_TENANT"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -118,13 +119,60 @@ def _transport_error(error: Exception, subject: str) -> MembusError:
     return MembusError("UNAVAILABLE", f"request on {subject} failed: {error}")
 
 
+_DENIED = re.compile(r'Permissions Violation for (\w+) to "([^"]+)"', re.IGNORECASE)
+
+
+class Denials:
+    """NATS permission violations by subject. The server reports them asynchronously (to the
+    connection's error callback), so a call waits on its reply and on a denial of its subject,
+    whichever comes first: a denied subject is INVALID_TENANT at once, not a timeout."""
+
+    def __init__(self) -> None:
+        self._watching: dict[str, set[asyncio.Future[str]]] = {}
+
+    async def report(self, error: Exception) -> None:
+        denied = _DENIED.search(str(error))
+        if denied is None:
+            return
+        for future in self._watching.get(denied.group(2), set()):
+            if not future.done():
+                future.set_result(denied.group(1).lower())
+
+    async def guard(self, subject: str, operation: Any) -> Any:
+        denied: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._watching.setdefault(subject, set()).add(denied)
+        task = asyncio.ensure_future(operation)
+        try:
+            await asyncio.wait({task, denied}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                return task.result()
+            task.cancel()
+            raise MembusError(
+                "INVALID_TENANT",
+                f"not permitted to {denied.result()} on {subject} (NATS permissions)",
+                details={"subject": subject, "operation": denied.result()},
+            )
+        finally:
+            watchers = self._watching.get(subject, set())
+            watchers.discard(denied)
+            if not watchers:
+                self._watching.pop(subject, None)
+
+
 class MemoryClient:
     """A typed, tenant-bound handle on membus. Create it with :func:`connect`."""
 
     def __init__(
-        self, nc: NatsConnection, *, tenant: str, owns_connection: bool, timeout: float
+        self,
+        nc: NatsConnection,
+        *,
+        tenant: str,
+        owns_connection: bool,
+        timeout: float,
+        denials: Denials | None = None,
     ) -> None:
         self.tenant = tenant
+        self._denials = denials or Denials()
         self._nc = nc
         self._js = nc.jetstream()
         self._owns_connection = owns_connection
@@ -434,8 +482,11 @@ class MemoryClient:
         request_model = getattr(models, f"{key[0].upper()}{key[1:]}Request")
         payload = _encode(_check(request_model, body))
         subject = subject_of(key, self.tenant)
+        request = self._nc.request(subject, payload, timeout=timeout or self._timeout)
         try:
-            reply = await self._nc.request(subject, payload, timeout=timeout or self._timeout)
+            reply = await self._denials.guard(subject, request)
+        except MembusError:
+            raise
         except Exception as error:  # noqa: BLE001 - every transport failure is a MembusError
             raise _transport_error(error, subject) from error
         return _decode_reply(reply, reply_model, subject)
@@ -444,10 +495,13 @@ class MemoryClient:
         self, subject: str, message: BaseModel, headers: dict[str, str] | None = None
     ) -> None:
         """Publishes into JetStream (through the tenant's import) and returns once it is stored."""
+        publish = self._js.publish(
+            subject, _encode(message), timeout=self._timeout, headers=headers
+        )
         try:
-            await self._js.publish(
-                subject, _encode(message), timeout=self._timeout, headers=headers
-            )
+            await self._denials.guard(subject, publish)
+        except MembusError:
+            raise
         except Exception as error:  # noqa: BLE001
             raise _transport_error(error, subject) from error
 
@@ -532,6 +586,7 @@ async def connect(
             "INVALID_TENANT", f'invalid tenant "{tenant}": expected {TENANT_PATTERN.pattern}'
         )
     nc = connection
+    denials = Denials()
     if nc is None:
         options: dict[str, Any] = {
             "servers": [servers] if isinstance(servers, str) else list(servers),
@@ -553,14 +608,12 @@ async def connect(
             options["token"] = token
         if inbox_prefix is not None:
             options["inbox_prefix"] = inbox_prefix
-
-        async def quiet(_: Exception) -> None:
-            # Failures reach the caller as MembusErrors of the call that hit them.
-            return None
-
         try:
-            nc = await nats.connect(**options, error_cb=quiet)
+            # Other failures reach the caller as MembusErrors of the call that hit them.
+            nc = await nats.connect(**options, error_cb=denials.report)
         except Exception as error:  # noqa: BLE001
             raise _transport_error(error, "connect") from error
         nc.options["max_reconnect_attempts"] = -1
-    return MemoryClient(nc, tenant=tenant, owns_connection=connection is None, timeout=timeout)
+    return MemoryClient(
+        nc, tenant=tenant, owns_connection=connection is None, timeout=timeout, denials=denials
+    )
