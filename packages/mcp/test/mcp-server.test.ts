@@ -3,7 +3,10 @@
  * `membus-mcp` bin spawned as an MCP client would, with the tenant's creds) and over streamable
  * HTTP. The same cases run on both; each transport writes its own namespace and task type.
  */
+
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@membus/bus/testing';
@@ -371,5 +374,39 @@ describe('MCP over HTTP on loopback', () => {
   it('refuses a Host or Origin that is not loopback (DNS rebinding)', async () => {
     expect(await status({ host: 'attacker.example' })).toBe(403);
     expect(await status({ origin: 'http://attacker.example' })).toBe(403);
+  });
+});
+
+describe('the membus-mcp bin over HTTP', () => {
+  it('serves the tenant at the URL it prints, and stops on SIGTERM', async () => {
+    const credentials = await stack.credentials('acme');
+    if (!('credsFile' in credentials)) throw new Error('the test stack runs in JWT mode');
+    const child = spawn(
+      process.execPath,
+      [BIN, '--transport', 'http', '--port', '0', '--tenant', 'acme', '--servers', stack.nats.url],
+      {
+        env: { ...process.env, NATS_CREDS: credentials.credsFile },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    try {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const url = await waitFor(() => /at (http:\/\/\S+\/mcp)/.exec(stderr)?.[1], {
+        timeoutMs: 20_000,
+        what: 'the server URL on stderr',
+      });
+      const client = await mcpClient(new StreamableHTTPClientTransport(new URL(url)));
+      const stats = await call(client, 'get_memory_stats', {});
+      expect(stats.isError).toBeUndefined();
+      await client.close();
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([0, null]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -9,7 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMcpServer, tools } from '../src/index.ts';
+import { z } from 'zod';
+import { createMcpServer, toolInputSchema, tools } from '../src/index.ts';
 
 /**
  * Each tool's operation, the fields it takes, which it requires, and the contract's required
@@ -179,5 +180,16 @@ describe('tools/list', () => {
         Object.keys(published?.inputSchema.properties ?? {}),
       );
     }
+  });
+});
+
+describe('a tool the contract does not back', () => {
+  it('fails to publish a field its operation does not have', () => {
+    const [search] = tools;
+    if (!search) throw new Error('no tools');
+    const drifted = { ...search, input: search.input.extend({ query: z.string() }) };
+    expect(() => toolInputSchema(drifted)).toThrow(
+      'search_memory: the contract of query has no field "query"',
+    );
   });
 });
