@@ -156,12 +156,16 @@ describe('KeywordIndex', () => {
     ).toEqual([2]);
   });
 
-  it('scores a candidate set exactly as the posting lists do', () => {
-    const texts = Array.from(
+  /** 300 deploy-log lines over three verbs, four services and two hosts. */
+  const deployLog = () =>
+    Array.from(
       { length: 300 },
       (_, slot) =>
         `${['deployed', 'rolled back', 'scaled'][slot % 3]} ${['billing', 'search', 'auth', 'ledger'][slot % 4]} on ${['vercel', 'fly.io'][slot % 2]} run ${slot}`,
     );
+
+  it('scores a candidate set exactly as the posting lists do', () => {
+    const texts = deployLog();
     const index = indexOf(texts);
     const request = { text: 'rolled back ledger vercel', matches: everything, limit: 20 };
     const byPostings = index.search(request);
@@ -172,11 +176,7 @@ describe('KeywordIndex', () => {
   });
 
   it('walking the postings with a candidate set ranks only its members, as ranking them one by one does', () => {
-    const texts = Array.from(
-      { length: 300 },
-      (_, slot) =>
-        `${['deployed', 'rolled back', 'scaled'][slot % 3]} ${['billing', 'search', 'auth', 'ledger'][slot % 4]} on ${['vercel', 'fly.io'][slot % 2]} run ${slot}`,
-    );
+    const texts = deployLog();
     const index = indexOf(texts);
     const even = (slot: number) => slot % 2 === 0;
     const notSix = (slot: number) => slot !== 6;
