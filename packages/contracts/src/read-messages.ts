@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { MemoryFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import { MemoryRecordSchema, MemoryTextSchema, TimestampSchema, VectorSchema } from './memory.ts';
-import { addIssue, CountSchema, CountsSchema, CursorSchema, v1 } from './schema-parts.ts';
+import {
+  addIssue,
+  CountSchema,
+  CountsSchema,
+  CursorSchema,
+  pageSchema,
+  v1,
+} from './schema-parts.ts';
 
 // The reads: query, get, list, history and stats (all answered by the vector-store).
 
@@ -127,16 +134,11 @@ export const ListRequestSchema = z.strictObject({
 });
 export type ListRequestInput = z.input<typeof ListRequestSchema>;
 export type ListRequest = z.output<typeof ListRequestSchema>;
-export const ListReplySchema = z.object({
-  v: v1,
-  /**
-   * Newest first: `limit` memories, or fewer when more would pass `Limits.replyBytes` (a
-   * `nextCursor` then continues where the page stopped).
-   */
-  memories: z.array(MemoryRecordSchema),
-  /** Pass back for the next page; absent on the last page. */
-  nextCursor: z.string().optional(),
-});
+/**
+ * Newest first: `limit` memories, or fewer when more would pass `Limits.replyBytes` (a
+ * `nextCursor` then continues where the page stopped).
+ */
+export const ListReplySchema = pageSchema('memories', MemoryRecordSchema);
 export type ListReply = z.infer<typeof ListReplySchema>;
 
 export const historyEventValues = [
@@ -166,13 +168,8 @@ export const HistoryRequestSchema = z.strictObject({
   cursor: CursorSchema.optional(),
 });
 export type HistoryRequest = z.infer<typeof HistoryRequestSchema>;
-export const HistoryReplySchema = z.object({
-  v: v1,
-  /** Oldest first, up to `Limits.replyBytes` of them (`Limits.pageSize` at most). */
-  entries: z.array(HistoryEntrySchema),
-  /** Pass back as `cursor` for the next entries; absent on the last page. */
-  nextCursor: z.string().optional(),
-});
+/** Entries oldest first, up to `Limits.replyBytes` of them (`Limits.pageSize` at most). */
+export const HistoryReplySchema = pageSchema('entries', HistoryEntrySchema);
 export type HistoryReply = z.infer<typeof HistoryReplySchema>;
 
 export const StatsRequestSchema = z.strictObject({ v: v1, filter: MemoryFilterSchema.optional() });

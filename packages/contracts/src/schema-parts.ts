@@ -18,3 +18,12 @@ export function addIssue(context: core.$RefinementCtx, field: string, message: s
 
 /** An opaque page cursor, passed back for the next page. */
 export const CursorSchema = z.string().max(512);
+
+/**
+ * A page of a listing (version 1): the items under `key`, and `nextCursor` to pass back as
+ * `cursor` for the next page (absent on the last page).
+ */
+export function pageSchema<const Key extends string, Item extends z.ZodType>(key: Key, item: Item) {
+  const items = { [key]: z.array(item) } as { [K in Key]: z.ZodArray<Item> };
+  return z.object({ v: v1, ...items, nextCursor: z.string().optional() });
+}
