@@ -17,21 +17,8 @@ export type {
 } from '@membus/contracts';
 export { MembusError } from '@membus/contracts';
 export { MemoryClient } from './client.ts';
-export type {
-  BestWorkflowOptions,
-  ConnectOptions,
-  ListInput,
-  PatternsInput,
-  QueryInput,
-  QueryOptions,
-  QueryResult,
-  RecordOutcomeInput,
-  StoreInput,
-  StoreOptions,
-  StoreResult,
-  TaskMetricsInput,
-  UpdateInput,
-} from './client-types.ts';
+// Every type of client-types.ts is the client's: what its methods take and give.
+export type * from './client-types.ts';
 export { connect } from './connect.ts';
 export type { ContextOptions, FormattedContext } from './context.ts';
 export { formatContext } from './context.ts';
