@@ -201,7 +201,7 @@ describe.each(Object.keys(transports) as (keyof typeof transports)[])('MCP over 
     }
     const best = await waitFor(
       async () => {
-        const result = await call(client, 'best_workflow', { taskType });
+        const result = await call(client, 'best_workflow', { taskType, variantKinds: ['steps'] });
         const reply = result.structuredContent as { best: { support: number } | null };
         return reply.best?.support === 3 ? result : undefined;
       },
