@@ -42,6 +42,8 @@ NAMES = {
     "__schema0": "JsonValue",
 }
 
+STRING_NAMES = {"uuid": "Uuid", "date-time": "Timestamp"}
+
 
 class Hoister:
     """Moves every object shape into ``$defs`` once, by content, so a shape that several
@@ -77,6 +79,9 @@ class Hoister:
                 result[key] = value
         if not top and result.get("type") == "object" and "properties" in result:
             return self.hoist(NAMES.get(hint, pascal(hint)), result)
+        if result.get("type") == "string" and "pattern" in result:
+            # Labels, ids and timestamps: one alias each instead of the pattern on every field.
+            return self.hoist(STRING_NAMES.get(result.get("format", ""), "Label"), result)
         return result
 
 
@@ -127,7 +132,6 @@ def generate() -> str:
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_311,
             reuse_model=True,
-            collapse_root_models=True,
             use_type_alias=True,
             use_annotated=True,
             use_standard_collections=True,

@@ -15,84 +15,69 @@ from typing_extensions import TypeAliasType
 Model = TypeAliasType("Model", Any)
 
 
+Uuid = TypeAliasType("Uuid", Annotated[UUID, Field(title="Uuid")])
+
+
+Label = TypeAliasType(
+    "Label",
+    Annotated[
+        str,
+        Field(
+            max_length=128,
+            min_length=1,
+            pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$",
+            title="Label",
+        ),
+    ],
+)
+
+
+Timestamp = TypeAliasType(
+    "Timestamp", Annotated[AwareDatetime, Field(title="Timestamp")]
+)
+
+
 class AnyOf(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     scope: Literal["app", "user", "agent", "session"]
-    userId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    agentId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-
-
-AnyItem = TypeAliasType(
-    "AnyItem",
-    Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ],
-)
-
-
-AllItem = TypeAliasType(
-    "AllItem",
-    Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ],
-)
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
 
 
 class Categories(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    any: Annotated[list[AnyItem] | None, Field(max_length=256, min_length=1)] = None
-    all: Annotated[list[AllItem] | None, Field(max_length=256, min_length=1)] = None
+    any: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
+    all: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
 
 
 class CreatedAt(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    gt: AwareDatetime | None = None
-    gte: AwareDatetime | None = None
-    lt: AwareDatetime | None = None
-    lte: AwareDatetime | None = None
+    gt: Timestamp | None = None
+    gte: Timestamp | None = None
+    lt: Timestamp | None = None
+    lte: Timestamp | None = None
 
 
 class MemoryFilter(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ids: Annotated[list[UUID] | None, Field(max_length=500, min_length=1)] = None
+    ids: Annotated[list[Uuid] | None, Field(max_length=500, min_length=1)] = None
     scopes: Annotated[
         list[Literal["app", "user", "agent", "session"]] | None, Field(min_length=1)
     ] = None
     anyOf: Annotated[list[AnyOf] | None, Field(max_length=8, min_length=1)] = None
-    userId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    agentId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
     kinds: Annotated[
         list[Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]]
         | None,
@@ -124,25 +109,13 @@ class MemoryRecord(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
+    id: Uuid
     tenant: str
     scope: Literal["app", "user", "agent", "session"]
-    userId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    agentId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
     kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
     text: str
     metadata: dict[str, Any]
@@ -150,11 +123,11 @@ class MemoryRecord(BaseModel):
     tags: list[str]
     importance: Annotated[float, Field(ge=0.0, le=1.0)]
     tier: Literal["short", "mid", "long"]
-    createdAt: AwareDatetime
-    updatedAt: AwareDatetime
-    expiresAt: AwareDatetime | None = None
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    expiresAt: Timestamp | None = None
     accessCount: Annotated[int, Field(ge=0, le=9007199254740991)]
-    lastAccessedAt: AwareDatetime | None = None
+    lastAccessedAt: Timestamp | None = None
     contentHash: str
     embeddingModel: str
     occurrences: Annotated[int, Field(ge=1, le=9007199254740991)]
@@ -184,9 +157,9 @@ class HistoryEntry(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    memoryId: UUID
+    memoryId: Uuid
     event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
-    at: AwareDatetime
+    at: Timestamp
     previousText: str | None = None
     text: str | None = None
     details: dict[str, Any] | None = None
@@ -213,8 +186,8 @@ class Stats(BaseModel):
     durationP95Ms: float | None = None
     costAvg: float | None = None
     costTotal: float
-    firstSeen: AwareDatetime | None = None
-    lastSeen: AwareDatetime | None = None
+    firstSeen: Timestamp | None = None
+    lastSeen: Timestamp | None = None
 
 
 Config = TypeAliasType("Config", Annotated[str, Field(max_length=200)])
@@ -224,14 +197,9 @@ class Patterns(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
-    taskType: Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ]
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    id: Uuid
+    taskType: Label
+    namespace: Label | None = None
     kind: Literal["steps", "config"]
     signature: str
     steps: list[str]
@@ -257,7 +225,7 @@ class AvoidedBy(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
+    id: Uuid
     kind: Literal["steps", "config"]
     signature: str
     support: Annotated[int, Field(ge=1, le=9007199254740991)]
@@ -268,20 +236,15 @@ class Failures(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
-    taskType: Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ]
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    id: Uuid
+    taskType: Label
+    namespace: Label | None = None
     signature: str
     count: Annotated[int, Field(ge=1, le=9007199254740991)]
-    firstSeen: AwareDatetime
-    lastSeen: AwareDatetime
+    firstSeen: Timestamp
+    lastSeen: Timestamp
     example: str
-    exampleOutcomeId: UUID
+    exampleOutcomeId: Uuid
     failingWorkflows: list[str]
     avoidedBy: AvoidedBy | None = None
 
@@ -290,9 +253,7 @@ class TaskTypes(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    taskType: Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ]
+    taskType: Label
     allTime: Stats
     recent: Stats
     workflows: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -312,7 +273,7 @@ class Session(BaseModel):
         extra="forbid",
     )
     sessionId: str
-    summaryId: UUID | None = None
+    summaryId: Uuid | None = None
     summary: str | None = None
     memoriesIn: Annotated[int, Field(ge=0, le=9007199254740991)]
     memoriesOut: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -333,7 +294,7 @@ class Changes(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
+    id: Uuid
     action: Literal[
         "promoted", "demoted", "archived", "deleted", "expired", "merged", "dropped"
     ]
@@ -360,11 +321,14 @@ class Sweeps(BaseModel):
     durationMs: Annotated[float, Field(ge=0.0)]
 
 
+Id = TypeAliasType("Id", UUID)
+
+
 class Duplicates(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ids: tuple[UUID, UUID]
+    ids: tuple[Id, Id]
     similarity: float
     text: str
 
@@ -373,7 +337,7 @@ class Stale(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: UUID
+    id: Uuid
     idleDays: float
     text: str
 
@@ -405,7 +369,7 @@ class ErrorBody(BaseModel):
 
 class Report(BaseModel):
     sessionId: str
-    summaryId: UUID | None = None
+    summaryId: Uuid | None = None
     summary: str | None = None
     memoriesIn: Annotated[int, Field(ge=0, le=9007199254740991)]
     memoriesOut: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -422,45 +386,17 @@ class Report(BaseModel):
     outcomesSkipped: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
-Category = TypeAliasType(
-    "Category",
-    Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ],
-)
-
-
-Tag = TypeAliasType(
-    "Tag",
-    Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ],
-)
-
-
 class StoreMessage(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     v: Literal[1]
-    id: UUID
+    id: Uuid
     scope: Literal["app", "user", "agent", "session"] | None = None
-    userId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    agentId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
     kind: (
         Literal["fact", "episode", "preference", "outcome", "pattern", "summary"] | None
     ) = "fact"
@@ -469,14 +405,14 @@ class StoreMessage(BaseModel):
     """
     A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
     """
-    categories: Annotated[list[Category] | None, Field(max_length=32)] = None
-    tags: Annotated[list[Tag] | None, Field(max_length=32)] = None
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
     importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.5
     tier: Literal["short", "mid", "long"] | None = None
-    expiresAt: AwareDatetime | None = None
+    expiresAt: Timestamp | None = None
     ttlSeconds: Annotated[int | None, Field(gt=0, le=3153600000)] = None
     vector: Annotated[list[float] | None, Field(max_length=4096, min_length=1)] = None
-    createdAt: AwareDatetime | None = None
+    createdAt: Timestamp | None = None
     mergeSimilar: bool | None = None
 
 
@@ -513,7 +449,7 @@ class GetRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    ids: Annotated[list[UUID], Field(max_length=500, min_length=1)]
+    ids: Annotated[list[Uuid], Field(max_length=500, min_length=1)]
 
 
 class GetReply(BaseModel):
@@ -522,8 +458,8 @@ class GetReply(BaseModel):
     )
     v: Literal[1]
     memories: list[MemoryRecord]
-    missing: list[UUID]
-    pending: list[UUID] | None = None
+    missing: list[Uuid]
+    pending: list[Uuid] | None = None
 
 
 class ListRequest(BaseModel):
@@ -550,17 +486,17 @@ class UpdateRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    id: UUID
+    id: Uuid
     text: Annotated[str | None, Field(max_length=32000)] = None
     metadata: dict[str, Any] | None = None
     """
     A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
     """
-    categories: Annotated[list[Category] | None, Field(max_length=32)] = None
-    tags: Annotated[list[Tag] | None, Field(max_length=32)] = None
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
     importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     tier: Literal["short", "mid", "long"] | None = None
-    expiresAt: AwareDatetime | None = None
+    expiresAt: Timestamp | None = None
     reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
 
 
@@ -577,7 +513,7 @@ class DeleteRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    ids: Annotated[list[UUID] | None, Field(max_length=500, min_length=1)] = None
+    ids: Annotated[list[Uuid] | None, Field(max_length=500, min_length=1)] = None
     filter: MemoryFilter | None = None
     reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
 
@@ -588,7 +524,7 @@ class DeleteReply(BaseModel):
     )
     v: Literal[1]
     deleted: Annotated[int, Field(ge=0, le=9007199254740991)]
-    ids: list[UUID]
+    ids: list[Uuid]
     truncated: bool | None = None
 
 
@@ -597,7 +533,7 @@ class HistoryRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    id: UUID
+    id: Uuid
     cursor: Annotated[str | None, Field(max_length=512)] = None
 
 
@@ -624,22 +560,22 @@ ByScopeAdditionalProperty = TypeAliasType(
 
 
 ByKindAdditionalProperty = TypeAliasType(
-    "ByKindAdditionalProperty", Annotated[int, Field(ge=0, le=9007199254740991)]
+    "ByKindAdditionalProperty", ByScopeAdditionalProperty
 )
 
 
 ByTierAdditionalProperty = TypeAliasType(
-    "ByTierAdditionalProperty", Annotated[int, Field(ge=0, le=9007199254740991)]
+    "ByTierAdditionalProperty", ByScopeAdditionalProperty
 )
 
 
 ByNamespaceAdditionalProperty = TypeAliasType(
-    "ByNamespaceAdditionalProperty", Annotated[int, Field(ge=0, le=9007199254740991)]
+    "ByNamespaceAdditionalProperty", ByScopeAdditionalProperty
 )
 
 
 ByCategoryAdditionalProperty = TypeAliasType(
-    "ByCategoryAdditionalProperty", Annotated[int, Field(ge=0, le=9007199254740991)]
+    "ByCategoryAdditionalProperty", ByScopeAdditionalProperty
 )
 
 
@@ -655,8 +591,8 @@ class StatsReply(BaseModel):
     byNamespace: dict[str, ByNamespaceAdditionalProperty]
     byCategory: dict[str, ByCategoryAdditionalProperty]
     omittedKeys: OmittedKeys | None = None
-    oldest: AwareDatetime | None = None
-    newest: AwareDatetime | None = None
+    oldest: Timestamp | None = None
+    newest: Timestamp | None = None
 
 
 Step = TypeAliasType("Step", Annotated[str, Field(max_length=200, min_length=1)])
@@ -667,28 +603,13 @@ class OutcomeMessage(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    id: UUID
-    taskType: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    id: Uuid
+    taskType: Label | None = None
     request: Annotated[str | None, Field(max_length=4000, min_length=1)] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    agentId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    userId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    namespace: Label | None = None
+    agentId: Label | None = None
+    userId: Label | None = None
+    sessionId: Label | None = None
     success: bool
     durationMs: Annotated[float | None, Field(ge=0.0, le=9007199254740991.0)] = None
     cost: Annotated[float | None, Field(ge=0.0, le=9007199254740991.0)] = None
@@ -702,7 +623,7 @@ class OutcomeMessage(BaseModel):
     """
     A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
     """
-    occurredAt: AwareDatetime
+    occurredAt: Timestamp
 
 
 class PatternsRequest(BaseModel):
@@ -710,15 +631,9 @@ class PatternsRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    taskType: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    taskType: Label | None = None
     request: Annotated[str | None, Field(max_length=4000, min_length=1)] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    namespace: Label | None = None
     minSuccessRate: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0
     minSupport: Annotated[int | None, Field(ge=1, le=1000000)] = 1
     objective: Literal["success_rate", "duration", "cost"] | None = "success_rate"
@@ -734,10 +649,7 @@ class PatternsReply(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    taskType: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    taskType: Label | None = None
     inferred: bool
     patterns: list[Patterns]
     failures: list[Failures]
@@ -748,14 +660,8 @@ class MetricsRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    taskType: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    taskType: Label | None = None
+    namespace: Label | None = None
 
 
 class MetricsReply(BaseModel):
@@ -773,10 +679,8 @@ class SessionEndMessage(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    sessionId: Annotated[
-        str, Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$")
-    ]
-    endedAt: AwareDatetime | None = None
+    sessionId: Label
+    endedAt: Timestamp | None = None
 
 
 class CompactRequest(BaseModel):
@@ -784,10 +688,7 @@ class CompactRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    sessionId: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    sessionId: Label | None = None
     sweeps: Annotated[
         list[Literal["expire", "duplicates", "tiers", "importance", "retention"]]
         | None,
@@ -811,17 +712,14 @@ class AuditRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    namespace: Annotated[
-        str | None,
-        Field(max_length=128, min_length=1, pattern="^[^\\s\\p{Cc}][^\\p{Cc}]*$"),
-    ] = None
+    namespace: Label | None = None
     staleDays: Annotated[float | None, Field(gt=0.0, le=36500.0)] = 90
     duplicateThreshold: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.95
     maxMemories: Annotated[int | None, Field(ge=1, le=100000)] = 5000
 
 
 OverCapacityAdditionalProperty = TypeAliasType(
-    "OverCapacityAdditionalProperty", Annotated[int, Field(ge=0, le=9007199254740991)]
+    "OverCapacityAdditionalProperty", ByScopeAdditionalProperty
 )
 
 
@@ -846,13 +744,13 @@ class AuditReply(BaseModel):
 
 class NoticeMessage(BaseModel):
     v: Literal[1]
-    id: UUID
+    id: Uuid
     status: Literal["stored", "duplicate", "merged", "failed"]
-    memoryId: UUID
+    memoryId: Uuid
     error: ErrorBody | None = None
 
 
 class CompactedMessage(BaseModel):
     v: Literal[1]
     report: Report
-    at: AwareDatetime
+    at: Timestamp
