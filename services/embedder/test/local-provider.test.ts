@@ -276,30 +276,26 @@ describe('local provider quality', () => {
     'Rate limited by GitHub API: 403 secondary rate limit',
   ] as const;
 
-  it('ranks the memory with an exact error code first', async () => {
+  /** The memory the local provider ranks first for a query. */
+  const bestMatch = async (text: string) => {
     const provider = createLocalEmbeddingProvider();
     const vectors = await provider.embed(MEMORIES, { purpose: 'document' });
-    const [query] = await provider.embed(['why did we get ERR_CONNECTION_REFUSED?'], {
-      purpose: 'query',
-    });
+    const [query] = await provider.embed([text], { purpose: 'query' });
     if (!query) throw new Error('missing query vector');
     const ranked = vectors
       .map((vector, index) => ({ index, score: cosine(query, vector) }))
       .sort((left, right) => right.score - left.score);
-    expect(MEMORIES[ranked[0]?.index ?? -1]).toBe(
+    return MEMORIES[ranked[0]?.index ?? -1];
+  };
+
+  it('ranks the memory with an exact error code first', async () => {
+    expect(await bestMatch('why did we get ERR_CONNECTION_REFUSED?')).toBe(
       'Frontend fetch failed with ERR_CONNECTION_REFUSED on localhost:3000',
     );
   });
 
   it('ranks the memory with an exact Postgres error code first', async () => {
-    const provider = createLocalEmbeddingProvider();
-    const vectors = await provider.embed(MEMORIES, { purpose: 'document' });
-    const [query] = await provider.embed(['postgres 40P01 in billing'], { purpose: 'query' });
-    if (!query) throw new Error('missing query vector');
-    const ranked = vectors
-      .map((vector, index) => ({ index, score: cosine(query, vector) }))
-      .sort((left, right) => right.score - left.score);
-    expect(MEMORIES[ranked[0]?.index ?? -1]).toBe(
+    expect(await bestMatch('postgres 40P01 in billing')).toBe(
       'Postgres error 40P01 deadlock detected in the billing worker',
     );
   });
