@@ -5,10 +5,11 @@ import {
   LOCAL_DEFAULT_DIMENSION,
   localModelId,
 } from '@membus/embedding-local';
-import type {
-  EmbeddingProvider,
-  EmbeddingProviderCapabilities,
-  EmbedOptions,
+import {
+  assertBatchLimit,
+  type EmbeddingProvider,
+  type EmbeddingProviderCapabilities,
+  type EmbedOptions,
 } from '../ports/embedding-provider.ts';
 
 export interface LocalEmbeddingProviderOptions {
@@ -38,13 +39,7 @@ export function createLocalEmbeddingProvider(
   return {
     capabilities,
     async embed(texts: readonly string[], embedOptions: EmbedOptions): Promise<Float32Array[]> {
-      if (texts.length > LOCAL_MAX_BATCH) {
-        throw new MembusError(
-          'LIMIT_EXCEEDED',
-          `at most ${LOCAL_MAX_BATCH} texts per embed call, got ${texts.length}`,
-          { details: { limit: LOCAL_MAX_BATCH, actual: texts.length } },
-        );
-      }
+      assertBatchLimit(texts, LOCAL_MAX_BATCH);
       if (embedOptions.signal?.aborted) {
         throw new MembusError('EMBEDDING_FAILED', 'embedding aborted', {
           cause: embedOptions.signal.reason,

@@ -6,10 +6,11 @@ import OpenAI, {
   APIError,
   APIUserAbortError,
 } from 'openai';
-import type {
-  EmbeddingProvider,
-  EmbeddingProviderCapabilities,
-  EmbedOptions,
+import {
+  assertBatchLimit,
+  type EmbeddingProvider,
+  type EmbeddingProviderCapabilities,
+  type EmbedOptions,
 } from '../ports/embedding-provider.ts';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
@@ -139,13 +140,7 @@ export function createOpenAIEmbeddingProvider(
   return {
     capabilities,
     async embed(texts: readonly string[], embedOptions: EmbedOptions): Promise<Float32Array[]> {
-      if (texts.length > maxBatch) {
-        throw new MembusError(
-          'LIMIT_EXCEEDED',
-          `at most ${maxBatch} texts per embed call, got ${texts.length}`,
-          { details: { limit: maxBatch, actual: texts.length } },
-        );
-      }
+      assertBatchLimit(texts, maxBatch);
       if (texts.length === 0) return [];
       const response = await retry(() => request(texts, embedOptions.signal), {
         attempts: maxAttempts,

@@ -1,3 +1,5 @@
+import { MembusError } from '@membus/contracts';
+
 export interface EmbeddingProviderCapabilities {
   /** Provider name for logs and metrics, e.g. `local`, `openai`. */
   name: string;
@@ -22,4 +24,15 @@ export interface EmbeddingProvider {
   readonly capabilities: EmbeddingProviderCapabilities;
   /** One vector per text, in order; throws MembusError (EMBEDDING_FAILED, retryable or not). */
   embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]>;
+}
+
+/** Every provider's first check: at most `maxBatch` texts per `embed` call (LIMIT_EXCEEDED). */
+export function assertBatchLimit(texts: readonly string[], maxBatch: number): void {
+  if (texts.length > maxBatch) {
+    throw new MembusError(
+      'LIMIT_EXCEEDED',
+      `at most ${maxBatch} texts per embed call, got ${texts.length}`,
+      { details: { limit: maxBatch, actual: texts.length } },
+    );
+  }
 }
