@@ -150,10 +150,7 @@ async function ingestTenant(
       id: store.id,
       tenant,
       scope,
-      ...(store.userId !== undefined ? { userId: store.userId } : {}),
-      ...(store.agentId !== undefined ? { agentId: store.agentId } : {}),
-      ...(store.sessionId !== undefined ? { sessionId: store.sessionId } : {}),
-      ...(store.namespace !== undefined ? { namespace: store.namespace } : {}),
+      ...ownerFields(store),
       kind: store.kind,
       text: store.text,
       metadata: store.metadata,
@@ -312,10 +309,7 @@ async function nearDuplicate(
     filter: {
       scopes: [fresh.scope],
       kinds: [fresh.kind],
-      ...(fresh.userId !== undefined ? { userId: fresh.userId } : {}),
-      ...(fresh.agentId !== undefined ? { agentId: fresh.agentId } : {}),
-      ...(fresh.sessionId !== undefined ? { sessionId: fresh.sessionId } : {}),
-      ...(fresh.namespace !== undefined ? { namespace: fresh.namespace } : {}),
+      ...ownerFields(fresh),
     },
   });
   const [best] = hits;
@@ -347,4 +341,17 @@ function metadataNotKept(
       !Object.hasOwn(kept, key) || JSON.stringify(kept[key]) !== JSON.stringify(value),
   );
   return lost.length > 0 ? { metadata: Object.fromEntries(lost) } : {};
+}
+
+type OwnerFields = Pick<MemoryRecord, 'userId' | 'agentId' | 'sessionId' | 'namespace'>;
+
+/** The owners and namespace a memory names (the unset ones left out, not `undefined`). */
+function ownerFields(source: OwnerFields): OwnerFields {
+  const { userId, agentId, sessionId, namespace } = source;
+  return {
+    ...(userId !== undefined ? { userId } : {}),
+    ...(agentId !== undefined ? { agentId } : {}),
+    ...(sessionId !== undefined ? { sessionId } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+  };
 }
