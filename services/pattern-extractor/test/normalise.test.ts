@@ -15,26 +15,25 @@ describe('errorSignature', () => {
     expect(new Set(seen.map(errorSignature)).size).toBe(1);
   });
 
-  it('replaces unquoted paths, hashes and numbers with placeholders', () => {
-    expect(
-      errorSignature(
-        'ENOENT: no such file /var/lib/app/cache/3f9a2c7e1b.json after 3 retries at commit a1b2c3d4e5',
-      ),
-    ).toBe('enoent: no such file <path> after <n> retries at commit <hex>');
+  it.each([
+    [
+      'replaces unquoted paths, hashes and numbers with placeholders',
+      'ENOENT: no such file /var/lib/app/cache/3f9a2c7e1b.json after 3 retries at commit a1b2c3d4e5',
+      'enoent: no such file <path> after <n> retries at commit <hex>',
+    ],
+    [
+      'replaces urls and ids glued to numbers',
+      'GET https://api.vercel.com/v9/projects/prj_8sK2 returned 502 for deployment dpl-77f2',
+      'get <url> returned <n> for deployment <id>',
+    ],
+  ])('%s', (_title, message, signature) => {
+    expect(errorSignature(message)).toBe(signature);
   });
 
   it('keeps different failures apart', () => {
     expect(errorSignature('Build failed: out of memory')).not.toBe(
       errorSignature('Deploy failed: token expired'),
     );
-  });
-
-  it('replaces urls and ids glued to numbers', () => {
-    expect(
-      errorSignature(
-        'GET https://api.vercel.com/v9/projects/prj_8sK2 returned 502 for deployment dpl-77f2',
-      ),
-    ).toBe('get <url> returned <n> for deployment <id>');
   });
 });
 
