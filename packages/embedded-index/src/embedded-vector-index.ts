@@ -40,7 +40,7 @@ import { DensePlanner } from './planner.ts';
 import { Searcher } from './search.ts';
 import { SlotTable } from './slot-table.ts';
 import { type RowToWrite, SqliteStore } from './sqlite-store.ts';
-import { classifyStorageError, storageErrorMessage } from './storage-failures.ts';
+import { storeOpenError } from './storage-failures.ts';
 import { normalized, VectorArena } from './vector-arena.ts';
 
 /** Opens (or creates) an embedded index under `options.directory`. */
@@ -75,28 +75,6 @@ export async function openEmbeddedVectorIndex(
 }
 
 const DATABASE = 'memories.sqlite';
-
-/**
- * An open that failed on the database file, as one sentence naming the file and what to do;
- * other errors (e.g. a dimension mismatch) unchanged.
- */
-function storeOpenError(file: string, directory: string, error: unknown): unknown {
-  const reason = classifyStorageError(error);
-  if (reason === undefined) return error;
-  const cause = storageErrorMessage(error);
-  const details = { file, reason };
-  if (reason === 'corrupt')
-    return new MembusError(
-      'INTERNAL',
-      `the memories database ${file} is damaged (${cause}): restore it from a backup; to start with an empty store instead, move the directory ${directory} aside`,
-      { details, cause: error },
-    );
-  return new MembusError(
-    'INTERNAL',
-    `cannot open the memories database ${file} (${cause})${reason === 'disk_full' ? ': the disk is full, free space and restart' : ''}`,
-    { details, cause: error },
-  );
-}
 
 const defaultHnsw: HnswOptions = {
   m: 16,

@@ -2,6 +2,7 @@
  * Storage failures by kind, for one log line and a metric instead of silence: SQLite's and the
  * file system's error codes, read through `cause` chains (a MembusError wraps the driver's error).
  */
+import { MembusError } from '@membus/contracts';
 
 /** Why a storage operation failed. */
 export type StorageFailureReason = 'disk_full' | 'corrupt' | 'io' | 'busy' | 'read_only' | 'other';
@@ -165,4 +166,26 @@ export class StorageHealth {
       seconds: (this.now() - episode.since) / 1000,
     });
   }
+}
+
+/**
+ * An open that failed on the database file, as one sentence naming the file and what to do;
+ * other errors (e.g. a dimension mismatch) unchanged.
+ */
+export function storeOpenError(file: string, directory: string, error: unknown): unknown {
+  const reason = classifyStorageError(error);
+  if (reason === undefined) return error;
+  const cause = storageErrorMessage(error);
+  const details = { file, reason };
+  if (reason === 'corrupt')
+    return new MembusError(
+      'INTERNAL',
+      `the memories database ${file} is damaged (${cause}): restore it from a backup; to start with an empty store instead, move the directory ${directory} aside`,
+      { details, cause: error },
+    );
+  return new MembusError(
+    'INTERNAL',
+    `cannot open the memories database ${file} (${cause})${reason === 'disk_full' ? ': the disk is full, free space and restart' : ''}`,
+    { details, cause: error },
+  );
 }
