@@ -18,11 +18,7 @@ export type { BusConnectionOptions } from './connection.ts';
 export { connectBus } from './connection.ts';
 export type { ConsumeOptions, ItemResult, StreamConsumer, StreamItem } from './consume.ts';
 export { consumeStream, exponentialBackoff } from './consume.ts';
-export type {
-  ConsumerRef,
-  ConsumerStatus,
-  JetStreamStatus,
-} from './jetstream-status.ts';
+export type { ConsumerRef, ConsumerStatus, JetStreamStatus } from './jetstream-status.ts';
 export { jetStreamStatusReader } from './jetstream-status.ts';
 export type { KV } from './kv.ts';
 export { openKv } from './kv.ts';
