@@ -12,12 +12,20 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "python3 is missing: install Python 3.11+ (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2
   exit 1
 fi
-if [ ! -x "$VENV/bin/python" ]; then
-  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
-    rm -rf "$VENV"
-    echo "python3 -m venv is missing: install it (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2
-    exit 1
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+make_venv() { "$PYTHON" -m venv "$VENV" >/dev/null 2>&1 || { rm -rf "$VENV"; return 1; }; }
+if [ ! -x "$VENV/bin/python" ] && ! make_venv; then
+  # A fresh Debian/Ubuntu has python3 without its venv module: installed as dev.sh installs
+  # nats-server.
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "installing python3-venv from the Debian packages" >&2
+    need_root apt-get update -qq
+    need_root apt-get install -y -qq python3-venv >/dev/null
   fi
+  make_venv || {
+    echo "python3 -m venv does not work: install it (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2
+    exit 1
+  }
 fi
 # Reinstalled only when the package's requirements change (the install is editable).
 STAMP="$VENV/.membus-$(sha256sum clients/python/pyproject.toml | cut -c1-16)"
