@@ -37,6 +37,16 @@ function plan(sessionId: string, state: CompactionPlan['state']): CompactionPlan
   };
 }
 
+/** Touches tenant t's sessions at these times, session by session, in order. */
+async function touchSessions(
+  store: LifecycleStore,
+  times: Record<string, readonly number[]>,
+): Promise<void> {
+  for (const [sessionId, at] of Object.entries(times)) {
+    for (const time of at) await store.touchSession('t', sessionId, time);
+  }
+}
+
 const ID_A = '00000000-0000-4000-8000-00000000000a';
 const ID_B = '00000000-0000-4000-8000-00000000000b';
 
@@ -95,25 +105,20 @@ export function createLifecycleStoreConformanceSuite(options: LifecycleStoreConf
   describe('sessions', () => {
     it('reports sessions idle since a time, keeping the latest activity', () =>
       withStore(async (store) => {
-        await store.touchSession('t', 'old', 1_000);
-        await store.touchSession('t', 'busy', 1_000);
-        await store.touchSession('t', 'busy', 5_000);
-        await store.touchSession('t', 'busy', 2_000);
+        await touchSessions(store, { old: [1_000], busy: [1_000, 5_000, 2_000] });
         expect(await store.idleSessions(3_000, 10)).toEqual([{ tenant: 't', sessionId: 'old' }]);
       }));
 
     it('forgets a session', () =>
       withStore(async (store) => {
-        await store.touchSession('t', 'old', 1_000);
+        await touchSessions(store, { old: [1_000] });
         await store.forgetSession('t', 'old');
         expect(await store.idleSessions(3_000, 10)).toEqual([]);
       }));
 
     it('keeps a session with activity after the time it is forgotten up to', () =>
       withStore(async (store) => {
-        await store.touchSession('t', 'done', 1_000);
-        await store.touchSession('t', 'active', 1_000);
-        await store.touchSession('t', 'active', 2_500);
+        await touchSessions(store, { done: [1_000], active: [1_000, 2_500] });
         await store.forgetSession('t', 'done', 2_000);
         await store.forgetSession('t', 'active', 2_000);
         expect(await store.idleSessions(3_000, 10)).toEqual([{ tenant: 't', sessionId: 'active' }]);
