@@ -338,3 +338,18 @@ async def test_tenant_b_credentials_cannot_reach_tenant_a_subjects(stack) -> Non
             except membus.MembusError as error:
                 codes.append(error.code)
     assert codes == ["INVALID_TENANT", "INVALID_TENANT"]
+
+
+async def test_store_many_refuses_more_than_a_batch_and_one_id_twice(
+    acme: membus.MemoryClient,
+) -> None:
+    codes = []
+    same = str(membus.uuid7())
+    for batch in (
+        [{"text": f"note {n}"} for n in range(501)],
+        [{"id": same, "text": "first"}, {"id": same, "text": "second"}],
+    ):
+        with pytest.raises(membus.MembusError) as caught:
+            await acme.store_many(batch, wait="queryable")
+        codes.append(caught.value.code)
+    assert (codes, await acme.get(same)) == (["LIMIT_EXCEEDED", "INVALID_MESSAGE"], None)

@@ -244,20 +244,20 @@ class MemoryClient:
         self._waiting.update(notices)
         headers = {NOTIFY_HEADER: self._notice_token} if queryable else None
         subject = subject_of("store", self.tenant)
+        deadline = loop.time() + timeout
         try:
             # An agent's store: no JetStream de-duplication id (see storeMemory's policy).
             await asyncio.gather(
                 *(self._publish(subject, message, headers) for message in messages)
             )
-        except BaseException:
+            if not queryable:
+                return [StoreResult(id=message.id) for message in messages]
+            return [
+                await _settle(memory_id, notice, deadline) for memory_id, notice in notices.items()
+            ]
+        finally:
             for message in messages:
                 self._waiting.pop(message.id, None)
-            raise
-        if not queryable:
-            return [StoreResult(id=message.id) for message in messages]
-        return [
-            await self._settle(notice_id, future, timeout) for notice_id, future in notices.items()
-        ]
 
     async def query(
         self,
@@ -522,23 +522,25 @@ class MemoryClient:
             subject_of("notice", self.tenant, self._notice_token), cb=on_notice
         )
 
-    async def _settle(
-        self, memory_id: uuid.UUID, future: asyncio.Future[models.NoticeMessage], timeout: float
-    ) -> StoreResult:
-        try:
-            notice = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise MembusError(
-                "TIMEOUT",
-                f"memory {memory_id} was not queryable within {timeout} s",
-                details={"id": str(memory_id)},
-            ) from None
-        finally:
-            self._waiting.pop(memory_id, None)
-        if notice.status == "failed":
-            body = notice.error.model_dump(mode="json", exclude_none=True) if notice.error else {}
-            raise error_from_body({"code": "INTERNAL", "message": "store failed", **body})
-        return StoreResult(id=notice.id, status=notice.status, memory_id=notice.memoryId)
+
+async def _settle(
+    memory_id: uuid.UUID, future: asyncio.Future[models.NoticeMessage], deadline: float
+) -> StoreResult:
+    """The store notice of one memory, by the deadline of its store_many."""
+    try:
+        notice = await asyncio.wait_for(
+            future, max(0.0, deadline - asyncio.get_running_loop().time())
+        )
+    except TimeoutError:
+        raise MembusError(
+            "TIMEOUT",
+            f"memory {memory_id} was not queryable in time",
+            details={"id": str(memory_id)},
+        ) from None
+    if notice.status == "failed":
+        body = notice.error.model_dump(mode="json", exclude_none=True) if notice.error else {}
+        raise error_from_body({"code": "INTERNAL", "message": "store failed", **body})
+    return StoreResult(id=notice.id, status=notice.status, memory_id=notice.memoryId)
 
 
 def _decode_reply(reply: Msg, model: type[Reply], subject: str) -> Reply:
