@@ -22,15 +22,19 @@ export type AgentAccess =
   /** Nothing: membus-internal. */
   | 'none';
 
-interface OperationBase<Name extends string, Scoped extends boolean> {
+/**
+ * What every operation has. An entry of the `Operations` table keeps its literal types (the
+ * name, whether it is tenant-scoped, its schemas), which `call` and the other bus functions read.
+ */
+interface OperationBase {
   /** The operation's name, e.g. `memory.query`; greppable across every hop. */
-  readonly name: Name;
+  readonly name: string;
   /** The subject base; a tenant-scoped operation appends the tenant as the last token. */
-  readonly subject: Name;
+  readonly subject: string;
   /** The whole subject, e.g. `memory.query.<tenant>` or `memory.notice.<tenant>.<token>`. */
   readonly pattern: string;
   /** Whether the subject carries the tenant (services take it from there, never the payload). */
-  readonly tenantScoped: Scoped;
+  readonly tenantScoped: boolean;
   /** What agents may do with it (the tenant-facing surface, decision 006). */
   readonly agents: AgentAccess;
   /** Services that call or publish it (their NATS users may publish its subjects). */
@@ -43,9 +47,7 @@ interface OperationBase<Name extends string, Scoped extends boolean> {
 export interface RequestOperation<
   Request extends z.ZodType = z.ZodType,
   Reply extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
+> extends OperationBase {
   readonly kind: 'request';
   /** The request body. */
   readonly request: Request;
@@ -56,11 +58,7 @@ export interface RequestOperation<
 }
 
 /** A message published durably into a JetStream stream. */
-export interface JetStreamOperation<
-  Message extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
+export interface JetStreamOperation<Message extends z.ZodType = z.ZodType> extends OperationBase {
   readonly kind: 'jetstream';
   /** The message body. */
   readonly message: Message;
@@ -71,11 +69,7 @@ export interface JetStreamOperation<
 }
 
 /** A core NATS event: fire and forget, to whoever listens. */
-export interface EventOperation<
-  Message extends z.ZodType = z.ZodType,
-  Name extends string = string,
-  Scoped extends boolean = boolean,
-> extends OperationBase<Name, Scoped> {
+export interface EventOperation<Message extends z.ZodType = z.ZodType> extends OperationBase {
   readonly kind: 'event';
   /** The event body. */
   readonly message: Message;
