@@ -6,12 +6,12 @@ export {
   normaliseStep,
   stepsSignature,
 } from './domain/normalise.ts';
+export type { PatternThresholds } from './domain/pattern-memories.ts';
 export type {
   IngestResult,
   OutcomeItem,
   PatternServiceHooks,
   PatternServiceOptions,
-  PatternThresholds,
 } from './domain/pattern-service.ts';
 export { PatternService } from './domain/pattern-service.ts';
 export { percentile, wilsonLowerBound } from './domain/statistics.ts';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   MembusError,
   type MetricsReply,
@@ -9,29 +8,13 @@ import {
 } from '@membus/contracts';
 import type { MemoryPort } from '../ports/memory-port.ts';
 import type { OutcomeRow, OutcomeStore } from '../ports/outcome-store.ts';
-import {
-  failurePatternContent,
-  outcomeFacts,
-  outcomeMemory,
-  type PatternMemoryContent,
-  workflowPatternContent,
-} from './memory-text.ts';
+import { outcomeFacts, outcomeMemory } from './memory-text.ts';
 import { configSignature, errorSignature, stepsSignature } from './normalise.ts';
-import { computeStats } from './statistics.ts';
+import { type PatternKey, PatternMemories, type PatternThresholds } from './pattern-memories.ts';
+import { metricsReply, patternsReply } from './pattern-reports.ts';
 import type { Classification, TaskTypeClassifier } from './task-types.ts';
-import { ALL_NAMESPACES, computeFailures, computeVariants, rankPatterns } from './variants.ts';
 
 const DAY_MS = 86_400_000;
-
-/** When a pattern is worth a memory. */
-export interface PatternThresholds {
-  /** Executions a workflow/config variant needs. */
-  minSupport: number;
-  /** Wilson lower bound of its success rate it needs. */
-  minConfidence: number;
-  /** Occurrences a failure signature needs. */
-  failureMinCount: number;
-}
 
 /** What the service reports as it works (metrics). */
 export interface PatternServiceHooks {
@@ -67,16 +50,6 @@ export type IngestResult =
   | { ok: true; inserted: boolean; taskType: string }
   | { ok: false; error: MembusError };
 
-/** (tenant, namespace, task type): the unit of statistics and pattern memories. */
-interface PatternKey {
-  tenant: string;
-  namespace: string;
-  taskType: string;
-}
-
-const keyString = (key: PatternKey): string =>
-  `${key.tenant}\u001f${key.namespace}\u001f${key.taskType}`;
-
 /**
  * Learns from outcomes: keeps them (idempotent by id), stores each as a memory, derives
  * workflow/config variants and failure signatures, writes pattern memories, and answers
@@ -87,28 +60,27 @@ export class PatternService {
   readonly #store: OutcomeStore;
   readonly #memories: MemoryPort;
   readonly #classifier: TaskTypeClassifier;
-  readonly #thresholds: PatternThresholds;
-  readonly #recentWindowMs: number;
   readonly #recentWindowDays: number;
   readonly #clock: () => number;
   readonly #hooks: PatternServiceHooks;
-  readonly #onBackgroundError: (error: unknown) => void;
-  /** Keys whose pattern memories may be out of date (a write failed or is pending). */
-  readonly #pending = new Map<string, PatternKey>();
-  /** Serialises pattern-memory work so two evaluations never race on one memory. */
-  #chain: Promise<void> = Promise.resolve();
-  #syncTimer: NodeJS.Timeout | undefined;
+  readonly #patternMemories: PatternMemories;
 
   constructor(options: PatternServiceOptions) {
     this.#store = options.store;
     this.#memories = options.memories;
     this.#classifier = options.classifier;
-    this.#thresholds = options.thresholds;
     this.#recentWindowDays = options.recentWindowDays;
-    this.#recentWindowMs = options.recentWindowDays * DAY_MS;
     this.#clock = options.clock ?? Date.now;
-    this.#hooks = options.hooks ?? {};
-    this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+    const hooks = options.hooks ?? {};
+    this.#hooks = hooks;
+    this.#patternMemories = new PatternMemories({
+      store: options.store,
+      memories: options.memories,
+      thresholds: options.thresholds,
+      clock: this.#clock,
+      onPatternMemory: (patternType, action) => hooks.onPatternMemory?.(patternType, action),
+      onBackgroundError: options.onBackgroundError ?? (() => {}),
+    });
   }
 
   /** Task types the classifier chooses from (the metrics label set). */
@@ -142,63 +114,40 @@ export class PatternService {
       const failure = storageError(error);
       return items.map(() => ({ ok: false, error: failure }));
     }
-    const changed = new Map<string, PatternKey>();
+    const changed: PatternKey[] = [];
     const results = prepared.map((entry): IngestResult => {
       if (!entry.ok) return entry;
       const isNew = inserted.has(entry.row.id);
       this.#hooks.onOutcome?.(entry.row.taskType, entry.row.success, isNew);
       if (isNew) {
-        const key = {
-          tenant: entry.row.tenant,
-          namespace: entry.row.namespace,
-          taskType: entry.row.taskType,
-        };
-        changed.set(keyString(key), key);
+        const { tenant, namespace, taskType } = entry.row;
+        changed.push({ tenant, namespace, taskType });
       }
       return { ok: true, inserted: isNew, taskType: entry.row.taskType };
     });
     // The outcomes are durable now; pattern memories follow (and are retried on failure).
-    for (const [id, key] of changed) this.#pending.set(id, key);
+    this.#patternMemories.changed(changed);
     await this.syncPatternMemories();
     return results;
   }
 
   /** Brings the pattern memories of every pending key up to date; failures stay pending. */
   syncPatternMemories(): Promise<void> {
-    const run = this.#chain.then(async () => {
-      const keys = [...this.#pending.entries()];
-      for (const [id, key] of keys) {
-        this.#pending.delete(id);
-        try {
-          const complete = await this.#refresh(key);
-          if (!complete) this.#pending.set(id, key);
-        } catch (error) {
-          this.#pending.set(id, key);
-          this.#onBackgroundError(error);
-        }
-      }
-    });
-    this.#chain = run.catch(() => {});
-    return run;
+    return this.#patternMemories.sync();
   }
 
   /** Retries pending pattern memories every `intervalMs` until {@link close}. */
   startBackgroundSync(intervalMs: number): void {
-    this.#syncTimer ??= setInterval(() => {
-      if (this.#pending.size > 0) this.syncPatternMemories().catch(this.#onBackgroundError);
-    }, intervalMs);
-    this.#syncTimer.unref();
+    this.#patternMemories.startBackgroundSync(intervalMs);
   }
 
   /** Keys whose pattern memories are not yet written as computed. */
   get pendingPatternKeys(): number {
-    return this.#pending.size;
+    return this.#patternMemories.pending;
   }
 
-  async close(): Promise<void> {
-    if (this.#syncTimer) clearInterval(this.#syncTimer);
-    this.#syncTimer = undefined;
-    await this.#chain;
+  close(): Promise<void> {
+    return this.#patternMemories.close();
   }
 
   async patterns(tenant: string, request: PatternsRequest): Promise<PatternsReply> {
@@ -212,24 +161,7 @@ export class PatternService {
       ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
       ...(taskType !== undefined ? { taskType } : {}),
     });
-    const scope = { tenant, namespace: request.namespace ?? ALL_NAMESPACES };
-    const variants = computeVariants(rows, scope);
-    const patterns = rankPatterns(
-      variants
-        .map((variant) => variant.pattern)
-        .filter((pattern) => request.variantKinds.includes(pattern.kind)),
-      request,
-    ).slice(0, request.limit);
-    const failures = request.includeFailures
-      ? computeFailures(rows, scope, variants).slice(0, request.limit)
-      : [];
-    return {
-      v: 1,
-      ...(taskType !== undefined ? { taskType } : {}),
-      inferred,
-      patterns,
-      failures,
-    };
+    return patternsReply(rows, tenant, request, { taskType, inferred });
   }
 
   async metrics(tenant: string, request: MetricsRequest): Promise<MetricsReply> {
@@ -237,36 +169,10 @@ export class PatternService {
       ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
       ...(request.taskType !== undefined ? { taskType: request.taskType } : {}),
     });
-    const since = this.#clock() - this.#recentWindowMs;
-    const recentOf = (list: readonly OutcomeRow[]) =>
-      list.filter((row) => row.occurredAtMs >= since);
-    const byType = new Map<string, OutcomeRow[]>();
-    for (const row of rows) {
-      const list = byType.get(row.taskType);
-      if (list) list.push(row);
-      else byType.set(row.taskType, [row]);
-    }
-    const taskTypes = [...byType]
-      .map(([taskType, list]) => ({
-        taskType,
-        allTime: computeStats(list),
-        recent: computeStats(recentOf(list)),
-        workflows: new Set(list.map((row) => row.stepsSignature).filter(Boolean)).size,
-      }))
-      .sort(
-        (a, b) =>
-          b.allTime.executions - a.allTime.executions || a.taskType.localeCompare(b.taskType),
-      );
-    return {
-      v: 1,
-      taskTypes,
-      overall: {
-        allTime: computeStats(rows),
-        recent: computeStats(recentOf(rows)),
-        taskTypeCount: taskTypes.length,
-      },
-      recentWindowDays: this.#recentWindowDays,
-    };
+    return metricsReply(rows, {
+      since: this.#clock() - this.#recentWindowDays * DAY_MS,
+      windowDays: this.#recentWindowDays,
+    });
   }
 
   async #read(tenant: string, query: { namespace?: string; taskType?: string }) {
@@ -291,89 +197,6 @@ export class PatternService {
     const classification = await this.#classifier.classify(text);
     this.#hooks.onInference?.(classification.method);
     return { taskType: classification.taskType, inferred: true };
-  }
-
-  /** Writes the key's pattern memories as computed now; false when some must be retried. */
-  async #refresh(key: PatternKey): Promise<boolean> {
-    const rows = await this.#store.outcomes(key.tenant, {
-      namespace: key.namespace,
-      taskType: key.taskType,
-    });
-    const scope = { tenant: key.tenant, namespace: key.namespace };
-    const variants = computeVariants(rows, scope);
-    const failures = computeFailures(rows, scope, variants);
-    let complete = true;
-    const { minSupport, minConfidence, failureMinCount } = this.#thresholds;
-    for (const { pattern } of variants) {
-      const recommended =
-        pattern.support >= minSupport && pattern.wilsonLowerBound >= minConfidence;
-      const written = await this.#writePattern(key, pattern.id, recommended, () =>
-        workflowPatternContent(pattern, recommended),
-      );
-      complete &&= written;
-    }
-    for (const failure of failures) {
-      const written = await this.#writePattern(
-        key,
-        failure.id,
-        failure.count >= failureMinCount,
-        () => failurePatternContent(failure),
-      );
-      complete &&= written;
-    }
-    return complete;
-  }
-
-  /**
-   * Stores a pattern memory the first time it qualifies, then updates it whenever its content
-   * changes (even after it stops qualifying, so its numbers stay true). False: retry later.
-   */
-  async #writePattern(
-    key: PatternKey,
-    id: string,
-    qualifies: boolean,
-    render: () => PatternMemoryContent,
-  ): Promise<boolean> {
-    const state = await this.#store.patternMemory(key.tenant, id);
-    if (!state && !qualifies) return true;
-    const content = render();
-    const digest = createHash('sha256')
-      .update(content.text)
-      .update('\u0000')
-      .update(JSON.stringify(content.metadata))
-      .digest('hex');
-    if (state?.digest === digest) return true;
-    const patternType = String(content.metadata.patternType);
-    if (!state) {
-      await this.#memories.store(key.tenant, {
-        id,
-        scope: 'app',
-        ...(key.namespace ? { namespace: key.namespace } : {}),
-        kind: 'pattern',
-        tier: 'long',
-        text: content.text,
-        metadata: content.metadata,
-        importance: content.importance,
-        categories: ['patterns'],
-        tags: [key.taskType, patternType],
-      });
-      this.#hooks.onPatternMemory?.(patternType, 'stored');
-    } else {
-      try {
-        await this.#memories.update(key.tenant, id, content);
-      } catch (error) {
-        // The first store is still on its way through the pipeline: try again later.
-        if (MembusError.is(error) && error.code === 'NOT_FOUND') return false;
-        throw error;
-      }
-      this.#hooks.onPatternMemory?.(patternType, 'updated');
-    }
-    await this.#store.savePatternMemory(key.tenant, {
-      patternId: id,
-      digest,
-      sentAt: new Date(this.#clock()).toISOString(),
-    });
-    return true;
   }
 }
 
