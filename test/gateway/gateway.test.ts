@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unusedPort, waitFor } from '@membus/bus/testing';
 import { gatewayName, repoRoot, type ServiceProcess, startService } from '@membus/cli';
+import { type OtlpReceiver, startOtlpReceiver } from '@membus/telemetry/testing';
 import { apiKeysFile, FileApiKeyStore } from '@membus/tenancy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
+let receiver: OtlpReceiver;
 let stack: TestStack;
 let gateway: ServiceProcess;
 let base: string;
@@ -22,7 +24,15 @@ let globexKey: string;
 const gatewayLogs: string[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({}, ['embedder', 'vector-store', 'pattern-extractor', 'compactor']);
+  receiver = await startOtlpReceiver();
+  // Spans within ~100 ms instead of the default 5 s batch delay.
+  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+  stack = await startTestStack(tracing, [
+    'embedder',
+    'vector-store',
+    'pattern-extractor',
+    'compactor',
+  ]);
   await stack.credentials('acme');
   await stack.credentials('globex');
   keys = new FileApiKeyStore(apiKeysFile(stack.tenancy.dir));
@@ -37,6 +47,7 @@ beforeAll(async () => {
       GATEWAY_PORT: String(port),
       GATEWAY_BODY_LIMIT_BYTES: String(1024 * 1024),
       LOG_LEVEL: 'info',
+      ...tracing,
     },
     onLog: (_, line) => gatewayLogs.push(line),
   });
@@ -46,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   await stack?.[Symbol.asyncDispose]();
+  await receiver?.close();
 });
 
 interface Answer<T = Record<string, unknown>> {
@@ -376,6 +388,47 @@ describe('outcomes, patterns, sessions and lifecycle', () => {
 });
 
 describe('observability', () => {
+  it('continues the caller’s trace: a SERVER span, the client’s request, the vector-store', async () => {
+    const traceId = 'a1'.repeat(16);
+    const callerSpan = 'b2'.repeat(8);
+    const response = await fetch(`${base}/v1/memories/search`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${acmeKey}`,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-${callerSpan}-01`,
+      },
+      body: JSON.stringify({ text: 'traced search' }),
+    });
+    expect(response.status).toBe(200);
+    const span = (service: string, name: string) =>
+      waitFor(
+        () =>
+          receiver.spans.find(
+            (candidate) =>
+              candidate.service === service &&
+              candidate.name === name &&
+              candidate.traceId === traceId,
+          ),
+        { timeoutMs: 10_000, what: `${service} span "${name}"` },
+      );
+    const server = await span('gateway', 'POST /v1/memories/search');
+    expect(server).toMatchObject({ kind: 2, parentSpanId: callerSpan });
+    expect(server.attributes).toMatchObject({ 'http.route': '/v1/memories/search' });
+    const processed = await span('vector-store', 'process memory.query');
+    // The vector-store's span descends from the gateway's (through the client's request span,
+    // which the gateway may export a moment later).
+    const descends = () => {
+      const chain = receiver.spans.filter((candidate) => candidate.traceId === traceId);
+      const parentOf = (id: string) =>
+        chain.find((candidate) => candidate.spanId === id)?.parentSpanId ?? '';
+      for (let id = processed.parentSpanId; id; id = parentOf(id))
+        if (id === server.spanId) return true;
+      return false;
+    };
+    await waitFor(descends, { timeoutMs: 10_000, what: 'the vector-store span under the gateway' });
+  });
+
   it('counts requests by route template and status on /metrics', async () => {
     const response = await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`);
     const text = await response.text();

@@ -64,6 +64,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
+  // JSON only: a text/plain body is 415, not a string handed to a route.
+  app.removeContentTypeParser('text/plain');
   const document = openApiDocument(routes, { version: options.version ?? '1.0.0' });
 
   app.addHook('onRequest', async (request, reply) => {
