@@ -302,7 +302,7 @@ async def test_tenant_b_sees_none_of_tenant_a_memories(
     hits = await globex.query("deploy key rotation", top_k=50)
     got = await globex.get(stored.id)
     listed = await globex.list(filter={"namespace": "py-private"})
-    stats = await globex.stats()
+    stats = await globex.stats({"namespace": "py-private"})
     assert (
         [hit.memory.id for hit in seen_by_acme.hits],
         hits.hits,
