@@ -2,7 +2,7 @@
  * The gateway's HTTP edge without NATS (Fastify's `inject`): the error mapping, the 401 answer,
  * body limits, metrics labels; and the per-tenant connections (opened once, closed when idle).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
@@ -12,7 +12,12 @@ import { createMetricsRegistry } from '@membus/telemetry';
 import { apiKeysFile, FileApiKeyStore } from '@membus/tenancy';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, createGatewayMetrics, TenantClients } from '../src/index.ts';
+import {
+  buildGateway,
+  createGatewayMetrics,
+  TenantClients,
+  tenantCredentialsFrom,
+} from '../src/index.ts';
 
 let dir: string;
 let key: string;
@@ -191,5 +196,15 @@ describe('TenantClients', () => {
     await expect(clients.use('acme', async () => 'used')).resolves.toBe('used');
     expect(attempts).toBe(2);
     await clients.close();
+  });
+});
+
+describe('tenantCredentialsFrom', () => {
+  it("uses the tenant's .creds file, else its agent password from the environment, else refuses", async () => {
+    await writeFile(join(dir, 'acme.creds'), 'creds');
+    const credentials = tenantCredentialsFrom(dir, { MEMBUS_AGENT_GLOBEX_PASSWORD: 'secret' });
+    expect(await credentials('acme')).toEqual({ credsFile: join(dir, 'acme.creds') });
+    expect(await credentials('globex')).toEqual({ user: 'agent-globex', pass: 'secret' });
+    await expect(credentials('initech')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });
