@@ -103,12 +103,14 @@ async def test_an_api_session_reads_its_turns_and_the_daemon_learnings(
         [
             {
                 "sessionId": SESSION,
+                "namespace": NAMESPACE,
                 "kind": "episode",
                 "ttlSeconds": 7 * DAY,
                 "text": "User asked why checkout pods keep restarting",
             },
             {
                 "sessionId": "py-api-session-8",
+                "namespace": NAMESPACE,
                 "kind": "episode",
                 "text": "Another session asked why checkout pods keep restarting",
             },
@@ -117,7 +119,10 @@ async def test_an_api_session_reads_its_turns_and_the_daemon_learnings(
     )
     result = await acme.query(
         "why do checkout pods restart",
-        filter={"anyOf": [{"scope": "session", "sessionId": SESSION}, {"scope": "app"}]},
+        filter={
+            "namespace": NAMESPACE,
+            "anyOf": [{"scope": "session", "sessionId": SESSION}, {"scope": "app"}],
+        },
         top_k=20,
     )
     seen = {hit.memory.id: hit.memory.scope for hit in result.hits}
