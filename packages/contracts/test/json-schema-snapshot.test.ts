@@ -16,7 +16,7 @@ describe('operations.json of the Python client', () => {
     const committed = readFileSync(join(root, OPERATIONS_JSON as string), 'utf8');
     expect(
       committed === (operationsJsonText as () => string)(),
-      `${OPERATIONS_JSON} differs from the contract: run \`pnpm gen:schemas\` and regenerate the Python models (python clients/python/scripts/gen_models.py)`,
+      `${OPERATIONS_JSON} differs from the contract: run \`pnpm gen:schemas\` (it regenerates the Python models too)`,
     ).toBe(true);
   });
 });
