@@ -135,17 +135,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _stop(process)
 
 
-@pytest.fixture(scope="session")
-async def acme(stack: Stack) -> AsyncIterator[membus.MemoryClient]:
+async def _tenant_client(stack: Stack, tenant: str) -> AsyncIterator[membus.MemoryClient]:
     async with await membus.connect(
-        stack.url, tenant="acme", creds_file=stack.creds("acme")
+        stack.url, tenant=tenant, creds_file=stack.creds(tenant)
     ) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
+async def acme(stack: Stack) -> AsyncIterator[membus.MemoryClient]:
+    """The agent of tenant acme (the tenant `membus start` made)."""
+    async for client in _tenant_client(stack, "acme"):
+        yield client
+
+
+@pytest.fixture(scope="session")
 async def globex(stack: Stack) -> AsyncIterator[membus.MemoryClient]:
-    async with await membus.connect(
-        stack.url, tenant="globex", creds_file=stack.creds("globex")
-    ) as client:
+    """The agent of tenant globex (added with `membus tenant add` while the stack runs)."""
+    async for client in _tenant_client(stack, "globex"):
         yield client
