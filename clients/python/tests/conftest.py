@@ -22,7 +22,18 @@ CLI = ["node", str(REPO / "packages" / "cli" / "bin" / "membus.mjs")]
 READY_LINE = "membus is running"
 # What the environment may carry that would point the stack elsewhere (another NATS, MongoDB
 # of the TypeScript suite, a paid embedding provider): the stack here is local and offline.
-FOREIGN_ENV = ("NATS_", "MEMBUS_", "MONGODB_", "OPENAI_", "EMBEDDING_", "QDRANT_", "METRICS_")
+FOREIGN_ENV = (
+    "NATS_",
+    "MEMBUS_",
+    "MONGODB_",
+    "OPENAI_",
+    "EMBEDDING_",
+    "QDRANT_",
+    "METRICS_",
+    "GATEWAY_",
+)
+# Metrics ports from --metrics-port-base: the four services, then the HTTP gateway.
+METRICS_PORTS = 5
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         str(nats_port),
     ]
     process = subprocess.Popen(
-        [*CLI, "start", *flags, "--tenant", "acme", "--metrics-port-base", str(free_port_run(4))],
+        [
+            *CLI,
+            "start",
+            *flags,
+            "--tenant",
+            "acme",
+            "--metrics-port-base",
+            str(free_port_run(METRICS_PORTS)),
+            "--gateway-port",
+            str(free_port()),
+        ],
         cwd=REPO,
         env=_environment(),
         stdout=subprocess.PIPE,
