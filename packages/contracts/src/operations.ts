@@ -58,8 +58,8 @@ export type {
 export { subjectOf, subjectWildcard } from './operation.ts';
 
 /**
- * Every hop of membus, by name (one entry per operation: this file is long because the table is): its subject, kind, schemas, who serves or consumes it, who may
- * call it. Services serve and call operations from this table (`serveOperation`, `call`,
+ * Every hop of membus, by name: its subject, kind, schemas, who serves or consumes it, who may
+ * call it (one entry per operation, made by `operation()` of operation.ts). Services serve and call operations from this table (`serveOperation`, `call`,
  * `publishOperation` in `@membus/bus`), the tenancy permissions are derived from it, and
  * `operationJsonSchemas()` exports its schemas for other languages.
  *
