@@ -47,7 +47,7 @@ import type {
 } from './client-types.ts';
 import { StoreNotices } from './store-notices.ts';
 
-/** A typed, tenant-bound handle on membus. Create it with {@link connect}. */
+/** A typed, tenant-bound handle on membus. Create it with `connect()` (connect.ts). */
 export class MemoryClient {
   readonly tenant: string;
   readonly #nc: NatsConnection;
