@@ -182,6 +182,7 @@ class MemoryClient:
         self._notice_token = uuid.uuid4().hex
         self._waiting: dict[uuid.UUID, asyncio.Future[models.NoticeMessage]] = {}
         self._notices: Any = None
+        self._listening = asyncio.Lock()
 
     @property
     def connection(self) -> NatsConnection:
@@ -506,21 +507,21 @@ class MemoryClient:
             raise _transport_error(error, subject) from error
 
     async def _listen(self) -> None:
-        if self._notices is not None:
+        """Subscribes to this client's store notices once (concurrent stores share it)."""
+        async with self._listening:
+            if self._notices is None:
+                self._notices = await self._nc.subscribe(
+                    subject_of("notice", self.tenant, self._notice_token), cb=self._on_notice
+                )
+
+    async def _on_notice(self, message: Msg) -> None:
+        try:
+            notice = models.NoticeMessage.model_validate_json(message.data)
+        except ValidationError:
             return
-
-        async def on_notice(message: Msg) -> None:
-            try:
-                notice = models.NoticeMessage.model_validate_json(message.data)
-            except ValidationError:
-                return
-            future = self._waiting.get(notice.id)
-            if future is not None and not future.done():
-                future.set_result(notice)
-
-        self._notices = await self._nc.subscribe(
-            subject_of("notice", self.tenant, self._notice_token), cb=on_notice
-        )
+        future = self._waiting.get(notice.id)
+        if future is not None and not future.done():
+            future.set_result(notice)
 
 
 async def _settle(
