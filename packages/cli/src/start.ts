@@ -41,6 +41,8 @@ export async function start(): Promise<void> {
   const gatewayMetricsPort = config.metricsPortBase + serviceNames.length;
   const gatewayPort = config.gatewayPort ?? DEFAULT_GATEWAY_PORT;
   let gateway = existsSync(serviceEntry(gatewayName, runtime).main);
+  /** Why the gateway does not run, told once the stack runs (a failed start prints only its error). */
+  let gatewaySkipped: string | undefined;
   // Asked for (--gateway-port / GATEWAY_PORT), a taken port fails like any other; by default
   // the stack starts without the gateway and says why in one line.
   if (gateway && config.gatewayPort === undefined) {
@@ -61,9 +63,7 @@ export async function start(): Promise<void> {
     for (const { port, host, what, option } of ports) {
       if (!gateway || (await portFree(port, host))) continue;
       gateway = false;
-      process.stdout.write(
-        `port ${port} (${what}) is taken: the HTTP gateway is not started (choose another with ${option})\n`,
-      );
+      gatewaySkipped = `port ${port} (${what}) is taken: the HTTP gateway is not started (choose another with ${option})\n`;
     }
   }
   await checkPortsFree([
@@ -171,9 +171,7 @@ export async function start(): Promise<void> {
         const taken = /EADDRINUSE[^\n]*?:(\d+)/.exec((error as Error).message)?.[1];
         if (config.gatewayPort !== undefined || taken === undefined) throw error;
         gateway = false;
-        process.stdout.write(
-          `port ${taken} (${taken === String(gatewayPort) ? 'HTTP API' : 'gateway metrics'}) is taken: the HTTP gateway is not started (choose another with --gateway-port N or --metrics-port-base N)\n`,
-        );
+        gatewaySkipped = `port ${taken} (${taken === String(gatewayPort) ? 'HTTP API' : 'gateway metrics'}) is taken: the HTTP gateway is not started (choose another with --gateway-port N or --metrics-port-base N)\n`;
       }
     }
   } catch (error) {
@@ -190,6 +188,7 @@ export async function start(): Promise<void> {
       );
     fail((error as Error).message);
   }
+  if (gatewaySkipped) process.stdout.write(gatewaySkipped);
   // The flags the other commands need to reach this stack rather than the default one.
   const reach = [
     config.natsUrl === undefined && config.natsPort !== 4222
