@@ -33,5 +33,10 @@ if [ ! -e "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e 'clients/python[test]'
   rm -f "$VENV"/.membus-* && touch "$STAMP"
 fi
-(cd clients/python && "$VENV/bin/ruff" check --quiet . && "$VENV/bin/ruff" format --check --quiet .)
+(
+  cd clients/python
+  "$VENV/bin/ruff" check --quiet .
+  "$VENV/bin/ruff" format --check --quiet .
+  "$VENV/bin/mypy" --no-error-summary
+)
 exec "$VENV/bin/python" -m pytest clients/python -q "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins  # inside MemoryClient, `list` is the operation: builtins.list in annotations
 import json
 import os
 import re
@@ -347,19 +348,19 @@ class MemoryClient:
         body = {**_body(changes, fields), "id": str(memory_id)}
         return (await self._call("update", body, models.UpdateReply)).memory
 
-    async def delete(self, ids: IdLike | Sequence[IdLike]) -> list[uuid.UUID]:
+    async def delete(self, ids: IdLike | Sequence[IdLike]) -> builtins.list[uuid.UUID]:
         """Deletes by id(s); returns the ids that existed."""
         listed = [ids] if isinstance(ids, (str, uuid.UUID)) else list(ids)
         body = {"ids": [str(memory_id) for memory_id in listed]}
         return (await self._call("delete", body, models.DeleteReply)).ids
 
-    async def delete_where(self, filter: Input) -> list[uuid.UUID]:
+    async def delete_where(self, filter: Input) -> builtins.list[uuid.UUID]:
         """Deletes every memory matching a (non-empty) filter, e.g. ``{"sessionId": ...}``."""
         return (await self._call("delete", _body(None, {"filter": filter}), models.DeleteReply)).ids
 
-    async def history(self, memory_id: IdLike) -> list[models.HistoryEntry]:
+    async def history(self, memory_id: IdLike) -> builtins.list[models.HistoryEntry]:
         """A memory's whole history, oldest first (fetched page by page)."""
-        entries: list[models.HistoryEntry] = []
+        entries: builtins.list[models.HistoryEntry] = []
         cursor: str | None = None
         while True:
             body = _body(None, {"id": str(memory_id), "cursor": cursor})
@@ -450,7 +451,7 @@ class MemoryClient:
 
     async def failure_patterns(
         self, task_type: str | None = None, *, namespace: str | None = None, limit: int = 20
-    ) -> list[models.Failures]:
+    ) -> builtins.list[models.Failures]:
         """Failed outcomes grouped by normalised error signature, most frequent first."""
         reply = await self.patterns(
             task_type=task_type, namespace=namespace, variant_kinds=["steps"], limit=limit
