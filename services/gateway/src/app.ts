@@ -1,3 +1,4 @@
+import { MembusError } from '@membus/contracts';
 import { getTracer, type Logger, withSpan } from '@membus/telemetry';
 import { type ApiKeyStore, authenticateApiKey } from '@membus/tenancy';
 import { context as otelContext, propagation, SpanKind } from '@opentelemetry/api';
@@ -61,16 +62,27 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     // `__proto__` / `constructor` keys in a body are refused (400), never merged.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Answered below with the contract's error body instead of Fastify's.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   // JSON only: a text/plain body is 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
   const document = openApiDocument(routes, { version: options.version ?? '1.0.0' });
 
+  // While closing, in-flight requests finish and new ones are told to retry elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    if (closing) {
+      const answer = httpError(new MembusError('UNAVAILABLE', 'the gateway is shutting down'));
+      request.errorCode = answer.body.error.code;
+      return send(reply, answer);
+    }
+    if (PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return;
     const key = apiKeyOf(request);
     const tenant = key === undefined ? undefined : await authenticateApiKey(options.keys, key);
     if (tenant === undefined) {

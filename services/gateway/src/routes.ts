@@ -145,7 +145,10 @@ async function callOperation<O extends RequestOperation>(
   return withoutVersion(reply as object);
 }
 
-/** The store inputs of a body: `v` refused like any unknown field by the contract. */
+/**
+ * Stores through the tenant's client (its ids, its `membus-notify` wait for `queryable`); the
+ * client validates each input with the contract's store schema.
+ */
 async function store(
   context: RouteContext,
   inputs: Record<string, unknown>[],
@@ -178,7 +181,7 @@ function integer(value: string | undefined): number | string | undefined {
   return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value;
 }
 
-/** Drops undefined values (the contract's objects are strict and reject none of them, but JSON does). */
+/** Drops undefined values: an absent query parameter is an absent field, not `undefined`. */
 function defined(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
