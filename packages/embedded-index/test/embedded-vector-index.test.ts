@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IndexedMemory } from '@membus/vector-index';
+import { reopenable } from '@membus/bus/testing';
+import type { IndexedMemory, VectorIndex } from '@membus/vector-index';
 import {
   createVectorIndexConformanceSuite,
+  searchNearest,
   seededRandom,
   testItem,
   testMemoryId,
+  type VectorIndexFixture,
 } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -19,49 +22,29 @@ async function temporaryDirectory(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'membus-embedded-index-'));
 }
 
+/** An embedded index in a fresh directory, removed on dispose. */
+async function embeddedFixture(
+  options: Omit<EmbeddedVectorIndexOptions, 'directory'>,
+): Promise<VectorIndexFixture> {
+  const directory = await temporaryDirectory();
+  const { opened, ...fixture } = await reopenable(
+    () => openEmbeddedVectorIndex({ ...options, directory }),
+    { afterClose: () => rm(directory, { recursive: true, force: true }) },
+  );
+  return { index: opened, ...fixture };
+}
+
 createVectorIndexConformanceSuite({
   name: 'embedded',
   capabilities: { persistent: true, keyword: true },
-  create: async ({ dimension }) => {
-    const directory = await temporaryDirectory();
-    let index = await openEmbeddedVectorIndex({ directory, dimension });
-    const fixture = {
-      index,
-      reopen: async () => {
-        await index.close();
-        index = await openEmbeddedVectorIndex({ directory, dimension });
-        return index;
-      },
-      dispose: async () => {
-        await index.close();
-        await rm(directory, { recursive: true, force: true });
-      },
-    };
-    return fixture;
-  },
+  create: ({ dimension }) => embeddedFixture({ dimension }),
 });
 
 // The same suite with every search forced through the graph (plus the tail and fallback).
 createVectorIndexConformanceSuite({
   name: 'embedded, ANN path',
   capabilities: { persistent: true, keyword: true },
-  create: async ({ dimension }) => {
-    const directory = await temporaryDirectory();
-    const options = { directory, dimension, exactScanThreshold: 0, annCostRatio: 0 };
-    let index = await openEmbeddedVectorIndex(options);
-    return {
-      index,
-      reopen: async () => {
-        await index.close();
-        index = await openEmbeddedVectorIndex(options);
-        return index;
-      },
-      dispose: async () => {
-        await index.close();
-        await rm(directory, { recursive: true, force: true });
-      },
-    };
-  },
+  create: ({ dimension }) => embeddedFixture({ dimension, exactScanThreshold: 0, annCostRatio: 0 }),
 });
 
 const TENANT = 'bench';
@@ -200,12 +183,7 @@ describe('embedded vector index', () => {
       await index.upsert(vectors.slice(0, 2_000).map((vector, n) => item(n, vector)));
       await index.whenIndexed();
       await index.upsert(vectors.slice(2_000).map((vector, n) => item(n + 2_000, vector)));
-      const { hits } = await index.search({
-        tenant: TENANT,
-        vector: vectors[2_500]!,
-        limit: 1,
-        now: NOW,
-      });
+      const { hits } = await searchNearest(index, TENANT, vectors[2_500]!, 1);
       expect(hits.map((hit) => hit.record.id)).toEqual([testMemoryId(2_500)]);
     });
   });
@@ -234,12 +212,7 @@ describe('embedded vector index', () => {
       const second = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
       const ids: string[] = [];
       for (const n of [1_000, 1_250, 1_499]) {
-        const { hits } = await second.search({
-          tenant: TENANT,
-          vector: vectors[n]!,
-          limit: 1,
-          now: NOW,
-        });
+        const { hits } = await searchNearest(second, TENANT, vectors[n]!, 1);
         ids.push(...hits.map((hit) => hit.record.id));
       }
       expect(ids).toEqual([testMemoryId(1_000), testMemoryId(1_250), testMemoryId(1_499)]);
@@ -270,12 +243,7 @@ describe('embedded vector index', () => {
 
       const second = await openIndex({ dimension, exactScanThreshold: 0, annCostRatio: 0 });
       await second.whenIndexed();
-      const { hits } = await second.search({
-        tenant: TENANT,
-        vector: vectors[900]!,
-        limit: 1,
-        now: NOW,
-      });
+      const { hits } = await searchNearest(second, TENANT, vectors[900]!, 1);
       expect(hits.map((hit) => hit.record.id)).toEqual([testMemoryId(10)]);
     });
 
@@ -301,12 +269,7 @@ describe('embedded vector index', () => {
       await index.upsert([item(1, vectors[1]!), item(2, vectors[2]!)]);
       const { vector: _dropped, ...rest } = item(1, vectors[1]!);
       await index.upsert([{ ...rest, record: { ...rest.record, text: 'changed' } }]);
-      const { hits } = await index.search({
-        tenant: TENANT,
-        vector: vectors[1]!,
-        limit: 1,
-        now: NOW,
-      });
+      const { hits } = await searchNearest(index, TENANT, vectors[1]!, 1);
       expect(hits.map((hit) => [hit.record.text, Number(hit.score.toFixed(4))])).toEqual([
         ['changed', 1],
       ]);
@@ -343,12 +306,7 @@ describe('embedded vector index', () => {
         }),
       );
       await index.whenIndexed();
-      const { hits, plan } = await index.search({
-        tenant: TENANT,
-        vector: query,
-        limit: 10,
-        now: NOW,
-      });
+      const { hits, plan } = await searchNearest(index, TENANT, query, 10);
       expect(plan).toBe('ann');
       const expected = order.slice(40, 50).map((entry) => testMemoryId(entry.n));
       expect(hits.map((hit) => hit.record.id)).toEqual(expected);
@@ -386,6 +344,13 @@ describe('embedded vector index', () => {
   });
 
   describe('ranking inputs and access statistics', () => {
+    /** Records `count` accesses of memory `n` at `at`, then reads the memory back. */
+    const accessAndGet = async (index: VectorIndex, n: number, count: number, at: string) => {
+      await index.recordAccess(TENANT, new Map([[testMemoryId(n), { count, at: Date.parse(at) }]]));
+      const [record] = await index.get(TENANT, [testMemoryId(n)]);
+      return record;
+    };
+
     const dimension = 16;
     const vectors = clusteredVectors(4, dimension, 2, 11);
 
@@ -396,12 +361,7 @@ describe('embedded vector index', () => {
         { ...important, record: { ...important.record, importance: 0.9 } },
         item(2, vectors[2]!),
       ]);
-      const { hits } = await index.search({
-        tenant: TENANT,
-        vector: vectors[1]!,
-        limit: 2,
-        now: NOW,
-      });
+      const { hits } = await searchNearest(index, TENANT, vectors[1]!, 2);
       expect(hits).toHaveLength(2);
       for (const hit of hits)
         expect(hit.ranking).toEqual({
@@ -433,18 +393,9 @@ describe('embedded vector index', () => {
         lastAccessedAt: '2026-05-31T12:34:56.789Z',
         importance: 0.8,
       });
-      const { hits } = await reopened.search({
-        tenant: TENANT,
-        vector: vectors[1]!,
-        limit: 1,
-        now: NOW,
-      });
+      const { hits } = await searchNearest(reopened, TENANT, vectors[1]!, 1);
       expect(hits[0]?.ranking?.importance).toBe(0.8);
-      await reopened.recordAccess(
-        TENANT,
-        new Map([[testMemoryId(1), { count: 2, at: Date.parse('2026-05-31T00:00:00.000Z') }]]),
-      );
-      const [after] = await reopened.get(TENANT, [testMemoryId(1)]);
+      const after = await accessAndGet(reopened, 1, 2, '2026-05-31T00:00:00.000Z');
       expect(after).toMatchObject({ accessCount: 5, lastAccessedAt: '2026-05-31T12:34:56.789Z' });
     });
 
@@ -471,11 +422,7 @@ describe('embedded vector index', () => {
         [testMemoryId(1), 7, '2026-06-01T08:00:00.000Z'],
         [testMemoryId(2), 0, undefined],
       ]);
-      await reopened.recordAccess(
-        TENANT,
-        new Map([[testMemoryId(2), { count: 1, at: Date.parse('2026-06-02T00:00:00.000Z') }]]),
-      );
-      const [second] = await reopened.get(TENANT, [testMemoryId(2)]);
+      const second = await accessAndGet(reopened, 2, 1, '2026-06-02T00:00:00.000Z');
       expect(second).toMatchObject({ accessCount: 1, lastAccessedAt: '2026-06-02T00:00:00.000Z' });
     });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import type { IndexedMemory } from '@membus/vector-index';
-import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
+import { searchNearest, seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   classifyStorageError,
@@ -23,7 +23,6 @@ import {
 } from '../src/index.ts';
 
 const TENANT = 'damage';
-const NOW = Date.parse('2026-06-01T00:00:00.000Z');
 const DIMENSION = 16;
 const COUNT = 1_500;
 /** hnswlib's header, and one level-0 record: u32 link header, 32 links, vector, u64 label. */
@@ -103,12 +102,7 @@ describe('a damaged embedded store', () => {
   const nearest = async (index: EmbeddedVectorIndex) => {
     const found: string[] = [];
     for (const n of [0, 700, 1_499]) {
-      const { hits, plan } = await index.search({
-        tenant: TENANT,
-        vector: data[n]!,
-        limit: 1,
-        now: NOW,
-      });
+      const { hits, plan } = await searchNearest(index, TENANT, data[n]!, 1);
       expect(plan).toBe('ann');
       found.push(...hits.map((hit) => hit.record.id));
     }
@@ -262,12 +256,7 @@ describe('a damaged embedded store', () => {
     const reopened = await openIndex();
     expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'mismatch' });
     await reopened.whenIndexed();
-    const { hits } = await reopened.search({
-      tenant: TENANT,
-      vector: data[900]!,
-      limit: 2,
-      now: NOW,
-    });
+    const { hits } = await searchNearest(reopened, TENANT, data[900]!, 2);
     expect(hits.map((hit) => hit.record.id).sort()).toEqual([testMemoryId(3), testMemoryId(900)]);
   });
 

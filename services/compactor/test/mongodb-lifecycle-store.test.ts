@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { unusedPort } from '@membus/bus/testing';
+import { unreachableUrl } from '@membus/bus/testing';
 import { describe, expect, it } from 'vitest';
 import { openMongoLifecycleStore } from '../src/adapters/mongodb-lifecycle-store.ts';
 import { createLifecycleStoreConformanceSuite } from '../src/testing/index.ts';
@@ -52,15 +52,12 @@ describe.skipIf(!uri)('mongodb lifecycle store (skipped: MONGODB_URI is not set)
 
 describe('mongodb lifecycle store startup', () => {
   it('fails fast with UNAVAILABLE when the server is unreachable', async () => {
-    const port = await unusedPort();
-    const error = await openMongoLifecycleStore({
-      uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
-      database: 'membus_test',
-      serverSelectionTimeoutMs: 300,
-    }).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    await expect(
+      openMongoLifecycleStore({
+        uri: await unreachableUrl('mongodb', '/?directConnection=true'),
+        database: 'membus_test',
+        serverSelectionTimeoutMs: 300,
+      }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 });

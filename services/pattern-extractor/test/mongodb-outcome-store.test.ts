@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { reopenable } from '@membus/bus/testing';
 import { openMongoOutcomeStore } from '../src/adapters/mongodb/mongodb-outcome-store.ts';
 import { createOutcomeStoreConformanceSuite } from '../src/testing/index.ts';
 
@@ -16,18 +17,9 @@ createOutcomeStoreConformanceSuite({
       collectionPrefix: `t${randomUUID().slice(0, 8)}_`,
       serverSelectionTimeoutMs: 5_000,
     };
-    let store = await openMongoOutcomeStore(options);
-    return {
-      store,
-      reopen: async () => {
-        await store.close();
-        store = await openMongoOutcomeStore(options);
-        return store;
-      },
-      dispose: async () => {
-        await store.drop();
-        await store.close();
-      },
-    };
+    const { opened, ...fixture } = await reopenable(() => openMongoOutcomeStore(options), {
+      beforeClose: (store) => store.drop(),
+    });
+    return { store: opened, ...fixture };
   },
 });

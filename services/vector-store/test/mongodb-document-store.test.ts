@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { unusedPort } from '@membus/bus/testing';
+import { reopenable, unreachableUrl } from '@membus/bus/testing';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { openMongoDocumentStore } from '../src/adapters/mongodb/mongodb-document-store.ts';
@@ -31,19 +31,11 @@ if (uri === undefined) {
     capabilities: { persistent: true },
     create: async () => {
       const database = testDatabase();
-      let store = await openMongoDocumentStore({ uri, database });
-      return {
-        store,
-        reopen: async () => {
-          await store.close();
-          store = await openMongoDocumentStore({ uri, database });
-          return store;
-        },
-        dispose: async () => {
-          await store.close();
-          await dropDatabase(database);
-        },
-      };
+      const { opened, ...fixture } = await reopenable(
+        () => openMongoDocumentStore({ uri, database }),
+        { afterClose: () => dropDatabase(database) },
+      );
+      return { store: opened, ...fixture };
     },
   });
 
@@ -88,14 +80,8 @@ if (uri === undefined) {
 
 describe('mongodb document store startup', () => {
   it('fails fast with UNAVAILABLE when the server is unreachable', async () => {
-    const port = await unusedPort();
-    const error = await openMongoDocumentStore({
-      uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
-      serverSelectionTimeoutMs: 300,
-    }).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    const unreachable = await unreachableUrl('mongodb', '/?directConnection=true');
+    const opening = openMongoDocumentStore({ uri: unreachable, serverSelectionTimeoutMs: 300 });
+    await expect(opening).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 });

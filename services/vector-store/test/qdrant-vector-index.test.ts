@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { reopenable, unreachableUrl } from '@membus/bus/testing';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openQdrantVectorIndex, qdrantCollectionName } from '../src/adapters/qdrant/index.ts';
@@ -54,16 +54,8 @@ if ('skip' in qdrant) {
         dimension,
         collection,
       };
-      let index = await openQdrantVectorIndex(options);
-      return {
-        index,
-        reopen: async () => {
-          await index.close();
-          index = await openQdrantVectorIndex(options);
-          return index;
-        },
-        dispose: async () => {
-          await index.close();
+      const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
+        afterClose: async () => {
           const { QdrantClient } = await import('@qdrant/js-client-rest');
           const client = new QdrantClient({
             url: qdrant.url,
@@ -72,7 +64,8 @@ if ('skip' in qdrant) {
           });
           await client.deleteCollection(collection);
         },
-      };
+      });
+      return { index: opened, ...fixture };
     },
   });
 }
@@ -124,20 +117,13 @@ if (!('skip' in qdrant)) {
 
 describe('qdrant vector index startup', () => {
   it('fails fast with UNAVAILABLE when Qdrant is unreachable', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const error = await openQdrantVectorIndex({
-      url: `http://127.0.0.1:${port}`,
-      dimension: 8,
-      collection: 'unreachable',
-      timeoutMs: 1_000,
-    }).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    await expect(
+      openQdrantVectorIndex({
+        url: await unreachableUrl('http', ''),
+        dimension: 8,
+        collection: 'unreachable',
+        timeoutMs: 1_000,
+      }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 });

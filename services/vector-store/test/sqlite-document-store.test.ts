@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { reopenableFile } from '@membus/bus/testing';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
 import { createDocumentStoreConformanceSuite } from '../src/testing/index.ts';
 
@@ -8,20 +6,9 @@ createDocumentStoreConformanceSuite({
   name: 'sqlite',
   capabilities: { persistent: true },
   create: async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'membus-documents-'));
-    const path = join(directory, 'documents.sqlite');
-    let store = openSqliteDocumentStore({ path });
-    return {
-      store,
-      reopen: async () => {
-        await store.close();
-        store = openSqliteDocumentStore({ path });
-        return store;
-      },
-      dispose: async () => {
-        await store.close();
-        await rm(directory, { recursive: true, force: true });
-      },
-    };
+    const { opened, ...fixture } = await reopenableFile('documents.sqlite', (path) =>
+      openSqliteDocumentStore({ path }),
+    );
+    return { store: opened, ...fixture };
   },
 });

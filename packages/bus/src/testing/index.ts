@@ -1,6 +1,8 @@
+export type { Closable, Reopenable, TemporaryDirectory } from './adapter-fixture.ts';
+export { reopenable, reopenableFile, temporaryDirectory } from './adapter-fixture.ts';
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
-export { unusedPort } from './ports.ts';
+export { unreachableUrl, unusedPort } from './ports.ts';
 export type {
   ProtocolDouble,
   RequestAuthorization,

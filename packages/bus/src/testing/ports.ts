@@ -12,3 +12,8 @@ export async function unusedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/** A URL of `scheme` on 127.0.0.1 at a port nothing listens on, e.g. `mongodb://127.0.0.1:4711/`. */
+export async function unreachableUrl(scheme: string, path = '/'): Promise<string> {
+  return `${scheme}://127.0.0.1:${await unusedPort()}${path}`;
+}

@@ -1,4 +1,11 @@
-export { seededRandom, TEST_NOW, testItem, testMemoryId, testRecord } from './fixtures.ts';
+export {
+  searchNearest,
+  seededRandom,
+  TEST_NOW,
+  testItem,
+  testMemoryId,
+  testRecord,
+} from './fixtures.ts';
 export type {
   VectorIndexConformanceOptions,
   VectorIndexFixture,

@@ -1,5 +1,5 @@
 import type { MemoryRecord } from '@membus/contracts';
-import type { IndexedMemory } from '../vector-index.ts';
+import type { IndexedMemory, SearchResult, VectorIndex } from '../vector-index.ts';
 
 /** The clock the test records are dated by (2026-06-01T00:00:00Z). */
 export const TEST_NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -44,4 +44,14 @@ export function testItem(
   overrides: Partial<MemoryRecord> = {},
 ): IndexedMemory {
   return { record: testRecord(n, overrides), vector, dedupKey: `dedup-${n}` };
+}
+
+/** A dense search of `tenant` at `TEST_NOW` for the `limit` memories nearest `vector`. */
+export function searchNearest(
+  index: VectorIndex,
+  tenant: string,
+  vector: Float32Array,
+  limit: number,
+): Promise<SearchResult> {
+  return index.search({ tenant, vector, limit, now: TEST_NOW });
 }
