@@ -95,7 +95,7 @@ describe('a keyword query', () => {
       mode: 'keyword',
       topK: 3,
       recencyHalfLifeHours: 168,
-      filter: { kind: 'fact' },
+      filter: { kinds: ['fact'] },
     });
     expect(reply.hits).toEqual([]);
     expect(asked).toEqual([]);
