@@ -240,3 +240,20 @@ export {
   UNKNOWN_TENANT,
 } from './subjects.ts';
 export { packVector, unpackVector } from './vector-codec.ts';
+export type {
+  FeedMessage,
+  WatchFilter,
+  WatchReply,
+  WatchRequest,
+  WatchRequestInput,
+  WatchStart,
+} from './watch.ts';
+export {
+  EventSequenceSchema,
+  FeedMessageSchema,
+  FeedTokenSchema,
+  WatchFilterSchema,
+  WatchReplySchema,
+  WatchRequestSchema,
+  WatchStartSchema,
+} from './watch.ts';

@@ -46,6 +46,7 @@ import {
   StoreNoticeSchema,
 } from './store-messages.ts';
 import { NOTICE_TOKEN_PATTERN, tenantOf } from './subjects.ts';
+import { FeedMessageSchema, WatchReplySchema, WatchRequestSchema } from './watch.ts';
 
 export type {
   AgentAccess,
@@ -321,6 +322,30 @@ export const Operations = {
     publishers: ['compactor'],
     agents: 'receive',
     description: 'A session compaction finished, with its report.',
+  }),
+  watch: operation({
+    kind: 'request',
+    name: 'memory.watch',
+    tenantScoped: true,
+    request: WatchRequestSchema,
+    reply: WatchReplySchema,
+    service: 'vector-store',
+    publishers: [],
+    agents: 'call',
+    description:
+      "Start, renew or stop a relay of the tenant's change events to its feed (decision 008).",
+  }),
+  feed: operation({
+    kind: 'event',
+    name: 'memory.feed',
+    tenantScoped: true,
+    token: true,
+    message: FeedMessageSchema,
+    subscribers: [],
+    publishers: ['vector-store'],
+    agents: 'receive',
+    description:
+      "A tenant's change events, in stream order, to the token its watcher chose (`memory.watch`).",
   }),
 } as const satisfies Record<string, Operation>;
 
