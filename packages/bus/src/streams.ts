@@ -25,7 +25,7 @@ const DAY = 86_400_000;
 
 /**
  * nats-server's shortest de-duplication window. The streams agents publish into
- * (`MEMORY_STORE`, `MEMORY_OUTCOMES`, `MEMORY_LIFECYCLE`) are shared by every tenant, and
+ * (`MEMORY_STORE`, `MEMORY_OUTCOMES`, `MEMORY_LIFECYCLE`, `MEMORY_INGEST`) are shared by every tenant, and
  * JetStream drops a repeated `Nats-Msg-Id` per stream whoever sent the first: there the window
  * is as short as the server allows, and membus de-duplicates in its services by (tenant, id)
  * instead (decision 006). Its own publishes there carry unguessable ids (`privateMessageId`).
@@ -79,6 +79,16 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
     {
       name: Streams.lifecycle.name,
       subjects: [...Streams.lifecycle.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage,
+      num_replicas,
+      duplicate_window: agentDuplicateWindow,
+      max_age: workMaxAge,
+    },
+    {
+      // Agents publish ingests (decision 010): the extractor's work queue.
+      name: Streams.ingest.name,
+      subjects: [...Streams.ingest.subjects],
       retention: RetentionPolicy.Workqueue,
       storage,
       num_replicas,

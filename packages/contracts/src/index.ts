@@ -40,6 +40,22 @@ export {
   TimeRangeSchema,
 } from './filter.ts';
 export type {
+  ExtractionDecision,
+  ExtractionNotice,
+  IngestMessage,
+  IngestMessageInput,
+  Turn,
+} from './ingest.ts';
+export {
+  ExtractionDecisionSchema,
+  ExtractionNoticeSchema,
+  extractionEventValues,
+  INGEST_MAX_TURNS,
+  IngestMessageSchema,
+  TurnSchema,
+  turnRoleValues,
+} from './ingest.ts';
+export type {
   AuditReply,
   AuditRequest,
   AuditRequestInput,
@@ -171,6 +187,45 @@ export {
   variantKindValues,
   WorkflowPatternSchema,
 } from './outcomes.ts';
+export type {
+  CategoryExpiry,
+  IngestPolicy,
+  IngestPolicyInput,
+  PolicyAction,
+  PolicyChanged,
+  PolicyDrop,
+  PolicyGetReply,
+  PolicyGetRequestInput,
+  PolicyHistoryEntry,
+  PolicyHistoryReply,
+  PolicyHistoryRequestInput,
+  PolicyMatch,
+  PolicyPutReply,
+  PolicyPutRequestInput,
+  PolicyRule,
+  PolicyVersion,
+  TextPattern,
+} from './policy.ts';
+export {
+  CategoryExpirySchema,
+  IngestPolicySchema,
+  PolicyActionSchema,
+  PolicyChangedSchema,
+  PolicyDropSchema,
+  PolicyGetReplySchema,
+  PolicyGetRequestSchema,
+  PolicyHistoryEntrySchema,
+  PolicyHistoryReplySchema,
+  PolicyHistoryRequestSchema,
+  PolicyLimits,
+  PolicyMatchSchema,
+  PolicyPutReplySchema,
+  PolicyPutRequestSchema,
+  PolicyRuleSchema,
+  PolicyVersionSchema,
+  RuleNameSchema,
+  TextPatternSchema,
+} from './policy.ts';
 export type {
   GetReply,
   GetRequest,

@@ -12,6 +12,7 @@ export const Streams = {
   dlq: { name: 'MEMORY_DLQ', subjects: ['memory.dlq.*'] },
   outcomes: { name: 'MEMORY_OUTCOMES', subjects: ['memory.outcome.*'] },
   lifecycle: { name: 'MEMORY_LIFECYCLE', subjects: ['memory.session.end.*'] },
+  ingest: { name: 'MEMORY_INGEST', subjects: ['memory.ingest.*'] },
 } as const;
 
 /** Durable consumer names: one per service role, shared by its replicas. */
@@ -20,6 +21,7 @@ export const Consumers = {
   vectorStore: 'vector-store',
   patternExtractor: 'pattern-extractor',
   compactor: 'compactor',
+  extractor: 'extractor',
 } as const;
 
 /** Queue groups for request/reply handlers, shared by a service's replicas. */
@@ -28,6 +30,7 @@ export const QueueGroups = {
   vectorStore: 'vector-store',
   patternExtractor: 'pattern-extractor',
   compactor: 'compactor',
+  extractor: 'extractor',
 } as const;
 
 /** Tenant names; a leading `_` is reserved for membus itself (e.g. `_unknown` in the DLQ). */

@@ -100,7 +100,13 @@ export function agentPermissions(tenant: string): Permissions {
   };
 }
 
-export const serviceUsers = ['embedder', 'vector-store', 'pattern-extractor', 'compactor'] as const;
+export const serviceUsers = [
+  'embedder',
+  'vector-store',
+  'pattern-extractor',
+  'compactor',
+  'extractor',
+] as const;
 export type ServiceUser = (typeof serviceUsers)[number];
 
 const streamNames = Object.values(Streams).map((stream) => stream.name);
@@ -184,6 +190,7 @@ export function servicePermissions(service: ServiceUser): Permissions {
       ...consumerCalls(Streams.lifecycle.name, Consumers.compactor),
       ...consumerCalls(Streams.events.name, Consumers.compactor),
     ],
+    extractor: consumerCalls(Streams.ingest.name, Consumers.extractor),
   }[service];
   return {
     publish: [...jetStreamBasics(), ...jetStream, ...subjects.publish, ...REPLY_SUBJECTS],

@@ -66,6 +66,10 @@ export const notExposed: Partial<Record<OperationKey, string>> = {
     'a store notice goes to the caller that waits for it: `POST /v1/memories?wait=queryable` waits on it for the HTTP caller',
   compacted:
     'an open-ended event stream cannot be bounded in one HTTP reply; `POST /v1/compact` answers with the same report',
+  ingest:
+    'not served over HTTP yet (decision 010): ingest through the TypeScript or Python client; `POST /v1/memories` stores raw text',
+  extracted:
+    'an extraction notice goes to the NATS caller that waits for it (`wait: extracted`); ingest is not served over HTTP yet',
 };
 
 const uuidSchema = { type: 'string', format: 'uuid' } as const;
