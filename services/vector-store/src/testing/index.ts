@@ -13,3 +13,5 @@ export type {
   DocumentStoreFixture,
 } from './document-store-conformance.ts';
 export { createDocumentStoreConformanceSuite } from './document-store-conformance.ts';
+export type { QdrantDouble, QdrantDoubleRequest } from './qdrant-double.ts';
+export { startQdrantDouble } from './qdrant-double.ts';

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { reopenable } from '@membus/bus/testing';
+import { afterAll } from 'vitest';
+import { openQdrantVectorIndex, qdrantCollectionName } from '../src/adapters/qdrant/index.ts';
+import { createVectorIndexConformanceSuite, startQdrantDouble } from '../src/testing/index.ts';
+
+// The adapter's conformance suite against the Qdrant protocol double (no Qdrant server runs in
+// CI): what the double cannot tell from a real server is the HNSW graph (its search is exact).
+const double = await startQdrantDouble();
+afterAll(() => double.close());
+
+createVectorIndexConformanceSuite({
+  name: 'qdrant (protocol double)',
+  capabilities: { persistent: true, keyword: true },
+  create: async ({ dimension }) => {
+    const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
+    const options = { url: double.url, dimension, collection, retryBaseMs: 1 };
+    const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
+      afterClose: async () => {
+        await fetch(`${double.url}/collections/${collection}`, { method: 'DELETE' });
+      },
+    });
+    return { index: opened, ...fixture };
+  },
+});
