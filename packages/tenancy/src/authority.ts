@@ -184,7 +184,11 @@ export function servicePermissions(service: ServiceUser): Permissions {
       ...consumerCalls(Streams.store.name, Consumers.embedder),
       ...kvCalls(EMBEDDING_CACHE_BUCKET),
     ],
-    'vector-store': consumerCalls(Streams.embedded.name, Consumers.vectorStore),
+    'vector-store': [
+      ...consumerCalls(Streams.embedded.name, Consumers.vectorStore),
+      // The change feed reads the event stream by sequence (decision 008): no consumer.
+      `$JS.API.STREAM.MSG.GET.${Streams.events.name}`,
+    ],
     'pattern-extractor': consumerCalls(Streams.outcomes.name, Consumers.patternExtractor),
     compactor: [
       ...consumerCalls(Streams.lifecycle.name, Consumers.compactor),
