@@ -70,6 +70,9 @@ export const notExposed: Partial<Record<OperationKey, string>> = {
     'not served over HTTP yet (decision 010): ingest through the TypeScript or Python client; `POST /v1/memories` stores raw text',
   extracted:
     'an extraction notice goes to the NATS caller that waits for it (`wait: extracted`); ingest is not served over HTTP yet',
+  watch:
+    'a change feed is an open-ended stream over NATS (decision 008): `watch()` of the TypeScript or Python client; HTTP callers use webhooks',
+  feed: 'the change feed itself: an open-ended event stream cannot be bounded in one HTTP reply',
 };
 
 const uuidSchema = { type: 'string', format: 'uuid' } as const;
