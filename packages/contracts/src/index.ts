@@ -20,6 +20,37 @@ export {
   MembusError,
 } from './errors.ts';
 export type {
+  BatchChanges,
+  BatchUpdateReply,
+  BatchUpdateRequest,
+  BatchUpdateRequestInput,
+  ExportedHistoryEntry,
+  ExportedMemory,
+  ExportedMemoryInput,
+  ExportedRecord,
+  ExportedRecordInput,
+  ExportedVector,
+  ImportReply,
+  ImportRequest,
+  ImportRequestInput,
+  ImportResult,
+} from './export-import.ts';
+export {
+  BatchChangesSchema,
+  BatchUpdateReplySchema,
+  BatchUpdateRequestSchema,
+  EXPORT_FORMAT_VERSION,
+  ExportedHistoryEntrySchema,
+  ExportedMemorySchema,
+  ExportedRecordSchema,
+  ExportedVectorSchema,
+  ImportReplySchema,
+  ImportRequestSchema,
+  ImportResultSchema,
+  importStatusValues,
+  onConflictValues,
+} from './export-import.ts';
+export type {
   Condition,
   ConditionOp,
   LabelMatch,

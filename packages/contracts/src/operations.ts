@@ -4,6 +4,12 @@ import {
   UpdateReplySchema,
   UpdateRequestSchema,
 } from './change-messages.ts';
+import {
+  BatchUpdateReplySchema,
+  BatchUpdateRequestSchema,
+  ImportReplySchema,
+  ImportRequestSchema,
+} from './export-import.ts';
 import { ExtractionNoticeSchema, IngestMessageSchema } from './ingest.ts';
 import {
   AuditReplySchema,
@@ -177,6 +183,28 @@ export const Operations = {
     publishers: ['compactor', 'extractor'],
     agents: 'call',
     description: 'Delete memories by id or by a non-empty filter.',
+  }),
+  batchUpdate: operation({
+    kind: 'request',
+    name: 'memory.batch.update',
+    tenantScoped: true,
+    request: BatchUpdateRequestSchema,
+    reply: BatchUpdateReplySchema,
+    service: 'vector-store',
+    publishers: [],
+    agents: 'call',
+    description: 'Change memories by ids or by filter (a page a request), each as an update.',
+  }),
+  import: operation({
+    kind: 'request',
+    name: 'memory.import',
+    tenantScoped: true,
+    request: ImportRequestSchema,
+    reply: ImportReplySchema,
+    service: 'vector-store',
+    publishers: [],
+    agents: 'call',
+    description: 'Write exported memories exactly (ids, times, occurrences kept); idempotent.',
   }),
   history: operation({
     kind: 'request',
