@@ -2,6 +2,7 @@
  * A memory's whole life through the client: update (re-embedding), list paging, delete by
  * id and by filter, history, stats and expiry — USE-CASES §3's session handling among them.
  */
+import { allPages } from '@membus/bus/testing';
 import { MembusError, type MemoryClient } from '@membus/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -89,17 +90,14 @@ describe('sessions: list, delete by filter', () => {
         ),
       );
     }
-    const listed: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await memory.list({
+    const pages = await allPages((cursor) =>
+      memory.list({
         filter: { sessionId: 'api-session-1' },
         limit: 3,
         ...(cursor ? { cursor } : {}),
-      });
-      listed.push(...page.memories.map((record) => record.id));
-      cursor = page.nextCursor;
-    } while (cursor);
+      }),
+    );
+    const listed = pages.flatMap((page) => page.memories.map((record) => record.id));
     expect(listed).toEqual(stored.map((result) => result.id).reverse());
   });
 

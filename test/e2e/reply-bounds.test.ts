@@ -4,7 +4,9 @@
  * answer (before: INTERNAL "message is 299595 bytes; the limit is 262144"). Finding 4: what a
  * store is told for a repeated, deleted or conflicting id, and for `mergeSimilar: false`.
  */
+
 import { randomUUID } from 'node:crypto';
+import { allPages } from '@membus/bus/testing';
 import type { MemoryClient } from '@membus/client';
 import { Limits } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,17 +47,12 @@ afterAll(async () => {
 
 describe('replies bounded by bytes (500 memories of 2,000 characters)', () => {
   it('list with limit 500 pages through all of them', async () => {
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await client.list({ limit: Limits.pageSize, ...(cursor ? { cursor } : {}) });
-      expect(page.memories.length).toBeGreaterThan(0);
-      seen.push(...page.memories.map((memory) => memory.id));
-      cursor = page.nextCursor;
-      pages++;
-    } while (cursor);
-    expect(pages).toBeGreaterThan(1);
+    const pages = await allPages((cursor) =>
+      client.list({ limit: Limits.pageSize, ...(cursor ? { cursor } : {}) }),
+    );
+    for (const page of pages) expect(page.memories.length).toBeGreaterThan(0);
+    const seen = pages.flatMap((page) => page.memories.map((memory) => memory.id));
+    expect(pages.length).toBeGreaterThan(1);
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
@@ -96,13 +93,16 @@ describe('what a store is told', () => {
     expect(await client.get(id)).toBeUndefined();
   });
 
+  /** A store expected to be refused: its error code (the reply itself if it was not refused). */
+  const refusedStore = (input: { id: string; text: string }) =>
+    client
+      .store(input, { wait: 'queryable', timeoutMs: 10_000 })
+      .catch((caught: { code?: string }) => caught.code);
+
   it('a second store of an id with another text fails with CONFLICT; the first text stays', async () => {
     const id = randomUUID();
     await client.store({ id, text: 'Deploy window is Friday' }, { wait: 'queryable' });
-    const error = await client
-      .store({ id, text: 'Deploy window is Monday' }, { wait: 'queryable', timeoutMs: 10_000 })
-      .catch((caught: { code?: string }) => caught.code);
-    expect(error).toBe('CONFLICT');
+    expect(await refusedStore({ id, text: 'Deploy window is Monday' })).toBe('CONFLICT');
     expect((await client.get(id))?.text).toBe('Deploy window is Friday');
   });
 
@@ -110,10 +110,7 @@ describe('what a store is told', () => {
     const id = randomUUID();
     await client.store({ id, text: 'Temporary note' }, { wait: 'queryable' });
     expect(await client.delete(id)).toEqual([id]);
-    const error = await client
-      .store({ id, text: 'Temporary note' }, { wait: 'queryable', timeoutMs: 10_000 })
-      .catch((caught: { code?: string }) => caught.code);
-    expect(error).toBe('CONFLICT');
+    expect(await refusedStore({ id, text: 'Temporary note' })).toBe('CONFLICT');
     expect(await client.get(id)).toBeUndefined();
   });
 

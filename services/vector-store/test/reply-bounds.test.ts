@@ -5,6 +5,7 @@
  */
 
 import { randomUUID as uuidv7 } from 'node:crypto';
+import { allPages } from '@membus/bus/testing';
 import {
   DeleteReplySchema,
   GetReplySchema,
@@ -84,24 +85,19 @@ describe('reply budget', () => {
 
 describe('list of 500 memories of 2,000 characters', () => {
   it('pages through all of them with limit 500, each page under the limit', async () => {
-    const seen: MemoryRecord[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const reply = onTheWire(
+    const pages = await allPages(async (cursor) =>
+      onTheWire(
         ListReplySchema,
         await fixture.service.list(TENANT, {
           v: 1,
           limit: Limits.pageSize,
           ...(cursor ? { cursor } : {}),
         }),
-      );
-      expect(reply.memories.length).toBeGreaterThan(0);
-      seen.push(...reply.memories);
-      cursor = reply.nextCursor;
-      pages++;
-    } while (cursor);
-    expect(pages).toBeGreaterThan(1);
+      ),
+    );
+    for (const reply of pages) expect(reply.memories.length).toBeGreaterThan(0);
+    const seen: MemoryRecord[] = pages.flatMap((reply) => reply.memories);
+    expect(pages.length).toBeGreaterThan(1);
     expect(seen.map((memory) => memory.id)).toEqual([...ids].reverse()); // newest first, once each
   });
 
@@ -164,19 +160,11 @@ describe('history of a memory with many large entries', () => {
         id,
         text: `${'revised '.repeat(3_900)} ${round}`,
       });
-    const entries = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const reply = onTheWire(
-        HistoryReplySchema,
-        await fixture.service.history(TENANT, id, cursor),
-      );
-      entries.push(...reply.entries);
-      cursor = reply.nextCursor;
-      pages++;
-    } while (cursor);
-    expect(pages).toBeGreaterThan(1);
+    const pages = await allPages(async (cursor) =>
+      onTheWire(HistoryReplySchema, await fixture.service.history(TENANT, id, cursor)),
+    );
+    const entries = pages.flatMap((reply) => reply.entries);
+    expect(pages.length).toBeGreaterThan(1);
     expect(entries.map((entry) => entry.event)).toEqual(['ADD', ...new Array(6).fill('UPDATE')]);
     expect(entries.at(-1)?.text).toMatch(/ 5$/);
   });

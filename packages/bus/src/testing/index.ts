@@ -2,6 +2,7 @@ export type { Closable, Reopenable, TemporaryDirectory } from './adapter-fixture
 export { reopenable, reopenableFile, temporaryDirectory } from './adapter-fixture.ts';
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
+export { allPages } from './pages.ts';
 export { unreachableUrl, unusedPort } from './ports.ts';
 export type {
   ProtocolDouble,
