@@ -164,12 +164,7 @@ it('a damaged memories.sqlite: one line naming the file and what to do, exit 1, 
   const directory = await writeStore(stack, vectors(100));
   garbageAt(join(directory, 'memories.sqlite'), 0);
 
-  const message = await failedStart(stack);
-  expect(message).toMatch(/^vector-store exited with 1 before it was ready/);
-  // Every line is a JSON log line (a stack trace would not parse), one of them the error.
-  const lines = logLines(message);
-  expect(lines.filter((line) => line.level === 'not json')).toEqual([]);
-  expect(lines.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual([
+  expect(await jsonOnlyStartErrors(stack)).toEqual([
     expect.stringMatching(
       /memories\.sqlite is damaged \(SQLITE_NOTADB: .*\): restore it from a backup; to start with an empty store instead, move the directory .* aside/,
     ),
@@ -183,16 +178,24 @@ it('a damaged documents.sqlite (history): one line naming the file, exit 1, no s
   const file = join(stack.dataDir, 'vector-store', 'documents.sqlite');
   writeFileSync(file, Buffer.alloc(8192, 0x5a));
 
-  const message = await failedStart(stack);
-  expect(message).toMatch(/^vector-store exited with 1 before it was ready/);
-  const lines = logLines(message);
-  expect(lines.filter((line) => line.level === 'not json')).toEqual([]);
-  expect(lines.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual([
+  expect(await jsonOnlyStartErrors(stack)).toEqual([
     expect.stringContaining(
       `the history database ${file} is damaged (SQLITE_NOTADB: file is not a database): restore it from a backup, or move it aside`,
     ),
   ]);
 }, 60_000);
+
+/**
+ * The vector-store's failed start: exit 1 before it was ready, every line a JSON log line (a
+ * stack trace would not parse); the messages of its error lines.
+ */
+async function jsonOnlyStartErrors(stack: TestStack): Promise<string[]> {
+  const message = await failedStart(stack);
+  expect(message).toMatch(/^vector-store exited with 1 before it was ready/);
+  const lines = logLines(message);
+  expect(lines.filter((line) => line.level === 'not json')).toEqual([]);
+  return lines.filter((line) => line.level === 'error').map((line) => line.msg);
+}
 
 /** Mounts a tmpfs of `size` at `directory`; undefined when mounting is not permitted here. */
 function mountTmpfs(directory: string, size: string): string | undefined {
