@@ -55,6 +55,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/client'],
     external: /^(zod|tsx|@modelcontextprotocol\/sdk)$/,
   },
+  // Importers from other memory stores (mem0, SQL tables, Qdrant) into membus, through the client.
+  '@membus/importers': {
+    workspace: ['@membus/contracts', '@membus/client'],
+    external: /^(zod|uuid|yaml|better-sqlite3|pg|@qdrant\/js-client-rest)$/,
+  },
   '@membus/cli': {
     workspace: [
       '@membus/contracts',
