@@ -196,8 +196,8 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
     if (collections.has(name))
       throw new QdrantError(409, `Wrong input: Collection \`${name}\` already exists!`);
     const vectors = body.vectors as { size: number; distance: string };
-    if (vectors?.distance !== 'Cosine')
-      throw new QdrantError(400, 'the double implements unnamed Cosine vectors only');
+    if (typeof vectors?.size !== 'number')
+      throw new QdrantError(400, 'the double implements one unnamed dense vector only');
     const sparse = (body.sparse_vectors ?? {}) as Json;
     collections.set(name, {
       config: {
@@ -394,6 +394,9 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
     if (Array.isArray(queryVector)) {
       if (using !== undefined && using !== '')
         throw new QdrantError(400, `Wrong input: Not existing vector name error: ${using}`);
+      const distance = ((collection.config.params as Json).vectors as Json).distance;
+      if (distance !== 'Cosine')
+        throw new QdrantError(400, `the double implements Cosine search only, not ${distance}`);
       const unit = normalise(checkDimension(collection, queryVector as number[]));
       scored = candidates.flatMap((point) =>
         point.dense === undefined ? [] : [{ point, score: dot(unit, point.dense) }],

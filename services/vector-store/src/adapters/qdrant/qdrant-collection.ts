@@ -70,19 +70,28 @@ export async function openCollection(
         }),
       );
     } catch (error) {
-      // Another replica created it first.
-      if (statusOf(error) !== 409 && !/already exists/i.test(messageOf(error))) throw error;
+      // Another replica created it between the check and the create (replicas starting
+      // together): use theirs, checked below like any existing collection. The call wraps
+      // Qdrant's answer in a MembusError; the 409 is its cause's.
+      if (!createdByAnother(error)) throw error;
     }
   }
   const info = await connection.call('read collection', () =>
     connection.client.getCollection(connection.collection),
   );
-  const vectors = info.config.params.vectors as { size?: number } | undefined;
+  const vectors = info.config.params.vectors as { size?: number; distance?: string } | undefined;
   if (vectors?.size !== undefined && vectors.size !== settings.dimension) {
     throw new MembusError(
       'DIMENSION_MISMATCH',
       `Qdrant collection ${connection.collection} holds ${vectors.size}-dimensional vectors; configured ${settings.dimension}`,
       { details: { expected: settings.dimension, actual: vectors.size } },
+    );
+  }
+  if (vectors?.distance !== undefined && vectors.distance !== 'Cosine') {
+    throw new MembusError(
+      'CONFLICT',
+      `Qdrant collection ${connection.collection} compares vectors by ${vectors.distance}; membus needs Cosine`,
+      { retryable: false, details: { expected: 'Cosine', actual: vectors.distance } },
     );
   }
   const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR_NAME];
@@ -130,4 +139,10 @@ export async function openCollection(
     );
   }
   return keyword;
+}
+
+/** Qdrant's answer to creating a collection that exists: 409 Conflict ("already exists"). */
+function createdByAnother(error: unknown): boolean {
+  const answer = MembusError.is(error) ? error.cause : error;
+  return statusOf(answer) === 409 || /already exists/i.test(messageOf(answer));
 }

@@ -1,4 +1,4 @@
-import { MembusError, type MemoryRecord } from '@membus/contracts';
+import { CALLER_MODEL, MembusError, type MemoryRecord } from '@membus/contracts';
 import type {
   IndexedMemory,
   IndexFilter,
@@ -59,6 +59,8 @@ export async function openQdrantVectorIndex(
   await index.open();
   return index;
 }
+
+const EMBEDDING_MODEL = `${PayloadKeys.record}.embeddingModel`;
 
 class QdrantVectorIndex implements VectorIndex {
   readonly dimension: number;
@@ -206,6 +208,28 @@ class QdrantVectorIndex implements VectorIndex {
     accesses: ReadonlyMap<string, { count: number; at: number }>,
   ): Promise<void> {
     return recordAccess(this.#connection, this.#batchSize, tenant, accesses);
+  }
+
+  /**
+   * The `embeddingModel` of the most recently updated memories (by the `updatedAt` range
+   * index, every tenant, as the embedded index reads its newest rows), skipping caller vectors;
+   * undefined when none of the newest 64 names one. One small scroll, at startup.
+   */
+  async newestEmbeddingModel(): Promise<string | undefined> {
+    const { points } = await this.#connection.call('scroll', () =>
+      this.#connection.client.scroll(this.#connection.collection, {
+        limit: 64,
+        with_payload: [EMBEDDING_MODEL],
+        with_vector: false,
+        order_by: { key: PayloadKeys.updatedAt, direction: 'desc' },
+      }),
+    );
+    for (const point of points) {
+      const model = (point.payload as { record?: { embeddingModel?: unknown } } | null | undefined)
+        ?.record?.embeddingModel;
+      if (typeof model === 'string' && model !== CALLER_MODEL) return model;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
