@@ -147,6 +147,8 @@ export function serveRequests(
     memory: await service.update(tenant, update),
   }));
   serve(Operations.delete, (deletion, { tenant }) => service.delete(tenant, deletion));
+  serve(Operations.batchUpdate, (batch, { tenant }) => service.batchUpdate(tenant, batch));
+  serve(Operations.import, (lines, { tenant }) => service.import(tenant, lines));
   serve(Operations.history, (history, { tenant }) =>
     service.history(tenant, history.id, history.cursor),
   );

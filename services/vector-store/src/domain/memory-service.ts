@@ -1,9 +1,13 @@
 import type {
+  BatchUpdateReply,
+  BatchUpdateRequest,
   DeleteReply,
   DeleteRequest,
   ExpireReply,
   GetReply,
   HistoryReply,
+  ImportReply,
+  ImportRequest,
   ListReply,
   ListRequest,
   MemoryFilter,
@@ -19,7 +23,9 @@ import type { VectorIndex } from '@membus/vector-index';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { EmbedPort, EventPort } from '../ports/memory-ports.ts';
 import { AccessTracker } from './access-tracker.ts';
+import { batchUpdate } from './memory/batch-update.ts';
 import type { MemoryContext } from './memory/context.ts';
+import { importMemories } from './memory/import.ts';
 import { type IngestItem, type IngestResult, ingest } from './memory/ingest.ts';
 import { merge } from './memory/merge.ts';
 import { query } from './memory/query.ts';
@@ -109,6 +115,16 @@ export class MemoryService {
 
   update(tenant: string, request: UpdateRequest): Promise<MemoryRecord> {
     return update(this.#context, tenant, request);
+  }
+
+  /** Changes memories by ids, or one page of a filter, each as an update. */
+  batchUpdate(tenant: string, request: BatchUpdateRequest): Promise<BatchUpdateReply> {
+    return batchUpdate(this.#context, tenant, request);
+  }
+
+  /** Writes exported memories exactly; idempotent by id (see memory/import.ts). */
+  import(tenant: string, request: ImportRequest): Promise<ImportReply> {
+    return importMemories(this.#context, tenant, request);
   }
 
   /** Deletes by ids or by filter, page by page. */
