@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { connectBus, createHeaders, encode, request } from '@membus/bus';
+import { connectBus, createHeaders, encode, type NatsConnection, request } from '@membus/bus';
 import { type NatsServer, waitFor } from '@membus/bus/testing';
 import { coreServices, repoRoot } from '@membus/cli';
 import { connect, MembusError, type MemoryClient } from '@membus/client';
@@ -29,6 +29,29 @@ let acmeLogin: Credentials;
 let servicesLogin: Credentials;
 
 const errorCode = (error: unknown) => (error instanceof MembusError ? error.code : error);
+
+/** What `attempt` gives (or throws) through a client of globex logged in as acme's user. */
+async function asIntruder(attempt: (intruder: MemoryClient) => Promise<unknown>): Promise<unknown> {
+  const intruder = await connect({ servers: nats.url, tenant: 'globex', ...acmeLogin });
+  try {
+    return await attempt(intruder).catch((caught: unknown) => caught);
+  } finally {
+    await intruder.close();
+  }
+}
+
+/** Runs `use` over a NATS connection of acme's user named `name`, closed afterwards. */
+async function withAcmeConnection(
+  name: string,
+  use: (nc: NatsConnection) => Promise<void>,
+): Promise<void> {
+  const nc = await connectBus({ servers: nats.url, name, ...acmeLogin });
+  try {
+    await use(nc);
+  } finally {
+    await nc.close();
+  }
+}
 
 beforeAll(async () => {
   // The shipped static config: nats-server reads `$MEMBUS_<USER>_PASSWORD` from its environment.
@@ -70,37 +93,18 @@ describe('authentication', () => {
 
 describe('tenant A cannot reach tenant B', () => {
   it('rejects a store to another tenant with a permission error', async () => {
-    const intruder = await connect({
-      servers: nats.url,
-      tenant: 'globex',
-      ...acmeLogin,
-    });
-    try {
-      const error = await intruder.store({ text: 'planted' }).catch((caught: unknown) => caught);
-      expect(errorCode(error)).toBe('INVALID_TENANT');
-    } finally {
-      await intruder.close();
-    }
+    const error = await asIntruder((intruder) => intruder.store({ text: 'planted' }));
+    expect(errorCode(error)).toBe('INVALID_TENANT');
   });
 
   it('rejects a query of another tenant with a permission error', async () => {
-    const intruder = await connect({
-      servers: nats.url,
-      tenant: 'globex',
-      ...acmeLogin,
-    });
-    try {
-      const error = await intruder.query('anything').catch((caught: unknown) => caught);
-      expect(errorCode(error)).toBe('INVALID_TENANT');
-    } finally {
-      await intruder.close();
-    }
+    const error = await asIntruder((intruder) => intruder.query('anything'));
+    expect(errorCode(error)).toBe('INVALID_TENANT');
   });
 
   it("never delivers another tenant's replies, whatever inbox the agent subscribes to", async () => {
     // Each tenant is its own account: `_INBOX.>` is allowed and private to acme.
-    const nc = await connectBus({ servers: nats.url, name: 'snoop', ...acmeLogin });
-    try {
+    await withAcmeConnection('snoop', async (nc) => {
       const seen: string[] = [];
       for (const subject of ['_INBOX.>', '_INBOX.globex.>'])
         nc.subscribe(subject, { callback: (_error, message) => void seen.push(message.subject) });
@@ -111,64 +115,41 @@ describe('tenant A cannot reach tenant B', () => {
       // replies, a round trip of acme's connection has delivered anything routed to it.
       await nc.flush();
       expect(seen).toEqual([]);
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it("refuses a subscription to another tenant's store subject", async () => {
-    const nc = await connectBus({
-      servers: nats.url,
-      name: 'snoop',
-      ...acmeLogin,
-    });
-    try {
+    await withAcmeConnection('snoop', async (nc) => {
       const subscription = nc.subscribe('memory.store.globex');
       // nats.js resolves `closed` with the error that closed the subscription.
       const closed: unknown = await subscription.closed;
       expect(closed instanceof Error ? closed.name : 'closed without error').toBe(
         'PermissionViolationError',
       );
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it('refuses a publish to the internal embedded subject of its own tenant', async () => {
-    const nc = await connectBus({
-      servers: nats.url,
-      name: 'bypass',
-      ...acmeLogin,
-    });
-    try {
+    await withAcmeConnection('bypass', async (nc) => {
       const error = await request(nc, 'memory.embedded.acme', { v: 1 }, StatsReplySchema, {
         timeoutMs: 2_000,
       }).catch((caught: unknown) => caught);
       expect(errorCode(error)).toBe('INVALID_TENANT');
-    } finally {
-      await nc.close();
-    }
+    });
   });
 });
 
 describe('the tenant comes from the subject', () => {
   it('dead-letters a store whose payload carries a forged tenant field (strict schema)', async () => {
     const before = await deadLetterCount(nats.url, 'acme', servicesLogin);
-    const nc = await connectBus({
-      servers: nats.url,
-      name: 'forger',
-      ...acmeLogin,
-    });
-    try {
+    await withAcmeConnection('forger', async (nc) => {
       const headers = createHeaders();
       await nc.request(
         'memory.store.acme',
         encode({ v: 1, id: randomUUID(), text: 'forged', tenant: 'globex' }),
         { timeout: 5_000, headers },
       );
-    } finally {
-      await nc.close();
-    }
+    });
     const after = await waitFor(
       async () => {
         const count = await deadLetterCount(nats.url, 'acme', servicesLogin);
@@ -180,12 +161,7 @@ describe('the tenant comes from the subject', () => {
   });
 
   it('answers a query with a forged tenant field with INVALID_MESSAGE', async () => {
-    const nc = await connectBus({
-      servers: nats.url,
-      name: 'forger',
-      ...acmeLogin,
-    });
-    try {
+    await withAcmeConnection('forger', async (nc) => {
       const reply = await nc.request(
         'memory.query.acme',
         encode({ v: 1, text: 'fly.io', tenant: 'globex' }),
@@ -193,9 +169,7 @@ describe('the tenant comes from the subject', () => {
       );
       const body = ErrorReplySchema.safeParse(JSON.parse(new TextDecoder().decode(reply.data)));
       expect(body.success ? body.data.error.code : body.error).toBe('INVALID_MESSAGE');
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it("never returns tenant B's memory to a query of tenant A", async () => {
