@@ -42,6 +42,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^zod$/,
   },
   '@membus/vector-index': { workspace: ['@membus/contracts'], external: /^stemmer$/ },
+  // Ingest policy evaluation (pure) and its KV store (`./kv`), shared by embedder and extractor.
+  '@membus/ingest-policy': {
+    workspace: ['@membus/contracts', '@membus/bus', '@membus/vector-index'],
+    external: /^re2js$/,
+  },
   '@membus/embedded-index': {
     workspace: ['@membus/contracts', '@membus/vector-index'],
     external: /^(better-sqlite3|hnswlib-node)$/,
@@ -67,11 +72,12 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
       '@membus/client',
       '@membus/tenancy',
       '@membus/mcp',
+      '@membus/importers',
     ],
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: [...serviceBase, '@membus/embedding-local'],
+    workspace: [...serviceBase, '@membus/embedding-local', '@membus/ingest-policy'],
     external: /^(zod|prom-client|openai|lru-cache)$/,
   },
   '@membus/vector-store': {

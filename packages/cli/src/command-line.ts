@@ -19,6 +19,9 @@ Usage:
   membus get ID | history ID | delete ID
   membus list [options] [--limit N]
   membus stats [options]
+  membus import-from mem0|sqlite|postgres|qdrant [options] [--yes]
+                                                 import memories from mem0, a SQL table, a Qdrant collection
+                                                 (a dry run without --yes; membus import-from --help)
   membus mcp [--transport stdio|http] [--tenant T] [--creds FILE] [--port N] [--host H] [--token S]
                                                  serve the memory as MCP tools for one tenant (membus mcp --help)
 

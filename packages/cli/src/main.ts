@@ -19,6 +19,13 @@ export async function main(beforeCommands: () => void = () => {}): Promise<void>
     await mcp(process.argv.slice(3), { program: 'membus mcp' });
     return;
   }
+  // `membus import-from …` takes its own flags too (`membus import-from --help`).
+  if (process.argv[2] === 'import-from') {
+    beforeCommands();
+    const { importFrom } = await import('./import-from.ts');
+    await importFrom(process.argv.slice(3));
+    return;
+  }
   const { values, positionals } = parseCommandLine();
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
