@@ -4,6 +4,7 @@ import { ErrorBodySchema } from './errors.ts';
 import { MemoryFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
+  FORBIDDEN_KEYS,
   KindSchema,
   LabelListSchema,
   LabelSchema,
@@ -15,7 +16,7 @@ import {
   TimestampSchema,
 } from './memory.ts';
 import { historyEventValues } from './read-messages.ts';
-import { addIssue, CountSchema, CursorSchema, v1 } from './schema-parts.ts';
+import { addIssue, CountSchema, CursorSchema, pageSchema, v1 } from './schema-parts.ts';
 import { PackedVectorSchema } from './store-messages.ts';
 
 // Memories moving in and out: the export line format (NDJSON, one `ExportedMemory` a line, the
@@ -80,13 +81,43 @@ export const ExportedRecordSchema = z
 export type ExportedRecordInput = z.input<typeof ExportedRecordSchema>;
 export type ExportedRecord = z.output<typeof ExportedRecordSchema>;
 
+/** Bytes of JSON a history entry's `details` may take in a line. */
+const HISTORY_DETAILS_BYTES = 64 * 1024;
+
+/** A history entry's event-specific JSON: an object, bounded, no prototype-polluting keys. */
+const HistoryDetailsSchema = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'details must be a JSON object',
+  )
+  .superRefine((details, context) => {
+    const key = forbiddenKey(details, 16);
+    if (key !== undefined)
+      context.addIssue({ code: 'custom', message: `key "${key}" is not allowed` });
+    else if (Buffer.byteLength(JSON.stringify(details)) > HISTORY_DETAILS_BYTES)
+      context.addIssue({ code: 'custom', message: `details over ${HISTORY_DETAILS_BYTES} bytes` });
+  })
+  .meta({ type: 'object', additionalProperties: true, description: 'Event-specific JSON.' });
+
+/** The first prototype-polluting key in a JSON value (or one nested past `depthLeft`). */
+function forbiddenKey(value: unknown, depthLeft: number): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depthLeft <= 0) return '(nested too deep)';
+  for (const [key, item] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return key;
+    const found = forbiddenKey(item, depthLeft - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** One history entry of an exported memory (its `memoryId` is the line's memory id). */
 export const ExportedHistoryEntrySchema = z.strictObject({
   event: z.enum(historyEventValues),
   at: TimestampSchema,
   previousText: z.string().max(Limits.textLength).optional(),
   text: z.string().max(Limits.textLength).optional(),
-  details: MetadataSchema.optional(),
+  details: HistoryDetailsSchema.optional(),
 });
 export type ExportedHistoryEntry = z.infer<typeof ExportedHistoryEntrySchema>;
 
@@ -122,6 +153,29 @@ export const ExportedMemorySchema = z.strictObject({
 });
 export type ExportedMemoryInput = z.input<typeof ExportedMemorySchema>;
 export type ExportedMemory = z.output<typeof ExportedMemorySchema>;
+
+// ---------------------------------------------------------------- memory.export.<tenant>
+
+export const ExportRequestSchema = z.strictObject({
+  v: v1,
+  filter: MemoryFilterSchema.optional(),
+  /** Lines per page (fewer when they would pass `Limits.replyBytes`). */
+  limit: z.number().int().min(1).max(Limits.pageSize).default(200),
+  /** Opaque cursor from the previous page. */
+  cursor: CursorSchema.optional(),
+  /** Each memory's history with it (oldest first, at most `Limits.pageSize` entries). */
+  withHistory: z.boolean().default(false),
+  /** Each memory's vector with it (when the index can give vectors). */
+  withVectors: z.boolean().default(false),
+});
+export type ExportRequestInput = z.input<typeof ExportRequestSchema>;
+export type ExportRequest = z.output<typeof ExportRequestSchema>;
+/**
+ * One page of lines, newest first (the order of `memory.list`): `limit` lines or fewer when
+ * more would pass `Limits.replyBytes`, `nextCursor` to the rest.
+ */
+export const ExportReplySchema = pageSchema('lines', ExportedMemorySchema);
+export type ExportReply = z.infer<typeof ExportReplySchema>;
 
 // ---------------------------------------------------------------- memory.import.<tenant>
 

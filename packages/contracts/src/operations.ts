@@ -7,6 +7,8 @@ import {
 import {
   BatchUpdateReplySchema,
   BatchUpdateRequestSchema,
+  ExportReplySchema,
+  ExportRequestSchema,
   ImportReplySchema,
   ImportRequestSchema,
 } from './export-import.ts';
@@ -194,6 +196,17 @@ export const Operations = {
     publishers: [],
     agents: 'call',
     description: 'Change memories by ids or by filter (a page a request), each as an update.',
+  }),
+  export: operation({
+    kind: 'request',
+    name: 'memory.export',
+    tenantScoped: true,
+    request: ExportRequestSchema,
+    reply: ExportReplySchema,
+    service: 'vector-store',
+    publishers: [],
+    agents: 'call',
+    description: 'One page of export lines (memories, optionally history and vectors).',
   }),
   import: operation({
     kind: 'request',

@@ -279,6 +279,16 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     return records;
   }
 
+  async vectors(tenant: string, ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    this.assertOpen();
+    const vectors = new Map<string, Float32Array>();
+    for (const id of new Set(ids)) {
+      const slot = this.payloadIndex.slotOf(tenant, id);
+      if (slot !== undefined) vectors.set(id, new Float32Array(this.arena.view(slot)));
+    }
+    return vectors;
+  }
+
   async delete(tenant: string, ids: readonly string[]): Promise<string[]> {
     this.assertOpen();
     const deleted = this.store.deleteRows(tenant, ids);

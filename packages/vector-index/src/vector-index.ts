@@ -143,8 +143,24 @@ export interface VectorIndex {
   upsert(items: readonly IndexedMemory[]): Promise<void>;
   /** Records by id (expired ones included: the caller decides), in no particular order. */
   get(tenant: string, ids: readonly string[]): Promise<MemoryRecord[]>;
+  /**
+   * The stored vectors of these ids (those that exist), as the index holds them (L2-normalised):
+   * what an export with vectors writes. Optional: an index without it exports no vectors.
+   */
+  vectors?(tenant: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** Deletes by id; returns the ids that existed. */
   delete(tenant: string, ids: readonly string[]): Promise<string[]>;
+  /**
+   * For each exact-duplicate key, the newest live memory with it (what `scroll` with that
+   * `dedupKey` and limit 1 returns), keys without one absent: ingest's duplicate checks for a
+   * whole batch in one call. Optional: for an index where one call per key costs a round trip
+   * (Qdrant); without it, ingest scrolls per key.
+   */
+  newestByDedupKey?(
+    tenant: string,
+    keys: readonly string[],
+    now: number,
+  ): Promise<Map<string, MemoryRecord>>;
   /** Most similar live memories matching the filter. */
   search(request: SearchRequest): Promise<SearchResult>;
   /** Live memories matching the filter, newest first, in pages. */

@@ -148,6 +148,7 @@ export function serveRequests(
   }));
   serve(Operations.delete, (deletion, { tenant }) => service.delete(tenant, deletion));
   serve(Operations.batchUpdate, (batch, { tenant }) => service.batchUpdate(tenant, batch));
+  serve(Operations.export, (page, { tenant }) => service.export(tenant, page));
   serve(Operations.import, (lines, { tenant }) => service.import(tenant, lines));
   serve(Operations.history, (history, { tenant }) =>
     service.history(tenant, history.id, history.cursor),

@@ -4,6 +4,8 @@ import type {
   DeleteReply,
   DeleteRequest,
   ExpireReply,
+  ExportReply,
+  ExportRequest,
   GetReply,
   HistoryReply,
   ImportReply,
@@ -25,6 +27,7 @@ import type { EmbedPort, EventPort } from '../ports/memory-ports.ts';
 import { AccessTracker } from './access-tracker.ts';
 import { batchUpdate } from './memory/batch-update.ts';
 import type { MemoryContext } from './memory/context.ts';
+import { exportPage } from './memory/export.ts';
 import { importMemories } from './memory/import.ts';
 import { type IngestItem, type IngestResult, ingest } from './memory/ingest.ts';
 import { merge } from './memory/merge.ts';
@@ -120,6 +123,11 @@ export class MemoryService {
   /** Changes memories by ids, or one page of a filter, each as an update. */
   batchUpdate(tenant: string, request: BatchUpdateRequest): Promise<BatchUpdateReply> {
     return batchUpdate(this.#context, tenant, request);
+  }
+
+  /** One page of export lines, newest first, with a cursor to the rest. */
+  export(tenant: string, request: ExportRequest): Promise<ExportReply> {
+    return exportPage(this.#context, tenant, request);
   }
 
   /** Writes exported memories exactly; idempotent by id (see memory/import.ts). */
