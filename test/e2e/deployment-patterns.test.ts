@@ -11,7 +11,7 @@ import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, RecordOutcomeInput } from '@membus/client';
 import { Consumers, Streams } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startOutcomeStack, type TestStack } from '../helpers/stack.ts';
 
 const TENANT = 'deployco';
 const FULL_VERCEL = ['Install dependencies', 'Build', 'Deploy to Vercel', 'Verify URL'];
@@ -105,17 +105,7 @@ async function snapshot() {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ MONGODB_DATABASE: `membus_e2e_${randomUUID().slice(0, 8)}` }, [
-    'embedder',
-    'vector-store',
-    'pattern-extractor',
-  ]);
-  agent = await stack.client(TENANT);
-  for (const outcome of outcomes) await agent.recordOutcome(outcome);
-  await waitFor(
-    async () => (await agent.taskMetrics()).overall.allTime.executions === outcomes.length,
-    { timeoutMs: 30_000, what: 'every outcome counted' },
-  );
+  ({ stack, client: agent } = await startOutcomeStack(TENANT, outcomes));
 });
 
 afterAll(async () => {
@@ -123,22 +113,19 @@ afterAll(async () => {
 });
 
 describe('deployment patterns (USE-CASES §1)', () => {
-  it('names the full Vercel workflow best by success rate', async () => {
-    const best = await agent.bestWorkflow('deployment', {
-      objective: 'success_rate',
-      minSupport: 3,
-    });
-    expect(best?.signature).toBe('install dependencies → build → deploy to vercel → verify url');
-  });
-
-  it('names the Netlify workflow best by duration', async () => {
-    const best = await agent.bestWorkflow('deployment', { objective: 'duration', minSupport: 3 });
-    expect(best?.signature).toBe('install dependencies → build → deploy to netlify');
-  });
-
-  it('names the full Vercel workflow best by cost per success', async () => {
-    const best = await agent.bestWorkflow('deployment', { objective: 'cost', minSupport: 3 });
-    expect(best?.signature).toBe('install dependencies → build → deploy to vercel → verify url');
+  const fullVercel = 'install dependencies → build → deploy to vercel → verify url';
+  it.each([
+    ['the full Vercel workflow', 'success rate', 'success_rate', fullVercel],
+    [
+      'the Netlify workflow',
+      'duration',
+      'duration',
+      'install dependencies → build → deploy to netlify',
+    ],
+    ['the full Vercel workflow', 'cost per success', 'cost', fullVercel],
+  ] as const)('names %s best by %s', async (_workflow, _by, objective, signature) => {
+    const best = await agent.bestWorkflow('deployment', { objective, minSupport: 3 });
+    expect(best?.signature).toBe(signature);
   });
 
   it('names the Vercel production configuration best by cost per success', async () => {

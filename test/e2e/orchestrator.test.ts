@@ -11,7 +11,7 @@ import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, RecordOutcomeInput } from '@membus/client';
 import { labelledRequests } from '@membus/pattern-extractor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startOutcomeStack, type TestStack } from '../helpers/stack.ts';
 
 const CAREFUL = ['Analyze request', 'Plan', 'Generate code', 'Run tests', 'Review'];
 const QUICK = ['Generate code', 'Run tests'];
@@ -108,17 +108,9 @@ let stack: TestStack;
 let orchestrator: MemoryClient;
 
 beforeAll(async () => {
-  stack = await startTestStack({ MONGODB_DATABASE: `membus_e2e_${randomUUID().slice(0, 8)}` }, [
-    'embedder',
-    'vector-store',
-    'pattern-extractor',
-  ]);
-  orchestrator = await stack.client('orchestra');
-  await Promise.all(outcomes.map((outcome) => orchestrator.recordOutcome(outcome)));
-  await waitFor(
-    async () => (await orchestrator.taskMetrics()).overall.allTime.executions === outcomes.length,
-    { timeoutMs: 30_000, what: 'every execution counted' },
-  );
+  ({ stack, client: orchestrator } = await startOutcomeStack('orchestra', outcomes, {
+    parallel: true,
+  }));
 });
 
 afterAll(async () => {
@@ -145,21 +137,23 @@ describe('orchestrator workflow learning (USE-CASES §2)', () => {
     expect(best?.signature).toBe('analyze request → plan → generate code → run tests → review');
   });
 
-  it('names the quick workflow best by duration among workflows seen 3+ times', async () => {
-    const best = await orchestrator.bestWorkflow('code_generation', {
-      objective: 'duration',
-      minSupport: 3,
-    });
-    expect(best?.signature).toBe('generate code → run tests');
-  });
-
-  it('names the careful workflow best by cost per success', async () => {
-    // careful: 0.50 / 9 = 0.056; quick: 0.48 / 5 = 0.096.
-    const best = await orchestrator.bestWorkflow('code_generation', {
-      objective: 'cost',
-      minSupport: 3,
-    });
-    expect(best?.signature).toBe('analyze request → plan → generate code → run tests → review');
+  // By cost per success, careful: 0.50 / 9 = 0.056; quick: 0.48 / 5 = 0.096.
+  it.each([
+    [
+      'the quick workflow',
+      'duration among workflows seen 3+ times',
+      'duration',
+      'generate code → run tests',
+    ],
+    [
+      'the careful workflow',
+      'cost per success',
+      'cost',
+      'analyze request → plan → generate code → run tests → review',
+    ],
+  ] as const)('names %s best by %s', async (_workflow, _by, objective, signature) => {
+    const best = await orchestrator.bestWorkflow('code_generation', { objective, minSupport: 3 });
+    expect(best?.signature).toBe(signature);
   });
 
   it('reports per-task metrics computed by hand', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NatsServer, startNatsServer } from '@membus/bus/testing';
+import { type NatsServer, startNatsServer, waitFor } from '@membus/bus/testing';
 import {
   coreServices,
   type ServiceName,
@@ -10,7 +10,7 @@ import {
   serviceNames,
   startService,
 } from '@membus/cli';
-import { connect, type MemoryClient } from '@membus/client';
+import { connect, type MemoryClient, type RecordOutcomeInput } from '@membus/client';
 import { type Credentials, pushAccount, TenancyDirectory } from '@membus/tenancy';
 
 export interface TestStack extends AsyncDisposable {
@@ -131,4 +131,31 @@ export async function startTestStack(
     throw error;
   }
   return stack;
+}
+
+/**
+ * A stack with the pattern-extractor beside the embedder and vector-store, and a client of
+ * `tenant` that has recorded `outcomes` (one after another, or all at once with `parallel`),
+ * every one of them counted.
+ */
+export async function startOutcomeStack(
+  tenant: string,
+  outcomes: readonly RecordOutcomeInput[],
+  options: { parallel?: boolean } = {},
+): Promise<{ stack: TestStack; client: MemoryClient }> {
+  const stack = await startTestStack({}, ['embedder', 'vector-store', 'pattern-extractor']);
+  try {
+    const client = await stack.client(tenant);
+    if (options.parallel)
+      await Promise.all(outcomes.map((outcome) => client.recordOutcome(outcome)));
+    else for (const outcome of outcomes) await client.recordOutcome(outcome);
+    await waitFor(
+      async () => (await client.taskMetrics()).overall.allTime.executions === outcomes.length,
+      { timeoutMs: 30_000, what: 'every outcome counted' },
+    );
+    return { stack, client };
+  } catch (error) {
+    await stack[Symbol.asyncDispose]();
+    throw error;
+  }
 }
