@@ -1,0 +1,28 @@
+import type { MemoryFilter, MemoryRecord, StoreMemoryInput, StoreNotice } from '@membus/contracts';
+
+/**
+ * The vector-store's normal operations, as the extractor uses them: history, events,
+ * de-duplication and tenancy hold for extracted facts as for any store.
+ */
+export interface MemoryPort {
+  /** The memories nearest to `text` within `filter` (the same owner's). */
+  nearest(
+    tenant: string,
+    text: string,
+    filter: MemoryFilter,
+    topK: number,
+  ): Promise<MemoryRecord[]>;
+  /** Stores a memory and resolves once it is queryable: the memory that holds it. */
+  add(
+    tenant: string,
+    memory: Omit<StoreMemoryInput, 'v'>,
+  ): Promise<{ status: Exclude<StoreNotice['status'], 'failed'>; memoryId: string }>;
+  /** Stores a memory durably (JetStream), without waiting for it to be indexed. */
+  storeRaw(tenant: string, memory: Omit<StoreMemoryInput, 'v'>): Promise<void>;
+  update(
+    tenant: string,
+    id: string,
+    changes: { text: string; metadata: Record<string, unknown>; reason: string },
+  ): Promise<void>;
+  delete(tenant: string, id: string, reason: string): Promise<void>;
+}
