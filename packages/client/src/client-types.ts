@@ -4,6 +4,7 @@ import type {
   MetricsRequestInput,
   OutcomeInput,
   PatternsRequestInput,
+  PolicyDrop,
   QueryHit,
   QueryRequestInput,
   StoreMemoryInput,
@@ -41,10 +42,15 @@ export interface StoreOptions {
 export interface StoreResult {
   /** The id the store was sent with. */
   id: string;
-  /** With `wait: 'queryable'`: `stored`, or `duplicate` when merged into `memoryId`. */
-  status?: 'stored' | 'duplicate' | 'merged';
+  /**
+   * With `wait: 'queryable'`: `stored`, `duplicate` / `merged` when folded into `memoryId`, or
+   * `dropped` when the tenant's ingest policy left it out (`policy` says which rule and why).
+   */
+  status?: 'stored' | 'duplicate' | 'merged' | 'dropped';
   /** The memory that holds the content (differs from `id` for a duplicate). */
   memoryId?: string;
+  /** With `dropped`: the policy version, rule and reason that left the store out. */
+  policy?: PolicyDrop;
 }
 
 export type QueryInput = Omit<QueryRequestInput, 'v'>;

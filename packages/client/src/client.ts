@@ -16,6 +16,7 @@ import {
   type CompactRequestInput,
   type FailurePattern,
   type HistoryEntry,
+  type IngestPolicyInput,
   Limits,
   MembusError,
   type MemoryFilter,
@@ -24,6 +25,10 @@ import {
   Operations,
   OutcomeSchema,
   type PatternsReply,
+  type PolicyGetReply,
+  type PolicyHistoryReply,
+  type PolicyHistoryRequestInput,
+  type PolicyPutReply,
   type RequestOperation,
   type StatsReply,
   StoreMemorySchema,
@@ -136,7 +141,12 @@ export class MemoryClient {
           ...(body?.details ? { details: body.details } : {}),
         });
       }
-      return { id: notice.id, status: notice.status, memoryId: notice.memoryId };
+      return {
+        id: notice.id,
+        status: notice.status,
+        memoryId: notice.memoryId,
+        ...(notice.policy ? { policy: notice.policy } : {}),
+      };
     });
   }
 
@@ -275,6 +285,31 @@ export class MemoryClient {
   /** The timeout of a lifecycle run (compact, audit): the caller's, or at least a minute. */
   #longTimeout(options: { timeoutMs?: number }): number {
     return options.timeoutMs ?? Math.max(this.#timeoutMs, 60_000);
+  }
+
+  // ---------------------------------------------------------------- ingest policy (embedder)
+
+  /** The tenant's ingest policy (version 0 and no policy while it has none), or a past version. */
+  async policy(version?: number): Promise<Omit<PolicyGetReply, 'v'>> {
+    return this.#reply(Operations.policyGet, version === undefined ? {} : { version });
+  }
+
+  /**
+   * Replaces the ingest policy, as version `expectedVersion + 1`; CONFLICT when the current
+   * version is not `expectedVersion` (someone changed it meanwhile: read, merge, retry).
+   */
+  async putPolicy(
+    policy: IngestPolicyInput,
+    options: { expectedVersion: number },
+  ): Promise<Omit<PolicyPutReply, 'v'>> {
+    return this.#reply(Operations.policyPut, { policy, expectedVersion: options.expectedVersion });
+  }
+
+  /** The ingest policy's versions, newest first (`before` pages back). */
+  async policyHistory(
+    input: Omit<PolicyHistoryRequestInput, 'v'> = {},
+  ): Promise<Omit<PolicyHistoryReply, 'v'>> {
+    return this.#reply(Operations.policyHistory, input);
   }
 
   // ---------------------------------------------------------------- lifecycle (compactor)

@@ -14,6 +14,7 @@ import {
   TimestampSchema,
   VectorSchema,
 } from './memory.ts';
+import { PolicyDropSchema } from './policy.ts';
 import { addIssue, CountSchema, v1 } from './schema-parts.ts';
 
 // The store path's messages: a store, its notice, the embedded memory, the events after it, the
@@ -109,12 +110,15 @@ export const StoreNoticeSchema = z.object({
    * into); `failed`: dead-lettered, with `error`. A repeated store of an id is answered as the
    * first one was while that memory is there; `failed` with CONFLICT when the id's memory was
    * deleted or expired (a deleted memory is never stored again under its id) or when the id
-   * already holds a different text (the first text is kept).
+   * already holds a different text (the first text is kept). `dropped`: the tenant's ingest
+   * policy left it out (not embedded, not stored; `memoryId` is `id`), with `policy` saying why.
    */
-  status: z.enum(['stored', 'duplicate', 'merged', 'failed']),
+  status: z.enum(['stored', 'duplicate', 'merged', 'failed', 'dropped']),
   /** The memory that now holds the content (differs from `id` for a duplicate). */
   memoryId: z.uuid(),
   error: ErrorBodySchema.optional(),
+  /** With `dropped`: the policy version and rule that left the store out, and why. */
+  policy: PolicyDropSchema.optional(),
 });
 export type StoreNotice = z.infer<typeof StoreNoticeSchema>;
 

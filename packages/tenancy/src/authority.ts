@@ -137,6 +137,8 @@ function consumerCalls(stream: string, durable: string): string[] {
 
 /** The embedder's embedding cache bucket (NATS KV is a stream named `KV_<bucket>`). */
 export const EMBEDDING_CACHE_BUCKET = 'membus-embeddings';
+/** The ingest policies' bucket (decision 009; `@membus/ingest-policy`'s `POLICY_BUCKET`). */
+export const INGEST_POLICY_BUCKET = 'membus-policies';
 
 function kvCalls(bucket: string): string[] {
   const stream = `KV_${bucket}`;
@@ -183,6 +185,7 @@ export function servicePermissions(service: ServiceUser): Permissions {
     embedder: [
       ...consumerCalls(Streams.store.name, Consumers.embedder),
       ...kvCalls(EMBEDDING_CACHE_BUCKET),
+      ...kvCalls(INGEST_POLICY_BUCKET),
     ],
     'vector-store': [
       ...consumerCalls(Streams.embedded.name, Consumers.vectorStore),

@@ -13,15 +13,44 @@ import {
   Operations,
   type StoreMemory,
 } from '@membus/contracts';
+import type { PolicyDecision } from '@membus/ingest-policy';
 import type { OperationServer } from '@membus/service-runtime';
 import type { Embedder } from './domain/embedder.ts';
+import type { PolicyGate } from './policy.ts';
 
 /**
  * `Operations.store` batch -> `Operations.embedded`: embeds the batch, publishes each
  * result durably (de-duplicated by memory id, so a redelivery publishes once), then the
  * consumer acks. The notify header travels on so the vector-store can tell the waiting client.
  */
-export function createStoreHandler(js: JetStreamClient, embedder: Embedder) {
+export function createStoreHandler(js: JetStreamClient, embedder: Embedder, policy?: PolicyGate) {
+  const embedStores = createEmbedHandler(js, embedder);
+  if (!policy) return embedStores;
+  // The tenant's ingest policy first (decision 009): a dropped store is told `dropped` and
+  // acked, never embedded; the rest go on with the policy's labels and expiry.
+  return async (items: StreamItem<StoreMemory>[]): Promise<ItemResult[]> => {
+    let decisions: PolicyDecision<StoreMemory>[];
+    try {
+      decisions = await Promise.all(items.map((item) => policy.decide(item.tenant, item.value)));
+    } catch (error) {
+      const failure = MembusError.from(error);
+      return items.map(() => ({ ok: false, error: failure }));
+    }
+    const kept: StreamItem<StoreMemory>[] = [];
+    decisions.forEach((decision, index) => {
+      const item = items[index] as StreamItem<StoreMemory>;
+      if (decision.action === 'drop') policy.dropped(item, decision);
+      else kept.push(decision.item === item.value ? item : { ...item, value: decision.item });
+    });
+    const keptResults = kept.length > 0 ? await embedStores(kept) : [];
+    let next = 0;
+    return decisions.map((decision) =>
+      decision.action === 'drop' ? { ok: true } : (keptResults[next++] as ItemResult),
+    );
+  };
+}
+
+function createEmbedHandler(js: JetStreamClient, embedder: Embedder) {
   return async (items: StreamItem<StoreMemory>[]): Promise<ItemResult[]> => {
     let outcomes: Awaited<ReturnType<Embedder['embedStores']>>;
     try {

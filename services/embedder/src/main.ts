@@ -1,5 +1,6 @@
 import { openKv } from '@membus/bus';
 import { Operations } from '@membus/contracts';
+import { KvPolicyStore, POLICY_BUCKET, PolicyRegistry } from '@membus/ingest-policy/kv';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
 import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
@@ -10,6 +11,7 @@ import { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache
 import { createRedactor } from './domain/redaction.ts';
 import { createStoreHandler, serveEmbed } from './handlers.ts';
 import { createEmbedderMetrics } from './metrics.ts';
+import { createPolicyGate, servePolicies } from './policy.ts';
 
 await defineService({
   name: 'embedder',
@@ -65,7 +67,7 @@ await defineService({
       }
     }
 
-    const { js } = await runtime.connect();
+    const { js, nc } = await runtime.connect();
     const cacheMode = config.cache === 'auto' ? (remote ? 'kv' : 'memory') : config.cache;
     const local = new MemoryEmbeddingCache(config.cacheEntries);
     const cache =
@@ -114,22 +116,45 @@ await defineService({
         url: `http://${config.httpHost}:${http.port}/v1/embeddings`,
       });
 
-    serveEmbed(
-      runtime.serveOperations({
-        observer: metrics.observer,
-        onError: (error) => log.error('embed request failed', { error }),
-      }),
-      embedder,
+    const serve = runtime.serveOperations({
+      observer: metrics.observer,
+      onError: (error) => log.error('embed request failed', { error }),
+    });
+    serveEmbed(serve, embedder);
+    const policyStore = new KvPolicyStore(
+      await openKv(js, POLICY_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
     );
+    const policies = new PolicyRegistry(policyStore, {
+      onStale: (tenant, error) =>
+        log.warn('ingest policy unreadable; using the last one loaded', { tenant, error }),
+    });
+    const policyEvents = servePolicies({
+      serve,
+      nc,
+      store: policyStore,
+      registry: policies,
+      onBadEvent: (error) => log.warn('bad policy event', { error }),
+    });
+    const policyGate = createPolicyGate({
+      nc,
+      registry: policies,
+      onDecision: (action, rule) => metrics.policyDecisions.inc({ action, rule }),
+    });
     await runtime.consumeOperation(Operations.store, {
       name: 'store',
-      handler: createStoreHandler(js, embedder),
+      handler: createStoreHandler(js, embedder, policyGate),
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,
       concurrency: config.concurrency,
       observer: metrics.observer,
       deadLetters: 'notify',
     });
-    return { details: { provider: name }, stopIntake: async () => http?.close() };
+    return {
+      details: { provider: name },
+      stopIntake: async () => {
+        policyEvents.unsubscribe();
+        await http?.close();
+      },
+    };
   },
 }).run();

@@ -46,6 +46,12 @@ const embedderMetrics = defineMetrics({
     help: 'Estimated embedding cost in USD (tokens × EMBEDDING_PRICE_PER_MILLION_TOKENS / 1M)',
     labels: ['provider', 'model'],
   },
+  policyDecisions: {
+    type: 'counter',
+    name: 'membus_policy_decisions_total',
+    help: 'Ingest policy decisions by action (drop, annotate, keep) and rule (the first 200 rule names; then _other)',
+    labels: ['action', 'rule'],
+  },
   providerRetries: {
     type: 'counter',
     name: 'membus_embed_provider_retries_total',

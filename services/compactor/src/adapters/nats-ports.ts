@@ -91,6 +91,9 @@ export function natsMemoryPort(
               notice.value.error?.code ?? 'INTERNAL',
               notice.value.error?.message ?? 'store failed',
             );
+          // The ingest policy never drops a summary (decision 009); a dropped store is not there.
+          if (notice.value.status === 'dropped')
+            throw new MembusError('CONFLICT', `store ${memory.id} was dropped by the ingest policy`);
           return { status: notice.value.status, memoryId: notice.value.memoryId };
         }
       } catch (error) {
