@@ -30,6 +30,9 @@ METHODS = {
     "sessionEnd": ["end_session"],
     "compact": ["compact"],
     "audit": ["audit"],
+    "policyGet": ["policy"],
+    "policyPut": ["put_policy"],
+    "policyHistory": ["policy_history"],
 }
 
 

@@ -62,6 +62,12 @@ export interface Route {
  * serve, and why. A test fails when an agent-facing operation has neither a route nor a line here.
  */
 export const notExposed: Partial<Record<OperationKey, string>> = {
+  policyGet:
+    'the ingest policy is tenant administration, changed over NATS (`membus policy`, the clients), not by API keys meant for agents',
+  policyPut:
+    'the ingest policy is tenant administration, changed over NATS (`membus policy`, the clients), not by API keys meant for agents',
+  policyHistory:
+    'the ingest policy is tenant administration, changed over NATS (`membus policy`, the clients), not by API keys meant for agents',
   notice:
     'a store notice goes to the caller that waits for it: `POST /v1/memories?wait=queryable` waits on it for the HTTP caller',
   compacted:

@@ -374,6 +374,26 @@ class MemoryClient:
         """Counts of live memories matching a filter, by scope, kind, tier, namespace, category."""
         return await self._call("stats", _body(None, {"filter": filter}), models.StatsReply)
 
+    # ------------------------------------------------------------------ ingest policy (embedder)
+
+    async def policy(self, version: int | None = None) -> models.PolicyGetReply:
+        """The tenant's ingest policy (version 0 and no policy without one), or a past version."""
+        body = _body(None, {"version": version})
+        return await self._call("policyGet", body, models.PolicyGetReply)
+
+    async def put_policy(self, policy: Input, *, expected_version: int) -> models.PolicyPutReply:
+        """Replaces the ingest policy as version ``expected_version + 1``; CONFLICT when the
+        current version is another (someone changed it meanwhile: read, merge, retry)."""
+        body = {"policy": policy, "expectedVersion": expected_version}
+        return await self._call("policyPut", body, models.PolicyPutReply)
+
+    async def policy_history(
+        self, *, before: int | None = None, limit: int | None = None
+    ) -> models.PolicyHistoryReply:
+        """The ingest policy's versions, newest first (``before`` pages back)."""
+        body = _body(None, {"before": before, "limit": limit})
+        return await self._call("policyHistory", body, models.PolicyHistoryReply)
+
     # ------------------------------------------------------------------ lifecycle (compactor)
 
     async def end_session(self, session_id: str) -> None:
