@@ -50,6 +50,7 @@ import type {
   TaskMetricsInput,
   UpdateInput,
 } from './client-types.ts';
+import { type IngestOptions, type IngestResult, Ingests, type TurnInput } from './ingest.ts';
 import { StoreNotices } from './store-notices.ts';
 
 /** A typed, tenant-bound handle on membus. Create it with `connect()` (connect.ts). */
@@ -60,6 +61,7 @@ export class MemoryClient {
   readonly #ownsConnection: boolean;
   readonly #timeoutMs: number;
   readonly #notices: StoreNotices;
+  readonly #ingests: Ingests;
 
   constructor(
     nc: NatsConnection,
@@ -71,6 +73,7 @@ export class MemoryClient {
     this.#ownsConnection = options.ownsConnection;
     this.#timeoutMs = options.timeoutMs;
     this.#notices = new StoreNotices(nc, options.tenant);
+    this.#ingests = new Ingests(nc, this.#js, options.tenant, options.timeoutMs);
   }
 
   /** The underlying NATS connection (for advanced use). */
@@ -148,6 +151,18 @@ export class MemoryClient {
         ...(notice.policy ? { policy: notice.policy } : {}),
       };
     });
+  }
+
+  /**
+   * Hands conversation turns (or free text) to the extractor, which keeps their facts (ADD /
+   * UPDATE / DELETE / NONE against the owner's memories; decision 010). Resolves once durable:
+   * the model is never waited for, unless `wait: 'extracted'` asks for its decisions.
+   */
+  ingest(
+    content: string | readonly TurnInput[],
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
+    return this.#ingests.ingest(content, options);
   }
 
   /** Semantic search; `input` is the query text or a full query. */
@@ -261,6 +276,7 @@ export class MemoryClient {
   /** Closes the connection (when the client opened it), after pending publishes. */
   async close(): Promise<void> {
     this.#notices.close();
+    this.#ingests.close();
     if (this.#ownsConnection) await this.#nc.drain();
   }
 

@@ -74,6 +74,31 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
     schema: env.int(1_000, 10),
     description: 'how often access counts are written',
   },
+  watchLeaseMs: {
+    env: 'WATCH_LEASE_MS',
+    schema: env.int(30_000, 100),
+    description: 'a change feed (memory.watch) with no renew for this long stops',
+  },
+  watchHeartbeatMs: {
+    env: 'WATCH_HEARTBEAT_MS',
+    schema: env.int(5_000, 50),
+    description: 'a change feed sends a heartbeat after this long without a message',
+  },
+  watchPollMs: {
+    env: 'WATCH_POLL_MS',
+    schema: env.int(1_000, 10),
+    description: "how often an idle change feed looks for other replicas' events",
+  },
+  watchWindow: {
+    env: 'WATCH_WINDOW',
+    schema: env.int(1_024, 1, 100_000),
+    description: 'events a change feed sends beyond what its client said it consumed',
+  },
+  watchMaxPerTenant: {
+    env: 'WATCH_MAX_PER_TENANT',
+    schema: env.int(16, 1, 10_000),
+    description: 'change feeds one tenant may run at once (on each replica)',
+  },
   qdrantUrl: {
     env: 'QDRANT_URL',
     schema: env.optionalString(),

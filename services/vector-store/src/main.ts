@@ -9,11 +9,13 @@ import {
 import { redactUri } from '@membus/mongodb';
 import { defineService } from '@membus/service-runtime';
 import { setActiveSpanAttributes } from '@membus/telemetry';
+import { jetStreamEventLog, natsFeedPublisher } from './adapters/event-log.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { QueryEmbedding } from './adapters/query-embedding.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
+import { ChangeFeed } from './domain/change-feed.ts';
 import { MemoryService } from './domain/memory-service.ts';
 import {
   createIngestHandler,
@@ -22,6 +24,7 @@ import {
   serveRequests,
 } from './handlers.ts';
 import { createVectorStoreMetrics } from './metrics.ts';
+import type { EventPort } from './ports/memory-ports.ts';
 import { graphEventLogger, loggedStorageHealth, withStorageHealth } from './storage-reports.ts';
 
 await defineService({
@@ -96,7 +99,7 @@ await defineService({
         : { documentsFile }),
     });
 
-    const { nc, js } = await runtime.connect();
+    const { nc, js, jsm } = await runtime.connect();
     const observeModel = (model: string, dimension: number) =>
       queryEmbedding.observe(model, dimension);
     const queryEmbedding = new QueryEmbedding(
@@ -121,11 +124,32 @@ await defineService({
     const storedModel = await index.newestEmbeddingModel?.();
     if (storedModel !== undefined) queryEmbedding.observe(storedModel, index.dimension);
 
+    // The change feed (decision 008): relays read the event stream and wake when this replica
+    // publishes a tenant's events.
+    const changeFeed = new ChangeFeed({
+      log: jetStreamEventLog(jsm),
+      publish: natsFeedPublisher(nc),
+      leaseMs: config.watchLeaseMs,
+      heartbeatMs: config.watchHeartbeatMs,
+      pollMs: config.watchPollMs,
+      window: config.watchWindow,
+      maxPerTenant: config.watchMaxPerTenant,
+      maxTotal: 10 * config.watchMaxPerTenant,
+      hooks: {
+        onReadError: (error) => log.warn('change feed cannot read the event stream', { error }),
+      },
+    });
+    const feedWaking = (port: EventPort): EventPort => ({
+      async publish(tenant, events) {
+        await port.publish(tenant, events);
+        changeFeed.wake(tenant);
+      },
+    });
     const service = new MemoryService({
       index,
       documents,
       embed: queryEmbedding.port(),
-      events: jetStreamEventPort(js),
+      events: feedWaking(jetStreamEventPort(js)),
       accessFlushMs: config.accessFlushMs,
       nearDuplicates: {
         default: config.nearDuplicateThreshold,
@@ -137,18 +161,19 @@ await defineService({
       },
     });
 
-    serveRequests(
-      runtime.serveOperations({
-        maxConcurrent: config.queryConcurrency,
-        observer: metrics.observer,
-        onError: (error) => {
-          storageHealth.failed(error, 'a request');
-          log.error('request failed', { error });
-        },
-      }),
-      service,
-      metrics,
-    );
+    const serve = runtime.serveOperations({
+      maxConcurrent: config.queryConcurrency,
+      observer: metrics.observer,
+      onError: (error) => {
+        storageHealth.failed(error, 'a request');
+        log.error('request failed', { error });
+      },
+    });
+    serveRequests(serve, service, metrics);
+    serve(Operations.watch, async (request, { tenant }) => ({
+      v: 1 as const,
+      ...(await changeFeed.handle(tenant, request)),
+    }));
     await runtime.consumeOperation(Operations.embedded, {
       name: 'ingest',
       handler: withStorageHealth(
@@ -162,7 +187,10 @@ await defineService({
     });
     return {
       details: { index: index.capabilities.name },
-      flush: () => service.close(),
+      flush: async () => {
+        changeFeed.close();
+        await service.close();
+      },
       close: async () => {
         await index.close();
         await documents.close();
