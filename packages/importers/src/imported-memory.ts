@@ -21,11 +21,13 @@ export const IMPORT_ID_NAMESPACE = '6f1c1b1e-4a1d-5b7e-9f8a-3c2d1e0f9a7b';
 
 /**
  * The membus id of a source record: its key itself when that is a UUID (lower-cased), else the
- * UUIDv5 of `source` and the key, so two tables' row `1` do not collide and a re-run of the same
- * source gives the same ids.
+ * UUIDv5 of `source` and the key (as text), so two tables' row `1` do not collide and a re-run
+ * of the same source gives the same ids.
  */
 export function importedId(source: string, key: unknown): string {
-  const text = typeof key === 'string' ? key : JSON.stringify(key);
+  // 7, 7n and '7' are one key: drivers read the same integer column as a number, a bigint
+  // (better-sqlite3 safe integers) or a string (pg's int8).
+  const text = typeof key === 'object' ? JSON.stringify(toJsonValue(key)) : String(key);
   if (typeof key === 'string' && isUuid(key)) return key.toLowerCase();
   return uuidv5(`${source}\u0000${text}`, IMPORT_ID_NAMESPACE);
 }

@@ -1,5 +1,5 @@
 import type { MemoryClient } from '@membus/client';
-import { Limits } from '@membus/contracts';
+import { Limits, MembusError } from '@membus/contracts';
 import { DEFAULT_PRICE_PER_MILLION_TOKENS, embeddingCost, estimateTokens } from './estimate.ts';
 import type { ImportedMemory, SourceItem } from './imported-memory.ts';
 
@@ -26,6 +26,8 @@ export interface ImportCounts {
   read: number;
   /** Records that cannot be memories (no text, too long, ...), by reason. */
   skipped: Record<string, number>;
+  /** Memories membus refused when written, by error code (never counted as written). */
+  failed: Record<string, number>;
   /** Memories already in membus (by id): a resumed or repeated run leaves them. */
   present: number;
   /** Memories to write (plan) or written (run). */
@@ -48,13 +50,43 @@ export interface ImportOptions {
 }
 
 function emptyCounts(): ImportCounts {
-  return { read: 0, skipped: {}, present: 0, memories: 0, tokens: 0, costUsd: 0 };
+  return { read: 0, skipped: {}, failed: {}, present: 0, memories: 0, tokens: 0, costUsd: 0 };
 }
 
 /** How many ids of a batch membus has already (one `get` per batch). */
 async function presentIds(target: ImportTarget, ids: readonly string[]): Promise<Set<string>> {
   const { memories } = await target.getMany(ids);
   return new Set(memories.map((memory) => memory.id));
+}
+
+/**
+ * Writes a batch; when membus refuses part of it for good (e.g. CONFLICT: an id whose memory
+ * was deleted in membus is never stored again), writes its memories one by one so only the
+ * refused ones are left out, counted under `failed` by code. A retryable failure stops the
+ * import: a re-run resumes it.
+ */
+async function writeBatch(
+  target: ImportTarget,
+  memories: ImportedMemory[],
+  counts: ImportCounts,
+): Promise<ImportedMemory[]> {
+  try {
+    await writeMemories(target, memories);
+    return memories;
+  } catch (error) {
+    if (!(error instanceof MembusError) || error.retryable) throw error;
+  }
+  const written: ImportedMemory[] = [];
+  for (const memory of memories) {
+    try {
+      await writeMemories(target, [memory]);
+      written.push(memory);
+    } catch (error) {
+      if (!(error instanceof MembusError) || error.retryable) throw error;
+      counts.failed[error.code] = (counts.failed[error.code] ?? 0) + 1;
+    }
+  }
+  return written;
 }
 
 /**
@@ -80,14 +112,19 @@ async function pass(
       : new Set<string>();
     const fresh = memories.filter((memory) => !present.has(memory.id));
     counts.present += present.size;
+    let written = fresh;
     if (write && fresh.length > 0) {
       if (!options.target) throw new Error('an import that writes needs a target');
-      await writeMemories(options.target, fresh);
+      written = await writeBatch(options.target, fresh, counts);
     }
-    counts.memories += fresh.length;
-    for (const memory of fresh) counts.tokens += estimateTokens(memory.text);
+    counts.memories += written.length;
+    for (const memory of written) counts.tokens += estimateTokens(memory.text);
     counts.costUsd = embeddingCost(counts.tokens, price);
-    options.onProgress?.({ ...counts, skipped: { ...counts.skipped } });
+    options.onProgress?.({
+      ...counts,
+      skipped: { ...counts.skipped },
+      failed: { ...counts.failed },
+    });
   };
   for await (const item of items) {
     counts.read++;
@@ -135,5 +172,7 @@ export function formatCounts(
   ];
   for (const [reason, count] of Object.entries(counts.skipped))
     lines.push(`  skipped ${count.toLocaleString('en')}: ${reason}`);
+  for (const [code, count] of Object.entries(counts.failed))
+    lines.push(`  refused by membus ${count.toLocaleString('en')}: ${code}`);
   return lines.join('\n');
 }
