@@ -161,17 +161,6 @@ export interface VectorIndex {
     keys: readonly string[],
     now: number,
   ): Promise<Map<string, MemoryRecord>>;
-  /**
-   * For each exact-duplicate key, the newest live memory with it (what `scroll` with that
-   * `dedupKey` and limit 1 returns), keys without one absent: ingest's duplicate checks for a
-   * whole batch in one call. Optional: for an index where one call per key costs a round trip
-   * (Qdrant); without it, ingest scrolls per key.
-   */
-  newestByDedupKey?(
-    tenant: string,
-    keys: readonly string[],
-    now: number,
-  ): Promise<Map<string, MemoryRecord>>;
   /** Most similar live memories matching the filter. */
   search(request: SearchRequest): Promise<SearchResult>;
   /** Live memories matching the filter, newest first, in pages. */
