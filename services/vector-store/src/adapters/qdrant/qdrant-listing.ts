@@ -103,3 +103,41 @@ async function tieGroup(
   } while (offset !== undefined);
   return items.sort(newestFirst);
 }
+
+/**
+ * The newest live memory (createdAt desc, id desc, as `scroll` orders) of each dedup key: one
+ * scroll over all the keys (a `match any`), paged by point id until exhausted, so a batch's
+ * duplicate checks cost one request where each key would cost one.
+ */
+export async function newestByDedupKey(
+  connection: QdrantConnection,
+  tenant: string,
+  keys: readonly string[],
+  now: number,
+): Promise<Map<string, MemoryRecord>> {
+  const newest = new Map<string, Decoded>();
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return new Map();
+  const filter = withCondition(toQdrantFilter(undefined, { tenant, now }).filter, {
+    key: PayloadKeys.dedupKey,
+    match: { any: unique },
+  }) as Schemas['Filter'];
+  let offset: Schemas['ExtendedPointId'] | undefined;
+  do {
+    const page = await connection.call('scroll', () =>
+      connection.client.scroll(connection.collection, {
+        filter,
+        limit: READ_CHUNK,
+        with_payload: READ_KEYS,
+        with_vector: false,
+        ...(offset !== undefined ? { offset } : {}),
+      }),
+    );
+    for (const item of page.points.map(decode)) {
+      const held = newest.get(item.dedupKey);
+      if (held === undefined || newestFirst(item, held) < 0) newest.set(item.dedupKey, item);
+    }
+    offset = (page.next_page_offset ?? undefined) as Schemas['ExtendedPointId'] | undefined;
+  } while (offset !== undefined);
+  return new Map([...newest].map(([key, item]) => [key, item.record]));
+}

@@ -17,7 +17,7 @@ import { openCollection } from './qdrant-collection.ts';
 import { QdrantConnection, type QdrantConnectionOptions, READ_CHUNK } from './qdrant-connection.ts';
 import { stats } from './qdrant-counts.ts';
 import { PayloadKeys } from './qdrant-filter.ts';
-import { scroll } from './qdrant-listing.ts';
+import { newestByDedupKey, scroll } from './qdrant-listing.ts';
 import {
   decode,
   dimensionMismatch,
@@ -197,6 +197,14 @@ class QdrantVectorIndex implements VectorIndex {
 
   scroll(request: ScrollRequest): Promise<ScrollResult> {
     return scroll(this.#connection, request);
+  }
+
+  newestByDedupKey(
+    tenant: string,
+    keys: readonly string[],
+    now: number,
+  ): Promise<Map<string, MemoryRecord>> {
+    return newestByDedupKey(this.#connection, tenant, keys, now);
   }
 
   stats(tenant: string, filter: IndexFilter | undefined, now: number): Promise<StatsResult> {

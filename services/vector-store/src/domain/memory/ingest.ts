@@ -70,6 +70,18 @@ async function ingestTenant(
   if (holderIds.length > 0)
     for (const record of await context.index.get(tenant, holderIds))
       existingById.set(record.id, record);
+  // The batch's exact-duplicate checks in one call where the index offers it (a remote one).
+  const duplicateKeys = items.flatMap(({ embedded }) => {
+    const store = embedded.memory;
+    if (receipts.has(store.id) || existingById.has(store.id)) return [];
+    if (store.kind === 'outcome' || store.mergeSimilar === false) return [];
+    const scope = store.scope ?? inferScope(store);
+    return [dedupKey({ scope, ...ownerFields(store), contentHash: embedded.contentHash })];
+  });
+  const stored =
+    duplicateKeys.length > 0
+      ? await context.index.newestByDedupKey?.(tenant, duplicateKeys, now)
+      : undefined;
   const writes = new Map<string, IndexedMemory>();
   const history: StoredHistoryEntry[] = [];
   const events: { event: MemoryEvent; dedupId: string }[] = [];
@@ -173,8 +185,10 @@ async function ingestTenant(
       fresh.kind === 'outcome' || store.mergeSimilar === false
         ? undefined
         : (byKey.get(key) ??
-          (await context.index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now }))
-            .records[0]);
+          (stored !== undefined
+            ? stored.get(key)
+            : (await context.index.scroll({ tenant, filter: { dedupKey: key }, limit: 1, now }))
+                .records[0]));
     const similar = duplicateOf
       ? undefined
       : await nearDuplicate(context, tenant, fresh, vector, store.mergeSimilar, now);
