@@ -20,6 +20,8 @@ export { MemoryClient } from './client.ts';
 // Every type of client-types.ts is the client's: what its methods take and give.
 export type * from './client-types.ts';
 export { connect } from './connect.ts';
+export type { ContextOptions, FormattedContext } from './context.ts';
+export { formatContext } from './context.ts';
 export type {
   BatchUpdateOptions,
   BatchUpdateResult,
@@ -32,6 +34,4 @@ export type {
   ImportSummary,
 } from './export-import.ts';
 export { exportMemories, fileCheckpoint, importMemories, updateMany } from './export-import.ts';
-export type { ContextOptions, FormattedContext } from './context.ts';
-export { formatContext } from './context.ts';
 export type { ChangeEvent, ChangeStream, WatchInput, WatchOptions, WatchState } from './watch.ts';
