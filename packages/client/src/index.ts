@@ -22,6 +22,7 @@ export type * from './client-types.ts';
 export { connect } from './connect.ts';
 export type { ContextOptions, FormattedContext } from './context.ts';
 export { formatContext } from './context.ts';
+export type { IngestOptions, IngestResult, TurnInput } from './ingest.ts';
 export type {
   BatchUpdateOptions,
   BatchUpdateResult,

@@ -91,6 +91,8 @@ export const ExtractionDecisionSchema = z.object({
   memoryId: z.uuid().optional(),
   /** The memory's text before an UPDATE or DELETE. */
   previousText: z.string().optional(),
+  /** With NONE: the tenant's ingest policy left the fact out (`<rule>: <reason>`). */
+  dropped: z.string().optional(),
 });
 export type ExtractionDecision = z.infer<typeof ExtractionDecisionSchema>;
 

@@ -32,7 +32,12 @@ export function natsMemoryPort(
               notice.value.error?.code ?? 'INTERNAL',
               notice.value.error?.message ?? 'store failed',
             );
-          return { status: notice.value.status, memoryId: notice.value.memoryId };
+          const policy = notice.value.policy;
+          return {
+            status: notice.value.status,
+            memoryId: notice.value.memoryId,
+            ...(policy ? { dropped: `${policy.rule}: ${policy.reason}` } : {}),
+          };
         }
       } catch (error) {
         if (MembusError.is(error)) throw error;

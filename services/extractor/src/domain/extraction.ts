@@ -163,9 +163,9 @@ export class Extractor {
       importance: fact.importance ?? undefined,
       sources: (fact.sources ?? []).flatMap((id) => sourceOf.get(id) ?? []),
     }));
-    // INGEST POLICY (issue 22, packages/ingest-policy): apply the tenant's and namespace's
-    // policy to `candidates` here (drop, categories, tags, expiry, importance) once the package
-    // lands; until then every candidate goes on to the decision step.
+    // The tenant's ingest policy (packages/ingest-policy) applies to each fact where every store
+    // meets it: in the embedder, before embedding. An added fact it drops comes back `dropped`
+    // (a NONE decision saying why); categories, tags, expiry and importance it sets hold too.
     if (candidates.length === 0) return [];
 
     const filter = ownerFilter(first);
@@ -242,7 +242,11 @@ export class Extractor {
           id: uuidv5(`${first.id}:fact:${index}`, ID_NAMESPACE),
           metadata: { ...mergedMetadata(ingests), ...provenance },
         });
-        decisions.push({ event: 'ADD', text: candidate.text, memoryId: added.memoryId });
+        decisions.push(
+          added.status === 'dropped'
+            ? { event: 'NONE', text: candidate.text, dropped: added.dropped ?? 'ingest policy' }
+            : { event: 'ADD', text: candidate.text, memoryId: added.memoryId },
+        );
       }
     }
     for (const decision of decisions) this.#options.observer.decision(decision.event);

@@ -12,11 +12,19 @@ export interface MemoryPort {
     filter: MemoryFilter,
     topK: number,
   ): Promise<MemoryRecord[]>;
-  /** Stores a memory and resolves once it is queryable: the memory that holds it. */
+  /**
+   * Stores a memory (through the store path: redaction, the ingest policy, de-duplication) and
+   * resolves once it is queryable with the memory that holds it, or with why the ingest policy
+   * dropped it.
+   */
   add(
     tenant: string,
     memory: Omit<StoreMemoryInput, 'v'>,
-  ): Promise<{ status: Exclude<StoreNotice['status'], 'failed'>; memoryId: string }>;
+  ): Promise<{
+    status: Exclude<StoreNotice['status'], 'failed'>;
+    memoryId: string;
+    dropped?: string;
+  }>;
   /** Stores a memory durably (JetStream), without waiting for it to be indexed. */
   storeRaw(tenant: string, memory: Omit<StoreMemoryInput, 'v'>): Promise<void>;
   update(
