@@ -18,7 +18,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
-import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
+import {
+  seededRandom,
+  seededUnitVectors,
+  testItem,
+  testMemoryId,
+} from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
 import { metricSum, storeLoad } from '../helpers/faults.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -30,15 +35,7 @@ const COUNT = 3_000;
 const HEADER_BYTES = 96;
 const ELEMENT_BYTES = 4 + 4 * 32 + 4 * DIMENSION + 8;
 
-function vectors(count: number): Float32Array[] {
-  const random = seededRandom(19);
-  return Array.from({ length: count }, () => {
-    const vector = Float32Array.from({ length: DIMENSION }, () => random() - 0.5);
-    let norm = 0;
-    for (const value of vector) norm += value * value;
-    return vector.map((value) => value / Math.sqrt(norm));
-  });
-}
+const vectors = (count: number): Float32Array[] => seededUnitVectors(count, DIMENSION, 19);
 
 /** Writes a store of `count` memories (graph saved) where the vector-store will find it. */
 async function writeStore(stack: TestStack, data: Float32Array[]): Promise<string> {

@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import type { IndexedMemory } from '@membus/vector-index';
-import { searchNearest, seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
+import {
+  searchNearest,
+  seededRandom,
+  seededUnitVectors,
+  testItem,
+  testMemoryId,
+} from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   classifyStorageError,
@@ -29,15 +35,8 @@ const COUNT = 1_500;
 const HEADER_BYTES = 96;
 const ELEMENT_BYTES = 4 + 4 * 32 + 4 * DIMENSION + 8;
 
-function vectors(count: number, seed: number): Float32Array[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: count }, () => {
-    const vector = Float32Array.from({ length: DIMENSION }, () => random() - 0.5);
-    let norm = 0;
-    for (const value of vector) norm += value * value;
-    return vector.map((value) => value / Math.sqrt(norm));
-  });
-}
+const vectors = (count: number, seed: number): Float32Array[] =>
+  seededUnitVectors(count, DIMENSION, seed);
 
 const item = (n: number, vector: Float32Array): IndexedMemory =>
   testItem(n, vector, { tenant: TENANT });

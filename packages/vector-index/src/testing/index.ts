@@ -1,6 +1,8 @@
 export {
+  randomUnitVector,
   searchNearest,
   seededRandom,
+  seededUnitVectors,
   TEST_NOW,
   testItem,
   testMemoryId,
