@@ -6,7 +6,7 @@
 import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, MemoryRecord } from '@membus/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startCompactorStack, type TestStack } from '../helpers/stack.ts';
 
 const IDLE_MS = 1_500;
 
@@ -14,15 +14,10 @@ let stack: TestStack;
 let memory: MemoryClient;
 
 beforeAll(async () => {
-  stack = await startTestStack(
-    {
-      COMPACT_ORIGINALS: 'delete',
-      SWEEP_INTERVAL_MS: '0',
-      SESSION_IDLE_MS: String(IDLE_MS),
-      SESSION_IDLE_CHECK_MS: '100',
-    },
-    ['embedder', 'vector-store', 'compactor'],
-  );
+  stack = await startCompactorStack({
+    SESSION_IDLE_MS: String(IDLE_MS),
+    SESSION_IDLE_CHECK_MS: '100',
+  });
   memory = await stack.client('idle');
 }, 120_000);
 

@@ -6,7 +6,7 @@
 import { waitFor } from '@membus/bus/testing';
 import type { MemoryClient, MemoryRecord, StoreInput } from '@membus/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startCompactorStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 let memory: MemoryClient;
@@ -14,18 +14,13 @@ const DAY = 86_400_000;
 const inOneSecond = () => new Date(Date.now() + 1_000).toISOString();
 
 beforeAll(async () => {
-  stack = await startTestStack(
-    {
-      COMPACT_ORIGINALS: 'delete',
-      SWEEP_INTERVAL_MS: '0',
-      SESSION_IDLE_MS: '0',
-      SESSION_ACK_WAIT_MS: '2000',
-      TIER_CAPACITIES: JSON.stringify({ tiers: { short: 5, mid: 8, long: 3 } }),
-      IMPORTANCE_DROP_BELOW: '0.3',
-      IMPORTANCE_DROP_AFTER_DAYS: '30',
-    },
-    ['embedder', 'vector-store', 'compactor'],
-  );
+  stack = await startCompactorStack({
+    SESSION_IDLE_MS: '0',
+    SESSION_ACK_WAIT_MS: '2000',
+    TIER_CAPACITIES: JSON.stringify({ tiers: { short: 5, mid: 8, long: 3 } }),
+    IMPORTANCE_DROP_BELOW: '0.3',
+    IMPORTANCE_DROP_AFTER_DAYS: '30',
+  });
   memory = await stack.client('lifecycle');
 }, 120_000);
 

@@ -134,6 +134,18 @@ export async function startTestStack(
 }
 
 /**
+ * embedder, vector-store and compactor, the compactor deleting compacted originals and sweeping
+ * only when asked (`SWEEP_INTERVAL_MS` 0); `env` adds to that or overrides it.
+ */
+export function startCompactorStack(env: Record<string, string>): Promise<TestStack> {
+  return startTestStack({ COMPACT_ORIGINALS: 'delete', SWEEP_INTERVAL_MS: '0', ...env }, [
+    'embedder',
+    'vector-store',
+    'compactor',
+  ]);
+}
+
+/**
  * A stack with the pattern-extractor beside the embedder and vector-store, and a client of
  * `tenant` that has recorded `outcomes` (one after another, or all at once with `parallel`),
  * every one of them counted.
