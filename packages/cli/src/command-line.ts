@@ -19,13 +19,21 @@ Usage:
   membus get ID | history ID | delete ID
   membus list [options] [--limit N]
   membus stats [options]
+  membus export [options] [--since T] [--until T] [--with-history] [--with-vectors] [--out FILE]
+                                                 the memories as NDJSON (docs/export-format.md), to stdout or FILE
+  membus import FILE [--resume] [--dry-run] [--on-conflict report|overwrite] [--concurrency N] [--json]
+                                                 write exported lines exactly (ids kept; a line twice is one memory);
+                                                 progress on stderr, then a summary; --resume continues from FILE.checkpoint
+  membus update [ID ...] [options] --set-tier T --set-importance X --set-tags a,b --set-categories a,b
+                --set-expires T|none [--reason R]
+                                                 change memories by ids or by filter (idempotent, in history)
   membus import-from mem0|sqlite|postgres|qdrant [options] [--yes]
                                                  import memories from mem0, a SQL table, a Qdrant collection
                                                  (a dry run without --yes; membus import-from --help)
   membus mcp [--transport stdio|http] [--tenant T] [--creds FILE] [--port N] [--host H] [--token S]
                                                  serve the memory as MCP tools for one tenant (membus mcp --help)
 
-Options for store/query/list/stats:
+Options for store/query/list/stats/export/update:
   --tenant T --user U --agent A --session S --namespace NS --kind K --scope SC
   --category C (repeatable) --tag T (repeatable) --meta key=value (repeatable, store only)
   --importance 0..1 --ttl SECONDS (store only)
@@ -38,7 +46,7 @@ with passwords generated, or with --env-secrets read by nats-server from MEMBUS_
 (nothing secret on disk: infra/nats is such a directory).
 
 Two stacks on one machine: give the second its own --nats-port, --metrics-port-base (the
-services' metrics ports are base..base+4, default 9464), --gateway-port (8080) and --data-dir; the other commands
+services' metrics ports are base..base+5, default 9464), --gateway-port (8080) and --data-dir; the other commands
 take the same --nats-port and --data-dir to reach it.
 
 Environment: NATS_URL (default nats://127.0.0.1:<--nats-port>), MEMBUS_NATS_PORT (4222),
@@ -71,6 +79,21 @@ const options = {
   top: { type: 'string', default: '5' },
   limit: { type: 'string', default: '20' },
   wait: { type: 'boolean', default: false },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'with-history': { type: 'boolean', default: false },
+  'with-vectors': { type: 'boolean', default: false },
+  out: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  'on-conflict': { type: 'string' },
+  concurrency: { type: 'string' },
+  'set-tier': { type: 'string' },
+  'set-importance': { type: 'string' },
+  'set-tags': { type: 'string' },
+  'set-categories': { type: 'string' },
+  'set-expires': { type: 'string' },
+  reason: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -19,7 +19,7 @@ export const cliEnvSpec = {
     env: 'METRICS_PORT_BASE',
     schema: env.int(9464, 1, 65_531),
     description:
-      'first metrics port of `membus start`: embedder, vector-store, pattern-extractor and compactor serve on base..base+3, the gateway on base+4 (flag --metrics-port-base)',
+      'first metrics port of `membus start`: embedder, vector-store, pattern-extractor and compactor serve on base..base+3, the gateway on base+4, the extractor on base+5 (flag --metrics-port-base)',
   },
   gatewayPort: {
     env: 'GATEWAY_PORT',

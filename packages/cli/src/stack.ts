@@ -10,7 +10,15 @@ import { connectBus } from '@membus/bus';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Every service under services/, in start order for `membus start`. */
-export const serviceNames = ['embedder', 'vector-store', 'pattern-extractor', 'compactor'] as const;
+export const serviceNames = [
+  'embedder',
+  'vector-store',
+  'pattern-extractor',
+  'compactor',
+  // Ingests become facts with a chat model when EXTRACT_BASE_URL is set, else they are stored
+  // raw: it runs either way so `ingest` works offline (decision 010).
+  'extractor',
+] as const;
 export type ServiceName = (typeof serviceNames)[number];
 /**
  * The HTTP gateway (services/gateway): started like a service, but with no NATS user of its own
@@ -19,6 +27,18 @@ export type ServiceName = (typeof serviceNames)[number];
 export const gatewayName = 'gateway';
 /** Every process `membus start` can run: the services and the gateway. */
 export type ProcessName = ServiceName | typeof gatewayName;
+/**
+ * Each process's metrics port under `membus start`: METRICS_PORT_BASE plus this (compose's
+ * 9464…9469); the gateway keeps base+4, where it was before the extractor came.
+ */
+export const metricsPortOffset: Readonly<Record<ProcessName, number>> = {
+  embedder: 0,
+  'vector-store': 1,
+  'pattern-extractor': 2,
+  compactor: 3,
+  gateway: 4,
+  extractor: 5,
+};
 /** The services the pipeline needs at minimum. */
 export const coreServices: readonly ServiceName[] = ['embedder', 'vector-store'];
 

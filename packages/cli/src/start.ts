@@ -8,13 +8,14 @@ import { config, dataDir, localTenancyDir, natsUrl, tenant } from './context.ts'
 import {
   availableServices,
   gatewayName,
+  metricsPortOffset,
   portFree,
   probeNats,
   runningBuilt,
   type ServiceProcess,
   type ServiceRuntime,
   serviceEntry,
-  serviceNames,
+  type serviceNames,
   startLocalNats,
   startService,
 } from './stack.ts';
@@ -35,10 +36,10 @@ async function checkPortsFree(ports: { port: number; what: string; option: strin
 export async function start(): Promise<void> {
   const runtime: ServiceRuntime = runningBuilt ? 'built' : 'source';
   const metricsPortOf = (name: (typeof serviceNames)[number]) =>
-    config.metricsPortBase + serviceNames.indexOf(name);
+    config.metricsPortBase + metricsPortOffset[name];
   const names = availableServices(runtime);
-  // The HTTP gateway (decision 007): its metrics come after the services' (base+4).
-  const gatewayMetricsPort = config.metricsPortBase + serviceNames.length;
+  // The HTTP gateway (decision 007): base+4, between the pipeline's services and the extractor.
+  const gatewayMetricsPort = config.metricsPortBase + metricsPortOffset.gateway;
   const gatewayPort = config.gatewayPort ?? DEFAULT_GATEWAY_PORT;
   let gateway = existsSync(serviceEntry(gatewayName, runtime).main);
   /** Why the gateway does not run, told once the stack runs (a failed start prints only its error). */
