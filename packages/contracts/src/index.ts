@@ -348,3 +348,18 @@ export {
   WatchRequestSchema,
   WatchStartSchema,
 } from './watch.ts';
+export type {
+  WebhookEndpoint,
+  WebhookPayload,
+  WebhooksReply,
+  WebhooksRequest,
+  WebhooksRequestInput,
+} from './webhooks.ts';
+export {
+  WebhookEndpointSchema,
+  WebhookEventsSchema,
+  WebhookPayloadSchema,
+  WebhooksReplySchema,
+  WebhooksRequestSchema,
+  WebhookUrlSchema,
+} from './webhooks.ts';

@@ -65,6 +65,7 @@ import {
 } from './store-messages.ts';
 import { NOTICE_TOKEN_PATTERN, tenantOf } from './subjects.ts';
 import { FeedMessageSchema, WatchReplySchema, WatchRequestSchema } from './watch.ts';
+import { WebhooksReplySchema, WebhooksRequestSchema } from './webhooks.ts';
 
 export type {
   AgentAccess,
@@ -248,7 +249,14 @@ export const Operations = {
     message: DeadLetterSchema,
     stream: 'dlq',
     service: undefined,
-    publishers: ['embedder', 'vector-store', 'pattern-extractor', 'compactor', 'extractor'],
+    publishers: [
+      'embedder',
+      'vector-store',
+      'pattern-extractor',
+      'compactor',
+      'extractor',
+      'webhooks',
+    ],
     agents: 'none',
     description: 'A message that could not be processed, and why (for operators).',
   }),
@@ -440,6 +448,19 @@ export const Operations = {
     agents: 'receive',
     description:
       "A tenant's change events, in stream order, to the token its watcher chose (`memory.watch`).",
+  }),
+  webhooks: operation({
+    kind: 'request',
+    name: 'memory.webhooks',
+    tenantScoped: true,
+    request: WebhooksRequestSchema,
+    reply: WebhooksReplySchema,
+    service: 'webhooks',
+    // Operators (`membus webhook`, the admin user) manage endpoints: an agent naming any URL
+    // would make membus send requests where it says.
+    publishers: [],
+    agents: 'none',
+    description: "Add, list or remove a tenant's webhook endpoints (operators; decision 008).",
   }),
   ingest: operation({
     kind: 'jetstream',

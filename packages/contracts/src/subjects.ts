@@ -22,6 +22,7 @@ export const Consumers = {
   patternExtractor: 'pattern-extractor',
   compactor: 'compactor',
   extractor: 'extractor',
+  webhooks: 'webhooks',
 } as const;
 
 /** Queue groups for request/reply handlers, shared by a service's replicas. */
@@ -31,6 +32,7 @@ export const QueueGroups = {
   patternExtractor: 'pattern-extractor',
   compactor: 'compactor',
   extractor: 'extractor',
+  webhooks: 'webhooks',
 } as const;
 
 /** Tenant names; a leading `_` is reserved for membus itself (e.g. `_unknown` in the DLQ). */

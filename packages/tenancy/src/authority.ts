@@ -106,6 +106,7 @@ export const serviceUsers = [
   'pattern-extractor',
   'compactor',
   'extractor',
+  'webhooks',
 ] as const;
 export type ServiceUser = (typeof serviceUsers)[number];
 
@@ -198,6 +199,8 @@ export function servicePermissions(service: ServiceUser): Permissions {
       ...consumerCalls(Streams.events.name, Consumers.compactor),
     ],
     extractor: consumerCalls(Streams.ingest.name, Consumers.extractor),
+    // Reads every tenant's events to POST them to the tenant's endpoints (decision 008).
+    webhooks: consumerCalls(Streams.events.name, Consumers.webhooks),
   }[service];
   return {
     publish: [...jetStreamBasics(), ...jetStream, ...subjects.publish, ...REPLY_SUBJECTS],
