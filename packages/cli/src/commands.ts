@@ -229,6 +229,18 @@ export async function run(): Promise<void> {
       else for (const memory of page.memories) printMemory(memory);
       return;
     }
+    case 'export': {
+      const { exportCommand, exportFilter } = await import('./export-import.ts');
+      return withClient((client) => exportCommand(client, exportFilter(filterFromFlags())));
+    }
+    case 'import': {
+      const { importCommand } = await import('./export-import.ts');
+      return withClient((client) => importCommand(client, rest[0]));
+    }
+    case 'update': {
+      const { exportFilter, updateCommand } = await import('./export-import.ts');
+      return withClient((client) => updateCommand(client, rest, exportFilter(filterFromFlags())));
+    }
     case 'stats': {
       const stats = await withClient((client) => client.stats(filterFromFlags()));
       process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
