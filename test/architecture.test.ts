@@ -109,6 +109,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: [...serviceBase, '@membus/mongodb'],
     external: /^(zod|prom-client|better-sqlite3|mongodb|openai|uuid)$/,
   },
+  // The extraction stage (decision 010): a chat model, and the vector-store's operations.
+  '@membus/extractor': {
+    workspace: serviceBase,
+    external: /^(zod|prom-client|openai|uuid)$/,
+  },
 };
 
 describe('dependency direction', () => {

@@ -212,6 +212,7 @@ describe('least privilege', () => {
         (subject) =>
           !subject.endsWith('.acme') &&
           !subject.startsWith('memory.notice.acme.') &&
+          !subject.startsWith('memory.extracted.acme.') &&
           subject !== '_INBOX.>',
       ),
     ).toEqual([]);
