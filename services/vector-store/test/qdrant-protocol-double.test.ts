@@ -9,17 +9,19 @@ import { createVectorIndexConformanceSuite, startQdrantDouble } from '../src/tes
 const double = await startQdrantDouble();
 afterAll(() => double.close());
 
-createVectorIndexConformanceSuite({
-  name: 'qdrant (protocol double)',
-  capabilities: { persistent: true, keyword: true },
-  create: async ({ dimension }) => {
-    const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
-    const options = { url: double.url, dimension, collection, retryBaseMs: 1 };
-    const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
-      afterClose: async () => {
-        await fetch(`${double.url}/collections/${collection}`, { method: 'DELETE' });
-      },
-    });
-    return { index: opened, ...fixture };
-  },
-});
+for (const payloads of ['inline', 'fetched'] as const) {
+  createVectorIndexConformanceSuite({
+    name: `qdrant (protocol double, payloads ${payloads})`,
+    capabilities: { persistent: true, keyword: true },
+    create: async ({ dimension }) => {
+      const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
+      const options = { url: double.url, dimension, collection, retryBaseMs: 1, payloads };
+      const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
+        afterClose: async () => {
+          await fetch(`${double.url}/collections/${collection}`, { method: 'DELETE' });
+        },
+      });
+      return { index: opened, ...fixture };
+    },
+  });
+}

@@ -16,6 +16,8 @@ export interface QdrantDoubleRequest {
   /** Path without the query string, e.g. `/collections/c/points/query`. */
   path: string;
   body: unknown;
+  /** Bytes of the answer's body, once sent. */
+  responseBytes?: number;
 }
 
 export interface QdrantDouble extends AsyncDisposable {
@@ -111,7 +113,7 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
     try {
       await double.beforeAnswer?.(logged);
       if (logged.method === 'GET' && logged.path === '/') {
-        send(response, 200, {
+        logged.responseBytes = send(response, 200, {
           title: 'qdrant - vector search engine',
           version: options.version ?? '1.17.0',
           commit: 'protocol-double',
@@ -119,7 +121,7 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
         return;
       }
       const result = route(logged.method, logged.path, (logged.body ?? {}) as Json);
-      send(response, 200, {
+      logged.responseBytes = send(response, 200, {
         result,
         status: 'ok',
         time: (performance.now() - started) / 1000,
@@ -130,7 +132,7 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
         error instanceof QdrantError
           ? error.message
           : `Service internal error: ${error instanceof Error ? error.message : String(error)}`;
-      send(response, status, {
+      logged.responseBytes = send(response, status, {
         status: { error: message },
         time: (performance.now() - started) / 1000,
       });
@@ -538,9 +540,11 @@ export async function startQdrantDouble(options: { version?: string } = {}): Pro
   return double;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+function send(response: ServerResponse, status: number, body: unknown): number {
+  const bytes = Buffer.from(JSON.stringify(body));
   response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+  response.end(bytes);
+  return bytes.length;
 }
 
 /** Qdrant's id forms: an unsigned integer or a UUID (any case, with or without hyphens). */

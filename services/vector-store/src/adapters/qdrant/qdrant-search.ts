@@ -1,4 +1,4 @@
-import { MembusError } from '@membus/contracts';
+import { MembusError, type MemoryRecord } from '@membus/contracts';
 import {
   compileFilter,
   fuseHybrid,
@@ -19,9 +19,15 @@ import {
   type SparseTextVector,
 } from './sparse-text-vector.ts';
 
-/** A point found by one leg of a search, with that leg's score. */
+/**
+ * A point found by one leg of a search, with that leg's score: its record read with it
+ * (`decoded`), or only its memory id, the record fetched for the hits kept (`payloads:
+ * 'fetched'`).
+ */
 interface Scored {
-  decoded: Decoded;
+  pointId: string;
+  id: string;
+  decoded?: Decoded;
   score: number;
 }
 
@@ -38,6 +44,12 @@ export interface SearchSettings {
   keyword: boolean;
   /** Hybrid fusion weight of the cosine. */
   hybridAlpha: number;
+  /**
+   * `inline`: every candidate's payload comes with the search reply. `fetched`: search replies
+   * carry only memory ids, and one retrieve reads the records of the hits kept (a hybrid
+   * search's legs over-fetch; a filter Qdrant cannot express exactly is always read inline).
+   */
+  payloads: 'inline' | 'fetched';
 }
 
 /** Dense, keyword (sparse BM25) or hybrid search, as the `VectorIndex` port describes it. */
@@ -62,15 +74,21 @@ export async function search(
   });
   // Part of the filter has no Qdrant form: each leg over-fetches and re-checks in process.
   const matches = exact ? undefined : compileFilter(request.filter);
+  const inline = settings.payloads === 'inline' || matches !== undefined;
   const vector = query === undefined ? [] : Array.from(query);
+  const leg = (
+    operation: string,
+    body: { query: number[] | SparseTextVector; using?: string },
+    want: number,
+  ): Promise<Leg> => searchLeg(connection, operation, body, filter, matches, want, inline);
   if (mode === 'dense') {
-    const dense = await searchLeg(connection, 'search', { query: vector }, filter, matches, limit);
+    const dense = await leg('search', { query: vector }, limit);
+    const records = await readRecords(connection, dense.scored);
     return {
-      hits: dense.scored.map(({ decoded, score }) => ({
-        record: decoded.record,
-        score,
-        dense: score,
-      })),
+      hits: dense.scored.flatMap(({ pointId, score }): SearchHit[] => {
+        const record = records.get(pointId);
+        return record === undefined ? [] : [{ record, score, dense: score }];
+      }),
       plan: dense.plan,
     };
   }
@@ -81,23 +99,14 @@ export async function search(
   const [keyword, dense] = await Promise.all([
     sparse.indices.length === 0
       ? { scored: [], plan: 'qdrant' }
-      : searchLeg(
-          connection,
-          'keyword search',
-          { query: sparse, using: SPARSE_VECTOR_NAME },
-          filter,
-          matches,
-          depth,
-        ),
-    mode === 'hybrid'
-      ? searchLeg(connection, 'search', { query: vector }, filter, matches, depth)
-      : undefined,
+      : leg('keyword search', { query: sparse, using: SPARSE_VECTOR_NAME }, depth),
+    mode === 'hybrid' ? leg('search', { query: vector }, depth) : undefined,
   ]);
   const best = keyword.scored[0]?.score ?? 1;
   // A dense-leg score is the cosine; keyword-only candidates get theirs from Qdrant.
-  const cosines = new Map(dense?.scored.map((item) => [item.decoded.pointId, item.score]));
+  const cosines = new Map(dense?.scored.map((item) => [item.pointId, item.score]));
   const unscored = keyword.scored
-    .map((item) => item.decoded.pointId)
+    .map((item) => item.pointId)
     .filter((pointId) => !cosines.has(pointId));
   if (query !== undefined)
     for (const [pointId, cosine] of await scoreCosines(
@@ -109,32 +118,40 @@ export async function search(
       cosines.set(pointId, cosine);
 
   if (mode === 'keyword') {
+    // No cosine (with a query vector): the point was deleted between the two calls.
+    const kept = keyword.scored.filter(
+      ({ pointId }) => query === undefined || cosines.has(pointId),
+    );
+    const records = await readRecords(connection, kept);
     return {
-      hits: keyword.scored.flatMap(({ decoded, score }): SearchHit[] => {
-        const cosine = cosines.get(decoded.pointId);
-        if (query === undefined)
-          return [{ record: decoded.record, score: score / best, keyword: score / best }];
-        // No cosine: the point was deleted between the two calls.
-        if (cosine === undefined) return [];
+      hits: kept.flatMap(({ pointId, score }): SearchHit[] => {
+        const record = records.get(pointId);
+        if (record === undefined) return [];
+        const cosine = cosines.get(pointId);
         return [
-          { record: decoded.record, score: score / best, dense: cosine, keyword: score / best },
+          {
+            record,
+            score: score / best,
+            ...(cosine !== undefined ? { dense: cosine } : {}),
+            keyword: score / best,
+          },
         ];
       }),
       plan: 'keyword',
     };
   }
-  const candidates = new Map<string, { decoded: Decoded; keyword?: number }>();
-  for (const { decoded } of dense?.scored ?? []) candidates.set(decoded.pointId, { decoded });
-  for (const { decoded, score } of keyword.scored)
-    candidates.set(decoded.pointId, { decoded, keyword: score / best });
+  const candidates = new Map<string, { scored: Scored; keyword?: number }>();
+  for (const scored of dense?.scored ?? []) candidates.set(scored.pointId, { scored });
+  for (const scored of keyword.scored)
+    candidates.set(scored.pointId, { scored, keyword: scored.score / best });
   const ranked = fuseHybrid(
     [...candidates].flatMap(([pointId, candidate]) => {
       const cosine = cosines.get(pointId);
       if (cosine === undefined) return [];
       return [
         {
-          decoded: candidate.decoded,
-          id: candidate.decoded.record.id,
+          scored: candidate.scored,
+          id: candidate.scored.id,
           cosine,
           ...(candidate.keyword !== undefined ? { keyword: candidate.keyword } : {}),
         },
@@ -142,15 +159,45 @@ export async function search(
     }),
     { alpha: settings.hybridAlpha, limit },
   );
+  const records = await readRecords(
+    connection,
+    ranked.map((item) => item.scored),
+  );
   return {
-    hits: ranked.map((item) => ({
-      record: item.decoded.record,
-      score: item.fused,
-      dense: item.cosine,
-      ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
-    })),
+    hits: ranked.flatMap((item): SearchHit[] => {
+      const record = records.get(item.scored.pointId);
+      if (record === undefined) return [];
+      return [
+        {
+          record,
+          score: item.fused,
+          dense: item.cosine,
+          ...(item.keyword !== undefined ? { keyword: item.keyword } : {}),
+        },
+      ];
+    }),
     plan: `hybrid(${dense?.plan ?? 'qdrant'})`,
   };
+}
+
+/**
+ * The records of these points: those read with them, the rest in one retrieve (a point deleted
+ * since the search is absent).
+ */
+async function readRecords(
+  connection: QdrantConnection,
+  scored: readonly Scored[],
+): Promise<Map<string, MemoryRecord>> {
+  const records = new Map<string, MemoryRecord>();
+  const missing: string[] = [];
+  for (const item of scored) {
+    if (item.decoded !== undefined) records.set(item.pointId, item.decoded.record);
+    else missing.push(item.pointId);
+  }
+  if (missing.length > 0)
+    for (const decoded of (await connection.retrieve(missing, READ_KEYS)).map(decode))
+      records.set(decoded.pointId, decoded.record);
+  return records;
 }
 
 /**
@@ -165,6 +212,7 @@ async function searchLeg(
   filter: QdrantFilter,
   matches: ReturnType<typeof compileFilter> | undefined,
   want: number,
+  inline: boolean,
 ): Promise<Leg> {
   const query = async (limit: number): Promise<Scored[]> =>
     (
@@ -173,17 +221,27 @@ async function searchLeg(
           ...leg,
           filter: filter as Schemas['Filter'],
           limit,
-          with_payload: READ_KEYS,
+          with_payload: inline ? READ_KEYS : [PayloadKeys.id],
           with_vector: false,
         }),
       )
-    ).points.map((point) => ({ decoded: decode(point), score: point.score }));
+    ).points.map((point): Scored => {
+      const pointId = String(point.id);
+      if (!inline) {
+        const id = (point.payload as { id?: unknown } | null | undefined)?.id;
+        return { pointId, id: typeof id === 'string' ? id : '', score: point.score };
+      }
+      const decoded = decode(point);
+      return { pointId, id: decoded.record.id, decoded, score: point.score };
+    });
   if (matches === undefined) return { scored: await query(want), plan: 'qdrant' };
   let limit = Math.max(want * 4, 64);
   for (;;) {
     const points = await query(limit);
     const scored = points
-      .filter(({ decoded }) => matches(toFilterPayload(decoded.record, decoded.dedupKey)))
+      .filter(({ decoded }) =>
+        matches(toFilterPayload((decoded as Decoded).record, (decoded as Decoded).dedupKey)),
+      )
       .slice(0, want);
     if (scored.length >= want || points.length < limit || limit >= 10_000)
       return { scored, plan: 'qdrant+recheck' };

@@ -49,6 +49,14 @@ export interface QdrantVectorIndexOptions extends QdrantConnectionOptions {
    * Default 0.5, as the embedded index (`@membus/vector-index`).
    */
   hybridAlpha?: number;
+  /**
+   * Where search hits' records come from. `inline` (default): with every candidate, in the
+   * search replies. `fetched`: the search replies carry memory ids only and one retrieve reads
+   * the kept hits' records: fewer payload bytes per search (a hybrid search's legs fetch up to
+   * `hybridLegDepth(limit)` candidates each), one more round trip. Which is faster against a
+   * given Qdrant is measured, not assumed (services/vector-store/README.md).
+   */
+  payloads?: 'inline' | 'fetched';
 }
 
 /** Opens (and creates, idempotently) the collection; fails fast when Qdrant is unreachable. */
@@ -68,6 +76,7 @@ class QdrantVectorIndex implements VectorIndex {
   readonly #batchSize: number;
   readonly #onWarning: NonNullable<QdrantVectorIndexOptions['onWarning']>;
   readonly #hybridAlpha: number;
+  readonly #payloads: 'inline' | 'fetched';
   /**
    * The collection has the `text` sparse vector (with the idf modifier): the keyword leg. A
    * collection created before it has none; its keyword and hybrid searches are answered dense.
@@ -82,6 +91,7 @@ class QdrantVectorIndex implements VectorIndex {
       ((message, details) =>
         process.emitWarning(message, { code: 'MEMBUS_QDRANT', detail: JSON.stringify(details) }));
     this.#hybridAlpha = options.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
+    this.#payloads = options.payloads ?? 'inline';
     this.#connection = new QdrantConnection(options);
   }
 
@@ -190,6 +200,7 @@ class QdrantVectorIndex implements VectorIndex {
         dimension: this.dimension,
         keyword: this.#keyword,
         hybridAlpha: this.#hybridAlpha,
+        payloads: this.#payloads,
       },
       request,
     );
