@@ -8,15 +8,22 @@ export class ProviderLimiter {
   readonly #concurrency: number;
   readonly #perMinute: number;
   readonly #now: () => number;
+  readonly #wait: (ms: number) => Promise<unknown>;
   readonly #queue: (() => void)[] = [];
   #running = 0;
   #tokens: number;
   #refilledAt: number;
 
-  constructor(options: { concurrency: number; perMinute: number; now?: () => number }) {
+  constructor(options: {
+    concurrency: number;
+    perMinute: number;
+    now?: () => number;
+    wait?: (ms: number) => Promise<unknown>;
+  }) {
     this.#concurrency = options.concurrency;
     this.#perMinute = options.perMinute;
     this.#now = options.now ?? Date.now;
+    this.#wait = options.wait ?? sleep;
     this.#tokens = options.perMinute;
     this.#refilledAt = this.#now();
   }
@@ -47,7 +54,7 @@ export class ProviderLimiter {
         this.#tokens -= 1;
         return;
       }
-      await sleep(Math.ceil(((1 - this.#tokens) * 60_000) / this.#perMinute));
+      await this.#wait(Math.ceil(((1 - this.#tokens) * 60_000) / this.#perMinute));
     }
   }
 }
