@@ -25,6 +25,9 @@ import { PackedVectorSchema } from './store-messages.ts';
 
 // ---------------------------------------------------------------- the export line
 
+/** Labels as a record holds them (kept as given, so a line reads back as it was written). */
+const LabelArraySchema = z.array(LabelSchema).max(Limits.labelCount);
+
 /**
  * A memory record as exported: every field of `MemoryRecord` but `tenant` (the tenant is the
  * importer's, taken from the subject). Importers from other stores may leave out what they do
@@ -44,8 +47,8 @@ export const ExportedRecordSchema = z
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
     metadata: MetadataSchema.default({}),
-    categories: LabelListSchema.default([]),
-    tags: LabelListSchema.default([]),
+    categories: LabelArraySchema.default([]),
+    tags: LabelArraySchema.default([]),
     /** 0..1, default 0.5. */
     importance: z.number().min(0).max(1).default(0.5),
     /** Defaults by kind, as a store's. */

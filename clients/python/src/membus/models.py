@@ -153,6 +153,169 @@ class QueryHit(BaseModel):
     scores: Scores
 
 
+class Changes(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    metadata: dict[str, Any] | None = None
+    """
+    A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
+    """
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
+    importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+    tier: Literal["short", "mid", "long"] | None = None
+    expiresAt: Timestamp | None = None
+
+
+Label2 = TypeAliasType(
+    "Label2", Annotated[str, Field(pattern="^[a-f0-9]{64}$", title="Label2")]
+)
+
+
+class MemoryRecord2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: Uuid
+    scope: Literal["app", "user", "agent", "session"] | None = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
+    kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
+    text: Annotated[str, Field(max_length=32000)]
+    metadata: dict[str, Any]
+    """
+    A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
+    """
+    categories: Annotated[list[Label], Field(max_length=32)]
+    tags: Annotated[list[Label], Field(max_length=32)]
+    importance: Annotated[float, Field(ge=0.0, le=1.0)]
+    tier: Literal["short", "mid", "long"] | None = None
+    createdAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+    expiresAt: Timestamp | None = None
+    accessCount: Annotated[int, Field(ge=0, le=9007199254740991)]
+    lastAccessedAt: Timestamp | None = None
+    contentHash: Label2 | None = None
+    embeddingModel: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+    occurrences: Annotated[int, Field(ge=1, le=9007199254740991)]
+
+
+class History(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
+    at: Timestamp
+    previousText: Annotated[str | None, Field(max_length=32000)] = None
+    text: Annotated[str | None, Field(max_length=32000)] = None
+    details: dict[str, Any] | None = None
+    """
+    Event-specific JSON.
+    """
+
+
+class Vector(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model: Annotated[str, Field(max_length=200, min_length=1)]
+    dimension: Annotated[int, Field(ge=1, le=4096)]
+    data: Annotated[str, Field(max_length=32768)]
+
+
+class Lines(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    memory: MemoryRecord2
+    history: Annotated[list[History] | None, Field(max_length=500)] = None
+    vector: Vector | None = None
+
+
+class MemoryRecord3(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: Uuid
+    scope: Literal["app", "user", "agent", "session"] | None = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
+    kind: (
+        Literal["fact", "episode", "preference", "outcome", "pattern", "summary"] | None
+    ) = "fact"
+    text: Annotated[str, Field(max_length=32000)]
+    metadata: dict[str, Any] | None = {}
+    """
+    A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
+    """
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = []
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = []
+    importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.5
+    tier: Literal["short", "mid", "long"] | None = None
+    createdAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+    expiresAt: Timestamp | None = None
+    accessCount: Annotated[int | None, Field(ge=0, le=9007199254740991)] = 0
+    lastAccessedAt: Timestamp | None = None
+    contentHash: Label2 | None = None
+    embeddingModel: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+    occurrences: Annotated[int | None, Field(ge=1, le=9007199254740991)] = 1
+
+
+class MemoryRecord4(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    memory: MemoryRecord3
+    history: Annotated[list[History] | None, Field(max_length=500)] = None
+    vector: Vector | None = None
+
+
+JsonValue = TypeAliasType(
+    "JsonValue",
+    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
+)
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: Literal[
+        "INVALID_MESSAGE",
+        "INVALID_TENANT",
+        "LIMIT_EXCEEDED",
+        "NOT_FOUND",
+        "CONFLICT",
+        "DIMENSION_MISMATCH",
+        "UNAVAILABLE",
+        "TIMEOUT",
+        "INTERNAL",
+        "EMBEDDING_FAILED",
+        "BACKEND_FAILED",
+    ]
+    message: str
+    retryable: bool
+    details: dict[str, JsonValue] | None = None
+
+
+class Results(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: Uuid
+    status: Literal["imported", "present", "overwritten", "conflict", "failed"]
+    error: ErrorBody | None = None
+    vectorKept: bool | None = None
+
+
 class HistoryEntry(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -290,7 +453,7 @@ class Session(BaseModel):
     outcomesSkipped: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
-class Changes(BaseModel):
+class Changes2(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -316,7 +479,7 @@ class Sweeps(BaseModel):
     archived: Annotated[int, Field(ge=0, le=9007199254740991)]
     overCapacityKept: Annotated[int, Field(ge=0, le=9007199254740991)]
     droppedUnimportant: Annotated[int, Field(ge=0, le=9007199254740991)]
-    changes: Annotated[list[Changes], Field(max_length=500)]
+    changes: Annotated[list[Changes2], Field(max_length=500)]
     changesOmitted: Annotated[int, Field(ge=0, le=9007199254740991)]
     durationMs: Annotated[float, Field(ge=0.0)]
 
@@ -342,13 +505,144 @@ class Stale(BaseModel):
     text: str
 
 
-JsonValue = TypeAliasType(
-    "JsonValue",
-    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
+Label3 = TypeAliasType(
+    "Label3",
+    Annotated[str, Field(pattern="^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", title="Label3")],
 )
 
 
-class ErrorBody(BaseModel):
+class Text(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    regex: Annotated[str, Field(max_length=1000, min_length=1)]
+    ignoreCase: bool | None = None
+
+
+class Text2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contains: Annotated[str, Field(max_length=1000, min_length=1)]
+    ignoreCase: bool | None = None
+
+
+class Match(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    namespaces: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = (
+        None
+    )
+    scopes: Annotated[
+        list[Literal["app", "user", "agent", "session"]] | None, Field(min_length=1)
+    ] = None
+    kinds: Annotated[
+        list[Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]]
+        | None,
+        Field(min_length=1),
+    ] = None
+    text: Annotated[list[Text | Text2] | None, Field(max_length=32, min_length=1)] = (
+        None
+    )
+    notText: Annotated[
+        list[Text | Text2] | None, Field(max_length=32, min_length=1)
+    ] = None
+    minLength: Annotated[int | None, Field(ge=0, le=32000)] = None
+    maxLength: Annotated[int | None, Field(ge=0, le=32000)] = None
+    metadata: dict[str, Any] | None = None
+    """
+    A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most 64 conditions, nested at most 8 deep.
+    """
+    categories: Categories | None = None
+    tags: Categories | None = None
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["drop"]
+    reason: Label3
+
+
+class Action2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["annotate"]
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
+    importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+    stop: bool | None = None
+
+
+class Rules(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Label3
+    description: Annotated[str | None, Field(max_length=500)] = None
+    match: Match
+    action: Action | Action2
+
+
+TtlSeconds = TypeAliasType("TtlSeconds", Annotated[int, Field(gt=0, le=3153600000)])
+
+
+class Expiry(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    category: Label
+    ttlSeconds: TtlSeconds | None
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    rules: Annotated[list[Rules], Field(max_length=100)]
+    expiry: Annotated[list[Expiry], Field(max_length=64)]
+
+
+class Rules2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Label3
+    description: Annotated[str | None, Field(max_length=500)] = None
+    match: Match | None = None
+    action: Action | Action2
+
+
+class Policy2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    rules: Annotated[
+        list[Rules2] | None, Field(max_length=100, validate_default=True)
+    ] = []
+    expiry: Annotated[
+        list[Expiry] | None, Field(max_length=64, validate_default=True)
+    ] = []
+
+
+class Versions(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: Annotated[int, Field(ge=1, le=9007199254740991)]
+    updatedAt: Timestamp
+    rules: Annotated[int, Field(ge=0, le=9007199254740991)]
+    ruleNames: list[str]
+
+
+class ErrorBody2(BaseModel):
     code: Literal[
         "INVALID_MESSAGE",
         "INVALID_TENANT",
@@ -365,6 +659,12 @@ class ErrorBody(BaseModel):
     message: str
     retryable: bool
     details: dict[str, JsonValue] | None = None
+
+
+class Policy3(BaseModel):
+    version: Annotated[int, Field(ge=1, le=9007199254740991)]
+    rule: str
+    reason: str
 
 
 class Report(BaseModel):
@@ -384,6 +684,94 @@ class Report(BaseModel):
     alreadyCompacted: bool
     outcomesHandedOver: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
     outcomesSkipped: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
+
+
+Label4 = TypeAliasType(
+    "Label4", Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$", title="Label4")]
+)
+
+
+class From(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    time: Timestamp
+
+
+class From2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    seq: Annotated[int, Field(ge=1, le=9007199254740991)]
+
+
+class MemoryFilter2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    changes: Annotated[
+        list[Literal["created", "duplicate", "updated", "deleted", "expired", "merged"]]
+        | None,
+        Field(min_length=1),
+    ] = None
+    memory: MemoryFilter | None = None
+
+
+class MemoryRecord5(BaseModel):
+    id: Uuid
+    tenant: str
+    scope: Literal["app", "user", "agent", "session"]
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
+    kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
+    text: str
+    metadata: dict[str, Any]
+    categories: list[str]
+    tags: list[str]
+    importance: Annotated[float, Field(ge=0.0, le=1.0)]
+    tier: Literal["short", "mid", "long"]
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    expiresAt: Timestamp | None = None
+    accessCount: Annotated[int, Field(ge=0, le=9007199254740991)]
+    lastAccessedAt: Timestamp | None = None
+    contentHash: str
+    embeddingModel: str
+    occurrences: Annotated[int, Field(ge=1, le=9007199254740991)]
+
+
+class Event(BaseModel):
+    v: Literal[1]
+    change: Literal["created", "duplicate", "updated", "deleted", "expired", "merged"]
+    id: Uuid
+    memory: MemoryRecord5 | None = None
+    at: Timestamp
+
+
+class FeedMessage2(BaseModel):
+    v: Literal[1]
+    type: Literal["heartbeat"]
+    previous: Annotated[int, Field(ge=0, le=9007199254740991)]
+
+
+class Turns(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: Label | None = None
+    role: Literal["user", "assistant", "system", "tool"]
+    content: Annotated[str, Field(max_length=32000)]
+    at: Timestamp | None = None
+
+
+class Decisions(BaseModel):
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    text: str
+    memoryId: Uuid | None = None
+    previousText: str | None = None
+    dropped: str | None = None
 
 
 class StoreMessage(BaseModel):
@@ -526,6 +914,69 @@ class DeleteReply(BaseModel):
     deleted: Annotated[int, Field(ge=0, le=9007199254740991)]
     ids: list[Uuid]
     truncated: bool | None = None
+
+
+class BatchUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    ids: Annotated[list[Uuid] | None, Field(max_length=500, min_length=1)] = None
+    filter: MemoryFilter | None = None
+    cursor: Annotated[str | None, Field(max_length=512)] = None
+    limit: Annotated[int | None, Field(ge=1, le=500)] = 500
+    changes: Changes
+    reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
+
+
+class BatchUpdateReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    updated: Annotated[int, Field(ge=0, le=9007199254740991)]
+    unchanged: Annotated[int, Field(ge=0, le=9007199254740991)]
+    ids: list[Uuid]
+    missing: list[Uuid]
+    nextCursor: str | None = None
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    filter: MemoryFilter | None = None
+    limit: Annotated[int | None, Field(ge=1, le=500)] = 200
+    cursor: Annotated[str | None, Field(max_length=512)] = None
+    withHistory: bool | None = False
+    withVectors: bool | None = False
+
+
+class ExportReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    lines: list[Lines]
+    nextCursor: str | None = None
+
+
+class ImportRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    memories: Annotated[list[MemoryRecord4], Field(max_length=500, min_length=1)]
+    onConflict: Literal["report", "overwrite"] | None = "report"
+
+
+class ImportReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    results: list[Results]
 
 
 class HistoryRequest(BaseModel):
@@ -742,15 +1193,138 @@ class AuditReply(BaseModel):
     examined: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
+class PolicyGetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    version: Annotated[int | None, Field(ge=1, le=9007199254740991)] = None
+
+
+class PolicyGetReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    version: Annotated[int, Field(ge=0, le=9007199254740991)]
+    policy: Policy | None = None
+    updatedAt: Timestamp | None = None
+
+
+class PolicyPutRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    policy: Policy2
+    expectedVersion: Annotated[int, Field(ge=0, le=9007199254740991)]
+
+
+class PolicyPutReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    version: Annotated[int, Field(ge=1, le=9007199254740991)]
+    updatedAt: Timestamp
+
+
+class PolicyHistoryRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    before: Annotated[int | None, Field(ge=2, le=9007199254740991)] = None
+    limit: Annotated[int | None, Field(ge=1, le=100)] = 20
+
+
+class PolicyHistoryReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    version: Annotated[int, Field(ge=0, le=9007199254740991)]
+    versions: list[Versions]
+    nextBefore: Annotated[
+        int | None, Field(ge=-9007199254740991, le=9007199254740991)
+    ] = None
+
+
 class NoticeMessage(BaseModel):
     v: Literal[1]
     id: Uuid
-    status: Literal["stored", "duplicate", "merged", "failed"]
+    status: Literal["stored", "duplicate", "merged", "failed", "dropped"]
     memoryId: Uuid
-    error: ErrorBody | None = None
+    error: ErrorBody2 | None = None
+    policy: Policy3 | None = None
 
 
 class CompactedMessage(BaseModel):
     v: Literal[1]
     report: Report
     at: Timestamp
+
+
+class WatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    token: Label4
+    action: Literal["start", "renew", "stop"] | None = "start"
+    from_: Annotated[
+        Literal["now"] | From | From2 | None, Field(alias="from", validate_default=True)
+    ] = "now"
+    filter: MemoryFilter2 | None = None
+    consumed: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
+
+
+class WatchReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    active: bool
+    startSeq: Annotated[int, Field(ge=0, le=9007199254740991)]
+    truncated: bool
+    leaseMs: Annotated[int, Field(gt=0, le=9007199254740991)]
+    heartbeatMs: Annotated[int, Field(gt=0, le=9007199254740991)]
+
+
+class IngestMessage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    id: Uuid
+    scope: Literal["app", "user", "agent", "session"] | None = None
+    userId: Label | None = None
+    agentId: Label | None = None
+    sessionId: Label | None = None
+    namespace: Label | None = None
+    turns: Annotated[list[Turns] | None, Field(max_length=100, min_length=1)] = None
+    text: Annotated[str | None, Field(max_length=32000)] = None
+    metadata: dict[str, Any] | None = {}
+    """
+    A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.
+    """
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
+    extract: bool | None = True
+
+
+class ExtractedMessage(BaseModel):
+    v: Literal[1]
+    id: Uuid
+    status: Literal["extracted", "raw", "failed"]
+    reason: str | None = None
+    decisions: list[Decisions]
+    rawMemoryIds: list[Uuid] | None = None
+    model: str | None = None
+    error: ErrorBody2 | None = None
+
+
+FeedMessage = TypeAliasType(
+    "FeedMessage",
+    Annotated[Union["FeedMessage", FeedMessage2], Field(title="FeedMessage")],
+)
