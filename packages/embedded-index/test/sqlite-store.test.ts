@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { MemoryRecord } from '@membus/contracts';
+import { testRecord } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
 
@@ -11,25 +11,16 @@ const ID = '01900000-0000-7000-8000-000000000001';
 
 function row(): RowToWrite {
   const at = '2026-06-01T00:00:00.000Z';
-  const record: MemoryRecord = {
+  const record = testRecord(1, {
     id: ID,
     tenant: TENANT,
-    scope: 'user',
     userId: 'u1',
-    kind: 'fact',
     text: 'the deploy key rotates monthly',
     metadata: {},
-    categories: [],
-    tags: [],
-    importance: 0.5,
-    tier: 'short',
     createdAt: at,
     updatedAt: at,
-    accessCount: 0,
     contentHash: 'hash',
-    embeddingModel: 'test',
-    occurrences: 1,
-  };
+  });
   return {
     tenant: TENANT,
     id: ID,
