@@ -1,17 +1,10 @@
-/**
- * Hostile input: a fast-check generated corpus of malformed and adversarial messages on every
- * subject. Every request gets a typed error reply in time, every bad store is dead-lettered
- * with its reason, the services stay alive and healthy, and valid traffic keeps working.
- */
-import { connectBus, type NatsConnection } from '@membus/bus';
 import { waitFor } from '@membus/bus/testing';
-import type { MemoryClient } from '@membus/client';
 import { ErrorReplySchema } from '@membus/contracts';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { deadLetterCount, healthStatus, isAlive, longTests } from '../helpers/faults.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { hostilePayload } from './hostile-corpus.ts';
+import { hostileStack } from './hostile-stack.ts';
 
 const TOTAL = longTests ? 50_000 : 10_000;
 const BATCH = 500;
@@ -19,20 +12,7 @@ const TENANT = 'hostile';
 const requestSubjects = ['query', 'get', 'list', 'update', 'delete', 'history', 'stats'].map(
   (name) => `memory.${name}.${TENANT}`,
 );
-let stack: TestStack;
-let client: MemoryClient;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  client = await stack.client(TENANT);
-  nc = await connectBus({ servers: stack.nats.url, name: 'hostile', ...stack.admin });
-}, 90_000);
-
-afterAll(async () => {
-  await nc?.close();
-  await stack?.[Symbol.asyncDispose]();
-});
+const probe = hostileStack(TENANT, 'hostile');
 
 interface Outcome {
   requests: number;
@@ -60,13 +40,13 @@ it(`survives ${TOTAL} hostile messages with typed errors, dead letters and worki
         // and memory.embed.
         if (index % 5 === 0) {
           outcome.stores++;
-          await nc.request(`memory.store.${TENANT}`, payload, { timeout: 10_000 });
+          await probe.nc.request(`memory.store.${TENANT}`, payload, { timeout: 10_000 });
           return;
         }
         const subjects = [...requestSubjects, 'memory.embed'];
         const subject = subjects[index % subjects.length] as string;
         outcome.requests++;
-        const reply = await nc.request(subject, payload, { timeout: 10_000 });
+        const reply = await probe.nc.request(subject, payload, { timeout: 10_000 });
         const parsed = ErrorReplySchema.safeParse(JSON.parse(new TextDecoder().decode(reply.data)));
         if (parsed.success) outcome.typedErrors++;
         else if (outcome.untyped.length < 5)
@@ -74,11 +54,11 @@ it(`survives ${TOTAL} hostile messages with typed errors, dead letters and worki
       }),
     );
     // Valid traffic after every batch.
-    const stored = await client.store(
+    const stored = await probe.client.store(
       { text: `valid memory after hostile batch ${start}` },
       { wait: 'queryable', timeoutMs: 20_000 },
     );
-    const found = await client.get(stored.memoryId ?? stored.id);
+    const found = await probe.client.get(stored.memoryId ?? stored.id);
     if (found) outcome.validAfterBatch++;
     else
       console.log(
@@ -87,12 +67,12 @@ it(`survives ${TOTAL} hostile messages with typed errors, dead letters and worki
   }
   const deadLettered = await waitFor(
     async () => {
-      const count = await deadLetterCount(stack.nats.url, TENANT, stack.admin);
+      const count = await deadLetterCount(probe.stack.nats.url, TENANT, probe.stack.admin);
       return count >= outcome.stores ? count : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250, what: 'every bad store in the DLQ' },
-  ).catch(async () => deadLetterCount(stack.nats.url, TENANT, stack.admin));
-  const processes = [...stack.services.values()];
+  ).catch(async () => deadLetterCount(probe.stack.nats.url, TENANT, probe.stack.admin));
+  const processes = [...probe.stack.services.values()];
   const health = await Promise.all(processes.map((service) => healthStatus(service.metricsPort)));
   const batches = Math.ceil(payloads.length / BATCH);
   console.log(

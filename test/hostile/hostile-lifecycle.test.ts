@@ -6,9 +6,8 @@
  * every batch.
  */
 import { randomUUID } from 'node:crypto';
-import { connectBus, decode, jetstream, jetstreamManager, type NatsConnection } from '@membus/bus';
+import { decode, jetstream, jetstreamManager } from '@membus/bus';
 import { waitFor } from '@membus/bus/testing';
-import type { MemoryClient } from '@membus/client';
 import {
   AuditRequestSchema,
   CompactRequestSchema,
@@ -25,11 +24,11 @@ import {
   Subjects,
 } from '@membus/contracts';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { z } from 'zod';
 import { deadLetterCount, healthStatus, isAlive, longTests, metricSum } from '../helpers/faults.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { encoder, hostilePayload, nasty } from './hostile-corpus.ts';
+import { hostileStack } from './hostile-stack.ts';
 
 const TOTAL = longTests ? 30_000 : 10_000;
 const BATCH = 500;
@@ -179,24 +178,16 @@ const corpusFor = (target: Target): fc.Arbitrary<Uint8Array> =>
     },
   );
 
-let stack: TestStack;
-let client: MemoryClient;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  stack = await startTestStack({}, ['embedder', 'vector-store', 'pattern-extractor', 'compactor']);
-  client = await stack.client(TENANT);
-  nc = await connectBus({ servers: stack.nats.url, name: 'hostile-lifecycle', ...stack.admin });
-}, 90_000);
-
-afterAll(async () => {
-  await nc?.close();
-  await stack?.[Symbol.asyncDispose]();
-});
+const probe = hostileStack(TENANT, 'hostile-lifecycle', [
+  'embedder',
+  'vector-store',
+  'pattern-extractor',
+  'compactor',
+]);
 
 /** Every dead letter of the tenant: its original subject, and whether it carries its reason. */
 async function readDeadLetters(expected: number) {
-  const js = jetstream(nc);
+  const js = jetstream(probe.nc);
   const consumer = await js.consumers.get(Streams.dlq.name, {
     // A string (not an array): filter_subject, which nats-server 2.9 understands.
     filter_subjects: `${Subjects.dlq}.${TENANT}`,
@@ -230,7 +221,7 @@ async function readDeadLetters(expected: number) {
  * `packages/bus/test/bus.test.ts`'s to prove).
  */
 async function delivered(stream: string, consumer: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(probe.nc);
   let last = '';
   await waitFor(
     async () => {
@@ -240,14 +231,14 @@ async function delivered(stream: string, consumer: string): Promise<void> {
     },
     { timeoutMs: 60_000, intervalMs: 100, what: `${consumer} on ${stream} to take everything` },
   ).catch((error: unknown) => {
-    throw new Error(`${String(error)} (${last}); logs:\n${stack.logs.slice(-20).join('\n')}`);
+    throw new Error(`${String(error)} (${last}); logs:\n${probe.stack.logs.slice(-20).join('\n')}`);
   });
 }
 
 /** Session compactions the compactor finished for session-end messages. */
 const sessionEndCompactions = () =>
   metricSum(
-    (stack.services.get('compactor') as { metricsPort: number }).metricsPort,
+    (probe.stack.services.get('compactor') as { metricsPort: number }).metricsPort,
     'membus_compactions_total',
     { trigger: 'session_end' },
   );
@@ -288,7 +279,7 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
       messages++;
       work.push(
         (async () => {
-          const reply = await nc.request(target.subject, payload, { timeout: 10_000 });
+          const reply = await probe.nc.request(target.subject, payload, { timeout: 10_000 });
           const text = decoder.decode(reply.data);
           if (target.kind === 'stream') {
             // The JetStream PubAck: the stream holds it, so the consumer must dead-letter it.
@@ -309,7 +300,7 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
     await Promise.all(work);
     // Valid traffic after every batch: an outcome is learned from, and every request answers.
     const expectedSupport = batchIndex + 1;
-    await client.recordOutcome({
+    await probe.client.recordOutcome({
       id: randomUUID(),
       taskType: 'deployment',
       namespace: 'valid',
@@ -318,7 +309,7 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
     });
     const learned = await waitFor(
       async () => {
-        const reply = await client.patterns({
+        const reply = await probe.client.patterns({
           taskType: 'deployment',
           namespace: 'valid',
           variantKinds: ['steps'],
@@ -330,21 +321,21 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
       console.log(`[hostile-lifecycle] after batch ${batchIndex}: ${String(error)}`);
       return undefined;
     });
-    await client.endSession(`valid-session-${batchIndex}`);
+    await probe.client.endSession(`valid-session-${batchIndex}`);
     const compacted = await waitFor(
       async () => (await sessionEndCompactions()) === expectedSupport,
       { timeoutMs: 20_000, intervalMs: 100, what: `valid session end ${expectedSupport} handled` },
     ).catch((error: unknown) => {
       console.log(
-        `[hostile-lifecycle] after batch ${batchIndex}: ${String(error)}; compactor logs:\n${stack.logs
+        `[hostile-lifecycle] after batch ${batchIndex}: ${String(error)}; compactor logs:\n${probe.stack.logs
           .filter((line) => line.startsWith('compactor'))
           .slice(-8)
           .join('\n')}`,
       );
       return false;
     });
-    const metrics = await client.taskMetrics({ taskType: 'deployment', namespace: 'valid' });
-    const audit = await client.audit({ maxMemories: 50 });
+    const metrics = await probe.client.taskMetrics({ taskType: 'deployment', namespace: 'valid' });
+    const audit = await probe.client.audit({ maxMemories: 50 });
     if (learned && compacted && metrics && audit) validAfterBatch++;
   }
 
@@ -353,11 +344,11 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
   const expectedLetters = [...sent.values()].reduce((sum, count) => sum + count, 0);
   const deadLettered = await waitFor(
     async () => {
-      const count = await deadLetterCount(stack.nats.url, TENANT, stack.admin);
+      const count = await deadLetterCount(probe.stack.nats.url, TENANT, probe.stack.admin);
       return count >= expectedLetters ? count : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250, what: 'every bad outcome and session end in the DLQ' },
-  ).catch(async () => deadLetterCount(stack.nats.url, TENANT, stack.admin));
+  ).catch(async () => deadLetterCount(probe.stack.nats.url, TENANT, probe.stack.admin));
   const letters = await readDeadLetters(deadLettered);
   const lettersBySubject = Object.fromEntries(
     targets
@@ -367,7 +358,7 @@ it(`survives ${TOTAL} hostile lifecycle messages with typed errors, dead letters
         letters.filter((letter) => letter.subject === target.subject).length,
       ]),
   );
-  const processes = [...stack.services.values()];
+  const processes = [...probe.stack.services.values()];
   const health = await Promise.all(processes.map((service) => healthStatus(service.metricsPort)));
   console.log(
     `[hostile] lifecycle messages=${messages} requests=${requests} typedErrors=${typedErrors} streamed=${expectedLetters} deadLettered=${deadLettered} withReason=${letters.filter((letter) => letter.reasoned).length} validAfterBatch=${validAfterBatch}/${batches}`,
