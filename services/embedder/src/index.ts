@@ -1,5 +1,15 @@
 export type { LocalEmbeddingProviderOptions } from './adapters/local-provider.ts';
 export { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
+export type { FetchModelOptions, OnnxModelName, OnnxModelSpec } from './adapters/onnx-models.ts';
+export {
+  defaultModelDirectory,
+  fetchOnnxModel,
+  ONNX_DEFAULT_MODEL,
+  ONNX_MODEL_NAMES,
+  ONNX_MODELS,
+} from './adapters/onnx-models.ts';
+export type { OnnxEmbeddingProviderOptions } from './adapters/onnx-provider.ts';
+export { createOnnxEmbeddingProvider } from './adapters/onnx-provider.ts';
 export type { EmbedderConfig } from './config.ts';
 export { embedderEnvSpec, loadEmbedderConfig } from './config.ts';
 export type { EmbedderHooks, EmbedderOptions, EmbedOutcome, Redactor } from './domain/embedder.ts';

@@ -3,6 +3,7 @@ import { Operations } from '@membus/contracts';
 import { KvPolicyStore, POLICY_BUCKET, PolicyRegistry } from '@membus/ingest-policy/kv';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
+import { createOnnxEmbeddingProvider } from './adapters/onnx-provider.ts';
 import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
 import { createOpenAIEmbeddingProvider } from './adapters/openai-provider.ts';
 import { loadEmbedderConfig } from './config.ts';
@@ -26,27 +27,55 @@ await defineService({
         ? createLocalEmbeddingProvider(
             config.dimension !== undefined ? { dimension: config.dimension } : {},
           )
-        : createOpenAIEmbeddingProvider({
-            ...(config.openaiApiKey !== undefined ? { apiKey: config.openaiApiKey } : {}),
-            ...(config.openaiBaseUrl !== undefined ? { baseURL: config.openaiBaseUrl } : {}),
-            model: config.model,
-            ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
-            ...(config.providerMaxBatch !== undefined ? { maxBatch: config.providerMaxBatch } : {}),
-            timeoutMs: config.providerTimeoutMs,
-            maxAttempts: config.providerMaxAttempts,
-            ...(config.pricePerMillionTokens !== undefined
-              ? { pricePerMillionTokens: config.pricePerMillionTokens }
-              : {}),
-            onUsage: ({ tokens, costUsd, model }) => {
-              metrics.tokens.inc({ provider: 'openai', model }, tokens);
-              metrics.costUsd.inc({ provider: 'openai', model }, costUsd);
-            },
-            onRetry: ({ attempt, delayMs, reason }) => {
-              metrics.providerRetries.inc({ provider: 'openai', reason });
-              log.warn('embedding provider call failed; retrying', { attempt, delayMs, reason });
-            },
-          });
+        : providerName === 'onnx'
+          ? createOnnxEmbeddingProvider({
+              model: config.onnxModel,
+              ...(config.modelDir !== undefined ? { directory: config.modelDir } : {}),
+              threads: config.onnxThreads,
+              rowsPerRun: config.onnxRowsPerRun,
+              fetch: {
+                ...(config.modelRepository !== undefined
+                  ? { repository: config.modelRepository }
+                  : {}),
+                onDownload: ({ url, bytes, directory }) =>
+                  log.info('embedding model not found locally; downloading it once from Maven', {
+                    url,
+                    megabytes: Math.round(bytes / 1e5) / 10,
+                    directory,
+                  }),
+              },
+            })
+          : createOpenAIEmbeddingProvider({
+              ...(config.openaiApiKey !== undefined ? { apiKey: config.openaiApiKey } : {}),
+              ...(config.openaiBaseUrl !== undefined ? { baseURL: config.openaiBaseUrl } : {}),
+              model: config.model,
+              ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+              ...(config.providerMaxBatch !== undefined
+                ? { maxBatch: config.providerMaxBatch }
+                : {}),
+              timeoutMs: config.providerTimeoutMs,
+              maxAttempts: config.providerMaxAttempts,
+              ...(config.pricePerMillionTokens !== undefined
+                ? { pricePerMillionTokens: config.pricePerMillionTokens }
+                : {}),
+              onUsage: ({ tokens, costUsd, model }) => {
+                metrics.tokens.inc({ provider: 'openai', model }, tokens);
+                metrics.costUsd.inc({ provider: 'openai', model }, costUsd);
+              },
+              onRetry: ({ attempt, delayMs, reason }) => {
+                metrics.providerRetries.inc({ provider: 'openai', reason });
+                log.warn('embedding provider call failed; retrying', { attempt, delayMs, reason });
+              },
+            });
     const { name, model, dimension, maxBatch, remote } = provider.capabilities;
+    if (name === 'onnx' && config.dimension !== undefined && config.dimension !== dimension) {
+      log.error('EMBEDDING_DIMENSION differs from the onnx model’s; stopping', {
+        configured: config.dimension,
+        model,
+        dimension,
+      });
+      process.exit(1);
+    }
     log.info('embedding provider', {
       provider: name,
       model,
@@ -56,9 +85,9 @@ await defineService({
         ? { baseUrl: config.openaiBaseUrl ?? 'https://api.openai.com/v1' }
         : {}),
     });
-    if (remote) {
+    if (remote || name === 'onnx') {
       // Fail fast: a wrong URL, key, model or dimension stops the service at startup instead of
-      // dead-lettering every store later.
+      // dead-lettering every store later; an onnx model is fetched (once) and loaded here.
       try {
         await provider.embed(['membus startup check'], { purpose: 'query' });
       } catch (error) {
