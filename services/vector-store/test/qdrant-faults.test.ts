@@ -93,6 +93,34 @@ describe('qdrant newest embedding model', () => {
     const reopened = await open(collection);
     expect(await reopened.newestEmbeddingModel?.()).toBe('local-hash-v1-4');
   });
+
+  it('warns and names none where the collection cannot order by updatedAt', async () => {
+    const collection = freshCollection();
+    const put = (path: string, body: unknown) =>
+      fetch(`${double.url}/collections/${collection}${path}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await put('', {
+      vectors: { size: dimension, distance: 'Cosine' },
+      sparse_vectors: { text: { modifier: 'idf' } },
+    });
+    await put('/index', {
+      field_name: 'updatedAt',
+      field_schema: { type: 'integer', lookup: true, range: false },
+    });
+    const warnings: string[] = [];
+    const index = await openQdrantVectorIndex({
+      url: double.url,
+      dimension,
+      collection,
+      retryBaseMs: 1,
+      onWarning: (message) => warnings.push(message),
+    });
+    await index.upsert([testItem(1, vector(1))]);
+    expect([await index.newestEmbeddingModel?.(), warnings.length]).toEqual([undefined, 1]);
+  });
 });
 
 describe('qdrant access counts', () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { temporaryDirectory } from '@membus/bus/testing';
+import type { MemoryRecord } from '@membus/contracts';
 import { afterAll, expect, it } from 'vitest';
 import { openQdrantVectorIndex, qdrantCollectionName } from '../src/adapters/qdrant/index.ts';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
 import { MemoryService } from '../src/domain/memory-service.ts';
-import { startQdrantDouble } from '../src/testing/index.ts';
+import { startQdrantDouble, TEST_NOW, testItem, testMemoryId } from '../src/testing/index.ts';
 import { DIMENSION, embeddedOf, vectorOf } from './service-fixture.ts';
 
 // Ingest over the Qdrant adapter (protocol double): the exact-duplicate checks of a batch cost
@@ -71,4 +72,31 @@ it('checks a batch of stores for exact duplicates in one request', async () => {
     await index.close();
     await documents.close();
   }
+});
+
+it('finds the newest live memory of each dedup key, the tenant only', async () => {
+  const collection = qdrantCollectionName(`dedup-${randomUUID()}`, DIMENSION);
+  const index = await openQdrantVectorIndex({
+    url: double.url,
+    dimension: DIMENSION,
+    collection,
+    retryBaseMs: 1,
+  });
+  const item = (n: number, key: string, overrides: Partial<MemoryRecord> = {}) => ({
+    ...testItem(n, vectorOf(`memory ${n}`), overrides),
+    dedupKey: key,
+  });
+  const expired = new Date(TEST_NOW - 1).toISOString();
+  await index.upsert([
+    item(1, 'a'),
+    item(2, 'a'),
+    item(3, 'b', { expiresAt: expired }),
+    item(4, 'c', { tenant: 'other' }),
+    item(5, 'd'),
+  ]);
+  const found = await index.newestByDedupKey?.('test', ['a', 'b', 'c', 'd', 'e'], TEST_NOW);
+  expect([...(found ?? [])].map(([key, record]) => [key, record.id]).sort()).toEqual([
+    ['a', testMemoryId(2)],
+    ['d', testMemoryId(5)],
+  ]);
 });

@@ -235,14 +235,24 @@ class QdrantVectorIndex implements VectorIndex {
    * undefined when none of the newest 64 names one. One small scroll, at startup.
    */
   async newestEmbeddingModel(): Promise<string | undefined> {
-    const { points } = await this.#connection.call('scroll', () =>
-      this.#connection.client.scroll(this.#connection.collection, {
-        limit: 64,
-        with_payload: [EMBEDDING_MODEL],
-        with_vector: false,
-        order_by: { key: PayloadKeys.updatedAt, direction: 'desc' },
-      }),
-    );
+    let points: Schemas['Record'][];
+    try {
+      ({ points } = await this.#connection.call('scroll', () =>
+        this.#connection.client.scroll(this.#connection.collection, {
+          limit: 64,
+          with_payload: [EMBEDDING_MODEL],
+          with_vector: false,
+          order_by: { key: PayloadKeys.updatedAt, direction: 'desc' },
+        }),
+      ));
+    } catch (error) {
+      // A hint for startup, not worth failing it (e.g. an `updatedAt` index made without range).
+      this.#onWarning(
+        `Qdrant collection ${this.#connection.collection}: cannot read the newest memories' embedding model; query vectors come from the embedder until it names its model`,
+        { backend: 'qdrant', error: error instanceof Error ? error.message : String(error) },
+      );
+      return undefined;
+    }
     for (const point of points) {
       const model = (point.payload as { record?: { embeddingModel?: unknown } } | null | undefined)
         ?.record?.embeddingModel;
