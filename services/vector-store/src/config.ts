@@ -114,6 +114,12 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
     schema: env.optionalString(),
     description: 'Qdrant collection; default membus_<EMBEDDING_MODEL>_<EMBEDDING_DIMENSION>',
   },
+  qdrantPayloads: {
+    env: 'QDRANT_PAYLOADS',
+    schema: env.oneOf(['inline', 'fetched'] as const, 'inline'),
+    description:
+      "inline: search replies carry every candidate's record; fetched: memory ids only, one retrieve reads the hits kept",
+  },
   embeddingModel: {
     env: 'EMBEDDING_MODEL',
     schema: env.string('default'),

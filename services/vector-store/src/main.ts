@@ -55,6 +55,7 @@ await defineService({
           ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
           dimension: config.dimension,
           collection: qdrantCollection,
+          payloads: config.qdrantPayloads,
           onRetry: ({ operation, attempt, delayMs, error }) =>
             log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
           onWarning: (message, details) => log.warn(message, details),
