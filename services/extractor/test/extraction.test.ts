@@ -48,9 +48,6 @@ function memoryPort(known: MemoryRecord[] = []) {
       stored.push(memory);
       return { status: 'stored', memoryId: memory.id };
     },
-    async storeRaw(_tenant, memory) {
-      stored.push(memory);
-    },
     async update() {},
     async delete() {},
   };

@@ -47,9 +47,6 @@ export function natsMemoryPort(
       }
       throw new MembusError('TIMEOUT', `fact ${memory.id} was not queryable in time`);
     },
-    async storeRaw(tenant, memory) {
-      await storeMemory(js, tenant, memory, { service: 'extractor' });
-    },
     async update(tenant, id, changes) {
       await call(nc, Operations.update, tenant, { id, ...changes }, timeout);
     },

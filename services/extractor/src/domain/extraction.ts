@@ -308,15 +308,23 @@ export class Extractor {
         outcomes.push({ notice: { id: ingest.id, status: 'failed', reason, decisions: [] } });
         continue;
       }
-      const raw = rawMemories(ingest, reason);
-      for (const memory of raw) await this.#options.memories.storeRaw(tenant, memory);
+      // Waited for like an added fact: the caller told `raw` finds the text.
+      const stored = await Promise.all(
+        rawMemories(ingest, reason).map((memory) => this.#options.memories.add(tenant, memory)),
+      );
       outcomes.push({
         notice: {
           id: ingest.id,
           status: 'raw',
           reason,
           decisions: [],
-          rawMemoryIds: raw.map((memory) => memory.id),
+          rawMemoryIds: [
+            ...new Set(
+              stored
+                .filter((memory) => memory.status !== 'dropped')
+                .map((memory) => memory.memoryId),
+            ),
+          ],
         },
       });
     }

@@ -25,8 +25,6 @@ export interface MemoryPort {
     memoryId: string;
     dropped?: string;
   }>;
-  /** Stores a memory durably (JetStream), without waiting for it to be indexed. */
-  storeRaw(tenant: string, memory: Omit<StoreMemoryInput, 'v'>): Promise<void>;
   update(
     tenant: string,
     id: string,
