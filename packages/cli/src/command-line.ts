@@ -14,6 +14,11 @@ Usage:
                                                  an API key of the HTTP gateway for tenant T (printed once)
   membus apikey list [--dir DIR]                 the API keys (ids, tenants, names; never the secrets)
   membus apikey revoke KEY_ID [--dir DIR]        revoke a key (the gateway refuses it within a second)
+  membus webhook add URL --tenant T [--events created,updated,...]
+                                                 POST tenant T's changes to URL, signed (Standard Webhooks;
+                                                 prints the id, and the secret once, decision 008)
+  membus webhook list --tenant T | remove ID --tenant T
+                                                 the tenant's endpoints (operators: the admin user)
   membus store TEXT [options] [--wait]           store a memory (prints its id)
   membus query TEXT [options] [--top N] [--json] semantic search
   membus get ID | history ID | delete ID
@@ -91,6 +96,7 @@ const options = {
   'set-tier': { type: 'string' },
   'set-importance': { type: 'string' },
   'set-tags': { type: 'string' },
+  events: { type: 'string' },
   'set-categories': { type: 'string' },
   'set-expires': { type: 'string' },
   reason: { type: 'string' },

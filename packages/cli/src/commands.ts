@@ -152,6 +152,8 @@ export async function run(): Promise<void> {
       return tenantCommand();
     case 'apikey':
       return (await import('./apikey.ts')).apiKeyCommand(rest);
+    case 'webhook':
+      return (await import('./webhook.ts')).webhookCommand(rest);
     case 'store': {
       const text = rest.join(' ');
       if (!text) fail('store needs the memory text');

@@ -18,6 +18,8 @@ export const serviceNames = [
   // Ingests become facts with a chat model when EXTRACT_BASE_URL is set, else they are stored
   // raw: it runs either way so `ingest` works offline (decision 010).
   'extractor',
+  // POSTs each tenant's change events to its webhook endpoints (decision 008); idle without any.
+  'webhooks',
 ] as const;
 export type ServiceName = (typeof serviceNames)[number];
 /**
@@ -29,7 +31,7 @@ export const gatewayName = 'gateway';
 export type ProcessName = ServiceName | typeof gatewayName;
 /**
  * Each process's metrics port under `membus start`: METRICS_PORT_BASE plus this (compose's
- * 9464…9469); the gateway keeps base+4, where it was before the extractor came.
+ * 9464…9470); the gateway keeps base+4, where it was before the extractor came.
  */
 export const metricsPortOffset: Readonly<Record<ProcessName, number>> = {
   embedder: 0,
@@ -38,6 +40,7 @@ export const metricsPortOffset: Readonly<Record<ProcessName, number>> = {
   compactor: 3,
   gateway: 4,
   extractor: 5,
+  webhooks: 6,
 };
 /** The services the pipeline needs at minimum. */
 export const coreServices: readonly ServiceName[] = ['embedder', 'vector-store'];
