@@ -31,9 +31,11 @@ FOREIGN_ENV = (
     "QDRANT_",
     "METRICS_",
     "GATEWAY_",
+    "EXTRACT_",
 )
-# Metrics ports from --metrics-port-base: the four services, then the HTTP gateway.
-METRICS_PORTS = 5
+# Metrics ports from --metrics-port-base: the four services, the HTTP gateway, the extractor,
+# the webhooks.
+METRICS_PORTS = 7
 
 
 @dataclass(frozen=True)

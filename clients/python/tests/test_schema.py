@@ -33,6 +33,7 @@ METHODS = {
     "policyGet": ["policy"],
     "policyPut": ["put_policy"],
     "policyHistory": ["policy_history"],
+    "ingest": ["ingest"],
 }
 
 

@@ -17,6 +17,7 @@ from .client import (
 )
 from .context import FormattedContext, format_context
 from .errors import ERROR_CODES, ErrorCode, MembusError
+from .ingest import IngestResult
 from .models import HistoryEntry, MemoryFilter, MemoryRecord, QueryHit
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "FormattedContext",
     "GetManyResult",
     "HistoryEntry",
+    "IngestResult",
     "ListPage",
     "MembusError",
     "MemoryClient",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import models
 from .errors import MembusError, error_from_body, validation_error
+from .ingest import IngestResult
 from .operations import (
     BATCH_SIZE,
     DEFAULT_TENANT,
@@ -395,6 +396,52 @@ class MemoryClient:
         return await self._call("policyHistory", body, models.PolicyHistoryReply)
 
     # ------------------------------------------------------------------ lifecycle (compactor)
+
+    # ------------------------------------------------------------------ ingest (extractor)
+
+    async def ingest(
+        self,
+        content: str | Sequence[Input],
+        *,
+        wait: Literal["durable", "extracted"] = "durable",
+        timeout: float = 120.0,
+        **fields: Any,
+    ) -> IngestResult:
+        """Hands conversation turns (``role``, ``content``, ``id``) or free text to the extractor,
+        which keeps their facts (decision 010). Returns once durable: the model is never waited
+        for, unless ``wait='extracted'`` asks for its decisions. ``fields``: ``user_id``,
+        ``session_id``, ``namespace``, ``metadata``, ``categories``, ``extract=False``, ..."""
+        turns = None if isinstance(content, str) else [_body(turn, {}) for turn in content]
+        body = _body(None, {**fields, "text": content if turns is None else None, "turns": turns})
+        message = _check(models.IngestMessage, {**body, "id": body.get("id") or uuid7()})
+        if wait != "extracted":
+            await self._publish(subject_of("ingest", self.tenant), message)
+            return IngestResult(id=message.id)
+        token = uuid.uuid4().hex
+        notices = await self._nc.subscribe(subject_of("extracted", self.tenant, token), max_msgs=1)
+        try:
+            await self._publish(subject_of("ingest", self.tenant), message, {NOTIFY_HEADER: token})
+            try:
+                reply = await notices.next_msg(timeout=timeout)
+            except (TimeoutError, nats.errors.TimeoutError):
+                raise MembusError(
+                    "TIMEOUT",
+                    f"ingest {message.id} was not extracted in time",
+                    details={"id": str(message.id)},
+                ) from None
+        finally:
+            await notices.unsubscribe()
+        notice = models.ExtractedMessage.model_validate_json(reply.data)
+        if notice.status == "failed" and notice.error is not None:
+            raise error_from_body(notice.error.model_dump(mode="json", exclude_none=True))
+        return IngestResult(
+            id=notice.id,
+            status=notice.status,
+            reason=notice.reason,
+            decisions=notice.decisions,
+            raw_memory_ids=notice.rawMemoryIds or [],
+            model=notice.model,
+        )
 
     async def end_session(self, session_id: str) -> None:
         """Ends a session: the compactor compacts its memories (durable once this returns)."""
