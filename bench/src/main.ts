@@ -7,6 +7,8 @@
  *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
  *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
  *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
+ *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --ingest-ack
+ *                                   # + the ack of an ingest vs a plain store (decision 010)
  *
  * Tenancy is on by default, as `membus start` runs the stack (decision 006, JWT mode, in a temp
  * tenancy directory): every service connects as its own user of the membus account and the
@@ -24,6 +26,7 @@ import { repoRoot, type ServiceName, type ServiceProcess, startService } from '@
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { type Credentials, TenancyDirectory } from '@membus/tenancy';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { benchIngestAck, type IngestAckResult } from './ingest-ack.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
 import { tenancyOption } from './options.ts';
 import { cpuMs, type QuerySample, rssMb, slowest, summarize } from './stats.ts';
@@ -43,6 +46,8 @@ const { values } = parseArgs({
     'profile-dir': { type: 'string' },
     /** `on` (default): accounts as `membus start` runs them; `off`: no accounts. */
     tenancy: { type: 'string', default: 'on' },
+    /** At the end: acks of ingest (extraction stage) vs plain stores, alternating. */
+    'ingest-ack': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
@@ -279,6 +284,7 @@ async function main() {
   let stored = 0;
   let rateResult: Awaited<ReturnType<typeof fixedRate>> | undefined;
   let mem0: Mem0Result | undefined;
+  let ingestAck: IngestAckResult | undefined;
   let bytesPerMemory = 0;
   let violations: string[] = [];
   try {
@@ -359,6 +365,10 @@ async function main() {
         dimension: DIMENSION,
         log,
       });
+    }
+    if (values['ingest-ack']) {
+      log('ack of ingest vs store: 500 of each, alternating');
+      ingestAck = await benchIngestAck(client, 500);
     }
   } finally {
     await client?.close();
@@ -449,6 +459,11 @@ async function main() {
       );
     }
   }
+  if (ingestAck)
+    process.stdout.write(
+      `\nack p50 / p99 ms (${ingestAck.count} each): ingest ${fmt(ingestAck.ingest.p50)} / ${fmt(ingestAck.ingest.p99)}, ` +
+        `store ${fmt(ingestAck.store.p50)} / ${fmt(ingestAck.store.p99)}\n`,
+    );
   const directory = join(repoRoot, 'bench', 'results');
   mkdirSync(directory, { recursive: true });
   const file = join(
@@ -476,6 +491,7 @@ async function main() {
           : undefined,
         bytesPerMemory: Math.round(bytesPerMemory),
         mem0: mem0 ? { ...mem0, comparison } : undefined,
+        ingestAck,
         permissionViolations: violations.length,
       },
       null,
