@@ -24,6 +24,8 @@ Usage:
   membus get ID | history ID | delete ID
   membus list [options] [--limit N]
   membus stats [options]
+  membus policy get [--version N] | put FILE [--expected-version N] | history [--limit N]
+                                                 the tenant's ingest policy (decision 009; examples/policies)
   membus export [options] [--since T] [--until T] [--with-history] [--with-vectors] [--out FILE]
                                                  the memories as NDJSON (docs/export-format.md), to stdout or FILE
   membus import FILE [--resume] [--dry-run] [--on-conflict report|overwrite] [--concurrency N] [--json]
@@ -100,6 +102,8 @@ const options = {
   'set-categories': { type: 'string' },
   'set-expires': { type: 'string' },
   reason: { type: 'string' },
+  version: { type: 'string' },
+  'expected-version': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

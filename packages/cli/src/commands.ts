@@ -179,6 +179,10 @@ export async function run(): Promise<void> {
       if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else if (result.status === 'duplicate')
         process.stdout.write(`duplicate of ${result.memoryId}\n`);
+      else if (result.status === 'dropped')
+        process.stdout.write(
+          `dropped by the ingest policy: rule ${result.policy?.rule} (${result.policy?.reason})\n`,
+        );
       else process.stdout.write(`${result.id}${values.wait ? ' (queryable)' : ' (accepted)'}\n`);
       return;
     }
@@ -242,6 +246,10 @@ export async function run(): Promise<void> {
     case 'update': {
       const { exportFilter, updateCommand } = await import('./export-import.ts');
       return withClient((client) => updateCommand(client, rest, exportFilter(filterFromFlags())));
+    }
+    case 'policy': {
+      const { policyCommand } = await import('./policy.ts');
+      return withClient((client) => policyCommand(client, rest));
     }
     case 'stats': {
       const stats = await withClient((client) => client.stats(filterFromFlags()));
