@@ -3,30 +3,20 @@
  * id and by filter, history, stats and expiry — USE-CASES §3's session handling among them.
  */
 import { allPages } from '@membus/bus/testing';
-import { MembusError, type MemoryClient } from '@membus/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { MembusError } from '@membus/client';
+import { describe, expect, it } from 'vitest';
+import { stackForFile } from '../helpers/stack.ts';
 
-let stack: TestStack;
-let memory: MemoryClient;
-
-beforeAll(async () => {
-  stack = await startTestStack({ ACCESS_FLUSH_MS: '50' });
-  memory = await stack.client('oncall');
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-});
+const oncall = stackForFile('oncall', { ACCESS_FLUSH_MS: '50' });
 
 describe('update', () => {
   it('re-embeds a changed text so queries find the new content', async () => {
-    const { id } = await memory.store(
+    const { id } = await oncall.client.store(
       { text: 'The billing API runs on ECS', namespace: 'infra' },
       { wait: 'queryable' },
     );
-    await memory.update(id, { text: 'The billing API moved to Kubernetes on EKS' });
-    const { hits } = await memory.query('kubernetes eks cluster', {
+    await oncall.client.update(id, { text: 'The billing API moved to Kubernetes on EKS' });
+    const { hits } = await oncall.client.query('kubernetes eks cluster', {
       filter: { namespace: 'infra' },
       topK: 1,
     });
@@ -36,12 +26,15 @@ describe('update', () => {
   });
 
   it('keeps the vector when only metadata changes', async () => {
-    const { id } = await memory.store(
+    const { id } = await oncall.client.store(
       { text: 'Redis eviction policy is allkeys-lru', namespace: 'infra2' },
       { wait: 'queryable' },
     );
-    const updated = await memory.update(id, { metadata: { owner: 'platform' }, importance: 0.9 });
-    const { hits } = await memory.query('redis eviction policy', {
+    const updated = await oncall.client.update(id, {
+      metadata: { owner: 'platform' },
+      importance: 0.9,
+    });
+    const { hits } = await oncall.client.query('redis eviction policy', {
       filter: { namespace: 'infra2' },
       topK: 1,
     });
@@ -53,12 +46,12 @@ describe('update', () => {
   });
 
   it('records ADD then UPDATE with the previous text in the history', async () => {
-    const { id } = await memory.store(
+    const { id } = await oncall.client.store(
       { text: 'On-call rotation is weekly' },
       { wait: 'queryable' },
     );
-    await memory.update(id, { text: 'On-call rotation is every two weeks' });
-    const history = await memory.history(id);
+    await oncall.client.update(id, { text: 'On-call rotation is every two weeks' });
+    const history = await oncall.client.history(id);
     expect(history.map((entry) => [entry.event, entry.previousText ?? null])).toEqual([
       ['ADD', null],
       ['UPDATE', 'On-call rotation is weekly'],
@@ -66,7 +59,7 @@ describe('update', () => {
   });
 
   it('answers an update of an unknown id with NOT_FOUND', async () => {
-    const error = await memory
+    const error = await oncall.client
       .update('01935c3e-0000-7000-8000-000000000000', { importance: 1 })
       .catch((caught: unknown) => caught);
     expect(error instanceof MembusError ? error.code : error).toBe('NOT_FOUND');
@@ -78,7 +71,7 @@ describe('sessions: list, delete by filter', () => {
     const stored = [];
     for (let turn = 0; turn < 7; turn++) {
       stored.push(
-        await memory.store(
+        await oncall.client.store(
           {
             sessionId: 'api-session-1',
             kind: 'episode',
@@ -91,7 +84,7 @@ describe('sessions: list, delete by filter', () => {
       );
     }
     const pages = await allPages((cursor) =>
-      memory.list({
+      oncall.client.list({
         filter: { sessionId: 'api-session-1' },
         limit: 3,
         ...(cursor ? { cursor } : {}),
@@ -102,20 +95,20 @@ describe('sessions: list, delete by filter', () => {
   });
 
   it('deletes a session and all its memories', async () => {
-    await memory.storeMany(
+    await oncall.client.storeMany(
       [
         { sessionId: 'api-session-2', text: 'User wants a summary of yesterday incidents' },
         { sessionId: 'api-session-2', text: 'User asked for the payments error budget' },
       ],
       { wait: 'queryable' },
     );
-    const deleted = await memory.deleteWhere({ sessionId: 'api-session-2' });
-    const left = await memory.list({ filter: { sessionId: 'api-session-2' } });
+    const deleted = await oncall.client.deleteWhere({ sessionId: 'api-session-2' });
+    const left = await oncall.client.list({ filter: { sessionId: 'api-session-2' } });
     expect([deleted.length, left.memories.length]).toEqual([2, 0]);
   });
 
   it('refuses a delete with an empty filter', async () => {
-    const error = await memory.deleteWhere({}).catch((caught: unknown) => caught);
+    const error = await oncall.client.deleteWhere({}).catch((caught: unknown) => caught);
     expect(error instanceof MembusError ? error.code : error).toBe('INVALID_MESSAGE');
   });
 });
@@ -123,7 +116,7 @@ describe('sessions: list, delete by filter', () => {
 describe('expiry', () => {
   it('never returns an expired memory from query, get or list', async () => {
     const expiresAt = new Date(Date.now() + 1_500).toISOString();
-    const { id } = await memory.store(
+    const { id } = await oncall.client.store(
       { text: 'Temporary blip: checkout latency spike at 14:02', namespace: 'blips', expiresAt },
       { wait: 'queryable' },
     );
@@ -131,9 +124,9 @@ describe('expiry', () => {
     while (Date.now() <= Date.parse(expiresAt))
       await new Promise((resolve) => setTimeout(resolve, 50));
     const [query, got, list] = await Promise.all([
-      memory.query('checkout latency spike', { filter: { namespace: 'blips' } }),
-      memory.get(id),
-      memory.list({ filter: { namespace: 'blips' } }),
+      oncall.client.query('checkout latency spike', { filter: { namespace: 'blips' } }),
+      oncall.client.get(id),
+      oncall.client.list({ filter: { namespace: 'blips' } }),
     ]);
     expect([query.hits.length, got, list.memories.length]).toEqual([0, undefined, 0]);
   });
@@ -141,7 +134,7 @@ describe('expiry', () => {
 
 describe('stats', () => {
   it('counts memories by kind, category and namespace', async () => {
-    const tenant = await stack.client('stats-tenant');
+    const tenant = await oncall.stack.client('stats-tenant');
     await tenant.storeMany(
       [
         {
@@ -175,17 +168,17 @@ describe('stats', () => {
   });
 
   it('tracks access counts of returned memories', async () => {
-    const { id } = await memory.store(
+    const { id } = await oncall.client.store(
       { text: 'Grafana lives at grafana.internal', namespace: 'tools' },
       { wait: 'queryable' },
     );
-    await memory.query('where is grafana', { filter: { namespace: 'tools' } });
-    await memory.query('grafana url', { filter: { namespace: 'tools' } });
+    await oncall.client.query('where is grafana', { filter: { namespace: 'tools' } });
+    await oncall.client.query('grafana url', { filter: { namespace: 'tools' } });
     // Access counts are written in batches (ACCESS_FLUSH_MS, 50 ms here): poll until flushed.
     const deadline = Date.now() + 10_000;
     let count = 0;
     while (Date.now() < deadline) {
-      count = (await memory.list({ filter: { ids: [id] } })).memories[0]?.accessCount ?? 0;
+      count = (await oncall.client.list({ filter: { ids: [id] } })).memories[0]?.accessCount ?? 0;
       if (count >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

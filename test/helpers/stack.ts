@@ -12,6 +12,7 @@ import {
 } from '@membus/cli';
 import { connect, type MemoryClient, type RecordOutcomeInput } from '@membus/client';
 import { type Credentials, pushAccount, TenancyDirectory } from '@membus/tenancy';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface TestStack extends AsyncDisposable {
   nats: NatsServer;
@@ -131,6 +132,33 @@ export async function startTestStack(
     throw error;
   }
   return stack;
+}
+
+/** A stack shared by a file's tests, and a client of the file's tenant. */
+export interface FileStack {
+  stack: TestStack;
+  client: MemoryClient;
+}
+
+/**
+ * One stack for a file: started before its tests (within `timeoutMs`) with a client of `tenant`,
+ * disposed after them. Its fields are set once the file's `beforeAll` has run.
+ */
+export function stackForFile(
+  tenant: string,
+  env: Record<string, string> = {},
+  services: readonly ServiceName[] = coreServices,
+  timeoutMs = 90_000,
+): FileStack {
+  const file: Partial<FileStack> = {};
+  beforeAll(async () => {
+    file.stack = await startTestStack(env, services);
+    file.client = await file.stack.client(tenant);
+  }, timeoutMs);
+  afterAll(async () => {
+    await file.stack?.[Symbol.asyncDispose]();
+  });
+  return file as FileStack;
 }
 
 /**
