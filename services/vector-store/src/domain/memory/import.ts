@@ -84,7 +84,7 @@ export async function importMemories(
       continue;
     }
     const previous = existing.get(memory.id);
-    const record = recordOf(tenant, line, now);
+    const record = recordOf(tenant, line, now, previous);
     if (previous !== undefined) {
       const sameText = await holdsText(context, tenant, previous, memory.text);
       if (request.onConflict !== 'overwrite') {
@@ -100,6 +100,8 @@ export async function importMemories(
         results[position] = { id: memory.id, status: 'present' };
         continue;
       }
+      // A line without its own times overwrites now.
+      if (memory.updatedAt === undefined) record.updatedAt = iso(now);
     }
     const vector = keptVector(context, line, currentModel);
     pending.push({ position, line, previous, record, vector, kept: vector !== undefined });
@@ -150,10 +152,18 @@ export async function importMemories(
   return { v: 1, results };
 }
 
-/** The record a line describes, for this tenant (text and metadata before redaction). */
-function recordOf(tenant: string, line: ExportedMemory, now: number): MemoryRecord {
+/**
+ * The record a line describes, for this tenant (text and metadata before redaction). Times the
+ * line leaves out are the memory's own when it is there already (an overwrite), else now.
+ */
+function recordOf(
+  tenant: string,
+  line: ExportedMemory,
+  now: number,
+  previous: MemoryRecord | undefined,
+): MemoryRecord {
   const { memory } = line;
-  const createdAt = memory.createdAt ?? iso(now);
+  const createdAt = memory.createdAt ?? previous?.createdAt ?? iso(now);
   return {
     id: memory.id,
     tenant,
@@ -170,7 +180,7 @@ function recordOf(tenant: string, line: ExportedMemory, now: number): MemoryReco
     importance: memory.importance,
     tier: memory.tier ?? defaultTier(memory.kind),
     createdAt,
-    updatedAt: memory.updatedAt ?? createdAt,
+    updatedAt: memory.updatedAt ?? previous?.updatedAt ?? createdAt,
     ...(memory.expiresAt !== undefined ? { expiresAt: memory.expiresAt } : {}),
     accessCount: memory.accessCount,
     ...(memory.lastAccessedAt !== undefined ? { lastAccessedAt: memory.lastAccessedAt } : {}),
@@ -200,8 +210,7 @@ function keptVector(
 /** Embeds (and redacts) the texts of the lines whose vector is not kept, as a store would. */
 async function embedTexts(context: MemoryContext, pending: Pending[]): Promise<void> {
   const needing = pending.filter((item) => item.vector === undefined);
-  for (let start = 0; start < needing.length; start += Limits.embedBatch) {
-    const chunk = needing.slice(start, start + Limits.embedBatch);
+  for (const chunk of embedChunks(needing, context.index.dimension)) {
     const documents = await context.embed.documents(chunk.map((item) => item.record.text));
     for (const [offset, item] of chunk.entries()) {
       const document = documents[offset];
@@ -218,6 +227,31 @@ async function embedTexts(context: MemoryContext, pending: Pending[]): Promise<v
       item.record.embeddingModel = document.model;
     }
   }
+}
+
+/**
+ * The lines to embed in requests whose replies stay within `Limits.replyBytes`: each text comes
+ * back with its vector (base64, 4 bytes a dimension), its stored form and its hash.
+ */
+function* embedChunks(items: Pending[], dimension: number): Generator<Pending[]> {
+  const perVector = Math.ceil((dimension * 4) / 3) * 4 + 160;
+  let chunk: Pending[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    // The stored form may be longer than the text (masks): counted twice over.
+    const size = perVector + 2 * Buffer.byteLength(item.record.text);
+    if (
+      chunk.length > 0 &&
+      (chunk.length >= Limits.embedBatch || bytes + size > Limits.replyBytes)
+    ) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /**
@@ -290,10 +324,19 @@ async function holdsText(
   );
 }
 
-/** Two records of one id equal in every field a line carries. */
+/**
+ * Two records of one id equal in every field a line describes (access statistics are not
+ * content: reads move them).
+ */
 function sameRecord(a: MemoryRecord, b: MemoryRecord): boolean {
-  const comparable = ({ contentHash: _c, embeddingModel: _e, text: _t, ...rest }: MemoryRecord) =>
-    rest;
+  const comparable = ({
+    contentHash: _c,
+    embeddingModel: _e,
+    text: _t,
+    accessCount: _a,
+    lastAccessedAt: _l,
+    ...rest
+  }: MemoryRecord) => rest;
   return canonical(comparable(a)) === canonical(comparable(b));
 }
 
