@@ -25,7 +25,7 @@ export interface EmbeddedVectorIndexOptions {
   /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
   indexSliceMs?: number;
   /**
-   * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
+   * Hybrid fusion weight: relevance = alpha · min-max normalised cosine + (1 − alpha) · BM25 / best BM25.
    * Default 0.5 (tuned on the retrieval eval; see eval/README.md).
    */
   hybridAlpha?: number;

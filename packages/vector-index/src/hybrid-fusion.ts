@@ -4,9 +4,15 @@
  *
  * Both legs run under the same filter, each `hybridLegDepth(limit)` deep; every candidate of
  * either leg gets its cosine similarity and its BM25 score normalised by the best BM25 score of
- * the keyword leg, and is ranked by the convex combination
- * `alpha · max(0, cosine) + (1 − alpha) · BM25 / best BM25` (0 for the keyword part when the
+ * the keyword leg. Both legs are then on one 0..1 scale: the cosine is min-max normalised over
+ * the candidates (`(cosine − lowest) / (highest − lowest)`; 1 for all when they are equal), and
+ * each candidate is ranked by the convex combination
+ * `alpha · normalised cosine + (1 − alpha) · BM25 / best BM25` (0 for the keyword part when the
  * keyword leg did not find it), ties by memory id ascending.
+ *
+ * Why min-max: a sentence-embedding model's cosines sit in a narrow band (e5-small: about
+ * 0.7–0.9), so the raw cosine barely moved the sum and BM25 decided alone — hybrid then did
+ * worse than the dense leg alone (LOCOMO development split, eval/README.md).
  */
 
 /** Weight of the dense part (tuned on the retrieval eval; see eval/README.md). */
@@ -37,7 +43,7 @@ export interface HybridCandidate {
 
 /** A candidate with its fused score. */
 export type FusedCandidate<T extends HybridCandidate> = T & {
-  /** `alpha · max(0, cosine) + (1 − alpha) · (keyword ?? 0)`. */
+  /** `alpha · min-max normalised cosine + (1 − alpha) · (keyword ?? 0)`. */
   fused: number;
 };
 
@@ -47,11 +53,21 @@ export function fuseHybrid<T extends HybridCandidate>(
   options: { alpha: number; limit: number },
 ): FusedCandidate<T>[] {
   const { alpha } = options;
+  const all = [...candidates];
+  let lowest = Number.POSITIVE_INFINITY;
+  let highest = Number.NEGATIVE_INFINITY;
+  for (const { cosine } of all) {
+    if (cosine < lowest) lowest = cosine;
+    if (cosine > highest) highest = cosine;
+  }
+  const spread = highest - lowest;
   const scored: { candidate: T; fused: number }[] = [];
-  for (const candidate of candidates)
+  for (const candidate of all)
     scored.push({
       candidate,
-      fused: alpha * Math.max(0, candidate.cosine) + (1 - alpha) * (candidate.keyword ?? 0),
+      fused:
+        alpha * (spread > 0 ? (candidate.cosine - lowest) / spread : 1) +
+        (1 - alpha) * (candidate.keyword ?? 0),
     });
   const byFused = (a: { candidate: T; fused: number }, b: { candidate: T; fused: number }) =>
     b.fused - a.fused ||

@@ -37,7 +37,7 @@ export interface SearchRequest {
   now: number;
   /**
    * `dense` (default): by vector. `keyword`: BM25 over `text`. `hybrid`: both legs under the
-   * same filter, fused as `alpha · cosine + (1 − alpha) · BM25 / best BM25` (hybrid-fusion.ts). Adapters without keyword search answer `dense`.
+   * same filter, fused as `alpha · min-max normalised cosine + (1 − alpha) · BM25 / best BM25` (hybrid-fusion.ts). Adapters without keyword search answer `dense`.
    */
   mode?: SearchMode;
   /** The query text, for the keyword leg. */

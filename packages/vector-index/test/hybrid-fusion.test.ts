@@ -4,19 +4,50 @@ import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../src/hybrid-
 const alpha = DEFAULT_HYBRID_ALPHA;
 
 describe('fuseHybrid', () => {
-  it('scores alpha · cosine + (1 − alpha) · normalised BM25', () => {
-    const [fused] = fuseHybrid([{ id: 'a', cosine: 0.6, keyword: 0.5 }], { alpha: 0.3, limit: 1 });
-    expect(fused?.fused).toBeCloseTo(0.3 * 0.6 + 0.7 * 0.5, 12);
+  it('scores alpha · min-max normalised cosine + (1 − alpha) · normalised BM25', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'a', cosine: 0.6, keyword: 0.5 },
+        { id: 'b', cosine: 0.2 },
+        { id: 'c', cosine: 0.4, keyword: 1 },
+      ],
+      { alpha: 0.3, limit: 3 },
+    );
+    expect(ranked.map((item) => [item.id, Number(item.fused.toFixed(12))])).toEqual([
+      ['c', 0.85],
+      ['a', 0.65],
+      ['b', 0],
+    ]);
   });
 
-  it('counts a negative cosine as 0', () => {
-    const [fused] = fuseHybrid([{ id: 'a', cosine: -0.4, keyword: 0.5 }], { alpha, limit: 1 });
-    expect(fused?.fused).toBe(0.25);
+  it('normalises negative cosines like any other', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'a', cosine: -0.4, keyword: 0.5 },
+        { id: 'b', cosine: 0.6 },
+      ],
+      { alpha, limit: 2 },
+    );
+    expect(ranked.map((item) => [item.id, item.fused])).toEqual([
+      ['b', 0.5],
+      ['a', 0.25],
+    ]);
   });
 
-  it('counts a candidate the keyword leg missed as keyword 0', () => {
+  it('counts a candidate the keyword leg missed as keyword 0, a lone cosine as the best', () => {
     const [fused] = fuseHybrid([{ id: 'a', cosine: 0.8 }], { alpha, limit: 1 });
-    expect(fused?.fused).toBe(0.4);
+    expect(fused?.fused).toBe(0.5);
+  });
+
+  it('lets a narrow band of cosines weigh as much as BM25 (a sentence model’s 0.80 vs 0.85)', () => {
+    const ranked = fuseHybrid(
+      [
+        { id: 'dense-best', cosine: 0.85 },
+        { id: 'weak-keyword', cosine: 0.8, keyword: 0.2 },
+      ],
+      { alpha, limit: 2 },
+    );
+    expect(ranked.map((item) => item.id)).toEqual(['dense-best', 'weak-keyword']);
   });
 
   it('ranks best first', () => {
@@ -24,11 +55,17 @@ describe('fuseHybrid', () => {
       [
         { id: 'dense-only', cosine: 0.9 },
         { id: 'both', cosine: 0.7, keyword: 0.6 },
-        { id: 'keyword-only', cosine: 0.1, keyword: 1 },
+        { id: 'keyword-only', cosine: 0.3, keyword: 1 },
+        { id: 'neither', cosine: 0.1 },
       ],
-      { alpha, limit: 3 },
+      { alpha, limit: 4 },
     );
-    expect(ranked.map((item) => item.id)).toEqual(['both', 'keyword-only', 'dense-only']);
+    expect(ranked.map((item) => item.id)).toEqual([
+      'both',
+      'keyword-only',
+      'dense-only',
+      'neither',
+    ]);
   });
 
   it('breaks ties by id ascending', () => {
