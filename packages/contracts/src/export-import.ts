@@ -213,8 +213,10 @@ export const ImportResultSchema = z.object({
    * `conflict`: the id holds another text (nothing written); `failed`: see `error`.
    */
   status: z.enum(importStatusValues),
-  /** Present with `conflict` and `failed`. */
-  error: ErrorBodySchema.optional(),
+  /** Present with `conflict` and `failed` (its `details` any JSON object). */
+  error: ErrorBodySchema.extend({
+    details: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
   /** True when the stored vector is the line's own (no embedding). */
   vectorKept: z.boolean().optional(),
 });

@@ -278,12 +278,6 @@ class MemoryRecord4(BaseModel):
     vector: Vector | None = None
 
 
-JsonValue = TypeAliasType(
-    "JsonValue",
-    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
-)
-
-
 class ErrorBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -303,7 +297,7 @@ class ErrorBody(BaseModel):
     ]
     message: str
     retryable: bool
-    details: dict[str, JsonValue] | None = None
+    details: dict[str, Any] | None = None
 
 
 class Results(BaseModel):
@@ -640,6 +634,12 @@ class Versions(BaseModel):
     updatedAt: Timestamp
     rules: Annotated[int, Field(ge=0, le=9007199254740991)]
     ruleNames: list[str]
+
+
+JsonValue = TypeAliasType(
+    "JsonValue",
+    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
+)
 
 
 class ErrorBody2(BaseModel):
