@@ -191,7 +191,10 @@ describe('metricReferences', () => {
 
   it('reads negative service matchers', () => {
     expect(metricReferences('membus_a{service!~"embedder|compactor"}')).toEqual([
-      { name: 'membus_a', services: ['vector-store', 'pattern-extractor'] },
+      {
+        name: 'membus_a',
+        services: ['vector-store', 'pattern-extractor', 'extractor', 'webhooks'],
+      },
     ]);
   });
 });

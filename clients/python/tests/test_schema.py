@@ -34,6 +34,7 @@ METHODS = {
     "policyPut": ["put_policy"],
     "policyHistory": ["policy_history"],
     "ingest": ["ingest"],
+    "watch": ["watch"],
 }
 
 

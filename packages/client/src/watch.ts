@@ -154,12 +154,13 @@ class Watch implements ChangeStream {
         await this.#restart();
         continue;
       }
-      if (message.type === 'heartbeat' || message.seq <= this.#last) continue;
-      this.#last = message.seq;
-      this.#resumeSeq = message.seq + 1;
+      const { seq, event: changed } = message;
+      if (seq === undefined || changed === undefined || seq <= this.#last) continue;
+      this.#last = seq;
+      this.#resumeSeq = seq + 1;
       if (++this.#consumedSinceRenew >= RENEW_EVERY_EVENTS) void this.#renew();
-      const { v: _v, ...event } = message.event;
-      return { done: false, value: { ...event, seq: message.seq } };
+      const { v: _v, ...event } = changed;
+      return { done: false, value: { ...event, seq } };
     }
   }
 

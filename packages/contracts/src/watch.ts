@@ -86,22 +86,23 @@ export type WatchReply = z.infer<typeof WatchReplySchema>;
  * What arrives on `memory.feed.<tenant>.<token>`: an event (with its sequence), or a heartbeat.
  * Both carry `previous`, the sequence of the event the relay sent before (0: none), so a lost
  * message (core NATS drops for slow consumers) is seen and the client restarts from where it was.
+ * One object rather than a union, so every language's generated model is a plain class.
  */
-export const FeedMessageSchema = z.discriminatedUnion('type', [
-  z.object({
+export const FeedMessageSchema = z
+  .object({
     v: v1,
-    type: z.literal('event'),
-    /** The event's stream sequence. */
-    seq: EventSequenceSchema,
-    /** The sequence of the event sent before it on this feed (0: the first). */
+    /** `event`, or `heartbeat` (sent after a quiet spell: the relay is alive). */
+    type: z.enum(['event', 'heartbeat']),
+    /** (event) The event's stream sequence. */
+    seq: EventSequenceSchema.optional(),
+    /** The sequence of the event sent before this message on this feed (0: none yet). */
     previous: CountSchema,
-    event: MemoryEventSchema,
-  }),
-  z.object({
-    v: v1,
-    type: z.literal('heartbeat'),
-    /** The sequence of the last event sent on this feed (0: none yet). */
-    previous: CountSchema,
-  }),
-]);
+    /** (event) The event. */
+    event: MemoryEventSchema.optional(),
+  })
+  .refine(
+    (message) =>
+      (message.type === 'event') === (message.seq !== undefined && message.event !== undefined),
+    'an event carries seq and event; a heartbeat neither',
+  );
 export type FeedMessage = z.infer<typeof FeedMessageSchema>;

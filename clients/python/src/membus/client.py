@@ -32,6 +32,7 @@ from .operations import (
     TENANT_PATTERN,
     subject_of,
 )
+from .watch import ChangeStream, Start, start_of
 
 Reply = TypeVar("Reply", bound=BaseModel)
 Input = Mapping[str, Any] | BaseModel
@@ -526,6 +527,30 @@ class MemoryClient:
         return reply.failures
 
     # ------------------------------------------------------------------ connection
+
+    def watch(
+        self,
+        memory: Input | None = None,
+        *,
+        changes: Sequence[str] | None = None,
+        start: Start = "now",
+        timeout: float | None = None,
+    ) -> ChangeStream:
+        """The tenant's changes as they happen, or replayed from a time or sequence (decision
+        008): ``async with memory.watch({"namespace": "oncall"}, start=since) as changes:``
+        then ``async for change in changes``. ``memory`` filters the memories the events are
+        about, ``changes`` the kinds of change (``created``, ``updated``, ``deleted``, ...)."""
+        watch_filter: dict[str, Any] = {}
+        if changes is not None:
+            watch_filter["changes"] = list(changes)
+        if memory is not None:
+            watch_filter["memory"] = _body(memory, {})
+        first = start_of(start)
+
+        async def call(body: Mapping[str, Any]) -> models.WatchReply:
+            return await self._call("watch", body, models.WatchReply, timeout)
+
+        return ChangeStream(self._nc, self.tenant, call, watch_filter, first)
 
     async def close(self) -> None:
         """Closes the connection (when the client opened it), after pending publishes."""

@@ -278,6 +278,12 @@ class MemoryRecord4(BaseModel):
     vector: Vector | None = None
 
 
+JsonValue = TypeAliasType(
+    "JsonValue",
+    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
+)
+
+
 class ErrorBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -297,7 +303,7 @@ class ErrorBody(BaseModel):
     ]
     message: str
     retryable: bool
-    details: dict[str, Any] | None = None
+    details: dict[str, JsonValue] | None = None
 
 
 class Results(BaseModel):
@@ -636,12 +642,6 @@ class Versions(BaseModel):
     ruleNames: list[str]
 
 
-JsonValue = TypeAliasType(
-    "JsonValue",
-    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
-)
-
-
 class ErrorBody2(BaseModel):
     code: Literal[
         "INVALID_MESSAGE",
@@ -748,12 +748,6 @@ class Event(BaseModel):
     id: Uuid
     memory: MemoryRecord5 | None = None
     at: Timestamp
-
-
-class FeedMessage2(BaseModel):
-    v: Literal[1]
-    type: Literal["heartbeat"]
-    previous: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
 class Turns(BaseModel):
@@ -1291,6 +1285,14 @@ class WatchReply(BaseModel):
     heartbeatMs: Annotated[int, Field(gt=0, le=9007199254740991)]
 
 
+class FeedMessage(BaseModel):
+    v: Literal[1]
+    type: Literal["event", "heartbeat"]
+    seq: Annotated[int | None, Field(ge=1, le=9007199254740991)] = None
+    previous: Annotated[int, Field(ge=0, le=9007199254740991)]
+    event: Event | None = None
+
+
 class IngestMessage(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -1322,9 +1324,3 @@ class ExtractedMessage(BaseModel):
     rawMemoryIds: list[Uuid] | None = None
     model: str | None = None
     error: ErrorBody2 | None = None
-
-
-FeedMessage = TypeAliasType(
-    "FeedMessage",
-    Annotated[Union["FeedMessage", FeedMessage2], Field(title="FeedMessage")],
-)
