@@ -106,14 +106,7 @@ function compileMatch(rule: PolicyRule, budget: { programSize: number }): Subjec
   const { minLength, maxLength } = match;
   if (minLength !== undefined) checks.push((subject) => subject.text.length >= minLength);
   if (maxLength !== undefined) checks.push((subject) => subject.text.length <= maxLength);
-  if (match.text !== undefined) {
-    const any = compilePatterns(rule.name, match.text, budget);
-    checks.push((_subject, view) => any(view));
-  }
-  if (match.notText !== undefined) {
-    const any = compilePatterns(rule.name, match.notText, budget);
-    checks.push((_subject, view) => !any(view));
-  }
+  // Cheap checks first: the RE2 scans of the text run only when everything else holds.
   if (match.metadata !== undefined || match.categories !== undefined || match.tags !== undefined) {
     const filter = compileFilter({
       ...(match.metadata !== undefined ? { metadata: match.metadata } : {}),
@@ -121,6 +114,14 @@ function compileMatch(rule: PolicyRule, budget: { programSize: number }): Subjec
       ...(match.tags !== undefined ? { tags: match.tags } : {}),
     });
     checks.push((subject) => filter(filterPayload(subject)));
+  }
+  if (match.text !== undefined) {
+    const any = compilePatterns(rule.name, match.text, budget);
+    checks.push((_subject, view) => any(view));
+  }
+  if (match.notText !== undefined) {
+    const any = compilePatterns(rule.name, match.notText, budget);
+    checks.push((_subject, view) => !any(view));
   }
   return (subject, view) => {
     for (const check of checks) if (!check(subject, view)) return false;
