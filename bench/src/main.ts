@@ -9,6 +9,8 @@
  *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --ingest-ack
  *                                   # + the ack of an ingest vs a plain store (decision 010)
+ *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --export-import
+ *                                   # + export and import throughput (memories/s)
  *
  * Tenancy is on by default, as `membus start` runs the stack (decision 006, JWT mode, in a temp
  * tenancy directory): every service connects as its own user of the membus account and the
@@ -26,6 +28,7 @@ import { repoRoot, type ServiceName, type ServiceProcess, startService } from '@
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { type Credentials, TenancyDirectory } from '@membus/tenancy';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { benchExportImport, type ExportImportResult } from './export-import.ts';
 import { benchIngestAck, type IngestAckResult } from './ingest-ack.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
 import { tenancyOption } from './options.ts';
@@ -48,6 +51,8 @@ const { values } = parseArgs({
     tenancy: { type: 'string', default: 'on' },
     /** At the end: acks of ingest (extraction stage) vs plain stores, alternating. */
     'ingest-ack': { type: 'boolean', default: false },
+    /** After the sizes: export every memory and import it into empty tenants (memories/s). */
+    'export-import': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
@@ -66,6 +71,8 @@ const DIMENSION = 384;
 const tenancyMode = tenancyOption(values.tenancy);
 /** The bench client's tenant (its own account with tenancy on). */
 const TENANT = 'bench';
+/** The empty tenants the export/import stage imports into. */
+const IMPORT_TENANTS = ['bench-import-vectors', 'bench-import'] as const;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -263,6 +270,8 @@ async function main() {
     tenancyMode === 'on' ? mkdtempSync(join(tmpdir(), 'membus-bench-tenancy-')) : undefined;
   const tenancy = tenancyDir ? await TenancyDirectory.open(tenancyDir, { mode: 'jwt' }) : undefined;
   await tenancy?.addTenant(TENANT);
+  if (values['export-import'])
+    for (const tenant of IMPORT_TENANTS) await tenancy?.addTenant(tenant);
   const nats = await startNatsServer(tenancy ? { configFile: tenancy.configFile } : {});
   log(
     tenancy
@@ -285,6 +294,7 @@ async function main() {
   let rateResult: Awaited<ReturnType<typeof fixedRate>> | undefined;
   let mem0: Mem0Result | undefined;
   let ingestAck: IngestAckResult | undefined;
+  let exportImport: ExportImportResult | undefined;
   let bytesPerMemory = 0;
   let violations: string[] = [];
   try {
@@ -350,6 +360,29 @@ async function main() {
       });
     }
     bytesPerMemory = directoryBytes(join(dataDir, 'vector-store')) / Math.max(1, stored);
+    if (values['export-import']) {
+      log(`export / import of ${stored} memories`);
+      const [withVectors, plain] = await Promise.all(
+        IMPORT_TENANTS.map(async (tenant) =>
+          connect({
+            servers: nats.url,
+            tenant,
+            timeoutMs: 30_000,
+            ...((tenancy?.agent(tenant) as Credentials | undefined) ?? {}),
+          }),
+        ),
+      );
+      try {
+        exportImport = await benchExportImport(
+          client,
+          withVectors as MemoryClient,
+          plain as MemoryClient,
+          log,
+        );
+      } finally {
+        await Promise.all([withVectors?.close(), plain?.close()]);
+      }
+    }
     log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
     rateResult = await fixedRate(client, offeredRate, rateSeconds, rng(9));
     if (mem0Size > 0) {
@@ -436,6 +469,12 @@ async function main() {
   process.stdout.write(
     `disk: ${((bytesPerMemory * 100_000) / 2 ** 20).toFixed(0)} MB per 100k memories (vector-store data)\n`,
   );
+  if (exportImport)
+    process.stdout.write(
+      `export / import of ${exportImport.memories.toLocaleString('en')} memories (memories/s): export ${exportImport.exportPerSecond}, ` +
+        `with vectors and history ${exportImport.exportWithVectorsPerSecond}; import with vectors ${exportImport.importWithVectorsPerSecond}, ` +
+        `without (embedded) ${exportImport.importPerSecond}; failed ${exportImport.failed}\n`,
+    );
   let comparison: { searchP50Ratio: number; ingestRatio: number } | undefined;
   if (mem0) {
     const ours = (
@@ -492,6 +531,7 @@ async function main() {
         bytesPerMemory: Math.round(bytesPerMemory),
         mem0: mem0 ? { ...mem0, comparison } : undefined,
         ingestAck,
+        exportImport,
         permissionViolations: violations.length,
       },
       null,

@@ -422,6 +422,58 @@ export const routes: readonly Route[] = [
     }),
   },
   {
+    operationId: 'updateMemories',
+    method: 'POST',
+    path: '/v1/memories/update',
+    operation: 'batchUpdate',
+    summary:
+      'Change memories by ids or by a non-empty filter (one page a request: send `nextCursor` back as `cursor`).',
+    status: 200,
+    requestBody: { schema: requestSchema('batchUpdate'), required: true },
+    response: replySchema('batchUpdate'),
+    handle: async (context) => ({
+      body: await callOperation(
+        context,
+        Operations.batchUpdate,
+        objectBody(context.body),
+        context.timeouts.lifecycleMs,
+      ),
+    }),
+  },
+  {
+    operationId: 'exportMemories',
+    method: 'POST',
+    path: '/v1/export',
+    operation: 'export',
+    summary:
+      'One page of export lines (docs/export-format.md), newest first; `nextCursor` continues.',
+    status: 200,
+    requestBody: { schema: requestSchema('export'), required: false },
+    response: replySchema('export'),
+    handle: async (context) => ({
+      body: await callOperation(context, Operations.export, objectBody(context.body)),
+    }),
+  },
+  {
+    operationId: 'importMemories',
+    method: 'POST',
+    path: '/v1/import',
+    operation: 'import',
+    summary:
+      'Write export lines exactly (ids kept; a line imported twice is one memory); one result per line.',
+    status: 200,
+    requestBody: { schema: requestSchema('import'), required: true },
+    response: replySchema('import'),
+    handle: async (context) => ({
+      body: await callOperation(
+        context,
+        Operations.import,
+        objectBody(context.body),
+        context.timeouts.lifecycleMs,
+      ),
+    }),
+  },
+  {
     operationId: 'memoryHistory',
     method: 'GET',
     path: '/v1/memories/{id}/history',

@@ -57,6 +57,18 @@ const expected: Record<string, { request?: unknown; response?: unknown }> = {
     request: expectedBody(contract.delete.request),
     response: expectedBody(contract.delete.reply),
   },
+  updateMemories: {
+    request: expectedBody(contract.batchUpdate.request),
+    response: expectedBody(contract.batchUpdate.reply),
+  },
+  exportMemories: {
+    request: expectedBody(contract.export.request),
+    response: expectedBody(contract.export.reply),
+  },
+  importMemories: {
+    request: expectedBody(contract.import.request),
+    response: expectedBody(contract.import.reply),
+  },
   memoryHistory: { response: expectedBody(contract.history.reply) },
   memoryStats: { response: expectedBody(contract.stats.reply) },
   memoryStatsByFilter: {
