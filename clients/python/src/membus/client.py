@@ -9,7 +9,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -21,7 +21,7 @@ from nats.aio.client import Client as NatsConnection
 from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
-from . import models
+from . import export_import, models
 from .errors import MembusError, error_from_body, validation_error
 from .ingest import IngestResult
 from .operations import (
@@ -375,6 +375,47 @@ class MemoryClient:
     async def stats(self, filter: Input | None = None) -> models.StatsReply:
         """Counts of live memories matching a filter, by scope, kind, tier, namespace, category."""
         return await self._call("stats", _body(None, {"filter": filter}), models.StatsReply)
+
+    # ------------------------------------------------------------------ export, import, updates
+
+    def export_memories(
+        self,
+        filter: Input | None = None,
+        *,
+        with_history: bool = False,
+        with_vectors: bool = False,
+        page_size: int = 200,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching memory as export lines (docs/export-format.md), newest first, one page
+        in memory at a time: ``async for line in memory.export_memories(): ...``."""
+        return export_import.export_memories(
+            self, filter, with_history=with_history, with_vectors=with_vectors, page_size=page_size
+        )
+
+    async def import_memories(
+        self,
+        lines: AsyncIterable[Any] | Iterable[Any],
+        *,
+        on_conflict: Literal["report", "overwrite"] = "report",
+        batch_size: int = 200,
+        concurrency: int = 4,
+    ) -> export_import.ImportSummary:
+        """Imports export lines (dicts or NDJSON text lines) exactly: ids kept, a line imported
+        twice is one memory; bad lines are failures in the summary."""
+        return await export_import.import_memories(
+            self, lines, on_conflict=on_conflict, batch_size=batch_size, concurrency=concurrency
+        )
+
+    async def update_many(
+        self,
+        changes: Mapping[str, Any],
+        *,
+        ids: Iterable[IdLike] | None = None,
+        filter: Input | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Changes memories by ``ids`` or a non-empty ``filter`` (page by page); idempotent."""
+        return await export_import.update_many(self, changes, ids=ids, filter=filter, reason=reason)
 
     # ------------------------------------------------------------------ ingest policy (embedder)
 
