@@ -248,36 +248,40 @@ export async function importMemories(
   let batch = newBatch();
   let batchBytes = 0;
   let lineNumber = 0;
-  for await (const item of input as AsyncIterable<unknown>) {
-    lineNumber++;
-    if (lineNumber <= skipUntil) {
-      progress.resumed++;
-      continue;
+  try {
+    for await (const item of input as AsyncIterable<unknown>) {
+      lineNumber++;
+      if (lineNumber <= skipUntil) {
+        progress.resumed++;
+        continue;
+      }
+      if (typeof item === 'string' && item.trim() === '') continue;
+      const checked = checkLine(item, lineNumber);
+      if (
+        checked.ok &&
+        (batch.lines.length >= batchSize ||
+          (batch.lines.length > 0 && batchBytes + checked.bytes > REQUEST_LINE_BYTES))
+      ) {
+        await dispatch(batch);
+        batch = newBatch();
+        batchBytes = 0;
+      }
+      count(batch, 'read');
+      batch.lastLine = lineNumber;
+      if (!checked.ok) {
+        fail(batch, checked.failure);
+        continue;
+      }
+      batch.numbers.push(lineNumber);
+      batch.lines.push(checked.line);
+      batchBytes += checked.bytes + 1;
     }
-    if (typeof item === 'string' && item.trim() === '') continue;
-    const checked = checkLine(item, lineNumber);
-    if (
-      checked.ok &&
-      (batch.lines.length >= batchSize ||
-        (batch.lines.length > 0 && batchBytes + checked.bytes > REQUEST_LINE_BYTES))
-    ) {
-      await dispatch(batch);
-      batch = newBatch();
-      batchBytes = 0;
-    }
-    count(batch, 'read');
-    batch.lastLine = lineNumber;
-    if (!checked.ok) {
-      fail(batch, checked.failure);
-      continue;
-    }
-    batch.numbers.push(lineNumber);
-    batch.lines.push(checked.line);
-    batchBytes += checked.bytes + 1;
+    if (batch.lastLine > 0) await dispatch(batch);
+  } finally {
+    // Also when the input fails: what was sent is finished and saved before this returns.
+    await Promise.allSettled(inFlight);
+    await checkpointWrite;
   }
-  if (batch.lastLine > 0) await dispatch(batch);
-  await Promise.all(inFlight);
-  await checkpointWrite;
   return { ...progress, failures, failuresOmitted, tookMs: Date.now() - started };
 }
 
