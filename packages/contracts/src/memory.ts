@@ -48,6 +48,11 @@ export const MemoryTextSchema = z
   .max(Limits.textLength, `text longer than ${Limits.textLength} characters`)
   .refine((text) => text.trim().length > 0, 'text is empty');
 
+/** A memory's keyword-only context (see the store request's `context`): as long as a text. */
+export const MemoryContextSchema = z
+  .string()
+  .max(Limits.textLength, `context longer than ${Limits.textLength} characters`);
+
 /** JSON metadata: bounded in size and depth, no prototype-polluting keys. */
 export const MetadataSchema = z
   // Checked on the raw object: copying it first (as z.record does) would apply a
@@ -145,6 +150,8 @@ export const MemoryRecordSchema = z.object({
   kind: KindSchema,
   /** The memory text (secrets redacted). */
   text: z.string(),
+  /** Keyword-only context (secrets redacted): searched by BM25 beside the text, never embedded. */
+  context: z.string().optional(),
   /** Free JSON metadata, filterable with the metadata filter. */
   metadata: z.record(z.string(), z.unknown()),
   /** Categories, e.g. `incidents`. */

@@ -5,6 +5,7 @@ import {
   KindSchema,
   LabelListSchema,
   LabelSchema,
+  MemoryContextSchema,
   MemoryRecordSchema,
   MemoryTextSchema,
   MetadataSchema,
@@ -45,6 +46,13 @@ export const StoreMemorySchema = z
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
+    /**
+     * Words that help find this memory but are not its content, e.g. the conversation turn
+     * before it ("Yes, last Tuesday!" is found by the question's words in the turn it answers):
+     * searched by the keyword leg (BM25) beside the text, never embedded, not part of the
+     * content hash (duplicate checks); stored and returned on the record, secrets redacted.
+     */
+    context: MemoryContextSchema.optional(),
     metadata: MetadataSchema.default({}),
     categories: LabelListSchema.default([]),
     tags: LabelListSchema.default([]),

@@ -189,7 +189,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       this.arena.setBytes(row.slot, row.vector);
       slots.set(row.slot, payload);
       this.payloadIndex.add(row.slot, payload);
-      this.keywords.set(row.slot, row.text);
+      this.keywords.set(row.slot, keywordText(row.text, row.context ?? undefined));
       this.liveCount++;
       if (row.slot >= slots.nextSlot) slots.nextSlot = row.slot + 1;
     }
@@ -242,7 +242,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       const unit = vector === undefined ? undefined : normalized(vector);
       const rowSeq = unit === undefined ? this.slots.payloads[slot]!.seq : seq++;
       const payload = payloadFromRecord(record, dedupKey, rowSeq);
-      changes.push({ slot, payload, vector: unit, text: record.text });
+      changes.push({ slot, payload, vector: unit, text: keywordText(record.text, record.context) });
       rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
     }
     try {
@@ -388,4 +388,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.slots.ensure(slot);
     this.graph.ensure(slot);
   }
+}
+
+/** What the keyword leg searches: the text and, apart by a line, its keyword-only context. */
+function keywordText(text: string, context: string | undefined): string {
+  return context === undefined || context === '' ? text : `${text}\n${context}`;
 }

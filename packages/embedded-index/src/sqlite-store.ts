@@ -27,6 +27,8 @@ export interface StoredRow {
   vector: Buffer;
   /** The memory's text, for the in-memory keyword index. */
   text: string;
+  /** The memory's keyword-only context (null when it has none), for the same index. */
+  context: string | null;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface StoredRow {
  * table (`recordAccess` bumps them without touching the memory's row) and override the JSON's
  * on read.
  */
-export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text'> {
+export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text' | 'context'> {
   record: string;
   vector: Buffer;
   access_count: number;
@@ -180,7 +182,7 @@ export class SqliteStore {
       recordAccess: db.prepare<[number, number, string, string]>(recordAccessSql),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       loadAll: db.prepare<[], StoredRow>(
-        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text FROM memories",
+        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text, json_extract(record, '$.context') AS context FROM memories",
       ),
     };
     if (options.checkpointIntervalMs > 0) {

@@ -118,6 +118,7 @@ class MemoryRecord(BaseModel):
     namespace: Label | None = None
     kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
     text: str
+    context: str | None = None
     metadata: dict[str, Any]
     categories: list[str]
     tags: list[str]
@@ -278,12 +279,6 @@ class MemoryRecord4(BaseModel):
     vector: Vector | None = None
 
 
-JsonValue = TypeAliasType(
-    "JsonValue",
-    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
-)
-
-
 class ErrorBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -303,7 +298,7 @@ class ErrorBody(BaseModel):
     ]
     message: str
     retryable: bool
-    details: dict[str, JsonValue] | None = None
+    details: dict[str, Any] | None = None
 
 
 class Results(BaseModel):
@@ -642,6 +637,12 @@ class Versions(BaseModel):
     ruleNames: list[str]
 
 
+JsonValue = TypeAliasType(
+    "JsonValue",
+    Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
+)
+
+
 class ErrorBody2(BaseModel):
     code: Literal[
         "INVALID_MESSAGE",
@@ -727,6 +728,7 @@ class MemoryRecord5(BaseModel):
     namespace: Label | None = None
     kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
     text: str
+    context: str | None = None
     metadata: dict[str, Any]
     categories: list[str]
     tags: list[str]
@@ -783,6 +785,7 @@ class StoreMessage(BaseModel):
         Literal["fact", "episode", "preference", "outcome", "pattern", "summary"] | None
     ) = "fact"
     text: Annotated[str, Field(max_length=32000)]
+    context: Annotated[str | None, Field(max_length=32000)] = None
     metadata: dict[str, Any] | None = {}
     """
     A JSON object: at most 16384 bytes encoded, nested at most 8 deep, no __proto__/constructor/prototype keys.

@@ -105,6 +105,7 @@ export class Embedder {
           memory: {
             ...store,
             text,
+            ...(store.context !== undefined ? { context: this.redact(store.context) } : {}),
             metadata: this.redactMetadata(store.metadata),
             vector: undefined,
           },

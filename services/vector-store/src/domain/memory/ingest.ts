@@ -165,6 +165,7 @@ async function ingestTenant(
       ...ownerFields(store),
       kind: store.kind,
       text: store.text,
+      ...(store.context !== undefined ? { context: store.context } : {}),
       metadata: store.metadata,
       categories: store.categories,
       tags: store.tags,
