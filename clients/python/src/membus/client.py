@@ -42,11 +42,13 @@ IdLike = str | uuid.UUID
 @dataclass(frozen=True)
 class StoreResult:
     """A store: its id; with ``wait='queryable'`` also ``status`` and the ``memory_id`` that
-    holds the content (another memory's for a ``duplicate``)."""
+    holds the content (another memory's for a ``duplicate``). ``dropped``: the tenant's ingest
+    policy left it out, ``policy`` says why (``{"version", "rule", "reason"}``)."""
 
     id: uuid.UUID
-    status: Literal["stored", "duplicate", "merged"] | None = None
+    status: Literal["stored", "duplicate", "merged", "dropped"] | None = None
     memory_id: uuid.UUID | None = None
+    policy: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -675,7 +677,8 @@ async def _settle(
     if notice.status == "failed":
         body = notice.error.model_dump(mode="json", exclude_none=True) if notice.error else {}
         raise error_from_body({"code": "INTERNAL", "message": "store failed", **body})
-    return StoreResult(id=notice.id, status=notice.status, memory_id=notice.memoryId)
+    policy = notice.policy.model_dump(mode="json") if notice.policy else None
+    return StoreResult(id=notice.id, status=notice.status, memory_id=notice.memoryId, policy=policy)
 
 
 def _decode_reply(reply: Msg, model: type[Reply], subject: str) -> Reply:
