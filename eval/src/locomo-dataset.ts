@@ -45,6 +45,12 @@ export interface LocomoTurn {
   text: string;
   /** The session's date and time as ISO 8601 (read as UTC: LOCOMO gives no zone). */
   sessionDate: string;
+  /**
+   * The text of the turn before it in the same session (absent for a session's first): stored
+   * as the memory's keyword-only `context`, since an answer ("Yes, last Tuesday!") often shares
+   * no word with the question while the turn it answers does.
+   */
+  previous?: string;
 }
 
 export interface LocomoQuestion {
@@ -134,12 +140,14 @@ export function parseConversation(id: string, raw: unknown): LocomoConversation 
       const said = turn.text.trim();
       const text = [said, caption ? `[shares a photo: ${caption}]` : ''].filter(Boolean).join(' ');
       if (text === '') continue;
+      const before = turns.at(-1);
       turns.push({
         diaId: turn.dia_id,
         session,
         speaker: turn.speaker,
         text: `${turn.speaker}: ${text}`,
         sessionDate,
+        ...(before !== undefined && before.session === session ? { previous: before.text } : {}),
       });
     }
   }

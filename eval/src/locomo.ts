@@ -38,6 +38,10 @@ export interface LocomoOptions {
   modes: LocomoMode[];
   /** Where the JSON report goes (default `eval/results/locomo-<directory name>.json`). */
   json?: string;
+  /** The embedder's provider (`EMBEDDING_PROVIDER`); the service's default unless told. */
+  provider?: 'local' | 'onnx';
+  /** Store each turn's previous turn as its keyword-only `context` (default true). */
+  context?: boolean;
   log?: (message: string) => void;
 }
 
@@ -61,14 +65,15 @@ const userOf = (conversation: LocomoConversation) => `locomo-${conversation.id}`
 export async function runLocomo(options: LocomoOptions): Promise<void> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const conversations = await loadLocomo(options.directory);
-  const stack = await startStack();
+  const context = options.context ?? true;
+  const stack = await startStack(options.provider);
   try {
     const started = performance.now();
     const turnsByMemory = new Map<string, string[]>();
     let turns = 0;
     for (const conversation of conversations) {
       log(`conversation ${conversation.id}: storing ${conversation.turns.length} turns`);
-      for (const [memoryId, diaIds] of await ingest(stack.client, conversation))
+      for (const [memoryId, diaIds] of await ingest(stack.client, conversation, context))
         turnsByMemory.set(memoryId, [...(turnsByMemory.get(memoryId) ?? []), ...diaIds]);
       turns += conversation.turns.length;
     }
@@ -91,6 +96,9 @@ export async function runLocomo(options: LocomoOptions): Promise<void> {
         })),
       },
       stack: 'nats-server (accounts) + embedder + vector-store processes, embedded defaults',
+      provider: options.provider ?? 'service default',
+      /** Whether each turn carried its previous turn as keyword-only context. */
+      context,
       /** As the stored memories record it. */
       embeddingModel: reports[0]?.embeddingModel,
       topK: TOP_K,
@@ -123,7 +131,7 @@ interface Stack {
 }
 
 /** nats-server with a JWT account directory and the two core services, as `pnpm bench` does. */
-async function startStack(): Promise<Stack> {
+async function startStack(provider: LocomoOptions['provider']): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'membus-locomo-'));
   const tenancyDir = await mkdtemp(join(tmpdir(), 'membus-locomo-tenancy-'));
   const tenancy = await TenancyDirectory.open(tenancyDir, { mode: 'jwt' });
@@ -148,7 +156,11 @@ async function startStack(): Promise<Stack> {
       MEMBUS_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
     });
-    services.push(await startService('embedder', { env: env('embedder') }));
+    services.push(
+      await startService('embedder', {
+        env: { ...env('embedder'), ...(provider ? { EMBEDDING_PROVIDER: provider } : {}) },
+      }),
+    );
     services.push(await startService('vector-store', { env: env('vector-store') }));
     client = await connect({
       servers: nats.url,
@@ -167,12 +179,14 @@ async function startStack(): Promise<Stack> {
 async function ingest(
   client: MemoryClient,
   conversation: LocomoConversation,
+  context: boolean,
 ): Promise<Map<string, string[]>> {
   const byMemory = new Map<string, string[]>();
   for (let start = 0; start < conversation.turns.length; start += BATCH) {
     const batch = conversation.turns.slice(start, start + BATCH);
     const inputs: StoreInput[] = batch.map((turn) => ({
       text: turn.text,
+      ...(context && turn.previous !== undefined ? { context: turn.previous } : {}),
       userId: userOf(conversation),
       kind: 'episode',
       createdAt: turn.sessionDate,
@@ -285,6 +299,8 @@ const scoreCells = (scores: EvidenceScores) => [
 
 function render(report: {
   dataset: { conversations: { id: string; turns: number; questions: number }[] };
+  embeddingModel?: string | undefined;
+  context: boolean;
   ingest: { turns: number; seconds: number; perSecond: number };
   modes: ModeReport[];
 }): string {
@@ -292,7 +308,8 @@ function render(report: {
   const lines = [
     `membus LOCOMO eval: ${conversations.length} conversations (${conversations.map((c) => c.id).join(', ')}), ` +
       `${report.ingest.turns} turns, ${conversations.reduce((n, c) => n + c.questions, 0)} questions (categories 1-4); ` +
-      `real stack, embedded defaults, topK ${TOP_K}\n`,
+      `real stack, embedded defaults, embedding model ${report.embeddingModel ?? 'unknown'}, ` +
+      `keyword context ${report.context ? 'previous turn' : 'none'}, topK ${TOP_K}\n`,
     table(
       ['mode', ...scoreHeaders, 'p50 ms', 'p99 ms', 'server p50 / p99 ms'],
       report.modes.map((mode) => [

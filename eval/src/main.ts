@@ -57,6 +57,10 @@ async function main(): Promise<void> {
       verbose: { type: 'boolean', short: 'v', default: false },
       /** A directory of LOCOMO conversations: run that evaluation instead (locomo.ts). */
       locomo: { type: 'string' },
+      /** LOCOMO: the embedder's provider (local, onnx); the service's default unless given. */
+      provider: { type: 'string' },
+      /** LOCOMO: store no keyword context (the previous turn) with each turn. */
+      'no-context': { type: 'boolean', default: false },
     },
   });
   const modes = (values.modes as string)
@@ -66,9 +70,14 @@ async function main(): Promise<void> {
   if (values.locomo !== undefined) {
     const unknown = modes.filter((mode) => !(ALL_MODES as readonly string[]).includes(mode));
     if (unknown.length > 0) throw new DatasetError(`unknown mode(s): ${unknown.join(', ')}`);
+    const provider = values.provider;
+    if (provider !== undefined && provider !== 'local' && provider !== 'onnx')
+      throw new DatasetError(`unknown provider ${provider} (local, onnx)`);
     await runLocomo({
       directory: resolve(values.locomo),
       modes: modes as LocomoMode[],
+      ...(provider !== undefined ? { provider } : {}),
+      context: !values['no-context'],
       ...(values.json !== undefined ? { json: values.json } : {}),
     });
     return;

@@ -126,6 +126,26 @@ describe('reading LOCOMO', () => {
     expect(conversation.skippedQuestions).toBe(1);
   });
 
+  it('gives each turn the previous turn of its session (its keyword context), none across sessions', () => {
+    const conversation = parseConversation('8', {
+      speaker_a: 'Ann',
+      speaker_b: 'Bo',
+      session_1_date_time: '8:30 pm on 1 March, 2023',
+      session_1: [
+        { speaker: 'Ann', dia_id: 'D1:1', text: 'Did you fly to Lisbon?' },
+        { speaker: 'Bo', dia_id: 'D1:2', text: 'Yes, last Tuesday!' },
+      ],
+      session_2_date_time: '9:00 am on 2 March, 2023',
+      session_2: [{ speaker: 'Bo', dia_id: 'D2:1', text: 'Back home.' }],
+      qa: [],
+    });
+    expect(conversation.turns.map((turn) => [turn.diaId, turn.previous])).toEqual([
+      ['D1:1', undefined],
+      ['D1:2', 'Ann: Did you fly to Lisbon?'],
+      ['D2:1', undefined],
+    ]);
+  });
+
   it('says which file is not a LOCOMO conversation', () => {
     expect(() => parseConversation('bad', { qa: [] })).toThrow(/^bad: not a LOCOMO conversation/);
   });
