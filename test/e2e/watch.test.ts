@@ -4,7 +4,7 @@
  * events, whatever the request names.
  */
 import { randomUUID } from 'node:crypto';
-import { connectBus, type NatsConnection, request } from '@membus/bus';
+import { request } from '@membus/bus';
 import type { ChangeEvent, ChangeStream, MemoryClient } from '@membus/client';
 import { MembusError, WatchReplySchema } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,9 +189,6 @@ describe('filters', () => {
 });
 
 describe('isolation (red team: acme attacks globex)', () => {
-  const acmeConnection = async (name: string): Promise<NatsConnection> =>
-    connectBus({ servers: stack.nats.url, name, ...(await stack.credentials('acme')) });
-
   it("never delivers another tenant's events, whatever the watch asks for", async () => {
     const namespace = `iso-${randomUUID().slice(0, 8)}`;
     const { id: globexId } = await globex.store(
@@ -221,8 +218,9 @@ describe('isolation (red team: acme attacks globex)', () => {
   });
 
   it('refuses tokens that could widen the feed subject, and requests on another tenant', async () => {
-    const nc = await acmeConnection('watch-red-team');
-    try {
+    // acme's own connection (its agent user): what any of its agents could send.
+    const nc = acme.connection;
+    {
       for (const token of ['x.>', '*', '>', 'globex.token', 'a b', '', 'x'.repeat(65)]) {
         const error = await request(
           nc,
@@ -254,30 +252,26 @@ describe('isolation (red team: acme attacks globex)', () => {
         { timeoutMs: 5_000 },
       ).catch((caught: unknown) => caught);
       expect(MembusError.is(other) ? other.code : other).toBe('INVALID_TENANT');
-    } finally {
-      await nc.close();
     }
   });
 
   it("cannot subscribe to globex's feed, and its own subscriptions see none of globex's", async () => {
-    const nc = await acmeConnection('watch-snoop');
-    try {
-      const refused = nc.subscribe('memory.feed.globex.>');
-      const closed: unknown = await refused.closed;
-      expect(closed instanceof Error ? closed.name : 'closed without error').toBe(
-        'PermissionViolationError',
-      );
-    } finally {
-      await nc.close();
-    }
-    const snoop = await acmeConnection('watch-snoop-2');
+    const snoop = acme.connection;
+    const refused = snoop.subscribe('memory.feed.globex.>');
+    const closed: unknown = await refused.closed;
+    expect(closed instanceof Error ? closed.name : 'closed without error').toBe(
+      'PermissionViolationError',
+    );
+    const subscriptions: { unsubscribe(): void }[] = [];
     try {
       const seen: string[] = [];
       // Allowed to acme (its own feed and inboxes): none may carry globex's events.
       for (const subject of ['memory.feed.acme.>', '_INBOX.>'])
-        snoop.subscribe(subject, {
-          callback: (_error, message) => void seen.push(message.string()),
-        });
+        subscriptions.push(
+          snoop.subscribe(subject, {
+            callback: (_error, message) => void seen.push(message.string()),
+          }),
+        );
       await snoop.flush();
       const namespace = `snoop-${randomUUID().slice(0, 8)}`;
       // globex watches with a token acme also uses: tokens select within a tenant only.
@@ -324,7 +318,7 @@ describe('isolation (red team: acme attacks globex)', () => {
         WatchReplySchema,
       );
     } finally {
-      await snoop.close();
+      for (const subscription of subscriptions) subscription.unsubscribe();
     }
   });
 });
