@@ -17,7 +17,7 @@ export type {
   RegisteredMetrics,
   ServiceMetrics,
 } from './metric-table.ts';
-export { defineMetrics, registerMetrics } from './metric-table.ts';
+export { counter, defineMetrics, gauge, histogram, registerMetrics } from './metric-table.ts';
 export type { HandledMessage, Registry } from './metrics.ts';
 export {
   createMessageMetrics,

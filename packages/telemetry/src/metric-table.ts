@@ -17,6 +17,42 @@ export type MetricSpec<L extends string = string> =
   | (MetricSpecBase<L> & { readonly type: 'gauge' })
   | (MetricSpecBase<L> & { readonly type: 'histogram'; readonly buckets: readonly number[] });
 
+/** A row as `counter`, `gauge` and `histogram` build it: `labels` only where given. */
+type MetricRow<T extends MetricSpec['type'], N extends string, L extends string> = {
+  readonly type: T;
+  readonly name: N;
+  readonly help: string;
+} & ([L] extends [never] ? unknown : { readonly labels: readonly L[] });
+
+/** A counter row of a table, in one line: its name, HELP line and label names. */
+export function counter<const N extends string, const L extends string = never>(
+  name: N,
+  help: string,
+  labels?: readonly L[],
+): MetricRow<'counter', N, L> {
+  return { type: 'counter', name, help, ...(labels && { labels }) } as MetricRow<'counter', N, L>;
+}
+
+/** A gauge row of a table, in one line: its name, HELP line and label names. */
+export function gauge<const N extends string, const L extends string = never>(
+  name: N,
+  help: string,
+  labels?: readonly L[],
+): MetricRow<'gauge', N, L> {
+  return { type: 'gauge', name, help, ...(labels && { labels }) } as MetricRow<'gauge', N, L>;
+}
+
+/** A histogram row of a table, in one line: its name, HELP line, bucket bounds and labels. */
+export function histogram<const N extends string, const L extends string = never>(
+  name: N,
+  help: string,
+  buckets: readonly number[],
+  labels?: readonly L[],
+): MetricRow<'histogram', N, L> & { readonly buckets: readonly number[] } {
+  const row = { type: 'histogram', name, help, ...(labels && { labels }), buckets };
+  return row as MetricRow<'histogram', N, L> & { readonly buckets: readonly number[] };
+}
+
 /** A service's metrics by the name its code uses. */
 export type MetricTable = Readonly<Record<string, MetricSpec>>;
 

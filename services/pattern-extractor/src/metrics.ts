@@ -1,37 +1,14 @@
-import { defineMetrics } from '@membus/telemetry';
+import { counter, defineMetrics, gauge } from '@membus/telemetry';
 import type { Registry } from 'prom-client';
 
 /** Every metric the pattern-extractor declares besides the message metrics. */
+// biome-ignore format: a metric a line
 const patternExtractorMetrics = defineMetrics({
-  outcomes: {
-    type: 'counter',
-    name: 'membus_outcomes_processed_total',
-    help: 'Outcomes processed, by task type (configured types + other) and result (success, failure, replayed)',
-    labels: ['task_type', 'result'],
-  },
-  successRate: {
-    type: 'gauge',
-    name: 'membus_task_success_rate',
-    help: 'All-time success rate per task type across tenants (configured types + other)',
-    labels: ['task_type'],
-  },
-  patterns: {
-    type: 'counter',
-    name: 'membus_patterns_emitted_total',
-    help: 'Pattern memories written, by pattern type (workflow, configuration, failure) and action (stored, updated)',
-    labels: ['pattern_type', 'action'],
-  },
-  inferences: {
-    type: 'counter',
-    name: 'membus_task_type_inferences_total',
-    help: 'Task types inferred for outcomes without one, by method (rules, centroid, fallback)',
-    labels: ['method'],
-  },
-  pending: {
-    type: 'gauge',
-    name: 'membus_pattern_memories_pending',
-    help: 'Task types (per tenant and namespace) whose pattern memories wait for a retry',
-  },
+  outcomes: counter('membus_outcomes_processed_total', 'Outcomes processed, by task type (configured types + other) and result (success, failure, replayed)', ['task_type', 'result']),
+  successRate: gauge('membus_task_success_rate', 'All-time success rate per task type across tenants (configured types + other)', ['task_type']),
+  patterns: counter('membus_patterns_emitted_total', 'Pattern memories written, by pattern type (workflow, configuration, failure) and action (stored, updated)', ['pattern_type', 'action']),
+  inferences: counter('membus_task_type_inferences_total', 'Task types inferred for outcomes without one, by method (rules, centroid, fallback)', ['method']),
+  pending: gauge('membus_pattern_memories_pending', 'Task types (per tenant and namespace) whose pattern memories wait for a retry'),
 });
 
 /** Every metric the pattern-extractor exports (names are the contract with the dashboards). */

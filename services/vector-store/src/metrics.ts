@@ -1,71 +1,29 @@
 import type { BusObserver } from '@membus/bus';
 import { type Kind, kindValues, type Tier, tierValues } from '@membus/contracts';
-import { createMessageMetrics, defineMetrics, registerMetrics } from '@membus/telemetry';
+import {
+  counter,
+  createMessageMetrics,
+  defineMetrics,
+  gauge,
+  histogram,
+  registerMetrics,
+} from '@membus/telemetry';
 import type { Registry } from 'prom-client';
 
 /** Every metric the vector-store declares besides the message metrics. */
+// biome-ignore format: a metric a line
 const vectorStoreMetrics = defineMetrics({
-  querySeconds: {
-    type: 'histogram',
-    name: 'membus_query_seconds',
-    help: 'Query time inside the vector-store, by retrieval mode (dense) and index plan',
-    labels: ['mode', 'plan'],
-    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-  },
-  queryEmbeddings: {
-    type: 'counter',
-    name: 'membus_query_embeddings_total',
-    help: 'Query vectors by source: local (computed in process, the embedder runs the local model) or embedder',
-    labels: ['source'],
-  },
-  ingested: {
-    type: 'counter',
-    name: 'membus_memories_ingested_total',
-    help: 'Store requests applied, by result (stored, duplicate)',
-    labels: ['result'],
-  },
-  pipelineSeconds: {
-    type: 'histogram',
-    name: 'membus_store_to_queryable_seconds',
-    help: 'From the embedder accepting a store to the memory being queryable',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-  },
-  writeBatch: {
-    type: 'histogram',
-    name: 'membus_store_write_batch_size',
-    help: 'Memories per index write',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-  },
-  indexMemories: {
-    type: 'gauge',
-    name: 'membus_index_memories',
-    help: 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)',
-    labels: ['state'],
-  },
-  memories: {
-    type: 'gauge',
-    name: 'membus_memories',
-    help: 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)',
-    // Without `METRICS_TENANT_LABEL` the tenant label is left out (see createVectorStoreMetrics).
-    labels: ['tenant', 'tier', 'kind'],
-  },
-  graphRebuilds: {
-    type: 'counter',
-    name: 'membus_index_graph_rebuilds_total',
-    help: 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)',
-    labels: ['reason'],
-  },
-  storageErrors: {
-    type: 'counter',
-    name: 'membus_storage_errors_total',
-    help: 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other',
-    labels: ['reason'],
-  },
-  diskFull: {
-    type: 'gauge',
-    name: 'membus_storage_disk_full',
-    help: '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile',
-  },
+  querySeconds: histogram('membus_query_seconds', 'Query time inside the vector-store, by retrieval mode (dense) and index plan', [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], ['mode', 'plan']),
+  queryEmbeddings: counter('membus_query_embeddings_total', 'Query vectors by source: local (computed in process, the embedder runs the local model) or embedder', ['source']),
+  ingested: counter('membus_memories_ingested_total', 'Store requests applied, by result (stored, duplicate)', ['result']),
+  pipelineSeconds: histogram('membus_store_to_queryable_seconds', 'From the embedder accepting a store to the memory being queryable', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30]),
+  writeBatch: histogram('membus_store_write_batch_size', 'Memories per index write', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]),
+  indexMemories: gauge('membus_index_memories', 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)', ['state']),
+  // Without `METRICS_TENANT_LABEL` the tenant label is left out (see createVectorStoreMetrics).
+  memories: gauge('membus_memories', 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)', ['tenant', 'tier', 'kind']),
+  graphRebuilds: counter('membus_index_graph_rebuilds_total', 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)', ['reason']),
+  storageErrors: counter('membus_storage_errors_total', 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other', ['reason']),
+  diskFull: gauge('membus_storage_disk_full', '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile'),
 });
 
 /** Every metric the vector-store exports (names are the contract with the dashboards). */

@@ -1,36 +1,15 @@
-import { defineMetrics } from '@membus/telemetry';
+import { counter, defineMetrics, histogram } from '@membus/telemetry';
 import type { Registry } from 'prom-client';
 import type { DeliveryHooks } from './domain/webhook-dispatcher.ts';
 
 /** Every metric the webhooks service declares besides the message metrics. */
+// biome-ignore format: a metric a line
 const webhookMetrics = defineMetrics({
-  delivered: {
-    type: 'counter',
-    name: 'membus_webhook_deliveries_total',
-    help: 'Webhook deliveries answered 2xx',
-  },
-  failed: {
-    type: 'counter',
-    name: 'membus_webhook_failures_total',
-    help: 'Failed webhook attempts, by reason (status: a non-2xx answer; network: no answer, timeout; refused: a private address)',
-    labels: ['reason'],
-  },
-  retries: {
-    type: 'counter',
-    name: 'membus_webhook_retries_total',
-    help: 'Webhook attempts retried after a failure',
-  },
-  deadLettered: {
-    type: 'counter',
-    name: 'membus_webhook_dead_letters_total',
-    help: 'Webhook deliveries dead-lettered to memory.dlq.<tenant> after the last attempt',
-  },
-  seconds: {
-    type: 'histogram',
-    name: 'membus_webhook_delivery_seconds',
-    help: 'Latency of a successful webhook POST',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  },
+  delivered: counter('membus_webhook_deliveries_total', 'Webhook deliveries answered 2xx'),
+  failed: counter('membus_webhook_failures_total', 'Failed webhook attempts, by reason (status: a non-2xx answer; network: no answer, timeout; refused: a private address)', ['reason']),
+  retries: counter('membus_webhook_retries_total', 'Webhook attempts retried after a failure'),
+  deadLettered: counter('membus_webhook_dead_letters_total', 'Webhook deliveries dead-lettered to memory.dlq.<tenant> after the last attempt'),
+  seconds: histogram('membus_webhook_delivery_seconds', 'Latency of a successful webhook POST', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
 });
 
 /** Every metric the webhooks service exports. */
