@@ -213,6 +213,7 @@ describe('least privilege', () => {
           !subject.endsWith('.acme') &&
           !subject.startsWith('memory.notice.acme.') &&
           !subject.startsWith('memory.extracted.acme.') &&
+          !subject.startsWith('memory.feed.acme.') &&
           subject !== '_INBOX.>',
       ),
     ).toEqual([]);
