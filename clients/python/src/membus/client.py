@@ -112,7 +112,9 @@ def _check(model: type[Reply], body: Mapping[str, Any]) -> Reply:
 
 def _encode(model: BaseModel) -> bytes:
     return json.dumps(
-        model.model_dump(mode="json", exclude_unset=True), separators=(",", ":"), ensure_ascii=False
+        model.model_dump(mode="json", exclude_unset=True, by_alias=True),
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode()
 
 
