@@ -114,6 +114,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: serviceBase,
     external: /^(zod|prom-client|openai|uuid)$/,
   },
+  // Webhooks (decision 008): MEMORY_EVENTS to each tenant's HTTP endpoints; node:http for the POSTs.
+  '@membus/webhooks': {
+    workspace: serviceBase,
+    external: /^(zod|prom-client|better-sqlite3)$/,
+  },
 };
 
 describe('dependency direction', () => {
