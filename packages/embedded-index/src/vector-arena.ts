@@ -142,7 +142,9 @@ export function normalized(vector: Float32Array): Float32Array {
   let norm = 0;
   for (let index = 0; index < vector.length; index++) norm += vector[index]! * vector[index]!;
   const copy = new Float32Array(vector);
-  if (norm === 0) return copy;
+  // A unit vector is kept bit for bit (rescaling one can move its last bits): a vector read
+  // back from the index (an export) and written again (an import) stays the same.
+  if (norm === 0 || Math.abs(norm - 1) <= 1e-5) return copy;
   const scale = 1 / Math.sqrt(norm);
   for (let index = 0; index < copy.length; index++) copy[index] = copy[index]! * scale;
   return copy;
