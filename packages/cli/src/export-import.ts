@@ -3,7 +3,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import {
   exportMemories,
   fileCheckpoint,
@@ -84,11 +83,11 @@ export async function importCommand(client: Client, path: string | undefined): P
     await rm(checkpointFile, { force: true });
   const input =
     path === '-'
-      ? process.stdin
+      ? process.stdin.setEncoding('utf8')
       : createReadStream(path, { encoding: 'utf8' }).on('error', (error) =>
           fail(`cannot read ${path}: ${error.message}`),
         );
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = textLines(input);
   const bar = progressLine();
   const started = Date.now();
   const summary = await importMemories(client, lines, {
@@ -103,6 +102,26 @@ export async function importCommand(client: Client, path: string | undefined): P
   // Done: a later run starts afresh (running it again would change nothing anyway).
   if (checkpointFile && !values['dry-run']) await rm(checkpointFile, { force: true });
   if (summary.failed > 0 || summary.conflicts > 0) process.exitCode = 2;
+}
+
+/**
+ * The lines of a text stream (`\n` or `\r\n`), read as the consumer asks for them: a slow
+ * import holds the file's reading back (readline's iterator reads ahead and can lose lines when
+ * its consumer awaits between them).
+ */
+export async function* textLines(input: AsyncIterable<string | Buffer>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of input) {
+    rest += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let start = 0;
+    for (let end = rest.indexOf('\n'); end >= 0; end = rest.indexOf('\n', start)) {
+      const line = rest.slice(start, end);
+      yield line.endsWith('\r') ? line.slice(0, -1) : line;
+      start = end + 1;
+    }
+    rest = rest.slice(start);
+  }
+  if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
 
 /** `membus update [ID…] [filter] --set-tier T --set-importance X …`: a batch update. */
