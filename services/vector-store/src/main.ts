@@ -137,6 +137,8 @@ await defineService({
       maxPerTenant: config.watchMaxPerTenant,
       maxTotal: 10 * config.watchMaxPerTenant,
       hooks: {
+        onRelays: (count) => metrics.watchFeeds.set(count),
+        onSent: (type) => metrics.watchMessages.inc({ type }),
         onReadError: (error) => log.warn('change feed cannot read the event stream', { error }),
       },
     });

@@ -23,6 +23,8 @@ const vectorStoreMetrics = defineMetrics({
   memories: gauge('membus_memories', 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)', ['tenant', 'tier', 'kind']),
   graphRebuilds: counter('membus_index_graph_rebuilds_total', 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)', ['reason']),
   storageErrors: counter('membus_storage_errors_total', 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other', ['reason']),
+  watchFeeds: gauge('membus_watch_feeds', 'Change feeds (memory.watch relays) running on this replica'),
+  watchMessages: counter('membus_watch_messages_total', 'Messages the change feeds sent, by type (event, heartbeat)', ['type']),
   diskFull: gauge('membus_storage_disk_full', '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile'),
 });
 
@@ -102,7 +104,17 @@ export function createVectorStoreMetrics(
   });
   const observer: BusObserver = createMessageMetrics(registry);
   const { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch } = metrics;
-  return { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch, observer };
+  const { watchFeeds, watchMessages } = metrics;
+  return {
+    querySeconds,
+    queryEmbeddings,
+    ingested,
+    pipelineSeconds,
+    writeBatch,
+    watchFeeds,
+    watchMessages,
+    observer,
+  };
 }
 
 export type VectorStoreMetrics = ReturnType<typeof createVectorStoreMetrics>;
