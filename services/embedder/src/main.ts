@@ -158,7 +158,10 @@ await defineService({
         log.warn('ingest policy unreadable; using the last one loaded', { tenant, error }),
     });
     const policyEvents = servePolicies({
-      serve,
+      serve: runtime.serveOperations({
+        observer: metrics.observer,
+        onError: (error) => log.error('policy request failed', { error }),
+      }),
       nc,
       store: policyStore,
       registry: policies,

@@ -55,16 +55,16 @@ export class KvPolicyStore {
       policy,
     };
     const bytes = JSON.stringify(record);
-    if (head) await this.#kv.put(versionKey(tenant, head.record.version), head.raw);
+    if (head) await kvCall(() => this.#kv.put(versionKey(tenant, head.record.version), head.raw));
     try {
       if (head) await this.#kv.update(headKey(tenant), bytes, head.revision);
       else await this.#kv.create(headKey(tenant), bytes);
     } catch (error) {
       const now = (await this.#head(tenant))?.record.version ?? 0;
       if (now !== expectedVersion) throw conflict(now, expectedVersion);
-      throw MembusError.from(error);
+      throw unavailable(error);
     }
-    await this.#kv.put(versionKey(tenant, record.version), bytes);
+    await kvCall(() => this.#kv.put(versionKey(tenant, record.version), bytes));
     return record;
   }
 
@@ -102,17 +102,34 @@ export class KvPolicyStore {
   async #head(
     tenant: string,
   ): Promise<{ record: PolicyVersion; revision: number; raw: string } | undefined> {
-    const entry = await this.#kv.get(headKey(tenant));
+    const entry = await kvCall(() => this.#kv.get(headKey(tenant)));
     if (entry?.operation !== 'PUT' || entry.length === 0) return undefined;
     const raw = entry.string();
     return { record: parseRecord(raw), revision: entry.revision, raw };
   }
 
   async #read(key: string): Promise<PolicyVersion | undefined> {
-    const entry = await this.#kv.get(key);
+    const entry = await kvCall(() => this.#kv.get(key));
     if (entry?.operation !== 'PUT' || entry.length === 0) return undefined;
     return parseRecord(entry.string());
   }
+}
+
+/** A KV call whose failure (NATS down, a timeout) is a retryable UNAVAILABLE. */
+async function kvCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+function unavailable(error: unknown): MembusError {
+  if (MembusError.is(error)) return error;
+  return new MembusError('UNAVAILABLE', `policy store: ${(error as Error).message}`, {
+    retryable: true,
+    cause: error,
+  });
 }
 
 function parseRecord(raw: string): PolicyVersion {
