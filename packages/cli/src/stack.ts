@@ -5,22 +5,18 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectBus } from '@membus/bus';
+import { serviceNames as contractServiceNames } from '@membus/contracts';
 
 /** The repository root (the same from packages/cli/src and packages/cli/dist). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Every service under services/, in start order for `membus start`. */
-export const serviceNames = [
-  'embedder',
-  'vector-store',
-  'pattern-extractor',
-  'compactor',
-  // Ingests become facts with a chat model when EXTRACT_BASE_URL is set, else they are stored
-  // raw: it runs either way so `ingest` works offline (decision 010).
-  'extractor',
-  // POSTs each tenant's change events to its webhook endpoints (decision 008); idle without any.
-  'webhooks',
-] as const;
+/**
+ * Every service under services/, in start order for `membus start`. The extractor runs either
+ * way: ingests become facts with a chat model when EXTRACT_BASE_URL is set, else they are stored
+ * raw, so `ingest` works offline (decision 010); webhooks POSTs each tenant's change events to
+ * its endpoints (decision 008), idle without any.
+ */
+export const serviceNames = contractServiceNames;
 export type ServiceName = (typeof serviceNames)[number];
 /**
  * The HTTP gateway (services/gateway): started like a service, but with no NATS user of its own

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MemoryFilterSchema } from './filter.ts';
+import { idsOrFilter, MemoryFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
   LabelListSchema,
@@ -47,25 +47,17 @@ export type UpdateRequest = z.output<typeof UpdateRequestSchema>;
 export const UpdateReplySchema = z.object({ v: v1, memory: MemoryRecordSchema });
 export type UpdateReply = z.infer<typeof UpdateReplySchema>;
 
-export const DeleteRequestSchema = z
-  .strictObject({
+export const DeleteRequestSchema = idsOrFilter(
+  z.strictObject({
     v: v1,
     ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
     /** Deletes every matching memory; must restrict something. */
     filter: MemoryFilterSchema.optional(),
     /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
     reason: ChangeReasonSchema.optional(),
-  })
-  .refine(
-    (request) => (request.ids === undefined) !== (request.filter === undefined),
-    'give ids or filter',
-  )
-  .refine(
-    (request) =>
-      request.filter === undefined ||
-      Object.values(request.filter).some((value) => value !== undefined),
-    'an empty filter would delete everything; give at least one condition',
-  );
+  }),
+  'delete',
+);
 export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
 export const DeleteReplySchema = z.object({
   v: v1,

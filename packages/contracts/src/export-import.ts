@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChangeReasonSchema } from './change-messages.ts';
 import { ErrorBodySchema } from './errors.ts';
-import { MemoryFilterSchema } from './filter.ts';
+import { idsOrFilter, MemoryFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
   FORBIDDEN_KEYS,
@@ -10,7 +10,7 @@ import {
   LabelSchema,
   MemoryTextSchema,
   MetadataSchema,
-  ScopeSchema,
+  OwnerFields,
   scopeOwnerField,
   TierSchema,
   TimestampSchema,
@@ -37,12 +37,7 @@ export const ExportedRecordSchema = z
   .strictObject({
     /** The memory id (UUID), kept on import: importing the same line twice is one memory. */
     id: z.uuid(),
-    /** Defaults to the most specific scope whose owner id is given. */
-    scope: ScopeSchema.optional(),
-    userId: LabelSchema.optional(),
-    agentId: LabelSchema.optional(),
-    sessionId: LabelSchema.optional(),
-    namespace: LabelSchema.optional(),
+    ...OwnerFields,
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
@@ -249,8 +244,8 @@ export const BatchChangesSchema = z
   );
 export type BatchChanges = z.output<typeof BatchChangesSchema>;
 
-export const BatchUpdateRequestSchema = z
-  .strictObject({
+export const BatchUpdateRequestSchema = idsOrFilter(
+  z.strictObject({
     v: v1,
     /** These memories (at most `Limits.ids`). */
     ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
@@ -263,21 +258,12 @@ export const BatchUpdateRequestSchema = z
     changes: BatchChangesSchema,
     /** Why: recorded in each UPDATE history entry's `details.reason`. */
     reason: ChangeReasonSchema.optional(),
-  })
-  .refine(
-    (request) => (request.ids === undefined) !== (request.filter === undefined),
-    'give ids or filter',
-  )
-  .refine(
-    (request) =>
-      request.filter === undefined ||
-      Object.values(request.filter).some((value) => value !== undefined),
-    'an empty filter would update everything; give at least one condition',
-  )
-  .refine((request) => request.cursor === undefined || request.filter !== undefined, {
-    message: 'a cursor continues a filter update',
-    path: ['cursor'],
-  });
+  }),
+  'update',
+).refine((request) => request.cursor === undefined || request.filter !== undefined, {
+  message: 'a cursor continues a filter update',
+  path: ['cursor'],
+});
 export type BatchUpdateRequestInput = z.input<typeof BatchUpdateRequestSchema>;
 export type BatchUpdateRequest = z.output<typeof BatchUpdateRequestSchema>;
 

@@ -205,3 +205,21 @@ export type MemoryFilter = z.infer<typeof MemoryFilterSchema>;
 export function isEmptyFilter(filter: MemoryFilter | undefined): boolean {
   return filter === undefined || Object.values(filter).every((value) => value === undefined);
 }
+
+/**
+ * Refines a request that applies to memories by `ids` or by a `filter`: one of the two, and a
+ * filter that restricts something (an empty one would `verb` every memory).
+ */
+export function idsOrFilter<
+  T extends z.ZodType<{ ids?: readonly string[]; filter?: MemoryFilter }>,
+>(schema: T, verb: string): T {
+  return schema
+    .refine(
+      (request) => (request.ids === undefined) !== (request.filter === undefined),
+      'give ids or filter',
+    )
+    .refine(
+      (request) => request.filter === undefined || !isEmptyFilter(request.filter),
+      `an empty filter would ${verb} everything; give at least one condition`,
+    );
+}

@@ -326,6 +326,7 @@ export {
   NOTICE_TOKEN_PATTERN,
   QueueGroups,
   Streams,
+  serviceNames,
   TENANT_PATTERN,
   tenantOf,
   UNKNOWN_TENANT,

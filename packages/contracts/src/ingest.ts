@@ -5,7 +5,7 @@ import {
   LabelSchema,
   MemoryTextSchema,
   MetadataSchema,
-  ScopeSchema,
+  OwnerFields,
   scopeOwnerField,
   TimestampSchema,
 } from './memory.ts';
@@ -44,14 +44,11 @@ export const IngestMessageSchema = z
     v: v1,
     /** Client-generated UUID (v7): the ingest's id, named by its notice and its facts. */
     id: z.uuid(),
-    /** The scope of the facts; defaults to the most specific scope whose owner id is given. */
-    scope: ScopeSchema.optional(),
-    userId: LabelSchema.optional(),
-    agentId: LabelSchema.optional(),
-    /** Turns of one session are extracted together (a window of the extractor's). */
-    sessionId: LabelSchema.optional(),
-    /** Selects the namespace's extraction instructions and categories. */
-    namespace: LabelSchema.optional(),
+    /**
+     * The owner of the facts. Turns of one session are extracted together (a window of the
+     * extractor's); the namespace selects its extraction instructions and categories.
+     */
+    ...OwnerFields,
     /** The conversation; give `turns` or `text`. */
     turns: z.array(TurnSchema).min(1).max(INGEST_MAX_TURNS).optional(),
     /** Free text; give `turns` or `text`. */

@@ -181,6 +181,18 @@ export const MemoryRecordSchema = z.object({
 });
 export type MemoryRecord = z.infer<typeof MemoryRecordSchema>;
 
+/**
+ * Who a memory to write belongs to, as stores, ingests and imports give it: the scope (defaults
+ * to the most specific scope whose owner id is given), the owner ids and the namespace.
+ */
+export const OwnerFields = {
+  scope: ScopeSchema.optional(),
+  userId: LabelSchema.optional(),
+  agentId: LabelSchema.optional(),
+  sessionId: LabelSchema.optional(),
+  namespace: LabelSchema.optional(),
+};
+
 /** Scope ids that must be present for each scope. */
 export const scopeOwnerField = {
   app: undefined,

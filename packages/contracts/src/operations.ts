@@ -63,7 +63,7 @@ import {
   StoreMemorySchema,
   StoreNoticeSchema,
 } from './store-messages.ts';
-import { NOTICE_TOKEN_PATTERN, tenantOf } from './subjects.ts';
+import { NOTICE_TOKEN_PATTERN, serviceNames, tenantOf } from './subjects.ts';
 import { FeedMessageSchema, WatchReplySchema, WatchRequestSchema } from './watch.ts';
 import { WebhooksReplySchema, WebhooksRequestSchema } from './webhooks.ts';
 
@@ -249,14 +249,7 @@ export const Operations = {
     message: DeadLetterSchema,
     stream: 'dlq',
     service: undefined,
-    publishers: [
-      'embedder',
-      'vector-store',
-      'pattern-extractor',
-      'compactor',
-      'extractor',
-      'webhooks',
-    ],
+    publishers: serviceNames,
     agents: 'none',
     description: 'A message that could not be processed, and why (for operators).',
   }),

@@ -4,12 +4,11 @@ import { Limits } from './limits.ts';
 import {
   KindSchema,
   LabelListSchema,
-  LabelSchema,
   MemoryContextSchema,
   MemoryRecordSchema,
   MemoryTextSchema,
   MetadataSchema,
-  ScopeSchema,
+  OwnerFields,
   scopeOwnerField,
   TierSchema,
   TimestampSchema,
@@ -37,12 +36,7 @@ export const StoreMemorySchema = z
     v: v1,
     /** Client-generated UUID (v7): the same id stored twice is one memory. */
     id: z.uuid(),
-    /** Defaults to the most specific scope whose owner id is given. */
-    scope: ScopeSchema.optional(),
-    userId: LabelSchema.optional(),
-    agentId: LabelSchema.optional(),
-    sessionId: LabelSchema.optional(),
-    namespace: LabelSchema.optional(),
+    ...OwnerFields,
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,

@@ -15,8 +15,8 @@ export const Streams = {
   ingest: { name: 'MEMORY_INGEST', subjects: ['memory.ingest.*'] },
 } as const;
 
-/** Durable consumer names: one per service role, shared by its replicas. */
-export const Consumers = {
+/** Each service's role name: its durable consumer, its queue group and its NATS user. */
+const serviceRoles = {
   embedder: 'embedder',
   vectorStore: 'vector-store',
   patternExtractor: 'pattern-extractor',
@@ -25,15 +25,15 @@ export const Consumers = {
   webhooks: 'webhooks',
 } as const;
 
+/** Durable consumer names: one per service role, shared by its replicas. */
+export const Consumers = serviceRoles;
+
 /** Queue groups for request/reply handlers, shared by a service's replicas. */
-export const QueueGroups = {
-  embedder: 'embedder',
-  vectorStore: 'vector-store',
-  patternExtractor: 'pattern-extractor',
-  compactor: 'compactor',
-  extractor: 'extractor',
-  webhooks: 'webhooks',
-} as const;
+export const QueueGroups = serviceRoles;
+
+/** Every service, in the order `membus start` runs them; each has a NATS user of its own. */
+export const serviceNames: readonly (typeof serviceRoles)[keyof typeof serviceRoles][] =
+  Object.values(serviceRoles);
 
 /** Tenant names; a leading `_` is reserved for membus itself (e.g. `_unknown` in the DLQ). */
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -4,6 +4,7 @@ import {
   type Operation,
   Operations,
   Streams,
+  serviceNames,
   subjectWildcard,
   TENANT_PATTERN,
 } from '@membus/contracts';
@@ -100,14 +101,8 @@ export function agentPermissions(tenant: string): Permissions {
   };
 }
 
-export const serviceUsers = [
-  'embedder',
-  'vector-store',
-  'pattern-extractor',
-  'compactor',
-  'extractor',
-  'webhooks',
-] as const;
+/** One NATS user a service: every service of the pipeline. */
+export const serviceUsers = serviceNames;
 export type ServiceUser = (typeof serviceUsers)[number];
 
 const streamNames = Object.values(Streams).map((stream) => stream.name);
