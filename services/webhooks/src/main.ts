@@ -32,7 +32,7 @@ await defineService({
     const store = await runtime.open('webhook endpoint store', () =>
       openSqliteEndpointStore(join(config.dataDir, runtime.name, 'endpoints.sqlite')),
     );
-    const { js } = await runtime.connect();
+    const { js, jsm } = await runtime.connect();
     if (config.allowPrivate)
       log.warn('WEBHOOK_ALLOW_PRIVATE: endpoints on private and loopback addresses are allowed');
     const dispatcher = new WebhookDispatcher({
@@ -45,6 +45,7 @@ await defineService({
       timeoutMs: config.timeoutMs,
       maxEndpoints: config.maxEndpoints,
       hooks: metrics.hooks,
+      eventsLastSequence: async () => (await jsm.streams.info(Streams.events.name)).state.last_seq,
       async deadLetter(tenant, letter) {
         log.warn('webhook dead-lettered', { tenant, reason: letter.error.message });
         const headers = createHeaders();

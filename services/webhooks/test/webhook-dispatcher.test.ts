@@ -96,6 +96,9 @@ function memoryStore(): EndpointStore {
   };
 }
 
+/** The event stream's last sequence, as the dispatcher reads it when an endpoint is added. */
+let lastSequence = 0;
+
 function dispatcher(post: HttpPost, options: { allowPrivate?: boolean } = {}) {
   const letters: { tenant: string; letter: DeadLetter }[] = [];
   const sleeps: number[] = [];
@@ -108,6 +111,7 @@ function dispatcher(post: HttpPost, options: { allowPrivate?: boolean } = {}) {
     }),
     post,
     deadLetter: async (tenant, letter) => void letters.push({ tenant, letter }),
+    eventsLastSequence: async () => lastSequence,
     attempts: 4,
     backoffBaseMs: 100,
     backoffMaxMs: 1_000,
@@ -167,23 +171,27 @@ describe('dispatcher', () => {
     expect([calls, sleeps, counts.delivered]).toEqual([2, [1_000], 1]);
   });
 
-  it('sends an endpoint only its changes, and nothing from before it existed', async () => {
+  it('sends an endpoint only its changes, and only events after it was added', async () => {
     const sent: string[] = [];
     const { instance } = dispatcher(async (url) => {
       sent.push(url.pathname);
       return { status: 204 };
     });
+    lastSequence = 10;
     await instance.handle('acme', add('http://hooks.example/created', ['created']));
     await instance.handle('acme', add('http://hooks.example/all'));
-    await instance.dispatch({ tenant: 'acme', seq: 1, subject: 's', event: event('deleted') });
-    await instance.dispatch({ tenant: 'globex', seq: 2, subject: 's', event: event('created') });
+    lastSequence = 0;
+    await instance.dispatch({ tenant: 'acme', seq: 11, subject: 's', event: event('deleted') });
+    await instance.dispatch({ tenant: 'globex', seq: 12, subject: 's', event: event('created') });
+    // A backdated memory's event is still new: the stream position decides, not `at`.
     await instance.dispatch({
       tenant: 'acme',
-      seq: 3,
+      seq: 13,
       subject: 's',
       event: event('created', '2020-01-01T00:00:00.000Z'),
     });
-    expect(sent).toEqual(['/all']);
+    await instance.dispatch({ tenant: 'acme', seq: 10, subject: 's', event: event('created') });
+    expect(sent).toEqual(['/all', '/created', '/all']);
   });
 
   it('refuses a private endpoint at registration without the operator flag', async () => {

@@ -9,6 +9,7 @@ interface Row {
   events: string;
   secret: string;
   created_at: string;
+  after_seq: number;
 }
 
 /**
@@ -23,7 +24,8 @@ export function openSqliteEndpointStore(path: string): EndpointStore & { close()
     url TEXT NOT NULL,
     events TEXT NOT NULL,
     secret TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    after_seq INTEGER NOT NULL
   )`);
   const byTenant = new Map<string, EndpointRecord[]>();
   const load = () => {
@@ -36,13 +38,14 @@ export function openSqliteEndpointStore(path: string): EndpointStore & { close()
         events: JSON.parse(row.events) as EndpointRecord['events'],
         secret: row.secret,
         createdAt: row.created_at,
+        afterSeq: row.after_seq,
       };
       byTenant.set(row.tenant, [...(byTenant.get(row.tenant) ?? []), record]);
     }
   };
   load();
   const insert = db.prepare(
-    'INSERT INTO endpoints (id, tenant, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO endpoints (id, tenant, url, events, secret, created_at, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const remove = db.prepare('DELETE FROM endpoints WHERE tenant = ? AND id = ?');
   return {
@@ -54,6 +57,7 @@ export function openSqliteEndpointStore(path: string): EndpointStore & { close()
         JSON.stringify(record.events),
         record.secret,
         record.createdAt,
+        record.afterSeq,
       );
       load();
     },

@@ -17,6 +17,8 @@ import { newWebhookSecret, signWebhook } from './signature.ts';
 export interface EndpointRecord extends WebhookEndpoint {
   tenant: string;
   secret: string;
+  /** The event stream's last sequence when it was added: it receives only later events. */
+  afterSeq: number;
 }
 
 /** Where endpoints are kept (the service's SQLite file). */
@@ -39,6 +41,8 @@ export interface DispatcherOptions {
   store: EndpointStore;
   resolveTarget: ResolveTarget;
   post: HttpPost;
+  /** The event stream's last sequence now (a new endpoint receives what comes after it). */
+  eventsLastSequence: () => Promise<number>;
   /** Publishes a dead letter to `memory.dlq.<tenant>` with the reason. */
   deadLetter: (tenant: string, letter: DeadLetter) => Promise<void>;
   /** Attempts per delivery, the first included. */
@@ -109,6 +113,7 @@ export class WebhookDispatcher {
       events: request.events ?? ['created', 'duplicate', 'updated', 'deleted', 'expired', 'merged'],
       createdAt: new Date(this.#now()).toISOString(),
       secret: newWebhookSecret(),
+      afterSeq: await this.#options.eventsLastSequence(),
     };
     store.add(record);
     return { endpoints: listed(), id: record.id, secret: record.secret };
@@ -116,12 +121,12 @@ export class WebhookDispatcher {
 
   /** Delivers one event to every endpoint of its tenant that wants it; never throws for one. */
   async dispatch(delivery: EventDelivery): Promise<void> {
-    const eventTime = Date.parse(delivery.event.at);
     const endpoints = this.#options.store.list(delivery.tenant).filter(
       (endpoint) =>
         endpoint.events.includes(delivery.event.change) &&
-        // Events from before the endpoint existed are not its.
-        !(eventTime < Date.parse(endpoint.createdAt)),
+        // Events from before the endpoint existed are not its (by stream position: an
+        // event's `at` can be a backdated memory's time).
+        delivery.seq > endpoint.afterSeq,
     );
     await Promise.all(endpoints.map((endpoint) => this.#deliver(endpoint, delivery)));
   }
