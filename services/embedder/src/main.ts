@@ -21,7 +21,11 @@ await defineService({
   async start({ config, log, registry, ...runtime }) {
     const metrics = createEmbedderMetrics(registry);
     const providerName =
-      config.provider === 'auto' ? (config.openaiApiKey ? 'openai' : 'local') : config.provider;
+      config.provider === 'auto'
+        ? config.openaiApiKey
+          ? 'openai'
+          : config.offlineProvider
+        : config.provider;
     const provider =
       providerName === 'local'
         ? createLocalEmbeddingProvider(
