@@ -24,23 +24,20 @@ type MetricRow<T extends MetricSpec['type'], N extends string, L extends string>
   readonly help: string;
 } & ([L] extends [never] ? unknown : { readonly labels: readonly L[] });
 
-/** A counter row of a table, in one line: its name, HELP line and label names. */
-export function counter<const N extends string, const L extends string = never>(
-  name: N,
-  help: string,
-  labels?: readonly L[],
-): MetricRow<'counter', N, L> {
-  return { type: 'counter', name, help, ...(labels && { labels }) } as MetricRow<'counter', N, L>;
+/** The row constructor of a counter or a gauge: its name, HELP line and label names. */
+function rowOf<T extends 'counter' | 'gauge'>(type: T) {
+  return <const N extends string, const L extends string = never>(
+    name: N,
+    help: string,
+    labels?: readonly L[],
+  ): MetricRow<T, N, L> => ({ type, name, help, ...(labels && { labels }) }) as MetricRow<T, N, L>;
 }
 
-/** A gauge row of a table, in one line: its name, HELP line and label names. */
-export function gauge<const N extends string, const L extends string = never>(
-  name: N,
-  help: string,
-  labels?: readonly L[],
-): MetricRow<'gauge', N, L> {
-  return { type: 'gauge', name, help, ...(labels && { labels }) } as MetricRow<'gauge', N, L>;
-}
+/** A counter row of a table, in one line: `counter(name, help, labels?)`. */
+export const counter = rowOf('counter');
+
+/** A gauge row of a table, in one line: `gauge(name, help, labels?)`. */
+export const gauge = rowOf('gauge');
 
 /** A histogram row of a table, in one line: its name, HELP line, bucket bounds and labels. */
 export function histogram<const N extends string, const L extends string = never>(
