@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { idsOrFilter, MemoryFilterSchema } from './filter.ts';
-import { Limits } from './limits.ts';
+import { idsOrFilter, SelectionFields } from './filter.ts';
 import {
   LabelListSchema,
   MemoryRecordSchema,
@@ -50,9 +49,8 @@ export type UpdateReply = z.infer<typeof UpdateReplySchema>;
 export const DeleteRequestSchema = idsOrFilter(
   z.strictObject({
     v: v1,
-    ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
-    /** Deletes every matching memory; must restrict something. */
-    filter: MemoryFilterSchema.optional(),
+    /** These memories, or every memory a (non-empty) filter matches. */
+    ...SelectionFields,
     /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
     reason: ChangeReasonSchema.optional(),
   }),

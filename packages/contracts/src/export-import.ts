@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChangeReasonSchema } from './change-messages.ts';
 import { ErrorBodySchema } from './errors.ts';
-import { idsOrFilter, MemoryFilterSchema } from './filter.ts';
+import { idsOrFilter, MemoryFilterSchema, SelectionFields } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
   FORBIDDEN_KEYS,
@@ -247,10 +247,8 @@ export type BatchChanges = z.output<typeof BatchChangesSchema>;
 export const BatchUpdateRequestSchema = idsOrFilter(
   z.strictObject({
     v: v1,
-    /** These memories (at most `Limits.ids`). */
-    ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
-    /** Or the memories matching a (non-empty) filter, one page a request. */
-    filter: MemoryFilterSchema.optional(),
+    /** These memories, or those a (non-empty) filter matches, one page a request. */
+    ...SelectionFields,
     /** Where the previous page of a filter update stopped. */
     cursor: CursorSchema.optional(),
     /** Memories per page of a filter update (default and most: `Limits.batchSize`). */

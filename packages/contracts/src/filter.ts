@@ -206,6 +206,12 @@ export function isEmptyFilter(filter: MemoryFilter | undefined): boolean {
   return filter === undefined || Object.values(filter).every((value) => value === undefined);
 }
 
+/** The memories a change applies to: these `ids`, or those a `filter` matches (see `idsOrFilter`). */
+export const SelectionFields = {
+  ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
+  filter: MemoryFilterSchema.optional(),
+};
+
 /**
  * Refines a request that applies to memories by `ids` or by a `filter`: one of the two, and a
  * filter that restricts something (an empty one would `verb` every memory).
