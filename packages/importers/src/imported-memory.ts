@@ -1,17 +1,40 @@
-import type { StoreInput } from '@membus/client';
-import { StoreMemorySchema } from '@membus/contracts';
+import {
+  type ExportedMemoryInput,
+  ExportedMemorySchema,
+  type Kind,
+  type Scope,
+} from '@membus/contracts';
 import { validate as isUuid, v5 as uuidv5 } from 'uuid';
 
 /**
- * One memory an importer read, in membus's terms: what `storeMany` takes, with its id fixed
- * (kept from the source, or derived from its primary key) so a re-run finds what it wrote.
+ * One memory an importer read, in membus's terms: the record of an export line
+ * (`ExportedMemory`, docs/export-format.md) with its id fixed (kept from the source, or derived
+ * from its primary key) so a re-run finds what it wrote.
  */
-export type ImportedMemory = StoreInput & {
+export interface ImportedMemory {
   /** The memory's id in membus: the source's UUID, or a UUIDv5 of its primary key. */
   id: string;
-  /** When the source last changed it, if it says (kept for the NDJSON import format). */
+  text: string;
+  scope?: Scope;
+  userId?: string;
+  agentId?: string;
+  sessionId?: string;
+  namespace?: string;
+  kind?: Kind;
+  metadata: Record<string, unknown>;
+  categories?: string[];
+  tags?: string[];
+  importance?: number;
+  /** When the source says it was made (kept); else when it is imported. */
+  createdAt?: string;
+  /** When the source last changed it (kept); else `createdAt`. */
   updatedAt?: string;
-};
+}
+
+/** The export line (`ExportedMemory`, version 1) of an imported memory. */
+export function exportLine(memory: ImportedMemory): ExportedMemoryInput {
+  return { v: 1, memory };
+}
 
 /** What a source yields for one record: a memory, or why the record cannot be one. */
 export type SourceItem = { memory: ImportedMemory } | { skipped: string };
@@ -78,14 +101,14 @@ export function toJsonValue(value: unknown): unknown {
 }
 
 /**
- * The memory, or why membus would refuse it (the store schema's first issue, e.g. text empty or
- * over the limit, metadata too large): checked here, so one bad row is counted and skipped
- * instead of failing a whole batch.
+ * The memory, or why membus would refuse it (the export line schema's first issue, e.g. text
+ * empty or over the limit, metadata too large): checked here, so one bad row is counted and
+ * skipped, and the dry run counts what the import will write.
  */
 export function checked(memory: ImportedMemory): SourceItem {
-  const { updatedAt: _updatedAt, ...store } = memory;
-  const result = StoreMemorySchema.safeParse({ ...store, v: 1 });
+  const result = ExportedMemorySchema.safeParse(exportLine(memory));
   if (result.success) return { memory };
   const issue = result.error.issues[0];
-  return { skipped: `${issue?.path.join('.') || 'memory'}: ${issue?.message ?? 'invalid'}` };
+  const path = issue?.path.slice(1).join('.');
+  return { skipped: `${path || 'memory'}: ${issue?.message ?? 'invalid'}` };
 }

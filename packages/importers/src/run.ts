@@ -1,24 +1,30 @@
-import type { MemoryClient } from '@membus/client';
-import { Limits, MembusError } from '@membus/contracts';
+import { importMemories, type MemoryClient } from '@membus/client';
+import { Limits } from '@membus/contracts';
 import { DEFAULT_PRICE_PER_MILLION_TOKENS, embeddingCost, estimateTokens } from './estimate.ts';
-import type { ImportedMemory, SourceItem } from './imported-memory.ts';
+import { exportLine, type ImportedMemory, type SourceItem } from './imported-memory.ts';
 
-/** What an import writes to: a tenant's client (or anything with the same two methods). */
-export type ImportTarget = Pick<MemoryClient, 'getMany' | 'storeMany'>;
+/** What an import writes to: a tenant's client. */
+export type ImportTarget = MemoryClient;
 
 /**
- * Writes one batch of imported memories. The one place that knows how: `storeMany` with the
- * ids kept, each memory its own (no merging into an exact duplicate, so every source record
- * stays one memory a re-run finds by id), resolving once all are queryable.
+ * Writes one batch of imported memories: the one place that knows how. As export lines through
+ * the client's `importMemories` (memory.import): ids and times kept, each line its own memory
+ * (never merged into a duplicate), idempotent. Returns the lines membus refused, by error code
+ * (CONFLICT: the id holds another text, e.g. the source row changed since the last run).
  */
 export async function writeMemories(
   target: ImportTarget,
   memories: readonly ImportedMemory[],
-): Promise<void> {
-  await target.storeMany(
-    memories.map(({ updatedAt: _updatedAt, ...memory }) => ({ ...memory, mergeSimilar: false })),
-    { wait: 'queryable', timeoutMs: 120_000 },
-  );
+): Promise<Record<string, number>> {
+  const summary = await importMemories(target, memories.map(exportLine), {
+    batchSize: memories.length,
+    concurrency: 1,
+  });
+  const refused: Record<string, number> = {};
+  for (const failure of summary.failures) refused[failure.code] = (refused[failure.code] ?? 0) + 1;
+  // Beyond the failures listed (the client keeps the first 1,000): counted under their kind.
+  if (summary.failuresOmitted > 0) refused.OMITTED = summary.failuresOmitted;
+  return refused;
 }
 
 export interface ImportCounts {
@@ -59,34 +65,19 @@ async function presentIds(target: ImportTarget, ids: readonly string[]): Promise
   return new Set(memories.map((memory) => memory.id));
 }
 
-/**
- * Writes a batch; when membus refuses part of it for good (e.g. CONFLICT: an id whose memory
- * was deleted in membus is never stored again), writes its memories one by one so only the
- * refused ones are left out, counted under `failed` by code. A retryable failure stops the
- * import: a re-run resumes it.
- */
+/** Writes a batch; the memories membus refused are counted under `failed`, not as written. */
 async function writeBatch(
   target: ImportTarget,
   memories: ImportedMemory[],
   counts: ImportCounts,
-): Promise<ImportedMemory[]> {
-  try {
-    await writeMemories(target, memories);
-    return memories;
-  } catch (error) {
-    if (!(error instanceof MembusError) || error.retryable) throw error;
+): Promise<number> {
+  const refused = await writeMemories(target, memories);
+  let failed = 0;
+  for (const [code, count] of Object.entries(refused)) {
+    counts.failed[code] = (counts.failed[code] ?? 0) + count;
+    failed += count;
   }
-  const written: ImportedMemory[] = [];
-  for (const memory of memories) {
-    try {
-      await writeMemories(target, [memory]);
-      written.push(memory);
-    } catch (error) {
-      if (!(error instanceof MembusError) || error.retryable) throw error;
-      counts.failed[error.code] = (counts.failed[error.code] ?? 0) + 1;
-    }
-  }
-  return written;
+  return memories.length - failed;
 }
 
 /**
@@ -112,13 +103,13 @@ async function pass(
       : new Set<string>();
     const fresh = memories.filter((memory) => !present.has(memory.id));
     counts.present += present.size;
-    let written = fresh;
+    let written = fresh.length;
     if (write && fresh.length > 0) {
       if (!options.target) throw new Error('an import that writes needs a target');
       written = await writeBatch(options.target, fresh, counts);
     }
-    counts.memories += written.length;
-    for (const memory of written) counts.tokens += estimateTokens(memory.text);
+    counts.memories += written;
+    for (const memory of fresh) counts.tokens += estimateTokens(memory.text);
     counts.costUsd = embeddingCost(counts.tokens, price);
     options.onProgress?.({
       ...counts,
