@@ -4,11 +4,15 @@
  * receiver is retried and then dead-lettered to memory.dlq.<tenant> with the reason, and no
  * other tenant's event reaches the endpoint.
  */
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { connectBus, type NatsConnection, request } from '@membus/bus';
 import { waitFor } from '@membus/bus/testing';
+import { repoRoot } from '@membus/cli';
 import type { MemoryClient } from '@membus/client';
 import {
   DeadLetterSchema,
@@ -176,6 +180,39 @@ describe('webhooks', () => {
     expect(new Set(attempts.map((entry) => entry.headers['webhook-id'])).size).toBe(1);
     // The healthy endpoint had its delivery anyway.
     await waitFor(() => ok.received.some((entry) => entry.body.includes(id)));
+  });
+
+  it('is what `membus webhook` adds, lists and removes (as the admin user)', async () => {
+    const admin = stack.admin;
+    const membus = (...args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(repoRoot, 'packages/cli/bin/membus.mjs'), ...args],
+        {
+          env: {
+            ...process.env,
+            NATS_URL: stack.nats.url,
+            ...('credsFile' in admin
+              ? { NATS_CREDS: admin.credsFile }
+              : { NATS_USER: admin.user, NATS_PASSWORD: admin.pass }),
+          },
+        },
+      );
+    const added = await membus(
+      'webhook',
+      'add',
+      `${ok.url}/cli`,
+      '--tenant',
+      'globex',
+      '--events',
+      'created',
+    );
+    const id = added.stdout.trim();
+    expect(added.stderr).toContain('signing secret (shown once): whsec_');
+    const listed = await membus('webhook', 'list', '--tenant', 'globex');
+    expect(listed.stdout).toContain(`${id}  ${ok.url}/cli  created`);
+    const removed = await membus('webhook', 'remove', id, '--tenant', 'globex');
+    expect(removed.stdout.trim()).toBe(`removed ${id}`);
   });
 
   it('stops delivering to a removed endpoint', async () => {
