@@ -10,21 +10,25 @@ export type ImportTarget = MemoryClient;
  * Writes one batch of imported memories: the one place that knows how. As export lines through
  * the client's `importMemories` (memory.import): ids and times kept, each line its own memory
  * (never merged into a duplicate), idempotent. Returns the lines membus refused, by error code
- * (CONFLICT: the id holds another text, e.g. the source row changed since the last run).
+ * and their ids (CONFLICT: the id holds another text, e.g. a memory deleted in membus).
  */
 export async function writeMemories(
   target: ImportTarget,
   memories: readonly ImportedMemory[],
-): Promise<Record<string, number>> {
+): Promise<{ refused: Record<string, number>; ids: Set<string> }> {
+  // One request per call (at most Limits.batchSize lines, each bounded): every failure is listed.
   const summary = await importMemories(target, memories.map(exportLine), {
     batchSize: memories.length,
     concurrency: 1,
+    maxFailures: memories.length,
   });
   const refused: Record<string, number> = {};
-  for (const failure of summary.failures) refused[failure.code] = (refused[failure.code] ?? 0) + 1;
-  // Beyond the failures listed (the client keeps the first 1,000): counted under their kind.
-  if (summary.failuresOmitted > 0) refused.OMITTED = summary.failuresOmitted;
-  return refused;
+  const ids = new Set<string>();
+  for (const failure of summary.failures) {
+    refused[failure.code] = (refused[failure.code] ?? 0) + 1;
+    if (failure.id !== undefined) ids.add(failure.id);
+  }
+  return { refused, ids };
 }
 
 export interface ImportCounts {
@@ -70,14 +74,11 @@ async function writeBatch(
   target: ImportTarget,
   memories: ImportedMemory[],
   counts: ImportCounts,
-): Promise<number> {
-  const refused = await writeMemories(target, memories);
-  let failed = 0;
-  for (const [code, count] of Object.entries(refused)) {
+): Promise<ImportedMemory[]> {
+  const { refused, ids } = await writeMemories(target, memories);
+  for (const [code, count] of Object.entries(refused))
     counts.failed[code] = (counts.failed[code] ?? 0) + count;
-    failed += count;
-  }
-  return memories.length - failed;
+  return memories.filter((memory) => !ids.has(memory.id));
 }
 
 /**
@@ -103,13 +104,13 @@ async function pass(
       : new Set<string>();
     const fresh = memories.filter((memory) => !present.has(memory.id));
     counts.present += present.size;
-    let written = fresh.length;
+    let written = fresh;
     if (write && fresh.length > 0) {
       if (!options.target) throw new Error('an import that writes needs a target');
       written = await writeBatch(options.target, fresh, counts);
     }
-    counts.memories += written;
-    for (const memory of fresh) counts.tokens += estimateTokens(memory.text);
+    counts.memories += written.length;
+    for (const memory of written) counts.tokens += estimateTokens(memory.text);
     counts.costUsd = embeddingCost(counts.tokens, price);
     options.onProgress?.({
       ...counts,

@@ -11,7 +11,8 @@ export function quotedTable(table: string): string {
 
 /** The query a mapping reads: its own, or every row of its table. */
 export function mappingQuery(mapping: Mapping): string {
-  if (mapping.query) return mapping.query;
+  // A trailing `;` would end the cursor's DECLARE (PostgreSQL) early.
+  if (mapping.query) return mapping.query.trim().replace(/;+\s*$/, '');
   if (mapping.table) return `SELECT * FROM ${quotedTable(mapping.table)}`;
   throw new Error('the mapping names no table and no query');
 }
