@@ -178,7 +178,7 @@ describe('mem0', () => {
   });
 
   // mem0's three forms hold the same memories under the same ids: importing another form after
-  // the export finds every memory there (moving between them never duplicates).
+  // the export (imported again here: a no-op after the test above) finds every memory there.
   it('reads its SQLite vector store as the same memories as its export', async () => {
     const byId = (items: SourceItem[]) =>
       items
@@ -190,6 +190,7 @@ describe('mem0', () => {
     expect(fromVectors.some((item) => 'memory' in item && item.memory.id === deletedId)).toBe(
       false,
     );
+    await runImport(mem0ExportItems(exportFile, { namespace: 'mem0' }), { target: client });
     const plan = await planImport(mem0VectorStoreItems(vectorDb), { target: client });
     expect(plan).toMatchObject({ read: 4, memories: 0, present: 4 });
   });
@@ -206,6 +207,7 @@ describe('mem0', () => {
         createdAt: alice.find((item) => item.id === updatedId)?.createdAt,
       },
     });
+    await runImport(mem0ExportItems(exportFile, { namespace: 'mem0' }), { target: client });
     const plan = await planImport(mem0HistoryItems(historyDb), { target: client });
     expect(plan).toMatchObject({ read: 5, memories: 0, present: 4 });
   });
