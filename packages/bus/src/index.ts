@@ -42,6 +42,7 @@ export {
   publishOperation,
   serveOperation,
   storeMemory,
+  storeMemoryAndWait,
 } from './operations.ts';
 export type { DurablePublishOptions } from './publish.ts';
 export { privateMessageId, publishCore, publishDurable } from './publish.ts';

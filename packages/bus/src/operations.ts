@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type EventOperation,
   Headers,
@@ -10,6 +11,8 @@ import {
   type ServiceName,
   type StoreMemoryInput,
   StoreMemorySchema,
+  type StoreNotice,
+  StoreNoticeSchema,
   Streams,
   subjectOf,
   subjectWildcard,
@@ -18,7 +21,7 @@ import {
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as createHeaders, type NatsConnection } from '@nats-io/nats-core';
 import type { z } from 'zod';
-import { validate } from './codec.ts';
+import { decode, validate } from './codec.ts';
 import { type ConsumeOptions, consumeStream, type StreamConsumer } from './consume.ts';
 import {
   type DurablePublishOptions,
@@ -189,6 +192,44 @@ export async function storeMemory(
     ...(messageId !== undefined ? { messageId } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
+}
+
+/**
+ * Stores a memory as a service and waits for its notice (read-your-writes, as the client
+ * does): the notice once the memory is queryable (also for a replayed id) or dropped by the
+ * ingest policy. A failed store throws its error; no notice within `timeoutMs`, TIMEOUT naming
+ * the memory as `noun` (`memory`, `fact`).
+ */
+export async function storeMemoryAndWait(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  tenant: string,
+  memory: Omit<StoreMemoryInput, 'v'>,
+  options: { service: ServiceName; timeoutMs: number; noun: string },
+): Promise<StoreNotice & { status: Exclude<StoreNotice['status'], 'failed'> }> {
+  const token = randomUUID();
+  const subscription = nc.subscribe(subjectOf(Operations.notice, tenant, token), {
+    max: 1,
+    timeout: options.timeoutMs,
+  });
+  await storeMemory(js, tenant, memory, { notifyToken: token, service: options.service });
+  const late = `${options.noun} ${memory.id} was not queryable in time`;
+  try {
+    for await (const message of subscription) {
+      const notice = decode(StoreNoticeSchema, message.data);
+      if (!notice.ok) throw notice.error;
+      if (notice.value.status === 'failed')
+        throw new MembusError(
+          notice.value.error?.code ?? 'INTERNAL',
+          notice.value.error?.message ?? 'store failed',
+        );
+      return { ...notice.value, status: notice.value.status };
+    }
+  } catch (error) {
+    if (MembusError.is(error)) throw error;
+    throw new MembusError('TIMEOUT', late, { cause: error });
+  }
+  throw new MembusError('TIMEOUT', late);
 }
 
 // ---------------------------------------------------------------- memory.embed

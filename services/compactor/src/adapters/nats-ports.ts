@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import {
   call,
-  decode,
   embedTexts,
   type JetStreamClient,
   type NatsConnection,
   privateMessageId,
   publishOperation,
-  storeMemory,
+  storeMemoryAndWait,
 } from '@membus/bus';
-import { MembusError, Operations, StoreNoticeSchema, subjectOf } from '@membus/contracts';
+import { MembusError, Operations } from '@membus/contracts';
 import type { EmbedPort } from '../ports/embed-port.ts';
 import type { MemoryPort } from '../ports/memory-port.ts';
 import type { OutcomePort } from '../ports/outcome-port.ts';
@@ -74,35 +72,16 @@ export function natsMemoryPort(
       return reply;
     },
     async store(tenant, memory) {
-      // Same read-your-writes path as the client: the vector-store answers on this token once
-      // the memory is queryable (also for a replayed id).
-      const token = randomUUID();
-      const subscription = nc.subscribe(subjectOf(Operations.notice, tenant, token), {
-        max: 1,
-        timeout: options.storeTimeoutMs,
+      // Same read-your-writes path as the client.
+      const notice = await storeMemoryAndWait(nc, js, tenant, memory, {
+        service: 'compactor',
+        timeoutMs: options.storeTimeoutMs,
+        noun: 'memory',
       });
-      await storeMemory(js, tenant, memory, { notifyToken: token, service: 'compactor' });
-      try {
-        for await (const message of subscription) {
-          const notice = decode(StoreNoticeSchema, message.data);
-          if (!notice.ok) throw notice.error;
-          if (notice.value.status === 'failed')
-            throw new MembusError(
-              notice.value.error?.code ?? 'INTERNAL',
-              notice.value.error?.message ?? 'store failed',
-            );
-          // The ingest policy never drops a summary (decision 009); a dropped store is not there.
-          if (notice.value.status === 'dropped')
-            throw new MembusError('CONFLICT', `store ${memory.id} was dropped by the ingest policy`);
-          return { status: notice.value.status, memoryId: notice.value.memoryId };
-        }
-      } catch (error) {
-        if (MembusError.is(error)) throw error;
-        throw new MembusError('TIMEOUT', `memory ${memory.id} was not queryable in time`, {
-          cause: error,
-        });
-      }
-      throw new MembusError('TIMEOUT', `memory ${memory.id} was not queryable in time`);
+      // The ingest policy never drops a summary (decision 009); a dropped store is not there.
+      if (notice.status === 'dropped')
+        throw new MembusError('CONFLICT', `store ${memory.id} was dropped by the ingest policy`);
+      return { status: notice.status, memoryId: notice.memoryId };
     },
   };
 }

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { call, decode, type JetStreamClient, type NatsConnection, storeMemory } from '@membus/bus';
-import { MembusError, Operations, StoreNoticeSchema, subjectOf } from '@membus/contracts';
+import { call, type JetStreamClient, type NatsConnection, storeMemoryAndWait } from '@membus/bus';
+import { Operations } from '@membus/contracts';
 import type { MemoryPort } from '../ports/memory-port.ts';
 
 /** The vector-store's operations over the bus, as the extractor's NATS user. */
@@ -17,35 +16,17 @@ export function natsMemoryPort(
     },
     async add(tenant, memory) {
       // Read-your-writes, as the client does: the next ingest of this owner must find the fact.
-      const token = randomUUID();
-      const subscription = nc.subscribe(subjectOf(Operations.notice, tenant, token), {
-        max: 1,
-        timeout: options.storeTimeoutMs,
+      const notice = await storeMemoryAndWait(nc, js, tenant, memory, {
+        service: 'extractor',
+        timeoutMs: options.storeTimeoutMs,
+        noun: 'fact',
       });
-      await storeMemory(js, tenant, memory, { notifyToken: token, service: 'extractor' });
-      try {
-        for await (const message of subscription) {
-          const notice = decode(StoreNoticeSchema, message.data);
-          if (!notice.ok) throw notice.error;
-          if (notice.value.status === 'failed')
-            throw new MembusError(
-              notice.value.error?.code ?? 'INTERNAL',
-              notice.value.error?.message ?? 'store failed',
-            );
-          const policy = notice.value.policy;
-          return {
-            status: notice.value.status,
-            memoryId: notice.value.memoryId,
-            ...(policy ? { dropped: `${policy.rule}: ${policy.reason}` } : {}),
-          };
-        }
-      } catch (error) {
-        if (MembusError.is(error)) throw error;
-        throw new MembusError('TIMEOUT', `fact ${memory.id} was not queryable in time`, {
-          cause: error,
-        });
-      }
-      throw new MembusError('TIMEOUT', `fact ${memory.id} was not queryable in time`);
+      const policy = notice.policy;
+      return {
+        status: notice.status,
+        memoryId: notice.memoryId,
+        ...(policy ? { dropped: `${policy.rule}: ${policy.reason}` } : {}),
+      };
     },
     async update(tenant, id, changes) {
       await call(nc, Operations.update, tenant, { id, ...changes }, timeout);
