@@ -23,13 +23,11 @@ import {
 import type { JetStreamOperation, RequestOperation } from '@membus/contracts';
 import {
   createLogger,
-  createMetricsRegistry,
   type Logger,
   type LogLevel,
+  processTelemetry,
   type Registry,
   registerJetStreamMetrics,
-  runService,
-  startTracing,
 } from '@membus/telemetry';
 import type { z } from 'zod';
 
@@ -161,12 +159,8 @@ async function run<C extends RuntimeConfig>(
 ): Promise<void> {
   const name = definition.name;
   const config = parseConfig(definition, environment);
-  const log = createLogger(name, { level: config.logLevel });
-  const tracing = startTracing({
-    service: name,
-    ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
-  });
-  const registry = createMetricsRegistry(name);
+  const telemetry = processTelemetry(name, config);
+  const { log, registry } = telemetry;
   const declared: ConsumerDeclaration[] = [
     ...(definition.consumes ?? []).map(operationConsumer),
     ...(definition.consumers?.(config) ?? []),
@@ -270,13 +264,7 @@ async function run<C extends RuntimeConfig>(
 
   const started = await definition.start(context);
   const { nc } = connected();
-  await runService({
-    service: name,
-    port: config.metricsPort,
-    host: config.metricsHost,
-    registry,
-    log,
-    tracing,
+  await telemetry.run({
     checks: () => ({
       nats: !nc.isClosed(),
       ...(consumers.length > 0 ? { consumer: consuming } : {}),

@@ -4,8 +4,12 @@ export type {
   JetStreamSnapshot,
 } from './jetstream-metrics.ts';
 export { JetStreamMetricNames, registerJetStreamMetrics } from './jetstream-metrics.ts';
-export type { ServiceRuntimeOptions } from './lifecycle.ts';
-export { announceReady, onShutdown, runService } from './lifecycle.ts';
+export type {
+  ProcessTelemetry,
+  ProcessTelemetryConfig,
+  ServiceRuntimeOptions,
+} from './lifecycle.ts';
+export { announceReady, onShutdown, processTelemetry, runService } from './lifecycle.ts';
 export type { LogFields, Logger, LoggerOptions, LogLevel, SerializedError } from './logger.ts';
 export { createLogger } from './logger.ts';
 export type {

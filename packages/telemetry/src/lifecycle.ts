@@ -1,7 +1,7 @@
-import type { Logger } from './logger.ts';
-import type { Registry } from './metrics.ts';
+import { createLogger, type Logger, type LogLevel } from './logger.ts';
+import { createMetricsRegistry, type Registry } from './metrics.ts';
 import { startTelemetryServer, type TelemetryServer } from './telemetry-server.ts';
-import type { Tracing } from './tracing.ts';
+import { startTracing, type Tracing } from './tracing.ts';
 
 /** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */
 export function onShutdown(
@@ -77,4 +77,50 @@ export async function runService(options: ServiceRuntimeOptions): Promise<Teleme
     (message, error) => options.log.info(message, error ? { error } : {}),
   );
   return telemetry;
+}
+
+/** What a process's telemetry is configured by (every service's and the gateway's config). */
+export interface ProcessTelemetryConfig {
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  readonly otlpEndpoint?: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** A process's logger, tracing and metrics registry, and `run`: `runService` with them. */
+export interface ProcessTelemetry {
+  readonly log: Logger;
+  readonly tracing: Tracing;
+  readonly registry: Registry;
+  run(
+    options: Pick<ServiceRuntimeOptions, 'checks' | 'details' | 'drain'>,
+  ): Promise<TelemetryServer>;
+}
+
+/**
+ * The start of every membus process (the services' runtime and the gateway): its logger,
+ * tracing (the one place the OTel SDK starts) and metrics registry; `run` ends its `main`.
+ */
+export function processTelemetry(name: string, config: ProcessTelemetryConfig): ProcessTelemetry {
+  const log = createLogger(name, { level: config.logLevel });
+  const tracing = startTracing({
+    service: name,
+    ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
+  });
+  const registry = createMetricsRegistry(name);
+  return {
+    log,
+    tracing,
+    registry,
+    run: (options) =>
+      runService({
+        service: name,
+        port: config.metricsPort,
+        host: config.metricsHost,
+        registry,
+        log,
+        tracing,
+        ...options,
+      }),
+  };
 }

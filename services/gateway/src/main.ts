@@ -1,5 +1,5 @@
 import { ConfigError } from '@membus/bus';
-import { createLogger, createMetricsRegistry, runService, startTracing } from '@membus/telemetry';
+import { createLogger, processTelemetry } from '@membus/telemetry';
 import { FileApiKeyStore } from '@membus/tenancy';
 import { buildGateway } from './app.ts';
 import { type GatewayConfig, loadGatewayConfig } from './config.ts';
@@ -18,12 +18,8 @@ try {
   createLogger(name).error(error.message);
   process.exit(1);
 }
-const log = createLogger(name, { level: config.logLevel });
-const tracing = startTracing({
-  service: name,
-  ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
-});
-const registry = createMetricsRegistry(name);
+const telemetry = processTelemetry(name, config);
+const { log, registry } = telemetry;
 const metrics = createGatewayMetrics(registry);
 const tls =
   config.natsTlsCa || config.natsTlsCert
@@ -61,13 +57,7 @@ try {
 }
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
-await runService({
-  service: name,
-  port: config.metricsPort,
-  host: config.metricsHost,
-  registry,
-  log,
-  tracing,
+await telemetry.run({
   checks: () => ({ http: app.server.listening }),
   details: {
     url: `http://${config.host}:${port}`,
