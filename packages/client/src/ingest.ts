@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
   createHeaders,
-  decode,
   type JetStreamClient,
   type NatsConnection,
   publishOperation,
-  type Subscription,
   validate,
 } from '@membus/bus';
 import {
@@ -16,9 +13,9 @@ import {
   IngestMessageSchema,
   MembusError,
   Operations,
-  subjectOf,
 } from '@membus/contracts';
 import { v7 as uuidv7 } from 'uuid';
+import { Notices } from './store-notices.ts';
 
 /** A conversation turn as the caller gives it. */
 export type TurnInput = NonNullable<IngestMessageInput['turns']>[number];
@@ -56,19 +53,21 @@ export interface IngestResult {
  * token of this client's, subscribed on the first wait.
  */
 export class Ingests {
-  readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #tenant: string;
   readonly #timeoutMs: number;
-  readonly #token = randomUUID();
-  readonly #waiting = new Map<string, (notice: ExtractionNotice) => void>();
-  #subscription: Subscription | undefined;
+  readonly #notices: Notices<ExtractionNotice>;
 
   constructor(nc: NatsConnection, js: JetStreamClient, tenant: string, timeoutMs: number) {
-    this.#nc = nc;
     this.#js = js;
     this.#tenant = tenant;
     this.#timeoutMs = timeoutMs;
+    this.#notices = new Notices(nc, tenant, {
+      operation: Operations.extracted,
+      schema: ExtractionNoticeSchema,
+      late: (id, timeoutMs) => `ingest ${id} was not extracted within ${timeoutMs} ms`,
+      closed: (id, error) => ({ v: 1, id, status: 'failed', decisions: [], error }),
+    });
   }
 
   async ingest(
@@ -85,8 +84,9 @@ export class Ingests {
     const checked = validate(IngestMessageSchema, message);
     if (!checked.ok) throw checked.error;
     const headers = createHeaders();
-    const notice = wait === 'extracted' ? this.#wait(message.id, timeoutMs ?? 120_000) : undefined;
-    if (notice) headers.set(Headers.notify, this.#token);
+    const notice =
+      wait === 'extracted' ? this.#notices.wait(message.id, timeoutMs ?? 120_000) : undefined;
+    if (notice) headers.set(Headers.notify, this.#notices.token);
     try {
       // No JetStream de-duplication id: the extractor derives its memories' ids from the
       // ingest's, so a retried ingest writes the same memories (decision 006 on guessable ids).
@@ -95,7 +95,7 @@ export class Ingests {
         timeoutMs: this.#timeoutMs,
       });
     } catch (error) {
-      this.#waiting.delete(message.id);
+      this.#notices.forget([message.id]);
       throw error;
     }
     if (!notice) return { id: message.id };
@@ -111,48 +111,6 @@ export class Ingests {
 
   /** Unsubscribes; every ingest still waiting gets a retryable UNAVAILABLE failure. */
   close(): void {
-    this.#subscription?.unsubscribe();
-    for (const [id, resolve] of this.#waiting)
-      resolve({
-        v: 1,
-        id,
-        status: 'failed',
-        decisions: [],
-        error: { code: 'UNAVAILABLE', message: 'client closed', retryable: true },
-      });
-    this.#waiting.clear();
-  }
-
-  #wait(id: string, timeoutMs: number): Promise<ExtractionNotice> {
-    this.#listen();
-    return new Promise<ExtractionNotice>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(
-          new MembusError('TIMEOUT', `ingest ${id} was not extracted within ${timeoutMs} ms`, {
-            details: { id },
-          }),
-        );
-      }, timeoutMs);
-      this.#waiting.set(id, (notice) => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        resolve(notice);
-      });
-    });
-  }
-
-  #listen(): void {
-    if (this.#subscription) return;
-    this.#subscription = this.#nc.subscribe(
-      subjectOf(Operations.extracted, this.#tenant, this.#token),
-      {
-        callback: (error, message) => {
-          if (error) return;
-          const decoded = decode(ExtractionNoticeSchema, message.data);
-          if (decoded.ok) this.#waiting.get(decoded.value.id)?.(decoded.value);
-        },
-      },
-    );
+    this.#notices.close();
   }
 }
