@@ -64,3 +64,18 @@ export async function writeRecord(
   await context.index.upsert([{ record: next, dedupKey: dedupKey(next), vector }]);
   return next;
 }
+
+/** The owner ids and namespace that are set, in a record's order (the absent ones left out). */
+export function ownerIdsOf(owner: {
+  userId?: string | undefined;
+  agentId?: string | undefined;
+  sessionId?: string | undefined;
+  namespace?: string | undefined;
+}) {
+  return {
+    ...(owner.userId !== undefined ? { userId: owner.userId } : {}),
+    ...(owner.agentId !== undefined ? { agentId: owner.agentId } : {}),
+    ...(owner.sessionId !== undefined ? { sessionId: owner.sessionId } : {}),
+    ...(owner.namespace !== undefined ? { namespace: owner.namespace } : {}),
+  };
+}

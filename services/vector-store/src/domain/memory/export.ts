@@ -9,10 +9,10 @@ import {
   type MemoryRecord,
   packVector,
 } from '@membus/contracts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { encodeCursor } from '../cursor.ts';
 import { countThatFits, jsonBytes } from '../reply-budget.ts';
-import type { MemoryContext } from './context.ts';
-import { ms } from './context.ts';
+import { type MemoryContext, ms, ownerIdsOf } from './context.ts';
+import { scrollPage } from './read.ts';
 
 /** Bytes of history one line carries at most, so that the line can be imported again. */
 const LINE_HISTORY_BYTES = 64 * 1024;
@@ -26,13 +26,7 @@ export async function exportPage(
   tenant: string,
   request: ExportRequest,
 ): Promise<ExportReply> {
-  const page = await context.index.scroll({
-    tenant,
-    ...(request.filter ? { filter: request.filter } : {}),
-    limit: request.limit,
-    ...(request.cursor ? { after: decodeCursor(request.cursor) } : {}),
-    now: context.clock(),
-  });
+  const page = await scrollPage(context, tenant, request);
   const ids = page.records.map((record) => record.id);
   const vectors =
     request.withVectors && context.index.vectors
@@ -76,10 +70,7 @@ export function exportedRecord(record: MemoryRecord): ExportedRecord {
   return {
     id: record.id,
     scope: record.scope,
-    ...(record.userId !== undefined ? { userId: record.userId } : {}),
-    ...(record.agentId !== undefined ? { agentId: record.agentId } : {}),
-    ...(record.sessionId !== undefined ? { sessionId: record.sessionId } : {}),
-    ...(record.namespace !== undefined ? { namespace: record.namespace } : {}),
+    ...ownerIdsOf(record),
     kind: record.kind,
     text: record.text,
     metadata: record.metadata,

@@ -17,7 +17,7 @@ import {
 import type { IndexedMemory } from '@membus/vector-index';
 import type { StoredHistoryEntry } from '../../ports/document-store.ts';
 import { dedupKey } from '../dedup-key.ts';
-import { iso, type MemoryContext, ms } from './context.ts';
+import { iso, type MemoryContext, ms, ownerIdsOf } from './context.ts';
 
 /** Metadata of this many JSON bytes at most goes to the embedder's redaction in one request. */
 const REDACTION_BATCH_BYTES = Limits.metadataBytes - 1_024;
@@ -168,10 +168,7 @@ function recordOf(
     id: memory.id,
     tenant,
     scope: memory.scope ?? inferScope(memory),
-    ...(memory.userId !== undefined ? { userId: memory.userId } : {}),
-    ...(memory.agentId !== undefined ? { agentId: memory.agentId } : {}),
-    ...(memory.sessionId !== undefined ? { sessionId: memory.sessionId } : {}),
-    ...(memory.namespace !== undefined ? { namespace: memory.namespace } : {}),
+    ...ownerIdsOf(memory),
     kind: memory.kind,
     text: memory.text,
     metadata: memory.metadata,

@@ -51,6 +51,24 @@ export async function get(
 }
 
 /**
+ * A page of the tenant's live memories from the index, newest first: the order and cursor of
+ * `list` and `exportPage`.
+ */
+export function scrollPage(
+  context: MemoryContext,
+  tenant: string,
+  request: { filter?: MemoryFilter | undefined; limit: number; cursor?: string | undefined },
+) {
+  return context.index.scroll({
+    tenant,
+    ...(request.filter ? { filter: request.filter } : {}),
+    limit: request.limit,
+    ...(request.cursor ? { after: decodeCursor(request.cursor) } : {}),
+    now: context.clock(),
+  });
+}
+
+/**
  * One page, newest first: `limit` memories or as many as fit one reply (`Limits.replyBytes`),
  * with a cursor to the rest.
  */
@@ -59,13 +77,7 @@ export async function list(
   tenant: string,
   request: ListRequest,
 ): Promise<ListReply> {
-  const page = await context.index.scroll({
-    tenant,
-    ...(request.filter ? { filter: request.filter } : {}),
-    limit: request.limit,
-    ...(request.cursor ? { after: decodeCursor(request.cursor) } : {}),
-    now: context.clock(),
-  });
+  const page = await scrollPage(context, tenant, request);
   const fits = countThatFits(page.records);
   if (fits < page.records.length) {
     const last = page.records[fits - 1] as MemoryRecord;
