@@ -23,7 +23,12 @@ import {
   unpackVector,
 } from '@membus/contracts';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
-import { createLocalEmbeddingProvider, createRedactor, Embedder } from '@membus/embedder';
+import {
+  createLocalEmbeddingProvider,
+  createOnnxEmbeddingProvider,
+  createRedactor,
+  Embedder,
+} from '@membus/embedder';
 import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
 import { type LocomoMode, runLocomo } from './locomo.ts';
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
       verbose: { type: 'boolean', short: 'v', default: false },
       /** A directory of LOCOMO conversations: run that evaluation instead (locomo.ts). */
       locomo: { type: 'string' },
-      /** LOCOMO: the embedder's provider (local, onnx); the service's default unless given. */
+      /** The embedding provider (local, onnx); local (LOCOMO: the service's default) unless given. */
       provider: { type: 'string' },
       /** LOCOMO: store no keyword context (the previous turn) with each turn. */
       'no-context': { type: 'boolean', default: false },
@@ -67,12 +72,12 @@ async function main(): Promise<void> {
     .split(',')
     .map((mode) => mode.trim())
     .filter(Boolean);
+  const provider = values.provider;
+  if (provider !== undefined && provider !== 'local' && provider !== 'onnx')
+    throw new DatasetError(`unknown provider ${provider} (local, onnx)`);
   if (values.locomo !== undefined) {
     const unknown = modes.filter((mode) => !(ALL_MODES as readonly string[]).includes(mode));
     if (unknown.length > 0) throw new DatasetError(`unknown mode(s): ${unknown.join(', ')}`);
-    const provider = values.provider;
-    if (provider !== undefined && provider !== 'local' && provider !== 'onnx')
-      throw new DatasetError(`unknown provider ${provider} (local, onnx)`);
     await runLocomo({
       directory: resolve(values.locomo),
       modes: modes as LocomoMode[],
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const dataset = await loadDataset(resolve(values.data as string));
 
-  const stack = await openStack();
+  const stack = await openStack(provider ?? 'local');
   try {
     const ingestStarted = performance.now();
     const keysById = await ingest(stack, dataset);
@@ -127,9 +132,9 @@ interface Stack {
   close(): Promise<void>;
 }
 
-async function openStack(): Promise<Stack> {
+async function openStack(provider: 'local' | 'onnx'): Promise<Stack> {
   const embedder = new Embedder({
-    provider: createLocalEmbeddingProvider(),
+    provider: provider === 'onnx' ? createOnnxEmbeddingProvider() : createLocalEmbeddingProvider(),
     redactor: createRedactor(),
     clock: () => NOW,
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from '../src/hybrid-fusion.ts';
+import { fuseHybrid, hybridLegDepth } from '../src/hybrid-fusion.ts';
 
-const alpha = DEFAULT_HYBRID_ALPHA;
+const alpha = 0.5;
 
 describe('fuseHybrid', () => {
   it('scores alpha · min-max normalised cosine + (1 − alpha) · normalised BM25', () => {
