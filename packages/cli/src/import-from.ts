@@ -6,14 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { env, parseEnv } from '@membus/bus';
-import { connect, MembusError, type MemoryClient } from '@membus/client';
-import { type Kind, kindValues } from '@membus/contracts';
+import type { MemoryClient } from '@membus/client';
+import type { Kind } from '@membus/contracts';
 import type { ImportCounts, Mapping, SourceItem } from '@membus/importers';
-import { TenancyDirectory } from '@membus/tenancy';
-import { z } from 'zod';
 import { fail } from './command-line.ts';
-import { loadCliConfig } from './config.ts';
+import type { loadCliConfig } from './config.ts';
 
 export const IMPORT_USAGE = `usage: membus import-from SOURCE [options] [--yes]
 
@@ -46,7 +43,9 @@ A mapping (YAML or JSON):
              createdAt: created_at, metadata: [topic, score], metadataJson: extra, tags: tags }
   defaults: { namespace: notes, kind: fact }`;
 
-const importEnvSpec = {
+// The environment this command reads (parsed once, its errors naming the variable); a function,
+// so `membus import-from --help` loads neither zod nor the bus.
+const importEnvSpec = (env: typeof import('@membus/bus').env, z: typeof import('zod').z) => ({
   price: {
     env: 'EMBEDDING_PRICE_PER_MILLION_TOKENS',
     schema: z.coerce.number().min(0).optional(),
@@ -67,7 +66,7 @@ const importEnvSpec = {
     schema: env.optionalString(),
     description: 'Qdrant API key of `import-from qdrant` without --api-key',
   },
-} as const;
+});
 
 const flags = {
   yes: { type: 'boolean', default: false },
@@ -111,6 +110,7 @@ async function credentialsOf(
   if (config.natsToken) return { token: config.natsToken };
   const dir = join(resolve(config.dataDir), 'tenancy');
   if (!existsSync(join(dir, 'tenancy.json'))) return {};
+  const { TenancyDirectory } = await import('@membus/tenancy');
   const tenancy = await TenancyDirectory.open(dir);
   if (!tenancy.tenants.includes(tenant))
     fail(
@@ -126,18 +126,27 @@ export async function importFrom(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${IMPORT_USAGE}\n`);
     return;
   }
+  const [{ env, parseEnv }, { z }, { loadCliConfig }, { kindValues }, clientModule, importers] =
+    await Promise.all([
+      import('@membus/bus'),
+      import('zod'),
+      import('./config.ts'),
+      import('@membus/contracts'),
+      import('@membus/client'),
+      import('@membus/importers'),
+    ]);
+  const { connect, MembusError } = clientModule;
   let config: ReturnType<typeof loadCliConfig>;
-  let environment: ReturnType<typeof parseEnv<typeof importEnvSpec>>;
+  let environment: ReturnType<typeof parseEnv<ReturnType<typeof importEnvSpec>>>;
   try {
     config = loadCliConfig(undefined, {
       natsPort: values['nats-port'],
       dataDir: values['data-dir'],
     });
-    environment = parseEnv(importEnvSpec, process.env);
+    environment = parseEnv(importEnvSpec(env, z), process.env);
   } catch (error) {
     fail((error as Error).message);
   }
-  const importers = await import('@membus/importers');
   const price =
     values['price-per-million'] !== undefined
       ? Number(values['price-per-million'])
