@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idsOrFilter, SelectionFields } from './filter.ts';
+import { selectionRequest } from './filter.ts';
 import {
   LabelListSchema,
   MemoryRecordSchema,
@@ -17,20 +17,25 @@ import { CountSchema, v1 } from './schema-parts.ts';
 /** Why a memory was changed or deleted, as the history keeps it. */
 export const ChangeReasonSchema = z.string().min(1).max(300);
 
+/** What an update may change besides the text (one memory's, or a batch's). */
+export const ChangeFields = {
+  /** Replaces the metadata. */
+  metadata: MetadataSchema.optional(),
+  categories: LabelListSchema.optional(),
+  tags: LabelListSchema.optional(),
+  importance: z.number().min(0).max(1).optional(),
+  tier: TierSchema.optional(),
+  /** New expiry; `null` removes it. */
+  expiresAt: TimestampSchema.nullable().optional(),
+};
+
 export const UpdateRequestSchema = z
   .strictObject({
     v: v1,
     id: z.uuid(),
     /** New text: re-embedded, content hash recomputed. */
     text: MemoryTextSchema.optional(),
-    /** Replaces the metadata. */
-    metadata: MetadataSchema.optional(),
-    categories: LabelListSchema.optional(),
-    tags: LabelListSchema.optional(),
-    importance: z.number().min(0).max(1).optional(),
-    tier: TierSchema.optional(),
-    /** New expiry; `null` removes it. */
-    expiresAt: TimestampSchema.nullable().optional(),
+    ...ChangeFields,
     /** Why (e.g. a tier demotion): recorded in the UPDATE history entry's `details.reason`. */
     reason: ChangeReasonSchema.optional(),
   })
@@ -46,16 +51,10 @@ export type UpdateRequest = z.output<typeof UpdateRequestSchema>;
 export const UpdateReplySchema = z.object({ v: v1, memory: MemoryRecordSchema });
 export type UpdateReply = z.infer<typeof UpdateReplySchema>;
 
-export const DeleteRequestSchema = idsOrFilter(
-  z.strictObject({
-    v: v1,
-    /** These memories, or every memory a (non-empty) filter matches. */
-    ...SelectionFields,
-    /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
-    reason: ChangeReasonSchema.optional(),
-  }),
-  'delete',
-);
+export const DeleteRequestSchema = selectionRequest('delete', {
+  /** Why (e.g. a tier overflow policy): recorded in each DELETE history entry's `details.reason`. */
+  reason: ChangeReasonSchema.optional(),
+});
 export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
 export const DeleteReplySchema = z.object({
   v: v1,

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { ChangeReasonSchema } from './change-messages.ts';
+import { ChangeFields, ChangeReasonSchema } from './change-messages.ts';
 import { ErrorBodySchema } from './errors.ts';
-import { idsOrFilter, MemoryFilterSchema, SelectionFields } from './filter.ts';
+import { MemoryFilterSchema, selectionRequest } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
   FORBIDDEN_KEYS,
   KindSchema,
-  LabelListSchema,
   LabelSchema,
   MemoryTextSchema,
   MetadataSchema,
@@ -229,14 +228,7 @@ export type ImportReply = z.infer<typeof ImportReplySchema>;
 /** The changes of a batch update: what one update may change, except the text. */
 export const BatchChangesSchema = z
   .strictObject({
-    /** Replaces the metadata. */
-    metadata: MetadataSchema.optional(),
-    categories: LabelListSchema.optional(),
-    tags: LabelListSchema.optional(),
-    importance: z.number().min(0).max(1).optional(),
-    tier: TierSchema.optional(),
-    /** New expiry; `null` removes it. */
-    expiresAt: TimestampSchema.nullable().optional(),
+    ...ChangeFields,
   })
   .refine(
     (changes) => Object.values(changes).some((value) => value !== undefined),
@@ -244,21 +236,16 @@ export const BatchChangesSchema = z
   );
 export type BatchChanges = z.output<typeof BatchChangesSchema>;
 
-export const BatchUpdateRequestSchema = idsOrFilter(
-  z.strictObject({
-    v: v1,
-    /** These memories, or those a (non-empty) filter matches, one page a request. */
-    ...SelectionFields,
-    /** Where the previous page of a filter update stopped. */
-    cursor: CursorSchema.optional(),
-    /** Memories per page of a filter update (default and most: `Limits.batchSize`). */
-    limit: z.number().int().min(1).max(Limits.batchSize).default(Limits.batchSize),
-    changes: BatchChangesSchema,
-    /** Why: recorded in each UPDATE history entry's `details.reason`. */
-    reason: ChangeReasonSchema.optional(),
-  }),
-  'update',
-).refine((request) => request.cursor === undefined || request.filter !== undefined, {
+/** These memories or a filter's, one page a request. */
+export const BatchUpdateRequestSchema = selectionRequest('update', {
+  /** Where the previous page of a filter update stopped. */
+  cursor: CursorSchema.optional(),
+  /** Memories per page of a filter update (default and most: `Limits.batchSize`). */
+  limit: z.number().int().min(1).max(Limits.batchSize).default(Limits.batchSize),
+  changes: BatchChangesSchema,
+  /** Why: recorded in each UPDATE history entry's `details.reason`. */
+  reason: ChangeReasonSchema.optional(),
+}).refine((request) => request.cursor === undefined || request.filter !== undefined, {
   message: 'a cursor continues a filter update',
   path: ['cursor'],
 });

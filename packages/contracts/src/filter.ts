@@ -8,6 +8,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
+import { v1 } from './schema-parts.ts';
 
 /** A dotted path into `metadata`, e.g. `deploy.platform`. */
 export const FieldPathSchema = z
@@ -206,26 +207,29 @@ export function isEmptyFilter(filter: MemoryFilter | undefined): boolean {
   return filter === undefined || Object.values(filter).every((value) => value === undefined);
 }
 
-/** The memories a change applies to: these `ids`, or those a `filter` matches (see `idsOrFilter`). */
-export const SelectionFields = {
-  ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
-  filter: MemoryFilterSchema.optional(),
-};
+/** What `selectionRequest` checks of a request it parsed. */
+type Selection = { ids?: readonly string[]; filter?: MemoryFilter };
 
 /**
- * Refines a request that applies to memories by `ids` or by a `filter`: one of the two, and a
- * filter that restricts something (an empty one would `verb` every memory).
+ * A version-1 request that applies to memories by `ids` or by a `filter`, then `fields`: one of
+ * the two, and a filter that restricts something (an empty one would `verb` every memory).
  */
-export function idsOrFilter<
-  T extends z.ZodType<{ ids?: readonly string[]; filter?: MemoryFilter }>,
->(schema: T, verb: string): T {
-  return schema
-    .refine(
-      (request) => (request.ids === undefined) !== (request.filter === undefined),
-      'give ids or filter',
-    )
-    .refine(
-      (request) => request.filter === undefined || !isEmptyFilter(request.filter),
-      `an empty filter would ${verb} everything; give at least one condition`,
-    );
+export function selectionRequest<const F extends z.ZodRawShape>(verb: string, fields: F) {
+  return z
+    .strictObject({
+      v: v1,
+      /** These memories (at most `Limits.ids`). */
+      ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
+      /** Or the memories a (non-empty) filter matches. */
+      filter: MemoryFilterSchema.optional(),
+      ...fields,
+    })
+    .refine((request) => {
+      const { ids, filter } = request as Selection;
+      return (ids === undefined) !== (filter === undefined);
+    }, 'give ids or filter')
+    .refine((request) => {
+      const { filter } = request as Selection;
+      return filter === undefined || !isEmptyFilter(filter);
+    }, `an empty filter would ${verb} everything; give at least one condition`);
 }
