@@ -1,33 +1,8 @@
 /** The `membus` command a person uses at a shell, against the real stack. */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot } from '@membus/cli';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { shellCliForFile } from '../helpers/shell-cli.ts';
 
-const run = promisify(execFile);
-let stack: TestStack;
-/** The shell user's credentials, as an operator hands them out (`membus tenant add shell`). */
-let shellCredentials: Record<string, string>;
-
-const membus = (...args: string[]) =>
-  run(process.execPath, [join(repoRoot, 'packages/cli/bin/membus.mjs'), ...args], {
-    env: { ...process.env, NATS_URL: stack.nats.url, MEMBUS_TENANT: 'shell', ...shellCredentials },
-  });
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  const credentials = await stack.credentials('shell');
-  shellCredentials =
-    'credsFile' in credentials
-      ? { NATS_CREDS: credentials.credsFile }
-      : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass };
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-});
+const membus = shellCliForFile();
 
 describe('membus CLI', () => {
   it('stores a memory and finds it with a query', async () => {

@@ -1,33 +1,11 @@
 /** `membus policy get|put FILE|history` against the real stack, with the on-call example policy. */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { repoRoot } from '@membus/cli';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { shellCliForFile } from '../helpers/shell-cli.ts';
 
-const run = promisify(execFile);
-let stack: TestStack;
-let shellCredentials: Record<string, string>;
 const oncallFile = join(repoRoot, 'examples/policies/oncall.json');
-
-const membus = (...args: string[]) =>
-  run(process.execPath, [join(repoRoot, 'packages/cli/bin/membus.mjs'), ...args], {
-    env: { ...process.env, NATS_URL: stack.nats.url, MEMBUS_TENANT: 'shell', ...shellCredentials },
-  });
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  const credentials = await stack.credentials('shell');
-  shellCredentials =
-    'credsFile' in credentials
-      ? { NATS_CREDS: credentials.credsFile }
-      : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass };
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-});
+const membus = shellCliForFile();
 
 describe('membus policy', () => {
   it('puts the on-call policy, prints it back, drops a greeting, and lists the versions', async () => {
