@@ -2,44 +2,25 @@
  * `membus start` as a person runs it, with real processes: two stacks side by side (flags for
  * one, environment variables for the other), and a taken port told in one line.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { unusedPort } from '@membus/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { portFree, repoRoot } from '../src/stack.ts';
-
-const bin = join(repoRoot, 'packages/cli/bin/membus.mjs');
-const run = promisify(execFile);
-/** The environment without anything that points at another stack. */
-const cleanEnv = {
-  ...Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !/^(NATS_|MEMBUS_|METRICS_)/.test(name) && name !== 'MONGODB_URI' && name !== 'QDRANT_URL',
-    ),
-  ),
-  // Test stacks embed with the fast hashing provider, not `membus start`'s ONNX model.
-  EMBEDDING_OFFLINE_PROVIDER: 'local',
-};
+import {
+  cleanEnv,
+  freePortBase as freePortBaseOf,
+  membus,
+  membusExit,
+  type RunningMembus,
+  startMembus,
+} from '../src/testing/index.ts';
 
 /** A base of four free consecutive ports (the metrics ports). */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all(
-      [0, 1, 2, 3].map((offset) => portFree(base + offset, '0.0.0.0')),
-    );
-    if (free.every(Boolean)) return base;
-  }
-}
+const freePortBase = () => freePortBaseOf(4);
 
-interface RunningStack extends AsyncDisposable {
-  output: string[];
+interface RunningStack extends RunningMembus {
   /** Runs another `membus` command against this stack. */
   membus(...args: string[]): Promise<{ stdout: string; stderr: string }>;
 }
@@ -71,51 +52,15 @@ async function startStack(
         }
       : {}),
   };
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start', ...flags], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const running = await startMembus(flags, env);
+  return Object.assign(running, {
+    membus: (...args: string[]) =>
+      membus([...args, '--nats-port', String(natsPort), '--data-dir', dataDir]),
   });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
-  await new Promise<void>((resolveReady, rejectReady) => {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
-        output.push(line);
-        if (line.startsWith('membus is running')) resolveReady();
-      });
-    }
-    void exited.then((code) =>
-      rejectReady(new Error(`membus start exited with ${code}:\n${output.join('\n')}`)),
-    );
-  });
-  return {
-    output,
-    membus: (...args) =>
-      run(
-        process.execPath,
-        [bin, ...args, '--nats-port', String(natsPort), '--data-dir', dataDir],
-        {
-          env: cleanEnv,
-        },
-      ),
-    async [Symbol.asyncDispose]() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** `membus start` that is expected to fail: its exit code and what it printed. */
-async function startFails(...args: string[]) {
-  return run(process.execPath, [bin, 'start', ...args], { env: cleanEnv }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const startFails = (...args: string[]) => membusExit(['start', ...args]);
 
 const cleanups: (() => PromiseLike<unknown>)[] = [];
 let first: RunningStack;
