@@ -32,6 +32,21 @@ let source: TestStack;
 let target: TestStack;
 let directory: string;
 
+const CLI = join(repoRoot, 'packages/cli/bin/membus.mjs');
+
+/** The environment `membus` runs with as an agent of `tenant` on `stack`. */
+async function cliEnv(stack: TestStack, tenant: string): Promise<NodeJS.ProcessEnv> {
+  const credentials = await stack.credentials(tenant);
+  return {
+    ...process.env,
+    NATS_URL: stack.nats.url,
+    MEMBUS_TENANT: tenant,
+    ...('credsFile' in credentials
+      ? { NATS_CREDS: credentials.credsFile }
+      : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass }),
+  };
+}
+
 async function collect(client: MemoryClient, options = {}): Promise<string[]> {
   const lines: string[] = [];
   for await (const line of exportMemories(client, {}, options)) lines.push(JSON.stringify(line));
@@ -188,17 +203,40 @@ describe('export and import', () => {
     expect((await acme.stats()).total).toBe(2);
   }, 90_000);
 
+  it('membus export writes the lines of the filter, newest first', async () => {
+    const env = await cliEnv(source, 'acme');
+    const file = join(directory, 'cli-export.ndjson');
+    const since = '2026-01-01T10:00:00.000Z';
+    await run(
+      process.execPath,
+      [
+        CLI,
+        'export',
+        '--namespace',
+        'deployment',
+        '--since',
+        since,
+        '--with-history',
+        '--out',
+        file,
+      ],
+      { env },
+    );
+    const written = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    const expected: string[] = [];
+    for await (const line of exportMemories(
+      await source.client('acme'),
+      { namespace: 'deployment', createdAt: { gte: since } },
+      { withHistory: true },
+    ))
+      expected.push(JSON.stringify(line));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(written).toEqual(expected);
+  }, 90_000);
+
   it('a killed import resumes from its checkpoint without duplicates', async () => {
     const tenant = 'resume';
-    const credentials = await target.credentials(tenant);
-    const env = {
-      ...process.env,
-      NATS_URL: target.nats.url,
-      MEMBUS_TENANT: tenant,
-      ...('credsFile' in credentials
-        ? { NATS_CREDS: credentials.credsFile }
-        : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass }),
-    };
+    const env = await cliEnv(target, tenant);
     const total = 6_000;
     const file = join(directory, 'resume.ndjson');
     await writeFile(
@@ -210,10 +248,9 @@ describe('export and import', () => {
         }),
       ).join('\n')}\n`,
     );
-    const cli = join(repoRoot, 'packages/cli/bin/membus.mjs');
     const first: ChildProcess = spawn(
       process.execPath,
-      [cli, 'import', file, '--concurrency', '1'],
+      [CLI, 'import', file, '--concurrency', '1'],
       { env, stdio: 'ignore' },
     );
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
@@ -232,7 +269,7 @@ describe('export and import', () => {
     const { linesDone } = JSON.parse(await readFile(checkpoint, 'utf8')) as { linesDone: number };
     expect(linesDone).toBeLessThan(total);
 
-    const { stdout } = await run(process.execPath, [cli, 'import', file, '--resume', '--json'], {
+    const { stdout } = await run(process.execPath, [CLI, 'import', file, '--resume', '--json'], {
       env,
     });
     const summary = JSON.parse(stdout) as { resumed: number; failed: number; conflicts: number };

@@ -10,7 +10,7 @@ import {
   packVector,
 } from '@membus/contracts';
 import { encodeCursor } from '../cursor.ts';
-import { countThatFits, jsonBytes } from '../reply-budget.ts';
+import { jsonBytes } from '../reply-budget.ts';
 import { type MemoryContext, ms, ownerIdsOf } from './context.ts';
 import { scrollPage } from './read.ts';
 
@@ -26,19 +26,28 @@ export async function exportPage(
   tenant: string,
   request: ExportRequest,
 ): Promise<ExportReply> {
-  const page = await scrollPage(context, tenant, request);
-  const ids = page.records.map((record) => record.id);
+  // A line with its vector takes ~4/3 bytes a float: ask for no more than a reply carries.
+  const vectorBytes = Math.ceil((context.index.dimension * 4) / 3) * 4;
+  const limit = request.withVectors
+    ? Math.max(1, Math.min(request.limit, Math.floor(Limits.replyBytes / (vectorBytes + 512))))
+    : request.limit;
+  const page = await scrollPage(context, tenant, { ...request, limit });
   const vectors =
     request.withVectors && context.index.vectors
-      ? await context.index.vectors(tenant, ids)
+      ? await context.index.vectors(
+          tenant,
+          page.records.map((record) => record.id),
+        )
       : undefined;
+  // Lines are made until the reply is full (at least one), so none is made for nothing.
   const lines: ExportedMemory[] = [];
+  let bytes = 0;
   for (const record of page.records) {
     const vector = vectors?.get(record.id);
     const history = request.withHistory
       ? exportedHistory(await context.documents.history(tenant, record.id))
       : undefined;
-    lines.push({
+    const line: ExportedMemory = {
       v: 1,
       memory: exportedRecord(record),
       ...(history !== undefined ? { history } : {}),
@@ -51,14 +60,16 @@ export async function exportPage(
             },
           }
         : {}),
-    });
+    };
+    bytes += jsonBytes(line) + (lines.length > 0 ? 1 : 0);
+    if (lines.length > 0 && bytes > Limits.replyBytes) break;
+    lines.push(line);
   }
-  const fits = countThatFits(lines);
-  if (fits < lines.length) {
-    const last = page.records[fits - 1] as MemoryRecord;
+  if (lines.length < page.records.length) {
+    const last = page.records[lines.length - 1] as MemoryRecord;
     return {
       v: 1,
-      lines: lines.slice(0, fits),
+      lines,
       nextCursor: encodeCursor({ createdAt: ms(last.createdAt), id: last.id }),
     };
   }
