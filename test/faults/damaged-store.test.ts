@@ -5,25 +5,19 @@
  * stack trace); a full disk shows in one log line, a metric, and clears when space returns.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import {
-  seededRandom,
-  seededUnitVectors,
-  testItem,
-  testMemoryId,
-} from '@membus/vector-index/testing';
+  garbage,
+  graphFile,
+  HNSW_HEADER_BYTES as HEADER_BYTES,
+  hnswElementBytes,
+  overwrite,
+} from '@membus/embedded-index/testing';
+import { seededUnitVectors, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
 import { metricSum, storeLoad } from '../helpers/faults.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -32,8 +26,7 @@ const TENANT = 'damaged-store';
 const DIMENSION = 16;
 /** Enough that an unfiltered search goes through the graph (not an exact scan). */
 const COUNT = 3_000;
-const HEADER_BYTES = 96;
-const ELEMENT_BYTES = 4 + 4 * 32 + 4 * DIMENSION + 8;
+const ELEMENT_BYTES = hnswElementBytes(DIMENSION);
 
 const vectors = (count: number): Float32Array[] => seededUnitVectors(count, DIMENSION, 19);
 
@@ -56,20 +49,6 @@ async function writeStore(stack: TestStack, data: Float32Array[]): Promise<strin
   await index.whenIndexed();
   await index.close();
   return directory;
-}
-
-/** 64 words of garbage at `offset` of `file`. */
-function garbageAt(file: string, offset: number): void {
-  const random = seededRandom(64);
-  const bytes = Buffer.alloc(64 * 4);
-  for (let word = 0; word < 64; word++)
-    bytes.writeUInt32LE(Math.floor(random() * 2 ** 32), word * 4);
-  const fd = openSync(file, 'r+');
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The vector-store's start failure: its exit and the lines it printed. */
@@ -106,13 +85,10 @@ it('64 garbage words in the graph: the vector-store starts, says so, rebuilds fr
   await using stack = await startTestStack(vectorStoreEnv, []);
   const data = vectors(COUNT);
   const directory = await writeStore(stack, data);
-  const manifest = JSON.parse(await readFile(join(directory, 'graph.json'), 'utf8')) as {
-    file: string;
-  };
-  const file = join(directory, manifest.file);
+  const file = await graphFile(directory);
   const entryPoint = (await readFile(file)).readUInt32LE(52);
   // The level-0 links of the entry point, where every search and insert starts.
-  garbageAt(file, HEADER_BYTES + entryPoint * ELEMENT_BYTES);
+  overwrite(file, HEADER_BYTES + entryPoint * ELEMENT_BYTES, garbage(64));
 
   const service = await stack.restart('vector-store');
   const warned = (pattern: RegExp) =>
@@ -159,7 +135,7 @@ it('memories.sqlite missing beside the graph: the vector-store refuses to start,
 it('a damaged memories.sqlite: one line naming the file and what to do, exit 1, no stack trace', async () => {
   await using stack = await startTestStack(vectorStoreEnv, []);
   const directory = await writeStore(stack, vectors(100));
-  garbageAt(join(directory, 'memories.sqlite'), 0);
+  overwrite(join(directory, 'memories.sqlite'), 0, garbage(64));
 
   expect(await jsonOnlyStartErrors(stack)).toEqual([
     expect.stringMatching(

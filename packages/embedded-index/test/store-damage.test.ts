@@ -4,7 +4,7 @@
  * store is refused with one sentence naming the file where it cannot; never a silent empty start
  * or a graph that hnswlib walks into garbage.
  */
-import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,6 @@ import { waitFor } from '@membus/bus/testing';
 import type { IndexedMemory } from '@membus/vector-index';
 import {
   searchNearest,
-  seededRandom,
   seededUnitVectors,
   testItem,
   testMemoryId,
@@ -27,13 +26,18 @@ import {
   type StorageFailureReport,
   StorageHealth,
 } from '../src/index.ts';
+import {
+  garbage,
+  graphFile,
+  HNSW_HEADER_BYTES as HEADER_BYTES,
+  hnswElementBytes,
+  overwrite,
+} from '../src/testing/index.ts';
 
 const TENANT = 'damage';
 const DIMENSION = 16;
 const COUNT = 1_500;
-/** hnswlib's header, and one level-0 record: u32 link header, 32 links, vector, u64 label. */
-const HEADER_BYTES = 96;
-const ELEMENT_BYTES = 4 + 4 * 32 + 4 * DIMENSION + 8;
+const ELEMENT_BYTES = hnswElementBytes(DIMENSION);
 
 const vectors = (count: number, seed: number): Float32Array[] =>
   seededUnitVectors(count, DIMENSION, seed);
@@ -42,32 +46,6 @@ const item = (n: number, vector: Float32Array): IndexedMemory =>
   testItem(n, vector, { tenant: TENANT });
 
 const data = vectors(COUNT, 41);
-
-/** The graph file the manifest names. */
-async function graphFile(directory: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(directory, 'graph.json'), 'utf8')) as {
-    file: string;
-  };
-  return join(directory, manifest.file);
-}
-
-/** Writes `words` 32-bit little-endian words at `offset` of `file`. */
-function overwrite(file: string, offset: number, words: number[]): void {
-  const bytes = Buffer.alloc(words.length * 4);
-  for (const [index, word] of words.entries()) bytes.writeUInt32LE(word >>> 0, index * 4);
-  const fd = openSync(file, 'r+');
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** 64 words of garbage, the same every run. */
-function garbage(seed: number): number[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: 64 }, () => Math.floor(random() * 2 ** 32));
-}
 
 describe('a damaged embedded store', () => {
   let directory: string;
