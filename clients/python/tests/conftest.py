@@ -72,7 +72,13 @@ def _free(port: int) -> bool:
 
 
 def _environment() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_ENV)}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_ENV)
+    }
+    # The stack embeds with the fast hashing provider, as every test stack does, not the ONNX
+    # model `membus start` uses by default (a download and about 10x slower ingest).
+    environment["EMBEDDING_OFFLINE_PROVIDER"] = "local"
+    return environment
 
 
 def _run_cli(*args: str) -> None:
