@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT, TENANT_PATTERN } from '@membus/contracts';
 import { z } from 'zod';
 import { definedFields } from './defined-fields.ts';
 
@@ -51,6 +52,12 @@ export const env = {
       .transform((value) => ['true', '1', 'yes', 'on'].includes(value)),
   oneOf: <const V extends readonly [string, ...string[]]>(values: V, fallback: V[number]) =>
     z.enum(values).default(fallback as never),
+  /** A tenant name (the subjects' pattern), `default` when unset. */
+  tenant: () =>
+    z
+      .string()
+      .regex(TENANT_PATTERN, 'a tenant is 1-64 letters, digits, _ or -, starting alphanumeric')
+      .default(DEFAULT_TENANT),
 };
 
 /** NATS options every service and the CLI read. */

@@ -1,5 +1,4 @@
 import { busEnvSpec, ConfigError, type ConfigOf, env, parseEnv } from '@membus/bus';
-import { DEFAULT_TENANT, TENANT_PATTERN } from '@membus/contracts';
 import { z } from 'zod';
 
 /** The environment the `membus` command reads; flags (e.g. `--tenant`) override it. */
@@ -46,10 +45,7 @@ export const cliEnvSpec = {
   },
   tenant: {
     env: 'MEMBUS_TENANT',
-    schema: z
-      .string()
-      .regex(TENANT_PATTERN, 'a tenant is 1-64 letters, digits, _ or -, starting alphanumeric')
-      .default(DEFAULT_TENANT),
+    schema: env.tenant(),
     description: 'tenant of store/query/get/list/stats when --tenant is not given',
   },
 } as const;

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busEnvSpec, ConfigError, type ConfigOf, env, parseEnv } from '@membus/bus';
-import { DEFAULT_TENANT, TENANT_PATTERN } from '@membus/contracts';
 import { z } from 'zod';
 
 const list = z
@@ -49,10 +48,7 @@ export const mcpEnvSpec = {
   },
   tenant: {
     env: 'MEMBUS_TENANT',
-    schema: z
-      .string()
-      .regex(TENANT_PATTERN, 'a tenant is 1-64 letters, digits, _ or -, starting alphanumeric')
-      .default(DEFAULT_TENANT),
+    schema: env.tenant(),
     description: 'the one tenant this server acts for',
   },
   natsUrl: busEnvSpec.natsUrl,
