@@ -77,6 +77,14 @@ const readOnly: ToolHints = {
   openWorldHint: false,
 };
 
+/** The hints of a tool that changes memory (within membus: no open world). */
+const writes = (hints: { destructive: boolean; idempotent: boolean }): ToolHints => ({
+  readOnlyHint: false,
+  destructiveHint: hints.destructive,
+  idempotentHint: hints.idempotent,
+  openWorldHint: false,
+});
+
 /** One line about a memory: kind, scope and owners, namespace, labels, when, id. */
 function describeMemory(memory: MemoryRecord): string {
   const owners = [
@@ -97,6 +105,19 @@ function describeMemory(memory: MemoryRecord): string {
 }
 
 const percent = (rate: number) => `${Math.round(rate * 100)} %`;
+
+/**
+ * `lines` numbered from 1 under `heading` (a colon after it) and before `after`, or `empty` when
+ * there are none.
+ */
+function numberedList(
+  lines: readonly string[],
+  text: { empty: string; heading: string; after: string },
+): string {
+  if (lines.length === 0) return text.empty;
+  const numbered = lines.map((line, index) => `${index + 1}. ${line}`);
+  return `${text.heading}:\n${numbered.join('\n')}${text.after}`;
+}
 
 const searchMemory = defineTool({
   name: 'search_memory',
@@ -121,16 +142,19 @@ const searchMemory = defineTool({
   annotations: readOnly,
   async run(client, args) {
     const result = await client.query(args);
-    const lines = result.hits.map(
-      (hit, index) =>
-        `${index + 1}. [score ${hit.score.toFixed(3)}] ${hit.memory.text}\n   ${describeMemory(hit.memory)}`,
-    );
     const omitted = result.truncated ? `\n(${result.omitted} more hits left out: reply size)` : '';
     return {
-      text:
-        result.hits.length === 0
-          ? 'No memories found.'
-          : `Found ${result.hits.length} memories:\n${lines.join('\n')}${omitted}`,
+      text: numberedList(
+        result.hits.map(
+          (hit) =>
+            `[score ${hit.score.toFixed(3)}] ${hit.memory.text}\n   ${describeMemory(hit.memory)}`,
+        ),
+        {
+          empty: 'No memories found.',
+          heading: `Found ${result.hits.length} memories`,
+          after: omitted,
+        },
+      ),
       structured: { ...result },
     };
   },
@@ -164,12 +188,7 @@ const saveToMemory = defineTool({
       'mergeSimilar',
     ]),
   ),
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: false,
-    idempotentHint: false,
-    openWorldHint: false,
-  },
+  annotations: writes({ destructive: false, idempotent: false }),
   async run(client, args) {
     // Read-your-writes: a model that saves and then searches finds what it saved.
     const result = await client.store(args, { wait: 'queryable' });
@@ -224,15 +243,12 @@ const listMemories = defineTool({
   annotations: readOnly,
   async run(client, args) {
     const page = await client.list(args);
-    const lines = page.memories.map(
-      (memory, index) => `${index + 1}. ${memory.text}\n   ${describeMemory(memory)}`,
-    );
     const more = page.nextCursor ? `\nMore: call again with cursor "${page.nextCursor}".` : '';
     return {
-      text:
-        page.memories.length === 0
-          ? 'No memories.'
-          : `${page.memories.length} memories:\n${lines.join('\n')}${more}`,
+      text: numberedList(
+        page.memories.map((memory) => `${memory.text}\n   ${describeMemory(memory)}`),
+        { empty: 'No memories.', heading: `${page.memories.length} memories`, after: more },
+      ),
       structured: { ...page },
     };
   },
@@ -247,12 +263,7 @@ const deleteMemory = defineTool({
   operation: 'delete',
   // By id only: a model deleting by filter could wipe a whole namespace with one call.
   input: z.strictObject({ ids: DeleteRequestSchema.shape.ids.unwrap() }),
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: true,
-    idempotentHint: true,
-    openWorldHint: false,
-  },
+  annotations: writes({ destructive: true, idempotent: true }),
   async run(client, args) {
     const deleted = await client.delete(args.ids);
     const notDeleted = args.ids.filter((id) => !deleted.includes(id));
@@ -317,12 +328,7 @@ const recordOutcome = defineTool({
     id: OutcomeSchema.shape.id.optional(),
     occurredAt: OutcomeSchema.shape.occurredAt.optional(),
   }),
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: false,
-    idempotentHint: true,
-    openWorldHint: false,
-  },
+  annotations: writes({ destructive: false, idempotent: true }),
   async run(client, args) {
     const { id } = await client.recordOutcome(args);
     return {

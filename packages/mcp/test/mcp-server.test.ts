@@ -18,6 +18,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../../test/helpers/stack.ts';
 import { type HttpMcpServer, startHttpServer } from '../src/index.ts';
+import { toolNames } from './tool-names.ts';
 
 const BIN = fileURLToPath(new URL('../bin/membus-mcp.mjs', import.meta.url));
 const GLOBEX_TEXT = 'Globex launch plan: the zebra rollout starts on Tuesday';
@@ -122,16 +123,7 @@ describe.each(Object.keys(transports) as (keyof typeof transports)[])('MCP over 
 
   it('lists the tools', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual([
-      'search_memory',
-      'save_to_memory',
-      'get_memory_stats',
-      'list_memories',
-      'delete_memory',
-      'memory_history',
-      'record_outcome',
-      'best_workflow',
-    ]);
+    expect(tools.map((tool) => tool.name)).toEqual(toolNames);
   });
 
   it('saves a memory that search_memory then finds, and stats count', async () => {

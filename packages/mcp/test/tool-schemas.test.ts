@@ -11,6 +11,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMcpServer, toolInputSchema, tools } from '../src/index.ts';
+import { toolNames } from './tool-names.ts';
 
 /**
  * Each tool's operation, the fields it takes, which it requires, and the contract's required
@@ -128,16 +129,7 @@ afterAll(async () => {
 
 describe('tools/list', () => {
   it('lists the eight tools, the three of seed 001 first', () => {
-    expect(listed.map((tool) => tool.name)).toEqual([
-      'search_memory',
-      'save_to_memory',
-      'get_memory_stats',
-      'list_memories',
-      'delete_memory',
-      'memory_history',
-      'record_outcome',
-      'best_workflow',
-    ]);
+    expect(listed.map((tool) => tool.name)).toEqual(toolNames);
     expect(Object.keys(expected).sort()).toEqual(listed.map((tool) => tool.name).sort());
   });
 
