@@ -69,16 +69,20 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+type QueryRequest = Parameters<MemoryService['query']>[1];
+
+/** `text` asked of `service` in `mode`: the top 3, recency half-life a week, and `more`. */
+const query = (
+  service: MemoryService,
+  text: string,
+  mode: QueryRequest['mode'],
+  more: Partial<QueryRequest> = {},
+) => service.query(TENANT, { v: 1, text, mode, topK: 3, recencyHalfLifeHours: 168, ...more });
+
 describe('a keyword query', () => {
   it('answers while the embedder is down, without asking it, and its hits carry no cosine', async () => {
     asked.length = 0;
-    const reply = await embedderDown.query(TENANT, {
-      v: 1,
-      text: 'ECONNREFUSED',
-      mode: 'keyword',
-      topK: 3,
-      recencyHalfLifeHours: 168,
-    });
+    const reply = await query(embedderDown, 'ECONNREFUSED', 'keyword');
     expect(reply.mode).toBe('keyword');
     expect(reply.plan).toBe('keyword');
     expect(reply.hits.map((hit) => hit.memory.text)).toEqual([texts[0]]);
@@ -89,12 +93,7 @@ describe('a keyword query', () => {
 
   it('with a filter and no keyword match, answers empty, still without asking', async () => {
     asked.length = 0;
-    const reply = await embedderDown.query(TENANT, {
-      v: 1,
-      text: 'kubernetes',
-      mode: 'keyword',
-      topK: 3,
-      recencyHalfLifeHours: 168,
+    const reply = await query(embedderDown, 'kubernetes', 'keyword', {
       filter: { kinds: ['fact'] },
     });
     expect(reply.hits).toEqual([]);
@@ -106,13 +105,7 @@ describe('dense and hybrid queries', () => {
   it('still ask the embedder for the query vector', async () => {
     asked.length = 0;
     for (const mode of ['dense', 'hybrid'] as const) {
-      const reply = await embedderUp.query(TENANT, {
-        v: 1,
-        text: 'rollback OOMKilled',
-        mode,
-        topK: 3,
-        recencyHalfLifeHours: 168,
-      });
+      const reply = await query(embedderUp, 'rollback OOMKilled', mode);
       expect(reply.hits.length).toBeGreaterThan(0);
     }
     expect(asked).toEqual(['rollback OOMKilled', 'rollback OOMKilled']);

@@ -28,15 +28,14 @@ function duplicateChecks(collection: string): number[] {
     });
 }
 
+/** A Qdrant index of `collection` on the double, retrying after 1 ms. */
+const openIndex = (collection: string) =>
+  openQdrantVectorIndex({ url: double.url, dimension: DIMENSION, collection, retryBaseMs: 1 });
+
 it('checks a batch of stores for exact duplicates in one request', async () => {
   await using directory = await temporaryDirectory('membus-qdrant-ingest-');
   const collection = qdrantCollectionName(`ingest-${randomUUID()}`, DIMENSION);
-  const index = await openQdrantVectorIndex({
-    url: double.url,
-    dimension: DIMENSION,
-    collection,
-    retryBaseMs: 1,
-  });
+  const index = await openIndex(collection);
   const documents = openSqliteDocumentStore({ path: join(directory.path, 'documents.sqlite') });
   const service = new MemoryService({
     index,
@@ -76,12 +75,7 @@ it('checks a batch of stores for exact duplicates in one request', async () => {
 
 it('finds the newest live memory of each dedup key, the tenant only', async () => {
   const collection = qdrantCollectionName(`dedup-${randomUUID()}`, DIMENSION);
-  const index = await openQdrantVectorIndex({
-    url: double.url,
-    dimension: DIMENSION,
-    collection,
-    retryBaseMs: 1,
-  });
+  const index = await openIndex(collection);
   const item = (n: number, key: string, overrides: Partial<MemoryRecord> = {}) => ({
     ...testItem(n, vectorOf(`memory ${n}`), overrides),
     dedupKey: key,
