@@ -24,6 +24,13 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
+/** `prefix` and 8 random characters: a namespace no other test writes to. */
+const uniqueNamespace = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Stores `text` in `namespace` as `client` (acme unless said), once it can be found. */
+const storeIn = (namespace: string, text: string, client: MemoryClient = acme) =>
+  client.store({ namespace, text }, { wait: 'queryable' });
+
 /** The next `count` events of a feed (fails after `timeoutMs`); the feed stays open. */
 async function take(feed: ChangeStream, count: number, timeoutMs = 20_000): Promise<ChangeEvent[]> {
   const events: ChangeEvent[] = [];
@@ -65,9 +72,27 @@ async function takeUntil(
   throw new Error('deadline passed');
 }
 
+/**
+ * Stores `before` in a new namespace (`prefix`-...), starts a watch of it, stores `after`: the
+ * namespace and the first event the watch sees (the watch is closed then).
+ */
+async function storeAroundWatch(
+  prefix: string,
+  before: string,
+  after: string,
+): Promise<{ namespace: string; event: ChangeEvent | undefined }> {
+  const namespace = uniqueNamespace(prefix);
+  await storeIn(namespace, before);
+  await using feed = acme.watch({ memory: { namespace } });
+  await feed.started;
+  await storeIn(namespace, after);
+  const [event] = await take(feed, 1);
+  return { namespace, event };
+}
+
 describe('watch from now', () => {
   it('delivers each new change once, in order, with the memory and its stream sequence', async () => {
-    const namespace = `now-${randomUUID().slice(0, 8)}`;
+    const namespace = uniqueNamespace('now');
     await using feed = acme.watch({ memory: { namespace } });
     await feed.started;
     const stored = await acme.storeMany(
@@ -99,25 +124,23 @@ describe('watch from now', () => {
   });
 
   it('does not replay what was stored before the watch started', async () => {
-    const namespace = `before-${randomUUID().slice(0, 8)}`;
-    await acme.store({ namespace, text: 'Stored before the watch' }, { wait: 'queryable' });
-    await using feed = acme.watch({ memory: { namespace } });
-    await feed.started;
-    await acme.store({ namespace, text: 'Stored after the watch' }, { wait: 'queryable' });
-    const [event] = await take(feed, 1);
+    const { event } = await storeAroundWatch(
+      'before',
+      'Stored before the watch',
+      'Stored after the watch',
+    );
     expect(event?.memory?.text).toBe('Stored after the watch');
   });
 });
 
 describe('replay', () => {
   it('replays from a point in time, then follows live changes', async () => {
-    const namespace = `time-${randomUUID().slice(0, 8)}`;
-    await acme.store({ namespace, text: 'Before the point in time' }, { wait: 'queryable' });
     // The point is the time of the first event stored after it: read from a feed, not a clock.
-    await using probe = acme.watch({ memory: { namespace } });
-    await probe.started;
-    await acme.store({ namespace, text: 'After the point in time' }, { wait: 'queryable' });
-    const [marker] = await take(probe, 1);
+    const { namespace, event: marker } = await storeAroundWatch(
+      'time',
+      'Before the point in time',
+      'After the point in time',
+    );
     const point = new Date(marker?.at as string);
 
     await using feed = acme.watch({ memory: { namespace } }, { from: point });
@@ -125,13 +148,13 @@ describe('replay', () => {
     expect(state.truncated).toBe(false);
     const [replayed] = await take(feed, 1);
     expect(replayed?.memory?.text).toBe('After the point in time');
-    await acme.store({ namespace, text: 'Live after the replay' }, { wait: 'queryable' });
+    await storeIn(namespace, 'Live after the replay');
     const [live] = await take(feed, 1);
     expect(live?.memory?.text).toBe('Live after the replay');
   });
 
   it('resumes from a sequence: from last.seq + 1 gives exactly what came after', async () => {
-    const namespace = `seq-${randomUUID().slice(0, 8)}`;
+    const namespace = uniqueNamespace('seq');
     await using first = acme.watch({ memory: { namespace } });
     await first.started;
     for (const n of [1, 2, 3])
@@ -145,8 +168,8 @@ describe('replay', () => {
   });
 
   it('replays from the oldest event kept when asked for sequence 1', async () => {
-    const namespace = `oldest-${randomUUID().slice(0, 8)}`;
-    await acme.store({ namespace, text: 'Kept since the start' }, { wait: 'queryable' });
+    const namespace = uniqueNamespace('oldest');
+    await storeIn(namespace, 'Kept since the start');
     // Earlier tests' deletions pass a memory filter (a deletion carries only its id): only
     // creations here.
     await using feed = acme.watch({ changes: ['created'], memory: { namespace } }, { from: 1 });
@@ -158,7 +181,7 @@ describe('replay', () => {
 
 describe('filters', () => {
   it('narrows by change and by memory fields', async () => {
-    const namespace = `filter-${randomUUID().slice(0, 8)}`;
+    const namespace = uniqueNamespace('filter');
     await using updates = acme.watch({
       changes: ['updated'],
       memory: { namespace, userId: 'alice' },
@@ -190,7 +213,7 @@ describe('filters', () => {
 
 describe('isolation (red team: acme attacks globex)', () => {
   it("never delivers another tenant's events, whatever the watch asks for", async () => {
-    const namespace = `iso-${randomUUID().slice(0, 8)}`;
+    const namespace = uniqueNamespace('iso');
     const { id: globexId } = await globex.store(
       { namespace, text: 'Globex secret: the launch is on Friday' },
       { wait: 'queryable' },
@@ -273,7 +296,7 @@ describe('isolation (red team: acme attacks globex)', () => {
           }),
         );
       await snoop.flush();
-      const namespace = `snoop-${randomUUID().slice(0, 8)}`;
+      const namespace = uniqueNamespace('snoop');
       // globex watches with a token acme also uses: tokens select within a tenant only.
       const sharedToken = `shared-${randomUUID().slice(0, 8)}`;
       const globexFeed = globex.connection.subscribe(`memory.feed.globex.${sharedToken}`);
@@ -291,7 +314,7 @@ describe('isolation (red team: acme attacks globex)', () => {
         { v: 1, token: sharedToken, action: 'stop' },
         WatchReplySchema,
       );
-      await globex.store({ namespace, text: 'Globex only: shared token' }, { wait: 'queryable' });
+      await storeIn(namespace, 'Globex only: shared token', globex);
       const received = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('globex feed silent')), 10_000);
         (async () => {
