@@ -7,21 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { request } from '@membus/bus';
 import type { ChangeEvent, ChangeStream, MemoryClient } from '@membus/client';
 import { MembusError, WatchReplySchema } from '@membus/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stackForFile } from '../helpers/stack.ts';
 
-let stack: TestStack;
+const file = stackForFile('acme');
 let acme: MemoryClient;
 let globex: MemoryClient;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  acme = await stack.client('acme');
-  globex = await stack.client('globex');
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
+  acme = file.client;
+  globex = await file.stack.client('globex');
 });
 
 /** `prefix` and 8 random characters: a namespace no other test writes to. */
