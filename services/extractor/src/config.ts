@@ -48,7 +48,7 @@ export const extractorEnvSpec = serviceEnv(9469, {
     env: 'EXTRACT_RESPONSE_FORMAT',
     schema: env.oneOf(['json_schema', 'json_object', 'none'] as const, 'json_schema'),
     description:
-      'structured output the provider supports: json_schema (OpenAI, vLLM, llama.cpp, Ollama), json_object, or none (tolerant parse)',
+      'structured output the provider supports: json_schema (OpenAI, vLLM, llama-server, Ollama), json_object (llama-cpp-python), or none (tolerant parse)',
   },
   timeoutMs: {
     env: 'EXTRACT_TIMEOUT_MS',
