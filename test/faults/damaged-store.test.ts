@@ -10,13 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
-import {
-  garbage,
-  graphFile,
-  HNSW_HEADER_BYTES as HEADER_BYTES,
-  hnswElementBytes,
-  overwrite,
-} from '@membus/embedded-index/testing';
+import * as damage from '@membus/embedded-index/testing';
 import { seededUnitVectors, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
 import { metricSum, storeLoad } from '../helpers/faults.ts';
@@ -26,7 +20,7 @@ const TENANT = 'damaged-store';
 const DIMENSION = 16;
 /** Enough that an unfiltered search goes through the graph (not an exact scan). */
 const COUNT = 3_000;
-const ELEMENT_BYTES = hnswElementBytes(DIMENSION);
+const ELEMENT_BYTES = damage.hnswElementBytes(DIMENSION);
 
 const vectors = (count: number): Float32Array[] => seededUnitVectors(count, DIMENSION, 19);
 
@@ -85,10 +79,10 @@ it('64 garbage words in the graph: the vector-store starts, says so, rebuilds fr
   await using stack = await startTestStack(vectorStoreEnv, []);
   const data = vectors(COUNT);
   const directory = await writeStore(stack, data);
-  const file = await graphFile(directory);
+  const file = await damage.graphFile(directory);
   const entryPoint = (await readFile(file)).readUInt32LE(52);
   // The level-0 links of the entry point, where every search and insert starts.
-  overwrite(file, HEADER_BYTES + entryPoint * ELEMENT_BYTES, garbage(64));
+  damage.overwrite(file, damage.HNSW_HEADER_BYTES + entryPoint * ELEMENT_BYTES, damage.garbage(64));
 
   const service = await stack.restart('vector-store');
   const warned = (pattern: RegExp) =>
@@ -135,7 +129,7 @@ it('memories.sqlite missing beside the graph: the vector-store refuses to start,
 it('a damaged memories.sqlite: one line naming the file and what to do, exit 1, no stack trace', async () => {
   await using stack = await startTestStack(vectorStoreEnv, []);
   const directory = await writeStore(stack, vectors(100));
-  overwrite(join(directory, 'memories.sqlite'), 0, garbage(64));
+  damage.overwrite(join(directory, 'memories.sqlite'), 0, damage.garbage(64));
 
   expect(await jsonOnlyStartErrors(stack)).toEqual([
     expect.stringMatching(

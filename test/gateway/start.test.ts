@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unusedPort, waitFor } from '@membus/bus/testing';
 import {
-  cleanEnv,
   freePortBase as freePortBaseOf,
   membus,
   membusExit,
@@ -37,7 +36,7 @@ beforeAll(async () => {
     '--metrics-port-base',
     String(await freePortBase()),
   ];
-  running = await startMembus([...flags, '--gateway-port', String(gatewayPort)], cleanEnv);
+  running = await startMembus([...flags, '--gateway-port', String(gatewayPort)]);
   output = running.output;
 }, 120_000);
 

@@ -64,12 +64,12 @@ export interface RunningMembus extends AsyncDisposable {
 }
 
 /**
- * Runs `membus start ...args` in `env`; resolves once it prints `membus is running`, rejects with
- * what it printed when it exits before that.
+ * Runs `membus start ...args` in `env` (`cleanEnv` unless given); resolves once it prints
+ * `membus is running`, rejects with what it printed when it exits before that.
  */
 export async function startMembus(
   args: readonly string[],
-  env: NodeJS.ProcessEnv,
+  env: NodeJS.ProcessEnv = cleanEnv,
 ): Promise<RunningMembus> {
   const child: ChildProcess = spawn(process.execPath, [membusBin, 'start', ...args], {
     env,
