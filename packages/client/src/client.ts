@@ -51,8 +51,8 @@ import type {
   UpdateInput,
 } from './client-types.ts';
 import { type IngestOptions, type IngestResult, Ingests, type TurnInput } from './ingest.ts';
-import { type IngestOptions, type IngestResult, Ingests, type TurnInput } from './ingest.ts';
 import { StoreNotices } from './store-notices.ts';
+import { type ChangeStream, type WatchInput, type WatchOptions, watchChanges } from './watch.ts';
 
 /** A typed, tenant-bound handle on membus. Create it with `connect()` (connect.ts). */
 export class MemoryClient {
@@ -62,7 +62,6 @@ export class MemoryClient {
   readonly #ownsConnection: boolean;
   readonly #timeoutMs: number;
   readonly #notices: StoreNotices;
-  readonly #ingests: Ingests;
   readonly #ingests: Ingests;
 
   constructor(
@@ -75,7 +74,6 @@ export class MemoryClient {
     this.#ownsConnection = options.ownsConnection;
     this.#timeoutMs = options.timeoutMs;
     this.#notices = new StoreNotices(nc, options.tenant);
-    this.#ingests = new Ingests(nc, this.#js, options.tenant, options.timeoutMs);
     this.#ingests = new Ingests(nc, this.#js, options.tenant, options.timeoutMs);
   }
 
@@ -154,18 +152,6 @@ export class MemoryClient {
         ...(notice.policy ? { policy: notice.policy } : {}),
       };
     });
-  }
-
-  /**
-   * Hands conversation turns (or free text) to the extractor, which keeps their facts (ADD /
-   * UPDATE / DELETE / NONE against the owner's memories; decision 010). Resolves once durable:
-   * the model is never waited for, unless `wait: 'extracted'` asks for its decisions.
-   */
-  ingest(
-    content: string | readonly TurnInput[],
-    options: IngestOptions = {},
-  ): Promise<IngestResult> {
-    return this.#ingests.ingest(content, options);
   }
 
   /**
@@ -288,10 +274,20 @@ export class MemoryClient {
     return this.#reply(Operations.stats, filter ? { filter } : {});
   }
 
+  /**
+   * The tenant's changes as they happen, or replayed from a time or sequence (decision 008):
+   * `for await (const change of memory.watch({ memory: { namespace } }, { from: since }))`.
+   */
+  watch(input: WatchInput = {}, options: WatchOptions = {}): ChangeStream {
+    return watchChanges(this.#nc, this.tenant, input, {
+      ...options,
+      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+    });
+  }
+
   /** Closes the connection (when the client opened it), after pending publishes. */
   async close(): Promise<void> {
     this.#notices.close();
-    this.#ingests.close();
     this.#ingests.close();
     if (this.#ownsConnection) await this.#nc.drain();
   }

@@ -22,7 +22,6 @@ export type * from './client-types.ts';
 export { connect } from './connect.ts';
 export type { ContextOptions, FormattedContext } from './context.ts';
 export { formatContext } from './context.ts';
-export type { IngestOptions, IngestResult, TurnInput } from './ingest.ts';
 export type {
   BatchUpdateOptions,
   BatchUpdateResult,
@@ -35,4 +34,5 @@ export type {
   ImportSummary,
 } from './export-import.ts';
 export { exportMemories, fileCheckpoint, importMemories, updateMany } from './export-import.ts';
+export type { IngestOptions, IngestResult, TurnInput } from './ingest.ts';
 export type { ChangeEvent, ChangeStream, WatchInput, WatchOptions, WatchState } from './watch.ts';
