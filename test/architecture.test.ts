@@ -78,7 +78,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/embedder': {
     workspace: [...serviceBase, '@membus/embedding-local', '@membus/ingest-policy'],
-    external: /^(zod|prom-client|openai|lru-cache)$/,
+    external: /^(zod|prom-client|openai|lru-cache|onnxruntime-node|@huggingface\/tokenizers)$/,
   },
   '@membus/vector-store': {
     workspace: [
