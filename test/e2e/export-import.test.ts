@@ -161,6 +161,28 @@ describe('export and import', () => {
     ).toMatchObject({ overwritten: 0, present: 1 });
   }, 90_000);
 
+  it('a memory deleted here is not brought back by importing its line again; overwrite restores it', async () => {
+    const into = await target.client('resync');
+    const id = newId();
+    const line = { v: 1, memory: { id, text: 'Session original, compacted away', userId: 'bob' } };
+    expect(await importMemories(into, [line])).toMatchObject({ imported: 1 });
+    expect(await into.delete(id)).toEqual([id]);
+
+    const again = await importMemories(into, [line]);
+    expect(again).toMatchObject({ imported: 0, conflicts: 1, failed: 0 });
+    expect(again.failures).toEqual([
+      expect.objectContaining({ id, status: 'conflict', code: 'CONFLICT' }),
+    ]);
+    expect(again.failures[0]?.message).toMatch(/was deleted here/);
+    expect(await into.get(id)).toBeUndefined();
+
+    expect(await importMemories(into, [line], { onConflict: 'overwrite' })).toMatchObject({
+      imported: 1,
+      conflicts: 0,
+    });
+    expect((await into.get(id))?.text).toBe('Session original, compacted away');
+  }, 90_000);
+
   it('hostile lines are failures in the summary; the valid ones are imported', async () => {
     const globex = await target.client('globex');
     const acme = await target.client('hostile');

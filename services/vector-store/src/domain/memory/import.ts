@@ -102,6 +102,17 @@ export async function importMemories(
       }
       // A line without its own times overwrites now.
       if (memory.updatedAt === undefined) record.updatedAt = iso(now);
+    } else if (request.onConflict !== 'overwrite') {
+      // A memory this stack deleted, expired or merged away is not brought back by importing
+      // its old line again (a re-sync on a timer would resurrect every deletion).
+      const gone = await goneReason(context, tenant, memory.id);
+      if (gone !== undefined) {
+        results[position] = conflict(
+          memory.id,
+          `memory ${memory.id} was ${gone} here; an import does not bring it back (import with onConflict "overwrite" to restore it)`,
+        );
+        continue;
+      }
     }
     const vector = keptVector(context, line, currentModel);
     pending.push({ position, line, previous, record, vector, kept: vector !== undefined });
@@ -395,6 +406,21 @@ function depth(value: unknown): number {
 
 function textHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Why an id absent from the index is gone, when its history says it was here once. */
+async function goneReason(
+  context: MemoryContext,
+  tenant: string,
+  id: string,
+): Promise<'deleted' | 'expired' | 'merged' | undefined> {
+  // History is written before the index: an ADD or UPDATE last is an import cut short, not a
+  // memory that went away.
+  const last = (await context.documents.history(tenant, id)).at(-1)?.event;
+  if (last === 'DELETE') return 'deleted';
+  if (last === 'EXPIRE') return 'expired';
+  if (last === 'MERGE') return 'merged';
+  return undefined;
 }
 
 function conflict(id: string, message: string): ImportResult {
