@@ -25,5 +25,13 @@ export interface DocumentStore {
   storeReceipts(tenant: string, storeIds: readonly string[]): Promise<Map<string, string>>;
   /** A memory's history, oldest first. */
   history(tenant: string, memoryId: string): Promise<StoredHistoryEntry[]>;
+  /**
+   * The histories of many memories in one read (export pages, import checks): each id with
+   * entries, oldest first; ids without history are absent.
+   */
+  histories(
+    tenant: string,
+    memoryIds: readonly string[],
+  ): Promise<Map<string, StoredHistoryEntry[]>>;
   close(): Promise<void>;
 }

@@ -104,6 +104,16 @@ export function createDocumentStoreConformanceSuite(
         expect([...ids]).toEqual([uuid(1)]);
       });
 
+      it('reads many memories’ histories at once, each oldest first, unknown ids absent', async () => {
+        await store.appendHistory(TENANT, [added(1, 1, 101), added(2, 2, 102), updated(1, 3)]);
+        await store.appendHistory('other-tenant', [added(3, 1, 103)]);
+        const found = await store.histories(TENANT, [uuid(1), uuid(2), uuid(3), uuid(99)]);
+        expect([...found.keys()].sort()).toEqual([uuid(1), uuid(2)]);
+        expect(found.get(uuid(1))?.map((entry) => entry.event)).toEqual(['ADD', 'UPDATE']);
+        expect(found.get(uuid(1))).toEqual(await store.history(TENANT, uuid(1)));
+        expect(found.get(uuid(2))).toEqual(await store.history(TENANT, uuid(2)));
+      });
+
       it('is empty for an unknown memory', async () => {
         await store.appendHistory(TENANT, [added(1, 1, 101)]);
         expect(await store.history(TENANT, uuid(99))).toEqual([]);

@@ -109,6 +109,25 @@ export async function openMongoDocumentStore(
       return documents.map(fromDocument);
     },
 
+    async histories(tenant, memoryIds) {
+      const found = new Map<string, StoredHistoryEntry[]>();
+      for (let start = 0; start < memoryIds.length; start += RECEIPT_CHUNK) {
+        const chunk = memoryIds.slice(start, start + RECEIPT_CHUNK);
+        const documents = await guard('read history', () =>
+          historyCollection
+            .find({ tenant, memoryId: { $in: chunk } })
+            .sort({ atMs: 1, seq: 1 })
+            .toArray(),
+        );
+        for (const document of documents) {
+          const entries = found.get(document.memoryId) ?? [];
+          entries.push(fromDocument(document));
+          found.set(document.memoryId, entries);
+        }
+      }
+      return found;
+    },
+
     async storeReceipts(tenant, storeIds) {
       const receipts = new Map<string, string>();
       for (let start = 0; start < storeIds.length; start += RECEIPT_CHUNK) {

@@ -51,13 +51,24 @@ export function openSqliteDocumentStore(options: {
       appendAll(tenant, entries);
     },
     async history(tenant, memoryId) {
-      return select.all(tenant, memoryId).map((row) => ({
-        memoryId: row.memory_id,
-        event: row.event,
-        at: row.at,
-        ...(row.store_id ? { storeId: row.store_id } : {}),
-        ...(JSON.parse(row.body) as Omit<HistoryEntry, 'memoryId' | 'event' | 'at'>),
-      }));
+      return select.all(tenant, memoryId).map(entryOf);
+    },
+    async histories(tenant, memoryIds) {
+      const found = new Map<string, StoredHistoryEntry[]>();
+      for (let start = 0; start < memoryIds.length; start += 500) {
+        const chunk = memoryIds.slice(start, start + 500);
+        const rows = db
+          .prepare<string[], HistoryRow>(
+            `SELECT memory_id, event, at, body, store_id FROM history WHERE tenant = ? AND memory_id IN (${chunk.map(() => '?').join(',')}) ORDER BY seq`,
+          )
+          .all(tenant, ...chunk);
+        for (const row of rows) {
+          const entries = found.get(row.memory_id) ?? [];
+          entries.push(entryOf(row));
+          found.set(row.memory_id, entries);
+        }
+      }
+      return found;
     },
     async storeReceipts(tenant, storeIds) {
       const receipts = new Map<string, string>();
@@ -76,4 +87,14 @@ export function openSqliteDocumentStore(options: {
       db.close();
     },
   };
+}
+
+function entryOf(row: HistoryRow): StoredHistoryEntry {
+  return {
+    memoryId: row.memory_id,
+    event: row.event,
+    at: row.at,
+    ...(row.store_id ? { storeId: row.store_id } : {}),
+    ...(JSON.parse(row.body) as Omit<HistoryEntry, 'memoryId' | 'event' | 'at'>),
+  } as StoredHistoryEntry;
 }

@@ -39,14 +39,18 @@ export async function exportPage(
           page.records.map((record) => record.id),
         )
       : undefined;
+  const histories = request.withHistory
+    ? await context.documents.histories(
+        tenant,
+        page.records.map((record) => record.id),
+      )
+    : undefined;
   // Lines are made until the reply is full (at least one), so none is made for nothing.
   const lines: ExportedMemory[] = [];
   let bytes = 0;
   for (const record of page.records) {
     const vector = vectors?.get(record.id);
-    const history = request.withHistory
-      ? exportedHistory(await context.documents.history(tenant, record.id))
-      : undefined;
+    const history = histories ? exportedHistory(histories.get(record.id) ?? []) : undefined;
     const line: ExportedMemory = {
       v: 1,
       memory: exportedRecord(record),

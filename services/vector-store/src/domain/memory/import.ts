@@ -60,6 +60,15 @@ export async function importMemories(
       )
     ).map((record) => [record.id, record]),
   );
+  // Ids absent here that were here once (deleted, expired, merged away): one history read.
+  const gone =
+    request.onConflict === 'overwrite'
+      ? new Map<string, GoneReason>()
+      : await goneReasons(
+          context,
+          tenant,
+          lines.map((line) => line.memory.id).filter((id) => !existing.has(id)),
+        );
   const currentModel = await context.index.newestEmbeddingModel?.();
   const pending: Pending[] = [];
   const seen = new Map<string, string>();
@@ -105,11 +114,11 @@ export async function importMemories(
     } else if (request.onConflict !== 'overwrite') {
       // A memory this stack deleted, expired or merged away is not brought back by importing
       // its old line again (a re-sync on a timer would resurrect every deletion).
-      const gone = await goneReason(context, tenant, memory.id);
-      if (gone !== undefined) {
+      const reason = gone.get(memory.id);
+      if (reason !== undefined) {
         results[position] = conflict(
           memory.id,
-          `memory ${memory.id} was ${gone} here; an import does not bring it back (import with onConflict "overwrite" to restore it)`,
+          `memory ${memory.id} was ${reason} here; an import does not bring it back (import with onConflict "overwrite" to restore it)`,
         );
         continue;
       }
@@ -408,19 +417,25 @@ function textHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Why an id absent from the index is gone, when its history says it was here once. */
-async function goneReason(
+type GoneReason = 'deleted' | 'expired' | 'merged';
+
+/** Why each of these ids (absent from the index) is gone, where its history says it was here once. */
+async function goneReasons(
   context: MemoryContext,
   tenant: string,
-  id: string,
-): Promise<'deleted' | 'expired' | 'merged' | undefined> {
-  // History is written before the index: an ADD or UPDATE last is an import cut short, not a
-  // memory that went away.
-  const last = (await context.documents.history(tenant, id)).at(-1)?.event;
-  if (last === 'DELETE') return 'deleted';
-  if (last === 'EXPIRE') return 'expired';
-  if (last === 'MERGE') return 'merged';
-  return undefined;
+  ids: readonly string[],
+): Promise<Map<string, GoneReason>> {
+  const reasons = new Map<string, GoneReason>();
+  if (ids.length === 0) return reasons;
+  for (const [id, entries] of await context.documents.histories(tenant, ids)) {
+    // History is written before the index: an ADD or UPDATE last is an import cut short, not a
+    // memory that went away.
+    const last = entries.at(-1)?.event;
+    if (last === 'DELETE') reasons.set(id, 'deleted');
+    else if (last === 'EXPIRE') reasons.set(id, 'expired');
+    else if (last === 'MERGE') reasons.set(id, 'merged');
+  }
+  return reasons;
 }
 
 function conflict(id: string, message: string): ImportResult {
