@@ -23,6 +23,7 @@ import {
   evidenceScoresByCategory,
   percentile,
 } from './locomo-metrics.ts';
+import { f, table } from './table.ts';
 
 const TENANT = 'eval';
 const TOP_K = 20;
@@ -271,21 +272,6 @@ async function askAll(
 }
 
 // ---------------------------------------------------------------- output
-
-const f = (value: number) => value.toFixed(3);
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
-  return [
-    line(headers),
-    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
-    ...rows.map(line),
-  ].join('\n');
-}
 
 const scoreHeaders = ['n', 'recall@1', 'recall@5', 'recall@10', 'recall@20', 'hit@10'];
 const scoreCells = (scores: EvidenceScores) => [

@@ -33,6 +33,7 @@ import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
 import { type LocomoMode, runLocomo } from './locomo.ts';
 import { firstRank, type QuestionOutcome, type Scores, score, scoreByCategory } from './metrics.ts';
+import { f, table } from './table.ts';
 
 const ALL_MODES = ['dense', 'keyword', 'hybrid'] as const;
 const TOP_K = 10;
@@ -335,21 +336,6 @@ async function runMode(
 }
 
 // ---------------------------------------------------------------- output
-
-const f = (value: number) => value.toFixed(3);
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
-  return [
-    line(headers),
-    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
-    ...rows.map(line),
-  ].join('\n');
-}
 
 const metricHeaders = ['recall@1', 'recall@5', 'recall@10', 'hit@1', 'MRR'];
 const metricCells = (scores: Scores) => [
