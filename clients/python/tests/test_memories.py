@@ -111,14 +111,25 @@ async def test_query_modes_top_k_and_min_score(acme: membus.MemoryClient) -> Non
         mode="hybrid",
         weights={"relevance": 1, "recency": 0, "importance": 0},
     )
-    nothing = await acme.query("kafka consumer lag", filter={"namespace": "py-modes"}, min_score=1)
-    assert (keyword.mode, len(keyword.hits), hybrid.mode, len(hybrid.hits), nothing.hits) == (
+    # A floor between the lowest and the highest score keeps exactly the hits at or above it.
+    scores = [hit.score for hit in hybrid.hits]
+    floor = (max(scores) + min(scores)) / 2
+    above = await acme.query(
+        "kafka consumer lag",
+        filter={"namespace": "py-modes"},
+        mode="hybrid",
+        weights={"relevance": 1, "recency": 0, "importance": 0},
+        min_score=floor,
+    )
+    kept = [score for score in scores if score >= floor]
+    assert (keyword.mode, len(keyword.hits), hybrid.mode, len(hybrid.hits)) == (
         "keyword",
         2,
         "hybrid",
         4,
-        [],
     )
+    assert 0 < len(kept) < len(scores)
+    assert [hit.score for hit in above.hits] == kept
 
 
 async def test_list_pages_newest_first_each_once(acme: membus.MemoryClient) -> None:
