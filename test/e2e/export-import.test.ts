@@ -183,6 +183,27 @@ describe('export and import', () => {
     expect((await into.get(id))?.text).toBe('Session original, compacted away');
   }, 90_000);
 
+  it('a line carrying a vector still has its text redacted; the vector of what is stored is kept', async () => {
+    const from = await source.client('acme');
+    const into = await target.client('redacted');
+    const [first] = await collect(from, { withVectors: true });
+    const exported = JSON.parse(first as string) as { memory: Record<string, unknown> };
+    const token = 'ghp_4fT9qLm2Xz7Rb1Nc8Vw3Kd6Hy0Pj5Gs2Ea9U';
+    const id = newId();
+    const line = {
+      ...exported,
+      memory: { ...exported.memory, id, text: `Deploy used token ${token} for the release` },
+    };
+    expect(await importMemories(into, [line])).toMatchObject({ imported: 1, failed: 0 });
+    const stored = await into.get(id);
+    expect(stored?.text).toContain('Deploy used token');
+    expect(stored?.text).not.toContain(token);
+    // Stored with the vector of its stored text, not the line's (made for another text).
+    const { hits } = await into.query(stored?.text ?? '', { mode: 'dense', topK: 1 });
+    expect(hits[0]?.memory.id).toBe(id);
+    expect(hits[0]?.scores.dense).toBeGreaterThan(0.999);
+  }, 90_000);
+
   it('hostile lines are failures in the summary; the valid ones are imported', async () => {
     const globex = await target.client('globex');
     const acme = await target.client('hostile');

@@ -38,10 +38,10 @@ interface Pending {
 /**
  * Writes exported lines exactly. A line whose id is there with the same text is `present`
  * (nothing changes: importing a line twice is one memory); with another text it is a CONFLICT,
- * unless `onConflict: overwrite`. A line's vector is kept when its model is the one the index
- * holds (or a caller's) and the line names its content hash; otherwise the text is embedded
- * (and redacted) by the embedder, as a store's. Metadata always goes through the embedder's
- * redaction. History is written before the index, every entry under a store id of its own, so
+ * unless `onConflict: overwrite`. Every text is redacted and embedded by the embedder, as a
+ * store's; a line's own vector is kept when its model is the one the index holds (or a
+ * caller's), the line names its content hash and redaction left the text as it was. Metadata
+ * always goes through the embedder's redaction. History is written before the index, every entry under a store id of its own, so
  * an import cut short between the two and repeated writes no entry twice.
  */
 export async function importMemories(
@@ -224,10 +224,13 @@ function keptVector(
   return values !== undefined && values.length === vector.dimension ? values : undefined;
 }
 
-/** Embeds (and redacts) the texts of the lines whose vector is not kept, as a store would. */
+/**
+ * Redacts and embeds every line's text, as a store would. A line's own vector is kept only when
+ * redaction left its text as it was (an export of this system); a text that held a secret is
+ * stored redacted, with the vector of what is stored.
+ */
 async function embedTexts(context: MemoryContext, pending: Pending[]): Promise<void> {
-  const needing = pending.filter((item) => item.vector === undefined);
-  for (const chunk of embedChunks(needing, context.index.dimension)) {
+  for (const chunk of embedChunks(pending, context.index.dimension)) {
     const documents = await context.embed.documents(chunk.map((item) => item.record.text));
     for (const [offset, item] of chunk.entries()) {
       const document = documents[offset];
@@ -238,10 +241,13 @@ async function embedTexts(context: MemoryContext, pending: Pending[]): Promise<v
           `the embedder's vectors have ${document.vector.length} dimensions; this index holds ${context.index.dimension}`,
           { details: { expected: context.index.dimension, actual: document.vector.length } },
         );
-      item.vector = document.vector;
+      if (!item.kept || document.text !== item.record.text) {
+        item.vector = document.vector;
+        item.kept = false;
+      }
       item.record.text = document.text;
       item.record.contentHash = document.contentHash;
-      item.record.embeddingModel = document.model;
+      if (!item.kept) item.record.embeddingModel = document.model;
     }
   }
 }
