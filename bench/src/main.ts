@@ -11,6 +11,8 @@
  *                                   # + the ack of an ingest vs a plain store (decision 010)
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --export-import
  *                                   # + export and import throughput (memories/s)
+ *   pnpm bench --sizes 10000 --mem0-size 0 --rate-seconds 0 --embedder onnx
+ *                                   # the sentence model (e5-small-v2 int8) instead of hashing
  *
  * Tenancy is on by default, as `membus start` runs the stack (decision 006, JWT mode, in a temp
  * tenancy directory): every service connects as its own user of the membus account and the
@@ -31,7 +33,7 @@ import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 import { benchExportImport, type ExportImportResult } from './export-import.ts';
 import { benchIngestAck, type IngestAckResult } from './ingest-ack.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
-import { tenancyOption } from './options.ts';
+import { embedderOption, tenancyOption } from './options.ts';
 import { cpuMs, type QuerySample, rssMb, slowest, summarize } from './stats.ts';
 
 const { values } = parseArgs({
@@ -53,6 +55,8 @@ const { values } = parseArgs({
     'ingest-ack': { type: 'boolean', default: false },
     /** After the sizes: export every memory and import it into empty tenants (memories/s). */
     'export-import': { type: 'boolean', default: false },
+    /** The embedder's provider: `local` (default, hashing) or `onnx` (the sentence model). */
+    embedder: { type: 'string', default: 'local' },
   },
 });
 const quick = values.quick ?? false;
@@ -69,6 +73,7 @@ const profileDir = values['profile-dir'];
 const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
 const DIMENSION = 384;
 const tenancyMode = tenancyOption(values.tenancy);
+const embedderEnv = embedderOption(values.embedder);
 /** The bench client's tenant (its own account with tenancy on). */
 const TENANT = 'bench';
 /** The empty tenants the export/import stage imports into. */
@@ -303,8 +308,12 @@ async function main() {
         startService('embedder', {
           env:
             replica === 0
-              ? { ...env('embedder'), EMBEDDINGS_HTTP_PORT: String(embeddingsPort) }
-              : env('embedder'),
+              ? {
+                  ...env('embedder'),
+                  ...embedderEnv,
+                  EMBEDDINGS_HTTP_PORT: String(embeddingsPort),
+                }
+              : { ...env('embedder'), ...embedderEnv },
           label: `embedder-${replica}`,
           nodeArgs,
         }),
@@ -419,7 +428,7 @@ async function main() {
 
   const fmt = (value: number) => value.toFixed(2);
   process.stdout.write(
-    `\nmembus bench (tenancy ${tenancyMode}; ${embedderReplicas} embedder replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
+    `\nmembus bench (tenancy ${tenancyMode}; embedder ${embedderEnv.EMBEDDING_PROVIDER}, ${embedderReplicas} replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
       '| memories | ingest/s (store→queryable) | dense p50 / p95 / p99 ms | dense, 1 % filter | hybrid | hybrid, 1 % filter | RSS embedder / vector-store MB |\n' +
       '|---:|---:|---|---|---|---|---|\n',
   );
@@ -507,7 +516,7 @@ async function main() {
   mkdirSync(directory, { recursive: true });
   const file = join(
     directory,
-    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}-tenancy-${tenancyMode}.json`,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}-tenancy-${tenancyMode}${embedderEnv.EMBEDDING_PROVIDER === 'onnx' ? '-onnx' : ''}.json`,
   );
   writeFileSync(
     file,
@@ -517,6 +526,8 @@ async function main() {
         machine: { cores: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version },
         /** `on`: JWT accounts as `membus start` runs them (client in its own account); `off`: none. */
         tenancy: tenancyMode,
+        /** The embedder's provider: `local` (hashing) or `onnx` (the sentence model). */
+        embedder: embedderEnv.EMBEDDING_PROVIDER,
         embedderReplicas,
         queryCount,
         rows,

@@ -11,3 +11,17 @@ export function tenancyOption(value: string | undefined): TenancyOption {
   if (value === 'off') return 'off';
   throw new RangeError(`--tenancy ${value}: expected on or off`);
 }
+
+/** The embedder's provider (`--embedder`): the hashing model unless told. */
+export type EmbedderOption = 'local' | 'onnx';
+
+/**
+ * `local` (the default, as CI runs it): the offline hashing model; `onnx`: the sentence model
+ * `membus start` runs (e5-small-v2 int8, read from `~/.cache/membus/models`, fetched once).
+ * Returned as the embedder's environment.
+ */
+export function embedderOption(value: string | undefined): { EMBEDDING_PROVIDER: EmbedderOption } {
+  if (value === undefined || value === 'local') return { EMBEDDING_PROVIDER: 'local' };
+  if (value === 'onnx') return { EMBEDDING_PROVIDER: 'onnx' };
+  throw new RangeError(`--embedder ${value}: expected local or onnx`);
+}
