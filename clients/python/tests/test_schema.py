@@ -38,6 +38,7 @@ METHODS = {
     "policyHistory": ["policy_history"],
     "ingest": ["ingest"],
     "watch": ["watch"],
+    "reembed": ["reembed", "reembed_status", "cancel_reembed"],
 }
 
 

@@ -298,6 +298,19 @@ export {
   StatsRequestSchema,
 } from './read-messages.ts';
 export type {
+  ReembedReply,
+  ReembedRequest,
+  ReembedRequestInput,
+  ReembedStatus,
+} from './reembed.ts';
+export {
+  EmbeddingModelSchema,
+  ReembedReplySchema,
+  ReembedRequestSchema,
+  ReembedStatusSchema,
+  reembedStateValues,
+} from './reembed.ts';
+export type {
   DeadLetter,
   EmbeddedMemory,
   EmbedReply,

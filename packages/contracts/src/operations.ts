@@ -54,6 +54,7 @@ import {
   StatsReplySchema,
   StatsRequestSchema,
 } from './read-messages.ts';
+import { ReembedReplySchema, ReembedRequestSchema } from './reembed.ts';
 import {
   DeadLetterSchema,
   EmbeddedMemorySchema,
@@ -383,6 +384,18 @@ export const Operations = {
     publishers: ['embedder'],
     agents: 'none',
     description: 'A policy was changed: every embedder replica reloads it.',
+  }),
+  reembed: operation({
+    kind: 'request',
+    name: 'memory.reembed',
+    tenantScoped: true,
+    request: ReembedRequestSchema,
+    reply: ReembedReplySchema,
+    service: 'vector-store',
+    publishers: [],
+    agents: 'call',
+    description:
+      "Start, read or cancel the re-embedding of the tenant's memories with another model (decision 011).",
   }),
   embed: operation({
     kind: 'request',

@@ -184,6 +184,12 @@ export const EmbedRequestSchema = z
      * embedder (an update) store metadata no less masked than a store would.
      */
     metadata: MetadataSchema.optional(),
+    /**
+     * The model to embed with (one the embedder serves: its own or one of EMBEDDING_EXTRA_MODELS);
+     * absent: the embedder's own. A model it does not serve is NOT_FOUND, never another model's
+     * vectors (re-embedding, decision 011).
+     */
+    model: z.string().min(1).max(200).optional(),
   })
   .superRefine((request, context) => {
     if (request.texts.length === 0 && request.metadata === undefined) {

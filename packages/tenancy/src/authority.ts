@@ -135,6 +135,8 @@ function consumerCalls(stream: string, durable: string): string[] {
 export const EMBEDDING_CACHE_BUCKET = 'membus-embeddings';
 /** The ingest policies' bucket (decision 009; `@membus/ingest-policy`'s `POLICY_BUCKET`). */
 export const INGEST_POLICY_BUCKET = 'membus-policies';
+/** The vector-store's re-embedding state per tenant (decision 011). */
+export const REEMBED_BUCKET = 'membus-reembed';
 
 function kvCalls(bucket: string): string[] {
   const stream = `KV_${bucket}`;
@@ -187,6 +189,7 @@ export function servicePermissions(service: ServiceUser): Permissions {
       ...consumerCalls(Streams.embedded.name, Consumers.vectorStore),
       // The change feed reads the event stream by sequence (decision 008): no consumer.
       `$JS.API.STREAM.MSG.GET.${Streams.events.name}`,
+      ...kvCalls(REEMBED_BUCKET),
     ],
     'pattern-extractor': consumerCalls(Streams.outcomes.name, Consumers.patternExtractor),
     compactor: [

@@ -421,6 +421,22 @@ class MemoryClient:
         """Changes memories by ``ids`` or a non-empty ``filter`` (page by page); idempotent."""
         return await export_import.update_many(self, changes, ids=ids, filter=filter, reason=reason)
 
+    # ------------------------------------------------------------------ re-embedding (decision 011)
+
+    async def reembed(self, model: str, *, dry_run: bool = False) -> models.ReembedReply:
+        """Starts embedding the tenant's memories with ``model`` beside the current vectors;
+        queries switch once it is complete. ``dry_run``: counts and tokens, nothing written."""
+        body = _body(None, {"action": "start", "model": model, "dry_run": dry_run or None})
+        return await self._call("reembed", body, models.ReembedReply)
+
+    async def reembed_status(self) -> models.ReembedReply:
+        """Where the tenant's re-embedding is (``idle`` with the active model when none runs)."""
+        return await self._call("reembed", {"action": "status"}, models.ReembedReply)
+
+    async def cancel_reembed(self) -> models.ReembedReply:
+        """Stops the tenant's re-embedding: the current vectors stay, the new ones are dropped."""
+        return await self._call("reembed", {"action": "cancel"}, models.ReembedReply)
+
     # ------------------------------------------------------------------ ingest policy (embedder)
 
     async def policy(self, version: int | None = None) -> models.PolicyGetReply:

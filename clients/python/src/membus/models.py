@@ -637,6 +637,20 @@ class Versions(BaseModel):
     ruleNames: list[str]
 
 
+Label4 = TypeAliasType(
+    "Label4",
+    Annotated[
+        str,
+        Field(
+            max_length=200,
+            min_length=1,
+            pattern="^[A-Za-z0-9][A-Za-z0-9._:/@-]*$",
+            title="Label4",
+        ),
+    ],
+)
+
+
 JsonValue = TypeAliasType(
     "JsonValue",
     Optional[Union[str, float, bool, "list[JsonValue]", "dict[str, JsonValue]"]],
@@ -687,8 +701,8 @@ class Report(BaseModel):
     outcomesSkipped: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
-Label4 = TypeAliasType(
-    "Label4", Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$", title="Label4")]
+Label5 = TypeAliasType(
+    "Label5", Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$", title="Label5")]
 )
 
 
@@ -1247,6 +1261,31 @@ class PolicyHistoryReply(BaseModel):
     ] = None
 
 
+class ReembedRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    action: Literal["start", "status", "cancel"] | None = "status"
+    model: Label4 | None = None
+    dryRun: bool | None = None
+
+
+class ReembedReply(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    v: Literal[1]
+    state: Literal["idle", "running", "cleaning"]
+    activeModel: str | None = None
+    targetModel: str | None = None
+    done: Annotated[int, Field(ge=0, le=9007199254740991)]
+    total: Annotated[int, Field(ge=0, le=9007199254740991)]
+    tokens: Annotated[int, Field(ge=0, le=9007199254740991)]
+    startedAt: Timestamp | None = None
+    dryRun: bool | None = None
+
+
 class NoticeMessage(BaseModel):
     v: Literal[1]
     id: Uuid
@@ -1267,7 +1306,7 @@ class WatchRequest(BaseModel):
         extra="forbid",
     )
     v: Literal[1]
-    token: Label4
+    token: Label5
     action: Literal["start", "renew", "stop"] | None = "start"
     from_: Annotated[
         Literal["now"] | From | From2 | None, Field(alias="from", validate_default=True)
