@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { type HttpError, httpError, unauthenticated } from './errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { type Route, type RouteContext, routes } from './routes.ts';
+import type { Route, RouteContext } from './route.ts';
+import { routes } from './routes.ts';
 import type { TenantClients } from './tenant-clients.ts';
 
 export interface GatewayOptions {

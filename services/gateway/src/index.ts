@@ -7,7 +7,7 @@ export { httpError, statusOfCode, UNAUTHENTICATED } from './errors.ts';
 export type { GatewayMetrics } from './metrics.ts';
 export { createGatewayMetrics, GatewayMetricNames } from './metrics.ts';
 export { errorSchema, openApiDocument } from './openapi.ts';
-export type { Parameter, Route, RouteContext, RouteReply } from './routes.ts';
+export type { Parameter, Route, RouteContext, RouteReply } from './route.ts';
 export { notExposed, routes } from './routes.ts';
 export type { HttpShape, JsonSchema } from './schemas.ts';
 export { contractSchemas, httpSchema, TRANSPORT_FIELDS } from './schemas.ts';
