@@ -4,6 +4,7 @@ import {
   callOperation,
   objectBody,
   type Parameter,
+  queryParameter,
   type Route,
   type RouteContext,
   uuidSchema,
@@ -21,19 +22,14 @@ const idParameter: Parameter = {
   description: 'The memory id (UUID).',
   schema: uuidSchema,
 };
-const waitParameter: Parameter = {
-  name: 'wait',
-  in: 'query',
-  description:
-    '`accepted` (default): answer 202 once JetStream holds the store. `queryable`: answer 201 once it can be found (read-your-writes).',
-  schema: { type: 'string', enum: ['accepted', 'queryable'] },
-};
-const cursorParameter: Parameter = {
-  name: 'cursor',
-  in: 'query',
-  description: 'The `nextCursor` of the previous page.',
+const waitParameter = queryParameter(
+  'wait',
+  '`accepted` (default): answer 202 once JetStream holds the store. `queryable`: answer 201 once it can be found (read-your-writes).',
+  { schema: { type: 'string', enum: ['accepted', 'queryable'] } },
+);
+const cursorParameter = queryParameter('cursor', 'The `nextCursor` of the previous page.', {
   schema: { type: 'string', minLength: 1 },
-};
+});
 
 /** The result of a store, as the client reports it (the gateway's own reply: a store is a publish). */
 const storeResultSchema: JsonSchema = {
@@ -75,6 +71,11 @@ async function store(
   return { queryable, results };
 }
 
+/** The 404 of a route whose path names a memory (`{id}`) the reply shows is not there. */
+function memoryNotFound(context: RouteContext, what: string): MembusError {
+  return new MembusError('NOT_FOUND', `memory ${context.params.id} ${what}`);
+}
+
 /** A comma-separated query value as a list (absent: undefined). */
 function list(value: string | undefined): string[] | undefined {
   return value === undefined
@@ -105,12 +106,7 @@ const listFilterParameters: Parameter[] = [
   ['tier', 'Only these tiers (comma-separated: short, mid, long).'],
   ['tag', 'Memories with any of these tags (comma-separated).'],
   ['category', 'Memories in any of these categories (comma-separated).'],
-].map(([name, description]) => ({
-  name: name as string,
-  in: 'query' as const,
-  description: description as string,
-  schema: { type: 'string' },
-}));
+].map(([name, description]) => queryParameter(name as string, description as string));
 
 export const storeMemory: Route = {
   operationId: 'storeMemory',
@@ -184,8 +180,7 @@ export const getMemory: Route = {
   async handle(context) {
     const reply = await callOperation(context, Operations.get, { ids: [context.params.id] });
     const [memory] = reply.memories as unknown[];
-    if (memory === undefined)
-      throw new MembusError('NOT_FOUND', `memory ${context.params.id} not found`);
+    if (memory === undefined) throw memoryNotFound(context, 'not found');
     return { body: memory };
   },
 };
@@ -198,12 +193,9 @@ export const listMemories: Route = {
   summary: 'One page of memories, newest first; pass `nextCursor` back as `cursor`.',
   status: 200,
   parameters: [
-    {
-      name: 'limit',
-      in: 'query',
-      description: 'Memories per page (fewer when they pass the reply size bound).',
+    queryParameter('limit', 'Memories per page (fewer when they pass the reply size bound).', {
       schema: { type: 'integer', minimum: 1 },
-    },
+    }),
     cursorParameter,
     ...listFilterParameters,
   ],
@@ -263,8 +255,7 @@ export const deleteMemory: Route = {
   errors: [404],
   async handle(context) {
     const reply = await callOperation(context, Operations.delete, { ids: [context.params.id] });
-    if (reply.deleted === 0)
-      throw new MembusError('NOT_FOUND', `memory ${context.params.id} not found`);
+    if (reply.deleted === 0) throw memoryNotFound(context, 'not found');
     return { body: reply };
   },
 };
@@ -286,7 +277,7 @@ export const memoryHistory: Route = {
       defined({ id: context.params.id, cursor: context.query.cursor }),
     );
     if (context.query.cursor === undefined && (reply.entries as unknown[]).length === 0)
-      throw new MembusError('NOT_FOUND', `memory ${context.params.id} has no history`);
+      throw memoryNotFound(context, 'has no history');
     return { body: reply };
   },
 };

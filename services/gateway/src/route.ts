@@ -64,6 +64,21 @@ export interface Route {
 /** A UUID, as the HTTP schemas write it. */
 export const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
+/** A query parameter (a string unless `schema` says otherwise). */
+export function queryParameter(
+  name: string,
+  description: string,
+  options: { required?: boolean; schema?: JsonSchema } = {},
+): Parameter {
+  return {
+    name,
+    in: 'query',
+    ...(options.required ? { required: true } : {}),
+    description,
+    schema: options.schema ?? { type: 'string' },
+  };
+}
+
 /** An object body, or `{}` for none; anything else is refused. */
 export function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};

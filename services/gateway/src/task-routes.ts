@@ -1,7 +1,7 @@
 import { validate } from '@membus/bus';
 import type { MemoryClient } from '@membus/client';
 import { Operations } from '@membus/contracts';
-import { callOperation, objectBody, type Route, uuidSchema } from './route.ts';
+import { callOperation, objectBody, queryParameter, type Route, uuidSchema } from './route.ts';
 import { propertySchema, replySchema, requestSchema } from './schemas.ts';
 
 // The task routes that shape an operation for HTTP: an outcome recorded through the tenant's
@@ -39,31 +39,10 @@ export const bestWorkflow: Route = {
   summary: 'The best workflow of a task type for an objective (`pattern` is null when none).',
   status: 200,
   parameters: [
-    {
-      name: 'taskType',
-      in: 'query',
-      required: true,
-      description: 'The task type.',
-      schema: { type: 'string' },
-    },
-    {
-      name: 'objective',
-      in: 'query',
-      description: '`success_rate` (default), `duration` or `cost`.',
-      schema: { type: 'string' },
-    },
-    {
-      name: 'variantKind',
-      in: 'query',
-      description: '`steps` (default) or `config`.',
-      schema: { type: 'string' },
-    },
-    {
-      name: 'namespace',
-      in: 'query',
-      description: 'Only this namespace.',
-      schema: { type: 'string' },
-    },
+    queryParameter('taskType', 'The task type.', { required: true }),
+    queryParameter('objective', '`success_rate` (default), `duration` or `cost`.'),
+    queryParameter('variantKind', '`steps` (default) or `config`.'),
+    queryParameter('namespace', 'Only this namespace.'),
   ],
   response: {
     type: 'object',
