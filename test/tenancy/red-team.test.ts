@@ -428,6 +428,19 @@ describe.each(modes)('a hostile tenant against $name', (mode) => {
       timeoutMs: 150_000,
       intervalMs: 100,
       what: `globex's ${expected.length} memories`,
+    }).catch(async (error: unknown) => {
+      // Where the missing memories are: still in a stream, in flight, dead-lettered, or gone.
+      const consumers = await Promise.all(
+        durables.slice(0, 2).map(async ([stream, durable]) => {
+          const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+          return `${stream}/${durable}: pending=${info?.num_pending} ackPending=${info?.num_ack_pending} redelivered=${info?.num_redelivered}`;
+        }),
+      );
+      const total = await globex.stats().then((stats) => stats.total);
+      throw new Error(
+        `${String(error)}: globex has ${total}; ${consumers.join('; ')}; subjects ${JSON.stringify(await globexSubjects())}\n` +
+          stack.logs.slice(-40).join('\n'),
+      );
     });
     const { memories, missing } = await globex.getMany(expected);
     if (missing.length > 0) effects.push(`globex lost ${missing.length} memories: ${missing}`);
