@@ -45,8 +45,8 @@ export interface QdrantVectorIndexOptions extends QdrantConnectionOptions {
    */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
   /**
-   * Hybrid fusion weight: relevance = alpha · cosine + (1 − alpha) · BM25 / best BM25.
-   * Default 0.5, as the embedded index (`@membus/vector-index`).
+   * Hybrid fusion weight: relevance = alpha · min-max normalised cosine + (1 − alpha) · BM25 /
+   * best BM25. Default `DEFAULT_HYBRID_ALPHA`, as the embedded index (`@membus/vector-index`).
    */
   hybridAlpha?: number;
   /**
