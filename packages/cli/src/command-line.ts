@@ -20,7 +20,9 @@ Usage:
   membus webhook list --tenant T | remove ID --tenant T
                                                  the tenant's endpoints (operators: the admin user)
   membus store TEXT [options] [--wait]           store a memory (prints its id)
-  membus query TEXT [options] [--top N] [--json] semantic search
+  membus query TEXT [options] [--top N] [--min-score X] [--json]
+                                                 semantic search; hits of a query unrelated to every memory
+                                                 are left out (the relevance floor), --min-score 0 keeps them
   membus get ID | history ID | delete ID
   membus list [options] [--limit N]
   membus stats [options]
@@ -84,6 +86,7 @@ const options = {
   importance: { type: 'string' },
   ttl: { type: 'string' },
   top: { type: 'string', default: '5' },
+  'min-score': { type: 'string' },
   limit: { type: 'string', default: '20' },
   wait: { type: 'boolean', default: false },
   since: { type: 'string' },

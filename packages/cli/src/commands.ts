@@ -189,8 +189,15 @@ export async function run(): Promise<void> {
     case 'query': {
       const text = rest.join(' ');
       if (!text) fail('query needs the text to search for');
+      const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
+      if (minScore !== undefined && !(minScore >= -1 && minScore <= 1))
+        fail(`--min-score ${values['min-score']}: expected a number from -1 to 1`);
       const result = await withClient((client) =>
-        client.query(text, { topK: Number(values.top), filter: filterFromFlags() }),
+        client.query(text, {
+          topK: Number(values.top),
+          filter: filterFromFlags(),
+          ...(minScore !== undefined ? { minScore } : {}),
+        }),
       );
       if (values.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
