@@ -4,5 +4,6 @@ export type { HttpMcpServer, HttpOptions } from './http.ts';
 export { isLoopback, MCP_PATH, startHttpServer } from './http.ts';
 export { main } from './main.ts';
 export { callTool, createMcpServer, errorResult, listedTools, SERVER_INFO } from './server.ts';
-export type { MembusTool, ToolHints, ToolInputSchema, ToolOutput } from './tools.ts';
-export { contractInputJsonSchema, toolInputSchema, tools } from './tools.ts';
+export type { MembusTool, ToolHints, ToolInputSchema, ToolOutput } from './tool.ts';
+export { contractInputJsonSchema, toolInputSchema } from './tool.ts';
+export { tools } from './tools.ts';

@@ -19,7 +19,8 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type MembusTool, toolInputSchema, tools } from './tools.ts';
+import { type MembusTool, toolInputSchema } from './tool.ts';
+import { tools } from './tools.ts';
 
 /** The server's name and version in the MCP handshake. */
 export const SERVER_INFO = { name: 'membus', version: '0.1.0' } as const;

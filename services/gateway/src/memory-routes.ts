@@ -2,6 +2,7 @@ import type { StoreInput } from '@membus/client';
 import { Limits, MembusError, Operations } from '@membus/contracts';
 import {
   callOperation,
+  defined,
   objectBody,
   type Parameter,
   queryParameter,
@@ -89,11 +90,6 @@ function list(value: string | undefined): string[] | undefined {
 /** A query value as an integer when it is one (else as given, so the schema refuses it). */
 function integer(value: string | undefined): number | string | undefined {
   return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : value;
-}
-
-/** Drops undefined values: an absent query parameter is an absent field, not `undefined`. */
-function defined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
 const listFilterParameters: Parameter[] = [

@@ -1,6 +1,6 @@
 import { ErrorCodes, Operations } from '@membus/contracts';
 import { UNAUTHENTICATED } from './errors.ts';
-import type { Route } from './routes.ts';
+import type { Route } from './route.ts';
 import type { JsonSchema } from './schemas.ts';
 
 /** The error body of every failure (the contract's `ErrorBody`, plus the gateway's 401 code). */

@@ -79,6 +79,11 @@ export function queryParameter(
   };
 }
 
+/** Drops undefined values: an absent query parameter is an absent field, not `undefined`. */
+export function defined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
+
 /** An object body, or `{}` for none; anything else is refused. */
 export function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};

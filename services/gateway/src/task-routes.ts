@@ -1,7 +1,14 @@
 import { validate } from '@membus/bus';
 import type { MemoryClient } from '@membus/client';
 import { Operations } from '@membus/contracts';
-import { callOperation, objectBody, queryParameter, type Route, uuidSchema } from './route.ts';
+import {
+  callOperation,
+  defined,
+  objectBody,
+  queryParameter,
+  type Route,
+  uuidSchema,
+} from './route.ts';
 import { propertySchema, replySchema, requestSchema } from './schemas.ts';
 
 // The task routes that shape an operation for HTTP: an outcome recorded through the tenant's
