@@ -6,6 +6,9 @@
  * each question of categories 1-4 is asked with that user's filter in every mode.
  *
  *   pnpm eval --locomo ../shared/data/locomo-dev [--modes dense,keyword,hybrid] [--json out.json]
+ *
+ * The questions are asked as the service answers by default (its relevance floor on); then the
+ * floor is calibrated (locomo-floor.ts).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { type ServiceName, type ServiceProcess, startService } from '@membus/cli
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { TenancyDirectory } from '@membus/tenancy';
 import { type LocomoConversation, loadLocomo, locomoCategories } from './locomo-dataset.ts';
+import { calibrateFloor, type FloorReport, OFF_TOPIC_QUESTIONS } from './locomo-floor.ts';
 import {
   type EvidenceOutcome,
   type EvidenceScores,
@@ -43,6 +47,8 @@ export interface LocomoOptions {
   provider?: 'local' | 'onnx';
   /** Store each turn's previous turn as its keyword-only `context` (default true). */
   context?: boolean;
+  /** Calibrate the relevance floor after the modes (default true). */
+  floor?: boolean;
   log?: (message: string) => void;
 }
 
@@ -84,6 +90,13 @@ export async function runLocomo(options: LocomoOptions): Promise<void> {
       log(`mode ${mode}: asking ${conversations.reduce((n, c) => n + c.questions.length, 0)}`);
       reports.push(await askAll(stack.client, conversations, turnsByMemory, mode));
     }
+    let floor: FloorReport | undefined;
+    if (options.floor ?? true) {
+      log(
+        `relevance floor: related, other-conversation and ${OFF_TOPIC_QUESTIONS.length} off-topic questions`,
+      );
+      floor = await calibrateFloor(stack.client, conversations, TOP_K);
+    }
     const report = {
       generatedAt: new Date().toISOString(),
       dataset: {
@@ -110,6 +123,7 @@ export async function runLocomo(options: LocomoOptions): Promise<void> {
         perSecond: Math.round(turns / ingestSeconds),
       },
       modes: reports,
+      ...(floor !== undefined ? { floor } : {}),
     };
     process.stdout.write(`${render(report)}\n`);
     const name = basename(options.directory);
@@ -289,6 +303,7 @@ function render(report: {
   context: boolean;
   ingest: { turns: number; seconds: number; perSecond: number };
   modes: ModeReport[];
+  floor?: FloorReport;
 }): string {
   const { conversations } = report.dataset;
   const lines = [
@@ -317,6 +332,43 @@ function render(report: {
       ),
     ),
     `\ningest: ${report.ingest.turns} turns in ${report.ingest.seconds} s (${report.ingest.perSecond}/s, store -> queryable)`,
+    ...(report.floor ? ['', renderFloor(report.floor)] : []),
   ];
   return lines.join('\n');
+}
+
+const FLOOR_SETS = [
+  ['related', 'related (own conversation)'],
+  ['otherConversation', 'other conversation'],
+  ['offTopic', 'off-topic'],
+] as const;
+
+function renderFloor(floor: FloorReport): string {
+  // The highest floor that keeps the hits of 99 % of the related questions.
+  const keeps99 = floor.sweep.filter((row) => row.related >= 0.99).at(-1);
+  return [
+    'relevance floor (hybrid; best cosine among the hits with minScore 0, and the default as served):\n',
+    table(
+      ['questions', 'n', 'best cosine p1', 'p5', 'p50', 'p95', 'answered by default'],
+      FLOOR_SETS.map(([set, label]) => {
+        const cosine = floor.bestCosine[set];
+        return [
+          label,
+          String(cosine.n),
+          f(cosine.p1),
+          f(cosine.p5),
+          f(cosine.p50),
+          f(cosine.p95),
+          f(floor.answered[set]),
+        ];
+      }),
+    ),
+    ...(keeps99
+      ? [
+          `\nhighest floor keeping 99 % of related questions: ${keeps99.floor} ` +
+            `(keeps ${f(keeps99.related)}; no hits for ${f(keeps99.otherConversation)} of other-conversation ` +
+            `and ${f(keeps99.offTopic)} of off-topic questions)`,
+        ]
+      : []),
+  ].join('\n');
 }

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       provider: { type: 'string' },
       /** LOCOMO: store no keyword context (the previous turn) with each turn. */
       'no-context': { type: 'boolean', default: false },
+      /** LOCOMO: skip the relevance floor's calibration. */
+      'no-floor': { type: 'boolean', default: false },
     },
   });
   const modes = (values.modes as string)
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
       modes: modes as LocomoMode[],
       ...(provider !== undefined ? { provider } : {}),
       context: !values['no-context'],
+      floor: !values['no-floor'],
       ...(values.json !== undefined ? { json: values.json } : {}),
     });
     return;

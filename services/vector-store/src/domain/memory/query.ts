@@ -1,9 +1,20 @@
 // Query: dense, keyword or hybrid search re-ranked by recency and importance.
 import { MembusError, type QueryHit, type QueryReply, type QueryRequest } from '@membus/contracts';
-import type { SearchHit } from '@membus/vector-index';
+import type { SearchHit, SearchResult } from '@membus/vector-index';
 import { candidateCount, combineScore, DEFAULT_WEIGHTS, recencyScore } from '../ranking.ts';
+import { belowRelevanceFloor } from '../relevance-floor.ts';
 import { countThatFits } from '../reply-budget.ts';
-import { checkedVector, type MemoryContext, ms } from './context.ts';
+import { namedPeriod } from '../time-expressions.ts';
+import { checkedVector, iso, type MemoryContext, ms } from './context.ts';
+
+/**
+ * Added to the score of a memory of the period the query names (time-expressions.ts): with the
+ * default weights (relevance alone, at most 1) the memories of that period rank first, each
+ * part ranked as its own search ranks it. LOCOMO development split, e5-small-v2 int8, hybrid
+ * recall@10: 0.745 without, 0.761 with it (single-hop questions, which often name the day: 0.839
+ * to 0.867; the other categories rarely name a day or month with its year and do not move).
+ */
+export const TIME_BOOST = 1;
 
 export async function query(
   context: MemoryContext,
@@ -15,18 +26,40 @@ export async function query(
   const vector = queryVector(context, request, mode);
   const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
   const now = context.clock();
-  const result = await context.index.search({
-    tenant,
-    ...(vector !== undefined ? { vector } : {}),
-    ...(request.filter ? { filter: request.filter } : {}),
-    limit: candidateCount(request.topK, weights),
-    now,
-    mode,
-    ...(request.text !== undefined ? { text: request.text } : {}),
-  });
+  const search = (filter: QueryRequest['filter']) =>
+    context.index.search({
+      tenant,
+      ...(vector !== undefined ? { vector } : {}),
+      ...(filter ? { filter } : {}),
+      limit: candidateCount(request.topK, weights),
+      now,
+      mode,
+      ...(request.text !== undefined ? { text: request.text } : {}),
+    });
+  // A query naming a day or month (and no time filter of its own) also searches that period.
+  const period =
+    request.text !== undefined && request.filter?.createdAt === undefined
+      ? namedPeriod(request.text)
+      : undefined;
+  const [all, inPeriod] = await Promise.all([
+    search(request.filter),
+    period
+      ? search({ ...request.filter, createdAt: { gte: iso(period.start), lt: iso(period.end) } })
+      : undefined,
+  ]);
+  // The period's hits, by object: ids are read (from the records) only when there is a period.
+  const boosted = new Set<SearchHit>(inPeriod?.hits);
+  const result = inPeriod ? withPeriod(all, inPeriod) : all;
+  // Without a minScore of its own, a text query unrelated to every memory it found gets none.
+  const unrelated =
+    request.minScore === undefined &&
+    request.vector === undefined &&
+    belowRelevanceFloor(
+      result.hits.map((hit) => ({ dense: hit.dense, model: () => hit.record.embeddingModel })),
+    );
   // Ranked on `ranking` where the index gives it, so only the kept hits' records are read.
   const ranked: { hit: SearchHit; score: number; scores: QueryHit['scores'] }[] = [];
-  for (const hit of result.hits) {
+  for (const hit of unrelated ? [] : result.hits) {
     if (request.minScore !== undefined && hit.score < request.minScore) continue;
     const ranking = hit.ranking ?? {
       updatedAt: ms(hit.record.updatedAt),
@@ -39,7 +72,7 @@ export async function query(
       ...(hit.dense !== undefined ? { dense: hit.dense } : {}),
       ...(hit.keyword !== undefined ? { keyword: hit.keyword } : {}),
     };
-    const score = combineScore(scores, weights);
+    const score = combineScore(scores, weights) + (boosted.has(hit) ? TIME_BOOST : 0);
     // A score that is not a number would be `null` on the wire: say which memory, not a
     // schema failure in the caller's SDK.
     if (!Number.isFinite(score))
@@ -67,6 +100,15 @@ export async function query(
     mode,
     plan: result.plan,
     tookMs: performance.now() - started,
+  };
+}
+
+/** The period's hits, then the other hits of the whole search (each memory once). */
+function withPeriod(all: SearchResult, inPeriod: SearchResult): SearchResult {
+  const ids = new Set(inPeriod.hits.map((hit) => hit.record.id));
+  return {
+    hits: [...inPeriod.hits, ...all.hits.filter((hit) => !ids.has(hit.record.id))],
+    plan: `${all.plan}, period ${inPeriod.plan}`,
   };
 }
 
