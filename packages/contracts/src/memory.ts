@@ -162,7 +162,10 @@ export const MemoryRecordSchema = z.object({
   importance: z.number().min(0).max(1),
   /** Lifecycle tier. */
   tier: TierSchema,
-  /** ISO-8601 creation time. */
+  /**
+   * ISO-8601 time the remembered thing happened (its event time): the store's `createdAt`, else
+   * when it was stored. A query naming a day or month ranks the memories of that period first.
+   */
   createdAt: TimestampSchema,
   /** ISO-8601 time of the last change. */
   updatedAt: TimestampSchema,

@@ -32,7 +32,12 @@ export const QueryRequestSchema = z
     vector: VectorSchema.optional(),
     filter: MemoryFilterSchema.optional(),
     topK: z.number().int().min(1).max(Limits.topK).default(10),
-    /** Drop hits whose relevance (see ScoreParts) is below this. */
+    /**
+     * Drop hits whose relevance (see ScoreParts) is below this. Without it a text query gets the
+     * relevance floor instead: no hits when the best cosine among them is below the floor of
+     * the model that embedded them (e5-small-v2 int8: 0.79; none for the hashing model, for
+     * keyword queries and for queries by vector). `0` keeps every hybrid and keyword hit.
+     */
     minScore: z.number().min(-1).max(1).optional(),
     weights: RankingWeightsSchema.optional(),
     /** Half-life of the recency score, in hours (default 168: one week). */
@@ -43,8 +48,8 @@ export const QueryRequestSchema = z
       .default(168),
     /**
      * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused as
-     * the weighted sum `0.5 · cosine + 0.5 · BM25 / best BM25`). Default: `hybrid` for a text
-     * query, `dense` for a vector query.
+     * the weighted sum `0.6 · min-max normalised cosine + 0.4 · BM25 / best BM25`). Default:
+     * `hybrid` for a text query, `dense` for a vector query.
      */
     mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
   })
@@ -63,7 +68,7 @@ export type QueryRequest = z.output<typeof QueryRequestSchema>;
 export const ScorePartsSchema = z.object({
   /**
    * How well the memory matches: cosine similarity (dense), normalised BM25 (keyword), or
-   * `0.5 · max(0, cosine) + 0.5 · BM25 / best BM25` of the two legs (hybrid).
+   * `0.6 · min-max normalised cosine + 0.4 · BM25 / best BM25` of the two legs (hybrid).
    */
   relevance: z.number(),
   /** 0..1: 1 for now, 0.5 one half-life ago. */
@@ -79,7 +84,10 @@ export type ScoreParts = z.infer<typeof ScorePartsSchema>;
 
 export const QueryHitSchema = z.object({
   memory: MemoryRecordSchema,
-  /** Final score: the weighted sum of the parts. */
+  /**
+   * Final score: the weighted sum of the parts, plus 1 for a memory whose `createdAt` falls in
+   * the day or month (with its year) the query text names, so those rank first.
+   */
   score: z.number(),
   scores: ScorePartsSchema,
 });
