@@ -1,12 +1,17 @@
 /**
  * Microbenchmark of the embedded VectorIndex.
  *
- *   node --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000] [--dimension 384]
- *     [--queries 1000] [--threshold 10000] [--ef-construction 128]
+ *   node --expose-gc --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000]
+ *     [--dimension 384] [--queries 1000] [--recall-queries 100] [--threshold 10000]
+ *     [--ef-construction 128]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
- * userId filter keeps ~1 %), 10 categories. Prints upsert throughput (batches of 256), graph
- * build time, search p50/p99 unfiltered and 1 %-filtered (with recall@10), reopen time and RSS.
+ * userId filter keeps ~1 %), 10,000 sessionIds (0.01 %), 10 categories (10 %). Prints upsert
+ * throughput (batches of 256) and graph build time; then, reopened in a fresh process (the
+ * state of a restarted service): its memory (after a full GC with --expose-gc, before the
+ * benchmark regenerates its own copy of the vectors) and search p50/p99 per query kind — dense
+ * unfiltered and filtered to 10 %, 1 % and 0.01 %, hybrid unfiltered and at 1 % — with recall@10
+ * of the dense kinds against an exact scan in double precision.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -15,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { IndexedMemory, IndexFilter, VectorIndex } from '@membus/vector-index';
+import type { IndexedMemory, IndexFilter, SearchMode, VectorIndex } from '@membus/vector-index';
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing/fixtures';
 import { openEmbeddedVectorIndex } from '../src/index.ts';
 
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '10000' },
     dimension: { type: 'string', default: '384' },
     queries: { type: 'string', default: '1000' },
+    'recall-queries': { type: 'string', default: '100' },
     threshold: { type: 'string' },
     'ef-construction': { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
@@ -33,6 +39,7 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const dimension = Number(values.dimension);
 const queryCount = Number(values.queries);
+const recallCount = Number(values['recall-queries']);
 const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
 const TENANT = 'bench';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -44,24 +51,39 @@ const gaussian = (): number =>
 const centres = Array.from({ length: 1_000 }, () =>
   Float32Array.from({ length: dimension }, gaussian),
 );
-function sample(): Float32Array {
+function sample(into = new Float32Array(dimension)): Float32Array {
   const centre = centres[Math.floor(random() * centres.length)]!;
-  const vector = Float32Array.from(centre, (value) => value + 0.8 * gaussian());
   let norm = 0;
-  for (const value of vector) norm += value * value;
+  for (let index = 0; index < dimension; index++) {
+    const value = centre[index]! + 0.8 * gaussian();
+    into[index] = value;
+    norm += Math.fround(value) * Math.fround(value);
+  }
   const scale = 1 / Math.sqrt(norm);
-  for (let index = 0; index < vector.length; index++) vector[index] = vector[index]! * scale;
-  return vector;
+  for (let index = 0; index < dimension; index++) into[index] = into[index]! * scale;
+  return into;
 }
+
+/** Every benchmark vector, one after the other (generated in the same order in both processes). */
+function sampleAll(): Float32Array {
+  const all = new Float32Array(size * dimension);
+  for (let n = 0; n < size; n++) sample(all.subarray(n * dimension, (n + 1) * dimension));
+  return all;
+}
+
+const userOf = (n: number): string => `user-${n % 100}`;
+const sessionOf = (n: number): string => `session-${n % 10_000}`;
+const categoryOf = (n: number): string => `category-${n % 10}`;
 
 function item(n: number, vector: Float32Array): IndexedMemory {
   const createdAt = new Date(NOW - 10_000_000 + n).toISOString();
   return testItem(n, vector, {
     tenant: TENANT,
-    userId: `user-${n % 100}`,
+    userId: userOf(n),
+    sessionId: sessionOf(n),
     text: `benchmark memory number ${n} with some text to make the record realistic`,
     metadata: { n, source: 'bench' },
-    categories: [`category-${n % 10}`],
+    categories: [categoryOf(n)],
     createdAt,
     updatedAt: createdAt,
     embeddingModel: 'bench',
@@ -74,50 +96,105 @@ function percentile(sorted: readonly number[], fraction: number): number {
 
 const format = (ms: number): string => `${ms.toFixed(2)} ms`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const memory = (): string => {
-  const usage = process.memoryUsage();
-  return `rss ${mib(usage.rss)} (JS heap ${mib(usage.heapUsed)}, array buffers ${mib(usage.arrayBuffers)})`;
-};
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let index = 0; index < a.length; index++) sum += a[index]! * b[index]!;
-  return sum;
+function memory(memories: number): string {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  const per = (bytes: number) => `${(bytes / memories).toFixed(0)} B/memory`;
+  return `rss ${mib(usage.rss)} (${per(usage.rss)}); JS heap ${mib(usage.heapUsed)} (${per(usage.heapUsed)}), external ${mib(usage.external)} (array buffers ${mib(usage.arrayBuffers)}, ${per(usage.arrayBuffers)})`;
+}
+
+/** A query kind: its filter and mode per query, and how its exact answer is found. */
+interface QueryKind {
+  label: string;
+  filterFor: (query: number) => IndexFilter | undefined;
+  /** Which memories the filter keeps (for the exact answer); undefined: not measured. */
+  keeps?: (query: number) => (n: number) => boolean;
+  mode?: SearchMode;
+  textFor?: (query: number) => string;
+}
+
+const kinds: QueryKind[] = [
+  { label: 'dense unfiltered', filterFor: () => undefined, keeps: () => () => true },
+  {
+    label: 'dense filtered to 10 % (category)',
+    filterFor: (query) => ({ categories: { any: [categoryOf(query)] } }),
+    keeps: (query) => (n) => n % 10 === query % 10,
+  },
+  {
+    label: 'dense filtered to 1 % (userId)',
+    filterFor: (query) => ({ userId: userOf(query) }),
+    keeps: (query) => (n) => n % 100 === query % 100,
+  },
+  {
+    label: 'dense filtered to 0.01 % (sessionId)',
+    filterFor: (query) => ({ sessionId: sessionOf(query) }),
+    keeps: (query) => (n) => n % 10_000 === query % 10_000,
+  },
+  {
+    label: 'hybrid unfiltered',
+    filterFor: () => undefined,
+    mode: 'hybrid',
+    textFor: (query) => `memory number ${(query * 7919) % size} realistic`,
+  },
+  {
+    label: 'hybrid filtered to 1 % (userId)',
+    filterFor: (query) => ({ userId: userOf(query) }),
+    mode: 'hybrid',
+    textFor: (query) => `memory number ${(query * 7919) % size} realistic`,
+  },
+];
+
+/** The ids of the exact top 10 among the memories `keeps` allows, by a double-precision dot. */
+function exactTop(all: Float32Array, query: Float32Array, keeps: (n: number) => boolean): string[] {
+  const best: { n: number; score: number }[] = [];
+  for (let n = 0; n < size; n++) {
+    if (!keeps(n)) continue;
+    let score = 0;
+    const offset = n * dimension;
+    for (let index = 0; index < dimension; index++) score += all[offset + index]! * query[index]!;
+    if (best.length === 10 && score <= best[9]!.score) continue;
+    best.push({ n, score });
+    best.sort((a, b) => b.score - a.score);
+    if (best.length > 10) best.pop();
+  }
+  return best.map(({ n }) => testMemoryId(n));
 }
 
 async function measureSearch(
   index: VectorIndex,
-  label: string,
+  kind: QueryKind,
   queries: readonly Float32Array[],
-  filterFor: (query: number) => IndexFilter | undefined,
-  truthFor?: (query: Float32Array, filter: IndexFilter | undefined) => string[],
+  all: Float32Array | undefined,
+  suffix = '',
 ): Promise<void> {
   const times: number[] = [];
   const plans = new Map<string, number>();
-  let found = 0;
-  let expected = 0;
-  const search = (query: Float32Array, filter: IndexFilter | undefined) =>
-    index.search({
+  const search = (query: Float32Array, position: number) => {
+    const filter = kind.filterFor(position);
+    return index.search({
       tenant: TENANT,
       vector: query,
       limit: 10,
       now: NOW,
       ...(filter ? { filter } : {}),
+      ...(kind.mode ? { mode: kind.mode, text: kind.textFor?.(position) ?? '' } : {}),
     });
-  for (let warm = 0; warm < 20; warm++) await search(queries[warm]!, undefined);
+  };
+  for (let warm = 0; warm < 20; warm++) await search(queries[warm]!, warm);
   for (const [position, query] of queries.entries()) {
-    const filter = filterFor(position);
     const start = performance.now();
-    const result = await search(query, filter);
+    const result = await search(query, position);
     times.push(performance.now() - start);
     plans.set(result.plan, (plans.get(result.plan) ?? 0) + 1);
   }
   // Recall in a second pass, so brute-force garbage does not land in the timed searches.
-  if (truthFor !== undefined) {
-    for (const [position, query] of queries.slice(0, 100).entries()) {
-      const filter = filterFor(position);
-      const result = await search(query, filter);
-      const truth = truthFor(query, filter);
+  let found = 0;
+  let expected = 0;
+  if (all !== undefined && kind.keeps !== undefined && kind.mode === undefined) {
+    for (const [position, query] of queries.slice(0, recallCount).entries()) {
+      const result = await search(query, position);
+      const truth = exactTop(all, query, kind.keeps(position));
       const got = new Set(result.hits.map((hit) => hit.record.id));
       found += truth.filter((id) => got.has(id)).length;
       expected += truth.length;
@@ -126,7 +203,7 @@ async function measureSearch(
   times.sort((a, b) => a - b);
   const recall = expected > 0 ? ` recall@10 ${(found / expected).toFixed(3)}` : '';
   console.log(
-    `${label}: p50 ${format(percentile(times, 0.5))} p99 ${format(percentile(times, 0.99))} max ${format(times.at(-1)!)}${recall} plans ${JSON.stringify(Object.fromEntries(plans))}`,
+    `search top-10 ${kind.label}${suffix}: p50 ${format(percentile(times, 0.5))} p99 ${format(percentile(times, 0.99))} max ${format(times.at(-1)!)}${recall} plans ${JSON.stringify(Object.fromEntries(plans))}`,
   );
 }
 
@@ -134,8 +211,7 @@ async function main(): Promise<void> {
   const directory = await mkdtemp(join(tmpdir(), 'membus-bench-embedded-'));
   console.log(`embedded index: ${size} vectors, dimension ${dimension}, ${directory}`);
   try {
-    const vectors = Array.from({ length: size }, sample);
-    const queries = Array.from({ length: queryCount }, sample);
+    const all = sampleAll();
     const options = {
       directory,
       dimension,
@@ -150,7 +226,8 @@ async function main(): Promise<void> {
     const ingestStart = performance.now();
     for (let start = 0; start < size; start += 256) {
       const batch: IndexedMemory[] = [];
-      for (let n = start; n < Math.min(size, start + 256); n++) batch.push(item(n, vectors[n]!));
+      for (let n = start; n < Math.min(size, start + 256); n++)
+        batch.push(item(n, all.subarray(n * dimension, (n + 1) * dimension)));
       const batchStart = performance.now();
       await index.upsert(batch);
       batchTimes.push(performance.now() - batchStart);
@@ -161,55 +238,21 @@ async function main(): Promise<void> {
       `upsert (batches of 256): ${((size / ingestMs) * 1000).toFixed(0)} memories/s; batch p50 ${format(percentile(batchTimes, 0.5))} p99 ${format(percentile(batchTimes, 0.99))}`,
     );
 
-    const tailQuery = queries.slice(0, Math.min(200, queries.length));
-    await measureSearch(index, 'search while everything is in the tail (exact)', tailQuery, () => ({
-      userId: 'user-1',
-    }));
+    const tailQueries = Array.from({ length: Math.min(200, queryCount) }, () => sample());
+    await measureSearch(index, kinds[2]!, tailQueries, undefined, ' while all is in the tail');
 
     const buildStart = performance.now();
     await index.whenIndexed();
     console.log(
       `graph build (background, ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
     );
-
-    const truth = (query: Float32Array, filter: IndexFilter | undefined): string[] =>
-      vectors
-        .map((vector, n) => ({ n, score: dot(vector, query) }))
-        .filter(({ n }) => filter?.userId === undefined || `user-${n % 100}` === filter.userId)
-        .sort((a, b) => b.score - a.score)
-        .slice(0, 10)
-        .map(({ n }) => testMemoryId(n));
-    await measureSearch(index, 'search top-10 unfiltered', queries, () => undefined, truth);
-    await measureSearch(
-      index,
-      'search top-10 filtered to 1 % (userId)',
-      queries,
-      (position) => ({ userId: `user-${position % 100}` }),
-      truth,
-    );
-    const categoryTruth = (query: Float32Array, filter: IndexFilter | undefined): string[] => {
-      const category = filter?.categories?.any?.[0];
-      return vectors
-        .map((vector, n) => ({ n, score: dot(vector, query) }))
-        .filter(({ n }) => `category-${n % 10}` === category)
-        .sort((a, b) => b.score - a.score)
-        .slice(0, 10)
-        .map(({ n }) => testMemoryId(n));
-    };
-    await measureSearch(
-      index,
-      'search top-10 filtered to 10 % (category)',
-      queries,
-      (position) => ({ categories: { any: [`category-${position % 10}`] } }),
-      categoryTruth,
-    );
-    console.log(`memory after build (includes the benchmark's own vectors): ${memory()}`);
+    console.log(`memory after build (includes the benchmark's own vectors): ${memory(size)}`);
 
     const closeStart = performance.now();
     await index.close();
     console.log(`close (graph save): ${format(performance.now() - closeStart)}`);
 
-    // Reopen in a fresh process, so load time and RSS are those of a restarted service.
+    // Reopen in a fresh process, so load time and memory are those of a restarted service.
     const child = spawnSync(
       process.execPath,
       [
@@ -217,10 +260,14 @@ async function main(): Promise<void> {
         fileURLToPath(import.meta.url),
         '--reopen',
         directory,
+        '--size',
+        String(size),
         '--dimension',
         String(dimension),
         '--queries',
         String(queryCount),
+        '--recall-queries',
+        String(recallCount),
         ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
       ],
       { stdio: 'inherit' },
@@ -232,7 +279,6 @@ async function main(): Promise<void> {
 }
 
 async function reopen(directory: string): Promise<void> {
-  const queries = Array.from({ length: queryCount }, sample);
   const start = performance.now();
   const index = await openEmbeddedVectorIndex({
     directory,
@@ -243,11 +289,11 @@ async function reopen(directory: string): Promise<void> {
   console.log(
     `reopen in a fresh process: ${format(performance.now() - start)} (${status.count} memories, tail ${status.tail})`,
   );
-  await measureSearch(index, 'search top-10 unfiltered after reopen', queries, () => undefined);
-  await measureSearch(index, 'search top-10 filtered to 1 % after reopen', queries, (position) => ({
-    userId: `user-${position % 100}`,
-  }));
-  console.log(`memory after reopen: ${memory()}`);
+  console.log(`memory after reopen (the index alone): ${memory(status.count)}`);
+  // The same vectors as the first process (same seed, same order), then fresh queries.
+  const all = sampleAll();
+  const queries = Array.from({ length: queryCount }, () => sample());
+  for (const kind of kinds) await measureSearch(index, kind, queries, all, ' after reopen');
   await index.close();
 }
 

@@ -4,26 +4,36 @@
  * and it does not beat the root.
  */
 export class BoundedHeap<T> {
-  private readonly items: T[] = [];
+  private readonly kept: T[] = [];
 
   constructor(
-    private readonly capacity: number,
+    private readonly maximum: number,
     private readonly isBetter: (a: T, b: T) => boolean,
   ) {}
 
   get size(): number {
-    return this.items.length;
+    return this.kept.length;
+  }
+
+  /** How many items it keeps at most. */
+  get capacity(): number {
+    return this.maximum;
+  }
+
+  /** Kept items, in no particular order. */
+  items(): readonly T[] {
+    return this.kept;
   }
 
   /** The worst kept item, when full: a candidate must beat it to enter. */
   get worst(): T | undefined {
-    return this.items.length < this.capacity ? undefined : this.items[0];
+    return this.kept.length < this.maximum ? undefined : this.kept[0];
   }
 
   push(item: T): void {
-    if (this.capacity <= 0) return;
-    const items = this.items;
-    if (items.length < this.capacity) {
+    if (this.maximum <= 0) return;
+    const items = this.kept;
+    if (items.length < this.maximum) {
       items.push(item);
       this.siftUp(items.length - 1);
       return;
@@ -35,12 +45,12 @@ export class BoundedHeap<T> {
 
   /** Kept items, best first. */
   sorted(): T[] {
-    return [...this.items].sort((a, b) => (this.isBetter(a, b) ? -1 : this.isBetter(b, a) ? 1 : 0));
+    return [...this.kept].sort((a, b) => (this.isBetter(a, b) ? -1 : this.isBetter(b, a) ? 1 : 0));
   }
 
   // The heap is ordered so that a parent is worse than (or equal to) its children.
   private siftUp(index: number): void {
-    const items = this.items;
+    const items = this.kept;
     let child = index;
     while (child > 0) {
       const parent = (child - 1) >> 1;
@@ -51,7 +61,7 @@ export class BoundedHeap<T> {
   }
 
   private siftDown(index: number): void {
-    const items = this.items;
+    const items = this.kept;
     const length = items.length;
     let parent = index;
     for (;;) {

@@ -108,7 +108,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
     this.dimension = options.dimension;
-    this.arena = new VectorArena(options.dimension);
+    // The arena keeps int8 codes; exact scores read the float32 vectors SQLite holds anyway.
+    this.arena = new VectorArena(options.dimension, (slot) => this.store.vectorOf(slot));
     this.graph = new GraphMaintainer(
       {
         directory: options.directory,

@@ -40,7 +40,9 @@ export class ExactScanner {
 
   /**
    * Scores the visited slots that pass `matches` into `heap`: matches first, then their
-   * similarities in one batch (see VectorArena.dotMany). Returns how many matched.
+   * similarities in one batch. Above `RESCORED_PER_RESULT` × the heap's capacity, the matches are
+   * ranked by their int8 estimates (VectorArena.estimateMany) and only the best of those are
+   * scored exactly (a store read each). Returns how many matched.
    */
   scanInto(
     heap: BoundedHeap<Scored>,
@@ -57,11 +59,17 @@ export class ExactScanner {
       }
       this.scanSlots[count++] = slot;
     });
-    const slots = this.scanSlots;
+    let slots: Int32Array = this.scanSlots;
+    let scored = count;
+    const rescored = RESCORED_PER_RESULT * heap.capacity;
+    if (count > rescored) {
+      slots = this.estimatedBest(count, rescored, query);
+      scored = rescored;
+    }
     const scores = this.scanScores;
-    this.arena.dotMany(slots, count, query, scores);
+    this.arena.dotMany(slots, scored, query, scores);
     const payloads = this.slots.payloads;
-    for (let at = 0; at < count; at++) {
+    for (let at = 0; at < scored; at++) {
       const score = scores[at]!;
       const worst = heap.worst;
       if (worst !== undefined && score < worst.score) continue;
@@ -70,4 +78,30 @@ export class ExactScanner {
     }
     return count;
   }
+
+  /** The `keep` slots of the first `count` scan slots with the highest int8 estimates. */
+  private estimatedBest(count: number, keep: number, query: Float32Array): Int32Array {
+    const slots = this.scanSlots;
+    const estimates = this.scanScores;
+    this.arena.estimateMany(slots, count, query, estimates);
+    // Positions into the scan arrays, the lowest estimate at the root.
+    const best = new BoundedHeap<number>(
+      keep,
+      (a, b) => estimates[a]! > estimates[b]! || (estimates[a] === estimates[b] && a < b),
+    );
+    for (let at = 0; at < count; at++) {
+      const worst = best.worst;
+      if (worst !== undefined && estimates[at]! < estimates[worst]!) continue;
+      best.push(at);
+    }
+    return Int32Array.from(best.items(), (at) => slots[at]!);
+  }
 }
+
+/**
+ * Matches scored exactly per result asked, taken by the int8 estimate. An estimate is off by
+ * ~1e-3 at most for unit vectors (half a quantisation step per component), so the true top-k is
+ * among the best 4k estimates unless more than 3k others score within that of them; measured
+ * recall@10 against the exact scan: see bench/embedded-index.ts.
+ */
+const RESCORED_PER_RESULT = 4;

@@ -181,6 +181,7 @@ export class SqliteStore {
         .pluck(),
       recordAccess: db.prepare<[number, number, string, string]>(recordAccessSql),
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
+      vectorOf: db.prepare<[number], Buffer>('SELECT vector FROM memories WHERE slot = ?').pluck(),
       loadAll: db.prepare<[], StoredRow>(
         "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text, json_extract(record, '$.context') AS context FROM memories",
       ),
@@ -219,6 +220,11 @@ export class SqliteStore {
 
   maxSeq(): number {
     return this.statements.maxSeq.get() ?? 0;
+  }
+
+  /** The float32 vector stored in a slot (undefined when no memory holds it). */
+  vectorOf(slot: number): Buffer | undefined {
+    return this.statements.vectorOf.get(slot);
   }
 
   /** Every row, streamed, for loading the in-memory index. */
