@@ -2,7 +2,8 @@
  * Export and import (issue 23): export → import into an empty stack → export gives the same
  * lines; a repeated import changes nothing; conflicts are reported (or overwritten when asked);
  * hostile lines are failures in the summary, never a crash; an import killed mid-way resumes
- * without duplicates; batch updates by ids and by filter.
+ * without duplicates; batch updates by ids and by filter. One file on purpose (over 400 lines):
+ * every case moves memories between the same two stacks, started once.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID as newId } from 'node:crypto';

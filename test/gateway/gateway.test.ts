@@ -2,6 +2,8 @@
  * Issue 21, the HTTP API: plain HTTP requests (fetch) against the gateway process on a real stack
  * (nats-server in JWT mode, the four services). Keys come from the tenancy directory's key store,
  * as `membus apikey create` writes it; the gateway acts as each tenant's own agent user.
+ * One file on purpose (over 400 lines): every area shares the one stack and gateway it starts,
+ * the slow part; a file per area would start it once each.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';

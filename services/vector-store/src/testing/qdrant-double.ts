@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 // a wrong vector dimension or an `order_by`/facet key without the index it needs. Search is
 // exact (no HNSW); a sparse query scores points sharing a term by dot product, times Qdrant's
 // IDF `ln((N − n + 0.5)/(n + 0.5) + 1)` with the `idf` modifier.
+// One file on purpose (over 400 lines): one server whose endpoints share its collections' state.
 
 /** One request as received (the body parsed). */
 export interface QdrantDoubleRequest {
