@@ -87,6 +87,8 @@ export { subjectOf, subjectWildcard } from './operation.ts';
  * A store, followed to the index: `store` (agent -> JetStream) -> the embedder consumes it and
  * publishes `embedded` -> the vector-store consumes that and emits `stored` / `changed` (JetStream)
  * and `notice` (to the waiting caller).
+ *
+ * One table in one file on purpose (over 400 lines): every operation is found in one place.
  */
 export const Operations = {
   store: operation({
