@@ -47,6 +47,8 @@ export interface LocomoOptions {
   provider?: 'local' | 'onnx';
   /** Store each turn's previous turn as its keyword-only `context` (default true). */
   context?: boolean;
+  /** Prefix the session's date ("7 May 2023") to each turn's keyword context (default false). */
+  dateContext?: boolean;
   /** Calibrate the relevance floor after the modes (default true). */
   floor?: boolean;
   log?: (message: string) => void;
@@ -80,7 +82,12 @@ export async function runLocomo(options: LocomoOptions): Promise<void> {
     let turns = 0;
     for (const conversation of conversations) {
       log(`conversation ${conversation.id}: storing ${conversation.turns.length} turns`);
-      for (const [memoryId, diaIds] of await ingest(stack.client, conversation, context))
+      for (const [memoryId, diaIds] of await ingest(
+        stack.client,
+        conversation,
+        context,
+        options.dateContext ?? false,
+      ))
         turnsByMemory.set(memoryId, [...(turnsByMemory.get(memoryId) ?? []), ...diaIds]);
       turns += conversation.turns.length;
     }
@@ -195,27 +202,34 @@ async function ingest(
   client: MemoryClient,
   conversation: LocomoConversation,
   context: boolean,
+  dateContext: boolean,
 ): Promise<Map<string, string[]>> {
   const byMemory = new Map<string, string[]>();
   for (let start = 0; start < conversation.turns.length; start += BATCH) {
     const batch = conversation.turns.slice(start, start + BATCH);
-    const inputs: StoreInput[] = batch.map((turn) => ({
-      text: turn.text,
-      ...(context && turn.previous !== undefined ? { context: turn.previous } : {}),
-      userId: userOf(conversation),
-      kind: 'episode',
-      createdAt: turn.sessionDate,
-      metadata: {
-        source: 'locomo',
-        conversation: conversation.id,
-        diaId: turn.diaId,
-        session: turn.session,
-        sessionDate: turn.sessionDate,
-        speaker: turn.speaker,
-      },
-      // Each turn is its own memory (an exact duplicate text is still merged: counted for both).
-      mergeSimilar: false,
-    }));
+    const inputs: StoreInput[] = batch.map((turn) => {
+      const words = [
+        ...(dateContext ? [dateWords(turn.sessionDate)] : []),
+        ...(context && turn.previous !== undefined ? [turn.previous] : []),
+      ];
+      return {
+        text: turn.text,
+        ...(words.length > 0 ? { context: words.join('\n') } : {}),
+        userId: userOf(conversation),
+        kind: 'episode',
+        createdAt: turn.sessionDate,
+        metadata: {
+          source: 'locomo',
+          conversation: conversation.id,
+          diaId: turn.diaId,
+          session: turn.session,
+          sessionDate: turn.sessionDate,
+          speaker: turn.speaker,
+        },
+        // Each turn is its own memory (an exact duplicate text is still merged: counted for both).
+        mergeSimilar: false,
+      };
+    });
     const results = await client.storeMany(inputs, { wait: 'queryable', timeoutMs: 600_000 });
     results.forEach((result, position) => {
       const memoryId = result.memoryId ?? result.id;
@@ -371,4 +385,25 @@ function renderFloor(floor: FloorReport): string {
         ]
       : []),
   ].join('\n');
+}
+
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/** `7 May 2023`: how questions name a day. */
+function dateWords(iso: string): string {
+  const date = new Date(iso);
+  return `${date.getUTCDate()} ${MONTH_NAMES[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }

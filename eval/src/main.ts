@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       provider: { type: 'string' },
       /** LOCOMO: store no keyword context (the previous turn) with each turn. */
       'no-context': { type: 'boolean', default: false },
+      /** LOCOMO: the session's date in each turn's keyword context. */
+      'date-context': { type: 'boolean', default: false },
       /** LOCOMO: skip the relevance floor's calibration. */
       'no-floor': { type: 'boolean', default: false },
     },
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
       ...(provider !== undefined ? { provider } : {}),
       context: !values['no-context'],
       floor: !values['no-floor'],
+      dateContext: values['date-context'] ?? false,
       ...(values.json !== undefined ? { json: values.json } : {}),
     });
     return;
