@@ -110,9 +110,19 @@ interface QueryPlan {
  */
 export class KeywordIndex {
   private readonly termIds = new Map<string, number>();
-  /** Per term id: its posting list (slots, frequencies) while it is rare, else undefined. */
+  /**
+   * Per term id: its posting list (slots, frequencies) while it is rare and was ever posted more
+   * than once, else undefined. A term posted once keeps its posting in `soleSlot` and
+   * `soleFrequency` instead: most terms of a store (numbers, names, ids) occur once, and two
+   * typed arrays per term cost ~400 bytes of heap.
+   */
   private termSlots: (Int32Array | undefined)[] = [];
   private termFrequencies: (Uint16Array | undefined)[] = [];
+  private soleSlot = new Int32Array(1024);
+  private soleFrequency = new Uint16Array(1024);
+  /** A sole posting as a one-entry list, for the walk. */
+  private readonly soleSlots = new Int32Array(1);
+  private readonly soleFrequencies = new Uint16Array(1);
   /** Per term id: a bit per slot holding it, once it is frequent (it stays so), else undefined. */
   private termBits: (Uint32Array | undefined)[] = [];
   /** Per frequent term id: a bit per slot holding it more than once, once one does. */
@@ -124,8 +134,11 @@ export class KeywordIndex {
   /** Per term id: the largest frequency it was ever posted with (an upper bound, for pruning). */
   private termMaxFrequencies = new Uint16Array(1024);
 
-  private docTerms: (Int32Array | undefined)[] = [];
-  private docFrequencies: (Uint16Array | undefined)[] = [];
+  /**
+   * Per slot: its term ids, then as many frequencies (`n` terms: length `2n`), in one typed array
+   * (each typed array costs ~200 bytes of heap beside its elements).
+   */
+  private docs: (Int32Array | undefined)[] = [];
   /**
    * Term count per slot. 16 bits hold any text (at most 32,000 characters) and keep the array a
    * quarter of a Float64Array's size: searches read it at random.
@@ -163,18 +176,17 @@ export class KeywordIndex {
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     this.ensureSlot(slot);
-    const terms = new Int32Array(counts.size);
-    const frequencies = new Uint16Array(counts.size);
+    const termCount = counts.size;
+    const doc = new Int32Array(2 * termCount);
     let position = 0;
     for (const [id, count] of counts) {
-      terms[position] = id;
-      frequencies[position] = Math.min(count, 0xffff);
+      doc[position] = id;
+      doc[termCount + position] = Math.min(count, 0xffff);
       position++;
     }
-    this.docTerms[slot] = terms;
-    this.docFrequencies[slot] = frequencies;
-    for (let index = 0; index < terms.length; index++)
-      this.post(terms[index]!, slot, frequencies[index]!);
+    this.docs[slot] = doc;
+    for (let index = 0; index < termCount; index++)
+      this.post(doc[index]!, slot, doc[termCount + index]!);
     length = Math.min(length, 0xffff);
     this.docLengths[slot] = length;
     if (length < this.minLength) this.minLength = length;
@@ -184,9 +196,11 @@ export class KeywordIndex {
 
   /** Removes a slot's text (no-op when the slot holds none). */
   remove(slot: number): void {
-    const terms = this.docTerms[slot];
-    if (terms === undefined) return;
-    for (const id of terms) {
+    const doc = this.docs[slot];
+    if (doc === undefined) return;
+    const termCount = doc.length >>> 1;
+    for (let index = 0; index < termCount; index++) {
+      const id = doc[index]!;
       const bits = this.termBits[id];
       if (bits !== undefined) {
         const word = slot >>> 5;
@@ -198,8 +212,12 @@ export class KeywordIndex {
         this.termLengths[id] = this.termLengths[id]! - 1;
         continue;
       }
-      const slots = this.termSlots[id]!;
+      const slots = this.termSlots[id];
       const length = this.termLengths[id]!;
+      if (slots === undefined) {
+        if (length === 1 && this.soleSlot[id] === slot) this.termLengths[id] = 0;
+        continue;
+      }
       const at = slots.subarray(0, length).indexOf(slot);
       if (at < 0) continue;
       // Order within a posting list does not matter: scores are sums.
@@ -207,8 +225,7 @@ export class KeywordIndex {
       this.termFrequencies[id]![at] = this.termFrequencies[id]![length - 1]!;
       this.termLengths[id] = length - 1;
     }
-    this.docTerms[slot] = undefined;
-    this.docFrequencies[slot] = undefined;
+    this.docs[slot] = undefined;
     this.documents--;
     this.totalLength -= this.docLengths[slot]!;
     this.docLengths[slot] = 0;
@@ -316,19 +333,19 @@ export class KeywordIndex {
       for (let index = 0; index < sparse.length; index++) positions[sparse[index]!.id] = index + 1;
     try {
       candidates.forEach((slot) => {
-        const terms = this.docTerms[slot];
-        if (terms === undefined) return;
+        const doc = this.docs[slot];
+        if (doc === undefined) return;
         let score = 0;
         if (walked) score = this.scores[slot]!;
         else if (sparse.length > 0) {
           // Each rare term's contribution by its query position, summed in query order.
           partial.fill(0);
-          const frequencies = this.docFrequencies[slot]!;
+          const termCount = doc.length >>> 1;
           const norm = plan.base + plan.lengthFactor * this.docLengths[slot]!;
-          for (let index = 0; index < terms.length; index++) {
-            const position = positions[terms[index]!]!;
+          for (let index = 0; index < termCount; index++) {
+            const position = positions[doc[index]!]!;
             if (position === 0) continue;
-            const frequency = frequencies[index]!;
+            const frequency = doc[termCount + index]!;
             partial[position - 1] = (sparse[position - 1]!.weight * frequency) / (frequency + norm);
           }
           for (let index = 0; index < partial.length; index++) score += partial[index]!;
@@ -358,8 +375,14 @@ export class KeywordIndex {
     const { base, lengthFactor } = plan;
     let touchedCount = 0;
     for (const { id, weight } of sparse) {
-      const slots = this.termSlots[id]!;
-      const frequencies = this.termFrequencies[id]!;
+      let slots = this.termSlots[id];
+      let frequencies = this.termFrequencies[id];
+      if (slots === undefined || frequencies === undefined) {
+        slots = this.soleSlots;
+        frequencies = this.soleFrequencies;
+        slots[0] = this.soleSlot[id]!;
+        frequencies[0] = this.soleFrequency[id]!;
+      }
       const length = this.termLengths[id]!;
       for (let at = 0; at < length; at++) {
         const slot = slots[at]!;
@@ -401,10 +424,12 @@ export class KeywordIndex {
 
   /** A term's frequency in a slot's text, from the slot's own term list. */
   private frequencyIn(slot: number, id: number): number {
-    const terms = this.docTerms[slot];
-    if (terms === undefined) return 0;
-    const at = terms.indexOf(id);
-    return at < 0 ? 0 : this.docFrequencies[slot]![at]!;
+    const doc = this.docs[slot];
+    if (doc === undefined) return 0;
+    const termCount = doc.length >>> 1;
+    for (let index = 0; index < termCount; index++)
+      if (doc[index] === id) return doc[termCount + index]!;
+    return 0;
   }
 
   /** The query's terms known to the index, with their weights and bounds, or undefined. */
@@ -461,13 +486,15 @@ export class KeywordIndex {
     if (id === undefined) {
       id = this.termSlots.length;
       this.termIds.set(term, id);
-      this.termSlots.push(new Int32Array(4));
-      this.termFrequencies.push(new Uint16Array(4));
+      this.termSlots.push(undefined);
+      this.termFrequencies.push(undefined);
       this.termBits.push(undefined);
       this.termRepeats.push(undefined);
       if (id >= this.termLengths.length) {
         this.termLengths = grow(this.termLengths, id + 1);
         this.termMaxFrequencies = grow(this.termMaxFrequencies, id + 1);
+        this.soleSlot = grow(this.soleSlot, id + 1);
+        this.soleFrequency = grow(this.soleFrequency, id + 1);
         this.queryPositions = grow(this.queryPositions, id + 1);
       }
     }
@@ -483,7 +510,21 @@ export class KeywordIndex {
       this.setBit(id, slot, frequency);
       return;
     }
-    let slots = this.termSlots[id]!;
+    let slots = this.termSlots[id];
+    if (slots === undefined) {
+      if (length === 0) {
+        this.soleSlot[id] = slot;
+        this.soleFrequency[id] = frequency;
+        return;
+      }
+      // The second posting: the sole one moves into a list.
+      slots = new Int32Array(4);
+      slots[0] = this.soleSlot[id]!;
+      this.termSlots[id] = slots;
+      const frequencies = new Uint16Array(4);
+      frequencies[0] = this.soleFrequency[id]!;
+      this.termFrequencies[id] = frequencies;
+    }
     if (length === slots.length) {
       slots = grow(slots, length + 1);
       this.termSlots[id] = slots;
@@ -496,12 +537,14 @@ export class KeywordIndex {
 
   /** Moves a term that turned frequent from its posting list to a bitmap. */
   private toBitmap(id: number): void {
-    const slots = this.termSlots[id]!;
-    const frequencies = this.termFrequencies[id]!;
+    const slots = this.termSlots[id];
+    const frequencies = this.termFrequencies[id];
     const length = this.termLengths[id]!;
     this.termBits[id] = new Uint32Array(this.docLengths.length >>> 5);
     this.denseIds.push(id);
-    for (let at = 0; at < length; at++) this.setBit(id, slots[at]!, frequencies[at]!);
+    if (slots === undefined || frequencies === undefined) {
+      if (length === 1) this.setBit(id, this.soleSlot[id]!, this.soleFrequency[id]!);
+    } else for (let at = 0; at < length; at++) this.setBit(id, slots[at]!, frequencies[at]!);
     this.termSlots[id] = undefined;
     this.termFrequencies[id] = undefined;
   }
