@@ -8,6 +8,7 @@ import {
   MongoServerSelectionError,
 } from 'mongodb';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
+import { groupBy, readByIds } from '../read-by-ids.ts';
 
 export interface MongoDocumentStoreOptions {
   /** Connection string, e.g. `mongodb://127.0.0.1:27017`. */
@@ -110,39 +111,31 @@ export async function openMongoDocumentStore(
     },
 
     async histories(tenant, memoryIds) {
-      const found = new Map<string, StoredHistoryEntry[]>();
-      for (let start = 0; start < memoryIds.length; start += RECEIPT_CHUNK) {
-        const chunk = memoryIds.slice(start, start + RECEIPT_CHUNK);
-        const documents = await guard('read history', () =>
+      const documents = await readByIds(memoryIds, RECEIPT_CHUNK, (chunk) =>
+        guard('read history', () =>
           historyCollection
             .find({ tenant, memoryId: { $in: chunk } })
             .sort({ atMs: 1, seq: 1 })
             .toArray(),
-        );
-        for (const document of documents) {
-          const entries = found.get(document.memoryId) ?? [];
-          entries.push(fromDocument(document));
-          found.set(document.memoryId, entries);
-        }
-      }
-      return found;
+        ),
+      );
+      return groupBy(documents, (document) => document.memoryId, fromDocument);
     },
 
     async storeReceipts(tenant, storeIds) {
-      const receipts = new Map<string, string>();
-      for (let start = 0; start < storeIds.length; start += RECEIPT_CHUNK) {
-        const chunk = storeIds.slice(start, start + RECEIPT_CHUNK);
-        const found = await guard('read store receipts', () =>
+      const found = await readByIds(storeIds, RECEIPT_CHUNK, (chunk) =>
+        guard('read store receipts', () =>
           historyCollection
             .find(
               { tenant, storeId: { $in: chunk } },
               { projection: { _id: 0, storeId: 1, memoryId: 1 } },
             )
             .toArray(),
-        );
-        for (const document of found) {
-          if (document.storeId !== undefined) receipts.set(document.storeId, document.memoryId);
-        }
+        ),
+      );
+      const receipts = new Map<string, string>();
+      for (const document of found) {
+        if (document.storeId !== undefined) receipts.set(document.storeId, document.memoryId);
       }
       return receipts;
     },

@@ -2,6 +2,7 @@ import type { HistoryEntry } from '@membus/contracts';
 import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
+import { groupBy, readByIds } from '../read-by-ids.ts';
 
 interface HistoryRow {
   memory_id: string;
@@ -54,34 +55,24 @@ export function openSqliteDocumentStore(options: {
       return select.all(tenant, memoryId).map(entryOf);
     },
     async histories(tenant, memoryIds) {
-      const found = new Map<string, StoredHistoryEntry[]>();
-      for (let start = 0; start < memoryIds.length; start += 500) {
-        const chunk = memoryIds.slice(start, start + 500);
-        const rows = db
+      const rows = await readByIds(memoryIds, 500, (chunk) =>
+        db
           .prepare<string[], HistoryRow>(
             `SELECT memory_id, event, at, body, store_id FROM history WHERE tenant = ? AND memory_id IN (${chunk.map(() => '?').join(',')}) ORDER BY seq`,
           )
-          .all(tenant, ...chunk);
-        for (const row of rows) {
-          const entries = found.get(row.memory_id) ?? [];
-          entries.push(entryOf(row));
-          found.set(row.memory_id, entries);
-        }
-      }
-      return found;
+          .all(tenant, ...chunk),
+      );
+      return groupBy(rows, (row) => row.memory_id, entryOf);
     },
     async storeReceipts(tenant, storeIds) {
-      const receipts = new Map<string, string>();
-      for (let start = 0; start < storeIds.length; start += 500) {
-        const chunk = storeIds.slice(start, start + 500);
-        const rows = db
+      const rows = await readByIds(storeIds, 500, (chunk) =>
+        db
           .prepare<string[], { store_id: string; memory_id: string }>(
             `SELECT store_id, memory_id FROM history WHERE tenant = ? AND store_id IN (${chunk.map(() => '?').join(',')})`,
           )
-          .all(tenant, ...chunk);
-        for (const row of rows) receipts.set(row.store_id, row.memory_id);
-      }
-      return receipts;
+          .all(tenant, ...chunk),
+      );
+      return new Map(rows.map((row) => [row.store_id, row.memory_id]));
     },
     async close() {
       db.close();
