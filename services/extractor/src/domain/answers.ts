@@ -42,50 +42,43 @@ export const DecisionsAnswerSchema = z.object({
 });
 export type DecisionsAnswer = z.infer<typeof DecisionsAnswerSchema>;
 
-/** The JSON Schemas sent as `response_format: json_schema` (strict where providers allow). */
-export const FactsJsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['facts'],
-  properties: {
-    facts: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['text', 'category', 'sources', 'importance'],
-        properties: {
-          text: { type: 'string' },
-          category: { type: ['string', 'null'] },
-          sources: { type: 'array', items: { type: 'string' } },
-          importance: { type: 'number' },
-        },
-      },
-    },
-  },
-} as const;
+/**
+ * An object as strict structured outputs want it (OpenAI `strict: true`): every property
+ * required, no others.
+ */
+function strictObject<const Properties extends Record<string, unknown>>(properties: Properties) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties) as (keyof Properties & string)[],
+    properties,
+  } as const;
+}
 
-export const DecisionsJsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['decisions'],
-  properties: {
-    decisions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['fact', 'event', 'id', 'text'],
-        properties: {
-          fact: { type: 'integer' },
-          event: { type: 'string', enum: [...extractionEventValues] },
-          id: { type: ['string', 'null'] },
-          text: { type: ['string', 'null'] },
-        },
-      },
-    },
+/** The JSON Schemas sent as `response_format: json_schema` (strict where providers allow). */
+export const FactsJsonSchema = strictObject({
+  facts: {
+    type: 'array',
+    items: strictObject({
+      text: { type: 'string' },
+      category: { type: ['string', 'null'] },
+      sources: { type: 'array', items: { type: 'string' } },
+      importance: { type: 'number' },
+    }),
   },
-} as const;
+});
+
+export const DecisionsJsonSchema = strictObject({
+  decisions: {
+    type: 'array',
+    items: strictObject({
+      fact: { type: 'integer' },
+      event: { type: 'string', enum: [...extractionEventValues] },
+      id: { type: ['string', 'null'] },
+      text: { type: ['string', 'null'] },
+    }),
+  },
+});
 
 /**
  * The JSON object in a model's answer, tolerant of what small models wrap around it (code
