@@ -42,7 +42,11 @@ export interface ConsumeOptions<S extends z.ZodType> {
    * with that error (retried when retryable).
    */
   handler: (items: StreamItem<z.output<S>>[]) => Promise<ItemResult[]>;
-  /** Most messages per batch, and the longest wait to fill one (ms). */
+  /**
+   * Most messages per batch, and the longest wait to fill one (ms). A batch takes every message
+   * already delivered without waiting; `maxWaitMs` 0 waits for none beyond those (batches then
+   * grow with the load: what arrives while batches are in flight forms the next one).
+   */
   maxBatch?: number;
   maxWaitMs?: number;
   /** Batches processed at once. */
@@ -236,6 +240,17 @@ export async function consumeStream<S extends z.ZodType>(
     }
   };
 
+  /** Messages taken from the iterator so far (its `getProcessed()` counts the one in `next` too). */
+  let taken = 0;
+  /**
+   * `next`'s message if the client holds one already (`next` then resolves within microtasks),
+   * TIMEOUT if none was delivered yet.
+   */
+  const delivered = async (
+    next: Promise<IteratorResult<JsMsg>>,
+  ): Promise<IteratorResult<JsMsg> | typeof TIMEOUT> =>
+    messages.getProcessed() > taken || messages.getPending() > 0 ? await next : TIMEOUT;
+
   const done = (async () => {
     const iterator = messages[Symbol.asyncIterator]();
     let next = iterator.next();
@@ -243,13 +258,15 @@ export async function consumeStream<S extends z.ZodType>(
       const first = await next;
       if (first.done) break;
       const batch: JsMsg[] = [first.value];
+      taken++;
       next = iterator.next();
       const deadline = performance.now() + maxWaitMs;
       while (batch.length < maxBatch) {
         const remaining = deadline - performance.now();
-        if (remaining <= 0) break;
-        const result = await raceTimeout(next, remaining);
+        // Past the wait, only what was delivered already: no timer, no turn of the event loop.
+        const result = remaining > 0 ? await raceTimeout(next, remaining) : await delivered(next);
         if (result === TIMEOUT) break;
+        taken++;
         if (result.done) {
           stopping = true;
           break;

@@ -234,6 +234,53 @@ describe('consumeStream decision table', () => {
     expect(info.num_ack_pending + info.num_pending + info.num_redelivered).toBe(0);
   });
 
+  it('with maxWaitMs 0 takes every message already delivered as one batch, without waiting for more', async () => {
+    const durable = 'tdrain';
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    await ensureConsumer(jsm, {
+      stream: Streams.store.name,
+      durable,
+      filterSubject: `memory.store.${durable}`,
+      maxDeliver: 3,
+      ackWaitMs: 5_000,
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batches: string[][] = [];
+    const consumer = await consumeStream({
+      js,
+      stream: Streams.store.name,
+      consumer: durable,
+      schema: Item,
+      maxBatch: 128,
+      maxWaitMs: 0,
+      handler: async (items) => {
+        batches.push(items.map((item) => item.value.id));
+        if (batches.length === 1) await held;
+        return items.map(() => ({ ok: true as const }));
+      },
+    });
+    const publish = (id: string) =>
+      publishDurable(js, `memory.store.${durable}`, { v: 1, id, fail: 'no' });
+    await publish('first');
+    await waitFor(() => batches.length === 1, { what: 'first batch' });
+    // While the first batch is in flight, five more are delivered to this connection ...
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await publish(id);
+    await waitFor(
+      async () => (await jsm.consumers.info(Streams.store.name, durable)).num_ack_pending === 6,
+      { what: 'six delivered' },
+    );
+    // ... and read by it (a round trip after the server sent them).
+    await nc.flush();
+    release();
+    await waitFor(() => batches.flat().length === 6, { what: 'all handled' });
+    await consumer.stop();
+    expect(batches).toEqual([['first'], ['a', 'b', 'c', 'd', 'e']]);
+  });
+
   it('stores a re-published message id once on an internal stream (JetStream de-duplication)', async () => {
     const js = jetstream(nc);
     const first = await publishDurable(

@@ -115,7 +115,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         directory: options.directory,
         dimension: options.dimension,
         hnsw: { ...defaultHnsw, ...options.hnsw },
-        indexSliceMs: options.indexSliceMs ?? 5,
+        indexSliceMs: options.indexSliceMs ?? 1,
         saveEveryChanges: options.saveEveryChanges ?? 20_000,
         onGraphEvent: options.onGraphEvent,
       },

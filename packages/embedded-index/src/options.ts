@@ -22,7 +22,12 @@ export interface EmbeddedVectorIndexOptions {
   annCostRatio?: number;
   /** HNSW parameters. Defaults: m 16, efConstruction 64, efSearch 64. */
   hnsw?: Partial<HnswOptions>;
-  /** Longest stretch the background indexer holds the event loop, in ms. Default 5. */
+  /**
+   * Longest stretch the background indexer holds the event loop, in ms. Default 1: a write
+   * batch (or a query) that arrives meanwhile waits at most this long, and the indexer fills the
+   * loop's idle time between them (with 5, store → queryable waited out a 5 ms slice per
+   * batch and per JetStream round trip of the batch while the graph caught up).
+   */
   indexSliceMs?: number;
   /**
    * Hybrid fusion weight: relevance = alpha · min-max normalised cosine + (1 − alpha) · BM25 / best BM25.
