@@ -7,7 +7,8 @@ import {
   Operations,
   subjectOf,
 } from '@membus/contracts';
-import { type Extractor, groupKey, type IngestOutcome } from './domain/extraction.ts';
+import type { Extractor, IngestOutcome } from './domain/extraction.ts';
+import { groupKey } from './domain/ingest-memories.ts';
 
 /**
  * The ingest consumer's handler: a batch (the window's ingests) split into groups of one

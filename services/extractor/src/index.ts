@@ -9,7 +9,8 @@ export type {
   FallbackReason,
   IngestOutcome,
 } from './domain/extraction.ts';
-export { Extractor, factScope, groupKey, rawMemories } from './domain/extraction.ts';
+export { Extractor } from './domain/extraction.ts';
+export { factScope, groupKey, rawMemories } from './domain/ingest-memories.ts';
 export { ProviderLimiter, TokenBudget } from './domain/limits.ts';
 export { PROMPT_VERSION } from './domain/prompts.ts';
 export { ExtractorMetricNames } from './metrics.ts';
