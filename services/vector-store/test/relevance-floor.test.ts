@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { packVector } from '@membus/contracts';
 import { describe, expect, it } from 'vitest';
 import { belowRelevanceFloor, relevanceFloor } from '../src/domain/relevance-floor.ts';
-import { embeddedOf, openServiceFixture, TENANT, vectorOf } from './service-fixture.ts';
+import { DIMENSION, embeddedOf, openServiceFixture, TENANT, vectorOf } from './service-fixture.ts';
 
 const FLOORED_MODEL = 'e5-small-v2-int8';
 const floor = relevanceFloor(FLOORED_MODEL) as number;
@@ -107,5 +108,47 @@ describe('query with the relevance floor', () => {
       recencyHalfLifeHours: 168,
     });
     expect([keyword.hits.length, byVector.hits.length, otherModel.hits.length]).toEqual([1, 1, 1]);
+  });
+
+  it('judges a small topK by the best cosine of the candidates, not of the hits it returns', async () => {
+    const question = 'release train schedule';
+    const q = vectorOf(question);
+    // A unit vector at cosine `c` to the query (the rest orthogonal to it).
+    const at = (c: number) => {
+      const other = Float32Array.from({ length: DIMENSION }, (_, i) => (i === 0 ? 1 : 0));
+      const dot = cosine(other, q);
+      const orthogonal = other.map((value, i) => value - dot * (q[i] as number));
+      const norm = Math.hypot(...orthogonal);
+      return q.map(
+        (value, i) => c * value + Math.sqrt(1 - c * c) * ((orthogonal[i] as number) / norm),
+      );
+    };
+    await using fixture = await openServiceFixture();
+    const memories = [
+      // The query's meaning, none of its words: cosine 1, no keyword score.
+      { text: 'departure timetable of the deployment convoy', vector: q },
+      // Its words, another meaning: the keyword leg ranks it first, fusion too (0.4 + 0.6 · 2/3).
+      { text: 'release train schedule', vector: at(0.5) },
+      { text: 'lunch menu of the canteen', vector: at(-0.5) },
+    ];
+    const results = await fixture.service.ingest(
+      memories.map(({ text, vector }) => {
+        const item = embeddedOf({ id: randomUUID(), text, userId: 'u1' });
+        return {
+          ...item,
+          embedded: { ...item.embedded, vector: packVector(vector), model: FLOORED_MODEL },
+        };
+      }),
+    );
+    expect(results.map((result) => result.ok)).toEqual([true, true, true]);
+    const top = await fixture.service.query(TENANT, {
+      v: 1,
+      text: question,
+      topK: 1,
+      recencyHalfLifeHours: 168,
+    });
+    expect(top.hits.map((hit) => [hit.memory.text, Number(hit.scores.dense?.toFixed(3))])).toEqual([
+      ['release train schedule', 0.5],
+    ]);
   });
 });

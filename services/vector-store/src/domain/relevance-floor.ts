@@ -33,6 +33,9 @@ export const RELEVANCE_FLOORS: Readonly<Record<string, number>> = {
   'e5-small-v2-int8': 0.79,
 };
 
+/** How many candidates the floor judges at least (the calibration's topK). */
+export const FLOOR_CANDIDATES = 20;
+
 const HIGHEST_FLOOR = Math.max(...Object.values(RELEVANCE_FLOORS));
 
 /** The default floor for memories embedded by `model`, if it has one. */

@@ -2,7 +2,7 @@
 import { MembusError, type QueryHit, type QueryReply, type QueryRequest } from '@membus/contracts';
 import type { SearchHit, SearchResult } from '@membus/vector-index';
 import { candidateCount, combineScore, DEFAULT_WEIGHTS, recencyScore } from '../ranking.ts';
-import { belowRelevanceFloor } from '../relevance-floor.ts';
+import { belowRelevanceFloor, FLOOR_CANDIDATES } from '../relevance-floor.ts';
 import { countThatFits } from '../reply-budget.ts';
 import { namedPeriod } from '../time-expressions.ts';
 import { checkedVector, iso, type MemoryContext, ms } from './context.ts';
@@ -26,12 +26,19 @@ export async function query(
   const vector = queryVector(context, request, mode);
   const weights = { ...DEFAULT_WEIGHTS, ...request.weights };
   const now = context.clock();
+  const floored = request.minScore === undefined && request.vector === undefined;
+  // The floor judges the best cosine among at least as many candidates as it was calibrated
+  // on, so a small topK does not judge by a top hit that only the keyword leg ranked high.
+  const limit = Math.max(
+    candidateCount(request.topK, weights),
+    floored && mode !== 'keyword' ? FLOOR_CANDIDATES : 0,
+  );
   const search = (filter: QueryRequest['filter']) =>
     context.index.search({
       tenant,
       ...(vector !== undefined ? { vector } : {}),
       ...(filter ? { filter } : {}),
-      limit: candidateCount(request.topK, weights),
+      limit,
       now,
       mode,
       ...(request.text !== undefined ? { text: request.text } : {}),
@@ -52,8 +59,7 @@ export async function query(
   const result = inPeriod ? withPeriod(all, inPeriod) : all;
   // Without a minScore of its own, a text query unrelated to every memory it found gets none.
   const unrelated =
-    request.minScore === undefined &&
-    request.vector === undefined &&
+    floored &&
     belowRelevanceFloor(
       result.hits.map((hit) => ({ dense: hit.dense, model: () => hit.record.embeddingModel })),
     );
