@@ -27,6 +27,12 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
     description:
       'longest wait for more messages to fill a write batch (0 = only those already delivered)',
   },
+  concurrency: {
+    env: 'STORE_CONCURRENCY',
+    // 2: the next batch writes while this one's events are acked (the writes take turns).
+    schema: env.int(2, 1, 16),
+    description: 'write batches in flight at once (their writes take turns)',
+  },
   maxDeliver: {
     env: 'STORE_MAX_DELIVER',
     schema: env.int(8, 1, 100),

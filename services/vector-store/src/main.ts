@@ -185,6 +185,7 @@ await defineService({
       ),
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,
+      concurrency: config.concurrency,
       observer: metrics.observer,
       deadLetters: 'notify',
     });

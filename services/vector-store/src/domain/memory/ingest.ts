@@ -39,25 +39,63 @@ export async function ingest(
   items.forEach((item, index) => {
     byTenant.set(item.tenant, [...(byTenant.get(item.tenant) ?? []), index]);
   });
-  for (const [tenant, indexes] of byTenant) {
-    await ingestTenant(
-      context,
-      tenant,
-      indexes.map((index) => items[index] as IngestItem),
-      indexes,
-      results,
-    );
+  // The writes take turns; the events are published (in the order written) as a turn ends and
+  // waited for after it, so the next batch writes while these events' acks travel.
+  const publishing: Promise<void>[] = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    await inWriteTurn(context, async () => {
+      for (const [tenant, indexes] of byTenant) {
+        const events = await ingestTenant(
+          context,
+          tenant,
+          indexes.map((index) => items[index] as IngestItem),
+          indexes,
+          results,
+        );
+        if (events.length > 0) publishing.push(context.events.publish(tenant, events));
+      }
+    });
+  } catch (error) {
+    failure = { error };
   }
+  const published = await Promise.allSettled(publishing);
+  if (failure !== undefined) throw failure.error;
+  for (const outcome of published) if (outcome.status === 'rejected') throw outcome.reason;
   return results;
 }
 
+/** Per context, the end of the last write turn handed out. */
+const writeTurns = new WeakMap<MemoryContext, Promise<void>>();
+
+/**
+ * Runs `work` after every write turn handed out before it (one at a time, in call order): two
+ * batches in flight never interleave their reads and writes, as when they ran one by one.
+ */
+async function inWriteTurn(context: MemoryContext, work: () => Promise<void>): Promise<void> {
+  const previous = writeTurns.get(context);
+  let release = () => {};
+  const turn = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  writeTurns.set(context, turn);
+  try {
+    await previous;
+    await work();
+  } finally {
+    release();
+    if (writeTurns.get(context) === turn) writeTurns.delete(context);
+  }
+}
+
+/** Writes one tenant's part of a batch; returns the events to publish for it. */
 async function ingestTenant(
   context: MemoryContext,
   tenant: string,
   items: readonly IngestItem[],
   positions: readonly number[],
   results: IngestResult[],
-): Promise<void> {
+): Promise<{ event: MemoryEvent; dedupId: string }[]> {
   const now = context.clock();
   const storeIds = items.map((item) => item.embedded.memory.id);
   const [receipts, existing] = await Promise.all([
@@ -244,11 +282,11 @@ async function ingestTenant(
       });
     }
   }
-  if (writes.size === 0 && history.length === 0) return;
+  if (writes.size === 0 && history.length === 0) return [];
   // Index first, then history: a crash in between is redelivered and found in the index.
   if (writes.size > 0) await context.index.upsert([...writes.values()]);
   await context.documents.appendHistory(tenant, history);
-  await context.events.publish(tenant, events);
+  return events;
 }
 
 /**
