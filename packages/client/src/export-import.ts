@@ -1,7 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { call, type TenantOf } from '@membus/bus';
 import {
-  type BatchChanges,
   type ErrorBody,
   type ErrorCode,
   type ExportedMemory,
@@ -13,10 +11,11 @@ import {
   Operations,
 } from '@membus/contracts';
 import type { MemoryClient } from './client.ts';
+import type { ImportCheckpoint } from './import-checkpoint.ts';
 
 // Memories in and out of a tenant: export as a stream of lines, import with bounded concurrency,
-// progress and a checkpoint, and batch updates. The line format is `ExportedMemory` (contracts;
-// docs/export-format.md).
+// progress and a checkpoint (import-checkpoint.ts). The line format is `ExportedMemory`
+// (contracts; docs/export-format.md). Batch updates are batch-update.ts.
 
 export interface ExportOptions {
   /** Each memory's history with it (oldest first). */
@@ -99,21 +98,6 @@ export interface ImportSummary extends ImportProgress {
   failuresOmitted: number;
   /** Wall time (ms). */
   tookMs: number;
-}
-
-/** Where an import records how far it got, so that a crashed import resumes there. */
-export interface ImportCheckpoint {
-  /** The state saved last, if any. */
-  read(): Promise<ImportCheckpointState | undefined>;
-  /** Saves the state (called as lines complete, in order). */
-  write(state: ImportCheckpointState): Promise<void>;
-}
-
-export interface ImportCheckpointState {
-  /** Every line up to and including this (1-based) line number is done. */
-  linesDone: number;
-  /** The counts when it was saved. */
-  progress: ImportProgress;
 }
 
 export interface ImportOptions {
@@ -386,94 +370,4 @@ async function importWithRetries(
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
     }
   }
-}
-
-/**
- * A checkpoint in a JSON file, written atomically (a temporary file renamed over it), so a crash
- * while saving leaves the previous state.
- */
-export function fileCheckpoint(path: string): ImportCheckpoint {
-  return {
-    async read() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
-      const state = JSON.parse(text) as ImportCheckpointState;
-      if (!Number.isInteger(state?.linesDone) || typeof state.progress !== 'object')
-        throw new MembusError('INVALID_MESSAGE', `${path} is not an import checkpoint`);
-      return state;
-    },
-    async write(state) {
-      const temporary = `${path}.${process.pid}.tmp`;
-      await writeFile(temporary, `${JSON.stringify(state)}\n`);
-      await rename(temporary, path);
-    },
-  };
-}
-
-// ---------------------------------------------------------------- batch update
-
-/** What a batch update did, over every page. */
-export interface BatchUpdateResult {
-  /** Memories changed (each has an UPDATE entry in its history). */
-  updated: number;
-  /** Memories that already had the values (nothing written). */
-  unchanged: number;
-  /** Asked-for ids with no live memory. */
-  missing: string[];
-}
-
-export interface BatchUpdateOptions {
-  /** Why: recorded in each UPDATE history entry. */
-  reason?: string;
-  /** Called after each page of a filter update. */
-  onProgress?: (result: Readonly<BatchUpdateResult>) => void;
-  /** Per request (ms); default 60,000. */
-  timeoutMs?: number;
-}
-
-/**
- * Changes many memories at once: by ids (any number, sent `Limits.ids` a request) or by a
- * non-empty filter (a page a request, following the cursor). Idempotent: memories that already
- * have the values are left alone, so running it again changes nothing.
- */
-export async function updateMany(
-  client: MemoryClient,
-  target: { ids: readonly string[] } | { filter: MemoryFilter },
-  changes: BatchChanges,
-  options: BatchUpdateOptions = {},
-): Promise<BatchUpdateResult> {
-  const result: BatchUpdateResult = { updated: 0, unchanged: 0, missing: [] };
-  const send = async (body: Record<string, unknown>) => {
-    const reply = await call(
-      client.connection,
-      Operations.batchUpdate,
-      client.tenant as TenantOf<typeof Operations.batchUpdate>,
-      {
-        ...body,
-        changes,
-        ...(options.reason !== undefined ? { reason: options.reason } : {}),
-      } as never,
-      { timeoutMs: options.timeoutMs ?? 60_000 },
-    );
-    result.updated += reply.updated;
-    result.unchanged += reply.unchanged;
-    result.missing.push(...reply.missing);
-    options.onProgress?.({ ...result, missing: [...result.missing] });
-    return reply.nextCursor;
-  };
-  if ('ids' in target) {
-    for (let start = 0; start < target.ids.length; start += Limits.ids)
-      await send({ ids: target.ids.slice(start, start + Limits.ids) });
-    return result;
-  }
-  let cursor: string | undefined;
-  do {
-    cursor = await send({ filter: target.filter, ...(cursor !== undefined ? { cursor } : {}) });
-  } while (cursor !== undefined);
-  return result;
 }
