@@ -5,14 +5,45 @@ import type { RowToWrite, StoredRow } from './sqlite-store.ts';
 
 // A memory as the slot table holds it (payload) and as SQLite stores it (row), both ways.
 
+/**
+ * One copy of each short label string the payloads hold (tenant, scope, kind, tier, owner ids,
+ * categories, tags): rows read from SQLite, and records parsed from messages, carry a fresh copy
+ * per memory (~25 bytes each, ~150 per memory). Bounded like a cache.
+ */
+const labels = new Map<string, string>();
+const LABEL_CACHE_LIMIT = 65_536;
+
+function label<T extends string | undefined>(value: T): T {
+  if (value === undefined) return value;
+  const known = labels.get(value);
+  if (known !== undefined) return known as T;
+  if (labels.size >= LABEL_CACHE_LIMIT) labels.clear();
+  labels.set(value, value);
+  return value;
+}
+
+function labelsOf(values: readonly string[]): string[] {
+  return values.map((value) => label(value));
+}
+
 export function payloadFromRecord(
   record: MemoryRecord,
   dedupKey: string,
   seq: number,
 ): SlotPayload {
+  const payload = toFilterPayload(record, dedupKey);
   return {
-    ...toFilterPayload(record, dedupKey),
-    tenant: record.tenant,
+    ...payload,
+    tenant: label(record.tenant),
+    scope: label(payload.scope),
+    userId: label(payload.userId),
+    agentId: label(payload.agentId),
+    sessionId: label(payload.sessionId),
+    namespace: label(payload.namespace),
+    kind: label(payload.kind),
+    tier: label(payload.tier),
+    categories: labelsOf(payload.categories),
+    tags: labelsOf(payload.tags),
     seq,
     importance: record.importance,
   };
@@ -56,29 +87,29 @@ export function rowFromRecord(
 
 export function payloadFromRow(row: StoredRow): SlotPayload {
   // Our own column, written by `rowFromRecord`.
-  const labels = JSON.parse(row.labels) as {
+  const stored = JSON.parse(row.labels) as {
     categories: string[];
     tags: string[];
     metadata: Record<string, unknown>;
   };
   return {
-    tenant: row.tenant,
+    tenant: label(row.tenant),
     seq: row.seq,
     importance: row.importance,
     id: row.id,
-    scope: row.scope,
-    userId: row.user_id ?? undefined,
-    agentId: row.agent_id ?? undefined,
-    sessionId: row.session_id ?? undefined,
-    namespace: row.namespace ?? undefined,
-    kind: row.kind,
-    tier: row.tier,
-    categories: labels.categories,
-    tags: labels.tags,
+    scope: label(row.scope),
+    userId: label(row.user_id ?? undefined),
+    agentId: label(row.agent_id ?? undefined),
+    sessionId: label(row.session_id ?? undefined),
+    namespace: label(row.namespace ?? undefined),
+    kind: label(row.kind),
+    tier: label(row.tier),
+    categories: labelsOf(stored.categories),
+    tags: labelsOf(stored.tags),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     expiresAt: row.expires_at ?? undefined,
     dedupKey: row.dedup_key ?? undefined,
-    metadata: labels.metadata,
+    metadata: stored.metadata,
   };
 }

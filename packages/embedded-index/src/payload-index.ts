@@ -54,13 +54,18 @@ const emptySet: ReadonlySet<number> = new Set();
  */
 export class PayloadIndex {
   private readonly byTenant = new Map<string, Set<number>>();
-  private readonly byField = new Map<string, Set<number>>();
-  private readonly byId = new Map<string, number>();
+  /**
+   * A value held by one slot maps to the slot itself, not a one-member Set (~150 bytes): most
+   * dedup keys, and many session ids, are a single memory's.
+   */
+  private readonly byField = new Map<string, Postings>();
+  /** Tenant → id → slot; the ids are the payloads' own strings (no per-memory key string). */
+  private readonly byId = new Map<string, Map<string, number>>();
   /** Live slots per tenant, tier and kind, for the memory-count gauge. */
   private readonly tierKindCounts = new Map<string, number>();
 
   slotOf(tenant: string, id: string): number | undefined {
-    return this.byId.get(tenant + SEPARATOR + id);
+    return this.byId.get(tenant)?.get(id);
   }
 
   tenantSize(tenant: string): number {
@@ -90,15 +95,29 @@ export class PayloadIndex {
   }
 
   add(slot: number, payload: SlotPayload): void {
-    this.byId.set(payload.tenant + SEPARATOR + payload.id, slot);
-    addTo(this.byTenant, payload.tenant, slot);
+    let ids = this.byId.get(payload.tenant);
+    if (ids === undefined) {
+      ids = new Map();
+      this.byId.set(payload.tenant, ids);
+    }
+    ids.set(payload.id, slot);
+    let tenantSlots = this.byTenant.get(payload.tenant);
+    if (tenantSlots === undefined) {
+      tenantSlots = new Set();
+      this.byTenant.set(payload.tenant, tenantSlots);
+    }
+    tenantSlots.add(slot);
     this.forEachKey(payload, (key) => addTo(this.byField, key, slot));
     this.countTierKind(payload, 1);
   }
 
   remove(slot: number, payload: SlotPayload): void {
-    this.byId.delete(payload.tenant + SEPARATOR + payload.id);
-    removeFrom(this.byTenant, payload.tenant, slot);
+    const ids = this.byId.get(payload.tenant);
+    ids?.delete(payload.id);
+    if (ids?.size === 0) this.byId.delete(payload.tenant);
+    const tenantSlots = this.byTenant.get(payload.tenant);
+    tenantSlots?.delete(slot);
+    if (tenantSlots?.size === 0) this.byTenant.delete(payload.tenant);
     this.forEachKey(payload, (key) => removeFrom(this.byField, key, slot));
     this.countTierKind(payload, -1);
   }
@@ -171,8 +190,9 @@ export class PayloadIndex {
     const sets: ReadonlySet<number>[] = [];
     let size = 0;
     for (const value of new Set(values)) {
-      const set = this.byField.get(fieldKey(tenant, field, value));
-      if (set === undefined) continue;
+      const postings = this.byField.get(fieldKey(tenant, field, value));
+      if (postings === undefined) continue;
+      const set = typeof postings === 'number' ? new Set([postings]) : postings;
       sets.push(set);
       size += set.size;
     }
@@ -206,18 +226,25 @@ function fieldKey(tenant: string, field: IndexedField, value: string): string {
   return tenant + SEPARATOR + field + SEPARATOR + value;
 }
 
-function addTo(map: Map<string, Set<number>>, key: string, slot: number): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(slot);
+/** The slots holding one value: the slot itself while it is the only one. */
+type Postings = number | Set<number>;
+
+function addTo(map: Map<string, Postings>, key: string, slot: number): void {
+  const postings = map.get(key);
+  if (postings === undefined) map.set(key, slot);
+  else if (typeof postings !== 'number') postings.add(slot);
+  else if (postings !== slot) map.set(key, new Set([postings, slot]));
 }
 
-function removeFrom(map: Map<string, Set<number>>, key: string, slot: number): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(slot);
-  if (set.size === 0) map.delete(key);
+function removeFrom(map: Map<string, Postings>, key: string, slot: number): void {
+  const postings = map.get(key);
+  if (postings === undefined) return;
+  if (typeof postings === 'number') {
+    if (postings === slot) map.delete(key);
+    return;
+  }
+  postings.delete(slot);
+  // Back to a single slot: the same members in the same order as the set would iterate.
+  if (postings.size === 1) map.set(key, postings.values().next().value!);
+  else if (postings.size === 0) map.delete(key);
 }
