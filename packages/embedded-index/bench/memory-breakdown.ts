@@ -130,7 +130,8 @@ async function measure(part: string): Promise<void> {
     checkpointIntervalMs: 0,
     mmapBytes: 0,
   });
-  const arena = new VectorArena(dimension);
+  // As the index holds it: int8 codes, the float32 vectors read from SQLite when scored.
+  const arena = new VectorArena(dimension, (slot) => store.vectorOf(slot));
   const slots = new SlotTable();
   const payloads = new PayloadIndex();
   const keywords = new KeywordIndex();
