@@ -14,7 +14,7 @@ export type {
 } from './define-service.ts';
 export { defineService } from './define-service.ts';
 export type { RetryOptions } from './retry.ts';
-export { parseRetryAfter, retry, retryDelayMs } from './retry.ts';
+export { isTransientStatus, messageOf, parseRetryAfter, retry, retryDelayMs } from './retry.ts';
 export { configLoader, serviceEnv } from './service-env.ts';
 export type { PragmaDatabase } from './sqlite-file.ts';
 export { openSqliteFile } from './sqlite-file.ts';

@@ -68,3 +68,16 @@ export function parseRetryAfter(
   const date = Date.parse(value);
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
+
+/**
+ * HTTP statuses worth another call: 408 (request timeout), 409 (a lock or conflict that may
+ * clear), 429 (rate limited) and every 5xx; what the openai SDK itself retries.
+ */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** A failure's message, for the error a caller gives up with. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

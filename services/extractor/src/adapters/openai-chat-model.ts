@@ -1,5 +1,5 @@
 import { MembusError } from '@membus/contracts';
-import { parseRetryAfter, retry } from '@membus/service-runtime';
+import { isTransientStatus, messageOf, parseRetryAfter, retry } from '@membus/service-runtime';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { z } from 'zod';
 import type { ChatModel, ChatRequest } from '../ports/chat-model.ts';
@@ -107,11 +107,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
 function isTransient(error: unknown): boolean {
   if (error instanceof APIUserAbortError) return false;
   if (error instanceof APIConnectionError) return true;
-  if (!(error instanceof APIError) || typeof error.status !== 'number') return false;
-  const status = error.status;
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return (
+    error instanceof APIError && typeof error.status === 'number' && isTransientStatus(error.status)
+  );
 }
