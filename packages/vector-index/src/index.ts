@@ -2,6 +2,7 @@ export type { CompiledFilter, FilterPayload } from './filter-match.ts';
 export { compileFilter, isExpired, matchesFilter, toFilterPayload } from './filter-match.ts';
 export type { FusedCandidate, HybridCandidate } from './hybrid-fusion.ts';
 export { DEFAULT_HYBRID_ALPHA, fuseHybrid, hybridLegDepth } from './hybrid-fusion.ts';
+export { keywordText } from './keyword-text.ts';
 export { STOP_WORDS, stemmedTerms } from './text-terms.ts';
 export type {
   IndexedMemory,

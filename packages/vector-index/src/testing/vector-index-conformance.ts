@@ -873,6 +873,35 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
           expect(hits).toEqual([]);
         });
 
+        it('keyword and hybrid search the context of a memory, which stays out of its text', async () => {
+          const withContext = memory(
+            'k-context',
+            206,
+            {
+              scope: 'app',
+              kind: 'episode',
+              tier: 'short',
+              text: 'Rolled the release back',
+              context: 'Why did the canary in eu-west-2 fail?',
+            },
+            'k-context',
+          );
+          await index.upsert([indexed(withContext)]);
+          const keyword = await searchText('keyword', 'canary');
+          const hybrid = await searchText('hybrid', 'canary');
+          expect([
+            keyword.hits.map((hit) => hit.record.id),
+            hybrid.hits.some((hit) => hit.record.id === withContext.record.id),
+            keyword.hits[0]?.record.text,
+            keyword.hits[0]?.record.context,
+          ]).toEqual([
+            [withContext.record.id],
+            true,
+            'Rolled the release back',
+            'Why did the canary in eu-west-2 fail?',
+          ]);
+        });
+
         it('keyword hits carry their cosine similarity too', async () => {
           const { hits } = await searchText('keyword', 'registry', { limit: 1 });
           expect(hits[0]?.dense).toBeCloseTo(1, 5);

@@ -10,7 +10,7 @@ import type {
   VectorIndex,
   VectorIndexCapabilities,
 } from '@membus/vector-index';
-import { assertRecordTimestamps, DEFAULT_HYBRID_ALPHA } from '@membus/vector-index';
+import { assertRecordTimestamps, DEFAULT_HYBRID_ALPHA, keywordText } from '@membus/vector-index';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { recordAccess } from './qdrant-access.ts';
 import { openCollection } from './qdrant-collection.ts';
@@ -141,7 +141,9 @@ class QdrantVectorIndex implements VectorIndex {
       const keywordUpdates: Schemas['PointVectors'][] = [];
       for (const [pointId, item] of chunk) {
         const payload = toQdrantPayload(item);
-        const text = this.#keyword ? documentSparseVector(item.record.text) : undefined;
+        const text = this.#keyword
+          ? documentSparseVector(keywordText(item.record.text, item.record.context))
+          : undefined;
         if (item.vector === undefined) {
           // Replaces the payload, keeps the stored dense vector; the keyword vector follows the
           // text, as the embedded index re-indexes it.
