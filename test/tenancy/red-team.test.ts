@@ -5,7 +5,8 @@
  * the ones around them is counted; an effect is any change to globex that globex did not make:
  * a lost, added or altered memory or stream message, a stream or consumer gone, a message in
  * globex's inboxes or notices, a message about globex seen by acme, a dropped store or session
- * end. Decision 006 says why none can happen; this file checks it.
+ * end. Decision 006 says why none can happen; this file checks it. One file on purpose (over
+ * 400 lines): one list of attacks, counted against one stack per mode.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
