@@ -240,16 +240,18 @@ export async function consumeStream<S extends z.ZodType>(
     }
   };
 
-  /** Messages taken from the iterator so far (its `getProcessed()` counts the one in `next` too). */
+  /** Messages taken from the iterator so far. */
   let taken = 0;
   /**
-   * `next`'s message if the client holds one already (`next` then resolves within microtasks),
-   * TIMEOUT if none was delivered yet.
+   * `next`'s message if the client held one when `next` was asked for (the iterator then counts
+   * it processed at once, and `next` resolves within microtasks), TIMEOUT if none. Not
+   * `getPending()`: it still counts a status entry the iterator consumed, and waiting on it
+   * held a batch until the next message came (up to a heartbeat when none came).
    */
   const delivered = async (
     next: Promise<IteratorResult<JsMsg>>,
   ): Promise<IteratorResult<JsMsg> | typeof TIMEOUT> =>
-    messages.getProcessed() > taken || messages.getPending() > 0 ? await next : TIMEOUT;
+    messages.getProcessed() > taken ? await next : TIMEOUT;
 
   const done = (async () => {
     const iterator = messages[Symbol.asyncIterator]();
