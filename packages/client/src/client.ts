@@ -29,6 +29,7 @@ import {
   type PolicyHistoryReply,
   type PolicyHistoryRequestInput,
   type PolicyPutReply,
+  type ReembedStatus,
   type RequestOperation,
   type StatsReply,
   StoreMemorySchema,
@@ -272,6 +273,29 @@ export class MemoryClient {
 
   async stats(filter?: MemoryFilter): Promise<Omit<StatsReply, 'v'>> {
     return this.#reply(Operations.stats, filter ? { filter } : {});
+  }
+
+  /**
+   * Starts re-embedding the tenant's memories with `model` (one the embedder serves) beside the
+   * current vectors; queries switch once it is complete, the old vectors go after (decision
+   * 011). `dryRun`: counts and tokens, nothing written. Follow it with `reembedStatus()`.
+   */
+  async reembed(options: { model: string; dryRun?: boolean }): Promise<Omit<ReembedStatus, 'v'>> {
+    return this.#reply(Operations.reembed, {
+      action: 'start',
+      model: options.model,
+      ...(options.dryRun ? { dryRun: true } : {}),
+    });
+  }
+
+  /** Where the tenant's re-embedding is: `running` (done of total), `cleaning` or `idle`. */
+  async reembedStatus(): Promise<Omit<ReembedStatus, 'v'>> {
+    return this.#reply(Operations.reembed, { action: 'status' });
+  }
+
+  /** Cancels the tenant's re-embedding: the current vectors stay, the new ones are dropped. */
+  async cancelReembed(): Promise<Omit<ReembedStatus, 'v'>> {
+    return this.#reply(Operations.reembed, { action: 'cancel' });
   }
 
   /**

@@ -55,6 +55,20 @@ export const embedderEnvSpec = serviceEnv(9464, {
     schema: env.string('text-embedding-3-small'),
     description: 'model of the openai provider',
   },
+  extraModels: {
+    env: 'EMBEDDING_EXTRA_MODELS',
+    schema: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0),
+      ),
+    description:
+      'more models served on request, for re-embedding (decision 011), comma-separated: local-hash-v1-<dimension>, an onnx model name, or (provider openai) an OpenAI model',
+  },
   openaiApiKey: {
     env: 'OPENAI_API_KEY',
     schema: env.optionalString(),

@@ -16,6 +16,7 @@ import {
 import type { PolicyDecision } from '@membus/ingest-policy';
 import type { OperationServer } from '@membus/service-runtime';
 import type { Embedder } from './domain/embedder.ts';
+import { ServedModels } from './domain/served-models.ts';
 import type { PolicyGate } from './policy.ts';
 
 /**
@@ -90,10 +91,15 @@ function asFinal(error: MembusError): MembusError {
   return new MembusError(error.code, error.message, { retryable: false, cause: error });
 }
 
-/** Serves `Operations.embed` (query and document vectors for the services). */
-export function serveEmbed(serve: OperationServer, embedder: Embedder): void {
+/**
+ * Serves `Operations.embed` (query and document vectors for the services), with the model the
+ * request names when the embedder serves it (re-embedding, decision 011).
+ */
+export function serveEmbed(serve: OperationServer, embedder: Embedder | ServedModels): void {
+  const models = embedder instanceof ServedModels ? embedder : new ServedModels(embedder);
   serve(
     Operations.embed,
-    (request: EmbedRequest): Promise<EmbedReply> => embedder.embedRequest(request),
+    async (request: EmbedRequest): Promise<EmbedReply> =>
+      models.embedder(request.model).embedRequest(request),
   );
 }

@@ -3,6 +3,7 @@ import { Operations } from '@membus/contracts';
 import { KvPolicyStore, POLICY_BUCKET, PolicyRegistry } from '@membus/ingest-policy/kv';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
+import { ONNX_MODEL_NAMES, type OnnxModelName } from './adapters/onnx-models.ts';
 import { createOnnxEmbeddingProvider } from './adapters/onnx-provider.ts';
 import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
 import { createOpenAIEmbeddingProvider } from './adapters/openai-provider.ts';
@@ -10,6 +11,7 @@ import { loadEmbedderConfig } from './config.ts';
 import { Embedder } from './domain/embedder.ts';
 import { KvEmbeddingCache, MemoryEmbeddingCache } from './domain/embedding-cache.ts';
 import { createRedactor } from './domain/redaction.ts';
+import { ServedModels } from './domain/served-models.ts';
 import { createStoreHandler, serveEmbed } from './handlers.ts';
 import { createEmbedderMetrics } from './metrics.ts';
 import { createPolicyGate, servePolicies } from './policy.ts';
@@ -26,15 +28,23 @@ await defineService({
           ? 'openai'
           : config.offlineProvider
         : config.provider;
-    const provider =
-      providerName === 'local'
+    const createProvider = (
+      kind: 'local' | 'onnx' | 'openai',
+      choice: {
+        dimension?: number;
+        onnxModel?: OnnxModelName;
+        openaiModel?: string;
+        modelDir?: string;
+      },
+    ) =>
+      kind === 'local'
         ? createLocalEmbeddingProvider(
-            config.dimension !== undefined ? { dimension: config.dimension } : {},
+            choice.dimension !== undefined ? { dimension: choice.dimension } : {},
           )
-        : providerName === 'onnx'
+        : kind === 'onnx'
           ? createOnnxEmbeddingProvider({
-              model: config.onnxModel,
-              ...(config.modelDir !== undefined ? { directory: config.modelDir } : {}),
+              model: choice.onnxModel ?? config.onnxModel,
+              ...(choice.modelDir !== undefined ? { directory: choice.modelDir } : {}),
               threads: config.onnxThreads,
               rowsPerRun: config.onnxRowsPerRun,
               fetch: {
@@ -52,8 +62,8 @@ await defineService({
           : createOpenAIEmbeddingProvider({
               ...(config.openaiApiKey !== undefined ? { apiKey: config.openaiApiKey } : {}),
               ...(config.openaiBaseUrl !== undefined ? { baseURL: config.openaiBaseUrl } : {}),
-              model: config.model,
-              ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+              model: choice.openaiModel ?? config.model,
+              ...(choice.dimension !== undefined ? { dimension: choice.dimension } : {}),
               ...(config.providerMaxBatch !== undefined
                 ? { maxBatch: config.providerMaxBatch }
                 : {}),
@@ -71,6 +81,22 @@ await defineService({
                 log.warn('embedding provider call failed; retrying', { attempt, delayMs, reason });
               },
             });
+    const provider = createProvider(providerName, {
+      ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+      ...(config.modelDir !== undefined ? { modelDir: config.modelDir } : {}),
+    });
+    // More models served on request, for re-embedding (decision 011).
+    const extraProviders = config.extraModels.map((extra) => {
+      const local = /^local-hash-v1-(\d+)$/.exec(extra);
+      if (local) return createProvider('local', { dimension: Number(local[1]) });
+      if ((ONNX_MODEL_NAMES as readonly string[]).includes(extra))
+        return createProvider('onnx', { onnxModel: extra as OnnxModelName });
+      if (providerName === 'openai') return createProvider('openai', { openaiModel: extra });
+      log.error('EMBEDDING_EXTRA_MODELS names a model no provider here serves; stopping', {
+        model: extra,
+      });
+      return process.exit(1);
+    });
     const { name, model, dimension, maxBatch, remote } = provider.capabilities;
     if (name === 'onnx' && config.dimension !== undefined && config.dimension !== dimension) {
       log.error('EMBEDDING_DIMENSION differs from the onnx model’s; stopping', {
@@ -118,23 +144,27 @@ await defineService({
             );
     log.info('embedding cache', { mode: cacheMode });
 
-    const embedder = new Embedder({
-      provider,
-      ...(cache ? { cache } : {}),
-      ...(config.redaction ? { redactor: createRedactor() } : {}),
-      hooks: {
-        onProviderCall: (texts, seconds, purpose) => {
-          metrics.batchSize.observe(texts);
-          metrics.embedSeconds.observe({ provider: name }, seconds);
-          metrics.texts.inc({ provider: name, purpose }, texts);
+    const embedderOf = (served: typeof provider) =>
+      new Embedder({
+        provider: served,
+        ...(cache ? { cache } : {}),
+        ...(config.redaction ? { redactor: createRedactor() } : {}),
+        hooks: {
+          onProviderCall: (texts, seconds, purpose) => {
+            metrics.batchSize.observe(texts);
+            metrics.embedSeconds.observe({ provider: served.capabilities.name }, seconds);
+            metrics.texts.inc({ provider: served.capabilities.name, purpose }, texts);
+          },
+          onCache: (hits, misses) => {
+            if (hits) metrics.cache.inc({ result: 'hit' }, hits);
+            if (misses) metrics.cache.inc({ result: 'miss' }, misses);
+          },
+          onRedaction: (kind, count) => metrics.redactions.inc({ kind }, count),
         },
-        onCache: (hits, misses) => {
-          if (hits) metrics.cache.inc({ result: 'hit' }, hits);
-          if (misses) metrics.cache.inc({ result: 'miss' }, misses);
-        },
-        onRedaction: (kind, count) => metrics.redactions.inc({ kind }, count),
-      },
-    });
+      });
+    const embedder = embedderOf(provider);
+    const models = new ServedModels(embedder, extraProviders.map(embedderOf));
+    if (extraProviders.length > 0) log.info('models served on request', { models: models.models });
 
     const http =
       config.httpPort === undefined
@@ -153,7 +183,7 @@ await defineService({
       observer: metrics.observer,
       onError: (error) => log.error('embed request failed', { error }),
     });
-    serveEmbed(serve, embedder);
+    serveEmbed(serve, models);
     const policyStore = new KvPolicyStore(
       await openKv(js, POLICY_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
     );

@@ -108,6 +108,12 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
     schema: env.int(16, 1, 10_000),
     description: 'change feeds one tenant may run at once (on each replica)',
   },
+  reembedBatch: {
+    env: 'REEMBED_BATCH',
+    schema: env.int(64, 1, 1_024),
+    description:
+      "memories per page of a re-embedding run (decision 011): read, embedded and written while the tenant's writes wait",
+  },
   qdrantUrl: {
     env: 'QDRANT_URL',
     schema: env.optionalString(),

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { openKv } from '@membus/bus';
 import { Operations } from '@membus/contracts';
 import {
   classifyStorageError,
@@ -10,13 +11,18 @@ import { redactUri } from '@membus/mongodb';
 import { defineService } from '@membus/service-runtime';
 import { setActiveSpanAttributes } from '@membus/telemetry';
 import { jetStreamEventLog, natsFeedPublisher } from './adapters/event-log.ts';
+import { natsModelEmbedPort } from './adapters/model-embedding.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { QueryEmbedding } from './adapters/query-embedding.ts';
+import { kvReembedStateStore, REEMBED_BUCKET } from './adapters/reembed-state-kv.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
 import { ChangeFeed } from './domain/change-feed.ts';
 import { MemoryService } from './domain/memory-service.ts';
+import { indexName, ModelRouter } from './domain/reembed/model-router.ts';
+import { Reembedder } from './domain/reembed/reembedder.ts';
+import type { ModelIndexKey } from './domain/reembed/state.ts';
 import {
   createIngestHandler,
   jetStreamEventPort,
@@ -61,6 +67,24 @@ await defineService({
           onWarning: (message, details) => log.warn(message, details),
         }),
       ));
+    // Each other model a tenant re-embeds with has an index of its own (decision 011).
+    const openModelIndex = (key: ModelIndexKey) =>
+      qdrantUrl === undefined
+        ? openEmbeddedVectorIndex({
+            directory: join(directory, 'models', indexName(key).replace(/[^A-Za-z0-9._-]/g, '_')),
+            dimension: key.dimension,
+            onGraphEvent: graphEventLogger(log),
+          })
+        : openQdrantVectorIndex({
+            url: qdrantUrl,
+            ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
+            dimension: key.dimension,
+            collection: qdrantCollectionName(key.model, key.dimension),
+            payloads: config.qdrantPayloads,
+            onRetry: ({ operation, attempt, delayMs, error }) =>
+              log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
+            onWarning: (message, details) => log.warn(message, details),
+          });
     const metrics = createVectorStoreMetrics(registry, embeddedIndex, {
       tenantLabel: config.metricsTenantLabel,
       storage: { source: storageHealth, reasons: storageFailureReasons },
@@ -148,8 +172,31 @@ await defineService({
         changeFeed.wake(tenant);
       },
     });
+    const router = new ModelRouter({
+      primary: index,
+      embed: natsModelEmbedPort(nc, config.embedTimeoutMs),
+      open: openModelIndex,
+    });
+    const reembedder = new Reembedder({
+      router,
+      store: kvReembedStateStore(
+        await openKv(js, REEMBED_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
+      ),
+      embed: natsModelEmbedPort(nc, config.embedTimeoutMs),
+      batchSize: config.reembedBatch,
+      hooks: {
+        onEmbedded: (count) => metrics.reembedded.inc(count),
+        onChange: (tenant, change) => {
+          metrics.reembedChanges.inc({ change });
+          log.info('re-embedding', { tenant, change });
+        },
+        onError: (tenant, error) =>
+          log.warn('re-embedding page failed; retrying', { tenant, error }),
+      },
+    });
+    await reembedder.resume();
     const service = new MemoryService({
-      index,
+      index: router,
       documents,
       embed: queryEmbedding.port(),
       events: feedWaking(jetStreamEventPort(js)),
@@ -173,6 +220,13 @@ await defineService({
       },
     });
     serveRequests(serve, service, metrics);
+    serve(Operations.reembed, async (request, { tenant }) =>
+      request.action === 'start'
+        ? reembedder.start(tenant, request.model as string, request.dryRun ?? false)
+        : request.action === 'cancel'
+          ? reembedder.cancel(tenant)
+          : reembedder.status(tenant),
+    );
     serve(Operations.watch, async (request, { tenant }) => ({
       v: 1 as const,
       ...(await changeFeed.handle(tenant, request)),
@@ -193,10 +247,11 @@ await defineService({
       details: { index: index.capabilities.name },
       flush: async () => {
         changeFeed.close();
+        await reembedder.close();
         await service.close();
       },
       close: async () => {
-        await index.close();
+        await router.close();
         await documents.close();
       },
     };

@@ -25,6 +25,8 @@ const vectorStoreMetrics = defineMetrics({
   storageErrors: counter('membus_storage_errors_total', 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other', ['reason']),
   watchFeeds: gauge('membus_watch_feeds', 'Change feeds (memory.watch relays) running on this replica'),
   watchMessages: counter('membus_watch_messages_total', 'Messages the change feeds sent, by type (event, heartbeat)', ['type']),
+  reembedded: counter('membus_reembedded_total', 'Memories written into a new model\'s index by re-embedding runs (decision 011)'),
+  reembedChanges: counter('membus_reembed_changes_total', 'Re-embedding runs by change: started, switched (queries moved to the new model), cancelled, dropped (a tenant\'s memories left an index)', ['change']),
   diskFull: gauge('membus_storage_disk_full', '1 from a write that failed because the disk is full (SQLITE_FULL, ENOSPC) until the next successful write; stores wait in JetStream meanwhile'),
 });
 
@@ -104,7 +106,7 @@ export function createVectorStoreMetrics(
   });
   const observer: BusObserver = createMessageMetrics(registry);
   const { querySeconds, queryEmbeddings, ingested, pipelineSeconds, writeBatch } = metrics;
-  const { watchFeeds, watchMessages } = metrics;
+  const { watchFeeds, watchMessages, reembedded, reembedChanges } = metrics;
   return {
     querySeconds,
     queryEmbeddings,
@@ -113,6 +115,8 @@ export function createVectorStoreMetrics(
     writeBatch,
     watchFeeds,
     watchMessages,
+    reembedded,
+    reembedChanges,
     observer,
   };
 }
