@@ -36,6 +36,10 @@ Usage:
   membus update [ID ...] [options] --set-tier T --set-importance X --set-tags a,b --set-categories a,b
                 --set-expires T|none [--reason R]
                                                  change memories by ids or by filter (idempotent, in history)
+  membus reembed --to MODEL [--dry-run] [--price-per-million USD] | status | cancel
+                                                 re-embed the tenant's memories with MODEL beside the current
+                                                 vectors; queries switch when done (progress, then a summary with
+                                                 tokens and estimated cost; decision 011)
   membus import-from mem0|sqlite|postgres|qdrant [options] [--yes]
                                                  import memories from mem0, a SQL table, a Qdrant collection
                                                  (a dry run without --yes; membus import-from --help)
@@ -96,6 +100,8 @@ const options = {
   out: { type: 'string' },
   resume: { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
+  to: { type: 'string' },
+  'price-per-million': { type: 'string' },
   'on-conflict': { type: 'string' },
   concurrency: { type: 'string' },
   'set-tier': { type: 'string' },

@@ -254,6 +254,10 @@ export async function run(): Promise<void> {
       const { exportFilter, updateCommand } = await import('./export-import.ts');
       return withClient((client) => updateCommand(client, rest, exportFilter(filterFromFlags())));
     }
+    case 'reembed': {
+      const { reembedCommand } = await import('./reembed.ts');
+      return withClient((client) => reembedCommand(client, rest));
+    }
     case 'policy': {
       const { policyCommand } = await import('./policy.ts');
       return withClient((client) => policyCommand(client, rest));
