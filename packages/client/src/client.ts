@@ -55,7 +55,11 @@ import { type IngestOptions, type IngestResult, Ingests, type TurnInput } from '
 import { StoreNotices } from './store-notices.ts';
 import { type ChangeStream, type WatchInput, type WatchOptions, watchChanges } from './watch.ts';
 
-/** A typed, tenant-bound handle on membus. Create it with `connect()` (connect.ts). */
+/**
+ * A typed, tenant-bound handle on membus. Create it with `connect()` (connect.ts). One class on
+ * purpose (over 400 lines): the API, a method per operation; what several methods share (store
+ * notices, ingest, watch, export and import) is in modules of its own.
+ */
 export class MemoryClient {
   readonly tenant: string;
   readonly #nc: NatsConnection;

@@ -1,4 +1,8 @@
-"""A typed, tenant-bound handle on membus over NATS: the operations of ``@membus/client``."""
+"""A typed, tenant-bound handle on membus over NATS: the operations of ``@membus/client``.
+
+One module on purpose (over 400 lines): ``MemoryClient`` is the API, a method per operation;
+export/import, ingest and watch are modules of their own.
+"""
 
 from __future__ import annotations
 
