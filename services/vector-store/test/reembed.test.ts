@@ -13,12 +13,18 @@ import { MembusError, QueryRequestSchema } from '@membus/contracts';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { embedLocal } from '@membus/embedding-local';
 import type { VectorIndex } from '@membus/vector-index';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openQdrantVectorIndex, qdrantCollectionName } from '../src/adapters/qdrant/index.ts';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
 import { MemoryService } from '../src/domain/memory-service.ts';
 import { indexName, ModelRouter } from '../src/domain/reembed/model-router.ts';
 import { Reembedder, type ReembedEmbedPort } from '../src/domain/reembed/reembedder.ts';
-import { memoryStateStore, type TenantModels } from '../src/domain/reembed/state.ts';
+import {
+  type ModelIndexKey,
+  memoryStateStore,
+  type TenantModels,
+} from '../src/domain/reembed/state.ts';
+import { startQdrantDouble } from '../src/testing/index.ts';
 import { DIMENSION, embeddedOf, hashOf, vectorOf } from './service-fixture.ts';
 
 const TARGET = 'local-hash-v1-16';
@@ -46,7 +52,15 @@ interface Stack {
   close(): Promise<void>;
 }
 
+// The embedded index, and Qdrant (its protocol double): each model a collection of its own.
+const double = await startQdrantDouble();
+afterAll(() => double.close());
+
+type Backend = 'embedded' | 'qdrant';
+
 let directory: string;
+/** Names this test's Qdrant collections (reopened under the same names after a restart). */
+let run: string;
 let states: Map<string, TenantModels>;
 /** Pages that failed (a run retries them): none expected. */
 let errors: string[];
@@ -54,6 +68,7 @@ let errors: string[];
 beforeEach(async () => {
   directory = await mkdtemp(join(tmpdir(), 'membus-reembed-'));
   states = new Map();
+  run = newId().slice(0, 8);
   errors = [];
 });
 
@@ -63,20 +78,28 @@ afterEach(async () => {
 });
 
 /** The service as main.ts wires it, on `directory` (opened again after a stop: a restart). */
-async function open(batchSize = 16): Promise<Stack> {
-  const primary = await openEmbeddedVectorIndex({
-    directory: join(directory, 'index'),
-    dimension: DIMENSION,
+function openIndex(backend: Backend, key: ModelIndexKey | undefined): Promise<VectorIndex> {
+  const dimension = key?.dimension ?? DIMENSION;
+  if (backend === 'embedded')
+    return openEmbeddedVectorIndex({
+      directory: key ? join(directory, 'models', indexName(key)) : join(directory, 'index'),
+      dimension,
+    });
+  return openQdrantVectorIndex({
+    url: double.url,
+    dimension,
+    collection: qdrantCollectionName(`${run}-${key?.model ?? 'test'}`, dimension),
+    retryBaseMs: 1,
   });
+}
+
+async function open(backend: Backend, batchSize = 16): Promise<Stack> {
+  const primary = await openIndex(backend, undefined);
   const documents = openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') });
   const router = new ModelRouter({
     primary,
     embed,
-    open: (key) =>
-      openEmbeddedVectorIndex({
-        directory: join(directory, 'models', indexName(key)),
-        dimension: key.dimension,
-      }),
+    open: (key) => openIndex(backend, key),
   });
   const reembedder = new Reembedder({
     router,
@@ -166,26 +189,27 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   }
 }
 
-describe('re-embedding', () => {
+describe.each(['embedded', 'qdrant'] as const)('re-embedding (%s index)', (backend) => {
+  const seeded = backend === 'embedded' ? 1_200 : 400;
   it('switches a tenant once complete while its queries, stores, updates and deletes go on', async () => {
-    const stack = await open();
+    const stack = await open(backend);
     const { service, router, reembedder } = stack;
     try {
-      const alpha = await seed(service, 'alpha', 1_200);
+      const alpha = await seed(service, 'alpha', seeded);
       const beta = await seed(service, 'beta', 100);
       const betaBefore = await service.query('beta', denseQuery(textOf('beta', 42), 5));
 
       expect(await reembedder.start('alpha', TARGET, true)).toMatchObject({
         state: 'idle',
         dryRun: true,
-        total: 1_200,
+        total: seeded,
         activeModel: 'test',
         targetModel: TARGET,
       });
       expect(router.state('alpha')).toBeUndefined();
 
       const started = await reembedder.start('alpha', TARGET);
-      expect(started).toMatchObject({ state: 'running', total: 1_200, activeModel: 'test' });
+      expect(started).toMatchObject({ state: 'running', total: seeded, activeModel: 'test' });
       const failures: string[] = [];
       let round = 0;
       let whileRunning = 0;
@@ -197,17 +221,17 @@ describe('re-embedding', () => {
           throw new Error(
             `still running: ${JSON.stringify(await reembedder.status('alpha'))} ${round} ${errors.join('; ')}`,
           );
-        const index = (round * 37) % 1_200;
+        const index = (round * 37) % seeded;
         const top = await topHit(service, 'alpha', textOf('alpha', index));
         if (top !== alpha[index] && !deleted.includes(alpha[index] as string))
           failures.push(`${index}: ${top}`);
         if (round % 5 === 0) late.push(...(await seed(service, 'alpha', 1, 10_000 + round)));
         if (round % 7 === 0) {
-          const id = alpha[(round * 13 + 500) % 1_200] as string;
+          const id = alpha[(round * 13 + 200) % seeded] as string;
           await service.delete('alpha', { v: 1, ids: [id] });
           deleted.push(id);
         }
-        const changed = alpha[(round * 17) % 1_200] as string;
+        const changed = alpha[(round * 17) % seeded] as string;
         if (round % 11 === 0 && !deleted.includes(changed))
           await service.update('alpha', { v: 1, id: changed, metadata: { round } });
         round++;
@@ -229,7 +253,7 @@ describe('re-embedding', () => {
         activeModel: TARGET,
       });
       // Queries answer from the new model, stores made during the run included.
-      for (const index of [0, 599, 1_199]) {
+      for (const index of [0, 199, seeded - 1]) {
         const id = alpha[index] as string;
         if (!deleted.includes(id))
           expect(await topHit(service, 'alpha', textOf('alpha', index))).toBe(id);
@@ -257,7 +281,7 @@ describe('re-embedding', () => {
   }, 120_000);
 
   it('resumes from the saved cursor after a restart and ends with exactly the memories', async () => {
-    let stack = await open(8);
+    let stack = await open(backend, 8);
     const ids = await seed(stack.service, 'gamma', 600);
     await stack.reembedder.start('gamma', TARGET);
     await until(async () => (await stack.reembedder.status('gamma')).done >= 200);
@@ -266,7 +290,7 @@ describe('re-embedding', () => {
     expect(saved?.done).toBeGreaterThanOrEqual(200);
     expect(saved?.done).toBeLessThan(600);
 
-    stack = await open(8);
+    stack = await open(backend, 8);
     try {
       const resumed = await stack.reembedder.status('gamma');
       expect(resumed.state).toBe('running');
@@ -283,7 +307,7 @@ describe('re-embedding', () => {
   }, 120_000);
 
   it('cancels: the old vectors stay, the new ones are dropped', async () => {
-    const stack = await open(8);
+    const stack = await open(backend, 8);
     try {
       const ids = await seed(stack.service, 'zeta', 400);
       await stack.reembedder.start('zeta', TARGET);
@@ -301,7 +325,7 @@ describe('re-embedding', () => {
   }, 120_000);
 
   it('refuses a model the embedder does not serve, the current model and a second run', async () => {
-    const stack = await open();
+    const stack = await open(backend);
     try {
       await seed(stack.service, 'delta', 50);
       const unknown = await stack.reembedder.start('delta', 'no-such-model').catch((e) => e);
