@@ -10,12 +10,11 @@ import {
   MemoryTextSchema,
   MetadataSchema,
   OwnerFields,
-  scopeOwnerField,
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
 import { historyEventValues } from './read-messages.ts';
-import { addIssue, CountSchema, CursorSchema, pageSchema, v1 } from './schema-parts.ts';
+import { CountSchema, CursorSchema, checkScopeOwner, pageSchema, v1 } from './schema-parts.ts';
 import { PackedVectorSchema } from './store-messages.ts';
 
 // Memories moving in and out: the export line format (NDJSON, one `ExportedMemory` a line, the
@@ -68,13 +67,7 @@ export const ExportedRecordSchema = z
     /** How many stores were merged into it (default 1). */
     occurrences: z.number().int().min(1).default(1),
   })
-  .superRefine((record, context) => {
-    if (record.scope !== undefined) {
-      const owner = scopeOwnerField[record.scope];
-      if (owner !== undefined && record[owner] === undefined)
-        addIssue(context, owner, `scope "${record.scope}" needs ${owner}`);
-    }
-  });
+  .superRefine(checkScopeOwner);
 export type ExportedRecordInput = z.input<typeof ExportedRecordSchema>;
 export type ExportedRecord = z.output<typeof ExportedRecordSchema>;
 

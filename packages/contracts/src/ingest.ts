@@ -6,10 +6,9 @@ import {
   MemoryTextSchema,
   MetadataSchema,
   OwnerFields,
-  scopeOwnerField,
   TimestampSchema,
 } from './memory.ts';
-import { addIssue, v1 } from './schema-parts.ts';
+import { addIssue, checkScopeOwner, v1 } from './schema-parts.ts';
 
 // The extraction stage's messages: what an agent ingests (conversation turns or free text) and
 // the notice its caller gets once the extractor has decided what to keep (decision 010).
@@ -64,12 +63,7 @@ export const IngestMessageSchema = z
   .superRefine((ingest, context) => {
     if ((ingest.turns === undefined) === (ingest.text === undefined))
       addIssue(context, 'turns', 'give turns or text (one of them)');
-    const scope = ingest.scope;
-    if (scope !== undefined) {
-      const owner = scopeOwnerField[scope];
-      if (owner !== undefined && ingest[owner] === undefined)
-        addIssue(context, owner, `scope "${scope}" needs ${owner}`);
-    }
+    checkScopeOwner(ingest, context);
   });
 export type IngestMessageInput = z.input<typeof IngestMessageSchema>;
 export type IngestMessage = z.output<typeof IngestMessageSchema>;

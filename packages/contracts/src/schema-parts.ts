@@ -1,4 +1,5 @@
 import { type core, z } from 'zod';
+import { type Scope, scopeOwnerField } from './memory.ts';
 
 // Pieces every message schema uses (internal to contracts).
 
@@ -14,6 +15,18 @@ export const CountsSchema = z.record(z.string(), CountSchema);
 /** Reports a refinement's finding as a custom issue on `field`. */
 export function addIssue(context: core.$RefinementCtx, field: string, message: string): void {
   context.addIssue({ code: 'custom', path: [field], message });
+}
+
+/** Refinement of a message with owner fields: a scope that has an owner needs its id. */
+export function checkScopeOwner(
+  owners: { scope?: Scope | undefined } & Partial<
+    Record<'userId' | 'agentId' | 'sessionId', string | undefined>
+  >,
+  context: core.$RefinementCtx,
+): void {
+  const owner = owners.scope === undefined ? undefined : scopeOwnerField[owners.scope];
+  if (owner !== undefined && owners[owner] === undefined)
+    addIssue(context, owner, `scope "${owners.scope}" needs ${owner}`);
 }
 
 /** An opaque page cursor, passed back for the next page. */

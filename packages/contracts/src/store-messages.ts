@@ -9,13 +9,12 @@ import {
   MemoryTextSchema,
   MetadataSchema,
   OwnerFields,
-  scopeOwnerField,
   TierSchema,
   TimestampSchema,
   VectorSchema,
 } from './memory.ts';
 import { PolicyDropSchema } from './policy.ts';
-import { addIssue, CountSchema, v1 } from './schema-parts.ts';
+import { addIssue, CountSchema, checkScopeOwner, v1 } from './schema-parts.ts';
 
 // The store path's messages: a store, its notice, the embedded memory, the events after it, the
 // embedder's vectors, and the dead letter of a message that could not be processed.
@@ -77,13 +76,7 @@ export const StoreMemorySchema = z
     mergeSimilar: z.boolean().optional(),
   })
   .superRefine((store, context) => {
-    const scope = store.scope;
-    if (scope !== undefined) {
-      const owner = scopeOwnerField[scope];
-      if (owner !== undefined && store[owner] === undefined) {
-        addIssue(context, owner, `scope "${scope}" needs ${owner}`);
-      }
-    }
+    checkScopeOwner(store, context);
     if (store.expiresAt !== undefined && store.ttlSeconds !== undefined) {
       addIssue(context, 'ttlSeconds', 'give expiresAt or ttlSeconds, not both');
     }
