@@ -41,7 +41,7 @@ import { Searcher } from './search.ts';
 import { SlotTable } from './slot-table.ts';
 import { type RowToWrite, SqliteStore } from './sqlite-store.ts';
 import { storeOpenError } from './storage-failures.ts';
-import { normalized, VectorArena } from './vector-arena.ts';
+import { normalized, openVectorFile, VectorArena } from './vector-arena.ts';
 
 /** Opens (or creates) an embedded index under `options.directory`. */
 export async function openEmbeddedVectorIndex(
@@ -75,6 +75,8 @@ export async function openEmbeddedVectorIndex(
 }
 
 const DATABASE = 'memories.sqlite';
+/** The float32 vectors by slot, a copy of SQLite's written at every open (vector-arena.ts). */
+const VECTORS = 'vectors.f32';
 
 const defaultHnsw: HnswOptions = {
   m: 16,
@@ -108,8 +110,13 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
     this.dimension = options.dimension;
-    // The arena keeps int8 codes; exact scores read the float32 vectors SQLite holds anyway.
-    this.arena = new VectorArena(options.dimension, (slot) => this.store.vectorOf(slot));
+    // The arena keeps int8 codes; exact scores read the float32 vectors from a file it writes
+    // again at every open, or from SQLite if that file fails.
+    this.arena = new VectorArena(
+      options.dimension,
+      (slot) => this.store.vectorOf(slot),
+      openVectorFile(join(options.directory, VECTORS), options.dimension),
+    );
     this.graph = new GraphMaintainer(
       {
         directory: options.directory,
@@ -365,6 +372,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     try {
       await this.graph.close(options.persistGraph ?? true);
     } finally {
+      this.arena.close();
       await this.store.close();
     }
   }

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { MembusError } from '@membus/contracts';
 
 const PAGE_SHIFT = 12;
@@ -9,6 +10,74 @@ const PAGE_MASK = PAGE_SLOTS - 1;
  * when the slot holds no memory.
  */
 export type StoredVectorReader = (slot: number) => Uint8Array | undefined;
+
+/**
+ * Float32 vectors by slot in a flat file beside the store: a copy of what SQLite holds, written
+ * again at every open (nothing in it needs to survive a crash), so an exact score costs one
+ * positional read of the OS page cache instead of an SQLite row lookup (~8 vs ~20 µs on a loaded
+ * 2-core host). On the first failure to write or read it is given up and the store is read.
+ */
+export class VectorFile {
+  private descriptor: number | undefined;
+  private readonly bytes: number;
+
+  constructor(
+    readonly path: string,
+    dimension: number,
+  ) {
+    this.bytes = dimension * 4;
+    this.descriptor = openSync(path, 'w+');
+  }
+
+  /** Whether the file still holds every vector written (none failed). */
+  get usable(): boolean {
+    return this.descriptor !== undefined;
+  }
+
+  write(slot: number, vector: Float32Array): void {
+    if (this.descriptor === undefined) return;
+    try {
+      if (writeSync(this.descriptor, vector, 0, this.bytes, slot * this.bytes) !== this.bytes)
+        this.close();
+    } catch {
+      this.close();
+    }
+  }
+
+  /** The slot's vector, or undefined when the file was given up. */
+  read(slot: number): Float32Array | undefined {
+    if (this.descriptor === undefined) return undefined;
+    const vector = new Float32Array(this.bytes / 4);
+    try {
+      if (readSync(this.descriptor, vector, 0, this.bytes, slot * this.bytes) === this.bytes)
+        return vector;
+    } catch {
+      // Given up below.
+    }
+    this.close();
+    return undefined;
+  }
+
+  close(): void {
+    if (this.descriptor === undefined) return;
+    const descriptor = this.descriptor;
+    this.descriptor = undefined;
+    try {
+      closeSync(descriptor);
+    } catch {
+      // Nothing left to release.
+    }
+  }
+}
+
+/** A new vector file at `path`, or undefined when it cannot be created (the store is read). */
+export function openVectorFile(path: string, dimension: number): VectorFile | undefined {
+  try {
+    return new VectorFile(path, dimension);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Vectors by slot, as int8 codes with a scale per vector (dimension + 4 bytes) for scanning, and
@@ -25,9 +94,14 @@ export class VectorArena {
   private readonly scales: Float32Array[] = [];
   /** The float32 vectors when there is no `readStored`. */
   private readonly floats: Float32Array[] = [];
+  /**
+   * `readStored` reads a slot's vector from the store; `file`, when given, keeps a faster copy
+   * of the store's vectors (each `set` writes it) that is read first.
+   */
   constructor(
     readonly dimension: number,
     private readonly readStored?: StoredVectorReader,
+    private readonly file?: VectorFile,
   ) {}
 
   /** Slots that fit without allocating. */
@@ -52,6 +126,7 @@ export class VectorArena {
     const dimension = this.dimension;
     const start = (slot & PAGE_MASK) * dimension;
     if (this.readStored === undefined) this.floats[page]!.set(vector, start);
+    else this.file?.write(slot, vector);
     // Per-vector symmetric scale: the largest component maps to ±127.
     let largest = 0;
     for (let index = 0; index < dimension; index++) {
@@ -71,18 +146,25 @@ export class VectorArena {
     this.set(slot, this.floatsOf(bytes));
   }
 
-  /** The slot's exact vector (with `readStored`, a fresh read from the store). */
+  /** The slot's exact vector (with `readStored`, a fresh read from the file or the store). */
   view(slot: number): Float32Array {
     if (this.readStored === undefined) {
       const start = (slot & PAGE_MASK) * this.dimension;
       return this.floats[slot >>> PAGE_SHIFT]!.subarray(start, start + this.dimension);
     }
+    const cached = this.file?.read(slot);
+    if (cached !== undefined) return cached;
     const bytes = this.readStored(slot);
     if (bytes === undefined)
       throw new MembusError('INTERNAL', `slot ${slot} holds no stored vector`, {
         details: { slot },
       });
     return this.floatsOf(bytes);
+  }
+
+  /** Releases the vector file, if any. */
+  close(): void {
+    this.file?.close();
   }
 
   /** The exact similarity (dot product) of a slot's vector with `query`. */
