@@ -85,6 +85,21 @@ class Hoister:
         return result
 
 
+def lenient(node: object) -> object:
+    """The schema without ``additionalProperties: false``: a reply model ignores fields it does
+    not know, so a server that adds a field to a reply does not break older clients (requests
+    stay strict: a misspelt field is an error where it is written)."""
+    if isinstance(node, list):
+        return [lenient(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: lenient(value)
+        for key, value in node.items()
+        if not (key == "additionalProperties" and value is False)
+    }
+
+
 def combined_schema(operations: dict) -> dict:
     """One schema whose ``$defs`` are the agent-facing operations' schemas, by model name."""
     hoister = Hoister()
@@ -97,6 +112,8 @@ def combined_schema(operations: dict) -> dict:
                 continue
             name = pascal(key) + suffix
             schema = dict(operation[part])
+            if part == "reply" or operation["agents"] == "receive":
+                schema = lenient(schema)
             schema.pop("$schema", None)
             inner = schema.pop("$defs", {})
             # Nested definitions (a recursive JSON value) are named once for the whole module.

@@ -72,3 +72,21 @@ def test_every_operation_agents_call_has_a_method() -> None:
         if not callable(getattr(membus.MemoryClient, name, None))
     ]
     assert (callable_keys, missing) == (sorted(METHODS), [])
+
+
+def test_replies_ignore_fields_a_newer_server_adds_and_requests_refuse_unknown_ones() -> None:
+    reply = {
+        "v": 1,
+        "hits": [],
+        "mode": "hybrid",
+        "plan": "exact",
+        "tookMs": 0.4,
+        "addedByANewerServer": {"any": "thing"},
+    }
+    parsed = models.QueryReply.model_validate(reply)
+    refused = False
+    try:
+        models.QueryRequest.model_validate({"v": 1, "text": "x", "topk": 3})
+    except ValueError:
+        refused = True
+    assert (parsed.plan, hasattr(parsed, "addedByANewerServer"), refused) == ("exact", False, True)

@@ -106,9 +106,6 @@ class Weights(BaseModel):
 
 
 class MemoryRecord(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     tenant: str
     scope: Literal["app", "user", "agent", "session"]
@@ -135,9 +132,6 @@ class MemoryRecord(BaseModel):
 
 
 class Scores(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     relevance: float
     recency: float
     importance: float
@@ -146,9 +140,6 @@ class Scores(BaseModel):
 
 
 class QueryHit(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     memory: MemoryRecord
     score: float
     scores: Scores
@@ -175,9 +166,6 @@ Label2 = TypeAliasType(
 
 
 class MemoryRecord2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     scope: Literal["app", "user", "agent", "session"] | None = None
     userId: Label | None = None
@@ -205,9 +193,6 @@ class MemoryRecord2(BaseModel):
 
 
 class History(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
     at: Timestamp
     previousText: Annotated[str | None, Field(max_length=32000)] = None
@@ -219,18 +204,12 @@ class History(BaseModel):
 
 
 class Vector(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     model: Annotated[str, Field(max_length=200, min_length=1)]
     dimension: Annotated[int, Field(ge=1, le=4096)]
     data: Annotated[str, Field(max_length=32768)]
 
 
 class Lines(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     memory: MemoryRecord2
     history: Annotated[list[History] | None, Field(max_length=500)] = None
@@ -269,20 +248,40 @@ class MemoryRecord3(BaseModel):
     occurrences: Annotated[int | None, Field(ge=1, le=9007199254740991)] = 1
 
 
+class History2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
+    at: Timestamp
+    previousText: Annotated[str | None, Field(max_length=32000)] = None
+    text: Annotated[str | None, Field(max_length=32000)] = None
+    details: dict[str, Any] | None = None
+    """
+    Event-specific JSON.
+    """
+
+
+class Vector2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model: Annotated[str, Field(max_length=200, min_length=1)]
+    dimension: Annotated[int, Field(ge=1, le=4096)]
+    data: Annotated[str, Field(max_length=32768)]
+
+
 class MemoryRecord4(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     v: Literal[1]
     memory: MemoryRecord3
-    history: Annotated[list[History] | None, Field(max_length=500)] = None
-    vector: Vector | None = None
+    history: Annotated[list[History2] | None, Field(max_length=500)] = None
+    vector: Vector2 | None = None
 
 
 class ErrorBody(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     code: Literal[
         "INVALID_MESSAGE",
         "INVALID_TENANT",
@@ -302,9 +301,6 @@ class ErrorBody(BaseModel):
 
 
 class Results(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     status: Literal["imported", "present", "overwritten", "conflict", "failed"]
     error: ErrorBody | None = None
@@ -312,9 +308,6 @@ class Results(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     memoryId: Uuid
     event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
     at: Timestamp
@@ -324,17 +317,11 @@ class HistoryEntry(BaseModel):
 
 
 class OmittedKeys(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     byNamespace: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
     byCategory: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
 class Stats(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     executions: Annotated[int, Field(ge=0, le=9007199254740991)]
     successes: Annotated[int, Field(ge=0, le=9007199254740991)]
     failures: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -352,9 +339,6 @@ Config = TypeAliasType("Config", Annotated[str, Field(max_length=200)])
 
 
 class Patterns(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     taskType: Label
     namespace: Label | None = None
@@ -380,9 +364,6 @@ class Patterns(BaseModel):
 
 
 class AvoidedBy(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     kind: Literal["steps", "config"]
     signature: str
@@ -391,9 +372,6 @@ class AvoidedBy(BaseModel):
 
 
 class Failures(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     taskType: Label
     namespace: Label | None = None
@@ -408,9 +386,6 @@ class Failures(BaseModel):
 
 
 class TaskTypes(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     taskType: Label
     allTime: Stats
     recent: Stats
@@ -418,18 +393,12 @@ class TaskTypes(BaseModel):
 
 
 class Overall(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     allTime: Stats
     recent: Stats
     taskTypeCount: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
 class Session(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     sessionId: str
     summaryId: Uuid | None = None
     summary: str | None = None
@@ -449,9 +418,6 @@ class Session(BaseModel):
 
 
 class Changes2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     action: Literal[
         "promoted", "demoted", "archived", "deleted", "expired", "merged", "dropped"
@@ -462,9 +428,6 @@ class Changes2(BaseModel):
 
 
 class Sweeps(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     expired: Annotated[int, Field(ge=0, le=9007199254740991)]
     retentionApplied: Annotated[int, Field(ge=0, le=9007199254740991)]
     clustersMerged: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -483,18 +446,12 @@ Id = TypeAliasType("Id", UUID)
 
 
 class Duplicates(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     ids: tuple[Id, Id]
     similarity: float
     text: str
 
 
 class Stale(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     id: Uuid
     idleDays: float
     text: str
@@ -507,25 +464,21 @@ Label3 = TypeAliasType(
 
 
 class Text(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     regex: Annotated[str, Field(max_length=1000, min_length=1)]
     ignoreCase: bool | None = None
 
 
 class Text2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     contains: Annotated[str, Field(max_length=1000, min_length=1)]
     ignoreCase: bool | None = None
 
 
+class Categories2(BaseModel):
+    any: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
+    all: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
+
+
 class Match(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     namespaces: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = (
         None
     )
@@ -549,22 +502,16 @@ class Match(BaseModel):
     """
     A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most 64 conditions, nested at most 8 deep.
     """
-    categories: Categories | None = None
-    tags: Categories | None = None
+    categories: Categories2 | None = None
+    tags: Categories2 | None = None
 
 
 class Action(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     type: Literal["drop"]
     reason: Label3
 
 
 class Action2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     type: Literal["annotate"]
     categories: Annotated[list[Label] | None, Field(max_length=32)] = None
     tags: Annotated[list[Label] | None, Field(max_length=32)] = None
@@ -573,9 +520,6 @@ class Action2(BaseModel):
 
 
 class Rules(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: Label3
     description: Annotated[str | None, Field(max_length=500)] = None
     match: Match
@@ -586,21 +530,81 @@ TtlSeconds = TypeAliasType("TtlSeconds", Annotated[int, Field(gt=0, le=315360000
 
 
 class Expiry(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     category: Label
     ttlSeconds: TtlSeconds | None
 
 
 class Policy(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     description: Annotated[str | None, Field(max_length=2000)] = None
     rules: Annotated[list[Rules], Field(max_length=100)]
     expiry: Annotated[list[Expiry], Field(max_length=64)]
+
+
+class Text3(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    regex: Annotated[str, Field(max_length=1000, min_length=1)]
+    ignoreCase: bool | None = None
+
+
+class Text4(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contains: Annotated[str, Field(max_length=1000, min_length=1)]
+    ignoreCase: bool | None = None
+
+
+class Match2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    namespaces: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = (
+        None
+    )
+    scopes: Annotated[
+        list[Literal["app", "user", "agent", "session"]] | None, Field(min_length=1)
+    ] = None
+    kinds: Annotated[
+        list[Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]]
+        | None,
+        Field(min_length=1),
+    ] = None
+    text: Annotated[list[Text3 | Text4] | None, Field(max_length=32, min_length=1)] = (
+        None
+    )
+    notText: Annotated[
+        list[Text3 | Text4] | None, Field(max_length=32, min_length=1)
+    ] = None
+    minLength: Annotated[int | None, Field(ge=0, le=32000)] = None
+    maxLength: Annotated[int | None, Field(ge=0, le=32000)] = None
+    metadata: dict[str, Any] | None = None
+    """
+    A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most 64 conditions, nested at most 8 deep.
+    """
+    categories: Categories | None = None
+    tags: Categories | None = None
+
+
+class Action3(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["drop"]
+    reason: Label3
+
+
+class Action4(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["annotate"]
+    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
+    importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+    stop: bool | None = None
 
 
 class Rules2(BaseModel):
@@ -609,8 +613,16 @@ class Rules2(BaseModel):
     )
     name: Label3
     description: Annotated[str | None, Field(max_length=500)] = None
-    match: Match | None = None
-    action: Action | Action2
+    match: Match2 | None = None
+    action: Action3 | Action4
+
+
+class Expiry2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    category: Label
+    ttlSeconds: TtlSeconds | None
 
 
 class Policy2(BaseModel):
@@ -623,14 +635,11 @@ class Policy2(BaseModel):
         list[Rules2] | None, Field(max_length=100, validate_default=True)
     ] = []
     expiry: Annotated[
-        list[Expiry] | None, Field(max_length=64, validate_default=True)
+        list[Expiry2] | None, Field(max_length=64, validate_default=True)
     ] = []
 
 
 class Versions(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     version: Annotated[int, Field(ge=1, le=9007199254740991)]
     updatedAt: Timestamp
     rules: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -682,25 +691,6 @@ class Policy3(BaseModel):
     reason: str
 
 
-class Report(BaseModel):
-    sessionId: str
-    summaryId: Uuid | None = None
-    summary: str | None = None
-    memoriesIn: Annotated[int, Field(ge=0, le=9007199254740991)]
-    memoriesOut: Annotated[int, Field(ge=0, le=9007199254740991)]
-    duplicatesRemoved: Annotated[int, Field(ge=0, le=9007199254740991)]
-    patternsExtracted: Annotated[int, Field(ge=0, le=9007199254740991)]
-    originalBytes: Annotated[int, Field(ge=0, le=9007199254740991)]
-    compactedBytes: Annotated[int, Field(ge=0, le=9007199254740991)]
-    compressionRatio: float
-    originals: Literal["deleted", "archived", "kept"]
-    durationMs: Annotated[float, Field(ge=0.0)]
-    dryRun: bool
-    alreadyCompacted: bool
-    outcomesHandedOver: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
-    outcomesSkipped: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
-
-
 Label5 = TypeAliasType(
     "Label5", Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$", title="Label5")]
 )
@@ -732,37 +722,11 @@ class MemoryFilter2(BaseModel):
     memory: MemoryFilter | None = None
 
 
-class MemoryRecord5(BaseModel):
-    id: Uuid
-    tenant: str
-    scope: Literal["app", "user", "agent", "session"]
-    userId: Label | None = None
-    agentId: Label | None = None
-    sessionId: Label | None = None
-    namespace: Label | None = None
-    kind: Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]
-    text: str
-    context: str | None = None
-    metadata: dict[str, Any]
-    categories: list[str]
-    tags: list[str]
-    importance: Annotated[float, Field(ge=0.0, le=1.0)]
-    tier: Literal["short", "mid", "long"]
-    createdAt: Timestamp
-    updatedAt: Timestamp
-    expiresAt: Timestamp | None = None
-    accessCount: Annotated[int, Field(ge=0, le=9007199254740991)]
-    lastAccessedAt: Timestamp | None = None
-    contentHash: str
-    embeddingModel: str
-    occurrences: Annotated[int, Field(ge=1, le=9007199254740991)]
-
-
 class Event(BaseModel):
     v: Literal[1]
     change: Literal["created", "duplicate", "updated", "deleted", "expired", "merged"]
     id: Uuid
-    memory: MemoryRecord5 | None = None
+    memory: MemoryRecord | None = None
     at: Timestamp
 
 
@@ -831,9 +795,6 @@ class QueryRequest(BaseModel):
 
 
 class QueryReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     hits: list[QueryHit]
     truncated: bool | None = None
@@ -852,9 +813,6 @@ class GetRequest(BaseModel):
 
 
 class GetReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     memories: list[MemoryRecord]
     missing: list[Uuid]
@@ -872,9 +830,6 @@ class ListRequest(BaseModel):
 
 
 class ListReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     memories: list[MemoryRecord]
     nextCursor: str | None = None
@@ -900,9 +855,6 @@ class UpdateRequest(BaseModel):
 
 
 class UpdateReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     memory: MemoryRecord
 
@@ -918,9 +870,6 @@ class DeleteRequest(BaseModel):
 
 
 class DeleteReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     deleted: Annotated[int, Field(ge=0, le=9007199254740991)]
     ids: list[Uuid]
@@ -941,9 +890,6 @@ class BatchUpdateRequest(BaseModel):
 
 
 class BatchUpdateReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     updated: Annotated[int, Field(ge=0, le=9007199254740991)]
     unchanged: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -965,9 +911,6 @@ class ExportRequest(BaseModel):
 
 
 class ExportReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     lines: list[Lines]
     nextCursor: str | None = None
@@ -983,9 +926,6 @@ class ImportRequest(BaseModel):
 
 
 class ImportReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     results: list[Results]
 
@@ -1000,9 +940,6 @@ class HistoryRequest(BaseModel):
 
 
 class HistoryReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     entries: list[HistoryEntry]
     nextCursor: str | None = None
@@ -1042,9 +979,6 @@ ByCategoryAdditionalProperty = TypeAliasType(
 
 
 class StatsReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     byScope: dict[str, ByScopeAdditionalProperty]
@@ -1107,9 +1041,6 @@ class PatternsRequest(BaseModel):
 
 
 class PatternsReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     taskType: Label | None = None
     inferred: bool
@@ -1127,9 +1058,6 @@ class MetricsRequest(BaseModel):
 
 
 class MetricsReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     taskTypes: list[TaskTypes]
     overall: Overall
@@ -1160,9 +1088,6 @@ class CompactRequest(BaseModel):
 
 
 class CompactReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     dryRun: bool
     session: Session | None = None
@@ -1186,9 +1111,6 @@ OverCapacityAdditionalProperty = TypeAliasType(
 
 
 class AuditReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     byCategory: dict[str, ByCategoryAdditionalProperty]
@@ -1213,9 +1135,6 @@ class PolicyGetRequest(BaseModel):
 
 
 class PolicyGetReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     version: Annotated[int, Field(ge=0, le=9007199254740991)]
     policy: Policy | None = None
@@ -1232,9 +1151,6 @@ class PolicyPutRequest(BaseModel):
 
 
 class PolicyPutReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     version: Annotated[int, Field(ge=1, le=9007199254740991)]
     updatedAt: Timestamp
@@ -1250,9 +1166,6 @@ class PolicyHistoryRequest(BaseModel):
 
 
 class PolicyHistoryReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     version: Annotated[int, Field(ge=0, le=9007199254740991)]
     versions: list[Versions]
@@ -1272,9 +1185,6 @@ class ReembedRequest(BaseModel):
 
 
 class ReembedReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     state: Literal["idle", "running", "cleaning"]
     activeModel: str | None = None
@@ -1297,7 +1207,7 @@ class NoticeMessage(BaseModel):
 
 class CompactedMessage(BaseModel):
     v: Literal[1]
-    report: Report
+    report: Session
     at: Timestamp
 
 
@@ -1316,9 +1226,6 @@ class WatchRequest(BaseModel):
 
 
 class WatchReply(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     v: Literal[1]
     active: bool
     startSeq: Annotated[int, Field(ge=0, le=9007199254740991)]
