@@ -37,6 +37,11 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   '@membus/telemetry': { workspace: [], external: /^(pino|prom-client|@opentelemetry\/.*)$/ },
   '@membus/mongodb': { workspace: ['@membus/contracts'], external: /^(mongodb|zod)$/ },
   '@membus/embedding-local': { workspace: [], external: /^$/ },
+  // The ONNX sentence-embedding models: the embedder's onnx provider, the vector-store's queries.
+  '@membus/embedding-onnx': {
+    workspace: ['@membus/contracts'],
+    external: /^(onnxruntime-node|@huggingface\/tokenizers)$/,
+  },
   '@membus/service-runtime': {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/telemetry'],
     external: /^zod$/,
@@ -77,14 +82,20 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     external: /^(zod|tsx)$/,
   },
   '@membus/embedder': {
-    workspace: [...serviceBase, '@membus/embedding-local', '@membus/ingest-policy'],
-    external: /^(zod|prom-client|openai|lru-cache|onnxruntime-node|@huggingface\/tokenizers)$/,
+    workspace: [
+      ...serviceBase,
+      '@membus/embedding-local',
+      '@membus/embedding-onnx',
+      '@membus/ingest-policy',
+    ],
+    external: /^(zod|prom-client|openai|lru-cache)$/,
   },
   '@membus/vector-store': {
     workspace: [
       ...serviceBase,
       '@membus/mongodb',
       '@membus/embedding-local',
+      '@membus/embedding-onnx',
       '@membus/vector-index',
       '@membus/embedded-index',
     ],

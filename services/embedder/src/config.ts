@@ -1,7 +1,7 @@
 import { type ConfigOf, env } from '@membus/bus';
+import { ONNX_DEFAULT_MODEL, ONNX_MODEL_NAMES } from '@membus/embedding-onnx';
 import { configLoader, serviceEnv } from '@membus/service-runtime';
 import { z } from 'zod';
-import { ONNX_DEFAULT_MODEL, ONNX_MODEL_NAMES } from './adapters/onnx-models.ts';
 
 export const embedderEnvSpec = serviceEnv(9464, {
   provider: {

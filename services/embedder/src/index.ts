@@ -1,13 +1,13 @@
-export type { LocalEmbeddingProviderOptions } from './adapters/local-provider.ts';
-export { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
-export type { FetchModelOptions, OnnxModelName, OnnxModelSpec } from './adapters/onnx-models.ts';
+export type { FetchModelOptions, OnnxModelName, OnnxModelSpec } from '@membus/embedding-onnx';
 export {
   defaultModelDirectory,
   fetchOnnxModel,
   ONNX_DEFAULT_MODEL,
   ONNX_MODEL_NAMES,
   ONNX_MODELS,
-} from './adapters/onnx-models.ts';
+} from '@membus/embedding-onnx';
+export type { LocalEmbeddingProviderOptions } from './adapters/local-provider.ts';
+export { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
 export type { OnnxEmbeddingProviderOptions } from './adapters/onnx-provider.ts';
 export { createOnnxEmbeddingProvider } from './adapters/onnx-provider.ts';
 export type { EmbedderConfig } from './config.ts';

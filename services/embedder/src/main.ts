@@ -1,9 +1,9 @@
 import { openKv } from '@membus/bus';
 import { Operations } from '@membus/contracts';
+import { ONNX_MODEL_NAMES, type OnnxModelName } from '@membus/embedding-onnx';
 import { KvPolicyStore, POLICY_BUCKET, PolicyRegistry } from '@membus/ingest-policy/kv';
 import { defineService } from '@membus/service-runtime';
 import { createLocalEmbeddingProvider } from './adapters/local-provider.ts';
-import { ONNX_MODEL_NAMES, type OnnxModelName } from './adapters/onnx-models.ts';
 import { createOnnxEmbeddingProvider } from './adapters/onnx-provider.ts';
 import { startOpenAiCompatibleServer } from './adapters/openai-compatible.ts';
 import { createOpenAIEmbeddingProvider } from './adapters/openai-provider.ts';

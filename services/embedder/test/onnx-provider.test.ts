@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { MembusError } from '@membus/contracts';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   defaultModelDirectory,
   fetchOnnxModel,
   ONNX_DEFAULT_MODEL,
   ONNX_MODELS,
   readZipEntries,
-} from '../src/adapters/onnx-models.ts';
+} from '@membus/embedding-onnx';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createOnnxEmbeddingProvider } from '../src/adapters/onnx-provider.ts';
 import { createEmbeddingProviderConformanceSuite } from '../src/testing/index.ts';
 

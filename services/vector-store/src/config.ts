@@ -54,7 +54,18 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
     env: 'QUERY_EMBEDDING',
     schema: env.oneOf(['auto', 'embedder'] as const, 'auto'),
     description:
-      'auto: compute query vectors in process while the embedder runs the local model; embedder: always ask it',
+      'auto: compute query vectors in process while the embedder runs the local model, or an onnx model whose files are here; embedder: always ask it',
+  },
+  queryModelDir: {
+    env: 'EMBEDDING_MODEL_DIR',
+    schema: env.optionalString(),
+    description:
+      'as the embedder’s: the directory of its onnx model (EMBEDDING_ONNX_MODEL), read (never filled) for query vectors; ~/.cache/membus/models/<model> unless set',
+  },
+  queryOnnxModel: {
+    env: 'EMBEDDING_ONNX_MODEL',
+    schema: env.optionalString(),
+    description: 'as the embedder’s: the onnx model EMBEDDING_MODEL_DIR holds',
   },
   nearDuplicateThreshold: {
     env: 'NEAR_DUPLICATE_THRESHOLD',

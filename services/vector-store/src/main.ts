@@ -14,7 +14,7 @@ import { jetStreamEventLog, natsFeedPublisher } from './adapters/event-log.ts';
 import { natsModelEmbedPort } from './adapters/model-embedding.ts';
 import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
-import { QueryEmbedding } from './adapters/query-embedding.ts';
+import { onnxQueryModels, QueryEmbedding } from './adapters/query-embedding.ts';
 import { kvReembedStateStore, REEMBED_BUCKET } from './adapters/reembed-state-kv.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
@@ -132,16 +132,24 @@ await defineService({
       {
         mode: config.queryEmbedding,
         dimension: config.dimension,
+        // An onnx model is loaded in the background from the embedder's files (decision 005).
+        loadModel: onnxQueryModels({
+          ...(config.queryModelDir !== undefined ? { directory: config.queryModelDir } : {}),
+          ...(config.queryOnnxModel !== undefined ? { primaryModel: config.queryOnnxModel } : {}),
+        }),
         onQuery: (source) => {
           metrics.queryEmbeddings.inc({ source });
           setActiveSpanAttributes({ 'membus.query.vector_source': source });
         },
         onSwitch: (source, model) =>
           source === 'local'
-            ? log.info('query vectors computed in process: the embedder runs the local model', {
-                model,
-              })
+            ? log.info('query vectors computed in process with the embedder’s model', { model })
             : log.info('query vectors from the embedder', { model }),
+        onLoadFailed: (model, error) =>
+          log.warn('cannot load the embedder’s model here; queries ask the embedder', {
+            model,
+            error,
+          }),
       },
     );
     // After a restart, the model the stored memories were embedded with until the embedder names

@@ -1,21 +1,56 @@
 import { CALLER_MODEL } from '@membus/contracts';
 import { embedLocal, localModelId } from '@membus/embedding-local';
+import {
+  createOnnxEmbeddingModel,
+  defaultModelDirectory,
+  ONNX_DEFAULT_MODEL,
+  onnxModelById,
+} from '@membus/embedding-onnx';
 import type { EmbedPort } from '../domain/memory-service.ts';
 
-/** `auto`: compute query vectors here while the embedder runs the local model; `embedder`: always ask. */
+/** `auto`: compute query vectors here when that gives the embedder's vector; `embedder`: always ask. */
 export type QueryEmbeddingMode = 'auto' | 'embedder';
 
+/** `local`: computed in this process (the hashing model or an ONNX model); `embedder`: asked. */
 export type QueryVectorSource = 'local' | 'embedder';
+
+/** Query vectors of one model, computed in this process. */
+export type QueryEncoder = (text: string) => Promise<Float32Array>;
+
+/**
+ * A model this process can run besides the hashing one (an ONNX model, decision 005):
+ * `undefined` when it cannot (unknown model, other dimension); else a promise of its encoder,
+ * settled once it is loaded from local files (never downloaded here), rejected when it cannot be.
+ */
+export type LoadQueryModel = (
+  model: string,
+  dimension: number,
+) => Promise<QueryEncoder> | undefined;
 
 export interface QueryEmbeddingOptions {
   mode: QueryEmbeddingMode;
-  /** The index's dimension: only the local model at this dimension is computed here. */
+  /** The index's dimension: only models at this dimension are computed here. */
   dimension: number;
+  /** Models to run here besides the hashing one; called once per model (again after a failure). */
+  loadModel?: LoadQueryModel;
+  /** After a failed load, how long before a further mention of the model tries again; 60 s. */
+  retryLoadMs?: number;
+  /** The clock of that wait. */
+  now?: () => number;
   /** Every query vector, by where it came from. */
   onQuery?: (source: QueryVectorSource) => void;
   /** The source changed, because the embedder (or an ingested memory) named `model`. */
   onSwitch?: (source: QueryVectorSource, model: string) => void;
+  /** A model named by the embedder could not be loaded here: queries keep asking the embedder. */
+  onLoadFailed?: (model: string, error: unknown) => void;
 }
+
+/** What is known of a model this process may run. */
+type ModelState =
+  | { state: 'unsupported' }
+  | { state: 'loading' }
+  | { state: 'loaded'; encode: QueryEncoder }
+  | { state: 'failed'; at: number };
 
 /**
  * Query vectors from the embedder, or from this process when that gives the same vector.
@@ -24,15 +59,21 @@ export interface QueryEmbeddingOptions {
  * two NATS messages, three processes' wake-ups and ~1 ms of CPU on a loaded host, and makes
  * every read depend on the embedder. So in `auto` mode, once the embedder has said it runs the
  * local model at the index's dimension (in any reply, or in the `model` of an ingested memory),
- * query vectors are computed here with the same code (`@membus/embedding-local`). Anything
- * naming another model (a reconfigured embedder, a remote provider) sends queries back to the
- * embedder. Documents always go to the embedder: redaction and content hashes live there.
+ * query vectors are computed here with the same code (`@membus/embedding-local`). An ONNX model
+ * (`@membus/embedding-onnx`, ~5-7 ms a query) goes the same way once `loadModel` has loaded it
+ * from local files, in the background: the embedder is asked until then, and also when it
+ * cannot be loaded. Anything naming another model (a reconfigured embedder, a remote provider)
+ * sends queries back to the embedder. Documents always go to the embedder: redaction and
+ * content hashes live there.
  */
 export class QueryEmbedding {
   readonly #remote: EmbedPort;
   readonly #options: QueryEmbeddingOptions;
   readonly #localModel: string;
-  #local = false;
+  readonly #models = new Map<string, ModelState>();
+  /** The model the embedder last named (see #key), and its encoder if it runs here. */
+  #named: string | undefined;
+  #encode: QueryEncoder | undefined;
 
   constructor(remote: EmbedPort, options: QueryEmbeddingOptions) {
     this.#remote = remote;
@@ -42,20 +83,27 @@ export class QueryEmbedding {
 
   /** Where the next query vector comes from. */
   get source(): QueryVectorSource {
-    return this.#local ? 'local' : 'embedder';
+    return this.#encode !== undefined ? 'local' : 'embedder';
   }
 
   /** What the embedder said it runs: from its replies and from every ingested memory. */
   observe(model: string, dimension: number): void {
     // A caller's own vector says nothing about the embedder.
     if (model === CALLER_MODEL) return;
-    const local =
-      this.#options.mode === 'auto' &&
-      model === this.#localModel &&
-      dimension === this.#options.dimension;
-    if (local === this.#local) return;
-    this.#local = local;
-    this.#options.onSwitch?.(this.source, model);
+    const named = this.#key(model, dimension);
+    if (named === this.#named) {
+      // Called for every memory: only a failed load waiting for its retry is worth a look.
+      if (this.#encode === undefined) this.#loadIfDue(model, dimension);
+      return;
+    }
+    this.#named = named;
+    if (this.#options.mode === 'auto' && named === this.#localModel) {
+      this.#use((text) => Promise.resolve(embedLocal(text, this.#options.dimension)), model);
+      return;
+    }
+    const known = this.#models.get(named);
+    this.#use(known?.state === 'loaded' ? known.encode : undefined, model);
+    this.#loadIfDue(model, dimension);
   }
 
   /** The port the memory service uses: queries as above, everything else from the embedder. */
@@ -63,14 +111,94 @@ export class QueryEmbedding {
     const remote = this.#remote;
     const port: EmbedPort = {
       query: async (text) => {
-        const source = this.source;
-        this.#options.onQuery?.(source);
-        if (source === 'local') return embedLocal(text, this.#options.dimension);
-        return remote.query(text);
+        const encode = this.#encode;
+        this.#options.onQuery?.(encode !== undefined ? 'local' : 'embedder');
+        return encode !== undefined ? encode(text) : remote.query(text);
       },
       documents: (texts) => remote.documents(texts),
     };
     if (remote.prepareChange) port.prepareChange = remote.prepareChange.bind(remote);
     return port;
   }
+
+  /** A model at the index's dimension by its name; at another one, told apart. */
+  #key(model: string, dimension: number): string {
+    return dimension === this.#options.dimension ? model : `${model}@${dimension}`;
+  }
+
+  /** Sets the encoder of the model just named, telling when the source changes. */
+  #use(encode: QueryEncoder | undefined, model: string): void {
+    const before = this.source;
+    this.#encode = encode;
+    if (this.source !== before) this.#options.onSwitch?.(this.source, model);
+  }
+
+  /** Loads `model` in the background unless loaded, loading, or failed too recently. */
+  #loadIfDue(model: string, dimension: number): void {
+    if (this.#options.mode !== 'auto') return;
+    const key = this.#key(model, dimension);
+    const known = this.#models.get(key);
+    const now = this.#options.now ?? Date.now;
+    if (known?.state === 'loaded') {
+      if (this.#named === key) this.#use(known.encode, model);
+      return;
+    }
+    if (known?.state === 'loading' || known?.state === 'unsupported') return;
+    if (known?.state === 'failed' && now() - known.at < (this.#options.retryLoadMs ?? 60_000))
+      return;
+    const loading = this.#options.loadModel?.(model, dimension);
+    if (loading === undefined) {
+      this.#models.set(key, { state: 'unsupported' });
+      return;
+    }
+    this.#models.set(key, { state: 'loading' });
+    loading.then(
+      (encode) => {
+        this.#models.set(key, { state: 'loaded', encode });
+        // Used only if the embedder still names it.
+        if (this.#named === key) this.#use(encode, model);
+      },
+      (error: unknown) => {
+        this.#models.set(key, { state: 'failed', at: now() });
+        this.#options.onLoadFailed?.(model, error);
+      },
+    );
+  }
+}
+
+export interface OnnxQueryModelsOptions {
+  /** The embedder's EMBEDDING_MODEL_DIR, which holds its EMBEDDING_ONNX_MODEL (`primaryModel`). */
+  directory?: string;
+  /** The embedder's EMBEDDING_ONNX_MODEL; e5-small-v2-q (its default) unless told. */
+  primaryModel?: string;
+  /** Intra-op threads of each session; 1: a query's inference stays on one core. */
+  threads?: number;
+}
+
+/**
+ * The ONNX models of `@membus/embedding-onnx`, loaded from where the embedder keeps them (its
+ * EMBEDDING_MODEL_DIR for its own model, else `~/.cache/membus/models/<name>`), never
+ * downloaded: a missing file fails the load, and queries keep asking the embedder. One text
+ * per run with the model's query prefix, as the embedder embeds a query: the same vector.
+ */
+export function onnxQueryModels(options: OnnxQueryModelsOptions = {}): LoadQueryModel {
+  return (model, dimension) => {
+    const spec = onnxModelById(model);
+    if (spec === undefined || spec.dimension !== dimension) return undefined;
+    const onnx = createOnnxEmbeddingModel({
+      model: spec.name,
+      directory:
+        options.directory !== undefined &&
+        (options.primaryModel ?? ONNX_DEFAULT_MODEL) === spec.name
+          ? options.directory
+          : defaultModelDirectory(spec.name),
+      threads: options.threads ?? 1,
+      rowsPerRun: 1,
+      fetch: { download: false },
+    });
+    return onnx.load().then(() => async (text: string) => {
+      const [vector] = await onnx.embed([text], 'query');
+      return vector as Float32Array;
+    });
+  };
 }

