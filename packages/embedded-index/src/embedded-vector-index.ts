@@ -115,7 +115,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.arena = new VectorArena(
       options.dimension,
       (slot) => this.store.vectorOf(slot),
-      openVectorFile(join(options.directory, VECTORS), options.dimension),
+      () => openVectorFile(join(options.directory, VECTORS), options.dimension),
     );
     this.graph = new GraphMaintainer(
       {

@@ -95,14 +95,18 @@ export class VectorArena {
   /** The float32 vectors when there is no `readStored`. */
   private readonly floats: Float32Array[] = [];
   /**
-   * `readStored` reads a slot's vector from the store; `file`, when given, keeps a faster copy
-   * of the store's vectors (each `set` writes it) that is read first.
+   * `readStored` reads a slot's vector from the store; `openFile`, when given, opens (at the
+   * first `set`, so that a failed open of the index around it leaks no descriptor) a faster copy
+   * of the store's vectors that each `set` writes and that is read first.
    */
   constructor(
     readonly dimension: number,
     private readonly readStored?: StoredVectorReader,
-    private readonly file?: VectorFile,
+    private readonly openFile?: () => VectorFile | undefined,
   ) {}
+
+  private file: VectorFile | undefined;
+  private fileOpened = false;
 
   /** Slots that fit without allocating. */
   get capacity(): number {
@@ -126,7 +130,13 @@ export class VectorArena {
     const dimension = this.dimension;
     const start = (slot & PAGE_MASK) * dimension;
     if (this.readStored === undefined) this.floats[page]!.set(vector, start);
-    else this.file?.write(slot, vector);
+    else {
+      if (!this.fileOpened) {
+        this.fileOpened = true;
+        this.file = this.openFile?.();
+      }
+      this.file?.write(slot, vector);
+    }
     // Per-vector symmetric scale: the largest component maps to ±127.
     let largest = 0;
     for (let index = 0; index < dimension; index++) {
@@ -164,6 +174,7 @@ export class VectorArena {
 
   /** Releases the vector file, if any. */
   close(): void {
+    this.fileOpened = true;
     this.file?.close();
   }
 
