@@ -6,11 +6,14 @@ export { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 export type { QdrantVectorIndexOptions } from './adapters/qdrant/index.ts';
 export { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 export type {
+  LoadQueryModel,
+  OnnxQueryModelsOptions,
   QueryEmbeddingMode,
   QueryEmbeddingOptions,
+  QueryEncoder,
   QueryVectorSource,
 } from './adapters/query-embedding.ts';
-export { QueryEmbedding } from './adapters/query-embedding.ts';
+export { onnxQueryModels, QueryEmbedding } from './adapters/query-embedding.ts';
 export { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 export type { VectorStoreConfig } from './config.ts';
 export { loadVectorStoreConfig, vectorStoreEnvSpec } from './config.ts';
