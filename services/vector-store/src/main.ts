@@ -180,17 +180,14 @@ await defineService({
         changeFeed.wake(tenant);
       },
     });
-    const router = new ModelRouter({
-      primary: index,
-      embed: natsModelEmbedPort(nc, config.embedTimeoutMs),
-      open: openModelIndex,
-    });
+    const modelEmbed = natsModelEmbedPort(nc, config.embedTimeoutMs);
+    const router = new ModelRouter({ primary: index, embed: modelEmbed, open: openModelIndex });
     const reembedder = new Reembedder({
       router,
       store: kvReembedStateStore(
         await openKv(js, REEMBED_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
       ),
-      embed: natsModelEmbedPort(nc, config.embedTimeoutMs),
+      embed: modelEmbed,
       batchSize: config.reembedBatch,
       hooks: {
         onEmbedded: (count) => metrics.reembedded.inc(count),
