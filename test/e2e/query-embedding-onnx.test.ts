@@ -96,6 +96,22 @@ describe.skipIf(unavailable !== undefined)('query vectors of the ONNX model', ()
     expect(worst.map((difference) => difference <= 1e-6)).toEqual([true, true]);
   });
 
+  it('keep the most recently asked questions’ vectors', async () => {
+    const encode = await (onnxQueryModels({ cacheEntries: 2 })(
+      spec.modelId,
+      spec.dimension,
+    ) as Promise<(text: string) => Promise<Float32Array>>);
+    const [first, second, third] = QUESTIONS as [string, string, string];
+    const firstVector = await encode(first);
+    const secondVector = await encode(second);
+    const firstAgain = await encode(first);
+    await encode(third);
+    // `second` was the least recently used: dropped, then computed again (the same values).
+    const secondAgain = await encode(second);
+    expect([firstAgain === firstVector, secondAgain === secondVector]).toEqual([true, false]);
+    expect(Array.from(secondAgain)).toEqual(Array.from(secondVector));
+  });
+
   it('are computed in the vector-store once it has loaded the model, with the same hits and cosines, and answer with the embedder down', async () => {
     let fromEmbedder: Awaited<ReturnType<typeof denseHits>>;
     {

@@ -173,6 +173,8 @@ export interface OnnxQueryModelsOptions {
   primaryModel?: string;
   /** Intra-op threads of each session; 1: a query's inference stays on one core. */
   threads?: number;
+  /** Query vectors kept, most recently used first (1.5 kB each at 384); 4,096 unless told. */
+  cacheEntries?: number;
 }
 
 /**
@@ -180,6 +182,7 @@ export interface OnnxQueryModelsOptions {
  * EMBEDDING_MODEL_DIR for its own model, else `~/.cache/membus/models/<name>`), never
  * downloaded: a missing file fails the load, and queries keep asking the embedder. One text
  * per run with the model's query prefix, as the embedder embeds a query: the same vector.
+ * Inference runs on the event loop (onnxruntime-node's `run` is synchronous), one core.
  */
 export function onnxQueryModels(options: OnnxQueryModelsOptions = {}): LoadQueryModel {
   return (model, dimension) => {
@@ -196,9 +199,21 @@ export function onnxQueryModels(options: OnnxQueryModelsOptions = {}): LoadQuery
       rowsPerRun: 1,
       fetch: { download: false },
     });
+    // The embedder keeps query vectors it computed (its memory cache); so does this process, or
+    // a repeated question would cost ~5 ms of inference here instead of a cache hit there.
+    const cache = new Map<string, Float32Array>();
+    const limit = options.cacheEntries ?? 4_096;
     return onnx.load().then(() => async (text: string) => {
-      const [vector] = await onnx.embed([text], 'query');
-      return vector as Float32Array;
+      const cached = cache.get(text);
+      if (cached !== undefined) {
+        cache.delete(text);
+        cache.set(text, cached);
+        return cached;
+      }
+      const [vector] = (await onnx.embed([text], 'query')) as [Float32Array];
+      cache.set(text, vector);
+      if (cache.size > limit) cache.delete(cache.keys().next().value as string);
+      return vector;
     });
   };
 }
