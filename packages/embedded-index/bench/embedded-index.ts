@@ -3,7 +3,7 @@
  *
  *   node --expose-gc --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000]
  *     [--dimension 384] [--queries 1000] [--recall-queries 100] [--threshold 10000]
- *     [--ef-construction 128]
+ *     [--ef-construction 128] [--ef-search 64]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
  * userId filter keeps ~1 %), 10,000 sessionIds (0.01 %), 10 categories (10 %). Prints upsert
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'recall-queries': { type: 'string', default: '100' },
     threshold: { type: 'string' },
     'ef-construction': { type: 'string' },
+    /** HNSW efSearch of the reopened index (the graph is not rebuilt for it). */
+    'ef-search': { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -269,6 +271,7 @@ async function main(): Promise<void> {
         '--recall-queries',
         String(recallCount),
         ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
+        ...(values['ef-search'] === undefined ? [] : ['--ef-search', values['ef-search']]),
       ],
       { stdio: 'inherit' },
     );
@@ -284,6 +287,9 @@ async function reopen(directory: string): Promise<void> {
     directory,
     dimension,
     ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
+    ...(values['ef-search'] === undefined
+      ? {}
+      : { hnsw: { efSearch: Number(values['ef-search']) } }),
   });
   const status = index.status();
   console.log(
