@@ -162,7 +162,7 @@ describe('QueryEmbedding with a model loaded in the background (ONNX)', () => {
     });
   });
 
-  it('keeps asking the embedder when the model cannot be loaded, and tries again after a minute', async () => {
+  it('keeps asking the embedder when the model cannot be loaded, tries again after a minute, and tells the first failure', async () => {
     const loader = fakeLoader();
     let now = 0;
     const { embedding, port, asked, failures } = setup('auto', {
@@ -177,11 +177,15 @@ describe('QueryEmbedding with a model loaded in the background (ONNX)', () => {
     expect(await port.query('after the failure')).toBe(REMOTE_VECTOR);
     now = 60_000;
     embedding.observe(ONNX_MODEL, DIMENSION);
-    loader.loads[1]?.resolve(async () => ONNX_VECTOR);
+    loader.loads[1]?.reject(new Error('model e5-small-v2-q not found'));
+    await settled();
+    now = 120_000;
+    embedding.observe(ONNX_MODEL, DIMENSION);
+    loader.loads[2]?.resolve(async () => ONNX_VECTOR);
     await settled();
     expect(await port.query('after the retry')).toBe(ONNX_VECTOR);
     expect({ loads: loader.loads.length, asked, failures }).toEqual({
-      loads: 2,
+      loads: 3,
       asked: ['after the failure'],
       failures: [`${ONNX_MODEL}: model e5-small-v2-q not found`],
     });

@@ -41,7 +41,7 @@ export interface QueryEmbeddingOptions {
   onQuery?: (source: QueryVectorSource) => void;
   /** The source changed, because the embedder (or an ingested memory) named `model`. */
   onSwitch?: (source: QueryVectorSource, model: string) => void;
-  /** A model named by the embedder could not be loaded here: queries keep asking the embedder. */
+  /** A model named by the embedder could not be loaded here (told once per model): queries keep asking the embedder. */
   onLoadFailed?: (model: string, error: unknown) => void;
 }
 
@@ -159,8 +159,9 @@ export class QueryEmbedding {
         if (this.#named === key) this.#use(encode, model);
       },
       (error: unknown) => {
+        // Told once per model: a vector-store without the files retries every minute.
+        if (known === undefined) this.#options.onLoadFailed?.(model, error);
         this.#models.set(key, { state: 'failed', at: now() });
-        this.#options.onLoadFailed?.(model, error);
       },
     );
   }
