@@ -2,7 +2,8 @@
  * Several vector-stores on one Qdrant collection (issue 25), against the Qdrant protocol double
  * (no Qdrant server runs in CI): replicas starting together all start, they share the queries,
  * one killed leaves the others answering, and a replica started while the embedder is down
- * answers queries from the model its stored memories name.
+ * answers queries from the model its stored memories name. A re-embedding run is refused while
+ * several replicas serve.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,17 @@ it('replicas on one collection start together, share the queries, and survive a 
     );
     // Queue-group delivery is random: a replica that answers none of 30 has p ≈ 1.5e-5.
     expect(answered.map((count) => count > 0)).toEqual(Array(REPLICAS).fill(true));
+
+    // Re-embedding keeps a tenant's routing in the process that runs it (decision 011): with
+    // other replicas serving, a run is refused, and says why.
+    const refused = await client.reembed({ model: 'local-hash-v1-256' }).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string; message?: string },
+    );
+    expect([refused?.code, refused?.message]).toEqual([
+      'CONFLICT',
+      're-embedding needs a single vector-store replica, and 2 other replicas are serving: scale the vector-store to one replica for the run',
+    ]);
 
     await (replicas[0] as ServiceProcess).stop('SIGKILL');
     for (let n = 0; n < 10; n++) await expectFound(client, n);

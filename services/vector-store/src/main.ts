@@ -16,6 +16,7 @@ import { openMongoDocumentStore } from './adapters/mongodb/index.ts';
 import { openQdrantVectorIndex, qdrantCollectionName } from './adapters/qdrant/index.ts';
 import { onnxQueryModels, QueryEmbedding } from './adapters/query-embedding.ts';
 import { kvReembedStateStore, REEMBED_BUCKET } from './adapters/reembed-state-kv.ts';
+import { kvReplicaPresence } from './adapters/replica-presence-kv.ts';
 import { openSqliteDocumentStore } from './adapters/sqlite/sqlite-document-store.ts';
 import { loadVectorStoreConfig } from './config.ts';
 import { ChangeFeed } from './domain/change-feed.ts';
@@ -181,12 +182,20 @@ await defineService({
       },
     });
     const modelEmbed = natsModelEmbedPort(nc, config.embedTimeoutMs);
+    const reembedKv = await openKv(js, REEMBED_BUCKET, {
+      ttlMs: 0,
+      replicas: config.streamReplicas,
+    });
+    // Replicas say they are alive, so a re-embedding run is refused while more than one serves.
+    const presence = await kvReplicaPresence(reembedKv, {
+      intervalMs: 5_000,
+      onError: (error) => log.warn('cannot record this replica as alive', { error }),
+    });
     const router = new ModelRouter({ primary: index, embed: modelEmbed, open: openModelIndex });
     const reembedder = new Reembedder({
       router,
-      store: kvReembedStateStore(
-        await openKv(js, REEMBED_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
-      ),
+      store: kvReembedStateStore(reembedKv),
+      peers: () => presence.others(),
       embed: modelEmbed,
       batchSize: config.reembedBatch,
       hooks: {
@@ -252,6 +261,7 @@ await defineService({
       details: { index: index.capabilities.name },
       flush: async () => {
         changeFeed.close();
+        await presence.close();
         await reembedder.close();
         await service.close();
       },

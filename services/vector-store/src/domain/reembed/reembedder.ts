@@ -35,6 +35,11 @@ export interface ReembedderOptions {
   clock?: () => number;
   /** The longest backoff between failed pages. */
   maxBackoffMs?: number;
+  /**
+   * How many other vector-store replicas are alive. A run is refused while any is: the tenant's
+   * routing (which index answers, dual writes) and its lock live in the process that runs it.
+   */
+  peers?: () => Promise<number>;
   hooks?: ReembedHooks;
 }
 
@@ -64,6 +69,7 @@ export class Reembedder {
   readonly #clock: () => number;
   readonly #maxBackoffMs: number;
   readonly #hooks: ReembedHooks;
+  readonly #peers: (() => Promise<number>) | undefined;
   readonly #workers = new Map<string, Worker>();
   /** The last finished run of each tenant (shown by status until the next run). */
   readonly #finished = new Map<string, ReembedRun>();
@@ -77,6 +83,7 @@ export class Reembedder {
     this.#clock = options.clock ?? Date.now;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#hooks = options.hooks ?? {};
+    this.#peers = options.peers;
   }
 
   /** Loads every tenant's state into the router and resumes their runs and drops. */
@@ -124,6 +131,13 @@ export class Reembedder {
         { details: { running: state.run.model, requested: model } },
       );
     }
+    const peers = dryRun || !this.#peers ? 0 : await this.#peers();
+    if (peers > 0)
+      throw new MembusError(
+        'CONFLICT',
+        `re-embedding needs a single vector-store replica, and ${peers} other ${peers === 1 ? 'replica is' : 'replicas are'} serving: scale the vector-store to one replica for the run`,
+        { details: { otherReplicas: peers } },
+      );
     // The target model's dimension, and a typed error for a model the embedder does not serve.
     const [probe] = await this.#embed.documents(['membus re-embedding check'], model);
     if (probe === undefined) throw new MembusError('EMBEDDING_FAILED', 'no probe vector');
