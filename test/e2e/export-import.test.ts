@@ -23,6 +23,7 @@ import {
 } from '@membus/client';
 import type { ExportedMemory } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv } from '../helpers/shell-cli.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const SEEDED = 2_000;
@@ -34,19 +35,6 @@ let target: TestStack;
 let directory: string;
 
 const CLI = join(repoRoot, 'packages/cli/bin/membus.mjs');
-
-/** The environment `membus` runs with as an agent of `tenant` on `stack`. */
-async function cliEnv(stack: TestStack, tenant: string): Promise<NodeJS.ProcessEnv> {
-  const credentials = await stack.credentials(tenant);
-  return {
-    ...process.env,
-    NATS_URL: stack.nats.url,
-    MEMBUS_TENANT: tenant,
-    ...('credsFile' in credentials
-      ? { NATS_CREDS: credentials.credsFile }
-      : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass }),
-  };
-}
 
 async function collect(client: MemoryClient, options = {}): Promise<string[]> {
   const lines: string[] = [];

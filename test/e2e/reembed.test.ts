@@ -15,6 +15,7 @@ import { repoRoot } from '@membus/cli';
 import type { MemoryClient } from '@membus/client';
 import { MembusError } from '@membus/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv } from '../helpers/shell-cli.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 // better-sqlite3 is the vector-store's dependency; resolve it from there.
@@ -34,16 +35,8 @@ const CLI = join(repoRoot, 'packages/cli/bin/membus.mjs');
 
 /** `membus ARGS` as an agent of `tenant`: its stdout. */
 async function membus(tenant: string, ...args: string[]): Promise<string> {
-  const credentials = await stack.credentials(tenant);
   const { stdout } = await run(process.execPath, [CLI, ...args], {
-    env: {
-      ...process.env,
-      NATS_URL: stack.nats.url,
-      MEMBUS_TENANT: tenant,
-      ...('credsFile' in credentials
-        ? { NATS_CREDS: credentials.credsFile }
-        : { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass }),
-    },
+    env: await cliEnv(stack, tenant),
   });
   return stdout;
 }
