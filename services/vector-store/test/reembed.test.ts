@@ -25,7 +25,7 @@ import {
   type TenantModels,
 } from '../src/domain/reembed/state.ts';
 import { startQdrantDouble } from '../src/testing/index.ts';
-import { DIMENSION, embeddedOf, hashOf, vectorOf } from './service-fixture.ts';
+import { DIMENSION, embeddedOf, testEmbed, vectorOf } from './service-fixture.ts';
 
 const TARGET = 'local-hash-v1-16';
 
@@ -113,14 +113,7 @@ async function open(backend: Backend, batchSize = 16): Promise<Stack> {
     index: router,
     documents,
     embed: {
-      query: async (text) => vectorOf(text),
-      documents: async (texts) =>
-        texts.map((text) => ({
-          text,
-          contentHash: hashOf(text),
-          vector: vectorOf(text),
-          model: 'test',
-        })),
+      ...testEmbed,
       prepareChange: async (change) => ({
         ...(change.metadata !== undefined ? { metadata: change.metadata } : {}),
       }),

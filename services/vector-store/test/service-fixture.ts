@@ -32,7 +32,8 @@ export function vectorOf(text: string): Float32Array {
   return vector.map((value) => value / norm);
 }
 
-const embed: EmbedPort = {
+/** The deterministic embed port: `vectorOf` each text, model `test`. */
+export const testEmbed: EmbedPort = {
   query: async (text) => vectorOf(text),
   documents: async (texts) =>
     texts.map((text) => ({
@@ -77,7 +78,7 @@ export async function openServiceFixture(
   const service = new MemoryService({
     index,
     documents,
-    embed,
+    embed: testEmbed,
     events: {
       publish: async (_tenant, published) => {
         events.push(...published.map(({ event }) => event));
