@@ -4,7 +4,7 @@
  *   node --expose-gc --import tsx packages/embedded-index/bench/graph-recall.ts --size 100000 \
  *     [--queries 200] [--engine usearch|hnswlib] [--connectivity 16] [--expansion-add 64] \
  *     [--expansion-search 64,128,256] [--threads 1] [--input codes|f32] [--quantization i8|f32] \
- *     [--rescore 40] [--cache /tmp/membus-graph-recall]
+ *     [--rescore 40,100] [--cache /tmp/membus-graph-recall]
  *
  * Data: the memories of `pnpm bench` (bench/src/corpus.ts, seed 42, 100 users) embedded by the
  * local hashing embedder (384 dimensions), and `queries` queries made as the bench makes them
@@ -16,7 +16,7 @@
  * - ann-benchmarks: a returned memory counts if its exact distance (1 − dot, in double) is within
  *   1e-3 of the exact 10th distance.
  * Each setting is measured as the graph answers (top 10) and with exact rescoring: the graph's top
- * `rescore` re-ranked by the float32 vectors' dot product in double (what the index does with
+ * `rescore` (each of a list) re-ranked by the float32 vectors' dot product in double (what the index does with
  * `vectors.f32`). Latency is per single-threaded search, rescoring included where it applies.
  *
  * usearch: `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
@@ -57,7 +57,7 @@ const connectivity = Number(values.connectivity);
 const expansionAdd = Number(values['expansion-add']);
 const expansions = values['expansion-search'].split(',').map(Number);
 const threads = Number(values.threads);
-const rescoreCount = Number(values.rescore);
+const rescoreCounts = values.rescore.split(',').map(Number);
 const cache = values.cache;
 mkdirSync(cache, { recursive: true });
 
@@ -182,13 +182,17 @@ function usearchGraph(): Graph {
         }
         index.add(keys, vectors, threads);
       }
+      const saving = performance.now();
       index.save(file);
       graph.fileBytes = statSync(file).size;
+      console.log(`  save (synchronous) ${(performance.now() - saving).toFixed(0)} ms`);
     },
     useExpansion(expansion) {
       if (expansion === expansions[0]) return;
       index = make(expansion);
+      const loading = performance.now();
       index.load(file);
+      console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
     },
     search(query, k) {
       const result = index.search(codes ? codesOf(query, queryCodes) : query, k, 1);
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
 
   for (const expansion of expansions) {
     graph.useExpansion(expansion);
-    for (const rescore of [0, rescoreCount]) {
+    for (const rescore of [0, ...rescoreCounts]) {
       // Warm up, then one timed pass that also scores.
       for (let q = 0; q < Math.min(20, queryCount); q++) graph.search(queries[q]!, LIMIT);
       let strict = 0;
