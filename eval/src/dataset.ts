@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { KindSchema, MemoryFilterSchema, ScopeSchema } from '@membus/contracts';
+import {
+  KindSchema,
+  LabelSchema,
+  MemoryFilterSchema,
+  OwnerFields,
+  ScopeSchema,
+  scopeOwnerField,
+} from '@membus/contracts';
 import { z } from 'zod';
 
 export const questionCategories = [
@@ -12,9 +19,6 @@ export const questionCategories = [
 ] as const;
 export type QuestionCategory = (typeof questionCategories)[number];
 
-/** An id, namespace, category or tag (the contract checks them fully at store time). */
-const LabelSchema = z.string().min(1).max(200);
-
 const KeySchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'keys are lower-case words joined by dashes');
@@ -23,11 +27,9 @@ export const EvalMemorySchema = z
   .strictObject({
     key: KeySchema,
     text: z.string().min(1),
+    ...OwnerFields,
+    /** Given, not inferred: a dataset says whose memory it is. */
     scope: ScopeSchema,
-    userId: LabelSchema.optional(),
-    agentId: LabelSchema.optional(),
-    sessionId: LabelSchema.optional(),
-    namespace: LabelSchema.optional(),
     kind: KindSchema,
     categories: z.array(LabelSchema).default([]),
     tags: z.array(LabelSchema).default([]),
@@ -37,9 +39,7 @@ export const EvalMemorySchema = z
     ageHours: z.number().min(0).default(0),
   })
   .superRefine((memory, context) => {
-    const owner = { app: undefined, user: 'userId', agent: 'agentId', session: 'sessionId' }[
-      memory.scope
-    ] as 'userId' | 'agentId' | 'sessionId' | undefined;
+    const owner = scopeOwnerField[memory.scope];
     if (owner !== undefined && memory[owner] === undefined)
       context.addIssue({
         code: 'custom',
@@ -77,28 +77,30 @@ export const EvalDatasetSchema = z
     questions: z.array(EvalQuestionSchema).min(1),
   })
   .superRefine((dataset, context) => {
-    const keys = new Map<string, number>();
-    dataset.memories.forEach((memory, index) => {
-      const earlier = keys.get(memory.key);
-      if (earlier !== undefined)
-        context.addIssue({
-          code: 'custom',
-          path: ['memories', index, 'key'],
-          message: `duplicate memory key "${memory.key}" (also memories[${earlier}])`,
-        });
-      else keys.set(memory.key, index);
-    });
-    const texts = new Map<string, string>();
-    dataset.memories.forEach((memory, index) => {
-      const earlier = texts.get(memory.text);
-      if (earlier !== undefined)
-        context.addIssue({
-          code: 'custom',
-          path: ['memories', index, 'text'],
-          message: `same text as "${earlier}": the store would merge them`,
-        });
-      else texts.set(memory.text, memory.key);
-    });
+    // A memory's key and its text are each used once; a repeat names the first memory with it.
+    const once = (field: 'key' | 'text', message: (value: string, first: number) => string) => {
+      const firstIndex = new Map<string, number>();
+      dataset.memories.forEach((memory, index) => {
+        const first = firstIndex.get(memory[field]);
+        if (first === undefined) firstIndex.set(memory[field], index);
+        else
+          context.addIssue({
+            code: 'custom',
+            path: ['memories', index, field],
+            message: message(memory[field], first),
+          });
+      });
+      return firstIndex;
+    };
+    const keys = once(
+      'key',
+      (key, first) => `duplicate memory key "${key}" (also memories[${first}])`,
+    );
+    once(
+      'text',
+      (_text, first) =>
+        `same text as "${dataset.memories[first]?.key}": the store would merge them`,
+    );
     const ids = new Set<string>();
     dataset.questions.forEach((question, index) => {
       if (ids.has(question.id))

@@ -207,22 +207,13 @@ function keyToId(key: string): string {
 
 /** Ingests every memory at its own time; returns memory id -> dataset keys held by it. */
 async function ingest(stack: Stack, dataset: EvalDataset): Promise<Map<string, string[]>> {
-  const stores: StoreMemory[] = dataset.memories.map((memory) =>
+  // A dataset memory is a store of its fields, but for its key (the id) and age (createdAt).
+  const stores: StoreMemory[] = dataset.memories.map(({ key, ageHours, ...fields }) =>
     StoreMemorySchema.parse({
       v: 1,
-      id: keyToId(memory.key),
-      scope: memory.scope,
-      ...(memory.userId !== undefined ? { userId: memory.userId } : {}),
-      ...(memory.agentId !== undefined ? { agentId: memory.agentId } : {}),
-      ...(memory.sessionId !== undefined ? { sessionId: memory.sessionId } : {}),
-      ...(memory.namespace !== undefined ? { namespace: memory.namespace } : {}),
-      kind: memory.kind,
-      text: memory.text,
-      metadata: memory.metadata,
-      categories: memory.categories,
-      tags: memory.tags,
-      importance: memory.importance,
-      createdAt: new Date(timeOf(memory.ageHours)).toISOString(),
+      id: keyToId(key),
+      ...fields,
+      createdAt: new Date(timeOf(ageHours)).toISOString(),
     }),
   );
   const outcomes = await stack.embedder.embedStores(stores);
