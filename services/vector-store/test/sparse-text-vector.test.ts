@@ -8,7 +8,7 @@ import {
   MAX_QUERY_TERMS,
   querySparseVector,
   termIndex,
-} from '../src/adapters/qdrant/index.ts';
+} from '../src/adapters/qdrant/sparse-text-vector.ts';
 
 // The Qdrant adapter's keyword leg is BM25 encoded as sparse vectors; the encoding is pure and
 // tested here without a server. The conformance suite (qdrant-vector-index.test.ts) runs the
