@@ -19,7 +19,9 @@
  * `rescore` (each of a list) re-ranked by the float32 vectors' dot product in double (what the index does with
  * `vectors.f32`). Latency is per single-threaded search, rescoring included where it applies.
  *
- * usearch: `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
+ * usearch: `--input int8` adds the arena's int8 codes to the native index as they are (the
+ * JavaScript wrapper turns an Int8Array into floats and quantises them itself, see
+ * usearch-binding.ts); `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
  * the per-vector scale) to an i8 index; `--input f32` hands it the floats to cast itself.
  * expansion_search is fixed at construction in the JS binding, so each value after the first is
  * measured on the saved index loaded into an index made with that value.
@@ -32,6 +34,7 @@ import hnswlib from 'hnswlib-node';
 import usearch from 'usearch';
 import { rng, syntheticMemory, syntheticQuery } from '../../../bench/src/corpus.ts';
 import { embedLocal } from '../../embedding-local/src/index.ts';
+import { createUsearchIndex, type NativeUsearchIndex } from '../src/usearch-binding.ts';
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +85,9 @@ function corpus(): Float32Array {
   for (let n = 0; n < size; n++)
     all.set(embedLocal(syntheticMemory(random, n, 100).text, DIMENSION), n * DIMENSION);
   writeFileSync(file, new Uint8Array(all.buffer));
-  console.log(`embedded ${size} memories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `embedded ${size} memories in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return all;
 }
 
@@ -158,9 +163,23 @@ function usearchGraph(): Graph {
       expansion_add: expansionAdd,
       expansion_search: expansionSearch,
     });
-  let index = make(expansions[0]!);
+  const native = values.input === 'int8';
+  const makeNative = (expansionSearch: number) =>
+    createUsearchIndex({
+      dimension: DIMENSION,
+      connectivity,
+      expansionAdd,
+      expansionSearch,
+    });
+  let index: {
+    add: NativeUsearchIndex['add'];
+    save(path: string): void;
+    load(path: string): void;
+  } = native ? makeNative(expansions[0]!) : make(expansions[0]!);
+  let nativeIndex = native ? (index as NativeUsearchIndex) : undefined;
+  let wrapped = native ? undefined : (index as usearch.Index);
   const file = join(cache, `usearch-${process.pid}.usearch`);
-  const codes = values.input === 'codes';
+  const codes = values.input === 'codes' || native;
   const queryCodes = new Int8Array(DIMENSION);
   const graph: Graph = {
     fileBytes: 0,
@@ -189,13 +208,18 @@ function usearchGraph(): Graph {
     },
     useExpansion(expansion) {
       if (expansion === expansions[0]) return;
-      index = make(expansion);
+      if (native) index = nativeIndex = makeNative(expansion);
+      else index = wrapped = make(expansion);
       const loading = performance.now();
       index.load(file);
       console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
     },
     search(query, k) {
-      const result = index.search(codes ? codesOf(query, queryCodes) : query, k, 1);
+      if (nativeIndex !== undefined) {
+        const [keys, , counts] = nativeIndex.search(codesOf(query, queryCodes), k, 1);
+        return Array.from(keys.subarray(0, Number(counts[0])), Number);
+      }
+      const result = wrapped!.search(codes ? codesOf(query, queryCodes) : query, k, 1);
       return Array.from(result.keys, Number);
     },
     close() {
