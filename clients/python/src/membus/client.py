@@ -461,8 +461,6 @@ class MemoryClient:
         body = _body(None, {"before": before, "limit": limit})
         return await self._call("policyHistory", body, models.PolicyHistoryReply)
 
-    # ------------------------------------------------------------------ lifecycle (compactor)
-
     # ------------------------------------------------------------------ ingest (extractor)
 
     async def ingest(
@@ -508,6 +506,8 @@ class MemoryClient:
             raw_memory_ids=notice.rawMemoryIds or [],
             model=notice.model,
         )
+
+    # ------------------------------------------------------------------ lifecycle (compactor)
 
     async def end_session(self, session_id: str) -> None:
         """Ends a session: the compactor compacts its memories (durable once this returns)."""
