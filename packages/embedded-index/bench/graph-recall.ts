@@ -125,7 +125,7 @@ function truth(all: Float32Array, queries: readonly Float32Array[]): Float64Arra
     return Float64Array.from([...ids, ...scores]);
   });
   const flat = new Float64Array(queryCount * 2 * LIMIT);
-  answers.forEach((answer, q) => flat.set(answer, q * 2 * LIMIT));
+  for (const [q, answer] of answers.entries()) flat.set(answer, q * 2 * LIMIT);
   writeFileSync(file, new Uint8Array(flat.buffer));
   console.log(`exact answers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return answers;
