@@ -3,6 +3,7 @@ export type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 export { jetstream, jetstreamManager } from '@nats-io/jetstream';
 export type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
 export { createInbox, headers as createHeaders } from '@nats-io/nats-core';
+export { boundedBatches } from './batches.ts';
 export type { Decoded } from './codec.ts';
 export { decode, encode, validate, validationError } from './codec.ts';
 export type { BusEnv, ConfigOf, EnvOption, EnvSpec } from './config.ts';

@@ -21,6 +21,7 @@ import {
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as createHeaders, type NatsConnection } from '@nats-io/nats-core';
 import type { z } from 'zod';
+import { boundedBatches } from './batches.ts';
 import { decode, validate } from './codec.ts';
 import { type ConsumeOptions, consumeStream, type StreamConsumer } from './consume.ts';
 import {
@@ -325,22 +326,8 @@ const EMBED_EXCHANGE_BYTES = 160 * 1024;
  */
 export function embedBatches(texts: readonly string[], dimension: number): string[][] {
   const vectorBytes = Math.ceil((dimension * 4) / 3) + 8;
-  const batches: string[][] = [];
-  let batch: string[] = [];
-  let bytes = 0;
-  for (const text of texts) {
-    const cost = 2 * Buffer.byteLength(JSON.stringify(text)) + vectorBytes + 64;
-    if (
-      batch.length > 0 &&
-      (batch.length >= Limits.embedBatch || bytes + cost > EMBED_EXCHANGE_BYTES)
-    ) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(text);
-    bytes += cost;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  const cost = (text: string) => 2 * Buffer.byteLength(JSON.stringify(text)) + vectorBytes + 64;
+  return [
+    ...boundedBatches(texts, cost, { maxBytes: EMBED_EXCHANGE_BYTES, maxCount: Limits.embedBatch }),
+  ];
 }

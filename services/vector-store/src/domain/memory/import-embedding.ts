@@ -1,3 +1,4 @@
+import { boundedBatches } from '@membus/bus';
 import { type ExportedMemory, Limits, MembusError, type MemoryRecord } from '@membus/contracts';
 import type { MemoryContext } from './context.ts';
 
@@ -52,25 +53,11 @@ export async function embedTexts(context: MemoryContext, pending: Pending[]): Pr
  * The lines to embed in requests whose replies stay within `Limits.replyBytes`: each text comes
  * back with its vector (base64, 4 bytes a dimension), its stored form and its hash.
  */
-function* embedChunks(items: Pending[], dimension: number): Generator<Pending[]> {
+function embedChunks(items: Pending[], dimension: number): Iterable<Pending[]> {
   const perVector = Math.ceil((dimension * 4) / 3) * 4 + 160;
-  let chunk: Pending[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    // The stored form may be longer than the text (masks): counted twice over.
-    const size = perVector + 2 * Buffer.byteLength(item.record.text);
-    if (
-      chunk.length > 0 &&
-      (chunk.length >= Limits.embedBatch || bytes + size > Limits.replyBytes)
-    ) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(item);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
+  // The stored form may be longer than the text (masks): counted twice over.
+  const cost = (item: Pending) => perVector + 2 * Buffer.byteLength(item.record.text);
+  return boundedBatches(items, cost, { maxBytes: Limits.replyBytes, maxCount: Limits.embedBatch });
 }
 
 /**
@@ -78,26 +65,19 @@ function* embedChunks(items: Pending[], dimension: number): Generator<Pending[]>
  * many lines a request: each line's metadata under a key of its own, within the metadata limit.
  */
 export async function redactMetadata(context: MemoryContext, pending: Pending[]): Promise<void> {
-  const groups: Pending[][] = [];
-  let group: Pending[] = [];
-  let bytes = 2;
-  for (const item of pending) {
-    if (Object.keys(item.record.metadata).length === 0) continue;
-    const size = Buffer.byteLength(JSON.stringify(item.record.metadata)) + 16;
-    // Packing adds a level: metadata nested to the limit goes in a request of its own.
-    if (depth(item.record.metadata) >= Limits.metadataDepth) {
-      groups.push([item]);
-      continue;
-    }
-    if (group.length > 0 && bytes + size > REDACTION_BATCH_BYTES) {
-      groups.push(group);
-      group = [];
-      bytes = 2;
-    }
-    group.push(item);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
+  const withMetadata = pending.filter((item) => Object.keys(item.record.metadata).length > 0);
+  // Packing adds a level: metadata nested to the limit goes in a request of its own.
+  const deep = (item: Pending) => depth(item.record.metadata) >= Limits.metadataDepth;
+  // Packed as `{ m0: …, m1: … }`: 2 bytes of braces, each member's key and comma within 16.
+  const cost = (item: Pending) => Buffer.byteLength(JSON.stringify(item.record.metadata)) + 16;
+  const groups = [
+    ...withMetadata.filter(deep).map((item) => [item]),
+    ...boundedBatches(
+      withMetadata.filter((item) => !deep(item)),
+      cost,
+      { maxBytes: REDACTION_BATCH_BYTES - 2 },
+    ),
+  ];
   if (groups.length === 0) return;
   const prepare = context.embed.prepareChange?.bind(context.embed);
   if (!prepare)
