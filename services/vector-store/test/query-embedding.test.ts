@@ -4,6 +4,7 @@
  * `auto` mode. (The end-to-end proofs, with the real embedder, are
  * test/e2e/query-embedding.test.ts and test/e2e/query-embedding-onnx.test.ts.)
  */
+import { deferred } from '@membus/bus/testing';
 import { CALLER_MODEL } from '@membus/contracts';
 import { embedLocal, localModelId } from '@membus/embedding-local';
 import { describe, expect, it } from 'vitest';
@@ -104,17 +105,6 @@ describe('QueryEmbedding', () => {
     });
   });
 });
-
-/** A promise settled from outside. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((settle, fail) => {
-    resolve = settle;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
-}
 
 const ONNX_MODEL = 'e5-small-v2-int8';
 const ONNX_VECTOR = Float32Array.from({ length: DIMENSION }, (_, index) => (index === 1 ? 1 : 0));
