@@ -2,18 +2,14 @@
  * A memory's keyword-only `context` through the stack (issue 24): stored and returned on the
  * record, its secrets redacted, searched by the keyword leg, never embedded.
  */
-import type { MemoryClient } from '@membus/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stackForFile } from '../helpers/stack.ts';
 
-let stack: TestStack;
-let agent: MemoryClient;
+const file = stackForFile('context');
 let answerId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  agent = await stack.client('context');
-  const [answer] = await agent.storeMany(
+  const [answer] = await file.client.storeMany(
     [
       {
         userId: 'mel',
@@ -28,13 +24,9 @@ beforeAll(async () => {
   answerId = answer?.memoryId ?? answer?.id ?? '';
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-});
-
 describe('keyword context', () => {
   it('finds a memory by a word only its context holds', async () => {
-    const { hits } = await agent.query('pottery class', {
+    const { hits } = await file.client.query('pottery class', {
       filter: { userId: 'mel' },
       mode: 'keyword',
       topK: 5,
@@ -43,7 +35,7 @@ describe('keyword context', () => {
   });
 
   it('returns the context on the record, its secrets redacted', async () => {
-    const memory = await agent.get(answerId);
+    const memory = await file.client.get(answerId);
     expect(memory?.context).toBe(
       'Melanie: Did you go to the pottery class? password=[REDACTED:credential-assignment]!',
     );
