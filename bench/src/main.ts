@@ -1,6 +1,8 @@
 /**
  * membus benchmark: the real stack (nats-server + embedder + vector-store as processes,
- * embedded defaults, local embedder) measured through @membus/client.
+ * embedded defaults, local embedder) measured through @membus/client. One script over 400 lines
+ * on purpose: its phases share one stack, client and report, read top to bottom (each side
+ * measurement lives in a module beside it: corpus, stats, mem0, ingest-ack, export-import).
  *
  *   pnpm bench                      # sizes 10k and 100k, mem0 side by side at 10k
  *   pnpm bench --quick              # a small run (< 2 min), as CI does
