@@ -15,6 +15,8 @@ export const locomoCategories = {
   4: 'single-hop',
 } as const;
 export type LocomoCategory = (typeof locomoCategories)[keyof typeof locomoCategories];
+/** The categories in LOCOMO's order, as reports list them. */
+export const locomoCategoryOrder: readonly LocomoCategory[] = Object.values(locomoCategories);
 
 const TurnSchema = z.looseObject({
   speaker: z.string().min(1),

@@ -18,7 +18,7 @@ import { startNatsServer } from '@membus/bus/testing';
 import { type ServiceName, type ServiceProcess, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { TenancyDirectory } from '@membus/tenancy';
-import { type LocomoConversation, loadLocomo, locomoCategories } from './locomo-dataset.ts';
+import { type LocomoConversation, loadLocomo, locomoCategoryOrder } from './locomo-dataset.ts';
 import { calibrateFloor, type FloorReport, OFF_TOPIC_QUESTIONS } from './locomo-floor.ts';
 import {
   type EvidenceOutcome,
@@ -27,14 +27,13 @@ import {
   evidenceScoresByCategory,
   percentile,
 } from './locomo-metrics.ts';
-import { f, table } from './table.ts';
+import { type Latency, type ModeReport, render } from './locomo-report.ts';
 
 const TENANT = 'eval';
 const TOP_K = 20;
 const BATCH = 500;
 /** Questions asked once per mode before the measured pass (JIT, caches), not timed. */
 const WARM_UP = 50;
-const CATEGORY_ORDER = Object.values(locomoCategories);
 
 export type LocomoMode = 'dense' | 'keyword' | 'hybrid';
 
@@ -52,21 +51,6 @@ export interface LocomoOptions {
   /** Calibrate the relevance floor after the modes (default true). */
   floor?: boolean;
   log?: (message: string) => void;
-}
-
-interface Latency {
-  p50: number;
-  p99: number;
-}
-
-interface ModeReport {
-  mode: LocomoMode;
-  embeddingModel?: string;
-  overall: EvidenceScores;
-  byCategory: Record<string, EvidenceScores>;
-  byConversation: Record<string, EvidenceScores>;
-  /** Client round trip and time inside the vector-store, ms. */
-  latency: { client: Latency; server: Latency };
 }
 
 const userOf = (conversation: LocomoConversation) => `locomo-${conversation.id}`;
@@ -132,7 +116,7 @@ export async function runLocomo(options: LocomoOptions): Promise<void> {
       modes: reports,
       ...(floor !== undefined ? { floor } : {}),
     };
-    process.stdout.write(`${render(report)}\n`);
+    process.stdout.write(`${render(report, TOP_K)}\n`);
     const name = basename(options.directory);
     const out =
       options.json ??
@@ -293,117 +277,17 @@ async function askAll(
     mode,
     ...(embeddingModel !== undefined ? { embeddingModel } : {}),
     overall: evidenceScores(outcomes),
-    byCategory: evidenceScoresByCategory(outcomes, CATEGORY_ORDER),
+    byCategory: evidenceScoresByCategory(outcomes, locomoCategoryOrder),
     byConversation,
     latency: { client: latency(clientMs), server: latency(serverMs) },
   };
 }
 
-// ---------------------------------------------------------------- output
-
-const scoreHeaders = ['n', 'recall@1', 'recall@5', 'recall@10', 'recall@20', 'hit@10'];
-const scoreCells = (scores: EvidenceScores) => [
-  String(scores.questions),
-  f(scores.recallAt1),
-  f(scores.recallAt5),
-  f(scores.recallAt10),
-  f(scores.recallAt20),
-  f(scores.hitAt10),
-];
-
-function render(report: {
-  dataset: { conversations: { id: string; turns: number; questions: number }[] };
-  embeddingModel?: string | undefined;
-  context: boolean;
-  ingest: { turns: number; seconds: number; perSecond: number };
-  modes: ModeReport[];
-  floor?: FloorReport;
-}): string {
-  const { conversations } = report.dataset;
-  const lines = [
-    `membus LOCOMO eval: ${conversations.length} conversations (${conversations.map((c) => c.id).join(', ')}), ` +
-      `${report.ingest.turns} turns, ${conversations.reduce((n, c) => n + c.questions, 0)} questions (categories 1-4); ` +
-      `real stack, embedded defaults, embedding model ${report.embeddingModel ?? 'unknown'}, ` +
-      `keyword context ${report.context ? 'previous turn' : 'none'}, topK ${TOP_K}\n`,
-    table(
-      ['mode', ...scoreHeaders, 'p50 ms', 'p99 ms', 'server p50 / p99 ms'],
-      report.modes.map((mode) => [
-        mode.mode,
-        ...scoreCells(mode.overall),
-        mode.latency.client.p50.toFixed(2),
-        mode.latency.client.p99.toFixed(2),
-        `${mode.latency.server.p50.toFixed(2)} / ${mode.latency.server.p99.toFixed(2)}`,
-      ]),
-    ),
-    '\nper category:\n',
-    table(
-      ['category', 'mode', ...scoreHeaders],
-      CATEGORY_ORDER.flatMap((category) =>
-        report.modes.flatMap((mode) => {
-          const scores = mode.byCategory[category];
-          return scores ? [[category, mode.mode, ...scoreCells(scores)]] : [];
-        }),
-      ),
-    ),
-    `\ningest: ${report.ingest.turns} turns in ${report.ingest.seconds} s (${report.ingest.perSecond}/s, store -> queryable)`,
-    ...(report.floor ? ['', renderFloor(report.floor)] : []),
-  ];
-  return lines.join('\n');
-}
-
-const FLOOR_SETS = [
-  ['related', 'related (own conversation)'],
-  ['otherConversation', 'other conversation'],
-  ['offTopic', 'off-topic'],
-] as const;
-
-function renderFloor(floor: FloorReport): string {
-  // The highest floor that keeps the hits of 99 % of the related questions.
-  const keeps99 = floor.sweep.filter((row) => row.related >= 0.99).at(-1);
-  return [
-    'relevance floor (hybrid; best cosine among the hits with minScore 0, and the default as served):\n',
-    table(
-      ['questions', 'n', 'best cosine p1', 'p5', 'p50', 'p95', 'answered by default'],
-      FLOOR_SETS.map(([set, label]) => {
-        const cosine = floor.bestCosine[set];
-        return [
-          label,
-          String(cosine.n),
-          f(cosine.p1),
-          f(cosine.p5),
-          f(cosine.p50),
-          f(cosine.p95),
-          f(floor.answered[set]),
-        ];
-      }),
-    ),
-    ...(keeps99
-      ? [
-          `\nhighest floor keeping 99 % of related questions: ${keeps99.floor} ` +
-            `(keeps ${f(keeps99.related)}; no hits for ${f(keeps99.otherConversation)} of other-conversation ` +
-            `and ${f(keeps99.offTopic)} of off-topic questions)`,
-        ]
-      : []),
-  ].join('\n');
-}
-
-const MONTH_NAMES = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
+const dayFormat = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
 /** `7 May 2023`: how questions name a day. */
-function dateWords(iso: string): string {
-  const date = new Date(iso);
-  return `${date.getUTCDate()} ${MONTH_NAMES[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-}
+const dateWords = (iso: string): string => dayFormat.format(new Date(iso));

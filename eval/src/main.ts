@@ -32,8 +32,8 @@ import {
 import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { countByCategory, DatasetError, type EvalDataset, loadDataset } from './dataset.ts';
 import { type LocomoMode, runLocomo } from './locomo.ts';
-import { firstRank, type QuestionOutcome, type Scores, score, scoreByCategory } from './metrics.ts';
-import { f, table } from './table.ts';
+import { firstRank, type QuestionOutcome, score, scoreByCategory } from './metrics.ts';
+import { type ModeResult, printMisses, printReport } from './report.ts';
 
 const ALL_MODES = ['dense', 'keyword', 'hybrid'] as const;
 const TOP_K = 10;
@@ -41,16 +41,6 @@ const HALF_LIFE_HOURS = 168;
 const TENANT = 'eval';
 /** A fixed "now" so runs are reproducible; memories are placed `ageHours` before it. */
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
-
-interface ModeResult {
-  mode: string;
-  available: boolean;
-  reason?: string;
-  overall?: Scores;
-  byCategory?: Record<string, Scores>;
-  questions?: { id: string; category: string; firstRank: number | null; top: string[] }[];
-  tookMs: number;
-}
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -107,7 +97,12 @@ async function main(): Promise<void> {
     for (const mode of modes) results.push(await runMode(stack.service, dataset, keysById, mode));
     const tookMs = performance.now() - started;
 
-    printReport(dataset, results, { ingestMs, tookMs, model: stack.embedder.model });
+    printReport(dataset, results, {
+      ingestMs,
+      tookMs,
+      model: stack.embedder.model,
+      topK: TOP_K,
+    });
     if (values.verbose) printMisses(dataset, results);
     if (values.json) {
       const report = {
@@ -330,76 +325,6 @@ async function runMode(
     questions: details,
     tookMs: performance.now() - started,
   };
-}
-
-// ---------------------------------------------------------------- output
-
-const metricHeaders = ['recall@1', 'recall@5', 'recall@10', 'hit@1', 'MRR'];
-const metricCells = (scores: Scores) => [
-  f(scores.recallAt1),
-  f(scores.recallAt5),
-  f(scores.recallAt10),
-  f(scores.hitAt1),
-  f(scores.mrr),
-];
-
-function printReport(
-  dataset: EvalDataset,
-  results: ModeResult[],
-  timing: { ingestMs: number; tookMs: number; model: string },
-): void {
-  const counts = countByCategory(dataset);
-  console.log(
-    `membus retrieval eval: ${dataset.memories.length} memories, ${dataset.questions.length} questions ` +
-      `(${Object.entries(counts)
-        .map(([category, count]) => `${category} ${count}`)
-        .join(', ')}); embedder ${timing.model}, topK ${TOP_K}\n`,
-  );
-  const available = results.filter((result) => result.available);
-  console.log(
-    table(
-      ['mode', ...metricHeaders, 'ms/query'],
-      available.map((result) => [
-        result.mode,
-        ...metricCells(result.overall as Scores),
-        (result.tookMs / dataset.questions.length).toFixed(2),
-      ]),
-    ),
-  );
-  for (const result of results.filter((r) => !r.available))
-    console.log(`mode ${result.mode}: unavailable (${result.reason})`);
-
-  if (available.length > 0) {
-    console.log('\nper category:\n');
-    const rows: string[][] = [];
-    for (const category of Object.keys(counts)) {
-      for (const result of available) {
-        const scores = result.byCategory?.[category];
-        if (scores)
-          rows.push([category, result.mode, String(scores.questions), ...metricCells(scores)]);
-      }
-    }
-    console.log(table(['category', 'mode', 'n', ...metricHeaders], rows));
-  }
-  console.log(
-    `\ningest ${(timing.ingestMs / 1000).toFixed(2)} s; whole eval ${(timing.tookMs / 1000).toFixed(2)} s`,
-  );
-}
-
-function printMisses(dataset: EvalDataset, results: ModeResult[]): void {
-  const byId = new Map(dataset.questions.map((question) => [question.id, question]));
-  for (const result of results) {
-    if (!result.available) continue;
-    console.log(`\nquestions not answered first by ${result.mode}:`);
-    for (const detail of result.questions ?? []) {
-      if (detail.firstRank === 1) continue;
-      const question = byId.get(detail.id);
-      console.log(
-        `  ${detail.id} [${detail.category}] rank ${detail.firstRank ?? '-'}: ${question?.text}\n` +
-          `      expected ${question?.expected.join(', ')}; got ${detail.top.join(', ')}`,
-      );
-    }
-  }
 }
 
 main().catch((error: unknown) => {
