@@ -147,7 +147,7 @@ export {
   tierOverflowValues,
 } from './lifecycle.ts';
 export { Limits } from './limits.ts';
-export type { Kind, MemoryRecord, Metadata, Scope, Tier } from './memory.ts';
+export type { Kind, MemoryRecord, Metadata, OwnerIds, Scope, Tier } from './memory.ts';
 export {
   defaultTier,
   FORBIDDEN_KEYS,

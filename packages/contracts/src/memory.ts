@@ -196,6 +196,18 @@ export const OwnerFields = {
   namespace: LabelSchema.optional(),
 };
 
+/** Whom a memory belongs to within its scope: its owner ids and namespace, where it has them. */
+export interface OwnerIds {
+  /** Owning user, if any. */
+  readonly userId?: string | undefined;
+  /** Owning agent, if any. */
+  readonly agentId?: string | undefined;
+  /** Owning session, if any. */
+  readonly sessionId?: string | undefined;
+  /** Namespace, if any. */
+  readonly namespace?: string | undefined;
+}
+
 /** Scope ids that must be present for each scope. */
 export const scopeOwnerField = {
   app: undefined,

@@ -5,6 +5,7 @@ import {
   type Kind,
   MembusError,
   type Metadata,
+  type OwnerIds,
   type PolicyRule,
   type Scope,
   type TextPattern,
@@ -20,14 +21,10 @@ export const MAX_PROGRAM_SIZE = 5_000;
 export const MAX_POLICY_PROGRAM_SIZE = 50_000;
 
 /** What a policy is evaluated on: a store, or a fact the extractor is about to store. */
-export interface PolicySubject {
+export interface PolicySubject extends OwnerIds {
   readonly text: string;
   readonly kind: Kind;
   readonly scope?: Scope | undefined;
-  readonly userId?: string | undefined;
-  readonly agentId?: string | undefined;
-  readonly sessionId?: string | undefined;
-  readonly namespace?: string | undefined;
   readonly metadata: Metadata;
   readonly categories: readonly string[];
   readonly tags: readonly string[];

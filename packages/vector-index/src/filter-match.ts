@@ -33,24 +33,17 @@ import type {
   LabelMatch,
   MemoryRecord,
   MetadataFilter,
+  OwnerIds,
   TimeRange,
 } from '@membus/contracts';
 import type { IndexFilter } from './vector-index.ts';
 
 /** The filterable part of a memory: everything a filter can test, without the text. */
-export interface FilterPayload {
+export interface FilterPayload extends OwnerIds {
   /** Memory id. */
   readonly id: string;
   /** Scope (`app`, `user`, `agent`, `session`). */
   readonly scope: string;
-  /** Owning user, if any. */
-  readonly userId?: string | undefined;
-  /** Owning agent, if any. */
-  readonly agentId?: string | undefined;
-  /** Owning session, if any. */
-  readonly sessionId?: string | undefined;
-  /** Namespace, if any. */
-  readonly namespace?: string | undefined;
   /** Kind. */
   readonly kind: string;
   /** Tier. */
