@@ -79,6 +79,21 @@ async function seed(client: MemoryClient, tenant: string, count: number): Promis
   return ids;
 }
 
+/**
+ * A run under way: `count` memories of `tenant` seeded, their re-embedding to TARGET started,
+ * back once `done` of them have their new vector.
+ */
+async function reembedding(tenant: string, count: number, done: number) {
+  const client = await stack.client(tenant);
+  const ids = await seed(client, tenant, count);
+  await client.reembed({ model: TARGET });
+  await waitFor(async () => (await client.reembedStatus()).done >= done, {
+    timeoutMs: 120_000,
+    intervalMs: 20,
+  });
+  return { client, ids };
+}
+
 /** The memories of `tenant` in the index file of `directory` (the primary's or a model's). */
 function indexCount(directory: string, tenant: string): number {
   const database = new Database(join(directory, 'memories.sqlite'), { readonly: true });
@@ -209,13 +224,7 @@ describe('re-embedding', () => {
   }, 600_000);
 
   it('resumes a run after the vector-store is killed, with exactly the tenant memories', async () => {
-    const gamma = await stack.client('gamma');
-    const ids = await seed(gamma, 'gamma', 2_000);
-    await gamma.reembed({ model: TARGET });
-    await waitFor(async () => (await gamma.reembedStatus()).done >= 400, {
-      timeoutMs: 120_000,
-      intervalMs: 20,
-    });
+    const { client: gamma, ids } = await reembedding('gamma', 2_000, 400);
     await stack.restart('vector-store', 'SIGKILL');
     // Resumed from the saved cursor, not from the start (the 100 pages left take longer than
     // the first status request after the restart).
@@ -301,13 +310,7 @@ describe('re-embedding', () => {
   }, 300_000);
 
   it('cancels a run: the old vectors stay, the new ones are dropped', async () => {
-    const zeta = await stack.client('zeta');
-    const ids = await seed(zeta, 'zeta', 1_500);
-    await zeta.reembed({ model: TARGET });
-    await waitFor(async () => (await zeta.reembedStatus()).done >= 100, {
-      timeoutMs: 120_000,
-      intervalMs: 20,
-    });
+    const { client: zeta, ids } = await reembedding('zeta', 1_500, 100);
     const cancelled = await zeta.cancelReembed();
     expect(cancelled.state).not.toBe('running');
     await waitFor(async () => (await zeta.reembedStatus()).state === 'idle', {
