@@ -6,7 +6,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@membus/bus/testing';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
@@ -20,7 +19,6 @@ const TENANT = 'damaged-store';
 const DIMENSION = 16;
 /** Enough that an unfiltered search goes through the graph (not an exact scan). */
 const COUNT = 3_000;
-const ELEMENT_BYTES = damage.hnswElementBytes(DIMENSION);
 
 const vectors = (count: number): Float32Array[] => seededUnitVectors(count, DIMENSION, 19);
 
@@ -80,9 +78,8 @@ it('64 garbage words in the graph: the vector-store starts, says so, rebuilds fr
   const data = vectors(COUNT);
   const directory = await writeStore(stack, data);
   const file = await damage.graphFile(directory);
-  const entryPoint = (await readFile(file)).readUInt32LE(52);
   // The level-0 links of the entry point, where every search and insert starts.
-  damage.overwrite(file, damage.HNSW_HEADER_BYTES + entryPoint * ELEMENT_BYTES, damage.garbage(64));
+  damage.overwrite(file, await damage.entryLinksOffset(file), damage.garbage(64));
 
   const service = await stack.restart('vector-store');
   const warned = (pattern: RegExp) =>

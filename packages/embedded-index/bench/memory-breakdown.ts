@@ -7,7 +7,7 @@
  * Builds the benchmark's data (the same generator as embedded-index.ts) into `directory` once
  * (kept, so later runs measure the same store), then in fresh processes: (1) each in-memory
  * component alone, built from the stored rows the way an open builds it (vector arena, slot table
- * with the payload index, keyword index, the hnswlib graph read from its file); (2) the whole index
+ * with the payload index, keyword index, the usearch graph read from its file); (2) the whole index
  * opened. Each figure is the growth of process.memoryUsage() after a full GC, per memory.
  */
 
@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { IndexedMemory } from '@membus/vector-index';
 import { seededRandom, testItem } from '@membus/vector-index/testing/fixtures';
-import hnswlib from 'hnswlib-node';
 import { openEmbeddedVectorIndex } from '../src/index.ts';
 import { KeywordIndex } from '../src/keyword-index.ts';
 import { payloadFromRow } from '../src/memory-rows.ts';
 import { PayloadIndex } from '../src/payload-index.ts';
 import { SlotTable } from '../src/slot-table.ts';
 import { SqliteStore } from '../src/sqlite-store.ts';
+import { createUsearchIndex } from '../src/usearch-binding.ts';
 import { VectorArena } from '../src/vector-arena.ts';
 
 const { values } = parseArgs({
@@ -119,11 +119,16 @@ async function measure(part: string): Promise<void> {
     return;
   }
   if (part === 'graph') {
-    const graph = new hnswlib.HierarchicalNSW('ip', dimension);
     const manifest = (await import(join(directory, 'graph.json'), { with: { type: 'json' } }))
-      .default as { file: string };
-    await graph.readIndex(join(directory, manifest.file));
-    report('graph', before, settled(), graph.getCurrentCount());
+      .default as { file: string; m: number; efConstruction: number };
+    const graph = createUsearchIndex({
+      dimension,
+      connectivity: manifest.m,
+      expansionAdd: manifest.efConstruction,
+      expansionSearch: 64,
+    });
+    graph.load(join(directory, manifest.file));
+    report('graph', before, settled(), graph.size());
     return;
   }
   const store = new SqliteStore(join(directory, 'memories.sqlite'), {

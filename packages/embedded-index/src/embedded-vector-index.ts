@@ -84,7 +84,6 @@ const defaultHnsw: HnswOptions = {
   // with ingest on two cores) for recall@10 1.000 -> 0.999 unfiltered, 0.995 -> 0.990 at 10 %.
   efConstruction: 64,
   efSearch: 64,
-  randomSeed: 100,
 };
 
 class EmbeddedIndex implements EmbeddedVectorIndex {

@@ -1,7 +1,7 @@
-import type hnswlib from 'hnswlib-node';
 import {
   createGraph,
   currentGeneration,
+  type Graph,
   type HnswOptions,
   loadGraph,
   type RebuildReason,
@@ -10,11 +10,15 @@ import {
 } from './hnsw-graph.ts';
 import type { GraphEvent } from './options.ts';
 import { grow } from './typed-arrays.ts';
+import { int8Codes } from './usearch-binding.ts';
 import type { VectorArena } from './vector-arena.ts';
 
-// Per-slot graph state; 0 = the slot is absent from the graph.
+// Per-slot graph state; 0 = the slot is absent from the graph (removed from it, or never added).
 const GRAPH_CURRENT = 1;
-const GRAPH_STALE = 2;
+/** Points added per `add` call at most (one call cannot be interrupted by the slice's deadline). */
+const MAX_ADD_BATCH = 64;
+/** Times a graph search that found too few matches is repeated with 4 × the points. */
+const WIDEN_ROUNDS = 3;
 
 /** What the graph needs to know of the index around it. */
 export interface GraphHost {
@@ -40,30 +44,29 @@ export interface GraphMaintainerOptions {
 }
 
 /**
- * The HNSW graph over the arena's vectors and its upkeep: loading or rebuilding it at open, a
- * tail of slots not yet in it (searched exactly meanwhile) that a background indexer adds in
- * short slices, stale points hidden until re-added, and saves every so many changes.
+ * The HNSW graph (usearch, over the arena's int8 codes) and its upkeep: loading or rebuilding it
+ * at open, a tail of slots not yet in it (searched exactly meanwhile) that a background indexer
+ * adds in short slices, stale points removed until re-added, and saves every so many changes.
  */
 export class GraphMaintainer {
   /** Slots whose current vector is not searchable through the graph, in insertion order. */
   readonly tail = new Set<number>();
-  /** Per slot: absent from the graph, in it with its current vector, or stale/deleted there. */
+  /** Per slot: in the graph with its current vector, or absent. */
   private graphState = new Uint8Array(1024);
-  private graph: hnswlib.HierarchicalNSW | undefined;
+  private graph: Graph | undefined;
   private changesSinceSave = 0;
   private generation = 0;
   private saving: Promise<void> | undefined;
-  /** markDelete calls deferred while a save reads the graph. */
-  private readonly pendingMarkDeletes: number[] = [];
+  /** Points per `add` call, sized from the measured cost so that a call fits in a slice. */
+  private addBatch = 4;
   private indexTimer: NodeJS.Immediate | undefined;
   private indexedWaiters: (() => void)[] = [];
   private storeId: string | undefined;
   private closed = false;
-  /**
-   * The query vector as the plain array hnswlib takes, filled per search: `Array.from` of a
-   * Float32Array allocated ~30 KB of iterator results and boxed numbers per query.
-   */
-  private readonly queryPoint: number[];
+  /** The query's int8 codes, filled per search. */
+  private readonly queryCodes: Int8Array;
+  /** One key per `remove` call. */
+  private readonly removeKey = new BigUint64Array(1);
   /** The rebuild that the start began, until its last memory is in the graph. */
   private rebuilding: { reason: RebuildReason; problem: string; started: number } | undefined;
   /** Last background failure (indexing or saving), if any. */
@@ -78,7 +81,7 @@ export class GraphMaintainer {
     private readonly arena: VectorArena,
     private readonly host: GraphHost,
   ) {
-    this.queryPoint = new Array<number>(options.dimension).fill(0);
+    this.queryCodes = new Int8Array(options.dimension);
   }
 
   /** A graph to search (absent only after close). */
@@ -103,12 +106,12 @@ export class GraphMaintainer {
       labelLimit: 4 * nextSlot + 65_536,
       row: (slot) => {
         const seq = this.host.seqOf(slot);
-        return seq === undefined ? undefined : { seq, vector: this.arena.view(slot) };
+        return seq === undefined ? undefined : { seq, codes: this.arena.codesView(slot) };
       },
     });
     const loaded = result.loaded;
     if (loaded === undefined) {
-      this.graph = createGraph(dimension, Math.max(4096, nextSlot), hnsw);
+      this.graph = createGraph(dimension, hnsw);
       for (let slot = 0; slot < nextSlot; slot++)
         if (this.host.seqOf(slot) !== undefined) this.tail.add(slot);
       this.changesSinceSave = this.tail.size;
@@ -131,8 +134,7 @@ export class GraphMaintainer {
       if (seq !== undefined && seq <= loaded.watermark && !loaded.tail.has(label)) {
         this.graphState[label] = GRAPH_CURRENT;
       } else {
-        this.graphState[label] = GRAPH_STALE;
-        this.markDeleted(label);
+        this.removeFromGraph(label);
         this.changesSinceSave++;
       }
     }
@@ -159,23 +161,43 @@ export class GraphMaintainer {
     this.retire(slot);
   }
 
+  /** Points in the graph. */
+  get size(): number {
+    return this.graph?.size() ?? 0;
+  }
+
   /**
-   * The graph's nearest `limit` current points that pass `matches` (hnswlib keeps exploring
-   * until it holds `ef` candidates that pass the filter, so a selective filter already widens
-   * the search; scaling ef by 1/selectivity as well made 10 %-filtered searches at 100k take
-   * ~40 ms for no recall gain).
+   * The first `keep` of the graph's nearest points (by the int8 codes' cosine, best first) that
+   * are current and pass `matches`. usearch has no filter predicate: the graph is asked for `k`
+   * points (the planner sizes it as keep ÷ selectivity) and they are filtered here; while fewer
+   * than `keep` pass (expired memories near the query, a filter the planner could not size), it
+   * is asked again for 4 × as many, at most WIDEN_ROUNDS times.
    */
-  search(query: Float32Array, limit: number, matches: (slot: number) => boolean): number[] {
+  search(
+    query: Float32Array,
+    k: number,
+    keep: number,
+    matches: (slot: number) => boolean,
+  ): number[] {
     const graph = this.graph;
     if (graph === undefined) return [];
+    const size = graph.size();
+    const codes = int8Codes(query, this.queryCodes);
     const graphState = this.graphState;
-    const filter = (label: number): boolean =>
-      graphState[label] === GRAPH_CURRENT && matches(label);
-    graph.setEf(Math.max(limit, this.options.hnsw.efSearch));
-    const k = Math.min(limit, graph.getMaxElements());
-    const point = this.queryPoint;
-    for (let index = 0; index < query.length; index++) point[index] = query[index]!;
-    return graph.searchKnn(point, k, filter).neighbors;
+    let wanted = Math.min(k, size);
+    for (let round = 0; ; round++) {
+      if (wanted <= 0) return [];
+      const [keys, , counts] = graph.search(codes, wanted, 1);
+      const found = Number(counts[0]);
+      const slots: number[] = [];
+      for (let at = 0; at < found && slots.length < keep; at++) {
+        const slot = Number(keys[at]);
+        if (graphState[slot] === GRAPH_CURRENT && matches(slot)) slots.push(slot);
+      }
+      if (slots.length >= keep || found < wanted || wanted >= size || round >= WIDEN_ROUNDS)
+        return slots;
+      wanted = Math.min(size, wanted * 4);
+    }
   }
 
   /** Resolves when every memory is in the graph (the tail is empty). */
@@ -190,6 +212,7 @@ export class GraphMaintainer {
     const graph = this.graph;
     if (graph === undefined) return;
     this.stopIndexing();
+    // Taken in the same turn as usearch's synchronous write of the file.
     const manifest = {
       dimension: this.options.dimension,
       m: this.options.hnsw.m,
@@ -207,7 +230,6 @@ export class GraphMaintainer {
       })
       .finally(() => {
         this.saving = undefined;
-        for (const slot of this.pendingMarkDeletes.splice(0)) this.markDeleted(slot);
         this.schedule();
       });
     this.saving = saving;
@@ -247,21 +269,18 @@ export class GraphMaintainer {
     for (const resolve of this.indexedWaiters.splice(0)) resolve();
   }
 
-  /** The slot's vector in the graph is no longer current: hide it until it is re-added. */
+  /** The slot's vector in the graph is no longer current: out of it until it is re-added. */
   private retire(slot: number): void {
     if (this.graphState[slot] !== GRAPH_CURRENT) return;
-    this.graphState[slot] = GRAPH_STALE;
+    this.removeFromGraph(slot);
     this.changesSinceSave++;
-    if (this.saving !== undefined) this.pendingMarkDeletes.push(slot);
-    else this.markDeleted(slot);
   }
 
-  private markDeleted(slot: number): void {
-    try {
-      this.graph?.markDelete(slot);
-    } catch {
-      // Already marked deleted in the graph: nothing to do.
-    }
+  /** usearch marks the node free (searches skip it) and reuses it for a later add. */
+  private removeFromGraph(slot: number): void {
+    this.graphState[slot] = 0;
+    this.removeKey[0] = BigInt(slot);
+    this.graph?.remove(this.removeKey);
   }
 
   private stopIndexing(): void {
@@ -273,16 +292,36 @@ export class GraphMaintainer {
   private indexSlice(): void {
     const graph = this.graph;
     if (graph === undefined || this.closed || this.saving !== undefined) return;
-    const deadline = performance.now() + this.options.indexSliceMs;
+    const started = performance.now();
+    const deadline = started + this.options.indexSliceMs;
+    const dimension = this.options.dimension;
     try {
-      for (const slot of this.tail) {
-        if (graph.getCurrentCount() >= graph.getMaxElements())
-          graph.resizeIndex(Math.max(graph.getMaxElements() * 2, this.arena.capacity));
-        graph.addPoint(Array.from(this.arena.view(slot)), slot);
-        this.graphState[slot] = GRAPH_CURRENT;
-        this.tail.delete(slot);
-        this.changesSinceSave++;
-        if (performance.now() >= deadline) break;
+      let now = started;
+      while (this.tail.size > 0 && now < deadline) {
+        // usearch.add is synchronous: a few points per call, as many as the last calls say fit.
+        const batch: number[] = [];
+        for (const slot of this.tail) {
+          batch.push(slot);
+          if (batch.length >= this.addBatch) break;
+        }
+        const keys = new BigUint64Array(batch.length);
+        const codes = new Int8Array(batch.length * dimension);
+        for (const [at, slot] of batch.entries()) {
+          keys[at] = BigInt(slot);
+          codes.set(this.arena.codesView(slot), at * dimension);
+        }
+        const before = now;
+        graph.add(keys, codes, 1);
+        for (const slot of batch) {
+          this.graphState[slot] = GRAPH_CURRENT;
+          this.tail.delete(slot);
+        }
+        this.changesSinceSave += batch.length;
+        now = performance.now();
+        // Aim at a quarter of a slice per call.
+        const perPoint = (now - before) / batch.length;
+        const fits = Math.floor(this.options.indexSliceMs / 4 / Math.max(perPoint, 1e-3));
+        this.addBatch = Math.max(1, Math.min(MAX_ADD_BATCH, fits));
       }
     } catch (error) {
       // Searches stay correct (the tail is scanned exactly); waiters must not hang.

@@ -1,24 +1,28 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import hnswlib from 'hnswlib-node';
 import { fileChecksum, type GraphInspection, inspectGraphFile } from './graph-file.ts';
+import { createUsearchIndex, type NativeUsearchIndex } from './usearch-binding.ts';
 
-/** HNSW build parameters. */
+/** HNSW build parameters (usearch's names: connectivity, expansion_add, expansion_search). */
 export interface HnswOptions {
-  /** Links per node (hnswlib `M`). */
+  /** Links per node above level 0, twice as many at level 0 (usearch `connectivity`). */
   m: number;
   /** Candidate list size while inserting. */
   efConstruction: number;
-  /** Candidate list size while searching (at least the requested `limit`). */
+  /** Candidate list size while searching (at least the number of results asked). */
   efSearch: number;
-  /** Seed for level assignment, so builds are reproducible. */
-  randomSeed: number;
 }
 
-/** What is written beside a graph file; the graph is used only if all of it matches. */
+/** The graph: a usearch index of the arena's int8 codes, keyed by slot, cosine. */
+export type Graph = NativeUsearchIndex;
+
+/**
+ * What is written beside a graph file; the graph is used only if all of it matches. Version 1
+ * named an hnswlib graph (`graph-N.hnsw`, until 2026-12-06); version 2 a usearch one.
+ */
 interface GraphManifest {
-  version: 1;
+  version: 2;
   file: string;
   dimension: number;
   m: number;
@@ -34,10 +38,13 @@ interface GraphManifest {
 }
 
 const MANIFEST = 'graph.json';
+const GRAPH_FILE = /^graph-(\d+)\.usearch$/;
+/** hnswlib's graph files (until 2026-12-06): rebuilt as usearch graphs, removed at the next save. */
+const OLD_GRAPH_FILE = /^graph-(\d+)\.hnsw$/;
 
 /** The loaded graph plus what the manifest says about it. */
 export interface LoadedGraph {
-  index: hnswlib.HierarchicalNSW;
+  index: Graph;
   watermark: number;
   tail: ReadonlySet<number>;
   labels: number[];
@@ -66,26 +73,22 @@ export type GraphLoad =
 export function hasGraphFiles(directory: string): boolean {
   if (existsSync(join(directory, MANIFEST))) return true;
   try {
-    return readdirSync(directory).some((name) => /^graph-\d+\.hnsw$/.test(name));
+    return readdirSync(directory).some(
+      (name) => GRAPH_FILE.test(name) || OLD_GRAPH_FILE.test(name),
+    );
   } catch {
     return false;
   }
 }
 
-export function createGraph(
-  dimension: number,
-  capacity: number,
-  options: HnswOptions,
-): hnswlib.HierarchicalNSW {
-  const index = new hnswlib.HierarchicalNSW('ip', dimension);
-  index.initIndex({
-    maxElements: Math.max(1, capacity),
-    m: options.m,
-    efConstruction: options.efConstruction,
-    randomSeed: options.randomSeed,
+/** An empty graph (usearch grows it as points are added). */
+export function createGraph(dimension: number, options: HnswOptions): Graph {
+  return createUsearchIndex({
+    dimension,
+    connectivity: options.m,
+    expansionAdd: options.efConstruction,
+    expansionSearch: options.efSearch,
   });
-  index.setEf(options.efSearch);
-  return index;
 }
 
 /** What `loadGraph` needs to know about the SQLite rows to check the graph against them. */
@@ -94,14 +97,14 @@ export interface GraphCheck {
   storeId: string;
   /** Labels above this are garbage (see GraphExpectations.labelLimit). */
   labelLimit: number;
-  /** The vector of a live slot with its `seq`, or undefined for a free slot. */
-  row(slot: number): { seq: number; vector: Float32Array } | undefined;
+  /** The int8 codes (the arena's) of a live slot with its `seq`, or undefined for a free slot. */
+  row(slot: number): { seq: number; codes: Int8Array } | undefined;
 }
 
 /**
  * Loads the saved graph if its manifest matches the options and the file passes
- * `inspectGraphFile` (structure, checksum, vectors equal to SQLite's); otherwise says why the
- * graph must be rebuilt.
+ * `inspectGraphFile` (structure, checksum, codes equal to the arena's of SQLite's vectors);
+ * otherwise says why the graph must be rebuilt.
  */
 export async function loadGraph(
   directory: string,
@@ -125,16 +128,26 @@ export async function loadGraph(
     return { reason: 'damaged', problem: `${MANIFEST} is not JSON` };
   }
   if (
+    typeof manifest === 'object' &&
+    manifest !== null &&
+    (manifest as { version?: unknown }).version === 1
+  )
+    return {
+      reason: 'parameters',
+      problem:
+        'the graph was saved by hnswlib (membus before 2026-12-06); the graph is now usearch',
+    };
+  if (
     typeof manifest !== 'object' ||
     manifest === null ||
-    manifest.version !== 1 ||
+    manifest.version !== 2 ||
     !Number.isSafeInteger(manifest.watermark) ||
     manifest.watermark < 0 ||
     manifest.watermark > 2 ** 48 ||
     !Array.isArray(manifest.tail) ||
     !manifest.tail.every((slot) => Number.isInteger(slot) && slot >= 0) ||
     typeof manifest.file !== 'string' ||
-    !/^graph-\d+\.hnsw$/.test(manifest.file) ||
+    !GRAPH_FILE.test(manifest.file) ||
     (manifest.checksum !== undefined && typeof manifest.checksum !== 'string')
   )
     return { reason: 'damaged', problem: `${MANIFEST} is not a graph manifest` };
@@ -162,13 +175,12 @@ export async function loadGraph(
     inspection = await inspectGraphFile(file, {
       dimension,
       m: options.m,
-      efConstruction: options.efConstruction,
       ...(manifest.checksum !== undefined ? { checksum: manifest.checksum } : {}),
       labelLimit: check.labelLimit,
-      currentVector: (label) => {
+      currentCodes: (label) => {
         const row = check.row(label);
         return row !== undefined && row.seq <= manifest.watermark && !tail.has(label)
-          ? row.vector
+          ? row.codes
           : undefined;
       },
     });
@@ -180,21 +192,21 @@ export async function loadGraph(
   }
   if (!inspection.ok)
     return { reason: inspection.reason, problem: `${manifest.file}: ${inspection.problem}` };
-  const index = new hnswlib.HierarchicalNSW('ip', dimension);
+  const index = createGraph(dimension, options);
   try {
-    await index.readIndex(file);
+    // Synchronous: ~N × 0.5 KB read into memory (at 1M, see decision 002).
+    index.load(file);
   } catch (error) {
     return {
       reason: 'damaged',
-      problem: `hnswlib cannot read ${manifest.file}: ${error instanceof Error ? error.message : String(error)}`,
+      problem: `usearch cannot read ${manifest.file}: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  if (index.getNumDimensions() !== dimension)
+  if (index.dimensions() !== dimension || index.size() !== inspection.labels.length)
     return {
       reason: 'damaged',
-      problem: `${manifest.file} has dimension ${index.getNumDimensions()}`,
+      problem: `${manifest.file} loaded with dimension ${index.dimensions()} and ${index.size()} points, the file says ${dimension} and ${inspection.labels.length}`,
     };
-  index.setEf(options.efSearch);
   return {
     loaded: {
       index,
@@ -206,25 +218,28 @@ export async function loadGraph(
 }
 
 /**
- * Writes the graph (in hnswlib's worker thread) to a new generation file, then the manifest
- * that names it, then removes older generations: a crash leaves either the old or the new pair.
- * The graph must not be mutated until the returned promise settles.
+ * Writes the graph to a new generation file, then the manifest that names it, then removes older
+ * generations: a crash leaves either the old or the new pair. usearch writes synchronously (the
+ * event loop waits: ~N × 0.5 KB, see decision 002); the graph may change once this returns a
+ * promise, since the manifest's fields were taken with the file.
  */
 export async function saveGraph(
   directory: string,
-  index: hnswlib.HierarchicalNSW,
+  index: Graph,
   manifest: Omit<GraphManifest, 'version' | 'file' | 'checksum'>,
   generation: number,
 ): Promise<void> {
-  const name = `graph-${generation}.hnsw`;
-  await index.writeIndex(join(directory, name));
-  // Read back from the file hnswlib wrote: what a later start will compare.
+  const name = `graph-${generation}.usearch`;
+  index.save(join(directory, name));
+  // Read back from the file usearch wrote: what a later start will compare.
   const checksum = await fileChecksum(join(directory, name));
-  const full: GraphManifest = { version: 1, file: name, ...manifest, checksum };
+  const full: GraphManifest = { version: 2, file: name, ...manifest, checksum };
   const temporary = join(directory, `${MANIFEST}.tmp`);
   await writeFile(temporary, JSON.stringify(full));
   await rename(temporary, join(directory, MANIFEST));
-  if (generation > 0) await rm(join(directory, `graph-${generation - 1}.hnsw`), { force: true });
+  for (const old of readdirSync(directory))
+    if (old !== name && (GRAPH_FILE.test(old) || OLD_GRAPH_FILE.test(old)))
+      await rm(join(directory, old), { force: true });
 }
 
 /** The generation number of the current graph file, so the next save does not overwrite it. */
@@ -234,7 +249,9 @@ export async function currentGeneration(directory: string): Promise<number> {
       file?: unknown;
     };
     const match =
-      typeof manifest.file === 'string' ? /^graph-(\d+)\.hnsw$/.exec(manifest.file) : null;
+      typeof manifest.file === 'string'
+        ? (GRAPH_FILE.exec(manifest.file) ?? OLD_GRAPH_FILE.exec(manifest.file))
+        : null;
     return match ? Number(match[1]) : 0;
   } catch {
     return 0;

@@ -15,6 +15,18 @@ export interface PlannerOptions {
   annCostRatio: number;
 }
 
+/**
+ * The graph ranks by int8 codes: its best `RESCORE × limit` are scored exactly (from the float32
+ * vectors) and the best `limit` of those kept. Recall@10 on the bench corpus at 1M: see
+ * decision 002.
+ */
+export const RESCORE = 4;
+/**
+ * A filtered graph search asks usearch (no filter predicate) for RESCORE × limit ÷ selectivity ×
+ * FILTER_MARGIN points and filters them here; fewer than `limit` matches fall back to the exact scan.
+ */
+export const FILTER_MARGIN = 2;
+
 /** What a dense search found, and how (`exact`, `ann` or `ann+exact-fallback`). */
 export interface DensePlan {
   scored: Scored[];
@@ -63,7 +75,11 @@ export class DensePlanner {
     const heap = new BoundedHeap<Scored>(limit, scoredBetter);
     let found = 0;
     const payloads = this.slots.payloads;
-    for (const slot of this.graph.search(query, limit, matches)) {
+    const keep = RESCORE * limit;
+    const selectivity = Math.min(1, candidates.size / indexed);
+    const k =
+      selectivity >= 1 ? keep : Math.min(indexed, Math.ceil((keep / selectivity) * FILTER_MARGIN));
+    for (const slot of this.graph.search(query, k, keep, matches)) {
       const payload = payloads[slot];
       if (payload === undefined) continue;
       heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });

@@ -80,7 +80,9 @@ export function int8Codes(vector: Float32Array, into: Int8Array): Int8Array {
     const magnitude = Math.abs(vector[index]!);
     if (magnitude > largest) largest = magnitude;
   }
-  const inverse = largest === 0 ? 0 : 127 / largest;
+  // As VectorArena.set computes them, so the codes are the same bit for bit.
+  const scale = largest / 127;
+  const inverse = scale === 0 ? 0 : 1 / scale;
   for (let index = 0; index < dimension; index++)
     into[index] = Math.round(vector[index]! * inverse);
   return into;

@@ -172,6 +172,12 @@ export class VectorArena {
     return this.floatsOf(bytes);
   }
 
+  /** The slot's int8 codes (largest component → ±127), a view into the arena (what the graph holds). */
+  codesView(slot: number): Int8Array {
+    const start = (slot & PAGE_MASK) * this.dimension;
+    return this.codes[slot >>> PAGE_SHIFT]!.subarray(start, start + this.dimension);
+  }
+
   /** Releases the vector file, if any. */
   close(): void {
     this.fileOpened = true;

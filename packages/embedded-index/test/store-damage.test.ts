@@ -27,17 +27,16 @@ import {
   StorageHealth,
 } from '../src/index.ts';
 import {
+  entryLinksOffset,
   garbage,
   graphFile,
-  HNSW_HEADER_BYTES as HEADER_BYTES,
-  hnswElementBytes,
+  graphLayout,
   overwrite,
 } from '../src/testing/index.ts';
 
 const TENANT = 'damage';
 const DIMENSION = 16;
 const COUNT = 1_500;
-const ELEMENT_BYTES = hnswElementBytes(DIMENSION);
 
 const vectors = (count: number, seed: number): Float32Array[] =>
   seededUnitVectors(count, DIMENSION, seed);
@@ -111,9 +110,7 @@ describe('a damaged embedded store', () => {
   it('64 garbage words in the level-0 links of the entry point: rebuilt from SQLite, not walked', async () => {
     await buildStore();
     const file = await graphFile(directory);
-    const header = await readFile(file);
-    const entryPoint = header.readUInt32LE(52);
-    overwrite(file, HEADER_BYTES + entryPoint * ELEMENT_BYTES, garbage(5));
+    overwrite(file, await entryLinksOffset(file), garbage(5));
 
     const index = await openIndex();
     expect(index.status().graphRebuilds).toMatchObject({ damaged: 1 });
@@ -137,7 +134,8 @@ describe('a damaged embedded store', () => {
 
   it('the rebuilt graph is saved: the next start loads it', async () => {
     await buildStore();
-    overwrite(await graphFile(directory), HEADER_BYTES + 4, garbage(6));
+    const file = await graphFile(directory);
+    overwrite(file, (await graphLayout(file)).graphHeaderAt + 8, garbage(6));
     const first = await openIndex();
     await first.whenIndexed();
     await waitFor(() => !first.status().saving, {
@@ -152,21 +150,36 @@ describe('a damaged embedded store', () => {
     expect(second.status()).toMatchObject({ count: COUNT, tail: 0 });
   });
 
+  // Offsets: from the graph's header (`header`), from the file's start, or back from its end.
   it.each([
-    ['a capacity of 2^60 elements in the header', 8, [0, 0x10000000], /capacity/],
-    ['garbage over the header', 0, garbage(7).slice(0, 24), /header/],
+    ['a count of 2^60 nodes in the header', 'header', 0, [0, 0x10000000], /header counts .* nodes/],
+    ['garbage over the header', 'start', 0, garbage(7).slice(0, 24), /header/],
     [
       'garbage in a vector (the checksum)',
-      HEADER_BYTES + 10 * ELEMENT_BYTES + 4 + 4 * 32,
-      garbage(8).slice(0, DIMENSION),
+      'start',
+      8 + 10 * DIMENSION,
+      garbage(8).slice(0, DIMENSION / 4),
       /checksum/,
     ],
-    ['garbage in the upper-level links', -256, garbage(9), /upper-level|link|checksum/],
-  ] as const)('%s: rebuilt from SQLite', async (_name, offset, words, problem) => {
+    // The last node's level-0 links (a u32 count and 32 u32 slots at 16 dimensions).
+    [
+      "garbage in the last node's links",
+      'end',
+      -132,
+      garbage(9).slice(0, 33),
+      /upper-level|link|checksum/,
+    ],
+  ] as const)('%s: rebuilt from SQLite', async (_name, from, offset, words, problem) => {
     await buildStore();
     const file = await graphFile(directory);
     const size = (await readFile(file)).length;
-    overwrite(file, offset < 0 ? size + offset : offset, [...words]);
+    const at =
+      from === 'header'
+        ? (await graphLayout(file)).graphHeaderAt + offset
+        : from === 'end'
+          ? size + offset
+          : offset;
+    overwrite(file, at, [...words]);
     const index = await openIndex();
     expect(events[0]).toMatchObject({
       type: 'rebuild-started',

@@ -4,12 +4,41 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seededRandom } from '@membus/vector-index/testing';
 
-/** hnswlib's header in a saved graph file, in bytes. */
-export const HNSW_HEADER_BYTES = 96;
+/** Where the parts of a saved usearch graph file are (graph-file.ts describes the layout). */
+export interface GraphLayout {
+  /** Bytes per vector (the dimension: int8 codes); vectors start at byte 8. */
+  vectorBytes: number;
+  /** The graph's header: u64 size, connectivity, base connectivity, top level, entry slot. */
+  graphHeaderAt: number;
+  /** The node searches and inserts start at. */
+  entry: number;
+  /** Where a node's record (u64 key, i16 level, then its level-0 links) starts. */
+  nodeAt(node: number): number;
+}
 
-/** One level-0 record of a saved hnswlib graph: u32 link header, 32 links, vector, u64 label. */
-export function hnswElementBytes(dimension: number): number {
-  return 4 + 4 * 32 + 4 * dimension + 8;
+/** The layout of the usearch graph file `file`. */
+export async function graphLayout(file: string): Promise<GraphLayout> {
+  const bytes = await readFile(file);
+  const rows = bytes.readUInt32LE(0);
+  const vectorBytes = bytes.readUInt32LE(4);
+  const graphHeaderAt = 8 + rows * vectorBytes + 64;
+  const connectivity = Number(bytes.readBigUInt64LE(graphHeaderAt + 8));
+  const base = Number(bytes.readBigUInt64LE(graphHeaderAt + 16));
+  const entry = Number(bytes.readBigUInt64LE(graphHeaderAt + 32));
+  const levelsAt = graphHeaderAt + 40;
+  const starts: number[] = [];
+  let offset = levelsAt + 2 * rows;
+  for (let node = 0; node < rows; node++) {
+    starts.push(offset);
+    offset += 10 + 4 + 4 * base + bytes.readInt16LE(levelsAt + 2 * node) * (4 + 4 * connectivity);
+  }
+  return { vectorBytes, graphHeaderAt, entry, nodeAt: (node) => starts[node]! };
+}
+
+/** The byte offset of the level-0 links (their u32 count first) of the graph's entry node. */
+export async function entryLinksOffset(file: string): Promise<number> {
+  const layout = await graphLayout(file);
+  return layout.nodeAt(layout.entry) + 10;
 }
 
 /** The graph file the store's manifest (`graph.json`) names. */
