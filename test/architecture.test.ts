@@ -54,7 +54,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   },
   '@membus/embedded-index': {
     workspace: ['@membus/contracts', '@membus/vector-index'],
-    external: /^(better-sqlite3|hnswlib-node)$/,
+    external: /^(better-sqlite3|usearch)$/,
   },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/tenancy': {

@@ -15,3 +15,5 @@ export {
   storageErrorMessage,
   storageFailureReasons,
 } from './storage-failures.ts';
+export type { NativeUsearchIndex, UsearchParameters } from './usearch-binding.ts';
+export { createUsearchIndex, int8Codes } from './usearch-binding.ts';

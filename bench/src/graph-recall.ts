@@ -1,7 +1,7 @@
 /**
  * Recall, build time, memory and latency of an ANN graph on the bench's corpus (issue 25).
  *
- *   node --expose-gc --import tsx packages/embedded-index/bench/graph-recall.ts --size 100000 \
+ *   node --expose-gc --import tsx bench/src/graph-recall.ts --size 100000 \
  *     [--queries 200] [--engine usearch|hnswlib] [--connectivity 16] [--expansion-add 64] \
  *     [--expansion-search 64,128,256] [--threads 1] [--input codes|f32] [--quantization i8|f32] \
  *     [--rescore 40,100] [--cache /tmp/membus-graph-recall]
@@ -21,7 +21,7 @@
  *
  * usearch: `--input int8` adds the arena's int8 codes to the native index as they are (the
  * JavaScript wrapper turns an Int8Array into floats and quantises them itself, see
- * usearch-binding.ts); `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
+ * packages/embedded-index/src/usearch-binding.ts); `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
  * the per-vector scale) to an i8 index; `--input f32` hands it the floats to cast itself.
  * expansion_search is fixed at construction in the JS binding, so each value after the first is
  * measured on the saved index loaded into an index made with that value.
@@ -30,11 +30,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createUsearchIndex, type NativeUsearchIndex } from '@membus/embedded-index';
+import { embedLocal } from '@membus/embedding-local';
 import hnswlib from 'hnswlib-node';
 import usearch from 'usearch';
-import { rng, syntheticMemory, syntheticQuery } from '../../../bench/src/corpus.ts';
-import { embedLocal } from '../../embedding-local/src/index.ts';
-import { createUsearchIndex, type NativeUsearchIndex } from '../src/usearch-binding.ts';
+import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 
 const { values } = parseArgs({
   options: {
