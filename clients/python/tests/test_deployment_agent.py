@@ -5,6 +5,7 @@ failures to avoid; after deploying it records the outcome, and learns the best w
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from waiting import wait_for
@@ -18,6 +19,14 @@ SHORT_VERCEL = ["Build", "Deploy to Vercel"]
 FULL_NETLIFY = ["Install dependencies", "Build", "Deploy to Netlify"]
 VERCEL = {"platform": "vercel", "environment": "production", "framework": "nextjs"}
 NETLIFY = {"platform": "netlify", "environment": "staging", "framework": "astro"}
+
+
+async def recall(
+    acme: membus.MemoryClient, text: str, *, top_k: int | None = None, **filter: Any
+) -> list[membus.models.QueryHit]:
+    """What the deployment agent recalls for ``text``: its namespace's memories, ``filter``ed."""
+    result = await acme.query(text, filter={"namespace": NAMESPACE, **filter}, top_k=top_k)
+    return result.hits
 
 
 @pytest.fixture(scope="module")
@@ -90,36 +99,32 @@ async def deployments(acme: membus.MemoryClient) -> dict[str, membus.StoreResult
 async def test_recalls_the_successful_vercel_production_deploy(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
-    result = await acme.query(
+    hits = await recall(
+        acme,
         "vercel production deploy",
-        filter={
-            "namespace": NAMESPACE,
-            "kinds": ["outcome"],
-            "metadata": {
-                "and": [
-                    {"field": "platform", "op": "eq", "value": "vercel"},
-                    {"field": "success", "op": "eq", "value": True},
-                ]
-            },
+        kinds=["outcome"],
+        metadata={
+            "and": [
+                {"field": "platform", "op": "eq", "value": "vercel"},
+                {"field": "success", "op": "eq", "value": True},
+            ]
         },
     )
     assert [
         (hit.memory.id, hit.memory.metadata["url"], hit.memory.metadata["durationSeconds"])
-        for hit in result.hits
+        for hit in hits
     ] == [(deployments["success"].id, "https://test-app.vercel.app", 45.3)]
 
 
 async def test_recalls_the_failure_to_avoid_with_its_error(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
-    result = await acme.query(
+    hits = await recall(
+        acme,
         "vercel production deploy",
-        filter={
-            "namespace": NAMESPACE,
-            "metadata": {"field": "success", "op": "eq", "value": False},
-        },
+        metadata={"field": "success", "op": "eq", "value": False},
     )
-    assert [(hit.memory.id, hit.memory.metadata["error"]) for hit in result.hits] == [
+    assert [(hit.memory.id, hit.memory.metadata["error"]) for hit in hits] == [
         (deployments["failure"].id, "Build failed: Missing dependency 'react-dom'")
     ]
 
@@ -127,10 +132,8 @@ async def test_recalls_the_failure_to_avoid_with_its_error(
 async def test_ranks_both_vercel_outcomes_above_netlify(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
-    result = await acme.query(
-        "vercel production deploy", filter={"namespace": NAMESPACE, "kinds": ["outcome"]}, top_k=3
-    )
-    assert {hit.memory.id for hit in result.hits[:2]} == {
+    hits = await recall(acme, "vercel production deploy", top_k=3, kinds=["outcome"])
+    assert {hit.memory.id for hit in hits[:2]} == {
         deployments["success"].id,
         deployments["failure"].id,
     }
@@ -139,11 +142,10 @@ async def test_ranks_both_vercel_outcomes_above_netlify(
 async def test_returns_only_the_users_own_preferences(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
-    result = await acme.query(
-        "where should production deploys go",
-        filter={"namespace": NAMESPACE, "userId": "alice", "kinds": ["preference"]},
+    hits = await recall(
+        acme, "where should production deploys go", userId="alice", kinds=["preference"]
     )
-    assert [(hit.memory.id, hit.memory.scope) for hit in result.hits] == [
+    assert [(hit.memory.id, hit.memory.scope) for hit in hits] == [
         (deployments["alice"].id, "user")
     ]
 
