@@ -20,7 +20,7 @@ export interface EmbeddedVectorIndexOptions {
    * (crossover near 7,700 candidates). 0 disables the model (only the threshold decides).
    */
   annCostRatio?: number;
-  /** HNSW parameters. Defaults: m 16, efConstruction 64, efSearch 64. */
+  /** HNSW parameters (usearch connectivity, expansion_add, expansion_search). Defaults: m 32, efConstruction 128, efSearch 64. */
   hnsw?: Partial<HnswOptions>;
   /**
    * Longest stretch the background indexer holds the event loop, in ms. Default 1: a write

@@ -150,7 +150,8 @@ describe('a damaged embedded store', () => {
     expect(second.status()).toMatchObject({ count: COUNT, tail: 0 });
   });
 
-  // Offsets: from the graph's header (`header`), from the file's start, or back from its end.
+  // Offsets: from the graph's header, from the file's start, or from the last node's level-0
+  // links (a u32 count, then its link slots).
   it.each([
     ['a count of 2^60 nodes in the header', 'header', 0, [0, 0x10000000], /header counts .* nodes/],
     ['garbage over the header', 'start', 0, garbage(7).slice(0, 24), /header/],
@@ -161,23 +162,16 @@ describe('a damaged embedded store', () => {
       garbage(8).slice(0, DIMENSION / 4),
       /checksum/,
     ],
-    // The last node's level-0 links (a u32 count and 32 u32 slots at 16 dimensions).
-    [
-      "garbage in the last node's links",
-      'end',
-      -132,
-      garbage(9).slice(0, 33),
-      /upper-level|link|checksum/,
-    ],
+    ["garbage in the last node's links", 'last links', 0, garbage(9), /upper-level|link|checksum/],
   ] as const)('%s: rebuilt from SQLite', async (_name, from, offset, words, problem) => {
     await buildStore();
     const file = await graphFile(directory);
-    const size = (await readFile(file)).length;
+    const layout = await graphLayout(file);
     const at =
       from === 'header'
-        ? (await graphLayout(file)).graphHeaderAt + offset
-        : from === 'end'
-          ? size + offset
+        ? layout.graphHeaderAt + offset
+        : from === 'last links'
+          ? layout.nodeAt(layout.nodes - 1) + 10 + offset
           : offset;
     overwrite(file, at, [...words]);
     const index = await openIndex();

@@ -12,6 +12,8 @@ export interface GraphLayout {
   graphHeaderAt: number;
   /** The node searches and inserts start at. */
   entry: number;
+  /** Nodes in the graph (removed ones included). */
+  nodes: number;
   /** Where a node's record (u64 key, i16 level, then its level-0 links) starts. */
   nodeAt(node: number): number;
 }
@@ -32,7 +34,7 @@ export async function graphLayout(file: string): Promise<GraphLayout> {
     starts.push(offset);
     offset += 10 + 4 + 4 * base + bytes.readInt16LE(levelsAt + 2 * node) * (4 + 4 * connectivity);
   }
-  return { vectorBytes, graphHeaderAt, entry, nodeAt: (node) => starts[node]! };
+  return { vectorBytes, graphHeaderAt, entry, nodes: rows, nodeAt: (node) => starts[node]! };
 }
 
 /** The byte offset of the level-0 links (their u32 count first) of the graph's entry node. */
