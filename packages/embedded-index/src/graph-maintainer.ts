@@ -161,11 +161,6 @@ export class GraphMaintainer {
     this.retire(slot);
   }
 
-  /** Points in the graph. */
-  get size(): number {
-    return this.graph?.size() ?? 0;
-  }
-
   /**
    * The first `keep` of the graph's nearest points (by the int8 codes' cosine, best first) that
    * are current and pass `matches`. usearch has no filter predicate: the graph is asked for `k`

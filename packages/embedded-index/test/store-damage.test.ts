@@ -250,6 +250,31 @@ describe('a damaged embedded store', () => {
     expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'parameters' });
   });
 
+  it('a graph saved by hnswlib (manifest version 1): rebuilt (parameters), its file removed at the next save', async () => {
+    await buildStore();
+    // What a store written before 2026-12-06 holds: graph.json version 1 naming graph-N.hnsw.
+    for (const name of readdirSync(directory))
+      if (name.startsWith('graph')) rmSync(join(directory, name));
+    await writeFile(join(directory, 'graph-3.hnsw'), Buffer.alloc(4096));
+    await writeFile(
+      join(directory, 'graph.json'),
+      JSON.stringify({ version: 1, file: 'graph-3.hnsw', dimension: DIMENSION, m: 16 }),
+    );
+    const index = await openIndex();
+    expect(events[0]).toMatchObject({
+      type: 'rebuild-started',
+      reason: 'parameters',
+      problem: expect.stringMatching(/hnswlib/),
+      memories: COUNT,
+    });
+    await index.whenIndexed();
+    await index.saveGraph();
+    const files = readdirSync(directory).filter((name) => name.startsWith('graph-'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^graph-\d+\.usearch$/);
+    expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
+  });
+
   it('memories but no graph saved (a crash before the first save): rebuilt (missing)', async () => {
     const first = await openIndex();
     await first.upsert(data.map((vector, n) => item(n, vector)));
