@@ -2,7 +2,7 @@
  * Bytes per memory of the embedded index, by component.
  *
  *   node --expose-gc --import tsx packages/embedded-index/bench/memory-breakdown.ts --size 100000 \
- *     [--directory /tmp/membus-breakdown-100k] [--dimension 384]
+ *     [--directory /tmp/membus-breakdown-100k] [--dimension 384] [--build-only] [--parts graph,index]
  *
  * Builds the benchmark's data (the same generator as embedded-index.ts) into `directory` once
  * (kept, so later runs measure the same store), then in fresh processes: (1) each in-memory
@@ -34,6 +34,10 @@ const { values } = parseArgs({
     directory: { type: 'string' },
     /** Internal: the part to measure in this (fresh) process. */
     part: { type: 'string' },
+    /** Only build the store (so that building and measuring can run at different times). */
+    'build-only': { type: 'boolean', default: false },
+    /** Measure only these parts (comma-separated; default all). */
+    parts: { type: 'string', default: 'arena,payload,keyword,graph,index' },
   },
 });
 const size = Number(values.size);
@@ -162,7 +166,7 @@ async function measure(part: string): Promise<void> {
 if (values.part !== undefined) await measure(values.part);
 else {
   if (!existsSync(join(directory, 'memories.sqlite'))) await build();
-  for (const part of ['arena', 'payload', 'keyword', 'graph', 'index']) {
+  for (const part of values['build-only'] ? [] : values.parts.split(',')) {
     const child = spawnSync(
       process.execPath,
       [
