@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { createUsearchIndex, type NativeUsearchIndex } from '@membus/embedded-index';
 import { embedLocal } from '@membus/embedding-local';
 import hnswlib from 'hnswlib-node';
-import usearch from 'usearch';
+import { MetricKind, ScalarKind, Index as UsearchIndex } from 'usearch';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
 
 const { values } = parseArgs({
@@ -132,7 +132,10 @@ function truth(all: Float32Array, queries: readonly Float32Array[]): Float64Arra
 }
 
 /** The arena's int8 codes of a vector: the largest component maps to ±127. */
-function codesOf(vector: Float32Array, into = new Int8Array(DIMENSION)): Int8Array {
+function codesOf(
+  vector: Float32Array,
+  into: Int8Array<ArrayBufferLike> = new Int8Array(DIMENSION),
+): Int8Array<ArrayBufferLike> {
   let largest = 0;
   for (let index = 0; index < DIMENSION; index++)
     largest = Math.max(largest, Math.abs(vector[index]!));
@@ -155,13 +158,14 @@ interface Graph {
 function usearchGraph(): Graph {
   const quantization = values.quantization as 'i8' | 'f32';
   const make = (expansionSearch: number) =>
-    new usearch.Index({
+    new UsearchIndex({
       dimensions: DIMENSION,
-      metric: 'cos' as usearch.MetricKind,
-      quantization: quantization as usearch.ScalarKind,
+      metric: MetricKind.Cos,
+      quantization: quantization === 'i8' ? ScalarKind.I8 : ScalarKind.F32,
       connectivity,
       expansion_add: expansionAdd,
       expansion_search: expansionSearch,
+      multi: false,
     });
   const native = values.input === 'int8';
   const makeNative = (expansionSearch: number) =>
@@ -177,7 +181,7 @@ function usearchGraph(): Graph {
     load(path: string): void;
   } = native ? makeNative(expansions[0]!) : make(expansions[0]!);
   let nativeIndex = native ? (index as NativeUsearchIndex) : undefined;
-  let wrapped = native ? undefined : (index as usearch.Index);
+  let wrapped = native ? undefined : (index as UsearchIndex);
   const file = join(cache, `usearch-${process.pid}.usearch`);
   const codes = values.input === 'codes' || native;
   const queryCodes = new Int8Array(DIMENSION);
