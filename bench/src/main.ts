@@ -36,7 +36,16 @@ import { benchExportImport, type ExportImportResult } from './export-import.ts';
 import { benchIngestAck, type IngestAckResult } from './ingest-ack.ts';
 import { benchMem0, type Mem0Result } from './mem0.ts';
 import { embedderOption, tenancyOption } from './options.ts';
-import { cpuMs, type QuerySample, rssMb, slowest, summarize } from './stats.ts';
+import {
+  cpuMs,
+  type GcTotals,
+  gcBetween,
+  gcTotals,
+  type QuerySample,
+  rssMb,
+  slowest,
+  summarize,
+} from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -146,6 +155,7 @@ async function queries(
   count = queryCount,
 ) {
   const samples: QuerySample[] = [];
+  const gcBefore = await vectorStoreGc();
   const cpuBefore = cpuNow();
   const setStarted = performance.now();
   for (let index = 0; index < count; index++) {
@@ -163,6 +173,7 @@ async function queries(
     });
   }
   const cpuUsPerQuery = cpuPer(cpuBefore, cpuNow(), count);
+  const vectorStoreGcs = gcBetween(gcBefore, await vectorStoreGc());
   const rounded = (sample: QuerySample): QuerySample => ({
     atMs: Math.round(sample.atMs),
     clientMs: Number(sample.clientMs.toFixed(2)),
@@ -174,12 +185,26 @@ async function queries(
     /** End to end minus the service's `tookMs`: the NATS round trip (and the client's work). */
     transport: summarize(samples.map((sample) => sample.clientMs - sample.serverMs)),
     cpuUsPerQuery,
+    /** The vector-store's garbage collections during the set (a major one stops its loop). */
+    vectorStoreGc: vectorStoreGcs,
     slowest: slowest(samples, 10).map(rounded),
   };
 }
 
 /** The processes whose CPU a query costs (set once they run). */
-const watched: { natsServer?: number; embedder?: number; vectorStore?: number } = {};
+const watched: {
+  natsServer?: number;
+  embedder?: number;
+  vectorStore?: number;
+  vectorStoreMetricsPort?: number;
+} = {};
+
+/** The vector-store's garbage collections so far, from its /metrics (none before it runs). */
+async function vectorStoreGc(): Promise<GcTotals> {
+  if (watched.vectorStoreMetricsPort === undefined) return {};
+  const response = await fetch(`http://127.0.0.1:${watched.vectorStoreMetricsPort}/metrics`);
+  return gcTotals(await response.text());
+}
 
 /** CPU used so far by this process (the client) and the watched ones, ms. */
 function cpuNow(): Record<string, number | undefined> {
@@ -329,6 +354,7 @@ async function main() {
     watched.natsServer = nats.pid;
     watched.embedder = embedder.process.pid;
     watched.vectorStore = vectorStore.process.pid;
+    watched.vectorStoreMetricsPort = vectorStore.metricsPort;
     const credentials: Credentials | Record<string, never> = tenancy?.agent(TENANT) ?? {};
     client = await connect({
       servers: nats.url,
@@ -447,6 +473,23 @@ async function main() {
       `${fmt(summary.p50)} / ${fmt(summary.p95)} / ${fmt(summary.p99)}`;
     process.stdout.write(
       `| ${row.size.toLocaleString('en')} | ${row.ingestPerSecond.toLocaleString('en')} | ${cell(row.unfiltered.client)} | ${cell(row.filtered.client)} | ${cell(row.hybrid.client)} | ${cell(row.hybridFiltered.client)} | ${row.rssMb.embedder ?? '?'} / ${row.rssMb.vectorStore ?? '?'} |\n`,
+    );
+  }
+  for (const row of rows as {
+    size: number;
+    unfiltered: { vectorStoreGc: GcTotals };
+    filtered: { vectorStoreGc: GcTotals };
+    hybrid: { vectorStoreGc: GcTotals };
+    hybridFiltered: { vectorStoreGc: GcTotals };
+  }[]) {
+    const sets = [row.unfiltered, row.filtered, row.hybrid, row.hybridFiltered];
+    const kind = (name: string) => {
+      const count = sets.reduce((sum, set) => sum + (set.vectorStoreGc[name]?.count ?? 0), 0);
+      const ms = sets.reduce((sum, set) => sum + (set.vectorStoreGc[name]?.ms ?? 0), 0);
+      return `${name} ${count} (${ms.toFixed(0)} ms)`;
+    };
+    process.stdout.write(
+      `\nvector-store GC during the ${(4 * queryCount).toLocaleString('en')} queries at ${row.size.toLocaleString('en')}: ${kind('major')}, ${kind('minor')}, ${kind('incremental')}`,
     );
   }
   for (const row of rows as {

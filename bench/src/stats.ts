@@ -65,3 +65,38 @@ export function cpuMs(pid: number | undefined): number | undefined {
 
 /** USER_HZ: 100 on every Linux this runs on (sysconf is not reachable from Node). */
 const clockTicks = 100;
+
+/** Garbage collections of a process by kind (`major`, `minor`, `incremental`, `weakcb`). */
+export type GcTotals = Record<string, { count: number; ms: number }>;
+
+/**
+ * The garbage collections a membus process has run so far, from its /metrics text (the Node.js
+ * default metric `membus_nodejs_gc_duration_seconds`). A full (major) collection stops the
+ * event loop: a request waiting for it shows in the client's time, not in the service's `tookMs`.
+ */
+export function gcTotals(metrics: string): GcTotals {
+  const totals: GcTotals = {};
+  const line = /^membus_nodejs_gc_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const [, field, labels, value] of metrics.matchAll(line)) {
+    const kind = /kind="([^"]+)"/.exec(labels as string)?.[1];
+    if (kind === undefined) continue;
+    const entry = totals[kind] ?? { count: 0, ms: 0 };
+    totals[kind] = entry;
+    if (field === 'count') entry.count = Number(value);
+    else entry.ms = Number(value) * 1000;
+  }
+  return totals;
+}
+
+/** The collections run between two {@link gcTotals} readings, by kind. */
+export function gcBetween(before: GcTotals, after: GcTotals): GcTotals {
+  return Object.fromEntries(
+    Object.entries(after).map(([kind, { count, ms }]) => [
+      kind,
+      {
+        count: count - (before[kind]?.count ?? 0),
+        ms: Math.round((ms - (before[kind]?.ms ?? 0)) * 10) / 10,
+      },
+    ]),
+  );
+}

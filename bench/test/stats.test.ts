@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slowest, summarize } from '../src/stats.ts';
+import { gcBetween, gcTotals, slowest, summarize } from '../src/stats.ts';
 
 describe('bench statistics', () => {
   it('summarizes samples by percentile, whatever their order', () => {
@@ -19,5 +19,25 @@ describe('bench statistics', () => {
       { atMs: 1_000, clientMs: 14, serverMs: 3 },
     ]);
     expect(slowest(samples, 0)).toEqual([]);
+  });
+
+  it('reads the garbage collections of a process by kind from its metrics, and what a run added', () => {
+    const metrics = (major: number, seconds: number) =>
+      [
+        '# HELP membus_nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+        '# TYPE membus_nodejs_gc_duration_seconds histogram',
+        `membus_nodejs_gc_duration_seconds_bucket{le="0.001",service="vector-store",kind="major"} 0`,
+        `membus_nodejs_gc_duration_seconds_sum{service="vector-store",kind="major"} ${seconds}`,
+        `membus_nodejs_gc_duration_seconds_count{service="vector-store",kind="major"} ${major}`,
+        'membus_nodejs_gc_duration_seconds_sum{service="vector-store",kind="minor"} 0.002',
+        'membus_nodejs_gc_duration_seconds_count{service="vector-store",kind="minor"} 3',
+        'membus_process_cpu_seconds_total{service="vector-store"} 12.5',
+      ].join('\n');
+    const before = gcTotals(metrics(4, 0.05));
+    expect(before).toEqual({ major: { count: 4, ms: 50 }, minor: { count: 3, ms: 2 } });
+    expect(gcBetween(before, gcTotals(metrics(10, 0.125)))).toEqual({
+      major: { count: 6, ms: 75 },
+      minor: { count: 0, ms: 0 },
+    });
   });
 });
