@@ -21,7 +21,7 @@ const vectorStoreMetrics = defineMetrics({
   indexMemories: gauge('membus_index_memories', 'Live memories in the index by state: indexed (in the ANN graph) or pending (scanned exactly until indexed)', ['state']),
   // Without `METRICS_TENANT_LABEL` the tenant label is left out (see createVectorStoreMetrics).
   memories: gauge('membus_memories', 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)', ['tenant', 'tier', 'kind']),
-  graphRebuilds: counter('membus_index_graph_rebuilds_total', 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (M or efConstruction changed)', ['reason']),
+  graphRebuilds: counter('membus_index_graph_rebuilds_total', 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (connectivity or expansion_add changed, or a graph saved by hnswlib before 2026-12-06)', ['reason']),
   storageErrors: counter('membus_storage_errors_total', 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other', ['reason']),
   watchFeeds: gauge('membus_watch_feeds', 'Change feeds (memory.watch relays) running on this replica'),
   watchMessages: counter('membus_watch_messages_total', 'Messages the change feeds sent, by type (event, heartbeat)', ['type']),
