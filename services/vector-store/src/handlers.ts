@@ -13,6 +13,7 @@ import type {
   EmbeddedDocument,
   EmbedPort,
   EventPort,
+  IngestResult,
   MemoryService,
 } from './domain/memory-service.ts';
 import type { VectorStoreMetrics } from './metrics.ts';
@@ -82,7 +83,8 @@ export function jetStreamEventPort(js: JetStreamClient): EventPort {
 
 /**
  * `Operations.embedded` batches -> index; tells a waiting client (`Operations.notice`) once
- * queryable.
+ * queryable: as soon as the batch is written, not after its events are acked (the stream
+ * messages are acked after both).
  * `onModel` hears the model and dimension of every memory in a batch.
  */
 export function createIngestHandler(
@@ -93,10 +95,29 @@ export function createIngestHandler(
 ) {
   return async (items: StreamItem<EmbeddedMemory>[]): Promise<ItemResult[]> => {
     if (onModel) for (const item of items) onModel(item.value.model, item.value.dimension);
-    let results: Awaited<ReturnType<MemoryService['ingest']>>;
+    const notify = (results: readonly IngestResult[]): void => {
+      metrics.writeBatch.observe(items.length);
+      const now = Date.now();
+      items.forEach((item, index) => {
+        const result = results[index];
+        if (!result?.ok) return;
+        if (!result.replayed) {
+          metrics.ingested.inc({ result: result.status });
+          metrics.pipelineSeconds.observe(Math.max(0, now - item.value.acceptedAt) / 1000);
+        }
+        notifyStore(nc, item.subject, item.headers, {
+          v: 1,
+          id: item.value.memory.id,
+          status: result.status,
+          memoryId: result.memoryId,
+        });
+      });
+    };
+    let results: IngestResult[];
     try {
       results = await service.ingest(
         items.map((item) => ({ tenant: item.tenant, embedded: item.value })),
+        notify,
       );
     } catch (error) {
       // Invalid items come back as results; a throw is the storage failing (e.g. SQLITE_BUSY
@@ -108,23 +129,10 @@ export function createIngestHandler(
           });
       throw failure;
     }
-    metrics.writeBatch.observe(items.length);
-    const now = Date.now();
-    return items.map((item, index): ItemResult => {
+    return items.map((_item, index): ItemResult => {
       const result = results[index];
       if (!result) return { ok: false, error: new MembusError('INTERNAL', 'no ingest result') };
-      if (!result.ok) return result;
-      if (!result.replayed) {
-        metrics.ingested.inc({ result: result.status });
-        metrics.pipelineSeconds.observe(Math.max(0, now - item.value.acceptedAt) / 1000);
-      }
-      notifyStore(nc, item.subject, item.headers, {
-        v: 1,
-        id: item.value.memory.id,
-        status: result.status,
-        memoryId: result.memoryId,
-      });
-      return { ok: true };
+      return result.ok ? { ok: true } : result;
     });
   };
 }

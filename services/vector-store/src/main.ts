@@ -95,7 +95,8 @@ await defineService({
       mongodbUri === undefined
         ? await runtime.open('SQLite document store', () => {
             try {
-              return openSqliteDocumentStore({ path: documentsFile });
+              // Checkpoints off the event loop, once a second (as the embedded index does).
+              return openSqliteDocumentStore({ path: documentsFile, checkpointIntervalMs: 1_000 });
             } catch (error) {
               if (classifyStorageError(error) !== 'corrupt') throw error;
               throw new Error(

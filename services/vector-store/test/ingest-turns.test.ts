@@ -106,3 +106,28 @@ it('answers a store id retried in a batch in flight beside the first as a replay
     published: [id],
   });
 });
+
+it('tells onWritten the results once the batch is written, before its events are acked', async () => {
+  const id = randomUUID();
+  let heard: string[] | undefined;
+  let done = false;
+  const ingested = service.ingest(
+    [embeddedOf({ id, text: 'Carol ships on Tuesdays' })],
+    (results) => {
+      heard = results.map((result) => (result.ok ? result.status : result.error.code));
+    },
+  );
+  void ingested.then(() => {
+    done = true;
+  });
+  await waitFor(() => heard !== undefined, { what: 'onWritten called' });
+  const written = (await service.get(TENANT, [id])).memories.map((memory) => memory.id);
+  expect({ heard, written, published, done }).toEqual({
+    heard: ['stored'],
+    written: [id],
+    published: [[id]],
+    done: false,
+  });
+  releaseAll();
+  expect((await ingested).map((result) => result.ok && result.status)).toEqual(['stored']);
+});

@@ -96,10 +96,14 @@ export class MemoryService {
   /**
    * Writes a batch of embedded memories. Idempotent by store id: a redelivered store changes
    * nothing. Exact duplicates (same scope, owners, namespace and content) bump `occurrences`
-   * of the memory that has them instead of adding a second one.
+   * of the memory that has them instead of adding a second one. `onWritten` hears the
+   * results once written (queryable), before the events are acked.
    */
-  ingest(items: readonly IngestItem[]): Promise<IngestResult[]> {
-    return ingest(this.#context, items);
+  ingest(
+    items: readonly IngestItem[],
+    onWritten?: (results: readonly IngestResult[]) => void,
+  ): Promise<IngestResult[]> {
+    return ingest(this.#context, items, onWritten);
   }
 
   query(tenant: string, request: QueryRequest): Promise<QueryReply> {

@@ -3,6 +3,7 @@ import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
 import { groupBy, readByIds } from '../read-by-ids.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 interface HistoryRow {
   memory_id: string;
@@ -12,10 +13,15 @@ interface HistoryRow {
   store_id: string | null;
 }
 
-/** The embedded DocumentStore: one SQLite file (WAL). */
+/**
+ * The embedded DocumentStore: one SQLite file (WAL). With `checkpointIntervalMs` its WAL is
+ * checkpointed by a worker thread (see wal-checkpointer.ts) instead of inside commits.
+ */
 export function openSqliteDocumentStore(options: {
   path: string;
   busyTimeoutMs?: number;
+  /** Passive WAL checkpoints in a worker thread this often, ms; unset = SQLite's own. */
+  checkpointIntervalMs?: number;
 }): DocumentStore {
   // better-sqlite3 waits for a lock synchronously, blocking the event loop: wait briefly, then
   // fail with SQLITE_BUSY so the write is nak'd and retried from JetStream instead.
@@ -34,6 +40,14 @@ export function openSqliteDocumentStore(options: {
     CREATE INDEX IF NOT EXISTS history_memory ON history (tenant, memory_id, seq);
     CREATE UNIQUE INDEX IF NOT EXISTS history_store ON history (tenant, store_id, event) WHERE store_id IS NOT NULL;
   `);
+  let checkpointer: WalCheckpointer | undefined;
+  if (options.checkpointIntervalMs !== undefined && options.path !== ':memory:') {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpointer = new WalCheckpointer(options.path, options.checkpointIntervalMs, () => {
+      checkpointer = undefined;
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    });
+  }
   const insert = db.prepare(
     'INSERT OR IGNORE INTO history (tenant, memory_id, event, at, store_id, body) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -75,6 +89,7 @@ export function openSqliteDocumentStore(options: {
       return new Map(rows.map((row) => [row.store_id, row.memory_id]));
     },
     async close() {
+      await checkpointer?.close();
       db.close();
     },
   };

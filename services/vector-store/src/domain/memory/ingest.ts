@@ -28,11 +28,14 @@ const MERGEABLE_KINDS: ReadonlySet<string> = new Set(['fact', 'preference', 'epi
 /**
  * Writes a batch of embedded memories. Idempotent by store id: a redelivered store changes
  * nothing. Exact duplicates (same scope, owners, namespace and content) bump `occurrences`
- * of the memory that has them instead of adding a second one.
+ * of the memory that has them instead of adding a second one. `onWritten` hears the results
+ * once the batch is written (its memories queryable), before its events are acked; the
+ * returned promise waits for those acks too.
  */
 export async function ingest(
   context: MemoryContext,
   items: readonly IngestItem[],
+  onWritten?: (results: readonly IngestResult[]) => void,
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = new Array(items.length);
   const byTenant = new Map<string, number[]>();
@@ -59,6 +62,9 @@ export async function ingest(
   } catch (error) {
     failure = { error };
   }
+  // Queryable now: a waiting client need not wait for the events' acks (the stream message is
+  // acked only after them, so a failed publish is still redelivered and answered as a replay).
+  if (failure === undefined) onWritten?.(results);
   const published = await Promise.allSettled(publishing);
   if (failure !== undefined) throw failure.error;
   for (const outcome of published) if (outcome.status === 'rejected') throw outcome.reason;

@@ -1,0 +1,47 @@
+/** The document store's WAL checkpointed by a worker thread, not inside commits. */
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reopenableFile, waitFor } from '@membus/bus/testing';
+import { expect, it } from 'vitest';
+import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
+import { createDocumentStoreConformanceSuite } from '../src/testing/index.ts';
+
+createDocumentStoreConformanceSuite({
+  name: 'sqlite, checkpoints in a worker thread',
+  capabilities: { persistent: true },
+  create: async () => {
+    const { opened, ...fixture } = await reopenableFile('documents.sqlite', (path) =>
+      openSqliteDocumentStore({ path, checkpointIntervalMs: 20 }),
+    );
+    return { store: opened, ...fixture };
+  },
+});
+
+it('copies committed history into the database file from its worker thread', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'membus-checkpoints-'));
+  const path = join(directory, 'documents.sqlite');
+  const store = openSqliteDocumentStore({ path, checkpointIntervalMs: 20 });
+  try {
+    const before = statSync(path).size;
+    const entries = Array.from({ length: 500 }, (_, index) => ({
+      memoryId: randomUUID(),
+      event: 'ADD' as const,
+      at: new Date(0).toISOString(),
+      storeId: randomUUID(),
+      text: `history entry ${index} ${'x'.repeat(200)}`,
+    }));
+    await store.appendHistory('acme', entries);
+    // No commit runs a checkpoint (auto-checkpoints are off): the file grows only by the worker's.
+    await waitFor(() => statSync(path).size > before, { what: 'a checkpoint by the worker' });
+    const first = entries[0] as (typeof entries)[number];
+    expect((await store.history('acme', first.memoryId)).map((entry) => entry.text)).toEqual([
+      first.text,
+    ]);
+  } finally {
+    await store.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+});
