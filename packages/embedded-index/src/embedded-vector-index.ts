@@ -124,6 +124,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         hnsw: { ...defaultHnsw, ...options.hnsw },
         indexSliceMs: options.indexSliceMs ?? 1,
         saveEveryChanges: options.saveEveryChanges ?? 20_000,
+        saveQuietMs: options.saveQuietMs ?? 1_000,
         onGraphEvent: options.onGraphEvent,
       },
       this.arena,

@@ -19,6 +19,8 @@ const GRAPH_CURRENT = 1;
 const MAX_ADD_BATCH = 64;
 /** Times a graph search that found too few matches is repeated with 4 × the points. */
 const WIDEN_ROUNDS = 3;
+/** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
+export const SAVE_CAP_FACTOR = 4;
 
 /** What the graph needs to know of the index around it. */
 export interface GraphHost {
@@ -40,6 +42,12 @@ export interface GraphMaintainerOptions {
   indexSliceMs: number;
   /** Save the graph in the background after this many graph changes. */
   saveEveryChanges: number;
+  /**
+   * A due save waits until no write has come for this long (usearch writes the file
+   * synchronously: ~60 ms at 100k, ~0.5 s at 1M on the event loop), unless the changes reach
+   * SAVE_CAP_FACTOR × saveEveryChanges.
+   */
+  saveQuietMs: number;
   onGraphEvent: ((event: GraphEvent) => void) | undefined;
 }
 
@@ -60,6 +68,12 @@ export class GraphMaintainer {
   /** Points per `add` call, sized from the measured cost so that a call fits in a slice. */
   private addBatch = 4;
   private indexTimer: NodeJS.Immediate | undefined;
+  /** Checks again, once writes may have paused, whether a due save can run. */
+  private saveTimer: NodeJS.Timeout | undefined;
+  /** When a memory was last written or deleted (performance.now()). */
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** When a background save last failed: the next waits saveQuietMs (no retry loop on a full disk). */
+  private lastSaveFailedAt = Number.NEGATIVE_INFINITY;
   private indexedWaiters: (() => void)[] = [];
   private storeId: string | undefined;
   private closed = false;
@@ -151,12 +165,14 @@ export class GraphMaintainer {
 
   /** The slot has a new vector: out of the graph until the indexer adds it. */
   replace(slot: number): void {
+    this.lastWriteAt = performance.now();
     this.retire(slot);
     this.tail.add(slot);
   }
 
   /** The slot's memory is deleted. */
   remove(slot: number): void {
+    this.lastWriteAt = performance.now();
     this.tail.delete(slot);
     this.retire(slot);
   }
@@ -219,10 +235,16 @@ export class GraphMaintainer {
     const changes = this.changesSinceSave;
     const generation = this.generation + 1;
     const saving = saveGraph(this.options.directory, graph, manifest, generation)
-      .then(() => {
-        this.generation = generation;
-        this.changesSinceSave -= changes;
-      })
+      .then(
+        () => {
+          this.generation = generation;
+          this.changesSinceSave -= changes;
+        },
+        (error: unknown) => {
+          this.lastSaveFailedAt = performance.now();
+          throw error;
+        },
+      )
       .finally(() => {
         this.saving = undefined;
         this.schedule();
@@ -235,6 +257,8 @@ export class GraphMaintainer {
   async close(persist: boolean): Promise<void> {
     this.closed = true;
     this.stopIndexing();
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     for (const resolve of this.indexedWaiters.splice(0)) resolve();
     try {
       while (this.saving !== undefined) await this.saving.catch(() => undefined);
@@ -249,6 +273,7 @@ export class GraphMaintainer {
     if (this.indexTimer !== undefined || this.closed || this.saving !== undefined) return;
     if (this.tail.size === 0) {
       this.resolveIndexedWaiters();
+      this.saveWhenQuiet();
       return;
     }
     this.indexTimer = setImmediate(() => {
@@ -324,13 +349,54 @@ export class GraphMaintainer {
       for (const resolve of this.indexedWaiters.splice(0)) resolve();
       return;
     }
-    if (this.changesSinceSave >= this.options.saveEveryChanges) {
-      this.save().catch((error: unknown) => {
-        this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
-      });
+    if (this.saveDue()) {
+      this.startSave();
       return;
     }
     this.schedule();
+  }
+
+  /**
+   * Enough changes for a save, and either writes have paused for saveQuietMs or the changes
+   * reached the cap: the synchronous file write then stalls no write batch (or only rarely,
+   * under writes that never pause).
+   */
+  private saveDue(): boolean {
+    const { saveEveryChanges, saveQuietMs } = this.options;
+    if (this.changesSinceSave < saveEveryChanges) return false;
+    if (performance.now() - this.lastSaveFailedAt < saveQuietMs) return false;
+    return (
+      performance.now() - this.lastWriteAt >= saveQuietMs ||
+      this.changesSinceSave >= SAVE_CAP_FACTOR * saveEveryChanges
+    );
+  }
+
+  /** With a save pending on writes to pause, checks again when they may have. */
+  private saveWhenQuiet(): void {
+    if (this.saveTimer !== undefined || this.closed || this.saving !== undefined) return;
+    if (this.changesSinceSave < this.options.saveEveryChanges) return;
+    if (this.saveDue()) {
+      this.startSave();
+      return;
+    }
+    const now = performance.now();
+    const wait =
+      this.options.saveQuietMs - (now - Math.max(this.lastWriteAt, this.lastSaveFailedAt));
+    this.saveTimer = setTimeout(
+      () => {
+        this.saveTimer = undefined;
+        // Writes meanwhile put slots in the tail: the indexer checks again once it is done.
+        if (this.tail.size === 0) this.saveWhenQuiet();
+      },
+      Math.max(1, Math.ceil(wait)),
+    );
+    this.saveTimer.unref();
+  }
+
+  private startSave(): void {
+    this.save().catch((error: unknown) => {
+      this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
+    });
   }
 
   /** The start's rebuild is done: says so, and saves the graph so a restart loads it. */
@@ -346,8 +412,6 @@ export class GraphMaintainer {
       seconds: (performance.now() - rebuilding.started) / 1000,
     });
     if (this.closed || this.changesSinceSave === 0) return;
-    this.save().catch((error: unknown) => {
-      this.lastError = `saving the graph failed: ${error instanceof Error ? error.message : String(error)}`;
-    });
+    this.startSave();
   }
 }
