@@ -420,8 +420,10 @@ async function main() {
         await Promise.all([withVectors?.close(), plain?.close()]);
       }
     }
-    log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
-    rateResult = await fixedRate(client, offeredRate, rateSeconds, rng(9));
+    if (rateSeconds > 0) {
+      log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
+      rateResult = await fixedRate(client, offeredRate, rateSeconds, rng(9));
+    }
     if (mem0Size > 0) {
       log(
         `mem0 OSS: ${mem0Size} adds (infer: false, SQLite file store), ${queryCount} searches filtered by userId`,
