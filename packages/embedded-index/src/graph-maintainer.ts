@@ -54,7 +54,9 @@ export interface GraphMaintainerOptions {
 /**
  * The HNSW graph (usearch, over the arena's int8 codes) and its upkeep: loading or rebuilding it
  * at open, a tail of slots not yet in it (searched exactly meanwhile) that a background indexer
- * adds in short slices, stale points removed until re-added, and saves every so many changes.
+ * adds in short slices, stale points removed until re-added, and saves every so many changes
+ * once writes pause. Just over 400 lines on purpose: the indexer, the saves and the searches all
+ * read and change the same per-slot graph state.
  */
 export class GraphMaintainer {
   /** Slots whose current vector is not searchable through the graph, in insertion order. */

@@ -1,3 +1,6 @@
+// The embedded index's own cases beside the shared conformance suite: recall, graph persistence,
+// graph search and expiry, large exact scans, ranking inputs. One file on purpose (over 400
+// lines): the cases share its vector fixtures and index lifecycle.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

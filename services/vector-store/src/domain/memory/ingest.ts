@@ -1,4 +1,6 @@
 // Ingest: idempotent by store id, exact duplicates and near duplicates merged at write.
+// Just over 400 lines on purpose: the write turn, its per-tenant batch and the merge decisions
+// share one batch state; the merges themselves are in record-merge.ts.
 import {
   defaultTier,
   type EmbeddedMemory,
