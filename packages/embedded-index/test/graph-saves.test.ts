@@ -80,13 +80,16 @@ describe('background graph saves', () => {
     await open({ saveQuietMs: 50 });
     await write(EVERY + 1);
     expect(await eventually(() => existsSync(manifest()))).toBe(true);
-    await eventually(() => index?.status().saving === false);
+    expect(await eventually(() => index?.status().saving === false)).toBe(true);
     // The saved graph is the one a restart loads (no rebuild).
     await index?.close();
     index = undefined;
     const events: string[] = [];
-    await open({ saveQuietMs: 50, onGraphEvent: (event) => events.push(event.type) });
-    expect(index?.status()).toMatchObject({ count: EVERY + 1, tail: 0 });
+    const reopened = await open({
+      saveQuietMs: 50,
+      onGraphEvent: (event) => events.push(event.type),
+    });
+    expect(reopened.status()).toMatchObject({ count: EVERY + 1, tail: 0 });
     expect(events).toEqual([]);
   });
 
