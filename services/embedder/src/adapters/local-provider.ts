@@ -5,12 +5,7 @@ import {
   LOCAL_DEFAULT_DIMENSION,
   localModelId,
 } from '@membus/embedding-local';
-import {
-  assertBatchLimit,
-  type EmbeddingProvider,
-  type EmbeddingProviderCapabilities,
-  type EmbedOptions,
-} from '../ports/embedding-provider.ts';
+import { type EmbeddingProvider, embeddingProvider } from '../ports/embedding-provider.ts';
 
 export interface LocalEmbeddingProviderOptions {
   /** Length of every vector; 384 unless told. */
@@ -29,17 +24,15 @@ export function createLocalEmbeddingProvider(
       details: { dimension },
     });
   }
-  const capabilities: EmbeddingProviderCapabilities = Object.freeze({
-    name: 'local',
-    model: localModelId(dimension),
-    dimension,
-    maxBatch: LOCAL_MAX_BATCH,
-    remote: false,
-  });
-  return {
-    capabilities,
-    async embed(texts: readonly string[], embedOptions: EmbedOptions): Promise<Float32Array[]> {
-      assertBatchLimit(texts, LOCAL_MAX_BATCH);
+  return embeddingProvider(
+    {
+      name: 'local',
+      model: localModelId(dimension),
+      dimension,
+      maxBatch: LOCAL_MAX_BATCH,
+      remote: false,
+    },
+    async (texts, embedOptions) => {
       if (embedOptions.signal?.aborted) {
         throw new MembusError('EMBEDDING_FAILED', 'embedding aborted', {
           cause: embedOptions.signal.reason,
@@ -47,5 +40,5 @@ export function createLocalEmbeddingProvider(
       }
       return texts.map((text) => embedLocal(text, dimension));
     },
-  };
+  );
 }

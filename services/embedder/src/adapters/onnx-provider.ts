@@ -1,10 +1,5 @@
 import { createOnnxEmbeddingModel, type OnnxEmbeddingModelOptions } from '@membus/embedding-onnx';
-import {
-  assertBatchLimit,
-  type EmbeddingProvider,
-  type EmbeddingProviderCapabilities,
-  type EmbedOptions,
-} from '../ports/embedding-provider.ts';
+import { type EmbeddingProvider, embeddingProvider } from '../ports/embedding-provider.ts';
 
 /** Model, directory, threads, texts per run and fetch options of `@membus/embedding-onnx`. */
 export type OnnxEmbeddingProviderOptions = OnnxEmbeddingModelOptions;
@@ -20,18 +15,14 @@ export function createOnnxEmbeddingProvider(
   options: OnnxEmbeddingProviderOptions = {},
 ): EmbeddingProvider {
   const model = createOnnxEmbeddingModel(options);
-  const capabilities: EmbeddingProviderCapabilities = Object.freeze({
-    name: 'onnx',
-    model: model.spec.modelId,
-    dimension: model.spec.dimension,
-    maxBatch: ONNX_MAX_BATCH,
-    remote: false,
-  });
-  return {
-    capabilities,
-    async embed(texts: readonly string[], embedOptions: EmbedOptions): Promise<Float32Array[]> {
-      assertBatchLimit(texts, ONNX_MAX_BATCH);
-      return model.embed(texts, embedOptions.purpose, embedOptions.signal);
+  return embeddingProvider(
+    {
+      name: 'onnx',
+      model: model.spec.modelId,
+      dimension: model.spec.dimension,
+      maxBatch: ONNX_MAX_BATCH,
+      remote: false,
     },
-  };
+    (texts, embedOptions) => model.embed(texts, embedOptions.purpose, embedOptions.signal),
+  );
 }

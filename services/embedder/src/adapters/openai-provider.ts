@@ -6,12 +6,7 @@ import OpenAI, {
   APIError,
   APIUserAbortError,
 } from 'openai';
-import {
-  assertBatchLimit,
-  type EmbeddingProvider,
-  type EmbeddingProviderCapabilities,
-  type EmbedOptions,
-} from '../ports/embedding-provider.ts';
+import { type EmbeddingProvider, embeddingProvider } from '../ports/embedding-provider.ts';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
 /** OpenAI accepts 2,048 inputs per request; self-hosted servers usually far fewer. */
@@ -117,14 +112,6 @@ export function createOpenAIEmbeddingProvider(
     timeout: options.timeoutMs ?? 30_000,
     maxRetries: 0,
   });
-  const capabilities: EmbeddingProviderCapabilities = Object.freeze({
-    name: 'openai',
-    model,
-    dimension,
-    maxBatch,
-    remote: true,
-  });
-
   async function request(texts: readonly string[], signal: AbortSignal | undefined) {
     return client.embeddings.create(
       {
@@ -137,10 +124,9 @@ export function createOpenAIEmbeddingProvider(
     );
   }
 
-  return {
-    capabilities,
-    async embed(texts: readonly string[], embedOptions: EmbedOptions): Promise<Float32Array[]> {
-      assertBatchLimit(texts, maxBatch);
+  return embeddingProvider(
+    { name: 'openai', model, dimension, maxBatch, remote: true },
+    async (texts, embedOptions) => {
       if (texts.length === 0) return [];
       const response = await retry(() => request(texts, embedOptions.signal), {
         attempts: maxAttempts,
@@ -174,7 +160,7 @@ export function createOpenAIEmbeddingProvider(
       options.onUsage?.({ tokens, costUsd: (tokens * price) / 1_000_000, model });
       return vectors;
     },
-  };
+  );
 }
 
 interface Failure {

@@ -26,8 +26,26 @@ export interface EmbeddingProvider {
   embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]>;
 }
 
+/**
+ * A provider from its capabilities (frozen) and its embedding function, which only ever sees at
+ * most `capabilities.maxBatch` texts: a larger call fails first, with LIMIT_EXCEEDED.
+ */
+export function embeddingProvider(
+  capabilities: EmbeddingProviderCapabilities,
+  embed: (texts: readonly string[], options: EmbedOptions) => Promise<Float32Array[]>,
+): EmbeddingProvider {
+  const frozen = Object.freeze({ ...capabilities });
+  return {
+    capabilities: frozen,
+    async embed(texts, options) {
+      assertBatchLimit(texts, frozen.maxBatch);
+      return embed(texts, options);
+    },
+  };
+}
+
 /** Every provider's first check: at most `maxBatch` texts per `embed` call (LIMIT_EXCEEDED). */
-export function assertBatchLimit(texts: readonly string[], maxBatch: number): void {
+function assertBatchLimit(texts: readonly string[], maxBatch: number): void {
   if (texts.length > maxBatch) {
     throw new MembusError(
       'LIMIT_EXCEEDED',
