@@ -52,8 +52,10 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
     workspace: ['@membus/contracts', '@membus/bus', '@membus/vector-index'],
     external: /^re2js$/,
   },
+  // Starting a worker thread from a module beside the caller, compiled or through tsx.
+  '@membus/worker-entry': { workspace: [], external: /^$/ },
   '@membus/embedded-index': {
-    workspace: ['@membus/contracts', '@membus/vector-index'],
+    workspace: ['@membus/contracts', '@membus/vector-index', '@membus/worker-entry'],
     external: /^(better-sqlite3|usearch)$/,
   },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
@@ -98,6 +100,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
       '@membus/embedding-onnx',
       '@membus/vector-index',
       '@membus/embedded-index',
+      '@membus/worker-entry',
     ],
     external: /^(zod|prom-client|better-sqlite3|mongodb|@qdrant\/js-client-rest)$/,
   },

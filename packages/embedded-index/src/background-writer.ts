@@ -1,34 +1,9 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '@membus/worker-entry';
 import type { AccessEntry, FromWorker, StoreWorkerData, ToWorker } from './store-access.ts';
 
-/**
- * The worker's module beside this one: `store-worker.js` once compiled; from the TypeScript
- * sources (tests, `node --import tsx`) a one-line data: module that registers tsx in the worker
- * and imports `store-worker.ts` (Node 20 does not apply `--import` hooks to a worker's entry).
- */
-const workerFile = import.meta.url.endsWith('.ts')
-  ? new URL(
-      `data:text/javascript,${encodeURIComponent(
-        `const { register } = await import(${JSON.stringify(tsxApi())}); register(); await import(${JSON.stringify(new URL('./store-worker.ts', import.meta.url).href)});`,
-      )}`,
-    )
-  : new URL('./store-worker.js', import.meta.url);
-
-/**
- * tsx's ESM API (`register()` installs its loader in the calling thread; its `--import` entry
- * does nothing in a worker). Resolved as `import` would: `require.resolve` picks the CJS build.
- */
-function tsxApi(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const { exports } = require(manifest) as {
-    exports: { './esm/api': { import: { default: string } } };
-  };
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href;
-}
+/** `store-worker.js` beside this module, or `store-worker.ts` through tsx from the sources. */
+const workerFile = workerEntry(import.meta.url, './store-worker');
 
 /**
  * A worker thread (`store-worker.ts`) with its own connection to the store: passive checkpoints

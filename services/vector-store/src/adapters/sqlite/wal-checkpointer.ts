@@ -1,30 +1,8 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '@membus/worker-entry';
 
-/**
- * The worker's module beside this one: `checkpoint-worker.js` once compiled; from the TypeScript
- * sources (tests, `node --import tsx`) a one-line data: module that registers tsx in the worker
- * and imports `checkpoint-worker.ts` (Node 20 does not apply `--import` hooks to a worker's
- * entry). As the embedded index's store worker does.
- */
-const workerFile = import.meta.url.endsWith('.ts')
-  ? new URL(
-      `data:text/javascript,${encodeURIComponent(
-        `const { register } = await import(${JSON.stringify(tsxApi())}); register(); await import(${JSON.stringify(new URL('./checkpoint-worker.ts', import.meta.url).href)});`,
-      )}`,
-    )
-  : new URL('./checkpoint-worker.js', import.meta.url);
-
-function tsxApi(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const { exports } = require(manifest) as {
-    exports: { './esm/api': { import: { default: string } } };
-  };
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href;
-}
+/** `checkpoint-worker.js` beside this module, or `checkpoint-worker.ts` through tsx from the sources. */
+const workerFile = workerEntry(import.meta.url, './checkpoint-worker');
 
 /**
  * Passive WAL checkpoints of `file` every `intervalMs` in a worker thread with its own
