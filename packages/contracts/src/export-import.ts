@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChangeFields, ChangeReasonSchema } from './change-messages.ts';
 import { ErrorBodySchema } from './errors.ts';
-import { MemoryFilterSchema, selectionRequest } from './filter.ts';
+import { filteredPageFields, selectionRequest } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
   FORBIDDEN_KEYS,
@@ -147,12 +147,8 @@ export type ExportedMemory = z.output<typeof ExportedMemorySchema>;
 // ---------------------------------------------------------------- memory.export.<tenant>
 
 export const ExportRequestSchema = z.strictObject({
-  v: v1,
-  filter: MemoryFilterSchema.optional(),
-  /** Lines per page (fewer when they would pass `Limits.replyBytes`). */
-  limit: z.number().int().min(1).max(Limits.pageSize).default(200),
-  /** Opaque cursor from the previous page. */
-  cursor: CursorSchema.optional(),
+  /** `limit`: lines per page. */
+  ...filteredPageFields(200),
   /** Each memory's history with it (oldest first, at most `Limits.pageSize` entries). */
   withHistory: z.boolean().default(false),
   /** Each memory's vector with it (when the index can give vectors). */

@@ -8,7 +8,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
-import { v1 } from './schema-parts.ts';
+import { CursorSchema, v1 } from './schema-parts.ts';
 
 /** A dotted path into `metadata`, e.g. `deploy.platform`. */
 export const FieldPathSchema = z
@@ -205,6 +205,21 @@ export type MemoryFilter = z.infer<typeof MemoryFilterSchema>;
 /** True when the filter restricts nothing. */
 export function isEmptyFilter(filter: MemoryFilter | undefined): boolean {
   return filter === undefined || Object.values(filter).every((value) => value === undefined);
+}
+
+/**
+ * The fields of a version-1 request that pages through the memories a filter matches, newest
+ * first (`memory.list`, and `memory.export` in the same order): up to `limit` a page, fewer when
+ * more would pass `Limits.replyBytes`.
+ */
+export function filteredPageFields(defaultLimit: number) {
+  return {
+    v: v1,
+    filter: MemoryFilterSchema.optional(),
+    limit: z.number().int().min(1).max(Limits.pageSize).default(defaultLimit),
+    /** Opaque cursor from the previous page. */
+    cursor: CursorSchema.optional(),
+  };
 }
 
 /** What `selectionRequest` checks of a request it parsed. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MemoryFilterSchema } from './filter.ts';
+import { filteredPageFields, MemoryFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import { MemoryRecordSchema, MemoryTextSchema, TimestampSchema, VectorSchema } from './memory.ts';
 import {
@@ -133,13 +133,7 @@ export const GetReplySchema = z.object({
 });
 export type GetReply = z.infer<typeof GetReplySchema>;
 
-export const ListRequestSchema = z.strictObject({
-  v: v1,
-  filter: MemoryFilterSchema.optional(),
-  limit: z.number().int().min(1).max(Limits.pageSize).default(50),
-  /** Opaque cursor from the previous page. */
-  cursor: CursorSchema.optional(),
-});
+export const ListRequestSchema = z.strictObject(filteredPageFields(50));
 export type ListRequestInput = z.input<typeof ListRequestSchema>;
 export type ListRequest = z.output<typeof ListRequestSchema>;
 /**
