@@ -8,7 +8,8 @@
  * (kept, so later runs measure the same store), then in fresh processes: (1) each in-memory
  * component alone, built from the stored rows the way an open builds it (vector arena, slot table
  * with the payload index, keyword index, the usearch graph read from its file); (2) the whole index
- * opened. Each figure is the growth of process.memoryUsage() after a full GC, per memory.
+ * opened. Each figure is the growth of process.memoryUsage() after a full GC, per memory; the payload
+ * index alone is `payload` (slot table and payload index) less `slots` (the slot table alone).
  */
 
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ const { values } = parseArgs({
     /** Only build the store (so that building and measuring can run at different times). */
     'build-only': { type: 'boolean', default: false },
     /** Measure only these parts (comma-separated; default all). */
-    parts: { type: 'string', default: 'arena,payload,keyword,graph,index' },
+    parts: { type: 'string', default: 'arena,slots,payload,keyword,graph,index' },
   },
 });
 const size = Number(values.size);
@@ -148,11 +149,12 @@ async function measure(part: string): Promise<void> {
   for (const row of store.loadAll()) {
     count++;
     if (part === 'arena') arena.setBytes(row.slot, row.vector);
-    if (part === 'payload') {
+    // `slots`: the slot table alone (payloads and columns); `payload`: with the payload index.
+    if (part === 'slots' || part === 'payload') {
       const payload = payloadFromRow(row);
       slots.ensure(row.slot);
       slots.set(row.slot, payload);
-      payloads.add(row.slot, payload);
+      if (part === 'payload') payloads.add(row.slot, payload);
     }
     if (part === 'keyword')
       keywords.set(row.slot, row.context ? `${row.text}\n${row.context}` : row.text);
