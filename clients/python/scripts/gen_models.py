@@ -44,44 +44,53 @@ NAMES = {
 
 STRING_NAMES = {"uuid": "Uuid", "date-time": "Timestamp"}
 
+# The base of every model of what a server sends (src/membus/lenient.py).
+LENIENT_BASE = "membus.lenient.LenientModel"
+
 
 class Hoister:
     """Moves every object shape into ``$defs`` once, by content, so a shape that several
-    operations share (a memory, a filter) is one model rather than one copy per operation."""
+    operations share (a memory, a filter, a policy) is one model rather than one copy per
+    operation. A shape is compared without ``additionalProperties: false``: one that a request
+    uses is strict (``extra="forbid"``) wherever it appears, and the models of what a server
+    sends ignore unknown fields at every depth all the same (``LenientModel``)."""
 
     def __init__(self) -> None:
         self.defs: dict[str, dict] = {}
         self.by_content: dict[str, str] = {}
 
-    def hoist(self, name: str, node: dict) -> dict:
-        content = json.dumps(node, sort_keys=True)
+    def hoist(self, name: str, node: dict, strict: bool) -> dict:
+        content = json.dumps(lenient(node), sort_keys=True)
         if content not in self.by_content:
             unique, number = name, 1
             while unique in self.defs:
                 number += 1
                 unique = f"{name}{number}"
             self.by_content[content] = unique
-            self.defs[unique] = {"title": unique, **node}
-        return {"$ref": f"#/$defs/{self.by_content[content]}"}
+            self.defs[unique] = {"title": unique, **lenient(node)}
+        unique = self.by_content[content]
+        if strict and self.defs[unique].get("type") == "object":
+            self.defs[unique]["additionalProperties"] = False
+        return {"$ref": f"#/$defs/{unique}"}
 
-    def visit(self, node: object, hint: str, top: bool = False) -> object:
+    def visit(self, node: object, hint: str, strict: bool, top: bool = False) -> object:
         if isinstance(node, list):
-            return [self.visit(item, hint) for item in node]
+            return [self.visit(item, hint, strict) for item in node]
         if not isinstance(node, dict):
             return node
         result = {}
         for key, value in node.items():
             if key == "properties":
-                result[key] = {name: self.visit(body, name) for name, body in value.items()}
+                result[key] = {name: self.visit(body, name, strict) for name, body in value.items()}
             elif key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf"):
-                result[key] = self.visit(value, hint)
+                result[key] = self.visit(value, hint, strict)
             else:
                 result[key] = value
         if not top and result.get("type") == "object" and "properties" in result:
-            return self.hoist(NAMES.get(hint, pascal(hint)), result)
+            return self.hoist(NAMES.get(hint, pascal(hint)), result, strict)
         if result.get("type") == "string" and "pattern" in result:
             # Labels, ids and timestamps: one alias each instead of the pattern on every field.
-            return self.hoist(STRING_NAMES.get(result.get("format", ""), "Label"), result)
+            return self.hoist(STRING_NAMES.get(result.get("format", ""), "Label"), result, strict)
         return result
 
 
@@ -112,8 +121,7 @@ def combined_schema(operations: dict) -> dict:
                 continue
             name = pascal(key) + suffix
             schema = dict(operation[part])
-            if part == "reply" or operation["agents"] == "receive":
-                schema = lenient(schema)
+            strict = part != "reply" and operation["agents"] != "receive"
             schema.pop("$schema", None)
             inner = schema.pop("$defs", {})
             # Nested definitions (a recursive JSON value) are named once for the whole module.
@@ -124,7 +132,10 @@ def combined_schema(operations: dict) -> dict:
                 text = text.replace(ref, json.dumps(f"#/$defs/{shared}"))
                 body_text = json.dumps(body).replace(ref, json.dumps(f"#/$defs/{shared}"))
                 hoister.defs[shared] = json.loads(body_text)
-            models[name] = {"title": name, **hoister.visit(json.loads(text), name, top=True)}
+            model = hoister.visit(json.loads(text), name, strict, top=True)
+            if not strict:
+                model = {**lenient(model), "customBasePath": LENIENT_BASE}
+            models[name] = {"title": name, **model}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": {**hoister.defs, **models},

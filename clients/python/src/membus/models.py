@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
+from membus.lenient import LenientModel
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
@@ -193,6 +194,9 @@ class MemoryRecord2(BaseModel):
 
 
 class History(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
     at: Timestamp
     previousText: Annotated[str | None, Field(max_length=32000)] = None
@@ -204,6 +208,9 @@ class History(BaseModel):
 
 
 class Vector(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     model: Annotated[str, Field(max_length=200, min_length=1)]
     dimension: Annotated[int, Field(ge=1, le=4096)]
     data: Annotated[str, Field(max_length=32768)]
@@ -248,37 +255,14 @@ class MemoryRecord3(BaseModel):
     occurrences: Annotated[int | None, Field(ge=1, le=9007199254740991)] = 1
 
 
-class History2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    event: Literal["ADD", "DUPLICATE", "UPDATE", "DELETE", "EXPIRE", "MERGE"]
-    at: Timestamp
-    previousText: Annotated[str | None, Field(max_length=32000)] = None
-    text: Annotated[str | None, Field(max_length=32000)] = None
-    details: dict[str, Any] | None = None
-    """
-    Event-specific JSON.
-    """
-
-
-class Vector2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    model: Annotated[str, Field(max_length=200, min_length=1)]
-    dimension: Annotated[int, Field(ge=1, le=4096)]
-    data: Annotated[str, Field(max_length=32768)]
-
-
 class MemoryRecord4(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     v: Literal[1]
     memory: MemoryRecord3
-    history: Annotated[list[History2] | None, Field(max_length=500)] = None
-    vector: Vector2 | None = None
+    history: Annotated[list[History] | None, Field(max_length=500)] = None
+    vector: Vector | None = None
 
 
 class ErrorBody(BaseModel):
@@ -464,21 +448,25 @@ Label3 = TypeAliasType(
 
 
 class Text(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     regex: Annotated[str, Field(max_length=1000, min_length=1)]
     ignoreCase: bool | None = None
 
 
 class Text2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     contains: Annotated[str, Field(max_length=1000, min_length=1)]
     ignoreCase: bool | None = None
 
 
-class Categories2(BaseModel):
-    any: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
-    all: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = None
-
-
 class Match(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     namespaces: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = (
         None
     )
@@ -502,16 +490,22 @@ class Match(BaseModel):
     """
     A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most 64 conditions, nested at most 8 deep.
     """
-    categories: Categories2 | None = None
-    tags: Categories2 | None = None
+    categories: Categories | None = None
+    tags: Categories | None = None
 
 
 class Action(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     type: Literal["drop"]
     reason: Label3
 
 
 class Action2(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     type: Literal["annotate"]
     categories: Annotated[list[Label] | None, Field(max_length=32)] = None
     tags: Annotated[list[Label] | None, Field(max_length=32)] = None
@@ -530,6 +524,9 @@ TtlSeconds = TypeAliasType("TtlSeconds", Annotated[int, Field(gt=0, le=315360000
 
 
 class Expiry(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
     category: Label
     ttlSeconds: TtlSeconds | None
 
@@ -541,88 +538,14 @@ class Policy(BaseModel):
     expiry: Annotated[list[Expiry], Field(max_length=64)]
 
 
-class Text3(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    regex: Annotated[str, Field(max_length=1000, min_length=1)]
-    ignoreCase: bool | None = None
-
-
-class Text4(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    contains: Annotated[str, Field(max_length=1000, min_length=1)]
-    ignoreCase: bool | None = None
-
-
-class Match2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    namespaces: Annotated[list[Label] | None, Field(max_length=256, min_length=1)] = (
-        None
-    )
-    scopes: Annotated[
-        list[Literal["app", "user", "agent", "session"]] | None, Field(min_length=1)
-    ] = None
-    kinds: Annotated[
-        list[Literal["fact", "episode", "preference", "outcome", "pattern", "summary"]]
-        | None,
-        Field(min_length=1),
-    ] = None
-    text: Annotated[list[Text3 | Text4] | None, Field(max_length=32, min_length=1)] = (
-        None
-    )
-    notText: Annotated[
-        list[Text3 | Text4] | None, Field(max_length=32, min_length=1)
-    ] = None
-    minLength: Annotated[int | None, Field(ge=0, le=32000)] = None
-    maxLength: Annotated[int | None, Field(ge=0, le=32000)] = None
-    metadata: dict[str, Any] | None = None
-    """
-    A condition {field, op, value} (op: eq, ne, gt, gte, lt, lte, in, nin, exists) or {and: [filters]}, {or: [filters]}, {not: filter}; at most 64 conditions, nested at most 8 deep.
-    """
-    categories: Categories | None = None
-    tags: Categories | None = None
-
-
-class Action3(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    type: Literal["drop"]
-    reason: Label3
-
-
-class Action4(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    type: Literal["annotate"]
-    categories: Annotated[list[Label] | None, Field(max_length=32)] = None
-    tags: Annotated[list[Label] | None, Field(max_length=32)] = None
-    importance: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
-    stop: bool | None = None
-
-
 class Rules2(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     name: Label3
     description: Annotated[str | None, Field(max_length=500)] = None
-    match: Match2 | None = None
-    action: Action3 | Action4
-
-
-class Expiry2(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    category: Label
-    ttlSeconds: TtlSeconds | None
+    match: Match | None = None
+    action: Action | Action2
 
 
 class Policy2(BaseModel):
@@ -635,7 +558,7 @@ class Policy2(BaseModel):
         list[Rules2] | None, Field(max_length=100, validate_default=True)
     ] = []
     expiry: Annotated[
-        list[Expiry2] | None, Field(max_length=64, validate_default=True)
+        list[Expiry] | None, Field(max_length=64, validate_default=True)
     ] = []
 
 
@@ -794,7 +717,7 @@ class QueryRequest(BaseModel):
     mode: Literal["dense", "keyword", "hybrid"] | None = None
 
 
-class QueryReply(BaseModel):
+class QueryReply(LenientModel):
     v: Literal[1]
     hits: list[QueryHit]
     truncated: bool | None = None
@@ -812,7 +735,7 @@ class GetRequest(BaseModel):
     ids: Annotated[list[Uuid], Field(max_length=500, min_length=1)]
 
 
-class GetReply(BaseModel):
+class GetReply(LenientModel):
     v: Literal[1]
     memories: list[MemoryRecord]
     missing: list[Uuid]
@@ -829,7 +752,7 @@ class ListRequest(BaseModel):
     cursor: Annotated[str | None, Field(max_length=512)] = None
 
 
-class ListReply(BaseModel):
+class ListReply(LenientModel):
     v: Literal[1]
     memories: list[MemoryRecord]
     nextCursor: str | None = None
@@ -854,7 +777,7 @@ class UpdateRequest(BaseModel):
     reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
 
 
-class UpdateReply(BaseModel):
+class UpdateReply(LenientModel):
     v: Literal[1]
     memory: MemoryRecord
 
@@ -869,7 +792,7 @@ class DeleteRequest(BaseModel):
     reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
 
 
-class DeleteReply(BaseModel):
+class DeleteReply(LenientModel):
     v: Literal[1]
     deleted: Annotated[int, Field(ge=0, le=9007199254740991)]
     ids: list[Uuid]
@@ -889,7 +812,7 @@ class BatchUpdateRequest(BaseModel):
     reason: Annotated[str | None, Field(max_length=300, min_length=1)] = None
 
 
-class BatchUpdateReply(BaseModel):
+class BatchUpdateReply(LenientModel):
     v: Literal[1]
     updated: Annotated[int, Field(ge=0, le=9007199254740991)]
     unchanged: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -910,7 +833,7 @@ class ExportRequest(BaseModel):
     withVectors: bool | None = False
 
 
-class ExportReply(BaseModel):
+class ExportReply(LenientModel):
     v: Literal[1]
     lines: list[Lines]
     nextCursor: str | None = None
@@ -925,7 +848,7 @@ class ImportRequest(BaseModel):
     onConflict: Literal["report", "overwrite"] | None = "report"
 
 
-class ImportReply(BaseModel):
+class ImportReply(LenientModel):
     v: Literal[1]
     results: list[Results]
 
@@ -939,7 +862,7 @@ class HistoryRequest(BaseModel):
     cursor: Annotated[str | None, Field(max_length=512)] = None
 
 
-class HistoryReply(BaseModel):
+class HistoryReply(LenientModel):
     v: Literal[1]
     entries: list[HistoryEntry]
     nextCursor: str | None = None
@@ -978,7 +901,7 @@ ByCategoryAdditionalProperty = TypeAliasType(
 )
 
 
-class StatsReply(BaseModel):
+class StatsReply(LenientModel):
     v: Literal[1]
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     byScope: dict[str, ByScopeAdditionalProperty]
@@ -1040,7 +963,7 @@ class PatternsRequest(BaseModel):
     includeFailures: bool | None = True
 
 
-class PatternsReply(BaseModel):
+class PatternsReply(LenientModel):
     v: Literal[1]
     taskType: Label | None = None
     inferred: bool
@@ -1057,7 +980,7 @@ class MetricsRequest(BaseModel):
     namespace: Label | None = None
 
 
-class MetricsReply(BaseModel):
+class MetricsReply(LenientModel):
     v: Literal[1]
     taskTypes: list[TaskTypes]
     overall: Overall
@@ -1087,7 +1010,7 @@ class CompactRequest(BaseModel):
     dryRun: bool | None = False
 
 
-class CompactReply(BaseModel):
+class CompactReply(LenientModel):
     v: Literal[1]
     dryRun: bool
     session: Session | None = None
@@ -1110,7 +1033,7 @@ OverCapacityAdditionalProperty = TypeAliasType(
 )
 
 
-class AuditReply(BaseModel):
+class AuditReply(LenientModel):
     v: Literal[1]
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     byCategory: dict[str, ByCategoryAdditionalProperty]
@@ -1134,7 +1057,7 @@ class PolicyGetRequest(BaseModel):
     version: Annotated[int | None, Field(ge=1, le=9007199254740991)] = None
 
 
-class PolicyGetReply(BaseModel):
+class PolicyGetReply(LenientModel):
     v: Literal[1]
     version: Annotated[int, Field(ge=0, le=9007199254740991)]
     policy: Policy | None = None
@@ -1150,7 +1073,7 @@ class PolicyPutRequest(BaseModel):
     expectedVersion: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
-class PolicyPutReply(BaseModel):
+class PolicyPutReply(LenientModel):
     v: Literal[1]
     version: Annotated[int, Field(ge=1, le=9007199254740991)]
     updatedAt: Timestamp
@@ -1165,7 +1088,7 @@ class PolicyHistoryRequest(BaseModel):
     limit: Annotated[int | None, Field(ge=1, le=100)] = 20
 
 
-class PolicyHistoryReply(BaseModel):
+class PolicyHistoryReply(LenientModel):
     v: Literal[1]
     version: Annotated[int, Field(ge=0, le=9007199254740991)]
     versions: list[Versions]
@@ -1184,7 +1107,7 @@ class ReembedRequest(BaseModel):
     dryRun: bool | None = None
 
 
-class ReembedReply(BaseModel):
+class ReembedReply(LenientModel):
     v: Literal[1]
     state: Literal["idle", "running", "cleaning"]
     activeModel: str | None = None
@@ -1196,7 +1119,7 @@ class ReembedReply(BaseModel):
     dryRun: bool | None = None
 
 
-class NoticeMessage(BaseModel):
+class NoticeMessage(LenientModel):
     v: Literal[1]
     id: Uuid
     status: Literal["stored", "duplicate", "merged", "failed", "dropped"]
@@ -1205,7 +1128,7 @@ class NoticeMessage(BaseModel):
     policy: Policy3 | None = None
 
 
-class CompactedMessage(BaseModel):
+class CompactedMessage(LenientModel):
     v: Literal[1]
     report: Session
     at: Timestamp
@@ -1225,7 +1148,7 @@ class WatchRequest(BaseModel):
     consumed: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
-class WatchReply(BaseModel):
+class WatchReply(LenientModel):
     v: Literal[1]
     active: bool
     startSeq: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -1234,7 +1157,7 @@ class WatchReply(BaseModel):
     heartbeatMs: Annotated[int, Field(gt=0, le=9007199254740991)]
 
 
-class FeedMessage(BaseModel):
+class FeedMessage(LenientModel):
     v: Literal[1]
     type: Literal["event", "heartbeat"]
     seq: Annotated[int | None, Field(ge=1, le=9007199254740991)] = None
@@ -1264,7 +1187,7 @@ class IngestMessage(BaseModel):
     extract: bool | None = True
 
 
-class ExtractedMessage(BaseModel):
+class ExtractedMessage(LenientModel):
     v: Literal[1]
     id: Uuid
     status: Literal["extracted", "raw", "failed"]
