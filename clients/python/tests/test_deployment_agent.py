@@ -19,6 +19,8 @@ SHORT_VERCEL = ["Build", "Deploy to Vercel"]
 FULL_NETLIFY = ["Install dependencies", "Build", "Deploy to Netlify"]
 VERCEL = {"platform": "vercel", "environment": "production", "framework": "nextjs"}
 NETLIFY = {"platform": "netlify", "environment": "staging", "framework": "astro"}
+# What the agent asks before it deploys to Vercel production.
+BEFORE_VERCEL = "vercel production deploy"
 
 
 async def recall(
@@ -101,7 +103,7 @@ async def test_recalls_the_successful_vercel_production_deploy(
 ) -> None:
     hits = await recall(
         acme,
-        "vercel production deploy",
+        BEFORE_VERCEL,
         kinds=["outcome"],
         metadata={
             "and": [
@@ -120,9 +122,7 @@ async def test_recalls_the_failure_to_avoid_with_its_error(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
     hits = await recall(
-        acme,
-        "vercel production deploy",
-        metadata={"field": "success", "op": "eq", "value": False},
+        acme, BEFORE_VERCEL, metadata={"field": "success", "op": "eq", "value": False}
     )
     assert [(hit.memory.id, hit.memory.metadata["error"]) for hit in hits] == [
         (deployments["failure"].id, "Build failed: Missing dependency 'react-dom'")
@@ -132,7 +132,7 @@ async def test_recalls_the_failure_to_avoid_with_its_error(
 async def test_ranks_both_vercel_outcomes_above_netlify(
     acme: membus.MemoryClient, deployments: dict[str, membus.StoreResult]
 ) -> None:
-    hits = await recall(acme, "vercel production deploy", top_k=3, kinds=["outcome"])
+    hits = await recall(acme, BEFORE_VERCEL, top_k=3, kinds=["outcome"])
     assert {hit.memory.id for hit in hits[:2]} == {
         deployments["success"].id,
         deployments["failure"].id,
