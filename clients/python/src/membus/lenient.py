@@ -1,4 +1,6 @@
-"""The base of the models of what a server sends: replies and the messages agents receive."""
+"""The base of the models of what a server sends: replies and the messages agents receive.
+
+Needs pydantic 2.12 or later (validation-time `extra`)."""
 
 from __future__ import annotations
 
