@@ -69,7 +69,7 @@ class Hoister:
             self.by_content[content] = unique
             self.defs[unique] = {"title": unique, **lenient(node)}
         unique = self.by_content[content]
-        if strict and self.defs[unique].get("type") == "object":
+        if strict and node.get("additionalProperties") is False:
             self.defs[unique]["additionalProperties"] = False
         return {"$ref": f"#/$defs/{unique}"}
 
