@@ -1,6 +1,12 @@
 import { compileFilter, type IndexFilter } from '@membus/vector-index';
 import type { KeywordCandidates } from './keyword-index.ts';
-import type { CandidateSource, CoveredField, SlotPayload } from './payload-index.ts';
+import {
+  type CandidateSource,
+  type CoveredField,
+  SlotList,
+  type SlotPayload,
+  type SlotSet,
+} from './payload-index.ts';
 import { grow } from './typed-arrays.ts';
 
 /**
@@ -88,17 +94,17 @@ export class SlotTable {
 
   forEachCandidate(source: CandidateSource, visit: (slot: number) => void): void {
     if (source.sets.length === 1) {
-      for (const slot of source.sets[0]!) visit(slot);
+      forEachSlot(source.sets[0]!, visit);
       return;
     }
     const epoch = this.nextVisitEpoch();
     const marks = this.visitMarks;
     for (const set of source.sets)
-      for (const slot of set) {
-        if (marks[slot] === epoch) continue;
+      forEachSlot(set, (slot) => {
+        if (marks[slot] === epoch) return;
         marks[slot] = epoch;
         visit(slot);
-      }
+      });
   }
 
   /** A candidate source as the keyword index iterates it (each slot once). */
@@ -114,7 +120,10 @@ export class SlotTable {
         // Marks every member with a fresh epoch (forEachCandidate bumps it for unions only).
         const epoch = this.nextVisitEpoch();
         const marks = this.visitMarks;
-        for (const set of source.sets) for (const slot of set) marks[slot] = epoch;
+        for (const set of source.sets)
+          forEachSlot(set, (slot) => {
+            marks[slot] = epoch;
+          });
         return (slot) => marks[slot] === epoch;
       },
     };
@@ -129,6 +138,15 @@ export class SlotTable {
     }
     return this.visitEpoch;
   }
+}
+
+/** Calls `visit` with each member of a slot set. */
+function forEachSlot(set: SlotSet, visit: (slot: number) => void): void {
+  if (set instanceof SlotList) {
+    const slots = set.slots;
+    const size = set.size;
+    for (let at = 0; at < size; at++) visit(slots[at]!);
+  } else for (const slot of set) visit(slot);
 }
 
 /** The filter without the field the candidate set implies; undefined when nothing is left. */

@@ -299,8 +299,9 @@ describe('KeywordIndex', () => {
     // what is live several times over.
     for (let round = 0; round < 8; round++)
       for (let slot = 0; slot < 300; slot++) {
-        texts[slot] = text();
-        index.set(slot, texts[slot]);
+        const written = text();
+        texts[slot] = written;
+        index.set(slot, written);
       }
     for (let slot = 0; slot < 300; slot += 7) {
       index.remove(slot);
