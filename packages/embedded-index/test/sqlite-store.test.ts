@@ -1,10 +1,13 @@
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { testRecord } from '@membus/vector-index/testing';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
+import { WAL_SIZE_LIMIT } from '../src/store-access.ts';
 
 const TENANT = 'acme';
 const ID = '01900000-0000-7000-8000-000000000001';
@@ -100,5 +103,79 @@ describe('SqliteStore background worker', () => {
     await expect(pending).rejects.toThrow(/store worker exited/);
     await terminated;
     expect(store.getRecord(TENANT, ID)?.accessCount).toBe(0);
+  });
+});
+
+describe('SqliteStore files', () => {
+  let directory: string;
+  let store: SqliteStore | undefined;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'membus-sqlite-files-'));
+  });
+
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  /** `count` rows of ~4.5 KB each, in slots from `from`. */
+  function rows(from: number, count: number): RowToWrite[] {
+    return Array.from({ length: count }, (_, index) => {
+      const slot = from + index;
+      const id = `01900000-0000-7000-8000-${slot.toString(16).padStart(12, '0')}`;
+      return { ...row(), id, slot, seq: slot + 1, vector: Buffer.alloc(4_096, slot % 251) };
+    });
+  }
+
+  const pageSize = (file: string): number => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.pragma('page_size', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('creates a new store with 8 KB pages and keeps an older store’s 4 KB ones', async () => {
+    const fresh = join(directory, 'fresh.sqlite');
+    store = new SqliteStore(fresh, { checkpointIntervalMs: 0, mmapBytes: 0 });
+    store.writeRows([row()]);
+    expect(pageSize(fresh)).toBe(8_192);
+    await store.close();
+
+    const older = join(directory, 'older.sqlite');
+    const db = new Database(older);
+    db.pragma('page_size = 4096');
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    db.close();
+    store = new SqliteStore(older, { checkpointIntervalMs: 0, mmapBytes: 0 });
+    store.writeRows([row()]);
+    expect(store.getRecord(TENANT, ID)?.id).toBe(ID);
+    expect(pageSize(older)).toBe(4_096);
+  });
+
+  it('cuts its WAL back to the limit at the first write after a checkpoint', async () => {
+    const file = join(directory, 'memories.sqlite');
+    // The worker's timer never fires during the test: the checkpoint below is the only one.
+    store = new SqliteStore(file, { checkpointIntervalMs: 3_600_000, mmapBytes: 0 });
+    for (let from = 0; from < 6_000; from += 500) store.writeRows(rows(from, 500));
+    const wal = `${file}-wal`;
+    expect(statSync(wal).size).toBeGreaterThan(WAL_SIZE_LIMIT);
+    const other = new Database(file);
+    try {
+      expect(other.pragma('wal_checkpoint(PASSIVE)')).toEqual([
+        expect.objectContaining({ busy: 0 }),
+      ]);
+    } finally {
+      other.close();
+    }
+    store.writeRows(rows(6_000, 1));
+    expect(statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+    expect(store.getRecord(TENANT, rows(6_000, 1)[0]?.id as string)?.text).toBe(
+      'the deploy key rotates monthly',
+    );
   });
 });

@@ -5,8 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reopenableFile, waitFor } from '@membus/bus/testing';
+import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { openSqliteDocumentStore } from '../src/adapters/sqlite/sqlite-document-store.ts';
+import { WAL_SIZE_LIMIT } from '../src/adapters/sqlite/wal-checkpointer.ts';
 import { createDocumentStoreConformanceSuite } from '../src/testing/index.ts';
 
 createDocumentStoreConformanceSuite({
@@ -40,6 +42,41 @@ it('copies committed history into the database file from its worker thread', asy
     expect((await store.history('acme', first.memoryId)).map((entry) => entry.text)).toEqual([
       first.text,
     ]);
+  } finally {
+    await store.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+it('cuts its WAL back to the limit at the first write after a checkpoint', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'membus-checkpoints-'));
+  const path = join(directory, 'documents.sqlite');
+  // The worker's timer never fires during the test: the checkpoint below is the only one.
+  const store = openSqliteDocumentStore({ path, checkpointIntervalMs: 3_600_000 });
+  const entries = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      memoryId: randomUUID(),
+      event: 'ADD' as const,
+      at: new Date(0).toISOString(),
+      storeId: randomUUID(),
+      text: `history entry ${index} ${'x'.repeat(4_000)}`,
+    }));
+  try {
+    for (let batch = 0; batch < 10; batch++) await store.appendHistory('acme', entries(500));
+    const wal = `${path}-wal`;
+    expect(statSync(wal).size).toBeGreaterThan(WAL_SIZE_LIMIT);
+    const other = new Database(path);
+    try {
+      expect(other.pragma('wal_checkpoint(PASSIVE)')).toEqual([
+        expect.objectContaining({ busy: 0 }),
+      ]);
+    } finally {
+      other.close();
+    }
+    const last = entries(1)[0]!;
+    await store.appendHistory('acme', [last]);
+    expect(statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+    expect((await store.history('acme', last.memoryId)).length).toBe(1);
   } finally {
     await store.close();
     await rm(directory, { recursive: true, force: true });
