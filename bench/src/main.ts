@@ -42,9 +42,12 @@ import {
   gcBetween,
   gcTotals,
   type QuerySample,
+  type ResidentSplit,
+  residentSplit,
   rssMb,
   slowest,
   summarize,
+  v8Heap,
 } from './stats.ts';
 
 const { values } = parseArgs({
@@ -68,6 +71,8 @@ const { values } = parseArgs({
     'export-import': { type: 'boolean', default: false },
     /** The embedder's provider: `local` (default, hashing) or `onnx` (the sentence model). */
     embedder: { type: 'string', default: 'local' },
+    /** Leaves the data directory in place (its path is printed) instead of deleting it. */
+    'keep-data': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
@@ -206,6 +211,17 @@ async function vectorStoreGc(): Promise<GcTotals> {
   return gcTotals(await response.text());
 }
 
+/** The vector-store's resident memory by kind and its main thread's V8 heap, MB. */
+async function vectorStoreMemory(): Promise<{
+  resident?: ResidentSplit;
+  heap?: ReturnType<typeof v8Heap>;
+}> {
+  const resident = residentSplit(watched.vectorStore);
+  if (watched.vectorStoreMetricsPort === undefined) return resident ? { resident } : {};
+  const response = await fetch(`http://127.0.0.1:${watched.vectorStoreMetricsPort}/metrics`);
+  return { ...(resident ? { resident } : {}), heap: v8Heap(await response.text()) };
+}
+
 /** CPU used so far by this process (the client) and the watched ones, ms. */
 function cpuNow(): Record<string, number | undefined> {
   const own = process.cpuUsage();
@@ -277,13 +293,15 @@ async function fixedRate(
   return { offered: rate, achieved, latency: summarize(latencies), failed };
 }
 
-function directoryBytes(path: string): number {
-  let total = 0;
+/** Every file under `path` with its size in bytes, by path relative to `path`. */
+function fileSizes(path: string, prefix = ''): Record<string, number> {
+  const sizes: Record<string, number> = {};
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     const full = join(path, entry.name);
-    total += entry.isDirectory() ? directoryBytes(full) : statSync(full).size;
+    if (entry.isDirectory()) Object.assign(sizes, fileSizes(full, `${prefix}${entry.name}/`));
+    else sizes[`${prefix}${entry.name}`] = statSync(full).size;
   }
-  return total;
+  return sizes;
 }
 
 async function freePort(): Promise<number> {
@@ -328,6 +346,7 @@ async function main() {
   let ingestAck: IngestAckResult | undefined;
   let exportImport: ExportImportResult | undefined;
   let bytesPerMemory = 0;
+  let diskFiles: Record<string, number> = {};
   let violations: string[] = [];
   try {
     const started = await Promise.allSettled(
@@ -394,9 +413,12 @@ async function main() {
           embedder: rssMb(embedder.process.pid),
           vectorStore: rssMb(vectorStore.process.pid),
         },
+        vectorStoreMemory: await vectorStoreMemory(),
       });
     }
-    bytesPerMemory = directoryBytes(join(dataDir, 'vector-store')) / Math.max(1, stored);
+    diskFiles = fileSizes(join(dataDir, 'vector-store'));
+    bytesPerMemory =
+      Object.values(diskFiles).reduce((sum, bytes) => sum + bytes, 0) / Math.max(1, stored);
     if (values['export-import']) {
       log(`export / import of ${stored} memories`);
       const [withVectors, plain] = await Promise.all(
@@ -448,7 +470,8 @@ async function main() {
     // A permission refused to a service or the client would skew the run (timeouts, retries).
     violations = [...nats.violations];
     await nats.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (values['keep-data']) log(`data kept in ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
     if (tenancyDir) rmSync(tenancyDir, { recursive: true, force: true });
   }
   if (violations.length > 0) {
@@ -522,8 +545,34 @@ async function main() {
         '\n',
     );
   }
+  for (const row of rows as {
+    size: number;
+    vectorStoreMemory: { resident?: ResidentSplit; heap?: ReturnType<typeof v8Heap> };
+  }[]) {
+    const { resident, heap } = row.vectorStoreMemory;
+    if (resident === undefined) continue;
+    const files = Object.entries(resident.files)
+      .map(([name, mb]) => `${name} ${mb}`)
+      .join(', ');
+    process.stdout.write(
+      `vector-store RSS at ${row.size.toLocaleString('en')}, MB: ${resident.rss} = anonymous ${resident.anonymous} ` +
+        `(huge pages ${resident.hugePages}; malloc main heap ${resident.brkHeap}, ${resident.mallocArenas.count} other arenas ${resident.mallocArenas.mb}, ` +
+        `rest ${resident.otherAnonymous}) + files (${files}); ${resident.threads} threads` +
+        (heap
+          ? `; main V8 heap used ${heap.used} of ${heap.total}, external ${heap.external}`
+          : '') +
+        '\n',
+    );
+  }
+  const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   process.stdout.write(
-    `disk: ${((bytesPerMemory * 100_000) / 2 ** 20).toFixed(0)} MB per 100k memories (vector-store data)\n`,
+    `disk: ${((bytesPerMemory * 100_000) / 2 ** 20).toFixed(0)} MB per 100k memories (vector-store data, MB: ${Object.entries(
+      diskFiles,
+    )
+      .filter(([, bytes]) => bytes >= 2 ** 20)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, bytes]) => `${name} ${megabytes(bytes)}`)
+      .join(', ')})\n`,
   );
   if (exportImport)
     process.stdout.write(
@@ -587,6 +636,8 @@ async function main() {
             }
           : undefined,
         bytesPerMemory: Math.round(bytesPerMemory),
+        /** The vector-store's data directory at the end of the sizes, bytes by file. */
+        diskFiles,
         mem0: mem0 ? { ...mem0, comparison } : undefined,
         ingestAck,
         exportImport,

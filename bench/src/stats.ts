@@ -100,3 +100,124 @@ export function gcBetween(before: GcTotals, after: GcTotals): GcTotals {
     ]),
   );
 }
+
+/** Where a process's resident memory is, MB: from /proc/PID/smaps (one pass over its mappings). */
+export interface ResidentSplit {
+  rss: number;
+  /** Anonymous memory: the V8 heaps, malloc, the native index's arrays. */
+  anonymous: number;
+  /** Of it, in transparent huge pages. */
+  hugePages: number;
+  /** glibc's main heap (`[heap]`, grown with brk). */
+  brkHeap: number;
+  /** glibc's other malloc arenas (one per thread that mallocs, 64 MiB reservations each). */
+  mallocArenas: { count: number; mb: number };
+  /** The rest of the anonymous memory: V8's heaps and large (mmapped) allocations. */
+  otherAnonymous: number;
+  /** File-backed, by file (the largest), the rest summed as `other files`. */
+  files: Record<string, number>;
+  /** Threads (the main one, libuv's pool, V8's helpers, every worker). */
+  threads: number;
+}
+
+const ARENA_BYTES = 64 * 2 ** 20;
+
+/** The resident split of a process (undefined when it is gone or unreadable). */
+export function residentSplit(pid: number | undefined): ResidentSplit | undefined {
+  if (pid === undefined) return undefined;
+  let text: string;
+  let status: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  interface Mapping {
+    start: number;
+    end: number;
+    name: string;
+    rss: number;
+    anonymous: number;
+    huge: number;
+  }
+  const mappings: Mapping[] = [];
+  let current: Mapping | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      current = {
+        start: Number.parseInt(header[1] as string, 16),
+        end: Number.parseInt(header[2] as string, 16),
+        name: (header[3] as string).trim(),
+        rss: 0,
+        anonymous: 0,
+        huge: 0,
+      };
+      mappings.push(current);
+      continue;
+    }
+    const field = /^(Rss|Anonymous|AnonHugePages):\s+(\d+) kB/.exec(line);
+    if (!field || current === undefined) continue;
+    const kb = Number(field[2]);
+    if (field[1] === 'Rss') current.rss += kb;
+    else if (field[1] === 'Anonymous') current.anonymous += kb;
+    else current.huge += kb;
+  }
+  const mb = (kb: number) => Math.round(kb / 1024);
+  const files = new Map<string, number>();
+  let rss = 0;
+  let anonymous = 0;
+  let huge = 0;
+  let brkHeap = 0;
+  let arenaKb = 0;
+  let arenas = 0;
+  for (const mapping of mappings) {
+    rss += mapping.rss;
+    anonymous += mapping.anonymous;
+    huge += mapping.huge;
+    if (mapping.name === '[heap]') brkHeap += mapping.anonymous;
+    else if (mapping.name === '' && mapping.start % ARENA_BYTES === 0 && mapping.anonymous > 0) {
+      // A non-main glibc arena starts 64 MiB-aligned: its used part, then its reserved rest.
+      const rest = mappings.find((other) => other.start === mapping.end);
+      if (rest !== undefined && rest.end - mapping.start === ARENA_BYTES && rest.rss === 0) {
+        arenaKb += mapping.anonymous;
+        arenas++;
+      }
+    }
+    if (mapping.name.startsWith('/') && mapping.rss > mapping.anonymous)
+      files.set(mapping.name, (files.get(mapping.name) ?? 0) + mapping.rss - mapping.anonymous);
+  }
+  const largest = [...files].sort((a, b) => b[1] - a[1]);
+  const named: Record<string, number> = {};
+  for (const [name, kb] of largest.slice(0, 4)) named[name.split('/').slice(-2).join('/')] = mb(kb);
+  const rest = largest.slice(4).reduce((sum, [, kb]) => sum + kb, 0);
+  if (rest > 0) named['other files'] = mb(rest);
+  return {
+    rss: mb(rss),
+    anonymous: mb(anonymous),
+    hugePages: mb(huge),
+    brkHeap: mb(brkHeap),
+    mallocArenas: { count: arenas, mb: mb(arenaKb) },
+    otherAnonymous: mb(anonymous - brkHeap - arenaKb),
+    files: named,
+    threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN),
+  };
+}
+
+/** The main thread's V8 heap and its external memory, MB, from a membus process's /metrics text. */
+export function v8Heap(metrics: string): { used: number; total: number; external: number } {
+  const value = (name: string) =>
+    Math.round(
+      Number(
+        new RegExp(`^membus_nodejs_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ??
+          Number.NaN,
+      ) /
+        2 ** 20,
+    );
+  return {
+    used: value('heap_size_used_bytes'),
+    total: value('heap_size_total_bytes'),
+    external: value('external_memory_bytes'),
+  };
+}
