@@ -3,7 +3,7 @@
  *
  *   node --expose-gc --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000]
  *     [--dimension 384] [--queries 1000] [--recall-queries 100] [--threshold 10000]
- *     [--ef-construction 128] [--ef-search 64]
+ *     [--ef-construction 128] [--ef-search 64] [--idle-after-ms 1000]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
  * userId filter keeps ~1 %), 10,000 sessionIds (0.01 %), 10 categories (10 %). Prints upsert
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'ef-construction': { type: 'string' },
     /** HNSW efSearch of the reopened index (the graph is not rebuilt for it). */
     'ef-search': { type: 'string' },
+    /** The indexer's idle mode after this many ms without writes ('Infinity': never, as before 2026-12-06). */
+    'idle-after-ms': { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -221,6 +223,9 @@ async function main(): Promise<void> {
       ...(values['ef-construction'] === undefined
         ? {}
         : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
+      ...(values['idle-after-ms'] === undefined
+        ? {}
+        : { idleAfterMs: Number(values['idle-after-ms']) }),
     };
 
     const index = await openEmbeddedVectorIndex(options);

@@ -124,6 +124,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         dimension: options.dimension,
         hnsw: { ...defaultHnsw, ...options.hnsw },
         indexSliceMs: options.indexSliceMs ?? 1,
+        idleIndexSliceMs: options.idleIndexSliceMs ?? 4,
+        idleAfterMs: options.idleAfterMs ?? 1_000,
         saveEveryChanges: options.saveEveryChanges ?? 20_000,
         saveQuietMs: options.saveQuietMs ?? 1_000,
         onGraphEvent: options.onGraphEvent,

@@ -30,6 +30,13 @@ export interface EmbeddedVectorIndexOptions {
    */
   indexSliceMs?: number;
   /**
+   * The indexer's slice once no memory was written for `idleAfterMs`, in ms: then it adds larger
+   * batches with 2 threads, so the graph settles sooner after a burst of stores; a query waits at
+   * most this long behind it. Defaults 4 and 1,000.
+   */
+  idleIndexSliceMs?: number;
+  idleAfterMs?: number;
+  /**
    * Hybrid fusion weight: relevance = alpha · min-max normalised cosine + (1 − alpha) · BM25 / best BM25.
    * Default 0.5 (tuned on the retrieval eval; see eval/README.md).
    */
