@@ -8,6 +8,8 @@
  *   pnpm bench --quick              # a small run (< 2 min), as CI does
  *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
  *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
+ *   pnpm bench --sizes 100000 --queries 300 --mem0-size 0 --rate-seconds 0 --keep-data \
+ *     --vector-store-args '--max-semi-space-size=32'   # other V8 flags; the data left to inspect
  *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --ingest-ack
  *                                   # + the ack of an ingest vs a plain store (decision 010)
@@ -71,6 +73,8 @@ const { values } = parseArgs({
     'export-import': { type: 'boolean', default: false },
     /** The embedder's provider: `local` (default, hashing) or `onnx` (the sentence model). */
     embedder: { type: 'string', default: 'local' },
+    /** More node flags for the vector-store only (space-separated), e.g. V8 heap sizes to compare. */
+    'vector-store-args': { type: 'string', default: '' },
     /** Leaves the data directory in place (its path is printed) instead of deleting it. */
     'keep-data': { type: 'boolean', default: false },
   },
@@ -87,6 +91,7 @@ const rateSeconds = Number(values['rate-seconds'] ?? (quick ? 3 : 10));
 const embedderReplicas = Number(values['embedder-replicas']);
 const profileDir = values['profile-dir'];
 const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+const vectorStoreArgs = (values['vector-store-args'] ?? '').split(' ').filter(Boolean);
 const DIMENSION = 384;
 const tenancyMode = tenancyOption(values.tenancy);
 const embedderEnv = embedderOption(values.embedder);
@@ -368,7 +373,10 @@ async function main() {
     for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
     for (const result of started) if (result.status === 'rejected') throw result.reason;
     const embedder = services[0] as ServiceProcess;
-    const vectorStore = await startService('vector-store', { env: env('vector-store'), nodeArgs });
+    const vectorStore = await startService('vector-store', {
+      env: env('vector-store'),
+      nodeArgs: [...nodeArgs, ...vectorStoreArgs],
+    });
     services.push(vectorStore);
     watched.natsServer = nats.pid;
     watched.embedder = embedder.process.pid;
@@ -481,7 +489,7 @@ async function main() {
 
   const fmt = (value: number) => value.toFixed(2);
   process.stdout.write(
-    `\nmembus bench (tenancy ${tenancyMode}; embedder ${embedderEnv.EMBEDDING_PROVIDER}, ${embedderReplicas} replica(s); ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
+    `\nmembus bench (tenancy ${tenancyMode}; embedder ${embedderEnv.EMBEDDING_PROVIDER}, ${embedderReplicas} replica(s); ${vectorStoreArgs.length > 0 ? `vector-store ${vectorStoreArgs.join(' ')}; ` : ''}${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n` +
       '| memories | ingest/s (store→queryable) | dense p50 / p95 / p99 ms | dense, 1 % filter | hybrid | hybrid, 1 % filter | RSS embedder / vector-store MB |\n' +
       '|---:|---:|---|---|---|---|---|\n',
   );
@@ -625,6 +633,7 @@ async function main() {
         /** The embedder's provider: `local` (hashing) or `onnx` (the sentence model). */
         embedder: embedderEnv.EMBEDDING_PROVIDER,
         embedderReplicas,
+        vectorStoreArgs,
         queryCount,
         rows,
         storeToQueryable: rateResult
