@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   createGraph,
   currentGeneration,
@@ -19,8 +20,11 @@ const GRAPH_CURRENT = 1;
 const MAX_ADD_BATCH = 64;
 /** The same when idle (no write for idleAfterMs), with IDLE_THREADS threads. */
 const MAX_IDLE_ADD_BATCH = 256;
-/** usearch threads per `add` call when idle (the service's hosts have 2 cores). */
-const IDLE_THREADS = 2;
+/**
+ * usearch threads per `add` call when idle: 2 (the service's hosts have 2 cores), fewer where
+ * fewer CPUs are available.
+ */
+const IDLE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 /** Times a graph search that found too few matches is repeated with 4 × the points. */
 const WIDEN_ROUNDS = 3;
 /** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
@@ -349,7 +353,11 @@ export class GraphMaintainer {
           codes.set(this.arena.codesView(slot), at * dimension);
         }
         const before = now;
-        graph.add(keys, codes, idle ? IDLE_THREADS : 1);
+        // usearch sizes its per-thread contexts when an add outgrows its capacity, for that call's
+        // threads: such an add asks for IDLE_THREADS, so that a later idle add finds a context
+        // for each of its threads ("Reserve capacity ahead of insertions!" otherwise).
+        const reserves = graph.size() + batch.length >= graph.capacity();
+        graph.add(keys, codes, idle || reserves ? IDLE_THREADS : 1);
         for (const slot of batch) {
           this.graphState[slot] = GRAPH_CURRENT;
           this.tail.delete(slot);
