@@ -509,12 +509,12 @@ export class KeywordIndex {
       // A long word is a slice of its text's string: kept as the key, it would keep the text.
       this.termIds.set(term.length < SLICED_LENGTH ? term : flat(term), id);
       if (id >= this.termLengths.length) {
-        this.termWhere = grow(this.termWhere, id + 1);
-        this.termLengths = grow(this.termLengths, id + 1);
-        this.termMaxFrequencies = grow(this.termMaxFrequencies, id + 1);
-        this.soleSlot = grow(this.soleSlot, id + 1);
-        this.soleFrequency = grow(this.soleFrequency, id + 1);
-        this.queryPositions = grow(this.queryPositions, id + 1);
+        this.termWhere = growColumn(this.termWhere, id + 1);
+        this.termLengths = growColumn(this.termLengths, id + 1);
+        this.termMaxFrequencies = growColumn(this.termMaxFrequencies, id + 1);
+        this.soleSlot = growColumn(this.soleSlot, id + 1);
+        this.soleFrequency = growColumn(this.soleFrequency, id + 1);
+        this.queryPositions = growColumn(this.queryPositions, id + 1);
       }
     }
     return id;
@@ -592,8 +592,8 @@ export class KeywordIndex {
     if (this.poolWaste > 1024 && 2 * this.poolWaste >= this.poolEnd) this.compact(count);
     const end = this.poolEnd + count;
     if (end > this.poolIds.length) {
-      this.poolIds = grow(this.poolIds, end);
-      this.poolFrequencies = grow(this.poolFrequencies, end);
+      this.poolIds = growColumn(this.poolIds, end);
+      this.poolFrequencies = growColumn(this.poolFrequencies, end);
     }
     this.poolEnd = end;
     return end - count;
@@ -642,6 +642,22 @@ export class KeywordIndex {
 const STEM_CACHE_LIMIT = 16_384;
 /** From this length V8 makes a substring a slice that references its whole parent string. */
 const SLICED_LENGTH = 13;
+
+/**
+ * Above this length the pools and term columns grow by a quarter instead of doubling: doubled,
+ * half of a large one would be unused (~50 bytes per memory at 1M).
+ */
+const LARGE_COLUMN = 1 << 20;
+
+/** A copy of `column` at least `atLeast` long, the tail zeroed. */
+function growColumn<T extends Int32Array | Uint16Array>(column: T, atLeast: number): T {
+  if (column.length < LARGE_COLUMN) return grow(column, atLeast);
+  let length = column.length;
+  while (length < atLeast) length = Math.ceil(length * 1.25);
+  const next = new (column.constructor as new (length: number) => T)(length);
+  next.set(column);
+  return next;
+}
 
 /** A copy of a string that references no other string. */
 function flat(text: string): string {
