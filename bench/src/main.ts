@@ -9,7 +9,7 @@
  *   pnpm bench --sizes 10000 --queries 1000 --mem0-size 0 --embedder-replicas 2
  *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
  *   pnpm bench --sizes 100000 --queries 300 --mem0-size 0 --rate-seconds 0 --keep-data \
- *     --vector-store-args '--max-semi-space-size=32'   # other V8 flags; the data left to inspect
+ *     --vector-store-args=--max-semi-space-size=32   # other V8 flags; the data left to inspect
  *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --ingest-ack
  *                                   # + the ack of an ingest vs a plain store (decision 010)
