@@ -141,7 +141,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     const planner = new DensePlanner(
       {
         exactScanThreshold: options.exactScanThreshold ?? 2_000,
-        annCostRatio: options.annCostRatio ?? 600,
+        annCostRatio: options.annCostRatio ?? 2_000,
       },
       this.arena,
       this.slots,
