@@ -149,8 +149,9 @@ export class CodeMemory {
   private readonly scratches = new Map<number, Scratch>();
   private top = 0;
 
-  constructor() {
-    this.memory = new wasmApi.Memory({ initial: 1, maximum: 65_536 });
+  /** `maximumPages` of 64 KiB: 4 GiB, WebAssembly's most (10M codes of 384 dimensions fit). */
+  constructor(maximumPages = 65_536) {
+    this.memory = new wasmApi.Memory({ initial: 1, maximum: maximumPages });
     // Throws where WebAssembly SIMD is not supported.
     this.kernel(16);
   }
@@ -172,7 +173,10 @@ export class CodeMemory {
     return this.memory.buffer;
   }
 
-  /** The offset of a zeroed block of `bytes` (a multiple of 16), reusing a freed one. */
+  /**
+   * The offset of a zeroed block of `bytes` (a multiple of 16), reusing a freed one. Throws a
+   * RangeError when the memory cannot grow (past its maximum, or out of memory).
+   */
   allocate(bytes: number): number {
     const reused = this.free.get(bytes)?.pop();
     if (reused !== undefined) {

@@ -99,8 +99,12 @@ export function openVectorFile(path: string, dimension: number): VectorFile | un
 export class VectorArena {
   /** The code pages (views into `wasm`'s memory when there is one: see `codePages`). */
   private codes: Int8Array[] = [];
-  /** The WebAssembly memory holding the code pages, with each page's offset in it. */
-  private readonly wasm: CodeMemory | undefined;
+  /**
+   * The WebAssembly memory holding the code pages, with each page's offset in it; undefined for
+   * dimensions that are not a multiple of 16, and once the memory could not grow (the pages then
+   * move to ArrayBuffers).
+   */
+  private wasm: CodeMemory | undefined;
   private readonly pageOffsets: number[] = [];
   /** The memory's buffer that `codes` views (it is replaced when the memory grows). */
   private codesBuffer: ArrayBuffer | undefined;
@@ -116,8 +120,9 @@ export class VectorArena {
     readonly dimension: number,
     private readonly readStored?: StoredVectorReader,
     private readonly openFile?: () => VectorFile | undefined,
+    memory: CodeMemory | undefined = codeMemory(),
   ) {
-    this.wasm = dimension % 16 === 0 && dimension > 0 ? codeMemory() : undefined;
+    this.wasm = dimension % 16 === 0 && dimension > 0 ? memory : undefined;
   }
 
   /** The code pages, as views of the memory's current buffer when they live in WebAssembly. */
@@ -151,7 +156,14 @@ export class VectorArena {
     while (slot >= this.codes.length * PAGE_SLOTS) {
       if (this.wasm === undefined) this.codes.push(new Int8Array(PAGE_SLOTS * this.dimension));
       else {
-        this.pageOffsets.push(this.wasm.allocate(PAGE_SLOTS * this.dimension));
+        let offset: number;
+        try {
+          offset = this.wasm.allocate(PAGE_SLOTS * this.dimension);
+        } catch {
+          this.leaveWasm();
+          continue;
+        }
+        this.pageOffsets.push(offset);
         this.codesBuffer = undefined;
         this.codePages();
       }
@@ -214,6 +226,20 @@ export class VectorArena {
   codesView(slot: number): Int8Array {
     const start = (slot & PAGE_MASK) * this.dimension;
     return this.codePages()[slot >>> PAGE_SHIFT]!.subarray(start, start + this.dimension);
+  }
+
+  /**
+   * The WebAssembly memory is full (4 GiB of codes in this thread): the pages are copied to
+   * ArrayBuffers and estimated in JavaScript from now on.
+   */
+  private leaveWasm(): void {
+    const wasm = this.wasm;
+    if (wasm === undefined) return;
+    const pages = this.codePages().map((page) => new Int8Array(page));
+    for (const offset of this.pageOffsets) wasm.release(offset, PAGE_SLOTS * this.dimension);
+    this.pageOffsets.length = 0;
+    this.wasm = undefined;
+    this.codes = pages;
   }
 
   /** Releases the vector file, if any, and the code pages (the arena holds nothing after). */

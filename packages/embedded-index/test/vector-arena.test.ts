@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeMemory } from '../src/int8-dot.ts';
+import { CodeMemory, codeMemory } from '../src/int8-dot.ts';
 import { VectorArena } from '../src/vector-arena.ts';
 
 function seeded(seed: number): () => number {
@@ -143,5 +143,27 @@ describe('VectorArena', () => {
     first.estimateMany(slots, slots.length, query, fromSecond);
     expect(Array.from(fromSecond)).toEqual(Array.from(fromFirst));
     expect(fromFirst.some((estimate) => estimate !== 0)).toBe(true);
+  });
+
+  it('moves its codes to ArrayBuffers when the WebAssembly memory cannot grow', () => {
+    const random = seeded(17);
+    // 1 MiB: 16 pages of 4,096 slots × 16 dimensions, less the first 64 KiB.
+    const arena = new VectorArena(16, undefined, undefined, new CodeMemory(16));
+    const reference = new VectorArena(16);
+    const vectors = new Map<number, Float32Array>();
+    for (let slot = 0; slot < 40 * 4_096; slot += 997) {
+      const vector = Float32Array.from({ length: 16 }, random);
+      vectors.set(slot, vector);
+      arena.set(slot, vector);
+      reference.set(slot, vector);
+    }
+    const query = Float32Array.from({ length: 16 }, random);
+    const slots = Int32Array.from(vectors.keys());
+    const estimated = new Float64Array(slots.length);
+    arena.estimateMany(slots, slots.length, query, estimated);
+    for (const [at, slot] of slots.entries()) {
+      expect(Array.from(arena.codesView(slot))).toEqual(Array.from(reference.codesView(slot)));
+      expect(Math.abs(estimated[at]! - reference.dot(slot, query))).toBeLessThan(0.05);
+    }
   });
 });
