@@ -155,7 +155,7 @@ async function measure(part: string): Promise<void> {
   for (const row of store.loadAll()) {
     count++;
     if (part === 'arena') arena.setBytes(row.slot, row.vector);
-    // `slots`: the slot table alone (payloads and columns); `payload`: with the payload index.
+    // `slots`: the slot table alone (its columns and dictionaries); `payload`: with the payload index.
     if (part === 'slots' || part === 'payload') {
       const payload = payloadFromRow(row);
       slots.ensure(row.slot);

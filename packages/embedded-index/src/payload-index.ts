@@ -185,11 +185,7 @@ export class PayloadIndex {
     }
     postings.ids.set(payload.id, slot);
     postings.slots.add(slot, this.tenantPositions);
-    this.forEachValue(payload, (field, value) => {
-      const fieldNumber = FIELD_NUMBER[field];
-      addTo(postings.fields[fieldNumber]!, value, slot, this.positions[fieldNumber]);
-    });
-    this.countTierKind(payload, 1);
+    this.changeValues(postings, slot, payload, 1);
   }
 
   remove(slot: number, payload: SlotPayload): void {
@@ -197,12 +193,8 @@ export class PayloadIndex {
     if (postings === undefined) return;
     postings.ids.delete(payload.id);
     postings.slots.remove(slot, this.tenantPositions);
-    this.forEachValue(payload, (field, value) => {
-      const fieldNumber = FIELD_NUMBER[field];
-      removeFrom(postings.fields[fieldNumber]!, value, slot, this.positions[fieldNumber]);
-    });
+    this.changeValues(postings, slot, payload, -1);
     if (postings.slots.size === 0) this.tenants.delete(payload.tenant);
-    this.countTierKind(payload, -1);
   }
 
   /**
@@ -284,6 +276,26 @@ export class PayloadIndex {
     return { sets, size };
   }
 
+  /** Adds the slot to the postings of each of its payload's values (`change` 1), or removes it. */
+  private changeValues(
+    postings: TenantPostings,
+    slot: number,
+    payload: SlotPayload,
+    change: 1 | -1,
+  ): void {
+    this.forEachValue(payload, (field, value) => {
+      const fieldNumber = FIELD_NUMBER[field];
+      changePostings(
+        postings.fields[fieldNumber]!,
+        value,
+        slot,
+        this.positions[fieldNumber],
+        change,
+      );
+    });
+    this.countTierKind(payload, change);
+  }
+
   private countTierKind(payload: SlotPayload, change: 1 | -1): void {
     const key = payload.tenant + SEPARATOR + payload.tier + SEPARATOR + payload.kind;
     const count = (this.tierKindCounts.get(key) ?? 0) + change;
@@ -318,35 +330,31 @@ const LABEL_FIELDS_END = 10;
  */
 type Postings = number | SlotList | Set<number>;
 
-function addTo(
+/** Adds `slot` to the postings of `value` (`change` 1) or removes it (-1). */
+function changePostings(
   byValue: Map<string, Postings>,
   value: string,
   slot: number,
   positions: Int32Array | undefined,
+  change: 1 | -1,
 ): void {
   const postings = byValue.get(value);
-  if (postings === undefined) byValue.set(value, slot);
-  else if (typeof postings !== 'number') {
-    if (postings instanceof SlotList) postings.add(slot, positions!);
-    else postings.add(slot);
-  } else if (postings !== slot) {
-    if (positions === undefined) byValue.set(value, new Set([postings, slot]));
-    else {
-      const list = new SlotList();
-      list.add(postings, positions);
-      list.add(slot, positions);
-      byValue.set(value, list);
+  if (change === 1) {
+    if (postings === undefined) byValue.set(value, slot);
+    else if (typeof postings !== 'number') {
+      if (postings instanceof SlotList) postings.add(slot, positions!);
+      else postings.add(slot);
+    } else if (postings !== slot) {
+      if (positions === undefined) byValue.set(value, new Set([postings, slot]));
+      else {
+        const list = new SlotList();
+        list.add(postings, positions);
+        list.add(slot, positions);
+        byValue.set(value, list);
+      }
     }
+    return;
   }
-}
-
-function removeFrom(
-  byValue: Map<string, Postings>,
-  value: string,
-  slot: number,
-  positions: Int32Array | undefined,
-): void {
-  const postings = byValue.get(value);
   if (postings === undefined) return;
   if (typeof postings === 'number') {
     if (postings === slot) byValue.delete(value);
