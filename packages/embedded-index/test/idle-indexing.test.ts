@@ -1,27 +1,19 @@
 // Once no memory was written for idleAfterMs, the background indexer adds larger batches with two
 // usearch threads per call: the graph it builds must be the same kind of graph, every memory in
 // it and found by its own vector.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EmbeddedVectorIndex, openEmbeddedVectorIndex } from '../src/index.ts';
+import { directoryPerTest } from './helpers/directory-per-test.ts';
 
 const DIMENSION = 16;
 const COUNT = 3_000;
 
 describe('idle indexing', () => {
-  let directory: string;
   let index: EmbeddedVectorIndex | undefined;
-
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'membus-idle-indexing-'));
-  });
-  afterEach(async () => {
+  const directory = directoryPerTest('membus-idle-indexing-', async () => {
     await index?.close({ persistGraph: false });
     index = undefined;
-    await rm(directory, { recursive: true, force: true });
   });
 
   // 5: the first points are added with one thread (the writes are recent), the rest with two
@@ -29,7 +21,7 @@ describe('idle indexing', () => {
   for (const idleAfterMs of [0, 5, Number.POSITIVE_INFINITY]) {
     it(`builds a graph that finds every memory by its own vector (idle after ${idleAfterMs} ms)`, async () => {
       index = await openEmbeddedVectorIndex({
-        directory,
+        directory: directory.path,
         dimension: DIMENSION,
         // Every unfiltered search goes through the graph.
         exactScanThreshold: 0,

@@ -1,13 +1,12 @@
-import { statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { testRecord } from '@membus/vector-index/testing';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
 import { WAL_SIZE_LIMIT } from '../src/store-access.ts';
+import { expectWalCutAfterCheckpoint } from '../src/testing/index.ts';
+import { directoryPerTest } from './helpers/directory-per-test.ts';
 
 const TENANT = 'acme';
 const ID = '01900000-0000-7000-8000-000000000001';
@@ -49,22 +48,15 @@ function row(): RowToWrite {
   };
 }
 
+let store: SqliteStore | undefined;
+const directory = directoryPerTest('membus-sqlite-store-', async () => {
+  await store?.close();
+  store = undefined;
+});
+
 describe('SqliteStore background worker', () => {
-  let directory: string;
-  let store: SqliteStore | undefined;
-
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'membus-sqlite-store-'));
-  });
-
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await rm(directory, { recursive: true, force: true });
-  });
-
   it('falls back to writing access on its own thread when the worker dies', async () => {
-    store = new SqliteStore(join(directory, 'memories.sqlite'), {
+    store = new SqliteStore(join(directory.path, 'memories.sqlite'), {
       checkpointIntervalMs: 1_000,
       mmapBytes: 0,
     });
@@ -82,7 +74,7 @@ describe('SqliteStore background worker', () => {
       lastAccessedAt: new Date(at + 1).toISOString(),
     });
     await store.close();
-    store = new SqliteStore(join(directory, 'memories.sqlite'), {
+    store = new SqliteStore(join(directory.path, 'memories.sqlite'), {
       checkpointIntervalMs: 0,
       mmapBytes: 0,
     });
@@ -90,7 +82,7 @@ describe('SqliteStore background worker', () => {
   });
 
   it('rejects a write handed to the worker when it dies before answering', async () => {
-    store = new SqliteStore(join(directory, 'memories.sqlite'), {
+    store = new SqliteStore(join(directory.path, 'memories.sqlite'), {
       checkpointIntervalMs: 1_000,
       mmapBytes: 0,
     });
@@ -107,19 +99,6 @@ describe('SqliteStore background worker', () => {
 });
 
 describe('SqliteStore files', () => {
-  let directory: string;
-  let store: SqliteStore | undefined;
-
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'membus-sqlite-files-'));
-  });
-
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await rm(directory, { recursive: true, force: true });
-  });
-
   /** `count` rows of ~4.5 KB each, in slots from `from`. */
   function rows(from: number, count: number): RowToWrite[] {
     return Array.from({ length: count }, (_, index) => {
@@ -139,13 +118,13 @@ describe('SqliteStore files', () => {
   };
 
   it('creates a new store with 8 KB pages and keeps an older store’s 4 KB ones', async () => {
-    const fresh = join(directory, 'fresh.sqlite');
+    const fresh = join(directory.path, 'fresh.sqlite');
     store = new SqliteStore(fresh, { checkpointIntervalMs: 0, mmapBytes: 0 });
     store.writeRows([row()]);
     expect(pageSize(fresh)).toBe(8_192);
     await store.close();
 
-    const older = join(directory, 'older.sqlite');
+    const older = join(directory.path, 'older.sqlite');
     const db = new Database(older);
     db.pragma('page_size = 4096');
     db.pragma('journal_mode = WAL');
@@ -158,22 +137,16 @@ describe('SqliteStore files', () => {
   });
 
   it('cuts its WAL back to the limit at the first write after a checkpoint', async () => {
-    const file = join(directory, 'memories.sqlite');
+    const file = join(directory.path, 'memories.sqlite');
     // The worker's timer never fires during the test: the checkpoint below is the only one.
     store = new SqliteStore(file, { checkpointIntervalMs: 3_600_000, mmapBytes: 0 });
-    for (let from = 0; from < 6_000; from += 500) store.writeRows(rows(from, 500));
-    const wal = `${file}-wal`;
-    expect(statSync(wal).size).toBeGreaterThan(WAL_SIZE_LIMIT);
-    const other = new Database(file);
-    try {
-      expect(other.pragma('wal_checkpoint(PASSIVE)')).toEqual([
-        expect.objectContaining({ busy: 0 }),
-      ]);
-    } finally {
-      other.close();
-    }
-    store.writeRows(rows(6_000, 1));
-    expect(statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+    const opened = store;
+    await expectWalCutAfterCheckpoint(file, WAL_SIZE_LIMIT, {
+      fill: () => {
+        for (let from = 0; from < 6_000; from += 500) opened.writeRows(rows(from, 500));
+      },
+      writeOnce: () => opened.writeRows(rows(6_000, 1)),
+    });
     expect(store.getRecord(TENANT, rows(6_000, 1)[0]?.id as string)?.text).toBe(
       'the deploy key rotates monthly',
     );
