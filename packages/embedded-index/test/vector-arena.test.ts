@@ -10,6 +10,23 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** A random vector at every `step`-th slot below `end`, the same one set in each of `arenas`. */
+function setEvery(
+  step: number,
+  end: number,
+  random: () => number,
+  ...arenas: VectorArena[]
+): Map<number, Float32Array> {
+  const vectors = new Map<number, Float32Array>();
+  const dimension = arenas[0]!.dimension;
+  for (let slot = 0; slot < end; slot += step) {
+    const vector = Float32Array.from({ length: dimension }, random);
+    vectors.set(slot, vector);
+    for (const arena of arenas) arena.set(slot, vector);
+  }
+  return vectors;
+}
+
 describe('VectorArena', () => {
   for (const dimension of [384, 6]) {
     it(`dotMany equals dot bit for bit (dimension ${dimension}, scattered slots over pages)`, () => {
@@ -120,14 +137,8 @@ describe('VectorArena', () => {
     const random = seeded(13);
     const first = new VectorArena(16);
     const second = new VectorArena(16);
-    const vectors = new Map<number, Float32Array>();
     // Interleaved growth: each new page of one arena grows the memory under the other's views.
-    for (let slot = 0; slot < 5 * 4_096; slot += 1_021) {
-      const vector = Float32Array.from({ length: 16 }, random);
-      vectors.set(slot, vector);
-      first.set(slot, vector);
-      second.set(slot, vector);
-    }
+    const vectors = setEvery(1_021, 5 * 4_096, random, first, second);
     for (const slot of vectors.keys())
       expect(Array.from(first.codesView(slot))).toEqual(Array.from(second.codesView(slot)));
     const query = Float32Array.from({ length: 16 }, random);
@@ -150,13 +161,7 @@ describe('VectorArena', () => {
     // 1 MiB: 16 pages of 4,096 slots × 16 dimensions, less the first 64 KiB.
     const arena = new VectorArena(16, undefined, undefined, new CodeMemory(16));
     const reference = new VectorArena(16);
-    const vectors = new Map<number, Float32Array>();
-    for (let slot = 0; slot < 40 * 4_096; slot += 997) {
-      const vector = Float32Array.from({ length: 16 }, random);
-      vectors.set(slot, vector);
-      arena.set(slot, vector);
-      reference.set(slot, vector);
-    }
+    const vectors = setEvery(997, 40 * 4_096, random, arena, reference);
     const query = Float32Array.from({ length: 16 }, random);
     const slots = Int32Array.from(vectors.keys());
     const estimated = new Float64Array(slots.length);
