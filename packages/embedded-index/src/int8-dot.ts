@@ -248,17 +248,23 @@ export function codeMemory(): CodeMemory | undefined {
   return shared ?? undefined;
 }
 
+/** The largest absolute value among the first `length` components of `vector` (the codes' scale). */
+export function largestMagnitude(vector: Float32Array, length: number): number {
+  let largest = 0;
+  for (let index = 0; index < length; index++) {
+    const magnitude = Math.abs(vector[index]!);
+    if (magnitude > largest) largest = magnitude;
+  }
+  return largest;
+}
+
 /**
  * The int16 codes of `query` into `into` and their scale (query ≈ codes × scale): the largest
  * component maps to the largest code whose sums with int8 codes stay below 2³¹.
  */
 export function int16Query(query: Float32Array, into: Int16Array): number {
   const dimension = into.length;
-  let largest = 0;
-  for (let index = 0; index < dimension; index++) {
-    const magnitude = Math.abs(query[index]!);
-    if (magnitude > largest) largest = magnitude;
-  }
+  const largest = largestMagnitude(query, dimension);
   const top = Math.min(32_767, Math.floor((2 ** 31 - 1) / (dimension * 127)));
   if (largest === 0 || top < 1) {
     into.fill(0);
