@@ -69,10 +69,10 @@ try {
 
   const sets = Array.from({ length: users }, () => new Set<number>());
   for (let slot = 0; slot < size; slot++) sets[slot % users]!.add(slot);
-  const payloads = Array.from({ length: size }, (_, slot) => ({ id: `m-${slot}` }));
+  const ids = Array.from({ length: size }, (_, slot) => `m-${slot}`);
   // The parts of a SlotTable the scanner reads.
   const slots = {
-    payloads,
+    ids,
     forEachCandidate(source: CandidateSource, visit: (slot: number) => void) {
       for (const slot of source.sets[0]!) visit(slot);
     },
