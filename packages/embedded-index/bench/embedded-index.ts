@@ -3,7 +3,7 @@
  *
  *   node --expose-gc --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000]
  *     [--dimension 384] [--queries 1000] [--recall-queries 100] [--threshold 10000]
- *     [--ef-construction 128] [--ef-search 64]
+ *     [--ef-construction 128] [--ef-search 64] [--idle-after-ms 1000] [--ann-cost-ratio 600]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
  * userId filter keeps ~1 %), 10,000 sessionIds (0.01 %), 10 categories (10 %). Prints upsert
@@ -31,9 +31,13 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '1000' },
     'recall-queries': { type: 'string', default: '100' },
     threshold: { type: 'string' },
+    /** The planner's annCostRatio (exact scan while candidates² ≤ ratio × indexed). */
+    'ann-cost-ratio': { type: 'string' },
     'ef-construction': { type: 'string' },
     /** HNSW efSearch of the reopened index (the graph is not rebuilt for it). */
     'ef-search': { type: 'string' },
+    /** The indexer's idle mode after this many ms without writes ('Infinity': never, as before 2026-12-06). */
+    'idle-after-ms': { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -43,6 +47,12 @@ const dimension = Number(values.dimension);
 const queryCount = Number(values.queries);
 const recallCount = Number(values['recall-queries']);
 const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+const planner = {
+  ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
+  ...(values['ann-cost-ratio'] === undefined
+    ? {}
+    : { annCostRatio: Number(values['ann-cost-ratio']) }),
+};
 const TENANT = 'bench';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
 
@@ -217,10 +227,13 @@ async function main(): Promise<void> {
     const options = {
       directory,
       dimension,
-      ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
+      ...planner,
       ...(values['ef-construction'] === undefined
         ? {}
         : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
+      ...(values['idle-after-ms'] === undefined
+        ? {}
+        : { idleAfterMs: Number(values['idle-after-ms']) }),
     };
 
     const index = await openEmbeddedVectorIndex(options);
@@ -271,6 +284,9 @@ async function main(): Promise<void> {
         '--recall-queries',
         String(recallCount),
         ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
+        ...(values['ann-cost-ratio'] === undefined
+          ? []
+          : ['--ann-cost-ratio', values['ann-cost-ratio']]),
         ...(values['ef-search'] === undefined ? [] : ['--ef-search', values['ef-search']]),
       ],
       { stdio: 'inherit' },
@@ -286,7 +302,7 @@ async function reopen(directory: string): Promise<void> {
   const index = await openEmbeddedVectorIndex({
     directory,
     dimension,
-    ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
+    ...planner,
     ...(values['ef-search'] === undefined
       ? {}
       : { hnsw: { efSearch: Number(values['ef-search']) } }),

@@ -124,6 +124,8 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
         dimension: options.dimension,
         hnsw: { ...defaultHnsw, ...options.hnsw },
         indexSliceMs: options.indexSliceMs ?? 1,
+        idleIndexSliceMs: options.idleIndexSliceMs ?? 4,
+        idleAfterMs: options.idleAfterMs ?? 1_000,
         saveEveryChanges: options.saveEveryChanges ?? 20_000,
         saveQuietMs: options.saveQuietMs ?? 1_000,
         onGraphEvent: options.onGraphEvent,
@@ -132,14 +134,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       {
         liveCount: () => this.liveCount,
         watermark: () => this.nextSeq - 1,
-        seqOf: (slot) => this.slots.payloads[slot]?.seq,
+        seqOf: (slot) => this.slots.seqOf(slot),
         ensureSlot: (slot) => this.ensureSlotCapacity(slot),
       },
     );
     const planner = new DensePlanner(
       {
         exactScanThreshold: options.exactScanThreshold ?? 2_000,
-        annCostRatio: options.annCostRatio ?? 600,
+        annCostRatio: options.annCostRatio ?? 2_000,
       },
       this.arena,
       this.slots,
@@ -204,7 +206,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       if (row.slot >= slots.nextSlot) slots.nextSlot = row.slot + 1;
     }
     for (let slot = 0; slot < slots.nextSlot; slot++)
-      if (slots.payloads[slot] === undefined) slots.freeSlots.push(slot);
+      if (!slots.isLive(slot)) slots.freeSlots.push(slot);
     slots.freeSlots.reverse();
     this.nextSeq = this.store.maxSeq() + 1;
 
@@ -250,7 +252,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       }
       // `seq` versions the vector: a change that keeps the vector keeps the graph point current.
       const unit = vector === undefined ? undefined : normalized(vector);
-      const rowSeq = unit === undefined ? this.slots.payloads[slot]!.seq : seq++;
+      const rowSeq = unit === undefined ? this.slots.seq[slot]! : seq++;
       const payload = payloadFromRecord(record, dedupKey, rowSeq);
       changes.push({ slot, payload, vector: unit, text: keywordText(record.text, record.context) });
       rows.push(rowFromRecord(record, payload, slot, unit ?? this.arena.view(slot)));
@@ -267,7 +269,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     for (const { slot, payload, vector, text } of changes) {
       this.ensureSlotCapacity(slot);
       this.keywords.set(slot, text);
-      const previous = this.slots.payloads[slot];
+      const previous = this.slots.payloadAt(slot);
       if (previous === undefined) this.liveCount++;
       else this.payloadIndex.remove(slot, previous);
       this.slots.set(slot, payload);
@@ -303,7 +305,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     this.assertOpen();
     const deleted = this.store.deleteRows(tenant, ids);
     for (const slot of deleted.values()) {
-      const payload = this.slots.payloads[slot];
+      const payload = this.slots.payloadAt(slot);
       if (payload === undefined) continue;
       this.payloadIndex.remove(slot, payload);
       this.keywords.remove(slot);

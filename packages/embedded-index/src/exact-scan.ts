@@ -68,13 +68,13 @@ export class ExactScanner {
     }
     const scores = this.scanScores;
     this.arena.dotMany(slots, scored, query, scores);
-    const payloads = this.slots.payloads;
+    const ids = this.slots.ids;
     for (let at = 0; at < scored; at++) {
       const score = scores[at]!;
       const worst = heap.worst;
       if (worst !== undefined && score < worst.score) continue;
       const slot = slots[at]!;
-      heap.push({ slot, score, id: payloads[slot]!.id });
+      heap.push({ slot, score, id: ids[slot]! });
     }
     return count;
   }

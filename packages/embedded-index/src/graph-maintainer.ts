@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   createGraph,
   currentGeneration,
@@ -17,6 +18,13 @@ import type { VectorArena } from './vector-arena.ts';
 const GRAPH_CURRENT = 1;
 /** Points added per `add` call at most (one call cannot be interrupted by the slice's deadline). */
 const MAX_ADD_BATCH = 64;
+/** The same when idle (no write for idleAfterMs), with IDLE_THREADS threads. */
+const MAX_IDLE_ADD_BATCH = 256;
+/**
+ * usearch threads per `add` call when idle: 2 (the service's hosts have 2 cores), fewer where
+ * fewer CPUs are available.
+ */
+const IDLE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 /** Times a graph search that found too few matches is repeated with 4 × the points. */
 const WIDEN_ROUNDS = 3;
 /** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
@@ -40,6 +48,13 @@ export interface GraphMaintainerOptions {
   hnsw: HnswOptions;
   /** Longest stretch the background indexer holds the event loop, in ms. */
   indexSliceMs: number;
+  /**
+   * The same once no memory was written for `idleAfterMs`: the indexer then adds larger batches
+   * with IDLE_THREADS threads (the graph settles sooner after a burst of stores), still in slices
+   * a query waits out at most.
+   */
+  idleIndexSliceMs: number;
+  idleAfterMs: number;
   /** Save the graph in the background after this many graph changes. */
   saveEveryChanges: number;
   /**
@@ -69,6 +84,8 @@ export class GraphMaintainer {
   private saving: Promise<void> | undefined;
   /** Points per `add` call, sized from the measured cost so that a call fits in a slice. */
   private addBatch = 4;
+  /** The same for idle slices (IDLE_THREADS threads per call). */
+  private idleAddBatch = 8;
   private indexTimer: NodeJS.Immediate | undefined;
   /** Checks again, once writes may have paused, whether a due save can run. */
   private saveTimer: NodeJS.Timeout | undefined;
@@ -315,16 +332,19 @@ export class GraphMaintainer {
     const graph = this.graph;
     if (graph === undefined || this.closed || this.saving !== undefined) return;
     const started = performance.now();
-    const deadline = started + this.options.indexSliceMs;
+    const idle = started - this.lastWriteAt >= this.options.idleAfterMs;
+    const sliceMs = idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs;
+    const deadline = started + sliceMs;
     const dimension = this.options.dimension;
     try {
       let now = started;
       while (this.tail.size > 0 && now < deadline) {
         // usearch.add is synchronous: a few points per call, as many as the last calls say fit.
         const batch: number[] = [];
+        const size = idle ? this.idleAddBatch : this.addBatch;
         for (const slot of this.tail) {
           batch.push(slot);
-          if (batch.length >= this.addBatch) break;
+          if (batch.length >= size) break;
         }
         const keys = new BigUint64Array(batch.length);
         const codes = new Int8Array(batch.length * dimension);
@@ -333,17 +353,22 @@ export class GraphMaintainer {
           codes.set(this.arena.codesView(slot), at * dimension);
         }
         const before = now;
-        graph.add(keys, codes, 1);
+        // usearch sizes its per-thread contexts when an add outgrows its capacity, for that call's
+        // threads: such an add asks for IDLE_THREADS, so that a later idle add finds a context
+        // for each of its threads ("Reserve capacity ahead of insertions!" otherwise).
+        const reserves = graph.size() + batch.length >= graph.capacity();
+        graph.add(keys, codes, idle || reserves ? IDLE_THREADS : 1);
         for (const slot of batch) {
           this.graphState[slot] = GRAPH_CURRENT;
           this.tail.delete(slot);
         }
         this.changesSinceSave += batch.length;
         now = performance.now();
-        // Aim at a quarter of a slice per call.
+        // Aim at a quarter of a slice per call (half when idle: the threads' start is paid per call).
         const perPoint = (now - before) / batch.length;
-        const fits = Math.floor(this.options.indexSliceMs / 4 / Math.max(perPoint, 1e-3));
-        this.addBatch = Math.max(1, Math.min(MAX_ADD_BATCH, fits));
+        const fits = Math.floor(sliceMs / (idle ? 2 : 4) / Math.max(perPoint, 1e-3));
+        if (idle) this.idleAddBatch = Math.max(IDLE_THREADS, Math.min(MAX_IDLE_ADD_BATCH, fits));
+        else this.addBatch = Math.max(1, Math.min(MAX_ADD_BATCH, fits));
       }
     } catch (error) {
       // Searches stay correct (the tail is scanned exactly); waiters must not hang.

@@ -110,35 +110,47 @@ interface QueryPlan {
  */
 export class KeywordIndex {
   private readonly termIds = new Map<string, number>();
+  private termCount = 0;
   /**
-   * Per term id: its posting list (slots, frequencies) while it is rare and was ever posted more
-   * than once, else undefined. A term posted once keeps its posting in `soleSlot` and
-   * `soleFrequency` instead: most terms of a store (numbers, names, ids) occur once, and two
-   * typed arrays per term cost ~400 bytes of heap.
+   * Per term id, where its postings are: 0 while it has at most one (in `soleSlot` and
+   * `soleFrequency`: most terms of a store — numbers, names, ids — occur once, and a typed array
+   * costs ~200 bytes of heap); `k > 0` for `lists[k]`, a posting list while it is rare; `-k` for
+   * `bits[k]`, a bitmap once it is frequent (it stays so). Typed columns instead of four JS
+   * arrays of references per term (8 bytes each, most of them undefined).
    */
-  private termSlots: (Int32Array | undefined)[] = [];
-  private termFrequencies: (Uint16Array | undefined)[] = [];
+  private termWhere = new Int32Array(1024);
+  /** Posting lists by `termWhere`: slot and frequency interleaved (one typed array per term). */
+  private readonly lists: (Int32Array | undefined)[] = [undefined];
+  /** List numbers freed when their term turned frequent, for reuse. */
+  private readonly freeLists: number[] = [];
   private soleSlot = new Int32Array(1024);
   private soleFrequency = new Uint16Array(1024);
   /** A sole posting as a one-entry list, for the walk. */
-  private readonly soleSlots = new Int32Array(1);
-  private readonly soleFrequencies = new Uint16Array(1);
-  /** Per term id: a bit per slot holding it, once it is frequent (it stays so), else undefined. */
-  private termBits: (Uint32Array | undefined)[] = [];
-  /** Per frequent term id: a bit per slot holding it more than once, once one does. */
-  private termRepeats: (Uint32Array | undefined)[] = [];
-  /** Ids of the terms with bitmaps (grown with the slots). */
-  private readonly denseIds: number[] = [];
+  private readonly solePosting = new Int32Array(2);
+  /** Per frequent term, by `-termWhere`: a bit per slot holding it. */
+  private readonly bits: Uint32Array[] = [new Uint32Array(0)];
+  /** Per frequent term, by `-termWhere`: a bit per slot holding it more than once, once one does. */
+  private readonly repeats: (Uint32Array | undefined)[] = [undefined];
+  /** Term id of each bitmap, by `-termWhere`. */
+  private readonly denseIds: number[] = [-1];
   /** Per term id: the memories holding it (its document frequency). */
   private termLengths = new Int32Array(1024);
   /** Per term id: the largest frequency it was ever posted with (an upper bound, for pruning). */
   private termMaxFrequencies = new Uint16Array(1024);
 
   /**
-   * Per slot: its term ids, then as many frequencies (`n` terms: length `2n`), in one typed array
-   * (each typed array costs ~200 bytes of heap beside its elements).
+   * Per slot: its term ids and frequencies, `docTerms[slot] − 1` of them from `docStart[slot]` in
+   * one pool of ids and one of frequencies (`docTerms` 0: the slot holds no text). A typed array
+   * per slot cost ~200 bytes of heap beside its elements. A re-indexed or removed slot's entries
+   * are left behind in the pools and counted in `poolWaste`; the pools are compacted when that
+   * reaches half of them.
    */
-  private docs: (Int32Array | undefined)[] = [];
+  private docStart = new Uint32Array(1024);
+  private docTerms = new Uint32Array(1024);
+  private poolIds = new Int32Array(4096);
+  private poolFrequencies = new Uint16Array(4096);
+  private poolEnd = 0;
+  private poolWaste = 0;
   /**
    * Term count per slot. 16 bits hold any text (at most 32,000 characters) and keep the array a
    * quarter of a Float64Array's size: searches read it at random.
@@ -177,16 +189,17 @@ export class KeywordIndex {
     }
     this.ensureSlot(slot);
     const termCount = counts.size;
-    const doc = new Int32Array(2 * termCount);
-    let position = 0;
+    const start = this.reserve(termCount);
+    let at = start;
     for (const [id, count] of counts) {
-      doc[position] = id;
-      doc[termCount + position] = Math.min(count, 0xffff);
-      position++;
+      const frequency = Math.min(count, 0xffff);
+      this.poolIds[at] = id;
+      this.poolFrequencies[at] = frequency;
+      at++;
+      this.post(id, slot, frequency);
     }
-    this.docs[slot] = doc;
-    for (let index = 0; index < termCount; index++)
-      this.post(doc[index]!, slot, doc[termCount + index]!);
+    this.docStart[slot] = start;
+    this.docTerms[slot] = termCount + 1;
     length = Math.min(length, 0xffff);
     this.docLengths[slot] = length;
     if (length < this.minLength) this.minLength = length;
@@ -196,36 +209,39 @@ export class KeywordIndex {
 
   /** Removes a slot's text (no-op when the slot holds none). */
   remove(slot: number): void {
-    const doc = this.docs[slot];
-    if (doc === undefined) return;
-    const termCount = doc.length >>> 1;
-    for (let index = 0; index < termCount; index++) {
-      const id = doc[index]!;
-      const bits = this.termBits[id];
-      if (bits !== undefined) {
+    if (slot >= this.docTerms.length || this.docTerms[slot] === 0) return;
+    const start = this.docStart[slot]!;
+    const termCount = this.docTerms[slot]! - 1;
+    for (let index = start; index < start + termCount; index++) {
+      const id = this.poolIds[index]!;
+      const where = this.termWhere[id]!;
+      if (where < 0) {
+        const bits = this.bits[-where]!;
         const word = slot >>> 5;
         const bit = 1 << (slot & 31);
         if ((bits[word]! & bit) === 0) continue;
         bits[word] = bits[word]! & ~bit;
-        const repeats = this.termRepeats[id];
+        const repeats = this.repeats[-where];
         if (repeats !== undefined) repeats[word] = repeats[word]! & ~bit;
         this.termLengths[id] = this.termLengths[id]! - 1;
         continue;
       }
-      const slots = this.termSlots[id];
       const length = this.termLengths[id]!;
-      if (slots === undefined) {
+      if (where === 0) {
         if (length === 1 && this.soleSlot[id] === slot) this.termLengths[id] = 0;
         continue;
       }
-      const at = slots.subarray(0, length).indexOf(slot);
-      if (at < 0) continue;
+      const list = this.lists[where]!;
+      let at = 0;
+      while (at < length && list[2 * at] !== slot) at++;
+      if (at === length) continue;
       // Order within a posting list does not matter: scores are sums.
-      slots[at] = slots[length - 1]!;
-      this.termFrequencies[id]![at] = this.termFrequencies[id]![length - 1]!;
+      list[2 * at] = list[2 * (length - 1)]!;
+      list[2 * at + 1] = list[2 * (length - 1) + 1]!;
       this.termLengths[id] = length - 1;
     }
-    this.docs[slot] = undefined;
+    this.docTerms[slot] = 0;
+    this.poolWaste += termCount;
     this.documents--;
     this.totalLength -= this.docLengths[slot]!;
     this.docLengths[slot] = 0;
@@ -333,19 +349,21 @@ export class KeywordIndex {
       for (let index = 0; index < sparse.length; index++) positions[sparse[index]!.id] = index + 1;
     try {
       candidates.forEach((slot) => {
-        const doc = this.docs[slot];
-        if (doc === undefined) return;
+        const terms = this.docTerms[slot];
+        if (terms === undefined || terms === 0) return;
         let score = 0;
         if (walked) score = this.scores[slot]!;
         else if (sparse.length > 0) {
           // Each rare term's contribution by its query position, summed in query order.
           partial.fill(0);
-          const termCount = doc.length >>> 1;
+          const start = this.docStart[slot]!;
+          const end = start + terms - 1;
+          const ids = this.poolIds;
           const norm = plan.base + plan.lengthFactor * this.docLengths[slot]!;
-          for (let index = 0; index < termCount; index++) {
-            const position = positions[doc[index]!]!;
+          for (let index = start; index < end; index++) {
+            const position = positions[ids[index]!]!;
             if (position === 0) continue;
-            const frequency = doc[termCount + index]!;
+            const frequency = this.poolFrequencies[index]!;
             partial[position - 1] = (sparse[position - 1]!.weight * frequency) / (frequency + norm);
           }
           for (let index = 0; index < partial.length; index++) score += partial[index]!;
@@ -375,19 +393,18 @@ export class KeywordIndex {
     const { base, lengthFactor } = plan;
     let touchedCount = 0;
     for (const { id, weight } of sparse) {
-      let slots = this.termSlots[id];
-      let frequencies = this.termFrequencies[id];
-      if (slots === undefined || frequencies === undefined) {
-        slots = this.soleSlots;
-        frequencies = this.soleFrequencies;
-        slots[0] = this.soleSlot[id]!;
-        frequencies[0] = this.soleFrequency[id]!;
+      const where = this.termWhere[id]!;
+      let postings = this.lists[where];
+      if (where === 0 || postings === undefined) {
+        postings = this.solePosting;
+        postings[0] = this.soleSlot[id]!;
+        postings[1] = this.soleFrequency[id]!;
       }
-      const length = this.termLengths[id]!;
-      for (let at = 0; at < length; at++) {
-        const slot = slots[at]!;
+      const end = 2 * this.termLengths[id]!;
+      for (let at = 0; at < end; at += 2) {
+        const slot = postings[at]!;
         if (contains !== undefined && !contains(slot)) continue;
-        const frequency = frequencies[at]!;
+        const frequency = postings[at + 1]!;
         const previous = scores[slot]!;
         if (previous === 0) touched[touchedCount++] = slot;
         scores[slot] =
@@ -424,11 +441,13 @@ export class KeywordIndex {
 
   /** A term's frequency in a slot's text, from the slot's own term list. */
   private frequencyIn(slot: number, id: number): number {
-    const doc = this.docs[slot];
-    if (doc === undefined) return 0;
-    const termCount = doc.length >>> 1;
-    for (let index = 0; index < termCount; index++)
-      if (doc[index] === id) return doc[termCount + index]!;
+    const terms = this.docTerms[slot]!;
+    if (terms === 0) return 0;
+    const start = this.docStart[slot]!;
+    const end = start + terms - 1;
+    const ids = this.poolIds;
+    for (let index = start; index < end; index++)
+      if (ids[index] === id) return this.poolFrequencies[index]!;
     return 0;
   }
 
@@ -461,7 +480,7 @@ export class KeywordIndex {
       const weight = idf * (K1 + 1);
       const most = this.termMaxFrequencies[id]!;
       const bound = (weight * most) / (most + (base + lengthFactor * shortest));
-      if (this.termBits[id] === undefined) {
+      if (this.termWhere[id]! >= 0) {
         plan.sparse.push({ id, weight, bound });
         plan.sparsePostings += frequency;
       } else {
@@ -471,31 +490,31 @@ export class KeywordIndex {
       if (++count === MAX_QUERY_TERMS) break;
     }
     if (count === 0) return undefined;
-    plan.denseBits = plan.dense.map((term) => this.termBits[term.id]!);
-    plan.denseRepeats = plan.dense.map((term) => this.termRepeats[term.id]);
+    plan.denseBits = plan.dense.map((term) => this.bits[-this.termWhere[term.id]!]!);
+    plan.denseRepeats = plan.dense.map((term) => this.repeats[-this.termWhere[term.id]!]);
     plan.denseWeights = Float64Array.from(plan.dense, (term) => term.weight);
     return plan;
   }
 
   private terms(text: string): Generator<string> {
+    // The word → stem cache stays small: most words of a large store (numbers, ids) occur once.
+    if (this.stems.size >= STEM_CACHE_LIMIT) this.stems.clear();
     return stemmedTerms(text, this.stems);
   }
 
   private termId(term: string): number {
     let id = this.termIds.get(term);
     if (id === undefined) {
-      id = this.termSlots.length;
-      this.termIds.set(term, id);
-      this.termSlots.push(undefined);
-      this.termFrequencies.push(undefined);
-      this.termBits.push(undefined);
-      this.termRepeats.push(undefined);
+      id = this.termCount++;
+      // A long word is a slice of its text's string: kept as the key, it would keep the text.
+      this.termIds.set(term.length < SLICED_LENGTH ? term : flat(term), id);
       if (id >= this.termLengths.length) {
-        this.termLengths = grow(this.termLengths, id + 1);
-        this.termMaxFrequencies = grow(this.termMaxFrequencies, id + 1);
-        this.soleSlot = grow(this.soleSlot, id + 1);
-        this.soleFrequency = grow(this.soleFrequency, id + 1);
-        this.queryPositions = grow(this.queryPositions, id + 1);
+        this.termWhere = growColumn(this.termWhere, id + 1);
+        this.termLengths = growColumn(this.termLengths, id + 1);
+        this.termMaxFrequencies = growColumn(this.termMaxFrequencies, id + 1);
+        this.soleSlot = growColumn(this.soleSlot, id + 1);
+        this.soleFrequency = growColumn(this.soleFrequency, id + 1);
+        this.queryPositions = growColumn(this.queryPositions, id + 1);
       }
     }
     return id;
@@ -505,77 +524,144 @@ export class KeywordIndex {
     if (frequency > this.termMaxFrequencies[id]!) this.termMaxFrequencies[id] = frequency;
     const length = this.termLengths[id]!;
     this.termLengths[id] = length + 1;
-    const bits = this.termBits[id];
-    if (bits !== undefined) {
-      this.setBit(id, slot, frequency);
+    const where = this.termWhere[id]!;
+    if (where < 0) {
+      this.setBit(-where, slot, frequency);
       return;
     }
-    let slots = this.termSlots[id];
-    if (slots === undefined) {
+    let list = this.lists[where];
+    if (where === 0 || list === undefined) {
       if (length === 0) {
         this.soleSlot[id] = slot;
         this.soleFrequency[id] = frequency;
         return;
       }
       // The second posting: the sole one moves into a list.
-      slots = new Int32Array(4);
-      slots[0] = this.soleSlot[id]!;
-      this.termSlots[id] = slots;
-      const frequencies = new Uint16Array(4);
-      frequencies[0] = this.soleFrequency[id]!;
-      this.termFrequencies[id] = frequencies;
+      list = new Int32Array(8);
+      list[0] = this.soleSlot[id]!;
+      list[1] = this.soleFrequency[id]!;
+      const number = this.freeLists.pop() ?? this.lists.length;
+      this.lists[number] = list;
+      this.termWhere[id] = number;
     }
-    if (length === slots.length) {
-      slots = grow(slots, length + 1);
-      this.termSlots[id] = slots;
-      this.termFrequencies[id] = grow(this.termFrequencies[id]!, length + 1);
+    if (2 * length === list.length) {
+      list = grow(list, 2 * length + 2);
+      this.lists[this.termWhere[id]!] = list;
     }
-    slots[length] = slot;
-    this.termFrequencies[id]![length] = frequency;
+    list[2 * length] = slot;
+    list[2 * length + 1] = frequency;
     if (length + 1 >= this.docLengths.length * DENSE_SHARE) this.toBitmap(id);
   }
 
   /** Moves a term that turned frequent from its posting list to a bitmap. */
   private toBitmap(id: number): void {
-    const slots = this.termSlots[id];
-    const frequencies = this.termFrequencies[id];
+    const where = this.termWhere[id]!;
+    const list = where > 0 ? this.lists[where] : undefined;
     const length = this.termLengths[id]!;
-    this.termBits[id] = new Uint32Array(this.docLengths.length >>> 5);
+    const dense = this.bits.length;
+    this.bits.push(new Uint32Array(this.docLengths.length >>> 5));
+    this.repeats.push(undefined);
     this.denseIds.push(id);
-    if (slots === undefined || frequencies === undefined) {
-      if (length === 1) this.setBit(id, this.soleSlot[id]!, this.soleFrequency[id]!);
-    } else for (let at = 0; at < length; at++) this.setBit(id, slots[at]!, frequencies[at]!);
-    this.termSlots[id] = undefined;
-    this.termFrequencies[id] = undefined;
+    this.termWhere[id] = -dense;
+    if (list === undefined) {
+      if (length === 1) this.setBit(dense, this.soleSlot[id]!, this.soleFrequency[id]!);
+    } else {
+      for (let at = 0; at < length; at++) this.setBit(dense, list[2 * at]!, list[2 * at + 1]!);
+      this.lists[where] = undefined;
+      this.freeLists.push(where);
+    }
   }
 
-  private setBit(id: number, slot: number, frequency: number): void {
+  private setBit(dense: number, slot: number, frequency: number): void {
     const word = slot >>> 5;
     const bit = 1 << (slot & 31);
-    const bits = this.termBits[id]!;
+    const bits = this.bits[dense]!;
     bits[word] = bits[word]! | bit;
     if (frequency > 1) {
-      let repeats = this.termRepeats[id];
+      let repeats = this.repeats[dense];
       if (repeats === undefined) {
         repeats = new Uint32Array(bits.length);
-        this.termRepeats[id] = repeats;
+        this.repeats[dense] = repeats;
       }
       repeats[word] = repeats[word]! | bit;
     }
   }
 
+  /** Where `count` more pool entries start (after compacting or growing the pools). */
+  private reserve(count: number): number {
+    if (this.poolWaste > 1024 && 2 * this.poolWaste >= this.poolEnd) this.compact(count);
+    const end = this.poolEnd + count;
+    if (end > this.poolIds.length) {
+      this.poolIds = growColumn(this.poolIds, end);
+      this.poolFrequencies = growColumn(this.poolFrequencies, end);
+    }
+    this.poolEnd = end;
+    return end - count;
+  }
+
+  /** Copies the slots' term lists into fresh pools without what removals left behind. */
+  private compact(room: number): void {
+    const live = this.poolEnd - this.poolWaste;
+    let size = 4096;
+    while (size < 1.5 * (live + room)) size *= 2;
+    const ids = new Int32Array(size);
+    const frequencies = new Uint16Array(size);
+    let end = 0;
+    for (let slot = 0; slot < this.docTerms.length; slot++) {
+      const terms = this.docTerms[slot]!;
+      if (terms === 0) continue;
+      const start = this.docStart[slot]!;
+      ids.set(this.poolIds.subarray(start, start + terms - 1), end);
+      frequencies.set(this.poolFrequencies.subarray(start, start + terms - 1), end);
+      this.docStart[slot] = end;
+      end += terms - 1;
+    }
+    this.poolIds = ids;
+    this.poolFrequencies = frequencies;
+    this.poolEnd = end;
+    this.poolWaste = 0;
+  }
+
   private ensureSlot(slot: number): void {
     if (slot < this.docLengths.length) return;
     this.docLengths = grow(this.docLengths, slot + 1);
+    this.docStart = grow(this.docStart, slot + 1);
+    this.docTerms = grow(this.docTerms, slot + 1);
     this.scores = grow(this.scores, slot + 1);
     this.touched = grow(this.touched, slot + 1);
     const words = this.docLengths.length >>> 5;
-    for (const id of this.denseIds) {
-      this.termBits[id] = grow(this.termBits[id]!, words);
-      const repeats = this.termRepeats[id];
-      if (repeats !== undefined) this.termRepeats[id] = grow(repeats, words);
+    for (let dense = 1; dense < this.bits.length; dense++) {
+      this.bits[dense] = grow(this.bits[dense]!, words);
+      const repeats = this.repeats[dense];
+      if (repeats !== undefined) this.repeats[dense] = grow(repeats, words);
     }
   }
+}
+
+/** Words in the stem cache before it is cleared (text-terms.ts's own limit is 200,000). */
+const STEM_CACHE_LIMIT = 16_384;
+/** From this length V8 makes a substring a slice that references its whole parent string. */
+const SLICED_LENGTH = 13;
+
+/**
+ * Above this length the pools and term columns grow by a quarter instead of doubling: doubled,
+ * half of a large one would be unused (~50 bytes per memory at 1M).
+ */
+const LARGE_COLUMN = 1 << 20;
+
+/** A copy of `column` at least `atLeast` long, the tail zeroed. */
+function growColumn<T extends Int32Array | Uint16Array>(column: T, atLeast: number): T {
+  if (column.length < LARGE_COLUMN) return grow(column, atLeast);
+  let length = column.length;
+  while (length < atLeast) length = Math.ceil(length * 1.25);
+  const next = new (column.constructor as new (length: number) => T)(length);
+  next.set(column);
+  return next;
+}
+
+/** A copy of a string that references no other string. */
+function flat(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** What a memory must hold to reach a threshold: one term of `anyOf`, and every term of `allOf`. */

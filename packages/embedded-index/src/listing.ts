@@ -7,15 +7,12 @@ import {
   type StatsResult,
 } from '@membus/vector-index';
 import { BoundedHeap } from './bounded-heap.ts';
-import type { PayloadIndex, SlotPayload } from './payload-index.ts';
+import type { PayloadIndex } from './payload-index.ts';
 import type { SlotTable } from './slot-table.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 
 // The index's answers that walk a filter's candidates without vectors: a page of the newest
 // memories (scroll) and counts by field (stats).
-
-const newerFirst = (a: SlotPayload, b: SlotPayload): boolean =>
-  a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
 
 /** One page of matching memories, newest first, after the cursor `request.after`. */
 export function scrollPage(
@@ -28,32 +25,34 @@ export function scrollPage(
   const candidates = payloadIndex.candidates(request.tenant, request.filter);
   const matches = slots.predicate(request.tenant, request.filter, request.now, candidates.covers);
   const after = request.after;
-  const heap = new BoundedHeap<SlotPayload>(limit + 1, newerFirst);
-  const payloads = slots.payloads;
+  const createdAt = slots.createdAt;
+  const ids = slots.ids;
+  const newerFirst = (a: number, b: number): boolean =>
+    createdAt[a]! > createdAt[b]! || (createdAt[a] === createdAt[b] && ids[a]! > ids[b]!);
+  const heap = new BoundedHeap<number>(limit + 1, newerFirst);
   slots.forEachCandidate(candidates, (slot) => {
     if (!matches(slot)) return;
-    const payload = payloads[slot]!;
     if (
       after !== undefined &&
       !(
-        payload.createdAt < after.createdAt ||
-        (payload.createdAt === after.createdAt && payload.id < after.id)
+        createdAt[slot]! < after.createdAt ||
+        (createdAt[slot] === after.createdAt && ids[slot]! < after.id)
       )
     )
       return;
-    heap.push(payload);
+    heap.push(slot);
   });
   const page = heap.sorted();
   const more = page.length > limit;
   const kept = more ? page.slice(0, limit) : page;
   const records: MemoryRecord[] = [];
-  for (const payload of kept) {
-    const record = store.getRecord(request.tenant, payload.id);
+  for (const slot of kept) {
+    const record = store.getRecord(request.tenant, ids[slot]!);
     if (record !== undefined) records.push(record);
   }
   const last = kept.at(-1);
   return more && last !== undefined
-    ? { records, next: { createdAt: last.createdAt, id: last.id } }
+    ? { records, next: { createdAt: createdAt[last]!, id: ids[last]! } }
     : { records };
 }
 
@@ -70,20 +69,20 @@ export function countStats(
   const increment = (counts: Record<string, number>, key: string): void => {
     counts[key] = (counts[key] ?? 0) + 1;
   };
-  const payloads = slots.payloads;
+  const payload = slots.view();
   slots.forEachCandidate(candidates, (slot) => {
     if (!matches(slot)) return;
-    const payload = payloads[slot]!;
+    payload.slot = slot;
     result.total++;
     increment(result.byScope as Record<string, number>, payload.scope as Scope);
     increment(result.byKind, payload.kind);
     increment(result.byTier, payload.tier);
-    if (payload.namespace !== undefined) increment(result.byNamespace, payload.namespace);
+    const namespace = payload.namespace;
+    if (namespace !== undefined) increment(result.byNamespace, namespace);
     for (const category of new Set(payload.categories)) increment(result.byCategory, category);
-    if (result.oldest === undefined || payload.createdAt < result.oldest)
-      result.oldest = payload.createdAt;
-    if (result.newest === undefined || payload.createdAt > result.newest)
-      result.newest = payload.createdAt;
+    const createdAt = payload.createdAt;
+    if (result.oldest === undefined || createdAt < result.oldest) result.oldest = createdAt;
+    if (result.newest === undefined || createdAt > result.newest) result.newest = createdAt;
   });
   return result;
 }

@@ -22,8 +22,33 @@ function label<T extends string | undefined>(value: T): T {
   return value;
 }
 
-function labelsOf(values: readonly string[]): string[] {
-  return values.map((value) => label(value));
+/**
+ * One shared, frozen array per distinct list of categories or tags: most memories carry one of a
+ * few lists (or none), and an array per memory costs 32–60 bytes. Bounded like `labels`.
+ */
+const labelLists = new Map<string, readonly string[]>();
+const NO_LABELS: readonly string[] = Object.freeze([]);
+
+function labelsOf(values: readonly string[]): readonly string[] {
+  if (values.length === 0) return NO_LABELS;
+  const key = values.join(SEPARATOR);
+  const known = labelLists.get(key);
+  if (known !== undefined) return known;
+  if (labelLists.size >= LABEL_CACHE_LIMIT) labelLists.clear();
+  const list = Object.freeze(values.map((value) => label(value)));
+  labelLists.set(key, list);
+  return list;
+}
+
+const SEPARATOR = '\u0000';
+/** Shared by the memories without metadata (most of them, in many stores). */
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function metadataOf(
+  metadata: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  for (const _ in metadata) return metadata;
+  return NO_METADATA;
 }
 
 export function payloadFromRecord(
@@ -32,9 +57,13 @@ export function payloadFromRecord(
   seq: number,
 ): SlotPayload {
   const payload = toFilterPayload(record, dedupKey);
+  // The fields in the order `payloadFromRow` writes them: one object shape for both (a spread
+  // would give these objects another, with their fields out of the object).
   return {
-    ...payload,
     tenant: label(record.tenant),
+    seq,
+    importance: record.importance,
+    id: payload.id,
     scope: label(payload.scope),
     userId: label(payload.userId),
     agentId: label(payload.agentId),
@@ -44,8 +73,11 @@ export function payloadFromRecord(
     tier: label(payload.tier),
     categories: labelsOf(payload.categories),
     tags: labelsOf(payload.tags),
-    seq,
-    importance: record.importance,
+    createdAt: payload.createdAt,
+    updatedAt: payload.updatedAt,
+    expiresAt: payload.expiresAt,
+    dedupKey: payload.dedupKey,
+    metadata: metadataOf(payload.metadata),
   };
 }
 
@@ -110,6 +142,6 @@ export function payloadFromRow(row: StoredRow): SlotPayload {
     updatedAt: row.updated_at,
     expiresAt: row.expires_at ?? undefined,
     dedupKey: row.dedup_key ?? undefined,
-    metadata: stored.metadata,
+    metadata: metadataOf(stored.metadata),
   };
 }

@@ -74,15 +74,15 @@ export class DensePlanner {
 
     const heap = new BoundedHeap<Scored>(limit, scoredBetter);
     let found = 0;
-    const payloads = this.slots.payloads;
+    const ids = this.slots.ids;
     const keep = RESCORE * limit;
     const selectivity = Math.min(1, candidates.size / indexed);
     const k =
       selectivity >= 1 ? keep : Math.min(indexed, Math.ceil((keep / selectivity) * FILTER_MARGIN));
     for (const slot of this.graph.search(query, k, keep, matches)) {
-      const payload = payloads[slot];
-      if (payload === undefined) continue;
-      heap.push({ slot, score: this.arena.dot(slot, query), id: payload.id });
+      const id = ids[slot];
+      if (id === undefined) continue;
+      heap.push({ slot, score: this.arena.dot(slot, query), id });
       found++;
     }
     found += this.scanner.scanInto(

@@ -128,7 +128,7 @@ export class Searcher {
       else
         fusing.push({
           slot: item.slot,
-          id: this.slots.payloads[item.slot]?.id ?? '',
+          id: this.slots.ids[item.slot] ?? '',
           cosine: this.arena.dot(item.slot, query),
           keyword: item.score / best,
         });
@@ -211,7 +211,7 @@ export class Searcher {
   ): SearchHit[] {
     const hits: SearchHit[] = [];
     for (const item of items) {
-      const id = item.id ?? this.slots.payloads[item.slot]?.id;
+      const id = item.id ?? this.slots.ids[item.slot];
       if (id === undefined) continue;
       hits.push(
         new LazyHit(

@@ -1,7 +1,7 @@
 import { CALLER_MODEL, type MemoryRecord } from '@membus/contracts';
 import Database from 'better-sqlite3';
 import { BackgroundWriter } from './background-writer.ts';
-import { ACCESS_TRANSACTION, type AccessEntry } from './store-access.ts';
+import { ACCESS_TRANSACTION, type AccessEntry, WAL_SIZE_LIMIT } from './store-access.ts';
 
 /** One stored memory as the in-memory index needs it at load time. */
 export interface StoredRow {
@@ -113,6 +113,14 @@ const columns =
   'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, record, vector';
 
 /**
+ * Page size of a new store. A row is ~2.3 KB (its float32 vector is 1.5 KB at 384 dimensions),
+ * so 4 KB pages held one each and 42 % of the file was unused; 8 KB pages hold three (100k
+ * memories: 399 → 268 MB, inserts and point reads no slower). A store created with 4 KB pages
+ * keeps them (WAL mode cannot change it).
+ */
+const PAGE_SIZE = 8_192;
+
+/**
  * The durable source of truth: one SQLite row per memory, written in one transaction per batch.
  * WAL with `synchronous=NORMAL`; auto-checkpoints are off because they stall writers for
  * 10–20 ms. A background worker thread with its own connection checkpoints passively and
@@ -129,8 +137,11 @@ export class SqliteStore {
   ) {
     this.db = new Database(file);
     try {
+      // Only takes effect on a new, empty file (before WAL mode writes its first page).
+      this.db.pragma(`page_size = ${PAGE_SIZE}`);
       // The first statements read the file: a damaged one fails here (SQLITE_NOTADB, _CORRUPT).
       this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`mmap_size = ${Math.floor(options.mmapBytes)}`);
       this.db.pragma('busy_timeout = 5000');

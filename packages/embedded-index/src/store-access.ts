@@ -13,6 +13,12 @@ export const ACCESS_TRANSACTION = 32;
  */
 export const ACCESS_PAUSE_FACTOR = 4;
 
+/**
+ * Bytes the WAL is cut back to once checkpointed (`journal_size_limit`, set on every connection
+ * that writes): without it the file keeps its high-water mark, ~185 MB after 100k stores.
+ */
+export const WAL_SIZE_LIMIT = 16 * 2 ** 20;
+
 /** Parameters: tenant, id. */
 export const slotOfSql = 'SELECT slot FROM memories WHERE tenant = ? AND id = ?';
 

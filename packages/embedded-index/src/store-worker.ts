@@ -14,6 +14,7 @@ import {
   type StoreWorkerData,
   slotOfSql,
   type ToWorker,
+  WAL_SIZE_LIMIT,
 } from './store-access.ts';
 
 /** An access flush: first each memory's slot is looked up, then the counts are written. */
@@ -33,6 +34,7 @@ const { file, intervalMs } = workerData as StoreWorkerData;
 const db = new Database(file);
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
 const slotOf = db.prepare<[string, string], number>(slotOfSql).pluck();
 const bump = db.prepare<[number, number, number, string, string]>(recordAccessBySlotSql);
 const writeAccess = db.transaction((tenant: string, found: Job['found']) => {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { largestMagnitude } from './int8-dot.ts';
 
 /**
  * usearch's native index, without its JavaScript wrapper: the wrapper turns every Int8Array it is
@@ -75,13 +76,8 @@ export function createUsearchIndex(parameters: UsearchParameters): NativeUsearch
 /** The int8 codes of `vector` into `into`: the largest component maps to ±127 (as the arena's). */
 export function int8Codes(vector: Float32Array, into: Int8Array): Int8Array {
   const dimension = into.length;
-  let largest = 0;
-  for (let index = 0; index < dimension; index++) {
-    const magnitude = Math.abs(vector[index]!);
-    if (magnitude > largest) largest = magnitude;
-  }
   // As VectorArena.set computes them, so the codes are the same bit for bit.
-  const scale = largest / 127;
+  const scale = largestMagnitude(vector, dimension) / 127;
   const inverse = scale === 0 ? 0 : 1 / scale;
   for (let index = 0; index < dimension; index++)
     into[index] = Math.round(vector[index]! * inverse);

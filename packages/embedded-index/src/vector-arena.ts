@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { MembusError } from '@membus/contracts';
+import { type CodeMemory, codeMemory, DOT_CHUNK, int16Query } from './int8-dot.ts';
 
 const PAGE_SHIFT = 12;
 const PAGE_SLOTS = 1 << PAGE_SHIFT;
@@ -91,10 +92,22 @@ export function openVectorFile(path: string, dimension: number): VectorFile | un
  * 1M memories at 384 dimensions, 1.54 GB → 0.39 GB).
  *
  * Both in fixed-size pages of 4,096 slots, so growing never copies what is already stored (a
- * doubling copy of ~150 MB stalled the loop for ~50 ms).
+ * doubling copy of ~150 MB stalled the loop for ~50 ms). When the dimension is a multiple of 16,
+ * the code pages are blocks of the thread's WebAssembly memory (int8-dot.ts), where estimates
+ * are computed with SIMD.
  */
 export class VectorArena {
-  private readonly codes: Int8Array[] = [];
+  /** The code pages (views into `wasm`'s memory when there is one: see `codePages`). */
+  private codes: Int8Array[] = [];
+  /**
+   * The WebAssembly memory holding the code pages, with each page's offset in it; undefined for
+   * dimensions that are not a multiple of 16, and once the memory could not grow (the pages then
+   * move to ArrayBuffers).
+   */
+  private wasm: CodeMemory | undefined;
+  private readonly pageOffsets: number[] = [];
+  /** The memory's buffer that `codes` views (it is replaced when the memory grows). */
+  private codesBuffer: ArrayBuffer | undefined;
   private readonly scales: Float32Array[] = [];
   /** The float32 vectors when there is no `readStored`. */
   private readonly floats: Float32Array[] = [];
@@ -107,7 +120,22 @@ export class VectorArena {
     readonly dimension: number,
     private readonly readStored?: StoredVectorReader,
     private readonly openFile?: () => VectorFile | undefined,
-  ) {}
+    memory: CodeMemory | undefined = codeMemory(),
+  ) {
+    this.wasm = dimension % 16 === 0 && dimension > 0 ? memory : undefined;
+  }
+
+  /** The code pages, as views of the memory's current buffer when they live in WebAssembly. */
+  private codePages(): Int8Array[] {
+    const wasm = this.wasm;
+    if (wasm !== undefined && this.codesBuffer !== wasm.buffer) {
+      const buffer = wasm.buffer;
+      const bytes = PAGE_SLOTS * this.dimension;
+      this.codes = this.pageOffsets.map((offset) => new Int8Array(buffer, offset, bytes));
+      this.codesBuffer = buffer;
+    }
+    return this.codes;
+  }
 
   private file: VectorFile | undefined;
   private fileOpened = false;
@@ -126,7 +154,19 @@ export class VectorArena {
   /** Allocates pages so that `slot` fits. */
   ensure(slot: number): void {
     while (slot >= this.codes.length * PAGE_SLOTS) {
-      this.codes.push(new Int8Array(PAGE_SLOTS * this.dimension));
+      if (this.wasm === undefined) this.codes.push(new Int8Array(PAGE_SLOTS * this.dimension));
+      else {
+        let offset: number;
+        try {
+          offset = this.wasm.allocate(PAGE_SLOTS * this.dimension);
+        } catch {
+          this.leaveWasm();
+          continue;
+        }
+        this.pageOffsets.push(offset);
+        this.codesBuffer = undefined;
+        this.codePages();
+      }
       this.scales.push(new Float32Array(PAGE_SLOTS));
       if (this.readStored === undefined)
         this.floats.push(new Float32Array(PAGE_SLOTS * this.dimension));
@@ -155,7 +195,7 @@ export class VectorArena {
     }
     const scale = largest / 127;
     this.scales[page]![slot & PAGE_MASK] = scale;
-    const codes = this.codes[page]!;
+    const codes = this.codePages()[page]!;
     const inverse = scale === 0 ? 0 : 1 / scale;
     for (let index = 0; index < dimension; index++)
       codes[start + index] = Math.round(vector[index]! * inverse);
@@ -185,13 +225,33 @@ export class VectorArena {
   /** The slot's int8 codes (largest component → ±127), a view into the arena (what the graph holds). */
   codesView(slot: number): Int8Array {
     const start = (slot & PAGE_MASK) * this.dimension;
-    return this.codes[slot >>> PAGE_SHIFT]!.subarray(start, start + this.dimension);
+    return this.codePages()[slot >>> PAGE_SHIFT]!.subarray(start, start + this.dimension);
   }
 
-  /** Releases the vector file, if any. */
+  /**
+   * The WebAssembly memory is full (4 GiB of codes in this thread): the pages are copied to
+   * ArrayBuffers and estimated in JavaScript from now on.
+   */
+  private leaveWasm(): void {
+    const wasm = this.wasm;
+    if (wasm === undefined) return;
+    const pages = this.codePages().map((page) => new Int8Array(page));
+    for (const offset of this.pageOffsets) wasm.release(offset, PAGE_SLOTS * this.dimension);
+    this.pageOffsets.length = 0;
+    this.wasm = undefined;
+    this.codes = pages;
+  }
+
+  /** Releases the vector file, if any, and the code pages (the arena holds nothing after). */
   close(): void {
     this.fileOpened = true;
     this.file?.close();
+    if (this.wasm !== undefined) {
+      for (const offset of this.pageOffsets) this.wasm.release(offset, PAGE_SLOTS * this.dimension);
+      this.pageOffsets.length = 0;
+      this.codes = [];
+      this.codesBuffer = this.wasm.buffer;
+    }
   }
 
   /** The exact similarity (dot product) of a slot's vector with `query`. */
@@ -219,14 +279,45 @@ export class VectorArena {
   /**
    * `out[i]` ≈ `dot(slots[i], query)` from the int8 codes, for the first `count` slots (the error
    * is at most half a quantisation step per component: ~1e-3 for unit vectors at 384
-   * dimensions), with no store read. For ranking candidates whose best are then scored exactly.
+   * dimensions; with SIMD the query is rounded to int16 codes too, ~1/250 of that again), with
+   * no store read. For ranking candidates whose best are then scored exactly.
    */
   estimateMany(slots: Int32Array, count: number, query: Float32Array, out: Float64Array): void {
+    if (this.wasm !== undefined) {
+      this.estimateWithSimd(this.wasm, slots, count, query, out);
+      return;
+    }
     dotManyPaged(this.codes, this.dimension, slots, count, query, out);
     const scales = this.scales;
     for (let at = 0; at < count; at++) {
       const slot = slots[at]!;
       out[at] = out[at]! * scales[slot >>> PAGE_SHIFT]![slot & PAGE_MASK]!;
+    }
+  }
+
+  private estimateWithSimd(
+    wasm: CodeMemory,
+    slots: Int32Array,
+    count: number,
+    query: Float32Array,
+    out: Float64Array,
+  ): void {
+    const dimension = this.dimension;
+    const { query: codes, addresses, sums } = wasm.views(dimension);
+    const queryScale = int16Query(query, codes);
+    const offsets = this.pageOffsets;
+    const scales = this.scales;
+    for (let from = 0; from < count; from += DOT_CHUNK) {
+      const to = Math.min(count, from + DOT_CHUNK);
+      for (let at = from; at < to; at++) {
+        const slot = slots[at]!;
+        addresses[at - from] = offsets[slot >>> PAGE_SHIFT]! + (slot & PAGE_MASK) * dimension;
+      }
+      wasm.dots(dimension, to - from);
+      for (let at = from; at < to; at++) {
+        const slot = slots[at]!;
+        out[at] = sums[at - from]! * queryScale * scales[slot >>> PAGE_SHIFT]![slot & PAGE_MASK]!;
+      }
     }
   }
 

@@ -285,6 +285,46 @@ describe('KeywordIndex', () => {
     }
   });
 
+  it('ranks the same after texts written again many times (their old term lists compacted away)', () => {
+    const random = seededRandom(11);
+    const vocabulary = Array.from({ length: 60 }, (_, rank) => `v${rank}q`);
+    const text = () =>
+      Array.from(
+        { length: 4 + Math.floor(random() * 12) },
+        () => vocabulary[Math.floor(vocabulary.length * random() ** 2)]!,
+      ).join(' ');
+    const texts: (string | undefined)[] = [];
+    const index = new KeywordIndex();
+    // 300 slots of ~10 terms, each written 8 times: what the old lists leave behind outgrows
+    // what is live several times over.
+    for (let round = 0; round < 8; round++)
+      for (let slot = 0; slot < 300; slot++) {
+        const written = text();
+        texts[slot] = written;
+        index.set(slot, written);
+      }
+    for (let slot = 0; slot < 300; slot += 7) {
+      index.remove(slot);
+      texts[slot] = undefined;
+    }
+    const expectedOf = reference(texts);
+    for (let round = 0; round < 30; round++) {
+      const query = Array.from({ length: 1 + (round % 4) }, () => vocabulary[round * 2]!).join(' ');
+      const odd = (slot: number) => slot % 2 === 1;
+      expect(index.search({ text: query, matches: everything, limit: 10 }).map(asPair)).toEqual(
+        expectedOf(query, { limit: 10 }),
+      );
+      // Ranked member by member: the rare terms from the members' own (compacted) term lists.
+      const hits = index.search({
+        text: query,
+        matches: odd,
+        candidates: allSlots(texts.length, odd, { size: 1, member: odd }),
+        limit: 10,
+      });
+      expect(hits.map(asPair)).toEqual(expectedOf(query, { limit: 10, keep: odd }));
+    }
+  });
+
   it("checks a candidate set's members with the set's own predicate", () => {
     const index = indexOf(['ledger timeout one', 'ledger timeout two', 'ledger timeout three']);
     const hits = index.search({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CodeMemory, codeMemory } from '../src/int8-dot.ts';
 import { VectorArena } from '../src/vector-arena.ts';
 
 function seeded(seed: number): () => number {
@@ -7,6 +8,23 @@ function seeded(seed: number): () => number {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     return state / 2 ** 31 - 0.5;
   };
+}
+
+/** A random vector at every `step`-th slot below `end`, the same one set in each of `arenas`. */
+function setEvery(
+  step: number,
+  end: number,
+  random: () => number,
+  ...arenas: VectorArena[]
+): Map<number, Float32Array> {
+  const vectors = new Map<number, Float32Array>();
+  const dimension = arenas[0]!.dimension;
+  for (let slot = 0; slot < end; slot += step) {
+    const vector = Float32Array.from({ length: dimension }, random);
+    vectors.set(slot, vector);
+    for (const arena of arenas) arena.set(slot, vector);
+  }
+  return vectors;
 }
 
 describe('VectorArena', () => {
@@ -81,5 +99,76 @@ describe('VectorArena', () => {
     const out = Float64Array.of(-1, -1, -1);
     arena.dotMany(Int32Array.of(1, 0, 1), 2, Float32Array.of(0.5, 2, 0, 0), out);
     expect(Array.from(out)).toEqual([2, 0.5, -1]);
+  });
+
+  it('estimates with WebAssembly SIMD where the dimension is a multiple of 16, as JavaScript does', () => {
+    expect(codeMemory()).toBeDefined();
+    const random = seeded(5);
+    const simd = new VectorArena(32);
+    const plain = new VectorArena(24); // not a multiple of 16: the JavaScript loop
+    const vectors = Array.from({ length: 300 }, () => Float32Array.from({ length: 32 }, random));
+    for (const [slot, vector] of vectors.entries()) {
+      simd.set(slot * 31, vector);
+      // The same vector padded with zeros estimates the same dot product.
+      const padded = new Float32Array(24);
+      padded.set(vector.subarray(0, 24));
+      plain.set(slot * 31, padded);
+    }
+    const query = Float32Array.from({ length: 32 }, random);
+    const padded = new Float32Array(24);
+    padded.set(query.subarray(0, 24));
+    const slots = Int32Array.from(vectors.keys(), (slot) => slot * 31);
+    const estimated = new Float64Array(slots.length);
+    simd.estimateMany(slots, slots.length, query, estimated);
+    for (const [at, slot] of slots.entries()) {
+      const vector = vectors[at]!;
+      const step = vector.reduce((most, value) => Math.max(most, Math.abs(value)), 0) / 127;
+      const queryStep = query.reduce((most, value) => Math.max(most, Math.abs(value)), 0) / 32_767;
+      const mass = (values: Float32Array) =>
+        values.reduce((sum, value) => sum + Math.abs(value), 0);
+      expect(Math.abs(estimated[at]! - simd.dot(slot, query))).toBeLessThanOrEqual(
+        (mass(query) * step) / 2 + ((mass(vector) + 32 * step) * queryStep) / 2 + 1e-12,
+      );
+    }
+    expect(plain.capacity).toBeGreaterThan(slots.at(-1)!);
+  });
+
+  it('keeps its codes while other arenas grow the shared memory, and gives them back on close', () => {
+    const random = seeded(13);
+    const first = new VectorArena(16);
+    const second = new VectorArena(16);
+    // Interleaved growth: each new page of one arena grows the memory under the other's views.
+    const vectors = setEvery(1_021, 5 * 4_096, random, first, second);
+    for (const slot of vectors.keys())
+      expect(Array.from(first.codesView(slot))).toEqual(Array.from(second.codesView(slot)));
+    const query = Float32Array.from({ length: 16 }, random);
+    const slots = Int32Array.from(vectors.keys());
+    const fromFirst = new Float64Array(slots.length);
+    const fromSecond = new Float64Array(slots.length);
+    first.estimateMany(slots, slots.length, query, fromFirst);
+    second.close();
+    // A new arena reuses the closed one's pages, zeroed, without touching the first's.
+    const third = new VectorArena(16);
+    third.ensure(5 * 4_096);
+    expect(third.codesView(0).every((code) => code === 0)).toBe(true);
+    first.estimateMany(slots, slots.length, query, fromSecond);
+    expect(Array.from(fromSecond)).toEqual(Array.from(fromFirst));
+    expect(fromFirst.some((estimate) => estimate !== 0)).toBe(true);
+  });
+
+  it('moves its codes to ArrayBuffers when the WebAssembly memory cannot grow', () => {
+    const random = seeded(17);
+    // 1 MiB: 16 pages of 4,096 slots × 16 dimensions, less the first 64 KiB.
+    const arena = new VectorArena(16, undefined, undefined, new CodeMemory(16));
+    const reference = new VectorArena(16);
+    const vectors = setEvery(997, 40 * 4_096, random, arena, reference);
+    const query = Float32Array.from({ length: 16 }, random);
+    const slots = Int32Array.from(vectors.keys());
+    const estimated = new Float64Array(slots.length);
+    arena.estimateMany(slots, slots.length, query, estimated);
+    for (const [at, slot] of slots.entries()) {
+      expect(Array.from(arena.codesView(slot))).toEqual(Array.from(reference.codesView(slot)));
+      expect(Math.abs(estimated[at]! - reference.dot(slot, query))).toBeLessThan(0.05);
+    }
   });
 });

@@ -68,3 +68,6 @@ export function garbage(seed: number): number[] {
   const random = seededRandom(seed);
   return Array.from({ length: 64 }, () => Math.floor(random() * 2 ** 32));
 }
+
+export type { WalLimitWrites } from './sqlite-wal.ts';
+export { expectWalCutAfterCheckpoint } from './sqlite-wal.ts';

@@ -7,11 +7,16 @@ import Database from 'better-sqlite3';
 
 const port = parentPort;
 if (port === null) throw new Error('checkpoint-worker.ts runs as a worker thread');
-const { file, intervalMs } = workerData as { file: string; intervalMs: number };
+const { file, intervalMs, walSizeLimit } = workerData as {
+  file: string;
+  intervalMs: number;
+  walSizeLimit: number;
+};
 
 const db = new Database(file);
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+db.pragma(`journal_size_limit = ${walSizeLimit}`);
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');

@@ -3,7 +3,7 @@ import { openSqliteFile } from '@membus/service-runtime';
 import Database from 'better-sqlite3';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
 import { groupBy, readByIds } from '../read-by-ids.ts';
-import { WalCheckpointer } from './wal-checkpointer.ts';
+import { WAL_SIZE_LIMIT, WalCheckpointer } from './wal-checkpointer.ts';
 
 interface HistoryRow {
   memory_id: string;
@@ -27,6 +27,7 @@ export function openSqliteDocumentStore(options: {
   // fail with SQLITE_BUSY so the write is nak'd and retried from JetStream instead.
   const timeout = options.busyTimeoutMs ?? 100;
   const db = openSqliteFile(options.path, (path) => new Database(path, { timeout }));
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   db.exec(`
     CREATE TABLE IF NOT EXISTS history (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,

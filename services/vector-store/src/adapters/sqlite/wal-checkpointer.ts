@@ -5,6 +5,12 @@ import { workerEntry } from '@membus/worker-entry';
 const workerFile = workerEntry(import.meta.url, './checkpoint-worker');
 
 /**
+ * Bytes the WAL is cut back to once checkpointed (`journal_size_limit`, on every connection):
+ * without it the file keeps its high-water mark.
+ */
+export const WAL_SIZE_LIMIT = 16 * 2 ** 20;
+
+/**
  * Passive WAL checkpoints of `file` every `intervalMs` in a worker thread with its own
  * connection, so that no commit on the event loop runs one (SQLite's auto-checkpoint copies the
  * WAL into the file and syncs it inside the commit that crosses 1,000 pages: 15–113 ms stalls of
@@ -17,7 +23,9 @@ export class WalCheckpointer {
   #closing = false;
 
   constructor(file: string, intervalMs: number, onGone: () => void) {
-    this.#worker = new Worker(workerFile, { workerData: { file, intervalMs } });
+    this.#worker = new Worker(workerFile, {
+      workerData: { file, intervalMs, walSizeLimit: WAL_SIZE_LIMIT },
+    });
     this.#worker.unref();
     this.#worker.on('error', () => {
       // Reported through 'exit' (onGone).
