@@ -98,6 +98,8 @@ export class GraphMaintainer {
   private closed = false;
   /** The query's int8 codes, filled per search. */
   private readonly queryCodes: Int8Array;
+  /** The arena's page version the graph was last given (setPages); -1: none yet. */
+  private pagesVersion = -1;
   /** One key per `remove` call. */
   private readonly removeKey = new BigUint64Array(1);
   /** The rebuild that the start began, until its last memory is in the graph. */
@@ -141,10 +143,17 @@ export class GraphMaintainer {
         const seq = this.host.seqOf(slot);
         return seq === undefined ? undefined : { seq, codes: this.arena.codesView(slot) };
       },
+      pages: (slot) => {
+        this.arena.ensure(slot);
+        const { pages, pageSlots, version } = this.arena.graphPages();
+        this.pagesVersion = version;
+        return { pages, pageSlots };
+      },
     });
     const loaded = result.loaded;
     if (loaded === undefined) {
       this.graph = createGraph(dimension, hnsw);
+      this.pagesVersion = -1;
       for (let slot = 0; slot < nextSlot; slot++)
         if (this.host.seqOf(slot) !== undefined) this.tail.add(slot);
       this.changesSinceSave = this.tail.size;
@@ -209,7 +218,7 @@ export class GraphMaintainer {
     keep: number,
     matches: (slot: number) => boolean,
   ): number[] {
-    const graph = this.graph;
+    const graph = this.ready();
     if (graph === undefined) return [];
     const size = graph.size();
     const codes = int8Codes(query, this.queryCodes);
@@ -239,7 +248,8 @@ export class GraphMaintainer {
   /** Writes the graph now (waits for a running save first). */
   async save(): Promise<void> {
     while (this.saving !== undefined) await this.saving;
-    const graph = this.graph;
+    // usearch writes the codes through the nodes' pointers into the pages.
+    const graph = this.ready();
     if (graph === undefined) return;
     this.stopIndexing();
     // Taken in the same turn as usearch's synchronous write of the file.
@@ -315,6 +325,21 @@ export class GraphMaintainer {
     this.changesSinceSave++;
   }
 
+  /**
+   * The graph, given the arena's pages if they changed since it was last (a page added, or
+   * moved: its nodes then point at the new place); undefined after close.
+   */
+  private ready(): Graph | undefined {
+    const graph = this.graph;
+    if (graph === undefined) return undefined;
+    const { pages, pageSlots, version } = this.arena.graphPages();
+    if (version !== this.pagesVersion) {
+      graph.setPages(pages, pageSlots);
+      this.pagesVersion = version;
+    }
+    return graph;
+  }
+
   /** usearch marks the node free (searches skip it) and reuses it for a later add. */
   private removeFromGraph(slot: number): void {
     this.graphState[slot] = 0;
@@ -329,13 +354,12 @@ export class GraphMaintainer {
   }
 
   private indexSlice(): void {
-    const graph = this.graph;
+    const graph = this.ready();
     if (graph === undefined || this.closed || this.saving !== undefined) return;
     const started = performance.now();
     const idle = started - this.lastWriteAt >= this.options.idleAfterMs;
     const sliceMs = idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs;
     const deadline = started + sliceMs;
-    const dimension = this.options.dimension;
     try {
       let now = started;
       while (this.tail.size > 0 && now < deadline) {
@@ -347,17 +371,13 @@ export class GraphMaintainer {
           if (batch.length >= size) break;
         }
         const keys = new BigUint64Array(batch.length);
-        const codes = new Int8Array(batch.length * dimension);
-        for (const [at, slot] of batch.entries()) {
-          keys[at] = BigInt(slot);
-          codes.set(this.arena.codesView(slot), at * dimension);
-        }
+        for (const [at, slot] of batch.entries()) keys[at] = BigInt(slot);
         const before = now;
         // usearch sizes its per-thread contexts when an add outgrows its capacity, for that call's
         // threads: such an add asks for IDLE_THREADS, so that a later idle add finds a context
         // for each of its threads ("Reserve capacity ahead of insertions!" otherwise).
         const reserves = graph.size() + batch.length >= graph.capacity();
-        graph.add(keys, codes, idle || reserves ? IDLE_THREADS : 1);
+        graph.addSlots(keys, idle || reserves ? IDLE_THREADS : 1);
         for (const slot of batch) {
           this.graphState[slot] = GRAPH_CURRENT;
           this.tail.delete(slot);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileChecksum, type GraphInspection, inspectGraphFile } from './graph-file.ts';
-import { createUsearchIndex, type NativeUsearchIndex } from './usearch-binding.ts';
+import { type ArenaGraph, createArenaGraph } from './usearch-binding.ts';
 
 /** HNSW build parameters (usearch's names: connectivity, expansion_add, expansion_search). */
 export interface HnswOptions {
@@ -15,7 +15,7 @@ export interface HnswOptions {
 }
 
 /** The graph: a usearch index of the arena's int8 codes, keyed by slot, cosine. */
-export type Graph = NativeUsearchIndex;
+export type Graph = ArenaGraph;
 
 /**
  * What is written beside a graph file; the graph is used only if all of it matches. Version 1
@@ -81,9 +81,9 @@ export function hasGraphFiles(directory: string): boolean {
   }
 }
 
-/** An empty graph (usearch grows it as points are added). */
+/** An empty graph (usearch grows it as points are added); setPages before using it. */
 export function createGraph(dimension: number, options: HnswOptions): Graph {
-  return createUsearchIndex({
+  return createArenaGraph({
     dimension,
     connectivity: options.m,
     expansionAdd: options.efConstruction,
@@ -99,6 +99,8 @@ export interface GraphCheck {
   labelLimit: number;
   /** The int8 codes (the arena's) of a live slot with its `seq`, or undefined for a free slot. */
   row(slot: number): { seq: number; codes: Int8Array } | undefined;
+  /** The arena's code pages, made to reach `slot` (the largest label), for Graph.setPages. */
+  pages(slot: number): { pages: readonly Int8Array[]; pageSlots: number };
 }
 
 /**
@@ -194,7 +196,12 @@ export async function loadGraph(
     return { reason: inspection.reason, problem: `${manifest.file}: ${inspection.problem}` };
   const index = createGraph(dimension, options);
   try {
-    // Synchronous: ~N × 0.5 KB read into memory (at 1M, see decision 002).
+    let largest = 0;
+    for (const label of inspection.labels) if (label > largest) largest = label;
+    const { pages, pageSlots } = check.pages(largest);
+    index.setPages(pages, pageSlots);
+    // Synchronous: ~N × 0.5 KB read into memory (at 1M, see decision 002); the codes read
+    // with the graph are then dropped for the arena's (the addon).
     index.load(file);
   } catch (error) {
     return {

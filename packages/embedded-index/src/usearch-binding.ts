@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { largestMagnitude } from './int8-dot.ts';
 
 /**
@@ -71,6 +73,152 @@ export function createUsearchIndex(parameters: UsearchParameters): NativeUsearch
     parameters.expansionSearch,
     false,
   );
+}
+
+/**
+ * The HNSW graph over the arena's int8 codes, keyed by slot: each node's vector is the arena's
+ * page bytes for its key, not a copy (native/arena-graph.cpp), where that addon was compiled at
+ * install; elsewhere usearch's own binding with a copy of each added point's codes.
+ */
+export interface ArenaGraph {
+  /**
+   * The arena's code pages, page i holding slots [i · pageSlots, (i + 1) · pageSlots). Call it
+   * before any other method whenever the pages changed; nodes of a page that moved are pointed
+   * at its new place.
+   */
+  setPages(pages: readonly Int8Array[], pageSlots: number): void;
+  /** Adds each key's codes as they are in the pages now, with `threads` usearch threads. */
+  addSlots(keys: BigUint64Array, threads: number): void;
+  /** [keys, distances, counts] for one query's int8 codes (counts[0] results). */
+  search(
+    query: Int8Array,
+    k: number,
+    threads: number,
+  ): [BigUint64Array, Float32Array, BigUint64Array];
+  remove(keys: BigUint64Array): number[];
+  contains(keys: BigUint64Array): boolean[];
+  dimensions(): number;
+  connectivity(): number;
+  size(): number;
+  capacity(): number;
+  /** usearch's file, the codes written from the pages. */
+  save(path: string): void;
+  /** Reads a saved graph; the pages must hold every key's codes (setPages first). */
+  load(path: string): void;
+  /** 'arena': nodes point into the pages; 'copy': usearch holds a copy of each point's codes. */
+  readonly kind: 'arena' | 'copy';
+}
+
+interface ArenaGraphBinding {
+  ArenaGraph: new (
+    dimensions: number,
+    connectivity: number,
+    expansionAdd: number,
+    expansionSearch: number,
+  ) => Omit<ArenaGraph, 'kind'>;
+}
+
+/** The compiled addon (build/Release/arena_graph.node beside src/ and dist/), if any. */
+const ADDON = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'build',
+  'Release',
+  'arena_graph.node',
+);
+let arenaBinding: ArenaGraphBinding | null | undefined;
+
+function loadArenaBinding(): ArenaGraphBinding | undefined {
+  if (arenaBinding === undefined) {
+    arenaBinding = null;
+    if (existsSync(ADDON))
+      try {
+        arenaBinding = createRequire(import.meta.url)(ADDON) as ArenaGraphBinding;
+      } catch {
+        // A build for another node or platform: usearch's binding below.
+      }
+  }
+  return arenaBinding ?? undefined;
+}
+
+/** Whether graphs point into the arena (the addon loaded and MEMBUS_GRAPH_COPIES is not 1). */
+export function arenaGraphAvailable(): boolean {
+  return process.env.MEMBUS_GRAPH_COPIES !== '1' && loadArenaBinding() !== undefined;
+}
+
+/**
+ * An empty graph: the addon's, or (no addon, or MEMBUS_GRAPH_COPIES=1) usearch's binding
+ * given a copy of each point's codes.
+ */
+export function createArenaGraph(parameters: UsearchParameters): ArenaGraph {
+  const binding = arenaGraphAvailable() ? loadArenaBinding() : undefined;
+  if (binding === undefined) return new CopyingGraph(createUsearchIndex(parameters));
+  const native = new binding.ArenaGraph(
+    parameters.dimension,
+    parameters.connectivity,
+    parameters.expansionAdd,
+    parameters.expansionSearch,
+  );
+  return Object.assign(native, { kind: 'arena' as const });
+}
+
+/** ArenaGraph over usearch's binding: each added point's codes are copied into usearch. */
+class CopyingGraph implements ArenaGraph {
+  readonly kind = 'copy';
+  private pages: readonly Int8Array[] = [];
+  private pageSlots = 1;
+
+  constructor(private readonly index: NativeUsearchIndex) {}
+
+  setPages(pages: readonly Int8Array[], pageSlots: number): void {
+    this.pages = pages;
+    this.pageSlots = pageSlots;
+  }
+
+  addSlots(keys: BigUint64Array, threads: number): void {
+    const dimension = this.index.dimensions();
+    const codes = new Int8Array(keys.length * dimension);
+    for (let at = 0; at < keys.length; at++) {
+      const slot = Number(keys[at]);
+      const page = this.pages[Math.floor(slot / this.pageSlots)];
+      if (page === undefined) throw new RangeError("a key lies past the arena's pages");
+      const start = (slot % this.pageSlots) * dimension;
+      codes.set(page.subarray(start, start + dimension), at * dimension);
+    }
+    this.index.add(keys, codes, threads);
+  }
+
+  search(
+    query: Int8Array,
+    k: number,
+    threads: number,
+  ): [BigUint64Array, Float32Array, BigUint64Array] {
+    return this.index.search(query, k, threads);
+  }
+  remove(keys: BigUint64Array): number[] {
+    return this.index.remove(keys);
+  }
+  contains(keys: BigUint64Array): boolean[] {
+    return this.index.contains(keys);
+  }
+  dimensions(): number {
+    return this.index.dimensions();
+  }
+  connectivity(): number {
+    return this.index.connectivity();
+  }
+  size(): number {
+    return this.index.size();
+  }
+  capacity(): number {
+    return this.index.capacity();
+  }
+  save(path: string): void {
+    this.index.save(path);
+  }
+  load(path: string): void {
+    this.index.load(path);
+  }
 }
 
 /** The int8 codes of `vector` into `into`: the largest component maps to ±127 (as the arena's). */

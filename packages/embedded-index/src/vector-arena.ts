@@ -133,8 +133,22 @@ export class VectorArena {
       const bytes = PAGE_SLOTS * this.dimension;
       this.codes = this.pageOffsets.map((offset) => new Int8Array(buffer, offset, bytes));
       this.codesBuffer = buffer;
+      this.pagesChanged++;
     }
     return this.codes;
+  }
+
+  /** Counts the changes of the page list (a page added, views renewed, pages moved). */
+  private pagesChanged = 0;
+
+  /**
+   * The code pages as the graph reads them (ArenaGraph.setPages), and a version that changes
+   * whenever they do: the graph's nodes point into these bytes, so a page keeps its codes (and
+   * place, or the graph is told) for as long as the arena is open.
+   */
+  graphPages(): { pages: readonly Int8Array[]; pageSlots: number; version: number } {
+    const pages = this.codePages();
+    return { pages, pageSlots: PAGE_SLOTS, version: this.pagesChanged };
   }
 
   private file: VectorFile | undefined;
@@ -154,6 +168,7 @@ export class VectorArena {
   /** Allocates pages so that `slot` fits. */
   ensure(slot: number): void {
     while (slot >= this.codes.length * PAGE_SLOTS) {
+      this.pagesChanged++;
       if (this.wasm === undefined) this.codes.push(new Int8Array(PAGE_SLOTS * this.dimension));
       else {
         let offset: number;
@@ -240,6 +255,7 @@ export class VectorArena {
     this.pageOffsets.length = 0;
     this.wasm = undefined;
     this.codes = pages;
+    this.pagesChanged++;
   }
 
   /** Releases the vector file, if any, and the code pages (the arena holds nothing after). */

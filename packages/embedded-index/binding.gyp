@@ -1,0 +1,33 @@
+# The graph addon (native/arena-graph.cpp) over usearch's headers and NumKong's kernels, as in
+# usearch's own binding.gyp. native/build.mjs links native/usearch to the installed usearch
+# package first (gyp's includes take no commands).
+{
+    "variables": {
+        "numkong_root": "native/usearch/numkong",
+    },
+    "includes": ["native/usearch/numkong/numkong.gypi"],
+    "targets": [
+        {
+            "target_name": "arena_graph",
+            "sources": ["native/arena-graph.cpp"],
+            "dependencies": [
+                "<!(node -p \"require('node-addon-api').gyp\")",
+                "numkong_lib",
+            ],
+            "cflags": ["-fexceptions", "-Wno-unknown-pragmas", "-Wno-maybe-uninitialized"],
+            "cflags_cc": [
+                "-fexceptions",
+                "-Wno-unknown-pragmas",
+                "-Wno-maybe-uninitialized",
+                "-std=c++17",
+                "-O3",
+            ],
+            "include_dirs": [
+                "<!@(node -p \"require('node-addon-api').include\")",
+                "native/usearch/include",
+                "native/usearch/numkong/include",
+            ],
+            "defines": ["USEARCH_USE_NUMKONG=1", "NK_DYNAMIC_DISPATCH=1", "USEARCH_USE_OPENMP=0"],
+        }
+    ],
+}

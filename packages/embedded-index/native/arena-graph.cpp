@@ -1,0 +1,402 @@
+/**
+ * usearch's HNSW graph over int8 codes that stay where the embedded index keeps them: the
+ * arena's pages (vector-arena.ts). usearch's own JavaScript binding copies every vector it is
+ * given (the graph then held a second copy of the arena's codes: 384 MB of 2.1 GB at 1M
+ * memories of 384 dimensions). Here a node's vector is a pointer into the arena's page for its
+ * key (the slot): `add` passes usearch `copy_vector = false`, and `load` points every node back
+ * into the pages once usearch has read the file. The file format is usearch's own (the codes
+ * are written from the pages), so graph-file.ts still checks a saved graph's codes against the
+ * arena's.
+ *
+ * The arena's pages must outlive the graph and keep their codes while a node points at them;
+ * `setPages` is called with the current pages before every use, and where a page has moved
+ * (a WebAssembly memory that grew elsewhere, pages copied out of it) every node of it is
+ * pointed at its new place. Removed nodes keep pointing at their slot (usearch still walks
+ * them); the ones a loaded file holds get a copy of their codes here.
+ *
+ * Only the setters below reach into index_dense_gt's private members (its vector pointers and
+ * tape allocator); everything else is usearch's public API, as in its binding (lib.cpp).
+ */
+#include <algorithm>
+#include <atomic>
+#include <bitset>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <random>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <float.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NAPI_CPP_EXCEPTIONS
+#include <napi.h>
+#include <node_api.h>
+
+#include <numkong/numkong.h>
+
+// index_dense_gt keeps the vector pointers and the tape that `load` copies vectors to private;
+// every system header it includes is included above, so only usearch's own classes change.
+#define private public
+#include <usearch/index_dense.hpp>
+#undef private
+
+using namespace unum::usearch;
+using namespace unum;
+
+using index_error_t = usearch::error_t;
+using add_result_t = typename index_dense_t::add_result_t;
+using search_result_t = typename index_dense_t::search_result_t;
+using state_result_t = typename index_dense_t::state_result_t;
+using key_t_ = index_dense_t::vector_key_t;
+
+namespace {
+
+std::size_t size_argument(Napi::Value value) {
+    return static_cast<std::size_t>(value.As<Napi::Number>().DoubleValue());
+}
+
+} // namespace
+
+class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
+  public:
+    static Napi::Object Init(Napi::Env env, Napi::Object exports);
+    ArenaGraph(Napi::CallbackInfo const& ctx);
+
+  private:
+    Napi::Value GetDimensions(Napi::CallbackInfo const& ctx);
+    Napi::Value GetSize(Napi::CallbackInfo const& ctx);
+    Napi::Value GetCapacity(Napi::CallbackInfo const& ctx);
+    Napi::Value GetConnectivity(Napi::CallbackInfo const& ctx);
+    Napi::Value GetMemoryUsage(Napi::CallbackInfo const& ctx);
+    void SetPages(Napi::CallbackInfo const& ctx);
+    void AddSlots(Napi::CallbackInfo const& ctx);
+    Napi::Value Search(Napi::CallbackInfo const& ctx);
+    Napi::Value Remove(Napi::CallbackInfo const& ctx);
+    Napi::Value Contains(Napi::CallbackInfo const& ctx);
+    void Save(Napi::CallbackInfo const& ctx);
+    void Load(Napi::CallbackInfo const& ctx);
+
+    /** The codes of `key` in the pages, or nullptr when the key is past them. */
+    byte_t* codes_of(key_t_ key) const noexcept {
+        std::size_t page = static_cast<std::size_t>(key / page_slots_);
+        if (page_slots_ == 0 || page >= pages_.size())
+            return nullptr;
+        return pages_[page] + static_cast<std::size_t>(key % page_slots_) * dimensions_;
+    }
+    /** Points every live node whose page is marked in `moved` (all when empty) at its codes. */
+    bool repoint(std::vector<bool> const& moved);
+
+    std::unique_ptr<index_dense_t> native_;
+    std::size_t dimensions_ = 0;
+    std::size_t page_slots_ = 0;
+    std::vector<byte_t*> pages_;
+    /** Keeps the page views (and so their buffers) alive while nodes point into them. */
+    std::vector<Napi::ObjectReference> page_refs_;
+    /** Codes of the removed nodes a loaded file held (their slots' codes may have changed). */
+    std::vector<byte_t> removed_codes_;
+};
+
+Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function func = DefineClass( //
+        env, "ArenaGraph",
+        {
+            InstanceMethod("dimensions", &ArenaGraph::GetDimensions),
+            InstanceMethod("size", &ArenaGraph::GetSize),
+            InstanceMethod("capacity", &ArenaGraph::GetCapacity),
+            InstanceMethod("connectivity", &ArenaGraph::GetConnectivity),
+            InstanceMethod("memoryUsage", &ArenaGraph::GetMemoryUsage),
+            InstanceMethod("setPages", &ArenaGraph::SetPages),
+            InstanceMethod("addSlots", &ArenaGraph::AddSlots),
+            InstanceMethod("search", &ArenaGraph::Search),
+            InstanceMethod("remove", &ArenaGraph::Remove),
+            InstanceMethod("contains", &ArenaGraph::Contains),
+            InstanceMethod("save", &ArenaGraph::Save),
+            InstanceMethod("load", &ArenaGraph::Load),
+        });
+    exports.Set("ArenaGraph", func);
+    return exports;
+}
+
+// new ArenaGraph(dimensions, connectivity, expansionAdd, expansionSearch): cosine over int8.
+ArenaGraph::ArenaGraph(Napi::CallbackInfo const& ctx) : Napi::ObjectWrap<ArenaGraph>(ctx) {
+    Napi::Env env = ctx.Env();
+    if (ctx.Length() != 4) {
+        Napi::TypeError::New(env, "ArenaGraph expects dimensions, connectivity, expansionAdd, expansionSearch")
+            .ThrowAsJavaScriptException();
+        return;
+    }
+    dimensions_ = size_argument(ctx[0]);
+    metric_punned_t metric(dimensions_, metric_kind_t::cos_k, scalar_kind_t::i8_k);
+    if (metric.missing()) {
+        Napi::TypeError::New(env, "Failed to initialize the metric").ThrowAsJavaScriptException();
+        return;
+    }
+    index_dense_config_t config(size_argument(ctx[1]), size_argument(ctx[2]), size_argument(ctx[3]));
+    state_result_t result = index_dense_t::make(metric, config);
+    if (!result) {
+        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        return;
+    }
+    native_.reset(new (std::nothrow) index_dense_t(std::move(result.index)));
+    if (!native_)
+        Napi::Error::New(env, "Out of memory").ThrowAsJavaScriptException();
+}
+
+Napi::Value ArenaGraph::GetDimensions(Napi::CallbackInfo const& ctx) {
+    return Napi::Number::New(ctx.Env(), static_cast<double>(native_->dimensions()));
+}
+Napi::Value ArenaGraph::GetConnectivity(Napi::CallbackInfo const& ctx) {
+    return Napi::Number::New(ctx.Env(), static_cast<double>(native_->connectivity()));
+}
+Napi::Value ArenaGraph::GetSize(Napi::CallbackInfo const& ctx) {
+    return Napi::Number::New(ctx.Env(), static_cast<double>(native_->size()));
+}
+Napi::Value ArenaGraph::GetCapacity(Napi::CallbackInfo const& ctx) {
+    return Napi::Number::New(ctx.Env(), static_cast<double>(native_->capacity()));
+}
+Napi::Value ArenaGraph::GetMemoryUsage(Napi::CallbackInfo const& ctx) {
+    return Napi::Number::New(ctx.Env(), static_cast<double>(native_->memory_usage()));
+}
+
+bool ArenaGraph::repoint(std::vector<bool> const& moved) {
+    auto& typed = *native_->typed_;
+    key_t_ free_key = native_->free_key();
+    std::size_t nodes = typed.size();
+    for (std::size_t slot = 0; slot != nodes; ++slot) {
+        key_t_ key = static_cast<key_t_>(typed.at(static_cast<index_dense_t::compressed_slot_t>(slot)).key);
+        if (key == free_key)
+            continue;
+        std::size_t page = static_cast<std::size_t>(key / page_slots_);
+        if (!moved.empty() && (page >= moved.size() || !moved[page]))
+            continue;
+        byte_t* codes = codes_of(key);
+        if (codes == nullptr)
+            return false;
+        native_->vectors_lookup_[slot] = codes;
+    }
+    return true;
+}
+
+// setPages(pages: Int8Array[], pageSlots): the arena's code pages, page i holding slots
+// [i · pageSlots, (i + 1) · pageSlots).
+void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    if (ctx.Length() != 2 || !ctx[0].IsArray()) {
+        Napi::TypeError::New(env, "setPages expects pages (Int8Array[]) and pageSlots").ThrowAsJavaScriptException();
+        return;
+    }
+    Napi::Array list = ctx[0].As<Napi::Array>();
+    std::size_t page_slots = size_argument(ctx[1]);
+    if (page_slots == 0 || (page_slots_ != 0 && page_slots != page_slots_)) {
+        Napi::RangeError::New(env, "pageSlots must stay the same, above 0").ThrowAsJavaScriptException();
+        return;
+    }
+    std::size_t count = list.Length();
+    if (count < pages_.size()) {
+        Napi::RangeError::New(env, "the arena's pages cannot shrink under the graph").ThrowAsJavaScriptException();
+        return;
+    }
+    std::vector<byte_t*> pages(count);
+    std::vector<Napi::ObjectReference> refs(count);
+    for (std::uint32_t i = 0; i != count; ++i) {
+        Napi::Value value = list.Get(i);
+        if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array) {
+            Napi::TypeError::New(env, "each page must be an Int8Array").ThrowAsJavaScriptException();
+            return;
+        }
+        Napi::Int8Array page = value.As<Napi::Int8Array>();
+        if (page.ElementLength() < page_slots * dimensions_) {
+            Napi::RangeError::New(env, "a page is shorter than pageSlots vectors").ThrowAsJavaScriptException();
+            return;
+        }
+        pages[i] = reinterpret_cast<byte_t*>(page.Data());
+        refs[i] = Napi::Persistent(page.As<Napi::Object>());
+    }
+    std::vector<bool> moved(count, false);
+    bool any_moved = false;
+    for (std::size_t i = 0; i != pages_.size(); ++i)
+        if (pages_[i] != pages[i])
+            moved[i] = true, any_moved = true;
+    page_slots_ = page_slots;
+    pages_ = std::move(pages);
+    page_refs_ = std::move(refs);
+    if (any_moved && !repoint(moved))
+        Napi::Error::New(env, "a graph key lies past the arena's pages").ThrowAsJavaScriptException();
+}
+
+// addSlots(keys: BigUint64Array, threads): adds each key's codes from the pages, not copied.
+void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    if (ctx.Length() != 2 || !ctx[0].IsTypedArray()) {
+        Napi::TypeError::New(env, "addSlots expects keys (BigUint64Array) and threads").ThrowAsJavaScriptException();
+        return;
+    }
+    Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
+    std::size_t threads = size_argument(ctx[1]);
+    if (threads == 0)
+        threads = 1;
+    std::size_t tasks = keys.ElementLength();
+    for (std::size_t i = 0; i != tasks; ++i)
+        if (codes_of(static_cast<key_t_>(keys[i])) == nullptr) {
+            Napi::RangeError::New(env, "a key lies past the arena's pages").ThrowAsJavaScriptException();
+            return;
+        }
+    if (native_->size() + tasks >= native_->capacity())
+        if (!native_->try_reserve({ceil2(native_->size() + tasks), threads})) {
+            Napi::Error::New(env, "Failed to reserve memory").ThrowAsJavaScriptException();
+            return;
+        }
+    index_error_t first_error{};
+    std::atomic<bool> failed{false};
+    try {
+        executor_default_t executor{threads};
+        executor.fixed(tasks, [&](std::size_t, std::size_t task) {
+            if (failed.load())
+                return;
+            key_t_ key = static_cast<key_t_>(keys[task]);
+            auto codes = reinterpret_cast<i8_t const*>(codes_of(key));
+            add_result_t result = native_->add(key, codes, index_dense_t::any_thread(), false);
+            if (!result) {
+                if (!failed.exchange(true))
+                    first_error = std::move(result.error);
+                else
+                    result.error.release();
+            }
+        });
+    } catch (...) {
+        Napi::Error::New(env, "Insertion failed").ThrowAsJavaScriptException();
+        return;
+    }
+    if (failed)
+        Napi::Error::New(env, first_error.release()).ThrowAsJavaScriptException();
+}
+
+// search(query: Int8Array, k, threads) → [keys, distances, counts], one query.
+Napi::Value ArenaGraph::Search(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    if (ctx.Length() != 3 || !ctx[0].IsTypedArray() ||
+        ctx[0].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array) {
+        Napi::TypeError::New(env, "search expects query (Int8Array), k, threads").ThrowAsJavaScriptException();
+        return env.Null();
+    }
+    Napi::Int8Array query = ctx[0].As<Napi::Int8Array>();
+    if (query.ElementLength() != dimensions_) {
+        Napi::RangeError::New(env, "the query's length is not the graph's dimension").ThrowAsJavaScriptException();
+        return env.Null();
+    }
+    std::size_t wanted = size_argument(ctx[1]);
+    Napi::BigUint64Array keys = Napi::BigUint64Array::New(env, wanted);
+    Napi::Float32Array distances = Napi::Float32Array::New(env, wanted);
+    Napi::BigUint64Array counts = Napi::BigUint64Array::New(env, 1);
+    search_result_t result = native_->search(reinterpret_cast<i8_t const*>(query.Data()), wanted);
+    if (!result) {
+        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        return env.Null();
+    }
+    counts[0] = result.dump_to(keys.Data(), distances.Data(), wanted);
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, keys);
+    out.Set(1u, distances);
+    out.Set(2u, counts);
+    return out;
+}
+
+Napi::Value ArenaGraph::Remove(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
+    std::size_t length = keys.ElementLength();
+    Napi::Array results = Napi::Array::New(env, length);
+    for (std::size_t i = 0; i < length; ++i) {
+        auto result = native_->remove(static_cast<key_t_>(keys[i]));
+        if (!result) {
+            Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+            return env.Null();
+        }
+        results[i] = Napi::Number::New(env, static_cast<double>(result.completed));
+    }
+    return results;
+}
+
+Napi::Value ArenaGraph::Contains(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
+    std::size_t length = keys.ElementLength();
+    Napi::Array result = Napi::Array::New(env, length);
+    for (std::size_t i = 0; i < length; ++i)
+        result[i] = Napi::Boolean::New(env, native_->contains(static_cast<key_t_>(keys[i])));
+    return result;
+}
+
+void ArenaGraph::Save(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    std::string path = ctx[0].As<Napi::String>();
+    auto result = native_->save(path.c_str());
+    if (!result)
+        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+}
+
+// load(path): usearch reads the file (its vectors into its tape), then every node is pointed at
+// the pages (setPages first) and the tape is released.
+void ArenaGraph::Load(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    std::string path = ctx[0].As<Napi::String>();
+    auto result = native_->load(path.c_str());
+    if (!result) {
+        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        return;
+    }
+    if (!native_->try_reserve(ceil2(native_->size()))) {
+        Napi::Error::New(env, "Failed to reserve memory").ThrowAsJavaScriptException();
+        return;
+    }
+    auto& typed = *native_->typed_;
+    key_t_ free_key = native_->free_key();
+    std::size_t nodes = typed.size();
+    std::size_t removed = 0;
+    for (std::size_t slot = 0; slot != nodes; ++slot) {
+        key_t_ key = static_cast<key_t_>(typed.at(static_cast<index_dense_t::compressed_slot_t>(slot)).key);
+        if (key == free_key)
+            ++removed;
+        else if (codes_of(key) == nullptr) {
+            Napi::RangeError::New(env, "the graph file holds a key past the arena's pages").ThrowAsJavaScriptException();
+            return;
+        }
+    }
+    std::vector<byte_t> removed_codes(removed * dimensions_);
+    std::size_t at = 0;
+    for (std::size_t slot = 0; slot != nodes; ++slot) {
+        key_t_ key = static_cast<key_t_>(typed.at(static_cast<index_dense_t::compressed_slot_t>(slot)).key);
+        if (key != free_key)
+            continue;
+        byte_t* codes = removed_codes.data() + at * dimensions_;
+        std::memcpy(codes, native_->vectors_lookup_[slot], dimensions_);
+        native_->vectors_lookup_[slot] = codes;
+        ++at;
+    }
+    removed_codes_ = std::move(removed_codes);
+    if (!repoint({})) {
+        Napi::RangeError::New(env, "the graph file holds a key past the arena's pages").ThrowAsJavaScriptException();
+        return;
+    }
+    native_->vectors_tape_allocator_.reset();
+}
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return ArenaGraph::Init(env, exports); }
+
+NODE_API_MODULE(arena_graph, InitAll)

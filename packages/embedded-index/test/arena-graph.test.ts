@@ -1,0 +1,105 @@
+// The graph's nodes read their codes from the arena's pages (native/arena-graph.cpp): no copy
+// in usearch, so the pages must stay the codes' only home. These tests move the pages under a
+// built graph (the arena leaves a full WebAssembly memory, whose freed blocks another arena then
+// fills with its own codes) and reload a saved graph over them; a node still pointing at a
+// page's old place would then answer with the other arena's vectors.
+import { seededRandom } from '@membus/vector-index/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GraphMaintainer, type GraphMaintainerOptions } from '../src/graph-maintainer.ts';
+import { CodeMemory } from '../src/int8-dot.ts';
+import { arenaGraphAvailable } from '../src/usearch-binding.ts';
+import { VectorArena } from '../src/vector-arena.ts';
+import { directoryPerTest } from './helpers/directory-per-test.ts';
+
+const DIMENSION = 16;
+/** The arena's pages hold 4,096 slots (64 KiB at 16 dimensions): a 2-page memory holds two. */
+const COUNT = 10_000;
+
+function unitVectors(count: number, seed: number): Float32Array[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const vector = Float32Array.from({ length: DIMENSION }, () => random() - 0.5);
+    const norm = Math.hypot(...vector);
+    return vector.map((value) => value / norm);
+  });
+}
+
+describe('the graph over the arena pages', () => {
+  const maintainers: GraphMaintainer[] = [];
+  const directory = directoryPerTest('membus-arena-graph-', async () => {
+    for (const maintainer of maintainers.splice(0)) await maintainer.close(false);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('is built over the arena (the addon is compiled at install)', () => {
+    expect(arenaGraphAvailable()).toBe(true);
+  });
+
+  for (const kind of ['arena', 'copy'] as const)
+    it(`finds every point by its own vector after its pages moved and after a reload (${kind})`, async () => {
+      vi.stubEnv('MEMBUS_GRAPH_COPIES', kind === 'copy' ? '1' : '0');
+      const memory = new CodeMemory(2);
+      const arena = new VectorArena(DIMENSION, undefined, undefined, memory);
+      const vectors = unitVectors(COUNT, 11);
+      const open = async (): Promise<GraphMaintainer> => {
+        const options: GraphMaintainerOptions = {
+          directory: directory.path,
+          dimension: DIMENSION,
+          hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
+          indexSliceMs: 50,
+          idleIndexSliceMs: 50,
+          idleAfterMs: 0,
+          saveEveryChanges: Number.MAX_SAFE_INTEGER,
+          saveQuietMs: 60_000,
+          onGraphEvent: undefined,
+        };
+        const maintainer: GraphMaintainer = new GraphMaintainer(options, arena, {
+          liveCount: () => COUNT,
+          watermark: () => COUNT,
+          seqOf: (slot) => (slot < COUNT ? slot + 1 : undefined),
+          ensureSlot: (slot) => maintainer.ensure(slot),
+        });
+        maintainers.push(maintainer);
+        return maintainer;
+      };
+      const first = await open();
+      await first.load('store', 0);
+      // Two pages in the memory, in the graph; then a third, which moves them out of it.
+      for (const [start, end] of [
+        [0, 2 * 4_096],
+        [2 * 4_096, COUNT],
+      ] as const) {
+        for (let slot = start; slot < end; slot++) {
+          arena.set(slot, vectors[slot]!);
+          first.ensure(slot);
+          first.replace(slot);
+        }
+        first.schedule();
+        await first.whenIndexed();
+        expect(first.lastError).toBeUndefined();
+      }
+
+      // The arena's pages were copied out of the memory.
+      const [page] = arena.graphPages().pages;
+      expect(page?.buffer).not.toBe(memory.buffer);
+      // Another arena reuses the freed blocks, with other codes.
+      const other = new VectorArena(DIMENSION, undefined, undefined, memory);
+      for (const [slot, vector] of unitVectors(2 * 4_096, 12).entries()) other.set(slot, vector);
+      expect(other.graphPages().pages[0]?.buffer).toBe(memory.buffer);
+
+      const expectFound = (maintainer: GraphMaintainer) => {
+        for (let slot = 0; slot < COUNT; slot += 97)
+          expect(maintainer.search(vectors[slot]!, 1, 1, () => true)).toEqual([slot]);
+      };
+      expectFound(first);
+
+      await first.save();
+      await first.close(false);
+      const second = await open();
+      expect(await second.load('store', COUNT)).toBe(COUNT);
+      expect(second.tail.size).toBe(0);
+      expectFound(second);
+    });
+});
