@@ -30,7 +30,22 @@ ensure_pnpm() {
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || need_root npm install -g "pnpm@$PNPM_VERSION" >/dev/null
 }
 
+# The install compiles native addons (better-sqlite3, the embedded index's graph addon) with
+# node-gyp: a C++ compiler, make and Python.
+ensure_compiler() {
+  command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 && return
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "installing g++ and make from the Debian packages (the install compiles native addons)" >&2
+    need_root apt-get update -qq
+    need_root apt-get install -y -qq g++ make python3 >/dev/null
+  else
+    echo "a C++ compiler (g++) and make are missing: the install compiles native addons" >&2
+    exit 1
+  fi
+}
+
 ensure_deps() {
+  ensure_compiler
   CI=true pnpm install --frozen-lockfile --prefer-offline
 }
 

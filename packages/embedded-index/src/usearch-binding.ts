@@ -11,7 +11,7 @@ import { largestMagnitude } from './int8-dot.ts';
  * codes, the native index stores and compares them as they are, so the graph holds the arena's
  * codes (largest component → ±127) and its queries are quantised the same way.
  */
-export interface NativeUsearchIndex {
+export interface NativeUsearchIndex extends UsearchIndexBase {
   add(keys: BigUint64Array, vectors: Int8Array | Float32Array, threads: number): void;
   /** [keys, distances, counts] for `queries` (one query: counts[0] results). */
   search(
@@ -19,13 +19,19 @@ export interface NativeUsearchIndex {
     k: number,
     threads: number,
   ): [BigUint64Array, Float32Array, BigUint64Array];
+}
+
+/** What usearch's binding and the arena graph addon both answer. */
+interface UsearchIndexBase {
   remove(keys: BigUint64Array): number[];
   contains(keys: BigUint64Array): boolean[];
   dimensions(): number;
   connectivity(): number;
   size(): number;
   capacity(): number;
+  /** usearch's file (the arena graph writes the codes from the pages). */
   save(path: string): void;
+  /** Reads a saved graph (the arena graph: setPages first, the pages holding every key's codes). */
   load(path: string): void;
 }
 
@@ -80,7 +86,7 @@ export function createUsearchIndex(parameters: UsearchParameters): NativeUsearch
  * page bytes for its key, not a copy (native/arena-graph.cpp), where that addon was compiled at
  * install; elsewhere usearch's own binding with a copy of each added point's codes.
  */
-export interface ArenaGraph {
+export interface ArenaGraph extends UsearchIndexBase {
   /**
    * The arena's code pages, page i holding slots [i · pageSlots, (i + 1) · pageSlots). Call it
    * before any other method whenever the pages changed; nodes of a page that moved are pointed
@@ -95,16 +101,6 @@ export interface ArenaGraph {
     k: number,
     threads: number,
   ): [BigUint64Array, Float32Array, BigUint64Array];
-  remove(keys: BigUint64Array): number[];
-  contains(keys: BigUint64Array): boolean[];
-  dimensions(): number;
-  connectivity(): number;
-  size(): number;
-  capacity(): number;
-  /** usearch's file, the codes written from the pages. */
-  save(path: string): void;
-  /** Reads a saved graph; the pages must hold every key's codes (setPages first). */
-  load(path: string): void;
   /** 'arena': nodes point into the pages; 'copy': usearch holds a copy of each point's codes. */
   readonly kind: 'arena' | 'copy';
 }
