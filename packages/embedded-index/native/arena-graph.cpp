@@ -71,6 +71,20 @@ std::size_t size_argument(Napi::Value value) {
     return static_cast<std::size_t>(value.As<Napi::Number>().DoubleValue());
 }
 
+/** Throws `error_at` (Napi::TypeError, RangeError or Error) with `message` into JavaScript. */
+template <typename error_at> void raise(Napi::Env env, char const* message) {
+    error_at::New(env, message).ThrowAsJavaScriptException();
+}
+
+/** Whether `value` is a BigUint64Array (the keys), else throws a TypeError naming `call`. */
+bool is_keys(Napi::Env env, Napi::Value value, char const* call) {
+    if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_biguint64_array)
+        return true;
+    std::string message = std::string(call) + " expects keys as a BigUint64Array";
+    raise<Napi::TypeError>(env, message.c_str());
+    return false;
+}
+
 } // namespace
 
 class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
@@ -137,25 +151,24 @@ Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
 ArenaGraph::ArenaGraph(Napi::CallbackInfo const& ctx) : Napi::ObjectWrap<ArenaGraph>(ctx) {
     Napi::Env env = ctx.Env();
     if (ctx.Length() != 4) {
-        Napi::TypeError::New(env, "ArenaGraph expects dimensions, connectivity, expansionAdd, expansionSearch")
-            .ThrowAsJavaScriptException();
+        raise<Napi::TypeError>(env, "ArenaGraph expects dimensions, connectivity, expansionAdd, expansionSearch");
         return;
     }
     dimensions_ = size_argument(ctx[0]);
     metric_punned_t metric(dimensions_, metric_kind_t::cos_k, scalar_kind_t::i8_k);
     if (metric.missing()) {
-        Napi::TypeError::New(env, "Failed to initialize the metric").ThrowAsJavaScriptException();
+        raise<Napi::TypeError>(env, "Failed to initialize the metric");
         return;
     }
     index_dense_config_t config(size_argument(ctx[1]), size_argument(ctx[2]), size_argument(ctx[3]));
     state_result_t result = index_dense_t::make(metric, config);
     if (!result) {
-        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, result.error.release());
         return;
     }
     native_.reset(new (std::nothrow) index_dense_t(std::move(result.index)));
     if (!native_)
-        Napi::Error::New(env, "Out of memory").ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, "Out of memory");
 }
 
 Napi::Value ArenaGraph::GetDimensions(Napi::CallbackInfo const& ctx) {
@@ -197,34 +210,24 @@ bool ArenaGraph::repoint(std::vector<bool> const& moved) {
 // [i · pageSlots, (i + 1) · pageSlots).
 void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
-    if (ctx.Length() != 2 || !ctx[0].IsArray()) {
-        Napi::TypeError::New(env, "setPages expects pages (Int8Array[]) and pageSlots").ThrowAsJavaScriptException();
-        return;
-    }
+    if (ctx.Length() != 2 || !ctx[0].IsArray())
+        return raise<Napi::TypeError>(env, "setPages expects pages (Int8Array[]) and pageSlots");
     Napi::Array list = ctx[0].As<Napi::Array>();
     std::size_t page_slots = size_argument(ctx[1]);
-    if (page_slots == 0 || (page_slots_ != 0 && page_slots != page_slots_)) {
-        Napi::RangeError::New(env, "pageSlots must stay the same, above 0").ThrowAsJavaScriptException();
-        return;
-    }
+    if (page_slots == 0 || (page_slots_ != 0 && page_slots != page_slots_))
+        return raise<Napi::RangeError>(env, "pageSlots must stay the same, above 0");
     std::size_t count = list.Length();
-    if (count < pages_.size()) {
-        Napi::RangeError::New(env, "the arena's pages cannot shrink under the graph").ThrowAsJavaScriptException();
-        return;
-    }
+    if (count < pages_.size())
+        return raise<Napi::RangeError>(env, "the arena's pages cannot shrink under the graph");
     std::vector<byte_t*> pages(count);
     std::vector<Napi::ObjectReference> refs(count);
     for (std::uint32_t i = 0; i != count; ++i) {
         Napi::Value value = list.Get(i);
-        if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array) {
-            Napi::TypeError::New(env, "each page must be an Int8Array").ThrowAsJavaScriptException();
-            return;
-        }
+        if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
+            return raise<Napi::TypeError>(env, "each page must be an Int8Array");
         Napi::Int8Array page = value.As<Napi::Int8Array>();
-        if (page.ElementLength() < page_slots * dimensions_) {
-            Napi::RangeError::New(env, "a page is shorter than pageSlots vectors").ThrowAsJavaScriptException();
-            return;
-        }
+        if (page.ElementLength() < page_slots * dimensions_)
+            return raise<Napi::RangeError>(env, "a page is shorter than pageSlots vectors");
         pages[i] = reinterpret_cast<byte_t*>(page.Data());
         refs[i] = Napi::Persistent(page.As<Napi::Object>());
     }
@@ -237,31 +240,25 @@ void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
     pages_ = std::move(pages);
     page_refs_ = std::move(refs);
     if (any_moved && !repoint(moved))
-        Napi::Error::New(env, "a graph key lies past the arena's pages").ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, "a graph key lies past the arena's pages");
 }
 
 // addSlots(keys: BigUint64Array, threads): adds each key's codes from the pages, not copied.
 void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
-    if (ctx.Length() != 2 || !ctx[0].IsTypedArray()) {
-        Napi::TypeError::New(env, "addSlots expects keys (BigUint64Array) and threads").ThrowAsJavaScriptException();
+    if (ctx.Length() != 2 || !is_keys(env, ctx[0], "addSlots"))
         return;
-    }
     Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
     std::size_t threads = size_argument(ctx[1]);
     if (threads == 0)
         threads = 1;
     std::size_t tasks = keys.ElementLength();
     for (std::size_t i = 0; i != tasks; ++i)
-        if (codes_of(static_cast<key_t_>(keys[i])) == nullptr) {
-            Napi::RangeError::New(env, "a key lies past the arena's pages").ThrowAsJavaScriptException();
-            return;
-        }
+        if (codes_of(static_cast<key_t_>(keys[i])) == nullptr)
+            return raise<Napi::RangeError>(env, "a key lies past the arena's pages");
     if (native_->size() + tasks >= native_->capacity())
-        if (!native_->try_reserve({ceil2(native_->size() + tasks), threads})) {
-            Napi::Error::New(env, "Failed to reserve memory").ThrowAsJavaScriptException();
-            return;
-        }
+        if (!native_->try_reserve({ceil2(native_->size() + tasks), threads}))
+            return raise<Napi::Error>(env, "Failed to reserve memory");
     index_error_t first_error{};
     std::atomic<bool> failed{false};
     try {
@@ -280,11 +277,10 @@ void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
             }
         });
     } catch (...) {
-        Napi::Error::New(env, "Insertion failed").ThrowAsJavaScriptException();
-        return;
+        return raise<Napi::Error>(env, "Insertion failed");
     }
     if (failed)
-        Napi::Error::New(env, first_error.release()).ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, first_error.release());
 }
 
 // search(query: Int8Array, k, threads) → [keys, distances, counts], one query.
@@ -292,12 +288,12 @@ Napi::Value ArenaGraph::Search(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
     if (ctx.Length() != 3 || !ctx[0].IsTypedArray() ||
         ctx[0].As<Napi::TypedArray>().TypedArrayType() != napi_int8_array) {
-        Napi::TypeError::New(env, "search expects query (Int8Array), k, threads").ThrowAsJavaScriptException();
+        raise<Napi::TypeError>(env, "search expects query (Int8Array), k, threads");
         return env.Null();
     }
     Napi::Int8Array query = ctx[0].As<Napi::Int8Array>();
     if (query.ElementLength() != dimensions_) {
-        Napi::RangeError::New(env, "the query's length is not the graph's dimension").ThrowAsJavaScriptException();
+        raise<Napi::RangeError>(env, "the query's length is not the graph's dimension");
         return env.Null();
     }
     std::size_t wanted = size_argument(ctx[1]);
@@ -306,7 +302,7 @@ Napi::Value ArenaGraph::Search(Napi::CallbackInfo const& ctx) {
     Napi::BigUint64Array counts = Napi::BigUint64Array::New(env, 1);
     search_result_t result = native_->search(reinterpret_cast<i8_t const*>(query.Data()), wanted);
     if (!result) {
-        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, result.error.release());
         return env.Null();
     }
     counts[0] = result.dump_to(keys.Data(), distances.Data(), wanted);
@@ -319,13 +315,15 @@ Napi::Value ArenaGraph::Search(Napi::CallbackInfo const& ctx) {
 
 Napi::Value ArenaGraph::Remove(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
+    if (!is_keys(env, ctx[0], "remove"))
+        return env.Null();
     Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
     std::size_t length = keys.ElementLength();
     Napi::Array results = Napi::Array::New(env, length);
     for (std::size_t i = 0; i < length; ++i) {
         auto result = native_->remove(static_cast<key_t_>(keys[i]));
         if (!result) {
-            Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+            raise<Napi::Error>(env, result.error.release());
             return env.Null();
         }
         results[i] = Napi::Number::New(env, static_cast<double>(result.completed));
@@ -335,6 +333,8 @@ Napi::Value ArenaGraph::Remove(Napi::CallbackInfo const& ctx) {
 
 Napi::Value ArenaGraph::Contains(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
+    if (!is_keys(env, ctx[0], "contains"))
+        return env.Null();
     Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
     std::size_t length = keys.ElementLength();
     Napi::Array result = Napi::Array::New(env, length);
@@ -348,7 +348,7 @@ void ArenaGraph::Save(Napi::CallbackInfo const& ctx) {
     std::string path = ctx[0].As<Napi::String>();
     auto result = native_->save(path.c_str());
     if (!result)
-        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
+        raise<Napi::Error>(env, result.error.release());
 }
 
 // load(path): usearch reads the file (its vectors into its tape), then every node is pointed at
@@ -357,14 +357,10 @@ void ArenaGraph::Load(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
     std::string path = ctx[0].As<Napi::String>();
     auto result = native_->load(path.c_str());
-    if (!result) {
-        Napi::Error::New(env, result.error.release()).ThrowAsJavaScriptException();
-        return;
-    }
-    if (!native_->try_reserve(ceil2(native_->size()))) {
-        Napi::Error::New(env, "Failed to reserve memory").ThrowAsJavaScriptException();
-        return;
-    }
+    if (!result)
+        return raise<Napi::Error>(env, result.error.release());
+    if (!native_->try_reserve(ceil2(native_->size())))
+        return raise<Napi::Error>(env, "Failed to reserve memory");
     auto& typed = *native_->typed_;
     key_t_ free_key = native_->free_key();
     std::size_t nodes = typed.size();
@@ -373,10 +369,8 @@ void ArenaGraph::Load(Napi::CallbackInfo const& ctx) {
         key_t_ key = static_cast<key_t_>(typed.at(static_cast<index_dense_t::compressed_slot_t>(slot)).key);
         if (key == free_key)
             ++removed;
-        else if (codes_of(key) == nullptr) {
-            Napi::RangeError::New(env, "the graph file holds a key past the arena's pages").ThrowAsJavaScriptException();
-            return;
-        }
+        else if (codes_of(key) == nullptr)
+            return raise<Napi::RangeError>(env, "the graph file holds a key past the arena's pages");
     }
     std::vector<byte_t> removed_codes(removed * dimensions_);
     std::size_t at = 0;
@@ -390,10 +384,8 @@ void ArenaGraph::Load(Napi::CallbackInfo const& ctx) {
         ++at;
     }
     removed_codes_ = std::move(removed_codes);
-    if (!repoint({})) {
-        Napi::RangeError::New(env, "the graph file holds a key past the arena's pages").ThrowAsJavaScriptException();
-        return;
-    }
+    if (!repoint({}))
+        return raise<Napi::RangeError>(env, "the graph file holds a key past the arena's pages");
     native_->vectors_tape_allocator_.reset();
 }
 

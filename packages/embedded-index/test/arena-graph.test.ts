@@ -6,6 +6,7 @@
 import { seededRandom } from '@membus/vector-index/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GraphMaintainer, type GraphMaintainerOptions } from '../src/graph-maintainer.ts';
+import { createGraph } from '../src/hnsw-graph.ts';
 import { CodeMemory } from '../src/int8-dot.ts';
 import { arenaGraphAvailable } from '../src/usearch-binding.ts';
 import { VectorArena } from '../src/vector-arena.ts';
@@ -35,6 +36,22 @@ describe('the graph over the arena pages', () => {
 
   it('is built over the arena (the addon is compiled at install)', () => {
     expect(arenaGraphAvailable()).toBe(true);
+  });
+
+  it('refuses keys past the pages and queries of another dimension, the graph unchanged', () => {
+    const graph = createGraph(DIMENSION, { m: 16, efConstruction: 64, efSearch: 64 });
+    const page = new Int8Array(4_096 * DIMENSION);
+    page.set(Int8Array.from({ length: DIMENSION }, (_, at) => at - 8));
+    graph.setPages([page], 4_096);
+    graph.addSlots(new BigUint64Array([0n]), 1);
+    expect(() => graph.addSlots(new BigUint64Array([1n, 4_096n]), 1)).toThrow(
+      /past the arena's pages/,
+    );
+    expect(() => graph.search(new Int8Array(DIMENSION + 1), 1, 1)).toThrow(/dimension/);
+    expect(() => graph.setPages([], 4_096)).toThrow(/cannot shrink/);
+    expect(graph.size()).toBe(1);
+    const [keys, , counts] = graph.search(page.slice(0, DIMENSION), 2, 1);
+    expect([...keys.subarray(0, Number(counts[0]))]).toEqual([0n]);
   });
 
   for (const kind of ['arena', 'copy'] as const)
