@@ -40,6 +40,7 @@ import { benchMem0, type Mem0Result } from './mem0.ts';
 import { embedderOption, tenancyOption } from './options.ts';
 import {
   cpuMs,
+  eventLoopDelay,
   type GcTotals,
   gcBetween,
   gcTotals,
@@ -211,9 +212,14 @@ const watched: {
 
 /** The vector-store's garbage collections so far, from its /metrics (none before it runs). */
 async function vectorStoreGc(): Promise<GcTotals> {
-  if (watched.vectorStoreMetricsPort === undefined) return {};
+  return gcTotals(await vectorStoreMetrics());
+}
+
+/** The vector-store's /metrics text ('' before it runs); reading it resets its event-loop delay histogram. */
+async function vectorStoreMetrics(): Promise<string> {
+  if (watched.vectorStoreMetricsPort === undefined) return '';
   const response = await fetch(`http://127.0.0.1:${watched.vectorStoreMetricsPort}/metrics`);
-  return gcTotals(await response.text());
+  return response.text();
 }
 
 /** The vector-store's resident memory by kind and its main thread's V8 heap, MB. */
@@ -346,7 +352,11 @@ async function main() {
   const random = rng(42);
   const rows: Record<string, unknown>[] = [];
   let stored = 0;
-  let rateResult: Awaited<ReturnType<typeof fixedRate>> | undefined;
+  let rateResult:
+    | (Awaited<ReturnType<typeof fixedRate>> & {
+        vectorStore: { eventLoopDelay: ReturnType<typeof eventLoopDelay>; gc: GcTotals };
+      })
+    | undefined;
   let mem0: Mem0Result | undefined;
   let ingestAck: IngestAckResult | undefined;
   let exportImport: ExportImportResult | undefined;
@@ -452,7 +462,18 @@ async function main() {
     }
     if (rateSeconds > 0) {
       log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
-      rateResult = await fixedRate(client, offeredRate, rateSeconds, rng(9));
+      // The vector-store's event loop and collections during the stores: a stall there is a
+      // store → queryable tail.
+      const gcBefore = gcTotals(await vectorStoreMetrics());
+      const result = await fixedRate(client, offeredRate, rateSeconds, rng(9));
+      const after = await vectorStoreMetrics();
+      rateResult = {
+        ...result,
+        vectorStore: {
+          eventLoopDelay: eventLoopDelay(after),
+          gc: gcBetween(gcBefore, gcTotals(after)),
+        },
+      };
     }
     if (mem0Size > 0) {
       log(
@@ -550,6 +571,12 @@ async function main() {
         (Object.keys(rateResult.failed).length > 0
           ? `; failed: ${JSON.stringify(rateResult.failed)}`
           : '') +
+        `\n  vector-store meanwhile: event-loop delay max ${fmt(rateResult.vectorStore.eventLoopDelay?.max ?? Number.NaN)} ms, p99 ${fmt(rateResult.vectorStore.eventLoopDelay?.p99 ?? Number.NaN)} ms; GC ${Object.entries(
+          rateResult.vectorStore.gc,
+        )
+          .filter(([, { count }]) => count > 0)
+          .map(([kind, { count, ms }]) => `${kind} ${count} (${ms} ms)`)
+          .join(', ')}` +
         '\n',
     );
   }
@@ -642,6 +669,7 @@ async function main() {
               achieved: Math.round(rateResult.achieved),
               latency: rateResult.latency,
               failed: rateResult.failed,
+              vectorStore: rateResult.vectorStore,
             }
           : undefined,
         bytesPerMemory: Math.round(bytesPerMemory),

@@ -88,6 +88,24 @@ export function gcTotals(metrics: string): GcTotals {
   return totals;
 }
 
+/**
+ * The longest and the 99th-percentile event-loop delay, ms, since the process's previous
+ * /metrics reading (prom-client resets its delay histogram at every collect), from its /metrics
+ * text; undefined where the metric is missing.
+ */
+export function eventLoopDelay(metrics: string): { max: number; p99: number } | undefined {
+  const value = (name: string): number | undefined => {
+    const match = new RegExp(
+      `^membus_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)$`,
+      'm',
+    ).exec(metrics);
+    return match === null ? undefined : Number(match[1]) * 1000;
+  };
+  const max = value('max');
+  const p99 = value('p99');
+  return max === undefined || p99 === undefined ? undefined : { max, p99 };
+}
+
 /** The collections run between two {@link gcTotals} readings, by kind. */
 export function gcBetween(before: GcTotals, after: GcTotals): GcTotals {
   return Object.fromEntries(

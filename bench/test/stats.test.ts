@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gcBetween, gcTotals, slowest, summarize } from '../src/stats.ts';
+import { eventLoopDelay, gcBetween, gcTotals, slowest, summarize } from '../src/stats.ts';
 
 describe('bench statistics', () => {
   it('summarizes samples by percentile, whatever their order', () => {
@@ -39,5 +39,16 @@ describe('bench statistics', () => {
       major: { count: 6, ms: 75 },
       minor: { count: 0, ms: 0 },
     });
+  });
+
+  it("reads a process's longest and 99th-percentile event-loop delay from its metrics, ms", () => {
+    const metrics = [
+      '# TYPE membus_nodejs_eventloop_lag_max_seconds gauge',
+      'membus_nodejs_eventloop_lag_max_seconds{service="vector-store"} 0.703',
+      'membus_nodejs_eventloop_lag_p90_seconds{service="vector-store"} 0.0021',
+      'membus_nodejs_eventloop_lag_p99_seconds{service="vector-store"} 0.0125',
+    ].join('\n');
+    expect(eventLoopDelay(metrics)).toEqual({ max: 703, p99: 12.5 });
+    expect(eventLoopDelay('membus_process_cpu_seconds_total 1')).toBeUndefined();
   });
 });
