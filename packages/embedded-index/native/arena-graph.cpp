@@ -100,6 +100,13 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     Napi::Value GetMemoryUsage(Napi::CallbackInfo const& ctx);
     void SetPages(Napi::CallbackInfo const& ctx);
     void AddSlots(Napi::CallbackInfo const& ctx);
+    Napi::Value AddSlotsAsync(Napi::CallbackInfo const& ctx);
+    Napi::Value IsAdding(Napi::CallbackInfo const& ctx);
+    /** Throws (and returns true) while an asynchronous add runs: `call` would race with it. */
+    bool busy(Napi::Env env, char const* call);
+    /** The keys' codes, checked against the pages and with room reserved; false: thrown. */
+    bool prepare(Napi::Env env, Napi::BigUint64Array keys, std::size_t threads,
+                 std::vector<std::pair<key_t_, i8_t const*>>& items);
     Napi::Value Search(Napi::CallbackInfo const& ctx);
     Napi::Value Remove(Napi::CallbackInfo const& ctx);
     Napi::Value Contains(Napi::CallbackInfo const& ctx);
@@ -124,6 +131,66 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     std::vector<Napi::ObjectReference> page_refs_;
     /** Codes of the removed nodes a loaded file held (their slots' codes may have changed). */
     std::vector<byte_t> removed_codes_;
+    /** Thread contexts reserved in usearch (an add's threads plus one for searches meanwhile). */
+    std::size_t contexts_ = 0;
+    /** An addSlotsAsync runs (searches may run beside it; nothing else may). */
+    std::atomic<bool> adding_{false};
+
+    friend class AddWorker;
+};
+
+/** Adds keys on a libuv thread (with `threads` usearch threads), so the event loop goes on. */
+class AddWorker : public Napi::AsyncWorker {
+  public:
+    AddWorker(Napi::Env env, ArenaGraph* graph, std::vector<std::pair<key_t_, i8_t const*>> items,
+              std::size_t threads)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), graph_(graph),
+          keep_(Napi::Persistent(graph->Value())), items_(std::move(items)), threads_(threads) {}
+
+    Napi::Promise Promise() { return deferred_.Promise(); }
+
+    void Execute() override {
+        index_error_t first_error{};
+        std::atomic<bool> failed{false};
+        try {
+            executor_default_t executor{threads_};
+            executor.fixed(items_.size(), [&](std::size_t, std::size_t task) {
+                if (failed.load())
+                    return;
+                auto const& [key, codes] = items_[task];
+                add_result_t result = graph_->native_->add(key, codes, index_dense_t::any_thread(), false);
+                if (!result) {
+                    if (!failed.exchange(true))
+                        first_error = std::move(result.error);
+                    else
+                        result.error.release();
+                }
+            });
+        } catch (...) {
+            SetError("Insertion failed");
+            return;
+        }
+        if (failed)
+            SetError(first_error.release());
+    }
+
+    void OnOK() override {
+        graph_->adding_ = false;
+        deferred_.Resolve(Env().Undefined());
+    }
+
+    void OnError(Napi::Error const& error) override {
+        graph_->adding_ = false;
+        deferred_.Reject(error.Value());
+    }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    ArenaGraph* graph_;
+    /** Keeps the graph's JavaScript object (and so the native index) alive until done. */
+    Napi::ObjectReference keep_;
+    std::vector<std::pair<key_t_, i8_t const*>> items_;
+    std::size_t threads_;
 };
 
 Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
@@ -137,6 +204,8 @@ Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
             InstanceMethod("memoryUsage", &ArenaGraph::GetMemoryUsage),
             InstanceMethod("setPages", &ArenaGraph::SetPages),
             InstanceMethod("addSlots", &ArenaGraph::AddSlots),
+            InstanceMethod("addSlotsAsync", &ArenaGraph::AddSlotsAsync),
+            InstanceMethod("isAdding", &ArenaGraph::IsAdding),
             InstanceMethod("search", &ArenaGraph::Search),
             InstanceMethod("remove", &ArenaGraph::Remove),
             InstanceMethod("contains", &ArenaGraph::Contains),
@@ -210,6 +279,8 @@ bool ArenaGraph::repoint(std::vector<bool> const& moved) {
 // [i · pageSlots, (i + 1) · pageSlots).
 void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
+    if (busy(env, "setPages"))
+        return;
     if (ctx.Length() != 2 || !ctx[0].IsArray())
         return raise<Napi::TypeError>(env, "setPages expects pages (Int8Array[]) and pageSlots");
     Napi::Array list = ctx[0].As<Napi::Array>();
@@ -243,31 +314,59 @@ void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
         raise<Napi::Error>(env, "a graph key lies past the arena's pages");
 }
 
+bool ArenaGraph::busy(Napi::Env env, char const* call) {
+    if (!adding_)
+        return false;
+    std::string message = std::string(call) + " while points are being added (await addSlotsAsync first)";
+    raise<Napi::Error>(env, message.c_str());
+    return true;
+}
+
+bool ArenaGraph::prepare(Napi::Env env, Napi::BigUint64Array keys, std::size_t threads,
+                         std::vector<std::pair<key_t_, i8_t const*>>& items) {
+    std::size_t tasks = keys.ElementLength();
+    items.reserve(tasks);
+    for (std::size_t i = 0; i != tasks; ++i) {
+        key_t_ key = static_cast<key_t_>(keys[i]);
+        byte_t* codes = codes_of(key);
+        if (codes == nullptr) {
+            raise<Napi::RangeError>(env, "a key lies past the arena's pages");
+            return false;
+        }
+        items.emplace_back(key, reinterpret_cast<i8_t const*>(codes));
+    }
+    // One context per add thread and one for a search meanwhile; reserved here, on the event
+    // loop's thread, never while an add or a search runs (usearch's rule for try_reserve).
+    std::size_t contexts = threads + 1;
+    if (native_->size() + tasks >= native_->capacity() || contexts > contexts_) {
+        contexts = (std::max)(contexts, contexts_);
+        std::size_t members = (std::max)(native_->capacity(), ceil2(native_->size() + tasks));
+        if (!native_->try_reserve({members, contexts})) {
+            raise<Napi::Error>(env, "Failed to reserve memory");
+            return false;
+        }
+        contexts_ = contexts;
+    }
+    return true;
+}
+
 // addSlots(keys: BigUint64Array, threads): adds each key's codes from the pages, not copied.
 void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
-    if (ctx.Length() != 2 || !is_keys(env, ctx[0], "addSlots"))
+    if (ctx.Length() != 2 || !is_keys(env, ctx[0], "addSlots") || busy(env, "addSlots"))
         return;
-    Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
-    std::size_t threads = size_argument(ctx[1]);
-    if (threads == 0)
-        threads = 1;
-    std::size_t tasks = keys.ElementLength();
-    for (std::size_t i = 0; i != tasks; ++i)
-        if (codes_of(static_cast<key_t_>(keys[i])) == nullptr)
-            return raise<Napi::RangeError>(env, "a key lies past the arena's pages");
-    if (native_->size() + tasks >= native_->capacity())
-        if (!native_->try_reserve({ceil2(native_->size() + tasks), threads}))
-            return raise<Napi::Error>(env, "Failed to reserve memory");
+    std::size_t threads = (std::max)(std::size_t{1}, size_argument(ctx[1]));
+    std::vector<std::pair<key_t_, i8_t const*>> items;
+    if (!prepare(env, ctx[0].As<Napi::BigUint64Array>(), threads, items))
+        return;
     index_error_t first_error{};
     std::atomic<bool> failed{false};
     try {
         executor_default_t executor{threads};
-        executor.fixed(tasks, [&](std::size_t, std::size_t task) {
+        executor.fixed(items.size(), [&](std::size_t, std::size_t task) {
             if (failed.load())
                 return;
-            key_t_ key = static_cast<key_t_>(keys[task]);
-            auto codes = reinterpret_cast<i8_t const*>(codes_of(key));
+            auto const& [key, codes] = items[task];
             add_result_t result = native_->add(key, codes, index_dense_t::any_thread(), false);
             if (!result) {
                 if (!failed.exchange(true))
@@ -281,6 +380,28 @@ void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
     }
     if (failed)
         raise<Napi::Error>(env, first_error.release());
+}
+
+// addSlotsAsync(keys, threads): Promise; the same off the event loop. Until it settles, the
+// keys' codes must stay where they are and only `search` may be called.
+Napi::Value ArenaGraph::AddSlotsAsync(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    // A third argument (the JavaScript fallback's slice) is ignored: this add leaves the loop.
+    if (ctx.Length() < 2 || !is_keys(env, ctx[0], "addSlotsAsync") || busy(env, "addSlotsAsync"))
+        return env.Null();
+    std::size_t threads = (std::max)(std::size_t{1}, size_argument(ctx[1]));
+    std::vector<std::pair<key_t_, i8_t const*>> items;
+    if (!prepare(env, ctx[0].As<Napi::BigUint64Array>(), threads, items))
+        return env.Null();
+    adding_ = true;
+    auto* worker = new AddWorker(env, this, std::move(items), threads);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+
+Napi::Value ArenaGraph::IsAdding(Napi::CallbackInfo const& ctx) {
+    return Napi::Boolean::New(ctx.Env(), adding_.load());
 }
 
 // search(query: Int8Array, k, threads) → [keys, distances, counts], one query.
@@ -315,7 +436,7 @@ Napi::Value ArenaGraph::Search(Napi::CallbackInfo const& ctx) {
 
 Napi::Value ArenaGraph::Remove(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
-    if (!is_keys(env, ctx[0], "remove"))
+    if (!is_keys(env, ctx[0], "remove") || busy(env, "remove"))
         return env.Null();
     Napi::BigUint64Array keys = ctx[0].As<Napi::BigUint64Array>();
     std::size_t length = keys.ElementLength();
@@ -345,6 +466,8 @@ Napi::Value ArenaGraph::Contains(Napi::CallbackInfo const& ctx) {
 
 void ArenaGraph::Save(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
+    if (busy(env, "save"))
+        return;
     std::string path = ctx[0].As<Napi::String>();
     auto result = native_->save(path.c_str());
     if (!result)
@@ -355,10 +478,13 @@ void ArenaGraph::Save(Napi::CallbackInfo const& ctx) {
 // the pages (setPages first) and the tape is released.
 void ArenaGraph::Load(Napi::CallbackInfo const& ctx) {
     Napi::Env env = ctx.Env();
+    if (busy(env, "load"))
+        return;
     std::string path = ctx[0].As<Napi::String>();
     auto result = native_->load(path.c_str());
     if (!result)
         return raise<Napi::Error>(env, result.error.release());
+    contexts_ = 0;
     if (!native_->try_reserve(ceil2(native_->size())))
         return raise<Napi::Error>(env, "Failed to reserve memory");
     auto& typed = *native_->typed_;

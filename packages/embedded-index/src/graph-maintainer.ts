@@ -16,10 +16,13 @@ import type { VectorArena } from './vector-arena.ts';
 
 // Per-slot graph state; 0 = the slot is absent from the graph (removed from it, or never added).
 const GRAPH_CURRENT = 1;
-/** Points added per `add` call at most (one call cannot be interrupted by the slice's deadline). */
-const MAX_ADD_BATCH = 64;
-/** The same when idle (no write for idleAfterMs), with IDLE_THREADS threads. */
-const MAX_IDLE_ADD_BATCH = 256;
+/**
+ * Points per background add while memories are being written (one usearch thread: the other core
+ * serves the writes and queries), and once idle (IDLE_THREADS threads). A batch's points join the
+ * graph's searches when it is done; meanwhile they are scanned exactly, as the rest of the tail.
+ */
+const ADD_BATCH = 128;
+const IDLE_ADD_BATCH = 512;
 /**
  * usearch threads per `add` call when idle: 2 (the service's hosts have 2 cores), fewer where
  * fewer CPUs are available.
@@ -82,10 +85,12 @@ export class GraphMaintainer {
   private changesSinceSave = 0;
   private generation = 0;
   private saving: Promise<void> | undefined;
-  /** Points per `add` call, sized from the measured cost so that a call fits in a slice. */
-  private addBatch = 4;
-  /** The same for idle slices (IDLE_THREADS threads per call). */
-  private idleAddBatch = 8;
+  /** The background add running (addSlotsAsync), its slots, and those written meanwhile. */
+  private adding: Promise<void> | undefined;
+  private addingSlots: ReadonlySet<number> = new Set();
+  private readonly changedWhileAdding = new Set<number>();
+  /** Slots to take out of the graph once the running add is done (usearch may not remove meanwhile). */
+  private deferredRemovals: number[] = [];
   private indexTimer: NodeJS.Immediate | undefined;
   /** Checks again, once writes may have paused, whether a due save can run. */
   private saveTimer: NodeJS.Timeout | undefined;
@@ -126,6 +131,11 @@ export class GraphMaintainer {
 
   get isSaving(): boolean {
     return this.saving !== undefined;
+  }
+
+  /** A batch is being added to the graph off the event loop. */
+  get isAdding(): boolean {
+    return this.adding !== undefined;
   }
 
   /**
@@ -248,10 +258,11 @@ export class GraphMaintainer {
   /** Writes the graph now (waits for a running save first). */
   async save(): Promise<void> {
     while (this.saving !== undefined) await this.saving;
+    this.stopIndexing();
+    await this.settleAdd();
     // usearch writes the codes through the nodes' pointers into the pages.
     const graph = this.ready();
     if (graph === undefined) return;
-    this.stopIndexing();
     // Taken in the same turn as usearch's synchronous write of the file.
     const manifest = {
       dimension: this.options.dimension,
@@ -291,6 +302,7 @@ export class GraphMaintainer {
     for (const resolve of this.indexedWaiters.splice(0)) resolve();
     try {
       while (this.saving !== undefined) await this.saving.catch(() => undefined);
+      await this.settleAdd();
       if (persist && this.changesSinceSave > 0) await this.save();
     } finally {
       this.graph = undefined;
@@ -299,7 +311,13 @@ export class GraphMaintainer {
 
   /** Starts the background indexer if the tail has work, or wakes the waiters if not. */
   schedule(): void {
-    if (this.indexTimer !== undefined || this.closed || this.saving !== undefined) return;
+    if (
+      this.indexTimer !== undefined ||
+      this.closed ||
+      this.saving !== undefined ||
+      this.adding !== undefined
+    )
+      return;
     if (this.tail.size === 0) {
       this.resolveIndexedWaiters();
       this.saveWhenQuiet();
@@ -320,6 +338,8 @@ export class GraphMaintainer {
 
   /** The slot's vector in the graph is no longer current: out of it until it is re-added. */
   private retire(slot: number): void {
+    // Being added with the codes it had: taken out again once that add is done.
+    if (this.addingSlots.has(slot)) this.changedWhileAdding.add(slot);
     if (this.graphState[slot] !== GRAPH_CURRENT) return;
     this.removeFromGraph(slot);
     this.changesSinceSave++;
@@ -333,7 +353,8 @@ export class GraphMaintainer {
     const graph = this.graph;
     if (graph === undefined) return undefined;
     const { pages, pageSlots, version } = this.arena.graphPages();
-    if (version !== this.pagesVersion) {
+    // A page added meanwhile holds none of the running add's points: given after it.
+    if (version !== this.pagesVersion && this.adding === undefined) {
       graph.setPages(pages, pageSlots);
       this.pagesVersion = version;
     }
@@ -343,8 +364,17 @@ export class GraphMaintainer {
   /** usearch marks the node free (searches skip it) and reuses it for a later add. */
   private removeFromGraph(slot: number): void {
     this.graphState[slot] = 0;
+    if (this.adding !== undefined) {
+      this.deferredRemovals.push(slot);
+      return;
+    }
     this.removeKey[0] = BigInt(slot);
     this.graph?.remove(this.removeKey);
+  }
+
+  /** Waits for the running background add, if any (its completion handler has run after). */
+  private async settleAdd(): Promise<void> {
+    while (this.adding !== undefined) await this.adding;
   }
 
   private stopIndexing(): void {
@@ -353,54 +383,69 @@ export class GraphMaintainer {
     this.indexTimer = undefined;
   }
 
+  /**
+   * Adds the next batch of the tail to the graph off the event loop (addSlotsAsync: usearch's
+   * threads read the codes in the arena's pages); one batch at a time. Until it is done the
+   * batch stays in the tail (scanned exactly), removals wait, and a slot written meanwhile is
+   * taken out again after (its node holds the codes it had).
+   */
   private indexSlice(): void {
     const graph = this.ready();
-    if (graph === undefined || this.closed || this.saving !== undefined) return;
-    const started = performance.now();
-    const idle = started - this.lastWriteAt >= this.options.idleAfterMs;
-    const sliceMs = idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs;
-    const deadline = started + sliceMs;
+    if (graph === undefined || this.closed || this.saving !== undefined || this.adding) return;
+    if (this.tail.size === 0) {
+      this.schedule();
+      return;
+    }
+    const idle = performance.now() - this.lastWriteAt >= this.options.idleAfterMs;
+    const size = idle ? IDLE_ADD_BATCH : ADD_BATCH;
+    const batch: number[] = [];
+    for (const slot of this.tail) {
+      batch.push(slot);
+      if (batch.length >= size) break;
+    }
+    const keys = new BigUint64Array(batch.length);
+    for (const [at, slot] of batch.entries()) keys[at] = BigInt(slot);
+    this.addingSlots = new Set(batch);
+    let added: Promise<void>;
     try {
-      let now = started;
-      while (this.tail.size > 0 && now < deadline) {
-        // usearch.add is synchronous: a few points per call, as many as the last calls say fit.
-        const batch: number[] = [];
-        const size = idle ? this.idleAddBatch : this.addBatch;
-        for (const slot of this.tail) {
-          batch.push(slot);
-          if (batch.length >= size) break;
-        }
-        const keys = new BigUint64Array(batch.length);
-        for (const [at, slot] of batch.entries()) keys[at] = BigInt(slot);
-        const before = now;
-        // usearch sizes its per-thread contexts when an add outgrows its capacity, for that call's
-        // threads: such an add asks for IDLE_THREADS, so that a later idle add finds a context
-        // for each of its threads ("Reserve capacity ahead of insertions!" otherwise).
-        const reserves = graph.size() + batch.length >= graph.capacity();
-        graph.addSlots(keys, idle || reserves ? IDLE_THREADS : 1);
+      added = graph.addSlotsAsync(keys, idle ? IDLE_THREADS : 1, {
+        sliceMs: idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs,
+      });
+    } catch (error) {
+      added = Promise.reject(error);
+    }
+    this.adding = added.then(
+      () => {
         for (const slot of batch) {
-          this.graphState[slot] = GRAPH_CURRENT;
-          this.tail.delete(slot);
+          if (this.changedWhileAdding.has(slot)) this.deferredRemovals.push(slot);
+          else {
+            this.graphState[slot] = GRAPH_CURRENT;
+            this.tail.delete(slot);
+          }
         }
         this.changesSinceSave += batch.length;
-        now = performance.now();
-        // Aim at a quarter of a slice per call (half when idle: the threads' start is paid per call).
-        const perPoint = (now - before) / batch.length;
-        const fits = Math.floor(sliceMs / (idle ? 2 : 4) / Math.max(perPoint, 1e-3));
-        if (idle) this.idleAddBatch = Math.max(IDLE_THREADS, Math.min(MAX_IDLE_ADD_BATCH, fits));
-        else this.addBatch = Math.max(1, Math.min(MAX_ADD_BATCH, fits));
-      }
-    } catch (error) {
-      // Searches stay correct (the tail is scanned exactly); waiters must not hang.
-      this.lastError = `indexing failed: ${error instanceof Error ? error.message : String(error)}`;
-      for (const resolve of this.indexedWaiters.splice(0)) resolve();
-      return;
-    }
-    if (this.saveDue()) {
-      this.startSave();
-      return;
-    }
-    this.schedule();
+        this.finishAdd(graph);
+        if (this.saveDue()) this.startSave();
+        else this.schedule();
+      },
+      (error: unknown) => {
+        this.finishAdd(graph);
+        // Searches stay correct (the tail is scanned exactly); waiters must not hang.
+        this.lastError = `indexing failed: ${error instanceof Error ? error.message : String(error)}`;
+        for (const resolve of this.indexedWaiters.splice(0)) resolve();
+      },
+    );
+  }
+
+  /** The add is done: what waited for it (removals, the pages) is applied. */
+  private finishAdd(graph: Graph): void {
+    this.adding = undefined;
+    this.addingSlots = new Set();
+    this.changedWhileAdding.clear();
+    const removals = this.deferredRemovals.splice(0);
+    if (removals.length > 0 && this.graph === graph)
+      graph.remove(BigUint64Array.from(removals, (slot) => BigInt(slot)));
+    this.ready();
   }
 
   /**

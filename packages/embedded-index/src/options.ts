@@ -25,18 +25,18 @@ export interface EmbeddedVectorIndexOptions {
   /** HNSW parameters (usearch connectivity, expansion_add, expansion_search). Defaults: m 32, efConstruction 128, efSearch 64. */
   hnsw?: Partial<HnswOptions>;
   /**
-   * Longest stretch the background indexer holds the event loop, in ms. Default 1: a write
-   * batch (or a query) that arrives meanwhile waits at most this long, and the indexer fills the
-   * loop's idle time between them (with 5, store → queryable waited out a 5 ms slice per
-   * batch and per JetStream round trip of the batch while the graph caught up).
+   * The graph is built off the event loop (the graph addon: usearch's threads add a batch of
+   * the tail while the loop serves writes and queries). These two apply where the addon is
+   * missing (usearch's own binding): the longest stretch, ms, that the indexer then holds the
+   * loop, while writes come (default 1) and once idle (default 4).
    */
   indexSliceMs?: number;
-  /**
-   * The indexer's slice once no memory was written for `idleAfterMs`, in ms: then it adds larger
-   * batches with 2 threads, so the graph settles sooner after a burst of stores; a query waits at
-   * most this long behind it. Defaults 4 and 1,000.
-   */
   idleIndexSliceMs?: number;
+  /**
+   * After this long without a write, ms, the indexer adds larger batches with 2 threads (the
+   * graph settles sooner after a burst of stores); before, batches of 128 with one thread, so
+   * the other core serves the writes. Default 1,000.
+   */
   idleAfterMs?: number;
   /**
    * Hybrid fusion weight: relevance = alpha · min-max normalised cosine + (1 − alpha) · BM25 / best BM25.

@@ -95,6 +95,13 @@ export interface ArenaGraph extends UsearchIndexBase {
   setPages(pages: readonly Int8Array[], pageSlots: number): void;
   /** Adds each key's codes as they are in the pages now, with `threads` usearch threads. */
   addSlots(keys: BigUint64Array, threads: number): void;
+  /**
+   * The same off the event loop (the addon: a libuv thread running `threads` usearch threads;
+   * the fallback: a few points per turn of the loop, `sliceMs` at a time). Until it settles the
+   * keys' codes must stay put and only `search` may be called: remove, save, load and setPages
+   * throw meanwhile.
+   */
+  addSlotsAsync(keys: BigUint64Array, threads: number, options: { sliceMs: number }): Promise<void>;
   /** [keys, distances, counts] for one query's int8 codes (counts[0] results). */
   search(
     query: Int8Array,
@@ -170,6 +177,33 @@ class CopyingGraph implements ArenaGraph {
     this.pages = pages;
     this.pageSlots = pageSlots;
   }
+
+  async addSlotsAsync(
+    keys: BigUint64Array,
+    threads: number,
+    options: { sliceMs: number },
+  ): Promise<void> {
+    if (this.adding) throw new Error('addSlotsAsync while points are being added');
+    this.adding = true;
+    try {
+      // Points per call sized from the last calls' cost, so that one call fits a slice; each
+      // call in a turn of its own, the first too (as the addon's add, it never runs inline).
+      let perCall = 1;
+      for (let at = 0; at < keys.length; ) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const started = performance.now();
+        const end = Math.min(keys.length, at + perCall);
+        this.addSlots(keys.subarray(at, end), threads);
+        const perPoint = (performance.now() - started) / (end - at);
+        at = end;
+        perCall = Math.max(1, Math.floor(options.sliceMs / Math.max(perPoint, 1e-3)));
+      }
+    } finally {
+      this.adding = false;
+    }
+  }
+
+  private adding = false;
 
   addSlots(keys: BigUint64Array, threads: number): void {
     const dimension = this.index.dimensions();

@@ -3,6 +3,7 @@
 // built graph (the arena leaves a full WebAssembly memory, whose freed blocks another arena then
 // fills with its own codes) and reload a saved graph over them; a node still pointing at a
 // page's old place would then answer with the other arena's vectors.
+import { join } from 'node:path';
 import { seededRandom } from '@membus/vector-index/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GraphMaintainer, type GraphMaintainerOptions } from '../src/graph-maintainer.ts';
@@ -53,6 +54,102 @@ describe('the graph over the arena pages', () => {
     const [keys, , counts] = graph.search(page.slice(0, DIMENSION), 2, 1);
     expect([...keys.subarray(0, Number(counts[0]))]).toEqual([0n]);
   });
+
+  it('refuses what would race with a running background add, and searches meanwhile', async () => {
+    const graph = createGraph(DIMENSION, { m: 16, efConstruction: 64, efSearch: 64 });
+    const page = new Int8Array(4_096 * DIMENSION);
+    const vectors = unitVectors(2_000, 5);
+    for (const [slot, vector] of vectors.entries())
+      page.set(
+        vector.map((value) => Math.round(value * 127)),
+        slot * DIMENSION,
+      );
+    graph.setPages([page], 4_096);
+    graph.addSlots(
+      BigUint64Array.from({ length: 1_000 }, (_, slot) => BigInt(slot)),
+      1,
+    );
+    const adding = graph.addSlotsAsync(
+      BigUint64Array.from({ length: 1_000 }, (_, at) => BigInt(1_000 + at)),
+      2,
+      { sliceMs: 1 },
+    );
+    expect(() => graph.remove(new BigUint64Array([3n]))).toThrow(/being added/);
+    expect(() => graph.setPages([page], 4_096)).toThrow(/being added/);
+    expect(() => graph.save(join(directory.path, 'g.usearch'))).toThrow(/being added/);
+    const [during] = graph.search(page.slice(7 * DIMENSION, 8 * DIMENSION), 1, 1);
+    expect(during[0]).toBe(7n);
+    await adding;
+    expect(graph.size()).toBe(2_000);
+    const [after] = graph.search(page.slice(1_500 * DIMENSION, 1_501 * DIMENSION), 1, 1);
+    expect(after[0]).toBe(1_500n);
+    expect(graph.remove(new BigUint64Array([3n]))).toEqual([1]);
+  });
+
+  for (const kind of ['arena', 'copy'] as const)
+    it(`keeps what was written while a batch was being added (${kind})`, async () => {
+      vi.stubEnv('MEMBUS_GRAPH_COPIES', kind === 'copy' ? '1' : '0');
+      const count = 3_000;
+      const arena = new VectorArena(DIMENSION);
+      const vectors = unitVectors(count, 21);
+      const deleted = new Set<number>();
+      const maintainer: GraphMaintainer = new GraphMaintainer(
+        {
+          directory: directory.path,
+          dimension: DIMENSION,
+          hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
+          indexSliceMs: 1,
+          idleIndexSliceMs: 4,
+          // Never idle: batches of the writes' size, one thread.
+          idleAfterMs: Number.POSITIVE_INFINITY,
+          saveEveryChanges: Number.MAX_SAFE_INTEGER,
+          saveQuietMs: 60_000,
+          onGraphEvent: undefined,
+        },
+        arena,
+        {
+          liveCount: () => count - deleted.size,
+          watermark: () => count,
+          seqOf: (slot) => (slot < count && !deleted.has(slot) ? slot + 1 : undefined),
+          ensureSlot: (slot) => maintainer.ensure(slot),
+        },
+      );
+      maintainers.push(maintainer);
+      await maintainer.load('store', 0);
+      for (const [slot, vector] of vectors.entries()) {
+        arena.set(slot, vector);
+        maintainer.ensure(slot);
+        maintainer.replace(slot);
+      }
+      maintainer.schedule();
+      // The first batch (the tail's first slots) is on its way into the graph.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(maintainer.isAdding).toBe(true);
+      const [moved] = unitVectors(1, 22);
+      arena.set(0, moved!);
+      maintainer.replace(0);
+      deleted.add(1);
+      maintainer.remove(1);
+      await maintainer.whenIndexed();
+      expect(maintainer.lastError).toBeUndefined();
+      expect(maintainer.search(moved!, 1, 1, () => true)).toEqual([0]);
+      expect(maintainer.search(vectors[0]!, 1, 1, () => true)).not.toEqual([0]);
+      expect(maintainer.search(vectors[1]!, 5, 5, () => true)).not.toContain(1);
+      for (let slot = 2; slot < count; slot += 61)
+        expect(maintainer.search(vectors[slot]!, 1, 1, () => true)).toEqual([slot]);
+      // A save waits for a running add instead of racing with it (the rebuild's own save first).
+      await maintainer.save();
+      arena.set(
+        2,
+        moved!.map((value) => -value),
+      );
+      maintainer.replace(2);
+      maintainer.schedule();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(maintainer.isAdding).toBe(true);
+      await maintainer.save();
+      expect(maintainer.isAdding).toBe(false);
+    });
 
   for (const kind of ['arena', 'copy'] as const)
     it(`finds every point by its own vector after its pages moved and after a reload (${kind})`, async () => {
