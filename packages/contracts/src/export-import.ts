@@ -7,8 +7,8 @@ import {
   FORBIDDEN_KEYS,
   KindSchema,
   LabelSchema,
+  labellingFields,
   MemoryTextSchema,
-  MetadataSchema,
   OwnerFields,
   TierSchema,
   TimestampSchema,
@@ -39,11 +39,7 @@ export const ExportedRecordSchema = z
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
-    metadata: MetadataSchema.default({}),
-    categories: LabelArraySchema.default([]),
-    tags: LabelArraySchema.default([]),
-    /** 0..1, default 0.5. */
-    importance: z.number().min(0).max(1).default(0.5),
+    ...labellingFields(LabelArraySchema.default([])),
     /** Defaults by kind, as a store's. */
     tier: TierSchema.optional(),
     /** When the memory was made; default: when it is imported. */

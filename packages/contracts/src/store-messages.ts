@@ -4,6 +4,7 @@ import { Limits } from './limits.ts';
 import {
   KindSchema,
   LabelListSchema,
+  labellingFields,
   MemoryContextSchema,
   MemoryRecordSchema,
   MemoryTextSchema,
@@ -46,11 +47,7 @@ export const StoreMemorySchema = z
      * content hash (duplicate checks); stored and returned on the record, secrets redacted.
      */
     context: MemoryContextSchema.optional(),
-    metadata: MetadataSchema.default({}),
-    categories: LabelListSchema.default([]),
-    tags: LabelListSchema.default([]),
-    /** 0..1, default 0.5. */
-    importance: z.number().min(0).max(1).default(0.5),
+    ...labellingFields(LabelListSchema.default([])),
     /** Defaults by kind: preferences and patterns long, summaries mid, the rest short. */
     tier: TierSchema.optional(),
     /** Absolute expiry. */
