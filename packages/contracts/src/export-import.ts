@@ -4,10 +4,10 @@ import { ErrorBodySchema } from './errors.ts';
 import { filteredPageFields, selectionRequest } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
+  attributeFields,
   FORBIDDEN_KEYS,
   KindSchema,
   LabelSchema,
-  labellingFields,
   MemoryTextSchema,
   OwnerFields,
   TierSchema,
@@ -39,7 +39,7 @@ export const ExportedRecordSchema = z
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
-    ...labellingFields(LabelArraySchema.default([])),
+    ...attributeFields(LabelArraySchema.default([])),
     /** Defaults by kind, as a store's. */
     tier: TierSchema.optional(),
     /** When the memory was made; default: when it is imported. */

@@ -202,7 +202,7 @@ export const OwnerFields = {
  * `labels` is the categories' and tags' schema with its default (a store de-duplicates them, a
  * line keeps them as written).
  */
-export function labellingFields<L extends z.ZodType<string[]>>(labels: L) {
+export function attributeFields<L extends z.ZodType<string[]>>(labels: L) {
   return {
     metadata: MetadataSchema.default({}),
     categories: labels,

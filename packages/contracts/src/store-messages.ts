@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { ErrorBodySchema } from './errors.ts';
 import { Limits } from './limits.ts';
 import {
+  attributeFields,
   KindSchema,
   LabelListSchema,
-  labellingFields,
   MemoryContextSchema,
   MemoryRecordSchema,
   MemoryTextSchema,
@@ -47,7 +47,7 @@ export const StoreMemorySchema = z
      * content hash (duplicate checks); stored and returned on the record, secrets redacted.
      */
     context: MemoryContextSchema.optional(),
-    ...labellingFields(LabelListSchema.default([])),
+    ...attributeFields(LabelListSchema.default([])),
     /** Defaults by kind: preferences and patterns long, summaries mid, the rest short. */
     tier: TierSchema.optional(),
     /** Absolute expiry. */
