@@ -11,6 +11,7 @@ model per schema: ``QueryRequest``/``QueryReply`` for request/reply operations,
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import warnings
@@ -43,6 +44,11 @@ NAMES = {
 }
 
 STRING_NAMES = {"uuid": "Uuid", "date-time": "Timestamp"}
+
+# Enumerations named once and written as a plain ``Literal`` alias (not ``TypeAliasType``), so
+# ``typing.get_args`` and mypy see the values: errors.py imports ``ErrorCode`` from here rather
+# than keeping a copy of the contract's codes.
+ENUM_NAMES = {"code": "ErrorCode"}
 
 # The base of every model of what a server sends (src/membus/lenient.py).
 LENIENT_BASE = "membus.lenient.LenientModel"
@@ -88,6 +94,8 @@ class Hoister:
                 result[key] = value
         if not top and result.get("type") == "object" and "properties" in result:
             return self.hoist(NAMES.get(hint, pascal(hint)), result, strict)
+        if result.get("type") == "string" and "enum" in result and hint in ENUM_NAMES:
+            return self.hoist(ENUM_NAMES[hint], result, strict)
         if result.get("type") == "string" and "pattern" in result:
             # Labels, ids and timestamps: one alias each instead of the pattern on every field.
             return self.hoist(STRING_NAMES.get(result.get("format", ""), "Label"), result, strict)
@@ -171,7 +179,23 @@ def generate() -> str:
             enum_field_as_literal="all",
             custom_file_header=HEADER,
         )
-        return output.read_text()
+        return plain_literal_aliases(output.read_text())
+
+
+def plain_literal_aliases(text: str) -> str:
+    """``Name = TypeAliasType("Name", Annotated[Literal[...], Field(title="Name")])`` of each
+    name in ENUM_NAMES -> ``Name = Literal[...]``."""
+    for name in ENUM_NAMES.values():
+        head = rf'^{name} = TypeAliasType\(\n    "{name}",\n    Annotated\[\n        Literal\[\n'
+        values = r'(?P<values>(?:            "[^"\n]*",\n)+)'
+        tail = rf'        \],\n        Field\(title="{name}"\),\n    \],\n\)$'
+        found = list(re.finditer(head + values + tail, text, re.MULTILINE))
+        if len(found) != 1:
+            raise SystemExit(f"gen_models: expected one {name} alias in the generated models")
+        match = found[0]
+        plain = f"{name} = Literal[\n" + match["values"].replace(" " * 12, " " * 4) + "]"
+        text = text[: match.start()] + plain + text[match.end() :]
+    return text
 
 
 def main() -> int:

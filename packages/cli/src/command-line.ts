@@ -66,6 +66,16 @@ Environment: NATS_URL (default nats://127.0.0.1:<--nats-port>), MEMBUS_NATS_PORT
 METRICS_PORT_BASE (9464), GATEWAY_PORT (8080), MEMBUS_DATA_DIR (./data), MEMBUS_TENANT (default "default"),
 NATS_CREDS or NATS_USER/NATS_PASSWORD (otherwise the local stack's).`;
 
+/** Whose memories a command writes (tenant, owner ids, namespace) and their kind: one set of flags. */
+export const ownerFlags = {
+  tenant: { type: 'string' },
+  user: { type: 'string' },
+  agent: { type: 'string' },
+  session: { type: 'string' },
+  namespace: { type: 'string' },
+  kind: { type: 'string' },
+} as const;
+
 const options = {
   'data-dir': { type: 'string' },
   // The flag's former name.
@@ -77,12 +87,7 @@ const options = {
   'metrics-port-base': { type: 'string' },
   'gateway-port': { type: 'string' },
   name: { type: 'string' },
-  tenant: { type: 'string' },
-  user: { type: 'string' },
-  agent: { type: 'string' },
-  session: { type: 'string' },
-  namespace: { type: 'string' },
-  kind: { type: 'string' },
+  ...ownerFlags,
   scope: { type: 'string' },
   category: { type: 'string', multiple: true },
   tag: { type: 'string', multiple: true },

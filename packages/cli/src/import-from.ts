@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { MemoryClient } from '@membus/client';
 import type { Kind } from '@membus/contracts';
 import type { ImportCounts, Mapping, SourceItem } from '@membus/importers';
-import { fail } from './command-line.ts';
+import { fail, ownerFlags } from './command-line.ts';
 import type { loadCliConfig } from './config.ts';
 
 export const IMPORT_USAGE = `usage: membus import-from SOURCE [options] [--yes]
@@ -79,12 +79,7 @@ const flags = {
   'api-key': { type: 'string' },
   collection: { type: 'string' },
   format: { type: 'string' },
-  tenant: { type: 'string' },
-  namespace: { type: 'string' },
-  kind: { type: 'string' },
-  user: { type: 'string' },
-  agent: { type: 'string' },
-  session: { type: 'string' },
+  ...ownerFlags,
   'price-per-million': { type: 'string' },
   batch: { type: 'string' },
   'nats-port': { type: 'string' },

@@ -4,11 +4,11 @@ import { ErrorBodySchema } from './errors.ts';
 import { filteredPageFields, selectionRequest } from './filter.ts';
 import { Limits } from './limits.ts';
 import {
+  attributeFields,
   FORBIDDEN_KEYS,
   KindSchema,
   LabelSchema,
   MemoryTextSchema,
-  MetadataSchema,
   OwnerFields,
   TierSchema,
   TimestampSchema,
@@ -39,11 +39,7 @@ export const ExportedRecordSchema = z
     /** Defaults to `fact`. */
     kind: KindSchema.default('fact'),
     text: MemoryTextSchema,
-    metadata: MetadataSchema.default({}),
-    categories: LabelArraySchema.default([]),
-    tags: LabelArraySchema.default([]),
-    /** 0..1, default 0.5. */
-    importance: z.number().min(0).max(1).default(0.5),
+    ...attributeFields(LabelArraySchema.default([])),
     /** Defaults by kind, as a store's. */
     tier: TierSchema.optional(),
     /** When the memory was made; default: when it is imported. */

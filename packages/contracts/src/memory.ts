@@ -196,6 +196,22 @@ export const OwnerFields = {
   namespace: LabelSchema.optional(),
 };
 
+/**
+ * What a memory to write carries besides its text and owner, with a store's defaults (stores,
+ * and exported lines, whose defaults are a store's): metadata, categories, tags, importance.
+ * `labels` is the categories' and tags' schema with its default (a store de-duplicates them, a
+ * line keeps them as written).
+ */
+export function attributeFields<L extends z.ZodType<string[]>>(labels: L) {
+  return {
+    metadata: MetadataSchema.default({}),
+    categories: labels,
+    tags: labels,
+    /** 0..1, default 0.5. */
+    importance: z.number().min(0).max(1).default(0.5),
+  };
+}
+
 /** Whom a memory belongs to within its scope: its owner ids and namespace, where it has them. */
 export interface OwnerIds {
   /** Owning user, if any. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBodySchema } from './errors.ts';
 import { Limits } from './limits.ts';
 import {
+  attributeFields,
   KindSchema,
   LabelListSchema,
   MemoryContextSchema,
@@ -46,11 +47,7 @@ export const StoreMemorySchema = z
      * content hash (duplicate checks); stored and returned on the record, secrets redacted.
      */
     context: MemoryContextSchema.optional(),
-    metadata: MetadataSchema.default({}),
-    categories: LabelListSchema.default([]),
-    tags: LabelListSchema.default([]),
-    /** 0..1, default 0.5. */
-    importance: z.number().min(0).max(1).default(0.5),
+    ...attributeFields(LabelListSchema.default([])),
     /** Defaults by kind: preferences and patterns long, summaries mid, the rest short. */
     tier: TierSchema.optional(),
     /** Absolute expiry. */

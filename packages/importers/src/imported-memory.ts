@@ -103,9 +103,17 @@ export function toJsonValue(value: unknown): unknown {
 /**
  * The memory, or why membus would refuse it (the export line schema's first issue, e.g. text
  * empty or over the limit, metadata too large): checked here, so one bad row is counted and
- * skipped, and the dry run counts what the import will write.
+ * skipped, and the dry run counts what the import will write. `times` are the source's
+ * `createdAt` and `updatedAt` in any form `toTimestamp` reads; one it cannot read is left out.
  */
-export function checked(memory: ImportedMemory): SourceItem {
+export function checked(
+  memory: ImportedMemory,
+  times: { createdAt?: unknown; updatedAt?: unknown } = {},
+): SourceItem {
+  const createdAt = toTimestamp(times.createdAt);
+  if (createdAt !== undefined) memory.createdAt = createdAt;
+  const updatedAt = toTimestamp(times.updatedAt);
+  if (updatedAt !== undefined) memory.updatedAt = updatedAt;
   const result = ExportedMemorySchema.safeParse(exportLine(memory));
   if (result.success) return { memory };
   const issue = result.error.issues[0];

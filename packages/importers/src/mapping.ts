@@ -8,7 +8,6 @@ import {
   importedId,
   type SourceItem,
   toJsonValue,
-  toTimestamp,
 } from './imported-memory.ts';
 
 const ColumnSchema = z.string().min(1);
@@ -196,9 +195,5 @@ export function mapRow(
   if (tags !== undefined) memory.tags = tags;
   const categories = labels(field('categories')) ?? defaults.categories;
   if (categories !== undefined) memory.categories = categories;
-  const createdAt = toTimestamp(field('createdAt'));
-  if (createdAt !== undefined) memory.createdAt = createdAt;
-  const updatedAt = toTimestamp(field('updatedAt'));
-  if (updatedAt !== undefined) memory.updatedAt = updatedAt;
-  return checked(memory);
+  return checked(memory, { createdAt: field('createdAt'), updatedAt: field('updatedAt') });
 }

@@ -16,9 +16,9 @@ from .client import (
     uuid7,
 )
 from .context import FormattedContext, format_context
-from .errors import ERROR_CODES, ErrorCode, MembusError
+from .errors import ERROR_CODES, MembusError
 from .ingest import IngestResult
-from .models import HistoryEntry, MemoryFilter, MemoryRecord, QueryHit
+from .models import ErrorCode, HistoryEntry, MemoryFilter, MemoryRecord, QueryHit
 
 __all__ = [
     "ERROR_CODES",

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
-ErrorCode = Literal[
-    "INVALID_MESSAGE",
-    "INVALID_TENANT",
-    "LIMIT_EXCEEDED",
-    "NOT_FOUND",
-    "CONFLICT",
-    "DIMENSION_MISMATCH",
-    "UNAVAILABLE",
-    "TIMEOUT",
-    "INTERNAL",
-    "EMBEDDING_FAILED",
-    "BACKEND_FAILED",
-]
+from .models import ErrorCode
 
+# ErrorCode (the contract's codes) is generated into models.py from the contract.
 # code -> (category, retryable by default), as packages/contracts/src/errors.ts. A test checks
 # the codes against the contract's error body (schema/operations.json).
 ERROR_CODES: dict[str, tuple[str, bool]] = {

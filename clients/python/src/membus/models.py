@@ -265,20 +265,23 @@ class MemoryRecord4(BaseModel):
     vector: Vector | None = None
 
 
+ErrorCode = Literal[
+    "INVALID_MESSAGE",
+    "INVALID_TENANT",
+    "LIMIT_EXCEEDED",
+    "NOT_FOUND",
+    "CONFLICT",
+    "DIMENSION_MISMATCH",
+    "UNAVAILABLE",
+    "TIMEOUT",
+    "INTERNAL",
+    "EMBEDDING_FAILED",
+    "BACKEND_FAILED",
+]
+
+
 class ErrorBody(BaseModel):
-    code: Literal[
-        "INVALID_MESSAGE",
-        "INVALID_TENANT",
-        "LIMIT_EXCEEDED",
-        "NOT_FOUND",
-        "CONFLICT",
-        "DIMENSION_MISMATCH",
-        "UNAVAILABLE",
-        "TIMEOUT",
-        "INTERNAL",
-        "EMBEDDING_FAILED",
-        "BACKEND_FAILED",
-    ]
+    code: ErrorCode
     message: str
     retryable: bool
     details: dict[str, Any] | None = None
@@ -590,19 +593,7 @@ JsonValue = TypeAliasType(
 
 
 class ErrorBody2(BaseModel):
-    code: Literal[
-        "INVALID_MESSAGE",
-        "INVALID_TENANT",
-        "LIMIT_EXCEEDED",
-        "NOT_FOUND",
-        "CONFLICT",
-        "DIMENSION_MISMATCH",
-        "UNAVAILABLE",
-        "TIMEOUT",
-        "INTERNAL",
-        "EMBEDDING_FAILED",
-        "BACKEND_FAILED",
-    ]
+    code: ErrorCode
     message: str
     retryable: bool
     details: dict[str, JsonValue] | None = None

@@ -22,7 +22,6 @@ import {
   importedId,
   type SourceItem,
   toJsonValue,
-  toTimestamp,
 } from '../imported-memory.ts';
 import { jsonValues } from '../json-stream.ts';
 
@@ -95,11 +94,10 @@ export function mem0Memory(
     );
     if (categories.length > 0) memory.categories = categories;
   }
-  const createdAt = toTimestamp(record.created_at ?? record.createdAt);
-  if (createdAt !== undefined) memory.createdAt = createdAt;
-  const updatedAt = toTimestamp(record.updated_at ?? record.updatedAt);
-  if (updatedAt !== undefined) memory.updatedAt = updatedAt;
-  return checked(memory);
+  return checked(memory, {
+    createdAt: record.created_at ?? record.createdAt,
+    updatedAt: record.updated_at ?? record.updatedAt,
+  });
 }
 
 /** The memories of a mem0 export file (JSON document or one memory per line), streamed. */

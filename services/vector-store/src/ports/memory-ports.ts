@@ -45,10 +45,15 @@ export interface EmbedPort {
   prepareChange?(change: ChangeInput): Promise<PreparedChange>;
 }
 
+/** A memory event to publish, with the id that makes a re-publish of it a no-op. */
+export interface OutgoingEvent {
+  /** The event. */
+  event: MemoryEvent;
+  /** With the event's change and the tenant, the JetStream message id of the publish. */
+  dedupId: string;
+}
+
 /** Where memory events go once a change is durable; `dedupId` makes a re-publish a no-op. */
 export interface EventPort {
-  publish(
-    tenant: string,
-    events: readonly { event: MemoryEvent; dedupId: string }[],
-  ): Promise<void>;
+  publish(tenant: string, events: readonly OutgoingEvent[]): Promise<void>;
 }

@@ -9,12 +9,12 @@ import {
   type ImportResult,
   inferScope,
   MembusError,
-  type MemoryEvent,
   type MemoryRecord,
   unpackVector,
 } from '@membus/contracts';
 import type { IndexedMemory } from '@membus/vector-index';
 import type { StoredHistoryEntry } from '../../ports/document-store.ts';
+import type { OutgoingEvent } from '../../ports/memory-ports.ts';
 import { dedupKey } from '../dedup-key.ts';
 import { iso, type MemoryContext, ms, ownerIdsOf } from './context.ts';
 import { embedTexts, type Pending, redactMetadata } from './import-embedding.ts';
@@ -116,7 +116,7 @@ export async function importMemories(
 
   const history: StoredHistoryEntry[] = [];
   const writes: IndexedMemory[] = [];
-  const events: { event: MemoryEvent; dedupId: string }[] = [];
+  const events: OutgoingEvent[] = [];
   for (const item of pending) {
     const { record, previous, line } = item;
     writes.push({ record, dedupKey: dedupKey(record), vector: item.vector as Float32Array });

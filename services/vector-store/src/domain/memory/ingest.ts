@@ -6,12 +6,12 @@ import {
   type EmbeddedMemory,
   inferScope,
   MembusError,
-  type MemoryEvent,
   type MemoryRecord,
   unpackVector,
 } from '@membus/contracts';
 import type { IndexedMemory } from '@membus/vector-index';
 import type { StoredHistoryEntry } from '../../ports/document-store.ts';
+import type { OutgoingEvent } from '../../ports/memory-ports.ts';
 import { dedupKey } from '../dedup-key.ts';
 import { isLive, iso, type MemoryContext } from './context.ts';
 import { mergeDuplicate, mergeSimilar } from './record-merge.ts';
@@ -103,7 +103,7 @@ async function ingestTenant(
   items: readonly IngestItem[],
   positions: readonly number[],
   results: IngestResult[],
-): Promise<{ event: MemoryEvent; dedupId: string }[]> {
+): Promise<OutgoingEvent[]> {
   const now = context.clock();
   const storeIds = items.map((item) => item.embedded.memory.id);
   const [receipts, existing] = await Promise.all([
@@ -130,7 +130,7 @@ async function ingestTenant(
       : undefined;
   const writes = new Map<string, IndexedMemory>();
   const history: StoredHistoryEntry[] = [];
-  const events: { event: MemoryEvent; dedupId: string }[] = [];
+  const events: OutgoingEvent[] = [];
   const byKey = new Map<string, MemoryRecord>();
 
   // A client's retry of one store id can land in the same batch as the original.
