@@ -101,6 +101,7 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     void SetPages(Napi::CallbackInfo const& ctx);
     void AddSlots(Napi::CallbackInfo const& ctx);
     Napi::Value AddSlotsAsync(Napi::CallbackInfo const& ctx);
+    Napi::Value SaveAsync(Napi::CallbackInfo const& ctx);
     Napi::Value IsAdding(Napi::CallbackInfo const& ctx);
     /** Throws (and returns true) while an asynchronous add runs: `call` would race with it. */
     bool busy(Napi::Env env, char const* call);
@@ -133,10 +134,47 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     std::vector<byte_t> removed_codes_;
     /** Thread contexts reserved in usearch (an add's threads plus one for searches meanwhile). */
     std::size_t contexts_ = 0;
-    /** An addSlotsAsync runs (searches may run beside it; nothing else may). */
+    /** An addSlotsAsync or saveAsync runs (searches may run beside it; nothing else may). */
     std::atomic<bool> adding_{false};
 
     friend class AddWorker;
+    friend class SaveWorker;
+};
+
+/** Writes the graph's file on a libuv thread (searches may run meanwhile, nothing else). */
+class SaveWorker : public Napi::AsyncWorker {
+  public:
+    SaveWorker(Napi::Env env, ArenaGraph* graph, std::string path)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), graph_(graph),
+          keep_(Napi::Persistent(graph->Value())), path_(std::move(path)) {}
+
+    Napi::Promise Promise() { return deferred_.Promise(); }
+
+    void Execute() override {
+        try {
+            auto result = graph_->native_->save(path_.c_str());
+            if (!result)
+                SetError(result.error.release());
+        } catch (...) {
+            SetError("Serialization failed");
+        }
+    }
+
+    void OnOK() override {
+        graph_->adding_ = false;
+        deferred_.Resolve(Env().Undefined());
+    }
+
+    void OnError(Napi::Error const& error) override {
+        graph_->adding_ = false;
+        deferred_.Reject(error.Value());
+    }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    ArenaGraph* graph_;
+    Napi::ObjectReference keep_;
+    std::string path_;
 };
 
 /** Adds keys on a libuv thread (with `threads` usearch threads), so the event loop goes on. */
@@ -206,6 +244,7 @@ Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
             InstanceMethod("addSlots", &ArenaGraph::AddSlots),
             InstanceMethod("addSlotsAsync", &ArenaGraph::AddSlotsAsync),
             InstanceMethod("isAdding", &ArenaGraph::IsAdding),
+            InstanceMethod("saveAsync", &ArenaGraph::SaveAsync),
             InstanceMethod("search", &ArenaGraph::Search),
             InstanceMethod("remove", &ArenaGraph::Remove),
             InstanceMethod("contains", &ArenaGraph::Contains),
@@ -317,7 +356,7 @@ void ArenaGraph::SetPages(Napi::CallbackInfo const& ctx) {
 bool ArenaGraph::busy(Napi::Env env, char const* call) {
     if (!adding_)
         return false;
-    std::string message = std::string(call) + " while points are being added (await addSlotsAsync first)";
+    std::string message = std::string(call) + " while points are being added or the graph saved (await addSlotsAsync or saveAsync first)";
     raise<Napi::Error>(env, message.c_str());
     return true;
 }
@@ -395,6 +434,23 @@ Napi::Value ArenaGraph::AddSlotsAsync(Napi::CallbackInfo const& ctx) {
         return env.Null();
     adding_ = true;
     auto* worker = new AddWorker(env, this, std::move(items), threads);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+
+// saveAsync(path): Promise; the file written off the event loop. Until it settles only `search`
+// may be called (adds, removals, loads and setPages throw), and the pages must keep their codes.
+Napi::Value ArenaGraph::SaveAsync(Napi::CallbackInfo const& ctx) {
+    Napi::Env env = ctx.Env();
+    if (ctx.Length() != 1 || !ctx[0].IsString()) {
+        raise<Napi::TypeError>(env, "saveAsync expects a path");
+        return env.Null();
+    }
+    if (busy(env, "saveAsync"))
+        return env.Null();
+    adding_ = true;
+    auto* worker = new SaveWorker(env, this, ctx[0].As<Napi::String>());
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

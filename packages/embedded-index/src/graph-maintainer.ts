@@ -263,7 +263,7 @@ export class GraphMaintainer {
     // usearch writes the codes through the nodes' pointers into the pages.
     const graph = this.ready();
     if (graph === undefined) return;
-    // Taken in the same turn as usearch's synchronous write of the file.
+    // Taken as the write starts (see saveGraph: later changes get sequence numbers above it).
     const manifest = {
       dimension: this.options.dimension,
       m: this.options.hnsw.m,
@@ -287,6 +287,7 @@ export class GraphMaintainer {
       )
       .finally(() => {
         this.saving = undefined;
+        this.applyDeferred(graph);
         this.schedule();
       });
     this.saving = saving;
@@ -353,8 +354,8 @@ export class GraphMaintainer {
     const graph = this.graph;
     if (graph === undefined) return undefined;
     const { pages, pageSlots, version } = this.arena.graphPages();
-    // A page added meanwhile holds none of the running add's points: given after it.
-    if (version !== this.pagesVersion && this.adding === undefined) {
+    // A page added meanwhile holds none of the running add's points nor a saved one: given after.
+    if (version !== this.pagesVersion && this.adding === undefined && this.saving === undefined) {
       graph.setPages(pages, pageSlots);
       this.pagesVersion = version;
     }
@@ -364,7 +365,7 @@ export class GraphMaintainer {
   /** usearch marks the node free (searches skip it) and reuses it for a later add. */
   private removeFromGraph(slot: number): void {
     this.graphState[slot] = 0;
-    if (this.adding !== undefined) {
+    if (this.adding !== undefined || this.saving !== undefined) {
       this.deferredRemovals.push(slot);
       return;
     }
@@ -442,6 +443,12 @@ export class GraphMaintainer {
     this.adding = undefined;
     this.addingSlots = new Set();
     this.changedWhileAdding.clear();
+    this.applyDeferred(graph);
+  }
+
+  /** Removals and pages that waited for a background add or save. */
+  private applyDeferred(graph: Graph): void {
+    if (this.adding !== undefined || this.saving !== undefined) return;
     const removals = this.deferredRemovals.splice(0);
     if (removals.length > 0 && this.graph === graph)
       graph.remove(BigUint64Array.from(removals, (slot) => BigInt(slot)));

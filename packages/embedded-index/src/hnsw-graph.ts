@@ -226,9 +226,10 @@ export async function loadGraph(
 
 /**
  * Writes the graph to a new generation file, then the manifest that names it, then removes older
- * generations: a crash leaves either the old or the new pair. usearch writes synchronously (the
- * event loop waits: ~N × 0.5 KB, see decision 002); the graph may change once this returns a
- * promise, since the manifest's fields were taken with the file.
+ * generations: a crash leaves either the old or the new pair. usearch writes off the event loop
+ * (the addon; ~N × 0.5 KB); until the file is written only searches may use the graph. The
+ * manifest's fields are taken when the write starts: what changes meanwhile gets a sequence
+ * number above its watermark (or loses its row), so a start does not trust it in the file.
  */
 export async function saveGraph(
   directory: string,
@@ -237,7 +238,7 @@ export async function saveGraph(
   generation: number,
 ): Promise<void> {
   const name = `graph-${generation}.usearch`;
-  index.save(join(directory, name));
+  await index.saveAsync(join(directory, name));
   // Read back from the file usearch wrote: what a later start will compare.
   const checksum = await fileChecksum(join(directory, name));
   const full: GraphManifest = { version: 2, file: name, ...manifest, checksum };

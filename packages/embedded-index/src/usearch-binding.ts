@@ -102,6 +102,11 @@ export interface ArenaGraph extends UsearchIndexBase {
    * throw meanwhile.
    */
   addSlotsAsync(keys: BigUint64Array, threads: number, options: { sliceMs: number }): Promise<void>;
+  /**
+   * `save` off the event loop (the addon; the fallback writes inline). Until it settles only
+   * `search` may be called, and the pages must keep their codes.
+   */
+  saveAsync(path: string): Promise<void>;
   /** [keys, distances, counts] for one query's int8 codes (counts[0] results). */
   search(
     query: Int8Array,
@@ -204,6 +209,10 @@ class CopyingGraph implements ArenaGraph {
   }
 
   private adding = false;
+
+  async saveAsync(path: string): Promise<void> {
+    this.index.save(path);
+  }
 
   addSlots(keys: BigUint64Array, threads: number): void {
     const dimension = this.index.dimensions();

@@ -149,6 +149,15 @@ describe('the graph over the arena pages', () => {
       expect(maintainer.isAdding).toBe(true);
       await maintainer.save();
       expect(maintainer.isAdding).toBe(false);
+      // A removal while the file is written waits for it (the addon refuses one meanwhile).
+      const saved = maintainer.save();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(maintainer.isSaving).toBe(true);
+      deleted.add(7);
+      maintainer.remove(7);
+      await saved;
+      expect(maintainer.search(vectors[7]!, 5, 5, () => true)).not.toContain(7);
+      expect(maintainer.search(vectors[8]!, 1, 1, () => true)).toEqual([8]);
     });
 
   for (const kind of ['arena', 'copy'] as const)
