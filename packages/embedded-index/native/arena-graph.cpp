@@ -137,18 +137,89 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     /** An addSlotsAsync or saveAsync runs (searches may run beside it; nothing else may). */
     std::atomic<bool> adding_{false};
 
+    friend class GraphWorker;
     friend class AddWorker;
     friend class SaveWorker;
 };
 
-/** Writes the graph's file on a libuv thread (searches may run meanwhile, nothing else). */
-class SaveWorker : public Napi::AsyncWorker {
+/** Runs `native.add` for every item with `threads` usearch threads; the first error, if any. */
+std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t const*>> const& items,
+                      std::size_t threads) {
+    index_error_t first_error{};
+    std::atomic<bool> failed{false};
+    try {
+        executor_default_t executor{threads};
+        executor.fixed(items.size(), [&](std::size_t, std::size_t task) {
+            if (failed.load())
+                return;
+            auto const& [key, codes] = items[task];
+            add_result_t result = native.add(key, codes, index_dense_t::any_thread(), false);
+            if (!result) {
+                if (!failed.exchange(true))
+                    first_error = std::move(result.error);
+                else
+                    result.error.release();
+            }
+        });
+    } catch (...) {
+        return "Insertion failed";
+    }
+    return failed ? std::string(first_error.release()) : std::string();
+}
+
+/**
+ * Work on the graph on a libuv thread, so the event loop goes on: settles a promise, and until
+ * then keeps the graph's JavaScript object alive and its `adding_` flag set.
+ */
+class GraphWorker : public Napi::AsyncWorker {
   public:
-    SaveWorker(Napi::Env env, ArenaGraph* graph, std::string path)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), graph_(graph),
-          keep_(Napi::Persistent(graph->Value())), path_(std::move(path)) {}
+    GraphWorker(Napi::Env env, ArenaGraph* graph)
+        : Napi::AsyncWorker(env), graph_(graph), deferred_(Napi::Promise::Deferred::New(env)),
+          keep_(Napi::Persistent(graph->Value())) {}
 
     Napi::Promise Promise() { return deferred_.Promise(); }
+
+    void OnOK() override {
+        graph_->adding_ = false;
+        deferred_.Resolve(Env().Undefined());
+    }
+
+    void OnError(Napi::Error const& error) override {
+        graph_->adding_ = false;
+        deferred_.Reject(error.Value());
+    }
+
+  protected:
+    ArenaGraph* graph_;
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    Napi::ObjectReference keep_;
+};
+
+/** Adds keys with `threads` usearch threads. */
+class AddWorker : public GraphWorker {
+  public:
+    AddWorker(Napi::Env env, ArenaGraph* graph, std::vector<std::pair<key_t_, i8_t const*>> items,
+              std::size_t threads)
+        : GraphWorker(env, graph), items_(std::move(items)), threads_(threads) {}
+
+    void Execute() override {
+        std::string error = add_items(*graph_->native_, items_, threads_);
+        if (!error.empty())
+            SetError(error);
+    }
+
+  private:
+    std::vector<std::pair<key_t_, i8_t const*>> items_;
+    std::size_t threads_;
+};
+
+/** Writes the graph's file (searches may run meanwhile, nothing else). */
+class SaveWorker : public GraphWorker {
+  public:
+    SaveWorker(Napi::Env env, ArenaGraph* graph, std::string path)
+        : GraphWorker(env, graph), path_(std::move(path)) {}
 
     void Execute() override {
         try {
@@ -160,75 +231,8 @@ class SaveWorker : public Napi::AsyncWorker {
         }
     }
 
-    void OnOK() override {
-        graph_->adding_ = false;
-        deferred_.Resolve(Env().Undefined());
-    }
-
-    void OnError(Napi::Error const& error) override {
-        graph_->adding_ = false;
-        deferred_.Reject(error.Value());
-    }
-
   private:
-    Napi::Promise::Deferred deferred_;
-    ArenaGraph* graph_;
-    Napi::ObjectReference keep_;
     std::string path_;
-};
-
-/** Adds keys on a libuv thread (with `threads` usearch threads), so the event loop goes on. */
-class AddWorker : public Napi::AsyncWorker {
-  public:
-    AddWorker(Napi::Env env, ArenaGraph* graph, std::vector<std::pair<key_t_, i8_t const*>> items,
-              std::size_t threads)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), graph_(graph),
-          keep_(Napi::Persistent(graph->Value())), items_(std::move(items)), threads_(threads) {}
-
-    Napi::Promise Promise() { return deferred_.Promise(); }
-
-    void Execute() override {
-        index_error_t first_error{};
-        std::atomic<bool> failed{false};
-        try {
-            executor_default_t executor{threads_};
-            executor.fixed(items_.size(), [&](std::size_t, std::size_t task) {
-                if (failed.load())
-                    return;
-                auto const& [key, codes] = items_[task];
-                add_result_t result = graph_->native_->add(key, codes, index_dense_t::any_thread(), false);
-                if (!result) {
-                    if (!failed.exchange(true))
-                        first_error = std::move(result.error);
-                    else
-                        result.error.release();
-                }
-            });
-        } catch (...) {
-            SetError("Insertion failed");
-            return;
-        }
-        if (failed)
-            SetError(first_error.release());
-    }
-
-    void OnOK() override {
-        graph_->adding_ = false;
-        deferred_.Resolve(Env().Undefined());
-    }
-
-    void OnError(Napi::Error const& error) override {
-        graph_->adding_ = false;
-        deferred_.Reject(error.Value());
-    }
-
-  private:
-    Napi::Promise::Deferred deferred_;
-    ArenaGraph* graph_;
-    /** Keeps the graph's JavaScript object (and so the native index) alive until done. */
-    Napi::ObjectReference keep_;
-    std::vector<std::pair<key_t_, i8_t const*>> items_;
-    std::size_t threads_;
 };
 
 Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
@@ -398,27 +402,9 @@ void ArenaGraph::AddSlots(Napi::CallbackInfo const& ctx) {
     std::vector<std::pair<key_t_, i8_t const*>> items;
     if (!prepare(env, ctx[0].As<Napi::BigUint64Array>(), threads, items))
         return;
-    index_error_t first_error{};
-    std::atomic<bool> failed{false};
-    try {
-        executor_default_t executor{threads};
-        executor.fixed(items.size(), [&](std::size_t, std::size_t task) {
-            if (failed.load())
-                return;
-            auto const& [key, codes] = items[task];
-            add_result_t result = native_->add(key, codes, index_dense_t::any_thread(), false);
-            if (!result) {
-                if (!failed.exchange(true))
-                    first_error = std::move(result.error);
-                else
-                    result.error.release();
-            }
-        });
-    } catch (...) {
-        return raise<Napi::Error>(env, "Insertion failed");
-    }
-    if (failed)
-        raise<Napi::Error>(env, first_error.release());
+    std::string error = add_items(*native_, items, threads);
+    if (!error.empty())
+        raise<Napi::Error>(env, error.c_str());
 }
 
 // addSlotsAsync(keys, threads): Promise; the same off the event loop. Until it settles, the
