@@ -10,10 +10,9 @@
         {
             "target_name": "arena_graph",
             "sources": ["native/arena-graph.cpp"],
-            "dependencies": [
-                "<!(node -p \"require('node-addon-api').gyp\")",
-                "numkong_lib",
-            ],
+            # node-addon-api is used for its headers alone (NAPI_CPP_EXCEPTIONS is defined in the
+            # source): depending on its gyp target would write a makefile outside build/.
+            "dependencies": ["numkong_lib"],
             "cflags": ["-fexceptions", "-Wno-unknown-pragmas", "-Wno-maybe-uninitialized"],
             "cflags_cc": [
                 "-fexceptions",
