@@ -56,7 +56,7 @@ const allowed: Record<string, { workspace: string[]; external: RegExp }> = {
   '@membus/worker-entry': { workspace: [], external: /^$/ },
   '@membus/embedded-index': {
     workspace: ['@membus/contracts', '@membus/vector-index', '@membus/worker-entry'],
-    external: /^(better-sqlite3|usearch)$/,
+    external: /^(better-sqlite3|usearch|node-addon-api)$/,
   },
   '@membus/client': { workspace: ['@membus/contracts', '@membus/bus'], external: /^(zod|uuid)$/ },
   '@membus/tenancy': {
