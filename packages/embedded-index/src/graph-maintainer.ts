@@ -257,9 +257,13 @@ export class GraphMaintainer {
 
   /** Writes the graph now (waits for a running save first). */
   async save(): Promise<void> {
-    while (this.saving !== undefined) await this.saving;
+    // An add that finishes meanwhile may start a save (saveDue) or the next add: wait for both.
     this.stopIndexing();
-    await this.settleAdd();
+    while (this.saving !== undefined || this.adding !== undefined) {
+      while (this.saving !== undefined) await this.saving;
+      this.stopIndexing();
+      await this.settleAdd();
+    }
     // usearch writes the codes through the nodes' pointers into the pages.
     const graph = this.ready();
     if (graph === undefined) return;

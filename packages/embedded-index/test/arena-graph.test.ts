@@ -149,6 +149,17 @@ describe('the graph over the arena pages', () => {
       expect(maintainer.isAdding).toBe(true);
       await maintainer.save();
       expect(maintainer.isAdding).toBe(false);
+      // Two saves asked while an add runs: the second waits for the first's file.
+      arena.set(
+        3,
+        moved!.map((value) => value / 2),
+      );
+      maintainer.replace(3);
+      maintainer.schedule();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(maintainer.isAdding).toBe(true);
+      await Promise.all([maintainer.save(), maintainer.save()]);
+      expect(maintainer.lastError).toBeUndefined();
       // A removal while the file is written waits for it (the addon refuses one meanwhile).
       const saved = maintainer.save();
       await new Promise((resolve) => setImmediate(resolve));
