@@ -121,8 +121,20 @@ export async function ensureStreams(
       try {
         await jsm.streams.add({ ...config, name });
       } catch (addError) {
-        // Another service created it between our info and add.
-        if (!(addError instanceof JetStreamApiError && addError.code === 10058)) throw addError;
+        // Another service created it between our info and add. nats-server says so as "name
+        // in use" (10058) or, when the other add registered first, as "subjects overlap"
+        // (10065): either way the stream exists now, so bring it to this config. A real
+        // overlap with some other stream leaves no stream by this name: that error stands.
+        if (!(addError instanceof JetStreamApiError)) throw addError;
+        const created = await jsm.streams.info(name).then(
+          () => true,
+          (infoError: unknown) => {
+            if (isNotFound(infoError)) return false;
+            throw infoError;
+          },
+        );
+        if (!created) throw addError;
+        await jsm.streams.update(name, config);
       }
     }
   }
