@@ -27,7 +27,11 @@ describe('ensureStreams', () => {
       const managers = await Promise.all(services.map((nc) => jetstreamManager(nc)));
       await Promise.all(managers.map((jsm) => ensureStreams(jsm)));
       const names = (await managers[0]!.streams.names().next()).sort();
-      expect(names).toEqual(streamConfigs().map((c) => c.name).sort());
+      expect(names).toEqual(
+        streamConfigs()
+          .map((c) => c.name)
+          .sort(),
+      );
       await Promise.all(connections.splice(0).map((nc) => nc.close()));
       await server.stop();
       server = undefined;
