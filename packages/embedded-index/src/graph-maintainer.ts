@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import {
   createGraph,
   currentGeneration,
@@ -17,17 +16,20 @@ import type { VectorArena } from './vector-arena.ts';
 // Per-slot graph state; 0 = the slot is absent from the graph (removed from it, or never added).
 const GRAPH_CURRENT = 1;
 /**
- * Points per background add while memories are being written (one usearch thread: the other core
- * serves the writes and queries), and once idle (IDLE_THREADS threads). A batch's points join the
- * graph's searches when it is done; meanwhile they are scanned exactly, as the rest of the tail.
+ * Points per background add while memories are being written, and once idle. A batch's points
+ * join the graph's searches when it is done; meanwhile they are scanned exactly, as the rest of
+ * the tail.
  */
 const ADD_BATCH = 128;
 const IDLE_ADD_BATCH = 512;
 /**
- * usearch threads per `add` call when idle: 2 (the service's hosts have 2 cores), fewer where
- * fewer CPUs are available.
+ * usearch threads per `add` call, idle or not: one. usearch's concurrent adds strand nodes that
+ * no search reaches (unum-cloud/USearch#735, open in 2.26; fix proposed in #772): with two
+ * threads, 38-59 of 60,000 points built 3,000 at a time were not found by their own vector, not
+ * even in the top 100 (usearch's own binding the same as the addon); with one, none. Raise it
+ * only with a usearch that has the fix, and `test/idle-indexing.test.ts` passing.
  */
-const IDLE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+const ADD_THREADS = 1;
 /** Times a graph search that found too few matches is repeated with 4 × the points. */
 const WIDEN_ROUNDS = 3;
 /** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
@@ -53,8 +55,8 @@ export interface GraphMaintainerOptions {
   indexSliceMs: number;
   /**
    * The same once no memory was written for `idleAfterMs`: the indexer then adds larger batches
-   * with IDLE_THREADS threads (the graph settles sooner after a burst of stores), still in slices
-   * a query waits out at most.
+   * (the graph settles sooner after a burst of stores), still in slices a query waits out at
+   * most.
    */
   idleIndexSliceMs: number;
   idleAfterMs: number;
@@ -413,7 +415,7 @@ export class GraphMaintainer {
     this.addingSlots = new Set(batch);
     let added: Promise<void>;
     try {
-      added = graph.addSlotsAsync(keys, idle ? IDLE_THREADS : 1, {
+      added = graph.addSlotsAsync(keys, ADD_THREADS, {
         sliceMs: idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs,
       });
     } catch (error) {

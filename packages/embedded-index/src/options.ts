@@ -33,9 +33,9 @@ export interface EmbeddedVectorIndexOptions {
   indexSliceMs?: number;
   idleIndexSliceMs?: number;
   /**
-   * After this long without a write, ms, the indexer adds larger batches with 2 threads (the
-   * graph settles sooner after a burst of stores); before, batches of 128 with one thread, so
-   * the other core serves the writes. Default 1,000.
+   * After this long without a write, ms, the indexer adds larger batches (512 points, the graph
+   * settles sooner after a burst of stores); before, batches of 128. One usearch thread either
+   * way (graph-maintainer.ts: its concurrent adds strand nodes). Default 1,000.
    */
   idleAfterMs?: number;
   /**

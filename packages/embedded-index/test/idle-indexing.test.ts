@@ -1,6 +1,7 @@
-// Once no memory was written for idleAfterMs, the background indexer adds larger batches with two
-// usearch threads per call: the graph it builds must be the same kind of graph, every memory in
-// it and found by its own vector.
+// Once no memory was written for idleAfterMs, the background indexer adds larger batches: the
+// graph it builds must be the same kind of graph, every memory in it and found by its own vector.
+// Every one is searched: usearch's concurrent adds (two threads) strand about one point in 1,300
+// here (unum-cloud/USearch#735), which this then fails on ~9 builds in 10.
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
 import { type EmbeddedVectorIndex, openEmbeddedVectorIndex } from '../src/index.ts';
@@ -16,8 +17,8 @@ describe('idle indexing', () => {
     index = undefined;
   });
 
-  // 5: the first points are added with one thread (the writes are recent), the rest with two
-  // once idle; usearch keeps a context per thread only as many as the last reserve asked for.
+  // 5: the first points are added in small batches (the writes are recent), the rest in large
+  // ones once idle.
   for (const idleAfterMs of [0, 5, Number.POSITIVE_INFINITY]) {
     it(`builds a graph that finds every memory by its own vector (idle after ${idleAfterMs} ms)`, async () => {
       index = await openEmbeddedVectorIndex({
@@ -44,7 +45,7 @@ describe('idle indexing', () => {
       await index.whenIndexed();
       expect(index.status().lastError).toBeUndefined();
       expect(index.status()).toMatchObject({ count: COUNT, indexed: COUNT, tail: 0 });
-      for (let n = 0; n < COUNT; n += 37) {
+      for (let n = 0; n < COUNT; n += 1) {
         const result = await index.search({ tenant: 't', vector: vectors[n]!, limit: 1, now: 0 });
         expect(result.plan).toBe('ann');
         expect(result.hits[0]?.record.id).toBe(testMemoryId(n));
