@@ -168,6 +168,120 @@ std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t 
 }
 
 /**
+ * A file written at the pace the disk takes it. usearch's own `save` fwrites the whole graph
+ * (629 MB at 1M memories) into the page cache and returns; the kernel then flushes it in one
+ * burst, and every read that misses the cache meanwhile (a query's rescoring rows, cold after
+ * DAMON reclaimed them) waits behind it: 50-300 ms query stalls at 1M once the save ran beside
+ * the queries. Here writeback of each 4 MiB window starts as soon as it is written and the
+ * window before it is waited for (RocksDB's bytes_per_sync), so at most two windows are in
+ * flight; `finish` makes the file durable before a manifest may name it.
+ */
+class paced_file_t {
+  public:
+    static constexpr std::size_t buffer_bytes = 1u << 20;
+    static constexpr std::size_t window_bytes = 4u << 20;
+
+    explicit paced_file_t(std::string const& path)
+        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
+        if (fd_ < 0)
+            fail("open");
+        buffer_.reserve(buffer_bytes);
+    }
+    ~paced_file_t() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    paced_file_t(paced_file_t const&) = delete;
+    paced_file_t& operator=(paced_file_t const&) = delete;
+
+    bool write(void const* data, std::size_t length) {
+        if (fd_ < 0)
+            return false;
+        auto const* bytes = static_cast<char const*>(data);
+        if (buffer_.size() + length > buffer_bytes && !flush())
+            return false;
+        if (length >= buffer_bytes)
+            return write_all(bytes, length);
+        buffer_.insert(buffer_.end(), bytes, bytes + length);
+        return true;
+    }
+
+    /** Writes what is buffered and waits until the file's data is on disk. */
+    bool finish() {
+        if (fd_ < 0 || !flush())
+            return false;
+        if (::fdatasync(fd_) != 0)
+            return fail("fdatasync");
+        int fd = std::exchange(fd_, -1);
+        return ::close(fd) == 0 || fail("close");
+    }
+
+    std::string const& error() const { return error_; }
+
+  private:
+    bool fail(char const* call) {
+        if (error_.empty())
+            error_ = std::string(call) + ": " + std::strerror(errno);
+        return false;
+    }
+
+    bool flush() {
+        bool ok = write_all(buffer_.data(), buffer_.size());
+        buffer_.clear();
+        return ok;
+    }
+
+    bool write_all(char const* bytes, std::size_t length) {
+        while (length != 0) {
+            ssize_t written = ::write(fd_, bytes, std::min(length, window_bytes));
+            if (written < 0) {
+                if (errno == EINTR)
+                    continue;
+                return fail("write");
+            }
+            bytes += written;
+            length -= static_cast<std::size_t>(written);
+            written_ += static_cast<off_t>(written);
+            pace();
+        }
+        return true;
+    }
+
+    void pace() {
+#if defined(__linux__)
+        constexpr off_t window = static_cast<off_t>(window_bytes);
+        while (written_ - started_ >= window) {
+            // Advisory: an error here shows again, and is reported, at fdatasync.
+            ::sync_file_range(fd_, started_, window, SYNC_FILE_RANGE_WRITE);
+            if (started_ >= window)
+                ::sync_file_range(fd_, started_ - window, window,
+                                  SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                      SYNC_FILE_RANGE_WAIT_AFTER);
+            started_ += window;
+        }
+#endif
+    }
+
+    int fd_;
+    std::vector<char> buffer_;
+    off_t written_ = 0;
+    off_t started_ = 0;
+    std::string error_;
+};
+
+/** Saves the graph in usearch's format through a paced_file_t; the error, if any. */
+std::string save_file(index_dense_t const& native, std::string const& path) {
+    paced_file_t file(path);
+    auto result = native.save_to_stream(
+        [&](void const* data, std::size_t length) { return file.write(data, length); });
+    if (!result) {
+        std::string stream_error = result.error.release();
+        return file.error().empty() ? stream_error : file.error();
+    }
+    return file.finish() ? std::string() : file.error();
+}
+
+/**
  * Work on the graph on a libuv thread, so the event loop goes on: settles a promise, and until
  * then keeps the graph's JavaScript object alive and its `adding_` flag set.
  */
@@ -223,9 +337,9 @@ class SaveWorker : public GraphWorker {
 
     void Execute() override {
         try {
-            auto result = graph_->native_->save(path_.c_str());
-            if (!result)
-                SetError(result.error.release());
+            std::string error = save_file(*graph_->native_, path_);
+            if (!error.empty())
+                SetError(error);
         } catch (...) {
             SetError("Serialization failed");
         }
@@ -511,9 +625,9 @@ void ArenaGraph::Save(Napi::CallbackInfo const& ctx) {
     if (busy(env, "save"))
         return;
     std::string path = ctx[0].As<Napi::String>();
-    auto result = native_->save(path.c_str());
-    if (!result)
-        raise<Napi::Error>(env, result.error.release());
+    std::string error = save_file(*native_, path);
+    if (!error.empty())
+        raise<Napi::Error>(env, error.c_str());
 }
 
 // load(path): usearch reads the file (its vectors into its tape), then every node is pointed at
