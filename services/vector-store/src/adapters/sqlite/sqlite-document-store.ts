@@ -1,9 +1,12 @@
 import type { HistoryEntry } from '@membus/contracts';
 import { openSqliteFile } from '@membus/service-runtime';
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import type { DocumentStore, StoredHistoryEntry } from '../../ports/document-store.ts';
 import { groupBy, readByIds } from '../read-by-ids.ts';
 import { WAL_SIZE_LIMIT, WalCheckpointer } from './wal-checkpointer.ts';
+
+/** Store ids asked for per statement (SQLite's bound parameters are limited). */
+const RECEIPTS_CHUNK = 500;
 
 interface HistoryRow {
   memory_id: string;
@@ -49,6 +52,20 @@ export function openSqliteDocumentStore(options: {
       if (db.open) db.pragma('wal_autocheckpoint = 1000');
     });
   }
+  // Every ingested batch asks for its receipts: preparing the statement each time was ~30 % of
+  // that lookup (230 ms of the vector-store's main thread per 10 s at 1,000 stores/s). One
+  // statement per list length, as the batches come (at most RECEIPTS_CHUNK of them).
+  const receipts = new Map<number, Statement<string[], { store_id: string; memory_id: string }>>();
+  const receiptsStatement = (count: number) => {
+    let statement = receipts.get(count);
+    if (statement === undefined) {
+      statement = db.prepare<string[], { store_id: string; memory_id: string }>(
+        `SELECT store_id, memory_id FROM history WHERE tenant = ? AND store_id IN (${new Array(count).fill('?').join(',')})`,
+      );
+      receipts.set(count, statement);
+    }
+    return statement;
+  };
   const insert = db.prepare(
     'INSERT OR IGNORE INTO history (tenant, memory_id, event, at, store_id, body) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -80,12 +97,8 @@ export function openSqliteDocumentStore(options: {
       return groupBy(rows, (row) => row.memory_id, entryOf);
     },
     async storeReceipts(tenant, storeIds) {
-      const rows = await readByIds(storeIds, 500, (chunk) =>
-        db
-          .prepare<string[], { store_id: string; memory_id: string }>(
-            `SELECT store_id, memory_id FROM history WHERE tenant = ? AND store_id IN (${chunk.map(() => '?').join(',')})`,
-          )
-          .all(tenant, ...chunk),
+      const rows = await readByIds(storeIds, RECEIPTS_CHUNK, (chunk) =>
+        receiptsStatement(chunk.length).all(tenant, ...chunk),
       );
       return new Map(rows.map((row) => [row.store_id, row.memory_id]));
     },
