@@ -73,7 +73,10 @@ export async function start(): Promise<void> {
       what: `${name} metrics`,
       option: '--metrics-port-base N (or METRICS_PORT_BASE)',
     })),
-    ...(gateway
+    // The default gateway port was probed above, and a port taken since is handled where the
+    // gateway starts: checked again here it failed the stack when another stack starting at the
+    // same moment held it for its own probe.
+    ...(gateway && config.gatewayPort !== undefined
       ? [
           {
             port: gatewayMetricsPort,
