@@ -1,6 +1,7 @@
 # The graph addon (native/arena-graph.cpp) over usearch's headers and NumKong's kernels, as in
 # usearch's own binding.gyp. native/build.mjs links native/usearch to the installed usearch
-# package first (gyp's includes take no commands).
+# package first (gyp's includes take no commands), and writes its headers with one fix to
+# native/patched (native/usearch-patch.mjs), which come first.
 {
     "variables": {
         "numkong_root": "native/usearch/numkong",
@@ -23,6 +24,7 @@
             ],
             "include_dirs": [
                 "<!@(node -p \"require('node-addon-api').include\")",
+                "native/patched",
                 "native/usearch/include",
                 "native/usearch/numkong/include",
             ],

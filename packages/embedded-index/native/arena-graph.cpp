@@ -56,6 +56,14 @@
 #include <usearch/index_dense.hpp>
 #undef private
 
+// Defined by usearch's index.hpp as native/build.mjs patches it (native/usearch-patch.mjs):
+// concurrent adds no longer strand nodes (unum-cloud/USearch#735). Without it, one thread.
+#ifdef MEMBUS_USEARCH_ADD_FIX_735
+constexpr bool concurrent_adds_k = true;
+#else
+constexpr bool concurrent_adds_k = false;
+#endif
+
 using namespace unum::usearch;
 using namespace unum;
 
@@ -142,9 +150,14 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
     friend class SaveWorker;
 };
 
-/** Runs `native.add` for every item with `threads` usearch threads; the first error, if any. */
+/**
+ * Runs `native.add` for every item with `threads` usearch threads (one where usearch's headers
+ * lack the fix for concurrent adds); the first error, if any.
+ */
 std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t const*>> const& items,
                       std::size_t threads) {
+    if (!concurrent_adds_k)
+        threads = 1;
     index_error_t first_error{};
     std::atomic<bool> failed{false};
     try {
@@ -368,6 +381,7 @@ Napi::Object ArenaGraph::Init(Napi::Env env, Napi::Object exports) {
             InstanceMethod("contains", &ArenaGraph::Contains),
             InstanceMethod("save", &ArenaGraph::Save),
             InstanceMethod("load", &ArenaGraph::Load),
+            StaticValue("concurrentAdds", Napi::Boolean::New(env, concurrent_adds_k)),
         });
     exports.Set("ArenaGraph", func);
     return exports;

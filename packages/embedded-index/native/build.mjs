@@ -7,6 +7,7 @@ import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writePatchedUsearchHeaders } from './usearch-patch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -15,6 +16,8 @@ const usearch = join(dirname(require.resolve('usearch')), '..', '..', '..');
 const link = join(root, 'native', 'usearch');
 rmSync(link, { force: true });
 symlinkSync(usearch, link, 'dir');
+// usearch's headers with the fix for concurrent adds (see usearch-patch.mjs), found before its own.
+writePatchedUsearchHeaders(usearch, join(root, 'native', 'patched'));
 
 const prefix = join(dirname(process.execPath), '..');
 const nodedir = existsSync(join(prefix, 'include', 'node', 'node.h'))

@@ -23,13 +23,13 @@ const GRAPH_CURRENT = 1;
 const ADD_BATCH = 128;
 const IDLE_ADD_BATCH = 512;
 /**
- * usearch threads per `add` call, idle or not: one. usearch's concurrent adds strand nodes that
- * no search reaches (unum-cloud/USearch#735, open in 2.26; fix proposed in #772): with two
- * threads, 38-59 of 60,000 points built 3,000 at a time were not found by their own vector, not
- * even in the top 100 (usearch's own binding the same as the addon); with one, none. Raise it
- * only with a usearch that has the fix, and `test/idle-indexing.test.ts` passing.
+ * usearch threads per `add` call: one while memories are being written (the other core serves
+ * them), two once idle — where the graph allows concurrent adds (`ArenaGraph.concurrentAdds`:
+ * the addon, with its fix for unum-cloud/USearch#735; usearch's own binding strands about one
+ * point in 1,300 with two threads, which `test/idle-indexing.test.ts` catches).
  */
 const ADD_THREADS = 1;
+const IDLE_ADD_THREADS = 2;
 /** Times a graph search that found too few matches is repeated with 4 × the points. */
 const WIDEN_ROUNDS = 3;
 /** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
@@ -415,7 +415,8 @@ export class GraphMaintainer {
     this.addingSlots = new Set(batch);
     let added: Promise<void>;
     try {
-      added = graph.addSlotsAsync(keys, ADD_THREADS, {
+      const threads = idle && graph.concurrentAdds ? IDLE_ADD_THREADS : ADD_THREADS;
+      added = graph.addSlotsAsync(keys, threads, {
         sliceMs: idle ? this.options.idleIndexSliceMs : this.options.indexSliceMs,
       });
     } catch (error) {

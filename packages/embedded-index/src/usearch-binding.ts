@@ -115,15 +115,25 @@ export interface ArenaGraph extends UsearchIndexBase {
   ): [BigUint64Array, Float32Array, BigUint64Array];
   /** 'arena': nodes point into the pages; 'copy': usearch holds a copy of each point's codes. */
   readonly kind: 'arena' | 'copy';
+  /**
+   * Whether an add may run several usearch threads: the addon built on usearch's headers with
+   * the fix for concurrent adds (native/usearch-patch.mjs, unum-cloud/USearch#735). usearch's
+   * own binding strands nodes with more than one, so `threads` is then always taken as 1.
+   */
+  readonly concurrentAdds: boolean;
 }
 
 interface ArenaGraphBinding {
-  ArenaGraph: new (
-    dimensions: number,
-    connectivity: number,
-    expansionAdd: number,
-    expansionSearch: number,
-  ) => Omit<ArenaGraph, 'kind'>;
+  ArenaGraph: {
+    new (
+      dimensions: number,
+      connectivity: number,
+      expansionAdd: number,
+      expansionSearch: number,
+    ): Omit<ArenaGraph, 'kind' | 'concurrentAdds'>;
+    /** Built with the fix for concurrent adds (the addon takes `threads` as 1 otherwise). */
+    readonly concurrentAdds?: boolean;
+  };
 }
 
 /** The compiled addon (build/Release/arena_graph.node beside src/ and dist/), if any. */
@@ -167,12 +177,16 @@ export function createArenaGraph(parameters: UsearchParameters): ArenaGraph {
     parameters.expansionAdd,
     parameters.expansionSearch,
   );
-  return Object.assign(native, { kind: 'arena' as const });
+  return Object.assign(native, {
+    kind: 'arena' as const,
+    concurrentAdds: binding.ArenaGraph.concurrentAdds === true,
+  });
 }
 
 /** ArenaGraph over usearch's binding: each added point's codes are copied into usearch. */
 class CopyingGraph implements ArenaGraph {
   readonly kind = 'copy';
+  readonly concurrentAdds = false;
   private pages: readonly Int8Array[] = [];
   private pageSlots = 1;
 
@@ -214,7 +228,8 @@ class CopyingGraph implements ArenaGraph {
     this.index.save(path);
   }
 
-  addSlots(keys: BigUint64Array, threads: number): void {
+  /** `threads` is taken as 1: usearch's concurrent adds strand nodes (unum-cloud/USearch#735). */
+  addSlots(keys: BigUint64Array, _threads: number): void {
     const dimension = this.index.dimensions();
     const codes = new Int8Array(keys.length * dimension);
     for (let at = 0; at < keys.length; at++) {
@@ -224,7 +239,7 @@ class CopyingGraph implements ArenaGraph {
       const start = (slot % this.pageSlots) * dimension;
       codes.set(page.subarray(start, start + dimension), at * dimension);
     }
-    this.index.add(keys, codes, threads);
+    this.index.add(keys, codes, 1);
   }
 
   search(

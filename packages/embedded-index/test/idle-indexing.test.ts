@@ -1,7 +1,7 @@
 // Once no memory was written for idleAfterMs, the background indexer adds larger batches: the
 // graph it builds must be the same kind of graph, every memory in it and found by its own vector.
-// Every one is searched: usearch's concurrent adds (two threads) strand about one point in 1,300
-// here (unum-cloud/USearch#735), which this then fails on ~9 builds in 10.
+// Every one is searched: idle adds run two usearch threads, whose adds stranded about one point in
+// 1,300 here before the addon's fix (unum-cloud/USearch#735), which this failed on ~9 builds in 10.
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing';
 import { describe, expect, it } from 'vitest';
 import { type EmbeddedVectorIndex, openEmbeddedVectorIndex } from '../src/index.ts';
