@@ -2,7 +2,7 @@
  * Recall, build time, memory and latency of an ANN graph on the bench's corpus (issue 25).
  *
  *   node --expose-gc --import tsx bench/src/graph-recall.ts --size 100000 \
- *     [--queries 200] [--engine usearch|hnswlib] [--connectivity 16] [--expansion-add 64] \
+ *     [--queries 200] [--engine usearch|arena|hnswlib] [--connectivity 16] [--expansion-add 64] \
  *     [--expansion-search 64,128,256] [--threads 1] [--input codes|f32] [--quantization i8|f32] \
  *     [--rescore 40,100] [--cache /tmp/membus-graph-recall]
  *
@@ -19,6 +19,10 @@
  * `rescore` (each of a list) re-ranked by the float32 vectors' dot product in double (what the index does with
  * `vectors.f32`). Latency is per single-threaded search, rescoring included where it applies.
  *
+ * arena: the embedded index's own graph (packages/embedded-index/native, the addon: its nodes read
+ * the codes from one page, as from the arena's, and its adds run `--threads` threads with the fix
+ * for concurrent adds); `--input` does not apply, the codes are the arena's.
+ *
  * usearch: `--input int8` adds the arena's int8 codes to the native index as they are (the
  * JavaScript wrapper turns an Int8Array into floats and quantises them itself, see
  * packages/embedded-index/src/usearch-binding.ts); `--input codes` adds the arena's int8 codes (largest component → ±127, cosine is blind to
@@ -30,7 +34,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createUsearchIndex, type NativeUsearchIndex } from '@membus/embedded-index';
+import {
+  type ArenaGraph,
+  createArenaGraph,
+  createUsearchIndex,
+  type NativeUsearchIndex,
+} from '@membus/embedded-index';
 import { embedLocal } from '@membus/embedding-local';
 import hnswlib from 'hnswlib-node';
 import { MetricKind, ScalarKind, Index as UsearchIndex } from 'usearch';
@@ -233,6 +242,65 @@ function usearchGraph(): Graph {
   return graph;
 }
 
+/** The embedded index's graph (the addon), over one page holding every point's codes. */
+function arenaGraph(): Graph {
+  let page = new Int8Array(0);
+  const make = (expansionSearch: number): ArenaGraph => {
+    const made = createArenaGraph({
+      dimension: DIMENSION,
+      connectivity,
+      expansionAdd,
+      expansionSearch,
+    });
+    if (made.kind !== 'arena')
+      throw new Error('--engine arena needs the addon (packages/embedded-index/native)');
+    return made;
+  };
+  let index = make(expansions[0]!);
+  const file = join(cache, `arena-${process.pid}.usearch`);
+  const queryCodes = new Int8Array(DIMENSION);
+  const graph: Graph = {
+    fileBytes: 0,
+    build(all) {
+      page = new Int8Array(size * DIMENSION);
+      for (let n = 0; n < size; n++)
+        codesOf(
+          all.subarray(n * DIMENSION, (n + 1) * DIMENSION),
+          page.subarray(n * DIMENSION, (n + 1) * DIMENSION),
+        );
+      index.setPages([page], size);
+      const batch = 4_096;
+      for (let start = 0; start < size; start += batch) {
+        const end = Math.min(size, start + batch);
+        index.addSlots(
+          BigUint64Array.from({ length: end - start }, (_, at) => BigInt(start + at)),
+          threads,
+        );
+      }
+      const saving = performance.now();
+      index.save(file);
+      graph.fileBytes = statSync(file).size;
+      console.log(`  save (synchronous) ${(performance.now() - saving).toFixed(0)} ms`);
+    },
+    useExpansion(expansion) {
+      if (expansion === expansions[0]) return;
+      index = make(expansion);
+      index.setPages([page], size);
+      const loading = performance.now();
+      index.load(file);
+      console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
+    },
+    search(query, k) {
+      const [keys, , counts] = index.search(codesOf(query, queryCodes), k, 1);
+      return Array.from(keys.subarray(0, Number(counts[0])), Number);
+    },
+    close() {
+      rmSync(file, { force: true });
+    },
+  };
+  return graph;
+}
+
 function hnswlibGraph(): Graph {
   const index = new hnswlib.HierarchicalNSW('ip', DIMENSION);
   const point = new Array<number>(DIMENSION).fill(0);
@@ -276,11 +344,18 @@ async function main(): Promise<void> {
     embedLocal(syntheticQuery(random), DIMENSION),
   );
   const answers = truth(all, queries);
-  const graph = values.engine === 'hnswlib' ? hnswlibGraph() : usearchGraph();
+  const graph =
+    values.engine === 'hnswlib'
+      ? hnswlibGraph()
+      : values.engine === 'arena'
+        ? arenaGraph()
+        : usearchGraph();
   const setting =
     values.engine === 'hnswlib'
       ? `hnswlib M ${connectivity} efConstruction ${expansionAdd}`
-      : `usearch ${values.quantization} input ${values.input} connectivity ${connectivity} expansion_add ${expansionAdd} threads ${threads}`;
+      : values.engine === 'arena'
+        ? `arena graph (addon) connectivity ${connectivity} expansion_add ${expansionAdd} threads ${threads}`
+        : `usearch ${values.quantization} input ${values.input} connectivity ${connectivity} expansion_add ${expansionAdd} threads ${threads}`;
   const before = rss();
   const started = performance.now();
   graph.build(all);

@@ -15,5 +15,5 @@ export {
   storageErrorMessage,
   storageFailureReasons,
 } from './storage-failures.ts';
-export type { NativeUsearchIndex, UsearchParameters } from './usearch-binding.ts';
-export { createUsearchIndex, int8Codes } from './usearch-binding.ts';
+export type { ArenaGraph, NativeUsearchIndex, UsearchParameters } from './usearch-binding.ts';
+export { createArenaGraph, createUsearchIndex, int8Codes } from './usearch-binding.ts';
