@@ -154,6 +154,20 @@ function codesOf(
   return into;
 }
 
+/** Saves `index` to `file`, timed; the file's bytes. */
+function timedSave(index: { save(path: string): void }, file: string): number {
+  const saving = performance.now();
+  index.save(file);
+  console.log(`  save (synchronous) ${(performance.now() - saving).toFixed(0)} ms`);
+  return statSync(file).size;
+}
+
+function timedLoad(index: { load(path: string): void }, file: string): void {
+  const loading = performance.now();
+  index.load(file);
+  console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
+}
+
 /** A graph under test: build once, then search at each expansion. */
 interface Graph {
   build(all: Float32Array): void;
@@ -214,18 +228,13 @@ function usearchGraph(): Graph {
         }
         index.add(keys, vectors, threads);
       }
-      const saving = performance.now();
-      index.save(file);
-      graph.fileBytes = statSync(file).size;
-      console.log(`  save (synchronous) ${(performance.now() - saving).toFixed(0)} ms`);
+      graph.fileBytes = timedSave(index, file);
     },
     useExpansion(expansion) {
       if (expansion === expansions[0]) return;
       if (native) index = nativeIndex = makeNative(expansion);
       else index = wrapped = make(expansion);
-      const loading = performance.now();
-      index.load(file);
-      console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
+      timedLoad(index, file);
     },
     search(query, k) {
       if (nativeIndex !== undefined) {
@@ -277,18 +286,13 @@ function arenaGraph(): Graph {
           threads,
         );
       }
-      const saving = performance.now();
-      index.save(file);
-      graph.fileBytes = statSync(file).size;
-      console.log(`  save (synchronous) ${(performance.now() - saving).toFixed(0)} ms`);
+      graph.fileBytes = timedSave(index, file);
     },
     useExpansion(expansion) {
       if (expansion === expansions[0]) return;
       index = make(expansion);
       index.setPages([page], size);
-      const loading = performance.now();
-      index.load(file);
-      console.log(`  load ${(performance.now() - loading).toFixed(0)} ms`);
+      timedLoad(index, file);
     },
     search(query, k) {
       const [keys, , counts] = index.search(codesOf(query, queryCodes), k, 1);
