@@ -4,6 +4,7 @@
  *   node --expose-gc --import tsx packages/embedded-index/bench/embedded-index.ts [--size 100000]
  *     [--dimension 384] [--queries 1000] [--recall-queries 100] [--threshold 10000]
  *     [--ef-construction 128] [--ef-search 64] [--idle-after-ms 1000] [--ann-cost-ratio 600]
+ *     [--directory DIR]
  *
  * Data: `size` vectors in 1,000 gaussian clusters plus noise, L2-normalised; 100 userIds (a
  * userId filter keeps ~1 %), 10,000 sessionIds (0.01 %), 10 categories (10 %). Prints upsert
@@ -20,6 +21,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,11 @@ const { values } = parseArgs({
     'ef-search': { type: 'string' },
     /** The indexer's idle mode after this many ms without writes ('Infinity': never, as before 2026-12-06). */
     'idle-after-ms': { type: 'string' },
+    /**
+     * Work in this directory and keep it. Where it already holds the memories (a run stopped
+     * after its upserts), skip them: build the graph from what it holds, then measure as usual.
+     */
+    directory: { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -253,7 +260,9 @@ async function measureSearch(
 }
 
 async function main(): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'membus-bench-embedded-'));
+  const kept = values.directory;
+  const directory = kept ?? (await mkdtemp(join(tmpdir(), 'membus-bench-embedded-')));
+  const resumed = kept !== undefined && existsSync(join(kept, 'memories.sqlite'));
   console.log(`embedded index: ${size} vectors, dimension ${dimension}, ${directory}`);
   try {
     const options = {
@@ -268,31 +277,20 @@ async function main(): Promise<void> {
         : { idleAfterMs: Number(values['idle-after-ms']) }),
     };
 
+    const openStart = performance.now();
     const index = await openEmbeddedVectorIndex(options);
-    const batchTimes: number[] = [];
-    const ingestStart = performance.now();
-    let batch: IndexedMemory[] = [];
-    for (const [n, vector] of benchVectors()) {
-      batch.push(item(n, new Float32Array(vector)));
-      if (batch.length < 256 && n < size - 1) continue;
-      const batchStart = performance.now();
-      await index.upsert(batch);
-      batchTimes.push(performance.now() - batchStart);
-      batch = [];
-    }
-    const ingestMs = performance.now() - ingestStart;
-    batchTimes.sort((a, b) => a - b);
-    console.log(
-      `upsert (batches of 256): ${((size / ingestMs) * 1000).toFixed(0)} memories/s; batch p50 ${format(percentile(batchTimes, 0.5))} p99 ${format(percentile(batchTimes, 0.99))}`,
-    );
-
-    const tailQueries = Array.from({ length: Math.min(200, queryCount) }, () => sample(queryDraws));
-    await measureSearch(index, kinds[2]!, tailQueries, undefined, ' while all is in the tail');
+    if (resumed) {
+      const { count, tail } = index.status();
+      console.log(
+        `resumed: ${count} memories, ${tail} not in the graph yet; opened in ${format(performance.now() - openStart)}`,
+      );
+    } else await ingest(index);
 
     const buildStart = performance.now();
+    const unindexed = index.status().tail;
     await index.whenIndexed();
     console.log(
-      `graph build (background, ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
+      `graph build (background, ${unindexed} of ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
     );
     console.log(`memory after build: ${memory(size)}`);
 
@@ -326,8 +324,30 @@ async function main(): Promise<void> {
     );
     if (child.status !== 0) throw new Error(`reopen run failed with status ${child.status}`);
   } finally {
-    await rm(directory, { recursive: true, force: true });
+    if (kept === undefined) await rm(directory, { recursive: true, force: true });
   }
+}
+
+/** Upserts the `size` vectors in batches of 256, then searches once while all is in the tail. */
+async function ingest(index: VectorIndex): Promise<void> {
+  const batchTimes: number[] = [];
+  const ingestStart = performance.now();
+  let batch: IndexedMemory[] = [];
+  for (const [n, vector] of benchVectors()) {
+    batch.push(item(n, new Float32Array(vector)));
+    if (batch.length < 256 && n < size - 1) continue;
+    const batchStart = performance.now();
+    await index.upsert(batch);
+    batchTimes.push(performance.now() - batchStart);
+    batch = [];
+  }
+  const ingestMs = performance.now() - ingestStart;
+  batchTimes.sort((a, b) => a - b);
+  console.log(
+    `upsert (batches of 256): ${((size / ingestMs) * 1000).toFixed(0)} memories/s; batch p50 ${format(percentile(batchTimes, 0.5))} p99 ${format(percentile(batchTimes, 0.99))}`,
+  );
+  const tailQueries = Array.from({ length: Math.min(200, queryCount) }, () => sample(queryDraws));
+  await measureSearch(index, kinds[2]!, tailQueries, undefined, ' while all is in the tail');
 }
 
 async function reopen(directory: string): Promise<void> {

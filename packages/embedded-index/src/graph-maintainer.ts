@@ -34,6 +34,15 @@ const IDLE_ADD_THREADS = 2;
 const WIDEN_ROUNDS = 3;
 /** Under writes that never pause, a due save still runs once the changes reach this × saveEveryChanges. */
 export const SAVE_CAP_FACTOR = 4;
+/**
+ * A save rewrites the whole graph file and adds wait while it runs, so saving every
+ * saveEveryChanges changes costs time quadratic in the graph's size: building 10M, a 1.1 GB
+ * file was written every 20k adds and the build all but stopped. A save is due only once the
+ * changes also reach this share of the graph's points: the files written then add up to about
+ * 5 × the final one, and a crash replays at most a quarter of the graph (more only while it is
+ * below 4 × saveEveryChanges / SAVE_GROWTH points).
+ */
+export const SAVE_GROWTH = 0.25;
 
 /** What the graph needs to know of the index around it. */
 export interface GraphHost {
@@ -60,7 +69,7 @@ export interface GraphMaintainerOptions {
    */
   idleIndexSliceMs: number;
   idleAfterMs: number;
-  /** Save the graph in the background after this many graph changes. */
+  /** Save the graph in the background after this many graph changes (or SAVE_GROWTH of it). */
   saveEveryChanges: number;
   /**
    * A due save waits until no write has come for this long (usearch writes the file
@@ -469,18 +478,25 @@ export class GraphMaintainer {
    */
   private saveDue(): boolean {
     const { saveEveryChanges, saveQuietMs } = this.options;
-    if (this.changesSinceSave < saveEveryChanges) return false;
+    const threshold = this.saveThreshold();
+    if (this.changesSinceSave < threshold) return false;
     if (performance.now() - this.lastSaveFailedAt < saveQuietMs) return false;
     return (
       performance.now() - this.lastWriteAt >= saveQuietMs ||
-      this.changesSinceSave >= SAVE_CAP_FACTOR * saveEveryChanges
+      this.changesSinceSave >= Math.max(SAVE_CAP_FACTOR * saveEveryChanges, threshold)
     );
+  }
+
+  /** The changes that make a save due: saveEveryChanges, or SAVE_GROWTH of the graph if more. */
+  private saveThreshold(): number {
+    const points = this.graph?.size() ?? 0;
+    return Math.max(this.options.saveEveryChanges, Math.floor(SAVE_GROWTH * points));
   }
 
   /** With a save pending on writes to pause, checks again when they may have. */
   private saveWhenQuiet(): void {
     if (this.saveTimer !== undefined || this.closed || this.saving !== undefined) return;
-    if (this.changesSinceSave < this.options.saveEveryChanges) return;
+    if (this.changesSinceSave < this.saveThreshold()) return;
     if (this.saveDue()) {
       this.startSave();
       return;

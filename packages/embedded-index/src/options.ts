@@ -43,7 +43,10 @@ export interface EmbeddedVectorIndexOptions {
    * Default 0.5 (tuned on the retrieval eval; see eval/README.md).
    */
   hybridAlpha?: number;
-  /** Save the graph in the background after this many graph changes. Default 20,000. */
+  /**
+   * Save the graph in the background after this many graph changes, or a quarter of the graph's
+   * points if more (each save rewrites the whole file). Default 20,000.
+   */
   saveEveryChanges?: number;
   /**
    * A due graph save waits until no memory was written for this long, ms (the file write

@@ -1,12 +1,12 @@
 // When the background graph saves run: usearch writes the file synchronously on the event loop
 // (~60 ms at 100k), so a due save waits for writes to pause, up to SAVE_CAP_FACTOR × the interval.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom, testItem } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SAVE_CAP_FACTOR } from '../src/graph-maintainer.ts';
+import { SAVE_CAP_FACTOR, SAVE_GROWTH } from '../src/graph-maintainer.ts';
 import {
   type EmbeddedVectorIndex,
   type EmbeddedVectorIndexOptions,
@@ -91,6 +91,26 @@ describe('background graph saves', () => {
     });
     expect(reopened.status()).toMatchObject({ count: EVERY + 1, tail: 0 });
     expect(events).toEqual([]);
+  });
+
+  it('saves as the graph grows by a share of its size, not every interval', async () => {
+    // Each save rewrites the whole file: one every EVERY changes would be 40 saves for 2,000
+    // points, O(n²) bytes in all; with a quarter of the graph's growth between saves, 11.
+    await open({ saveQuietMs: 1 });
+    const generation = () =>
+      existsSync(manifest())
+        ? Number(/graph-(\d+)\.usearch/.exec(readFileSync(manifest(), 'utf8'))?.[1])
+        : 0;
+    const total = 2_000;
+    for (let written = 0; written < total; written += EVERY) {
+      await write(EVERY);
+      // Each due save is done before the next batch, so none is merged into a later one.
+      expect(await eventually(() => index?.status().saving === false)).toBe(true);
+    }
+    // Up to 4 × EVERY points the interval rules, then at most one per 25 % of growth.
+    expect(SAVE_GROWTH).toBe(0.25);
+    expect(generation()).toBeGreaterThanOrEqual(10);
+    expect(generation()).toBeLessThanOrEqual(18);
   });
 
   it('fewer changes than the interval are not saved until close', async () => {
