@@ -39,8 +39,9 @@ describe('the graph over the arena pages', () => {
     expect(arenaGraphAvailable()).toBe(true);
   });
 
-  // unum-cloud/USearch#735: usearch's concurrent adds left nodes that no search reaches (38-59
-  // of these 60,000 points, not even in their own top 100, before native/usearch-patch.mjs).
+  // unum-cloud/USearch#735: usearch's concurrent adds left nodes that no search reaches (28 of
+  // these 60,000 points not in their own top 10 with usearch's add unpatched; see
+  // native/usearch-patch.mjs).
   it('adds with two threads, and every point is found by its own vector', () => {
     const builds = 20;
     const count = 3_000;
