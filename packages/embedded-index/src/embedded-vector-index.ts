@@ -3,8 +3,9 @@
  * vectors in an in-memory arena (vector-arena.ts), an HNSW graph kept up in the background
  * (graph-maintainer.ts), a payload index for candidate sets (payload-index.ts), a BM25 keyword
  * index (keyword-index.ts), and a planner choosing an exact scan or the graph per search
- * (planner.ts, exact-scan.ts). This file opens them and answers the port's operations. Just
- * over 400 lines on purpose: one method per port operation, each a few lines of delegation.
+ * (planner.ts, exact-scan.ts). This file opens them — from every row, or after a clean close
+ * from its snapshot (restart-snapshot.ts) — and answers the port's operations. Near 500 lines on
+ * purpose: one method per port operation, each a few lines of delegation, and the open.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -38,9 +39,14 @@ import type {
 } from './options.ts';
 import { PayloadIndex, type SlotPayload } from './payload-index.ts';
 import { DensePlanner } from './planner.ts';
+import {
+  type RestartSnapshot,
+  takeRestartSnapshot,
+  writeRestartSnapshot,
+} from './restart-snapshot.ts';
 import { Searcher } from './search.ts';
 import { SlotTable } from './slot-table.ts';
-import { type RowToWrite, SqliteStore } from './sqlite-store.ts';
+import { type DerivedRow, type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
 import { storeOpenError } from './storage-failures.ts';
 import { normalized, openVectorFile, VectorArena } from './vector-arena.ts';
 
@@ -105,6 +111,9 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   private readonly graph: GraphMaintainer;
   private readonly searcher: Searcher;
   private nextSeq = 1;
+  private storeId: string | undefined;
+  /** How the last open built the in-memory structures (status()). */
+  private opened: EmbeddedIndexStatus['opened'] = { from: 'rows', ms: 0 };
   private liveCount = 0;
   private closed = false;
 
@@ -188,33 +197,80 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       this.store.putSetting('store_id', storeId);
     }
 
-    const byteLength = this.dimension * 4;
+    this.storeId = storeId;
+    const started = performance.now();
+    const lookup = takeRestartSnapshot(this.directory, this.store, {
+      storeId,
+      dimension: this.dimension,
+    });
+    const { snapshot } = lookup;
     const slots = this.slots;
-    for (const row of this.store.loadAll()) {
-      if (row.vector.byteLength !== byteLength)
-        throw new MembusError(
-          'INTERNAL',
-          `memory ${row.id} in ${this.directory} has a vector of ${row.vector.byteLength} bytes, not ${byteLength}`,
-        );
+    let maxSeq = 0;
+    const rows = snapshot === undefined ? this.store.loadAll() : this.store.loadPayloads();
+    for (const row of rows) {
       const payload = payloadFromRow(row);
       this.ensureSlotCapacity(row.slot);
-      this.arena.setBytes(row.slot, row.vector);
       slots.set(row.slot, payload);
       this.payloadIndex.add(row.slot, payload);
-      this.keywords.set(row.slot, keywordText(row.text, row.context ?? undefined));
+      if (snapshot === undefined) this.setDerived(row as StoredRow);
       this.liveCount++;
+      if (row.seq > maxSeq) maxSeq = row.seq;
       if (row.slot >= slots.nextSlot) slots.nextSlot = row.slot + 1;
     }
+    let reason = lookup.reason;
+    if (snapshot !== undefined) {
+      reason = this.restore(snapshot, maxSeq);
+      if (reason !== undefined) for (const row of this.store.loadDerived()) this.setDerived(row);
+    }
+    this.opened = {
+      from: reason === undefined ? 'snapshot' : 'rows',
+      ...(reason === undefined ? {} : { reason }),
+      ms: performance.now() - started,
+    };
     for (let slot = 0; slot < slots.nextSlot; slot++)
       if (!slots.isLive(slot)) slots.freeSlots.push(slot);
     slots.freeSlots.reverse();
-    this.nextSeq = this.store.maxSeq() + 1;
+    this.nextSeq = maxSeq + 1;
 
     const watermark = await this.graph.load(storeId, slots.nextSlot);
     // Sequence numbers above the watermark may be in the graph's past even if SQLite no longer
     // holds them (the newest rows deleted): never reuse one for a new vector.
     if (watermark !== undefined) this.nextSeq = Math.max(this.nextSeq, watermark + 1);
     this.graph.schedule();
+  }
+
+  /** A row's vector into the arena and its texts into the keyword index. */
+  private setDerived(row: DerivedRow): void {
+    if (row.vector.byteLength !== this.dimension * 4)
+      throw new MembusError(
+        'INTERNAL',
+        `the memory in slot ${row.slot} in ${this.directory} has a vector of ${row.vector.byteLength} bytes, not ${this.dimension * 4}`,
+      );
+    this.arena.setBytes(row.slot, row.vector);
+    this.keywords.set(row.slot, keywordText(row.text, row.context ?? undefined));
+  }
+
+  /**
+   * The keyword index and the int8 codes from the last clean close's snapshot (the payloads are
+   * loaded): undefined when restored, else why not (the caller builds them from the rows).
+   */
+  private restore(snapshot: RestartSnapshot, maxSeq: number): string | undefined {
+    const { header } = snapshot;
+    if (header.count !== this.liveCount || header.maxSeq !== maxSeq)
+      return `the rows changed after the snapshot (${header.count} memories up to sequence ${header.maxSeq}, now ${this.liveCount} up to ${maxSeq})`;
+    try {
+      this.keywords.restoreState(snapshot.keywords);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const file = openVectorFile(join(this.directory, VECTORS), this.dimension, true);
+    const restored =
+      file !== undefined &&
+      this.arena.restoreFrom(file, this.slots.nextSlot, (slot) => this.slots.isLive(slot));
+    if (restored) return undefined;
+    file?.close();
+    // The keyword index is set again from the rows with the vectors (each `set` replaces).
+    return `${VECTORS} does not hold every vector`;
   }
 
   async upsert(items: readonly IndexedMemory[]): Promise<void> {
@@ -359,6 +415,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       saving: this.graph.isSaving,
       ...(lastError === undefined ? {} : { lastError }),
       graphRebuilds: { ...this.graph.rebuilds },
+      opened: { ...this.opened },
     };
   }
 
@@ -373,8 +430,10 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   async close(options: { persistGraph?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const persist = options.persistGraph ?? true;
     try {
-      await this.graph.close(options.persistGraph ?? true);
+      await this.graph.close(persist);
+      if (persist) this.writeSnapshot();
     } finally {
       this.arena.close();
       await this.store.close();
@@ -382,6 +441,34 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   }
 
   // --- internals ---
+
+  /**
+   * At a clean close (no write can come after it): the snapshot the next open restores from,
+   * when the vector file holds every vector. Best effort: without it the next open rebuilds
+   * from the rows, as after a crash.
+   */
+  private writeSnapshot(): void {
+    if (this.storeId === undefined || !this.arena.syncFile()) return;
+    let maxSeq = 0;
+    for (let slot = 0; slot < this.slots.nextSlot; slot++)
+      if (this.slots.isLive(slot) && this.slots.seq[slot]! > maxSeq) maxSeq = this.slots.seq[slot]!;
+    try {
+      writeRestartSnapshot(
+        this.directory,
+        this.store,
+        {
+          storeId: this.storeId,
+          dimension: this.dimension,
+          count: this.liveCount,
+          maxSeq,
+          slots: this.slots.nextSlot,
+        },
+        this.keywords,
+      );
+    } catch {
+      // Not written (a full disk, say): the next open rebuilds from the rows.
+    }
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new MembusError('UNAVAILABLE', 'the embedded vector index is closed');

@@ -14,6 +14,36 @@ export interface KeywordHit {
   score: number;
 }
 
+/** A keyword index as `exportState` gives it: typed arrays by name, and its terms by id. */
+export interface KeywordState {
+  terms: string[];
+  arrays: {
+    /** termCount, documents, totalLength, minLength, poolEnd, poolWaste. */
+    counts: Float64Array<ArrayBuffer>;
+    termWhere: Int32Array<ArrayBuffer>;
+    termLengths: Int32Array<ArrayBuffer>;
+    termMaxFrequencies: Uint16Array<ArrayBuffer>;
+    soleSlot: Int32Array<ArrayBuffer>;
+    soleFrequency: Uint16Array<ArrayBuffer>;
+    /** Per list number: its entries (two per posting), −1 where the number holds no list. */
+    listLengths: Int32Array<ArrayBuffer>;
+    listData: Int32Array<ArrayBuffer>;
+    freeLists: Int32Array<ArrayBuffer>;
+    /** Per bitmap (from 1): its term id. */
+    denseIds: Int32Array<ArrayBuffer>;
+    /** Every bitmap, a slot word count each. */
+    bits: Uint32Array<ArrayBuffer>;
+    /** Per bitmap: the place of its repeats bitmap in `repeats`, −1 where it has none. */
+    repeatOf: Int32Array<ArrayBuffer>;
+    repeats: Uint32Array<ArrayBuffer>;
+    docStart: Uint32Array<ArrayBuffer>;
+    docTerms: Uint32Array<ArrayBuffer>;
+    docLengths: Uint16Array<ArrayBuffer>;
+    poolIds: Int32Array<ArrayBuffer>;
+    poolFrequencies: Uint16Array<ArrayBuffer>;
+  };
+}
+
 /** A set of slots to rank instead of walking posting lists (a filter's candidates). */
 export interface KeywordCandidates {
   /** Upper bound of the number of slots `forEach` visits. */
@@ -174,6 +204,155 @@ export class KeywordIndex {
   /** Memories in the index. */
   get size(): number {
     return this.documents;
+  }
+
+  /**
+   * The index as typed arrays and its terms by id, to restore it without stemming every text
+   * again (restart-snapshot.ts). Posting lists are written up to their length.
+   */
+  exportState(): KeywordState {
+    const listLengths = new Int32Array(this.lists.length).fill(-1);
+    let listEntries = 0;
+    for (let id = 0; id < this.termCount; id++) {
+      const where = this.termWhere[id]!;
+      if (where <= 0 || this.lists[where] === undefined) continue;
+      listLengths[where] = 2 * this.termLengths[id]!;
+      listEntries += listLengths[where]!;
+    }
+    const listData = new Int32Array(listEntries);
+    let at = 0;
+    for (let number = 1; number < this.lists.length; number++) {
+      const length = listLengths[number]!;
+      if (length <= 0) continue;
+      listData.set(this.lists[number]!.subarray(0, length), at);
+      at += length;
+    }
+    const words = this.docLengths.length >>> 5;
+    const dense = this.bits.length - 1;
+    const bits = new Uint32Array(dense * words);
+    const repeatOf = new Int32Array(dense).fill(-1);
+    const present = this.repeats.filter((repeats) => repeats !== undefined).length;
+    const repeats = new Uint32Array(present * words);
+    let repeatAt = 0;
+    for (let index = 1; index <= dense; index++) {
+      bits.set(this.bits[index]!.subarray(0, words), (index - 1) * words);
+      const own = this.repeats[index];
+      if (own === undefined) continue;
+      repeatOf[index - 1] = repeatAt;
+      repeats.set(own.subarray(0, words), repeatAt * words);
+      repeatAt++;
+    }
+    const terms: string[] = new Array(this.termCount);
+    for (const [term, id] of this.termIds) terms[id] = term;
+    return {
+      terms,
+      arrays: {
+        counts: Float64Array.of(
+          this.termCount,
+          this.documents,
+          this.totalLength,
+          this.minLength,
+          this.poolEnd,
+          this.poolWaste,
+        ),
+        termWhere: this.termWhere.subarray(0, this.termCount),
+        termLengths: this.termLengths.subarray(0, this.termCount),
+        termMaxFrequencies: this.termMaxFrequencies.subarray(0, this.termCount),
+        soleSlot: this.soleSlot.subarray(0, this.termCount),
+        soleFrequency: this.soleFrequency.subarray(0, this.termCount),
+        listLengths,
+        listData,
+        freeLists: Int32Array.from(this.freeLists),
+        denseIds: Int32Array.from(this.denseIds.slice(1)),
+        bits,
+        repeatOf,
+        repeats,
+        docStart: this.docStart,
+        docTerms: this.docTerms,
+        docLengths: this.docLengths,
+        poolIds: this.poolIds.subarray(0, this.poolEnd),
+        poolFrequencies: this.poolFrequencies.subarray(0, this.poolEnd),
+      },
+    };
+  }
+
+  /**
+   * Fills an empty index with what `exportState` gave (the arrays are taken, not copied); throws,
+   * leaving the index empty, when the state does not hold together.
+   */
+  restoreState(state: KeywordState): void {
+    const a = state.arrays;
+    const [termCount, documents, totalLength, minLength, poolEnd, poolWaste] = a.counts;
+    const slots = a.docLengths.length;
+    const words = slots >>> 5;
+    const dense = a.denseIds.length;
+    let listEntries = 0;
+    for (let number = 1; number < a.listLengths.length; number++)
+      listEntries += Math.max(0, a.listLengths[number]!);
+    const consistent =
+      this.termCount === 0 &&
+      this.documents === 0 &&
+      a.counts.length === 6 &&
+      termCount === state.terms.length &&
+      [a.termWhere, a.termLengths, a.termMaxFrequencies, a.soleSlot, a.soleFrequency].every(
+        (column) => column.length === termCount,
+      ) &&
+      a.docStart.length === slots &&
+      a.docTerms.length === slots &&
+      slots % 32 === 0 &&
+      a.poolIds.length === poolEnd &&
+      a.poolFrequencies.length === poolEnd &&
+      a.bits.length === dense * words &&
+      a.repeatOf.length === dense &&
+      a.repeatOf.every((at) => at < 0 || (at + 1) * words <= a.repeats.length) &&
+      a.listLengths.length >= 1 &&
+      listEntries === a.listData.length;
+    if (!consistent) throw new Error('the keyword index state does not hold together');
+    const columns = Math.max(1024, termCount!);
+    const column = <T extends Int32Array | Uint16Array>(values: T): T => {
+      const full = new (values.constructor as new (length: number) => T)(columns);
+      full.set(values);
+      return full;
+    };
+    for (const [id, term] of state.terms.entries()) this.termIds.set(term, id);
+    this.termCount = termCount!;
+    this.termWhere = column(a.termWhere);
+    this.termLengths = column(a.termLengths);
+    this.termMaxFrequencies = column(a.termMaxFrequencies);
+    this.soleSlot = column(a.soleSlot);
+    this.soleFrequency = column(a.soleFrequency);
+    this.queryPositions = new Int32Array(columns);
+    let at = 0;
+    for (let number = 1; number < a.listLengths.length; number++) {
+      const length = a.listLengths[number]!;
+      if (length < 0) this.lists[number] = undefined;
+      else {
+        this.lists[number] = a.listData.slice(at, at + length);
+        at += length;
+      }
+    }
+    for (const number of a.freeLists) this.freeLists.push(number);
+    for (let position = 0; position < dense; position++) {
+      this.bits.push(a.bits.subarray(position * words, (position + 1) * words));
+      const repeatAt = a.repeatOf[position]!;
+      this.repeats.push(
+        repeatAt < 0 ? undefined : a.repeats.subarray(repeatAt * words, (repeatAt + 1) * words),
+      );
+      this.denseIds.push(a.denseIds[position]!);
+    }
+    this.docStart = a.docStart;
+    this.docTerms = a.docTerms;
+    this.docLengths = a.docLengths;
+    // Exactly as long as their entries: the next `reserve` grows them.
+    this.poolIds = a.poolIds;
+    this.poolFrequencies = a.poolFrequencies;
+    this.poolEnd = poolEnd!;
+    this.poolWaste = poolWaste!;
+    this.documents = documents!;
+    this.totalLength = totalLength!;
+    this.minLength = minLength!;
+    this.scores = new Float64Array(slots);
+    this.touched = new Int32Array(slots);
   }
 
   /** Indexes (or re-indexes) the text of a slot. */

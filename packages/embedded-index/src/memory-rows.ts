@@ -1,7 +1,7 @@
 import type { MemoryRecord } from '@membus/contracts';
 import { toFilterPayload } from '@membus/vector-index';
 import type { SlotPayload } from './payload-index.ts';
-import type { RowToWrite, StoredRow } from './sqlite-store.ts';
+import type { PayloadRow, RowToWrite } from './sqlite-store.ts';
 
 // A memory as the slot table holds it (payload) and as SQLite stores it (row), both ways.
 
@@ -117,7 +117,7 @@ export function rowFromRecord(
   };
 }
 
-export function payloadFromRow(row: StoredRow): SlotPayload {
+export function payloadFromRow(row: PayloadRow): SlotPayload {
   // Our own column, written by `rowFromRecord`.
   const stored = JSON.parse(row.labels) as {
     categories: string[];

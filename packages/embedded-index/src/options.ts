@@ -91,6 +91,12 @@ export interface EmbeddedIndexStatus {
   lastError?: string;
   /** Graph rebuilds from SQLite since the index was opened, by reason (zeros included). */
   graphRebuilds: Record<RebuildReason, number>;
+  /**
+   * How the open built the in-memory structures: from the snapshot of the last clean close
+   * (payload columns read, keyword index and codes restored), or from every row; with why no
+   * snapshot was used, and how long it took (before the graph was loaded).
+   */
+  opened: { from: 'snapshot' | 'rows'; reason?: string; ms: number };
 }
 
 /** Live memories of one tenant with one tier and kind. */

@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { BackgroundWriter } from './background-writer.ts';
 import { ACCESS_TRANSACTION, type AccessEntry, WAL_SIZE_LIMIT } from './store-access.ts';
 
-/** One stored memory as the in-memory index needs it at load time. */
-export interface StoredRow {
+/** A stored memory's payload columns (what the slot table and payload index hold). */
+export interface PayloadRow {
   tenant: string;
   id: string;
   slot: number;
@@ -24,12 +24,20 @@ export interface StoredRow {
   importance: number;
   /** JSON `{ categories, tags, metadata }`. */
   labels: string;
+}
+
+/** What the arena and the keyword index are built from at load time. */
+export interface DerivedRow {
+  slot: number;
   vector: Buffer;
   /** The memory's text, for the in-memory keyword index. */
   text: string;
   /** The memory's keyword-only context (null when it has none), for the same index. */
   context: string | null;
 }
+
+/** One stored memory as the in-memory index needs it at load time. */
+export type StoredRow = PayloadRow & DerivedRow;
 
 /**
  * A row to write; `record` is the full record JSON. The access statistics live in their own
@@ -43,6 +51,11 @@ export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text' | 'context
   /** ms since epoch. */
   last_accessed_at: number | null;
 }
+
+const PAYLOAD_COLUMNS =
+  'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels';
+const DERIVED_COLUMNS =
+  "vector, json_extract(record, '$.text') AS text, json_extract(record, '$.context') AS context";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -194,8 +207,11 @@ export class SqliteStore {
       maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       vectorOf: db.prepare<[number], Buffer>('SELECT vector FROM memories WHERE slot = ?').pluck(),
       loadAll: db.prepare<[], StoredRow>(
-        "SELECT tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels, vector, json_extract(record, '$.text') AS text, json_extract(record, '$.context') AS context FROM memories",
+        `SELECT ${PAYLOAD_COLUMNS}, ${DERIVED_COLUMNS} FROM memories`,
       ),
+      loadPayloads: db.prepare<[], PayloadRow>(`SELECT ${PAYLOAD_COLUMNS} FROM memories`),
+      loadDerived: db.prepare<[], DerivedRow>(`SELECT slot, ${DERIVED_COLUMNS} FROM memories`),
+      deleteSetting: db.prepare<[string]>('DELETE FROM settings WHERE key = ?'),
     };
     if (options.checkpointIntervalMs > 0) {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -241,6 +257,20 @@ export class SqliteStore {
   /** Every row, streamed, for loading the in-memory index. */
   loadAll(): IterableIterator<StoredRow> {
     return this.statements.loadAll.iterate();
+  }
+
+  /** Every row's payload columns (a restart that restores the rest from a snapshot). */
+  loadPayloads(): IterableIterator<PayloadRow> {
+    return this.statements.loadPayloads.iterate();
+  }
+
+  /** Every row's vector and texts (a snapshot that did not match: the rest built again). */
+  loadDerived(): IterableIterator<DerivedRow> {
+    return this.statements.loadDerived.iterate();
+  }
+
+  deleteSetting(key: string): void {
+    this.statements.deleteSetting.run(key);
   }
 
   writeRows(rows: readonly RowToWrite[]): void {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { MembusError } from '@membus/contracts';
 import { type CodeMemory, codeMemory, DOT_CHUNK, int16Query } from './int8-dot.ts';
 
@@ -13,21 +13,55 @@ const PAGE_MASK = PAGE_SLOTS - 1;
 export type StoredVectorReader = (slot: number) => Uint8Array | undefined;
 
 /**
- * Float32 vectors by slot in a flat file beside the store: a copy of what SQLite holds, written
- * again at every open (nothing in it needs to survive a crash), so an exact score costs one
- * positional read of the OS page cache instead of an SQLite row lookup (~8 vs ~20 µs on a loaded
- * 2-core host). On the first failure to write or read it is given up and the store is read.
+ * Float32 vectors by slot in a flat file beside the store: a copy of what SQLite holds, so an
+ * exact score costs one positional read of the OS page cache instead of an SQLite row lookup (~8
+ * vs ~20 µs on a loaded 2-core host). Written again at every open, except after a clean close
+ * that vouched for it (restart-snapshot.ts): nothing in it needs to survive a crash. On the first
+ * failure to write or read it is given up and the store is read.
  */
 export class VectorFile {
   private descriptor: number | undefined;
   private readonly bytes: number;
 
+  /** `keep`: open the file as it is (vouched for by a clean close) instead of emptying it. */
   constructor(
     readonly path: string,
     dimension: number,
+    keep = false,
   ) {
     this.bytes = dimension * 4;
-    this.descriptor = openSync(path, 'w+');
+    this.descriptor = openSync(path, keep ? 'r+' : 'w+');
+  }
+
+  /** Slots the file holds whole. */
+  slots(): number {
+    if (this.descriptor === undefined) return 0;
+    return Math.floor(fstatSync(this.descriptor).size / this.bytes);
+  }
+
+  /** Flushes the file to disk; false when it was given up or the flush failed. */
+  sync(): boolean {
+    if (this.descriptor === undefined) return false;
+    try {
+      fsyncSync(this.descriptor);
+      return true;
+    } catch {
+      this.close();
+      return false;
+    }
+  }
+
+  /** `count` slots' vectors from `first` on, into `into`; false (the file given up) on failure. */
+  readSlots(first: number, count: number, into: Float32Array): boolean {
+    if (this.descriptor === undefined) return false;
+    const bytes = count * this.bytes;
+    try {
+      if (readSync(this.descriptor, into, 0, bytes, first * this.bytes) === bytes) return true;
+    } catch {
+      // Given up below.
+    }
+    this.close();
+    return false;
   }
 
   /** Whether the file still holds every vector written (none failed). */
@@ -75,10 +109,17 @@ export class VectorFile {
   }
 }
 
-/** A new vector file at `path`, or undefined when it cannot be created (the store is read). */
-export function openVectorFile(path: string, dimension: number): VectorFile | undefined {
+/**
+ * A new vector file at `path` (or, with `keep`, the one there), or undefined when it cannot be
+ * opened (the store is read).
+ */
+export function openVectorFile(
+  path: string,
+  dimension: number,
+  keep = false,
+): VectorFile | undefined {
   try {
-    return new VectorFile(path, dimension);
+    return new VectorFile(path, dimension, keep);
   } catch {
     return undefined;
   }
@@ -202,10 +243,18 @@ export class VectorArena {
       }
       this.file?.write(slot, vector);
     }
+    this.quantise(slot, vector, 0);
+  }
+
+  /** Writes a slot's int8 codes and scale from `vectors[offset…]` (the slot's page allocated). */
+  private quantise(slot: number, vectors: Float32Array, offset: number): void {
+    const dimension = this.dimension;
+    const page = slot >>> PAGE_SHIFT;
+    const start = (slot & PAGE_MASK) * dimension;
     // Per-vector symmetric scale: the largest component maps to ±127.
     let largest = 0;
     for (let index = 0; index < dimension; index++) {
-      const magnitude = Math.abs(vector[index]!);
+      const magnitude = Math.abs(vectors[offset + index]!);
       if (magnitude > largest) largest = magnitude;
     }
     const scale = largest / 127;
@@ -213,7 +262,37 @@ export class VectorArena {
     const codes = this.codePages()[page]!;
     const inverse = scale === 0 ? 0 : 1 / scale;
     for (let index = 0; index < dimension; index++)
-      codes[start + index] = Math.round(vector[index]! * inverse);
+      codes[start + index] = Math.round(vectors[offset + index]! * inverse);
+  }
+
+  /**
+   * Codes for the slots below `end` that `live` accepts, from `file`, which then becomes the
+   * arena's own vector file (a file a clean close vouched for: it holds every live slot's
+   * vector). Reads a page of slots at a time. False, with the file not taken, when it is shorter
+   * than `end` slots or a read fails (the caller then sets every slot from the store).
+   */
+  restoreFrom(file: VectorFile, end: number, live: (slot: number) => boolean): boolean {
+    if (this.readStored === undefined || file.slots() < end) return false;
+    const buffer = new Float32Array(PAGE_SLOTS * this.dimension);
+    for (let first = 0; first < end; first += PAGE_SLOTS) {
+      const count = Math.min(PAGE_SLOTS, end - first);
+      this.ensure(first + count - 1);
+      if (!file.readSlots(first, count, buffer)) return false;
+      for (let slot = first; slot < first + count; slot++)
+        if (live(slot)) this.quantise(slot, buffer, (slot - first) * this.dimension);
+    }
+    this.file?.close();
+    this.file = file;
+    this.fileOpened = true;
+    return true;
+  }
+
+  /**
+   * Flushes the vector file to disk; true when it holds every live slot's vector (the arena
+   * keeps one and no write to it failed).
+   */
+  syncFile(): boolean {
+    return this.fileOpened && this.file !== undefined && this.file.sync();
   }
 
   /** Stores a slot's vector given as a little-endian float32 blob. */

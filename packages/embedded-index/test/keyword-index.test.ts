@@ -347,3 +347,89 @@ describe('KeywordIndex', () => {
     expect(hits.map((hit) => hit.slot)).toEqual([0, 1]);
   });
 });
+
+describe('KeywordIndex state (the restart snapshot)', () => {
+  // A vocabulary with a Zipf-like skew: the first words land in more than 1/32 of the slots
+  // (bitmaps, repeats among them), the last in one or two (sole postings and short lists).
+  const random = seededRandom(23);
+  const words = Array.from({ length: 400 }, (_, n) => `word${n}x`);
+  const text = () =>
+    Array.from({ length: 3 + Math.floor(random() * 9) }, () => {
+      const rank = Math.floor(words.length * random() ** 3);
+      return words[rank];
+    }).join(' ');
+  const queries = [
+    'word0x word1x',
+    'word2x word17x word250x',
+    'word399x',
+    'word5x word5x word90x word3x word1x',
+    'word120x absent',
+  ];
+
+  it('restores an index that ranks exactly as the original, and keeps changing as it would', () => {
+    const texts: (string | undefined)[] = Array.from({ length: 3_000 }, text);
+    const original = new KeywordIndex();
+    for (const [slot, value] of texts.entries()) original.set(slot, value!);
+    // Removals and re-indexing: pool waste, emptied lists, bitmaps with holes.
+    for (let slot = 0; slot < texts.length; slot += 7) {
+      original.remove(slot);
+      texts[slot] = undefined;
+    }
+    for (let slot = 3; slot < texts.length; slot += 11) {
+      texts[slot] = text();
+      original.set(slot, texts[slot]!);
+    }
+    const state = original.exportState();
+    expect(state.arrays.bits.length).toBeGreaterThan(0);
+    expect(state.arrays.repeatOf.some((at) => at >= 0)).toBe(true);
+    expect(state.arrays.listData.length).toBeGreaterThan(0);
+
+    const restored = new KeywordIndex();
+    // Through copies, as a file would give them back.
+    restored.restoreState({
+      terms: [...state.terms],
+      arrays: Object.fromEntries(
+        Object.entries(state.arrays).map(([name, array]) => [name, array.slice()]),
+      ) as typeof state.arrays,
+    });
+    expect(restored.size).toBe(original.size);
+    const check = () => {
+      const expected = reference(texts);
+      for (const query of queries) {
+        const want = expected(query, { limit: 10 });
+        expect(want.length).toBeGreaterThan(0);
+        for (const index of [original, restored])
+          expect(index.search({ text: query, matches: everything, limit: 10 }).map(asPair)).toEqual(
+            want,
+          );
+      }
+    };
+    check();
+    // The same changes to both, past the restored arrays' lengths (growth) and over restored slots.
+    for (let slot = 0; slot < 5_000; slot += 3) {
+      texts[slot] = text();
+      original.set(slot, texts[slot]!);
+      restored.set(slot, texts[slot]!);
+    }
+    for (let slot = 1; slot < 5_000; slot += 5) {
+      texts[slot] = undefined;
+      original.remove(slot);
+      restored.remove(slot);
+    }
+    check();
+  });
+
+  it('refuses a state that does not hold together, and stays empty', () => {
+    const original = new KeywordIndex();
+    for (const [slot, value] of corpus.entries()) original.set(slot, value);
+    const state = original.exportState();
+    const restored = new KeywordIndex();
+    expect(() => restored.restoreState({ ...state, terms: state.terms.slice(1) })).toThrow(
+      /does not hold together/,
+    );
+    expect(restored.size).toBe(0);
+    expect(restored.search({ text: 'payments', matches: everything, limit: 3 })).toEqual([]);
+    // A used index is not restored into either.
+    expect(() => original.restoreState(state)).toThrow(/does not hold together/);
+  });
+});

@@ -1,0 +1,200 @@
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import * as zlib from 'node:zlib';
+
+/**
+ * A file of named typed arrays and string lists under a JSON header, each section with its
+ * CRC-32: what the index writes at a clean close so that the next open restores its in-memory
+ * structures instead of rebuilding them from every row (restart-snapshot.ts).
+ *
+ * Layout: the magic line, the header's byte length (u32 little-endian), the header (JSON: the
+ * caller's fields and the sections' names, types, lengths and checksums), then each section's
+ * bytes in that order. Written to a temporary name, synced and renamed, so the file under
+ * `path` is whole or absent.
+ */
+
+const MAGIC = Buffer.from('membus-snapshot 1\n', 'utf8');
+/** Strings per section of a string list (each joined by NUL: stems and words hold none). */
+const STRINGS_PER_CHUNK = 1 << 18;
+const SEPARATOR = '\u0000';
+/** zlib's CRC-32 where Node has it (20.15+); before, sections are written and read unchecked. */
+const crc32 = (bytes: Uint8Array): number => (zlib.crc32 === undefined ? 0 : zlib.crc32(bytes));
+
+export type SnapshotArray =
+  | Int32Array<ArrayBuffer>
+  | Uint32Array<ArrayBuffer>
+  | Uint16Array<ArrayBuffer>
+  | Float64Array<ArrayBuffer>;
+
+const ARRAY_TYPES = {
+  Int32Array,
+  Uint32Array,
+  Uint16Array,
+  Float64Array,
+} as const;
+type ArrayType = keyof typeof ARRAY_TYPES;
+
+interface Section {
+  name: string;
+  /** A typed array's type, or 'strings' for a chunk of a string list. */
+  type: ArrayType | 'strings';
+  /** Elements of the typed array, or strings of the chunk. */
+  length: number;
+  bytes: number;
+  crc: number;
+}
+
+export interface SnapshotContents<H> {
+  header: H;
+  arrays: Record<string, SnapshotArray>;
+  strings: Record<string, string[]>;
+}
+
+/** Why a snapshot file was not restored. */
+export class SnapshotUnreadable extends Error {}
+
+export function writeSnapshotFile<H>(path: string, contents: SnapshotContents<H>): void {
+  const sections: Section[] = [];
+  const payloads: Uint8Array[] = [];
+  for (const [name, array] of Object.entries(contents.arrays)) {
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    const type = array.constructor.name as ArrayType;
+    sections.push({ name, type, length: array.length, bytes: bytes.byteLength, crc: crc32(bytes) });
+    payloads.push(bytes);
+  }
+  for (const [name, strings] of Object.entries(contents.strings))
+    for (let start = 0; start === 0 || start < strings.length; start += STRINGS_PER_CHUNK) {
+      const chunk = strings.slice(start, start + STRINGS_PER_CHUNK);
+      const bytes = Buffer.from(chunk.join(SEPARATOR), 'utf8');
+      sections.push({
+        name,
+        type: 'strings',
+        length: chunk.length,
+        bytes: bytes.byteLength,
+        crc: crc32(bytes),
+      });
+      payloads.push(bytes);
+    }
+  const header = Buffer.from(JSON.stringify({ header: contents.header, sections }), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.byteLength);
+
+  const temporary = `${path}.tmp`;
+  const descriptor = openSync(temporary, 'w');
+  try {
+    for (const part of [MAGIC, length, header, ...payloads]) writeAll(descriptor, part);
+    fsyncSync(descriptor);
+  } catch (error) {
+    closeSync(descriptor);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  closeSync(descriptor);
+  renameSync(temporary, path);
+  syncDirectory(dirname(path));
+}
+
+/** Reads a snapshot file whole; throws `SnapshotUnreadable` when it is not one, or damaged. */
+export function readSnapshotFile<H>(path: string): SnapshotContents<H> {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, 'r');
+  } catch (error) {
+    throw new SnapshotUnreadable(`cannot open ${path}`, { cause: error });
+  }
+  try {
+    const size = fstatSync(descriptor).size;
+    let position = 0;
+    const read = (into: Uint8Array): void => {
+      if (position + into.byteLength > size) throw new SnapshotUnreadable(`${path} is truncated`);
+      readAll(descriptor, into, position);
+      position += into.byteLength;
+    };
+    const magic = new Uint8Array(MAGIC.byteLength);
+    read(magic);
+    if (!MAGIC.equals(magic)) throw new SnapshotUnreadable(`${path} is not a snapshot file`);
+    const length = Buffer.alloc(4);
+    read(length);
+    const headerBytes = Buffer.alloc(length.readUInt32LE());
+    read(headerBytes);
+    const parsed = JSON.parse(headerBytes.toString('utf8')) as { header: H; sections: Section[] };
+    const contents: SnapshotContents<H> = { header: parsed.header, arrays: {}, strings: {} };
+    for (const section of parsed.sections) {
+      let bytes: Uint8Array;
+      let array: SnapshotArray | undefined;
+      if (section.type === 'strings') bytes = Buffer.alloc(section.bytes);
+      else {
+        const Type = ARRAY_TYPES[section.type];
+        if (Type === undefined || section.length * Type.BYTES_PER_ELEMENT !== section.bytes)
+          throw new SnapshotUnreadable(`${path}: section ${section.name} is malformed`);
+        array = new Type(section.length);
+        bytes = new Uint8Array(array.buffer);
+      }
+      read(bytes);
+      if (crc32(bytes) !== section.crc)
+        throw new SnapshotUnreadable(`${path}: section ${section.name} fails its checksum`);
+      if (array !== undefined) contents.arrays[section.name] = array;
+      else {
+        const strings = section.length === 0 ? [] : bytes.toString().split(SEPARATOR);
+        if (strings.length !== section.length)
+          throw new SnapshotUnreadable(`${path}: section ${section.name} is malformed`);
+        const list = contents.strings[section.name];
+        if (list === undefined) contents.strings[section.name] = strings;
+        else for (const string of strings) list.push(string);
+      }
+    }
+    if (position !== size) throw new SnapshotUnreadable(`${path} has trailing bytes`);
+    return contents;
+  } catch (error) {
+    if (error instanceof SnapshotUnreadable) throw error;
+    throw new SnapshotUnreadable(`${path} cannot be read`, { cause: error });
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+// Positional reads and writes move at most ~2 GB per call.
+const IO_CHUNK = 1 << 30;
+
+function writeAll(descriptor: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.byteLength)
+    offset += writeSync(descriptor, bytes, offset, Math.min(IO_CHUNK, bytes.byteLength - offset));
+}
+
+function readAll(descriptor: number, into: Uint8Array, position: number): void {
+  let offset = 0;
+  while (offset < into.byteLength) {
+    const read = readSync(
+      descriptor,
+      into,
+      offset,
+      Math.min(IO_CHUNK, into.byteLength - offset),
+      position + offset,
+    );
+    if (read === 0) throw new SnapshotUnreadable('unexpected end of file');
+    offset += read;
+  }
+}
+
+/** Makes a rename in `directory` durable (where the platform allows opening a directory). */
+export function syncDirectory(directory: string): void {
+  let descriptor: number | undefined;
+  try {
+    descriptor = openSync(directory, 'r');
+    fsyncSync(descriptor);
+  } catch {
+    // Not supported here (e.g. Windows): the rename is as durable as the platform makes it.
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
+  }
+}
