@@ -54,6 +54,16 @@ await defineService({
             }),
           )
         : undefined;
+    if (embeddedIndex !== undefined) {
+      const { count, opened } = embeddedIndex.status();
+      const seconds = (opened.ms / 1000).toFixed(1);
+      log.info(
+        opened.from === 'snapshot'
+          ? `embedded index restored from the last clean close in ${seconds} s (${count} memories)`
+          : `embedded index built from every row in ${seconds} s (${count} memories): ${opened.reason ?? ''}`,
+        { from: opened.from, reason: opened.reason, seconds: opened.ms / 1000, memories: count },
+      );
+    }
     const index =
       embeddedIndex ??
       (await runtime.open('Qdrant vector index', () =>

@@ -22,6 +22,7 @@ const vectorStoreMetrics = defineMetrics({
   // Without `METRICS_TENANT_LABEL` the tenant label is left out (see createVectorStoreMetrics).
   memories: gauge('membus_memories', 'Live memories in the embedded index by tier and kind (expired ones not yet swept included)', ['tenant', 'tier', 'kind']),
   graphRebuilds: counter('membus_index_graph_rebuilds_total', 'Times the embedded HNSW graph was rebuilt from SQLite at start instead of loaded, by reason: missing (no graph saved), damaged (the file failed its checks), mismatch (not built from this SQLite), parameters (connectivity or expansion_add changed, or a graph saved by hnswlib before 2026-12-06)', ['reason']),
+  indexOpenSeconds: gauge('membus_index_open_seconds', 'Seconds the last start took to build the embedded index in memory (before its graph was loaded), by source: snapshot (the last close was clean and left one) or rows (every row read again: a first start, or after a crash or a kill)', ['from']),
   storageErrors: counter('membus_storage_errors_total', 'Storage operations (writes of memories, history, access counts) that failed, by reason: disk_full, corrupt, io, busy, read_only, other', ['reason']),
   watchFeeds: gauge('membus_watch_feeds', 'Change feeds (memory.watch relays) running on this replica'),
   watchMessages: counter('membus_watch_messages_total', 'Messages the change feeds sent, by type (event, heartbeat)', ['type']),
@@ -35,7 +36,12 @@ export const VectorStoreMetricNames = vectorStoreMetrics.names;
 
 /** What the index reports about itself, read at scrape time. */
 export interface IndexStatusSource {
-  status(): { count: number; tail: number; graphRebuilds?: Readonly<Record<string, number>> };
+  status(): {
+    count: number;
+    tail: number;
+    graphRebuilds?: Readonly<Record<string, number>>;
+    opened?: { from: string; ms: number };
+  };
   /** Every tenant's live memories for every (tier, kind), zeros included. */
   memoryCounts(): readonly { tenant: string; tier: Tier; kind: Kind; count: number }[];
 }
@@ -93,6 +99,12 @@ export function createVectorStoreMetrics(
       if (rebuilds === undefined) return;
       counter.reset();
       for (const [reason, count] of Object.entries(rebuilds)) counter.inc({ reason }, count);
+    },
+    indexOpenSeconds(gauge) {
+      const opened = index?.status().opened;
+      if (opened === undefined) return;
+      gauge.reset();
+      gauge.set({ from: opened.from }, opened.ms / 1000);
     },
     storageErrors(counter) {
       if (storage === undefined) return;
