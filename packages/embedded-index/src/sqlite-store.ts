@@ -204,7 +204,6 @@ export class SqliteStore {
         )
         .pluck(),
       recordAccess: db.prepare<[number, number, string, string]>(recordAccessSql),
-      maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM memories').pluck(),
       vectorOf: db.prepare<[number], Buffer>('SELECT vector FROM memories WHERE slot = ?').pluck(),
       loadAll: db.prepare<[], StoredRow>(
         `SELECT ${PAYLOAD_COLUMNS}, ${DERIVED_COLUMNS} FROM memories`,
@@ -243,10 +242,6 @@ export class SqliteStore {
 
   putSetting(key: string, value: string): void {
     this.statements.putSetting.run(key, value);
-  }
-
-  maxSeq(): number {
-    return this.statements.maxSeq.get() ?? 0;
   }
 
   /** The float32 vector stored in a slot (undefined when no memory holds it). */
