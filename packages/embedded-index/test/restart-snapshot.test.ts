@@ -78,6 +78,17 @@ describe('restart from the snapshot of a clean close', () => {
     return before;
   };
 
+  /** Opens the store, built from the rows for `reason`; expects `expected` as its answers. */
+  const expectRebuilt = async (reason: string | RegExp, expected: unknown[]) => {
+    const index = await openIndex();
+    expect(index.status().opened).toMatchObject({
+      from: 'rows',
+      reason: typeof reason === 'string' ? reason : expect.stringMatching(reason),
+    });
+    expect(await answers(index)).toEqual(expected);
+    return index;
+  };
+
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'membus-restart-'));
   });
@@ -118,12 +129,7 @@ describe('restart from the snapshot of a clean close', () => {
     expect(await answers(again)).toEqual(changed);
     await again.close({ persistGraph: false });
     open.splice(0);
-    const rebuilt = await openIndex();
-    expect(rebuilt.status().opened).toMatchObject({
-      from: 'rows',
-      reason: 'no clean close recorded',
-    });
-    expect(await answers(rebuilt)).toEqual(changed);
+    await expectRebuilt('no clean close recorded', changed);
   });
 
   it('after a crash (no clean close) the next open rebuilds from the rows, with the writes since', async () => {
@@ -178,12 +184,7 @@ describe('restart from the snapshot of a clean close', () => {
     bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
     writeFileSync(path, bytes);
 
-    const index = await openIndex();
-    expect(index.status().opened).toMatchObject({
-      from: 'rows',
-      reason: expect.stringMatching(/checksum/),
-    });
-    expect(await answers(index)).toEqual(before);
+    await expectRebuilt(/checksum/, before);
   });
 
   it('a snapshot other than the one the close recorded: rebuilt from the rows', async () => {
@@ -198,24 +199,14 @@ describe('restart from the snapshot of a clean close', () => {
     } finally {
       await rm(other, { recursive: true, force: true });
     }
-    const index = await openIndex();
-    expect(index.status().opened).toMatchObject({
-      from: 'rows',
-      reason: 'the snapshot file is not the one the close recorded',
-    });
-    expect(await answers(index)).toEqual(before);
+    await expectRebuilt('the snapshot file is not the one the close recorded', before);
   });
 
   it('a vector file shorter than the slots: codes and keywords rebuilt from the rows, same answers', async () => {
     const before = await buildStore();
     truncateSync(join(directory, 'vectors.f32'), 100 * DIMENSION * 4);
 
-    const index = await openIndex();
-    expect(index.status().opened).toMatchObject({
-      from: 'rows',
-      reason: 'vectors.f32 does not hold every vector',
-    });
-    expect(await answers(index)).toEqual(before);
+    await expectRebuilt('vectors.f32 does not hold every vector', before);
     // The file was written again whole: the next clean close vouches for it.
     await closeAll();
     const next = await openIndex();
