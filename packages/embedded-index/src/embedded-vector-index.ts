@@ -461,7 +461,6 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
           dimension: this.dimension,
           count: this.liveCount,
           maxSeq,
-          slots: this.slots.nextSlot,
         },
         this.keywords,
       );

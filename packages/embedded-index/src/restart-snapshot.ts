@@ -37,8 +37,6 @@ export interface RestartHeader {
   /** Live memories and the highest row sequence when it was written. */
   count: number;
   maxSeq: number;
-  /** Slots in use (the highest live slot + 1 at most). */
-  slots: number;
 }
 
 export interface RestartSnapshot {

@@ -187,7 +187,7 @@ function readAll(descriptor: number, into: Uint8Array, position: number): void {
 }
 
 /** Makes a rename in `directory` durable (where the platform allows opening a directory). */
-export function syncDirectory(directory: string): void {
+function syncDirectory(directory: string): void {
   let descriptor: number | undefined;
   try {
     descriptor = openSync(directory, 'r');
