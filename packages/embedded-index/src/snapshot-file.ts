@@ -23,8 +23,13 @@ import * as zlib from 'node:zlib';
  */
 
 const MAGIC = Buffer.from('membus-snapshot 1\n', 'utf8');
-/** Strings per section of a string list (each joined by NUL: stems and words hold none). */
-const STRINGS_PER_CHUNK = 1 << 18;
+/**
+ * A string list is written in sections of at most this many strings and characters, each
+ * joined by NUL (stems and words hold none): one joined string stays far below V8's limit
+ * (~2^29 characters) however long the tenants' words are.
+ */
+const CHUNK_STRINGS = 1 << 18;
+const CHUNK_CHARACTERS = 1 << 24;
 const SEPARATOR = '\u0000';
 /** zlib's CRC-32 where Node has it (20.15+); before, sections are written and read unchecked. */
 const crc32 = (bytes: Uint8Array): number => (zlib.crc32 === undefined ? 0 : zlib.crc32(bytes));
@@ -72,8 +77,7 @@ export function writeSnapshotFile<H>(path: string, contents: SnapshotContents<H>
     payloads.push(bytes);
   }
   for (const [name, strings] of Object.entries(contents.strings))
-    for (let start = 0; start === 0 || start < strings.length; start += STRINGS_PER_CHUNK) {
-      const chunk = strings.slice(start, start + STRINGS_PER_CHUNK);
+    for (const chunk of chunks(strings)) {
       const bytes = Buffer.from(chunk.join(SEPARATOR), 'utf8');
       sections.push({
         name,
@@ -101,6 +105,25 @@ export function writeSnapshotFile<H>(path: string, contents: SnapshotContents<H>
   closeSync(descriptor);
   renameSync(temporary, path);
   syncDirectory(dirname(path));
+}
+
+/** `strings` in consecutive runs within the chunk bounds; one empty run for an empty list. */
+function* chunks(strings: readonly string[]): Generator<string[]> {
+  let chunk: string[] = [];
+  let characters = 0;
+  for (const string of strings) {
+    if (
+      chunk.length > 0 &&
+      (chunk.length === CHUNK_STRINGS || characters + string.length > CHUNK_CHARACTERS)
+    ) {
+      yield chunk;
+      chunk = [];
+      characters = 0;
+    }
+    chunk.push(string);
+    characters += string.length + 1;
+  }
+  if (chunk.length > 0 || strings.length === 0) yield chunk;
 }
 
 /** Reads a snapshot file whole; throws `SnapshotUnreadable` when it is not one, or damaged. */
