@@ -27,8 +27,10 @@ if [ ! -x "$VENV/bin/python" ] && ! make_venv; then
     exit 1
   }
 fi
-# Reinstalled only when the package's requirements change (the install is editable).
-STAMP="$VENV/.membus-$(sha256sum clients/python/pyproject.toml | cut -c1-16)"
+# Reinstalled when the package's requirements change, or the checkout: the install is editable,
+# so the virtualenv imports the client from the checkout that installed it (a CI clone removed
+# since would leave it importing nothing).
+STAMP="$VENV/.membus-$( (pwd; cat clients/python/pyproject.toml) | sha256sum | cut -c1-16)"
 if [ ! -e "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e 'clients/python[test]'
   rm -f "$VENV"/.membus-* && touch "$STAMP"
