@@ -49,11 +49,12 @@ export type { DurablePublishOptions } from './publish.ts';
 export { privateMessageId, publishCore, publishDurable } from './publish.ts';
 export type { RequestContext, RequestOptions, ServeOptions, Service } from './request-reply.ts';
 export { isReplySubject, request, serve, transportError } from './request-reply.ts';
-export type { ConsumerOptions, StreamOptions } from './streams.ts';
+export type { ConsumerOptions, PrepareOptions, StreamOptions } from './streams.ts';
 export {
   AGENT_STREAM_DUPLICATE_WINDOW_MS,
   ensureConsumer,
   ensureStreams,
+  prepareJetStream,
   streamConfigs,
 } from './streams.ts';
 export { extractTraceContext, injectTraceContext, subjectTemplate } from './tracing.ts';

@@ -4,11 +4,13 @@ import {
   DeliverPolicy,
   JetStreamApiError,
   type JetStreamManager,
+  type JetStreamManagerOptions,
+  jetstreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
+import { type NatsConnection, nanos, TimeoutError } from '@nats-io/nats-core';
 
 export interface StreamOptions {
   /** Stream replicas (1 on one server, 3 in a cluster). */
@@ -136,6 +138,41 @@ export async function ensureStreams(
         if (!created) throw addError;
         await jsm.streams.update(name, config);
       }
+    }
+  }
+}
+
+export interface PrepareOptions {
+  streams?: StreamOptions;
+  consumers?: ConsumerOptions[];
+  /** Passed to `jetstreamManager` (API prefix, request timeout). */
+  manager?: JetStreamManagerOptions;
+  /** Tries before a JetStream API request that gets no answer fails the start (default 5). */
+  attempts?: number;
+  /** Told of each timed-out try that will be retried. */
+  onRetry?: (attempt: number, error: TimeoutError) => void;
+}
+
+/**
+ * A service's JetStream start: the manager, the pipeline's streams and its consumers. nats-server
+ * 2.9 can leave JetStream API requests that arrive together on a fresh server without an answer
+ * (a stack starting: four of five `$JS.API.INFO` replies never sent, seen in its trace log), so a
+ * try that times out is run again from the start; every step is idempotent. Other errors stand.
+ */
+export async function prepareJetStream(
+  nc: NatsConnection,
+  options: PrepareOptions = {},
+): Promise<JetStreamManager> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const jsm = await jetstreamManager(nc, options.manager);
+      await ensureStreams(jsm, options.streams);
+      for (const consumer of options.consumers ?? []) await ensureConsumer(jsm, consumer);
+      return jsm;
+    } catch (error) {
+      if (!(error instanceof TimeoutError) || attempt >= attempts) throw error;
+      options.onRetry?.(attempt, error);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { type NatsConnection, TimeoutError } from '@nats-io/nats-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectBus, ensureStreams, streamConfigs } from '../src/index.ts';
+import { connectBus, ensureStreams, prepareJetStream, streamConfigs } from '../src/index.ts';
 import { type NatsServer, startNatsServer } from '../src/testing/index.ts';
 
 let server: NatsServer | undefined;
@@ -16,7 +16,9 @@ afterEach(async () => {
 describe('ensureStreams', () => {
   // Every service runs it at startup, and a stack starts them together: on a fresh server one
   // service's add can lose to another's, which nats-server may report as a name in use or as
-  // subjects overlapping the stream just created. Both mean the stream is there.
+  // subjects overlapping the stream just created. Both mean the stream is there. And nats-server
+  // 2.9 now and then leaves some of five requests arriving together unanswered: the start
+  // (prepareJetStream, as the services run it) tries again.
   it('creates the streams when five services start at once on a fresh server', async () => {
     for (let round = 0; round < 8; round += 1) {
       server = await startNatsServer();
@@ -24,8 +26,7 @@ describe('ensureStreams', () => {
         Array.from({ length: 5 }, (_, i) => connectBus({ servers: server!.url, name: `s${i}` })),
       );
       connections.push(...services);
-      const managers = await Promise.all(services.map((nc) => jetstreamManager(nc)));
-      await Promise.all(managers.map((jsm) => ensureStreams(jsm)));
+      const managers = await Promise.all(services.map((nc) => prepareJetStream(nc)));
       const names = (await managers[0]!.streams.names().next()).sort();
       expect(names).toEqual(
         streamConfigs()
@@ -36,6 +37,73 @@ describe('ensureStreams', () => {
       await server.stop();
       server = undefined;
     }
+  });
+
+  /**
+   * A relay in front of the real JetStream API (`LOSSY.API.>` → `$JS.API.>`) that leaves the
+   * requests `drop` chooses unanswered, as nats-server 2.9 did: the start's retries run against
+   * real streams.
+   */
+  async function lossyApi(drop: (index: number) => boolean): Promise<{ requests: () => number }> {
+    server = await startNatsServer();
+    const relay = await connectBus({ servers: server.url, name: 'relay' });
+    connections.push(relay);
+    let index = 0;
+    relay.subscribe('LOSSY.API.>', {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        index += 1;
+        if (drop(index)) return;
+        const subject = `$JS.API.${msg.subject.slice('LOSSY.API.'.length)}`;
+        relay.request(subject, msg.data, { timeout: 5_000 }).then(
+          (reply) => msg.respond(reply.data),
+          () => {},
+        );
+      },
+    });
+    await relay.flush();
+    return { requests: () => index };
+  }
+
+  it('tries again from the start when a JetStream API request gets no answer', async () => {
+    const relay = await lossyApi((index) => index === 3);
+    const nc = await connectBus({ servers: server!.url, name: 'service' });
+    connections.push(nc);
+    const retries: number[] = [];
+    const jsm = await prepareJetStream(nc, {
+      manager: { apiPrefix: 'LOSSY.API', timeout: 300 },
+      consumers: [{ stream: streamConfigs()[0]!.name as string, durable: 'worker' }],
+      onRetry: (attempt, error) => {
+        expect(error).toBeInstanceOf(TimeoutError);
+        retries.push(attempt);
+      },
+    });
+    expect(retries).toEqual([1]);
+    expect((await jsm.streams.names().next()).sort()).toEqual(
+      streamConfigs()
+        .map((c) => c.name)
+        .sort(),
+    );
+    expect((await jsm.consumers.info(streamConfigs()[0]!.name as string, 'worker')).name).toBe(
+      'worker',
+    );
+    expect(relay.requests()).toBeGreaterThan(3);
+  });
+
+  it('fails the start with the timeout once every try went unanswered', async () => {
+    const relay = await lossyApi(() => true);
+    const nc = await connectBus({ servers: server!.url, name: 'service' });
+    connections.push(nc);
+    const retries: number[] = [];
+    await expect(
+      prepareJetStream(nc, {
+        manager: { apiPrefix: 'LOSSY.API', timeout: 200 },
+        attempts: 3,
+        onRetry: (attempt) => retries.push(attempt),
+      }),
+    ).rejects.toBeInstanceOf(TimeoutError);
+    expect(retries).toEqual([1, 2]);
+    expect(relay.requests()).toBe(3);
   });
 
   it('still refuses when another stream, not one of ours, holds the subjects', async () => {

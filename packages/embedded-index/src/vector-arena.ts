@@ -292,7 +292,7 @@ export class VectorArena {
    * keeps one and no write to it failed).
    */
   syncFile(): boolean {
-    return this.fileOpened && this.file !== undefined && this.file.sync();
+    return this.fileOpened && this.file?.sync() === true;
   }
 
   /** Stores a slot's vector given as a little-endian float32 blob. */

@@ -6,16 +6,14 @@ import {
   type ConsumerOptions,
   connectBus,
   consumeStream,
-  ensureConsumer,
-  ensureStreams,
   type JetStreamClient,
   type JetStreamManager,
   jetStreamStatusReader,
   jetstream,
-  jetstreamManager,
   type NatsConnection,
   notifyDeadLetter,
   operationConsumer,
+  prepareJetStream,
   type ServeOperationOptions,
   type StreamConsumer,
   serveOperation,
@@ -198,9 +196,15 @@ async function run<C extends RuntimeConfig>(
       if (bus !== undefined) return bus;
       const nc = await connectBus(busConnectionFromEnv(config, name));
       const js = jetstream(nc);
-      const jsm = await jetstreamManager(nc);
-      await ensureStreams(jsm, { replicas: config.streamReplicas });
-      for (const consumer of declared) await ensureConsumer(jsm, declaration(consumer.stream));
+      const jsm = await prepareJetStream(nc, {
+        streams: { replicas: config.streamReplicas },
+        consumers: declared.map((consumer) => declaration(consumer.stream)),
+        onRetry: (attempt, error) =>
+          log.warn('a JetStream API request got no answer at start; trying again', {
+            attempt,
+            reason: error.message,
+          }),
+      });
       if (declared.length > 0)
         registerJetStreamMetrics(
           registry,
