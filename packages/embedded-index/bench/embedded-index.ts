@@ -21,7 +21,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +46,10 @@ const { values } = parseArgs({
     /** The indexer's idle mode after this many ms without writes ('Infinity': never, as before 2026-12-06). */
     'idle-after-ms': { type: 'string' },
     /**
-     * Work in this directory and keep it. Where it already holds the memories (a run stopped
-     * after its upserts), skip them: build the graph from what it holds, then measure as usual.
+     * Work in this directory and keep it. Where it already holds memories (a run stopped by a
+     * signal), go on from there: upsert the rest, build the graph, then measure as usual. SIGINT
+     * or SIGTERM during the upserts or the build closes the index cleanly (graph saved) and exits,
+     * so a run too long for one sitting continues in the next.
      */
     directory: { type: 'string' },
     /**
@@ -137,11 +139,27 @@ function percentile(sorted: readonly number[], fraction: number): number {
 const format = (ms: number): string => `${ms.toFixed(2)} ms`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
+/** RSS split into anonymous memory and file pages (vectors.f32 mapped: reclaimable), from /proc. */
+function rssSplit(): string {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    const anon = kib('RssAnon');
+    const file = kib('RssFile');
+    return Number.isNaN(anon) || Number.isNaN(file)
+      ? ''
+      : ` = anon ${mib(anon * 1024)} + file ${mib(file * 1024)}`;
+  } catch {
+    return '';
+  }
+}
+
 function memory(memories: number): string {
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
   const per = (bytes: number) => `${(bytes / memories).toFixed(0)} B/memory`;
-  return `rss ${mib(usage.rss)} (${per(usage.rss)}); JS heap ${mib(usage.heapUsed)} (${per(usage.heapUsed)}), external ${mib(usage.external)} (array buffers ${mib(usage.arrayBuffers)}, ${per(usage.arrayBuffers)})`;
+  return `rss ${mib(usage.rss)} (${per(usage.rss)}${rssSplit()}); JS heap ${mib(usage.heapUsed)} (${per(usage.heapUsed)}), external ${mib(usage.external)} (array buffers ${mib(usage.arrayBuffers)}, ${per(usage.arrayBuffers)})`;
 }
 
 /** A query kind: its filter and mode per query, and how its exact answer is found. */
@@ -285,16 +303,29 @@ async function main(): Promise<void> {
 
     const openStart = performance.now();
     const index = await openEmbeddedVectorIndex(options);
-    if (resumed) {
+    const stop = stopSignal();
+    const stopped = async (where: string): Promise<void> => {
       const { count, tail } = index.status();
+      await index.close();
       console.log(
-        `resumed: ${count} memories, ${tail} not in the graph yet; opened in ${format(performance.now() - openStart)}`,
+        `stopped by ${stop.signal()} ${where}: ${count} memories, ${tail} not in the graph yet; index closed (graph saved). Run again with --directory ${directory} to go on.`,
       );
-    } else await ingest(index);
+    };
+    const held = index.status().count;
+    if (resumed) {
+      const { tail, opened } = index.status();
+      console.log(
+        `resumed: ${held} memories, ${tail} not in the graph yet; opened in ${format(performance.now() - openStart)} (from the ${opened.from}${opened.reason ? `: ${opened.reason}` : ''})`,
+      );
+    }
+    if (held < size && !(await ingest(index, held, stop)))
+      return await stopped('during the upserts');
 
     const buildStart = performance.now();
     const unindexed = index.status().tail;
-    await index.whenIndexed();
+    if ((await Promise.race([index.whenIndexed().then(() => true), stop.promise])) !== true)
+      return await stopped('during the graph build');
+    stop.dispose();
     console.log(
       `graph build (background, ${unindexed} of ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
     );
@@ -334,24 +365,63 @@ async function main(): Promise<void> {
   }
 }
 
-/** Upserts the `size` vectors in batches of 256, then searches once while all is in the tail. */
-async function ingest(index: EmbeddedVectorIndex): Promise<void> {
+interface StopSignal {
+  /** Resolves to false on SIGINT or SIGTERM. */
+  promise: Promise<false>;
+  signal(): string | undefined;
+  dispose(): void;
+}
+
+function stopSignal(): StopSignal {
+  let received: string | undefined;
+  let resolve: (value: false) => void = () => {};
+  const promise = new Promise<false>((settle) => {
+    resolve = settle;
+  });
+  const on = (signal: NodeJS.Signals) => {
+    received = signal;
+    resolve(false);
+  };
+  process.once('SIGINT', on).once('SIGTERM', on);
+  return {
+    promise,
+    signal: () => received,
+    dispose: () => process.off('SIGINT', on).off('SIGTERM', on),
+  };
+}
+
+/**
+ * Upserts the vectors from `from` on in batches of 256, then searches once while all is in the
+ * tail. False when a signal stopped it (after a whole batch).
+ */
+async function ingest(
+  index: EmbeddedVectorIndex,
+  from: number,
+  stop: StopSignal,
+): Promise<boolean> {
   const batchTimes: number[] = [];
-  const ingestStart = performance.now();
+  let ingestStart = performance.now();
   let batch: IndexedMemory[] = [];
   for (const [n, vector] of benchVectors()) {
+    if (n < from) {
+      if (n === from - 1) ingestStart = performance.now();
+      continue;
+    }
     batch.push(item(n, new Float32Array(vector)));
     if (batch.length < 256 && n < size - 1) continue;
     const batchStart = performance.now();
     await index.upsert(batch);
     batchTimes.push(performance.now() - batchStart);
     batch = [];
-    if (values['concurrent-build']) await new Promise((resolve) => setImmediate(resolve));
+    // Signals are delivered on the event loop: yield to it, which also lets the graph build.
+    if (values['concurrent-build'] || batchTimes.length % 64 === 0)
+      await new Promise((resolve) => setImmediate(resolve));
+    if (stop.signal() !== undefined) return false;
   }
   const ingestMs = performance.now() - ingestStart;
   batchTimes.sort((a, b) => a - b);
   console.log(
-    `upsert (batches of 256): ${((size / ingestMs) * 1000).toFixed(0)} memories/s; batch p50 ${format(percentile(batchTimes, 0.5))} p99 ${format(percentile(batchTimes, 0.99))}`,
+    `upsert (batches of 256${from > 0 ? `, from ${from}` : ''}): ${(((size - from) / ingestMs) * 1000).toFixed(0)} memories/s; batch p50 ${format(percentile(batchTimes, 0.5))} p99 ${format(percentile(batchTimes, 0.99))}`,
   );
   const tailQueries = Array.from({ length: Math.min(200, queryCount) }, () => sample(queryDraws));
   const { tail } = index.status();
@@ -362,6 +432,7 @@ async function ingest(index: EmbeddedVectorIndex): Promise<void> {
     undefined,
     tail === size ? ' while all is in the tail' : ` with ${tail} of ${size} in the tail`,
   );
+  return true;
 }
 
 async function reopen(directory: string): Promise<void> {
