@@ -44,10 +44,13 @@ import {
   type GcTotals,
   gcBetween,
   gcTotals,
+  histogramBuckets,
+  meanBetween,
   type QuerySample,
   type ResidentSplit,
   residentSplit,
   rssMb,
+  sharesAbove,
   slowest,
   summarize,
   v8Heap,
@@ -354,7 +357,12 @@ async function main() {
   let stored = 0;
   let rateResult:
     | (Awaited<ReturnType<typeof fixedRate>> & {
-        vectorStore: { eventLoopDelay: ReturnType<typeof eventLoopDelay>; gc: GcTotals };
+        vectorStore: {
+          eventLoopDelay: ReturnType<typeof eventLoopDelay>;
+          gc: GcTotals;
+          afterEmbedder: ReturnType<typeof sharesAbove>;
+          writeBatch: number;
+        };
       })
     | undefined;
   let mem0: Mem0Result | undefined;
@@ -464,14 +472,23 @@ async function main() {
       log(`store → queryable at ${offeredRate}/s offered for ${rateSeconds} s`);
       // The vector-store's event loop and collections during the stores: a stall there is a
       // store → queryable tail.
-      const gcBefore = gcTotals(await vectorStoreMetrics());
+      const before = await vectorStoreMetrics();
       const result = await fixedRate(client, offeredRate, rateSeconds, rng(9));
       const after = await vectorStoreMetrics();
+      const histogram = (name: string) =>
+        sharesAbove(
+          histogramBuckets(before, name),
+          histogramBuckets(after, name),
+          [0.025, 0.05, 0.1],
+        );
       rateResult = {
         ...result,
         vectorStore: {
           eventLoopDelay: eventLoopDelay(after),
-          gc: gcBetween(gcBefore, gcTotals(after)),
+          gc: gcBetween(gcTotals(before), gcTotals(after)),
+          // Its own part of the tail: from the embedder accepting a store to it being written.
+          afterEmbedder: histogram('membus_store_to_queryable_seconds'),
+          writeBatch: meanBetween(before, after, 'membus_store_write_batch_size'),
         },
       };
     }
@@ -577,6 +594,18 @@ async function main() {
           .filter(([, { count }]) => count > 0)
           .map(([kind, { count, ms }]) => `${kind} ${count} (${ms} ms)`)
           .join(', ')}` +
+        `\n  embedder accepted → written (vector-store's histogram): over 25 / 50 / 100 ms ${[
+          '0.025',
+          '0.05',
+          '0.1',
+        ]
+          .map(
+            (bound) =>
+              `${(100 * (rateResult?.vectorStore.afterEmbedder.above[bound] ?? 0)).toFixed(1)} %`,
+          )
+          .join(
+            ' / ',
+          )} of ${rateResult.vectorStore.afterEmbedder.count}; ${fmt(rateResult.vectorStore.writeBatch)} memories per write on average` +
         '\n',
     );
   }

@@ -239,3 +239,45 @@ export function v8Heap(metrics: string): { used: number; total: number; external
     external: value('external_memory_bytes'),
   };
 }
+
+/** A histogram's cumulative bucket counts by upper bound (`+Inf` as Infinity), from /metrics text. */
+export function histogramBuckets(metrics: string, name: string): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const line = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
+  for (const [, le, value] of metrics.matchAll(line)) {
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(value));
+  }
+  return buckets;
+}
+
+/**
+ * Between two {@link histogramBuckets} readings: the observations made, and the share of them
+ * above each of `bounds` (each must be a bucket bound).
+ */
+export function sharesAbove(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  bounds: readonly number[],
+): { count: number; above: Record<string, number> } {
+  const delta = (bound: number) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0);
+  const count = delta(Number.POSITIVE_INFINITY);
+  return {
+    count,
+    above: Object.fromEntries(
+      bounds.map((bound) => [String(bound), count > 0 ? 1 - delta(bound) / count : 0]),
+    ),
+  };
+}
+
+/** A histogram's mean observation between two /metrics readings (NaN when none). */
+export function meanBetween(before: string, after: string, name: string): number {
+  const total = (metrics: string, field: 'sum' | 'count') =>
+    [...metrics.matchAll(new RegExp(`^${name}_${field}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+      (sum, [, value]) => sum + Number(value),
+      0,
+    );
+  return (
+    (total(after, 'sum') - total(before, 'sum')) / (total(after, 'count') - total(before, 'count'))
+  );
+}
