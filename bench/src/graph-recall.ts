@@ -1,5 +1,7 @@
 /**
- * Recall, build time, memory and latency of an ANN graph on the bench's corpus (issue 25).
+ * Recall, build time, memory and latency of an ANN graph on the bench's corpus (issue 25). Over
+ * 400 lines on purpose: the whole measurement in one script, so that what a printed number means
+ * is read in one place.
  *
  *   node --expose-gc --import tsx bench/src/graph-recall.ts --size 100000 \
  *     [--queries 200] [--engine usearch|arena|hnswlib] [--connectivity 16] [--expansion-add 64] \

@@ -18,6 +18,9 @@
  * (never all held at once: 10M of 384 dimensions would be 15 GB), e.g. a 10M run:
  *   node --expose-gc --max-old-space-size=16384 --import tsx \
  *     packages/embedded-index/bench/embedded-index.ts --size 10000000 --queries 300 --recall-queries 10
+ *
+ * Over 400 lines on purpose: the whole measurement in one script — the corpus, what is timed and
+ * how each exact answer is found — so that what a printed number means is read in one place.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -30,6 +33,7 @@ import { parseArgs } from 'node:util';
 import type { IndexedMemory, IndexFilter, SearchMode, VectorIndex } from '@membus/vector-index';
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing/fixtures';
 import { type EmbeddedVectorIndex, openEmbeddedVectorIndex } from '../src/index.ts';
+import { type StopSignal, stopSignal } from './stop-signal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -363,31 +367,6 @@ async function main(): Promise<void> {
   } finally {
     if (kept === undefined) await rm(directory, { recursive: true, force: true });
   }
-}
-
-interface StopSignal {
-  /** Resolves to false on SIGINT or SIGTERM. */
-  promise: Promise<false>;
-  signal(): string | undefined;
-  dispose(): void;
-}
-
-function stopSignal(): StopSignal {
-  let received: string | undefined;
-  let resolve: (value: false) => void = () => {};
-  const promise = new Promise<false>((settle) => {
-    resolve = settle;
-  });
-  const on = (signal: NodeJS.Signals) => {
-    received = signal;
-    resolve(false);
-  };
-  process.once('SIGINT', on).once('SIGTERM', on);
-  return {
-    promise,
-    signal: () => received,
-    dispose: () => process.off('SIGINT', on).off('SIGTERM', on),
-  };
 }
 
 /**

@@ -19,7 +19,8 @@ import { BoundedHeap } from '../src/bounded-heap.ts';
 import { ExactScanner } from '../src/exact-scan.ts';
 import type { CandidateSource } from '../src/payload-index.ts';
 import type { SlotTable } from '../src/slot-table.ts';
-import { openVectorFile, VectorArena } from '../src/vector-arena.ts';
+import { VectorArena } from '../src/vector-arena.ts';
+import { openVectorFile } from '../src/vector-file.ts';
 
 const { values } = parseArgs({
   options: {

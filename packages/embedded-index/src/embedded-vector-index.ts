@@ -48,7 +48,9 @@ import { Searcher } from './search.ts';
 import { SlotTable } from './slot-table.ts';
 import { type DerivedRow, type RowToWrite, SqliteStore, type StoredRow } from './sqlite-store.ts';
 import { storeOpenError } from './storage-failures.ts';
-import { normalized, openVectorFile, VectorArena } from './vector-arena.ts';
+import { VectorArena } from './vector-arena.ts';
+import { openVectorFile } from './vector-file.ts';
+import { normalized } from './vector-pages.ts';
 
 /** Opens (or creates) an embedded index under `options.directory`. */
 export async function openEmbeddedVectorIndex(

@@ -12,7 +12,8 @@ import type { CandidateSource, PayloadIndex } from './payload-index.ts';
 import type { DensePlanner } from './planner.ts';
 import type { SlotTable } from './slot-table.ts';
 import type { SqliteStore } from './sqlite-store.ts';
-import { normalized, type VectorArena } from './vector-arena.ts';
+import type { VectorArena } from './vector-arena.ts';
+import { normalized } from './vector-pages.ts';
 
 /** What a search needs of the index around it. */
 export interface SearchHost {
