@@ -1,8 +1,19 @@
-/** In-process profile of the vector-store domain: ingest and query costs without NATS. */
+/**
+ * In-process profile of the vector-store domain: ingest and query costs without NATS.
+ *
+ *   node --expose-gc --max-semi-space-size=64 --import tsx bench/src/inprocess.ts \
+ *     [--size 20000] [--near 0.95] [--write-batches 1,8,64] [--profile FILE]
+ *
+ * `--write-batches`: after the bulk ingest, 4,000 more memories written in batches of each size
+ * (the batches a vector-store writes at a steady offered rate are small): CPU µs per memory, the
+ * collections meanwhile, and the heap each memory keeps. What a batch costs whatever its size
+ * (the two SQLite commits, the turn) shows as the difference between the sizes.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { createLocalEmbeddingProvider, Embedder } from '@membus/embedder';
@@ -18,6 +29,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '100' },
     /** Writes a V8 CPU profile of the query phase to this file (open it in Chrome DevTools). */
     profile: { type: 'string' },
+    'write-batches': { type: 'string', default: '' },
   },
 });
 const users = Number(values.users);
@@ -35,10 +47,10 @@ const service = new MemoryService({
 const random = rng(42);
 let id = 0;
 const uuid = () => `01900000-0000-7000-8000-${(id++).toString(16).padStart(12, '0')}`;
-const started = performance.now();
-for (let start = 0; start < size; start += 256) {
+/** Embedded stores `from`…`to` − 1 (the embedding is not part of what is measured). */
+async function embeddedBatch(from: number, to: number) {
   const stores = [];
-  for (let i = start; i < Math.min(size, start + 256); i++) {
+  for (let i = from; i < to; i++) {
     const m = syntheticMemory(random, i, users);
     stores.push({
       v: 1 as const,
@@ -54,16 +66,57 @@ for (let start = 0; start < size; start += 256) {
     });
   }
   const outcomes = await embedder.embedStores(stores);
-  await service.ingest(
-    outcomes.map((o) => ({
-      tenant: 't',
-      embedded: (o as unknown as { embedded: never }).embedded,
-    })),
-  );
+  return outcomes.map((o) => ({
+    tenant: 't',
+    embedded: (o as unknown as { embedded: never }).embedded,
+  }));
 }
+const started = performance.now();
+for (let start = 0; start < size; start += 256)
+  await service.ingest(await embeddedBatch(start, Math.min(size, start + 256)));
 const seconds = (performance.now() - started) / 1000;
 console.log(`ingest ${size} near=${values.near}: ${Math.round(size / seconds)}/s`);
 await index.whenIndexed();
+
+const WRITES = 4_000;
+let written = size;
+for (const batchSize of values['write-batches'].split(',').filter(Boolean).map(Number)) {
+  const batches = [];
+  for (let start = 0; start < WRITES; start += batchSize)
+    batches.push(
+      await embeddedBatch(written + start, written + Math.min(WRITES, start + batchSize)),
+    );
+  written += WRITES;
+  const collections = new Map<number, { count: number; ms: number }>();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      const seen = collections.get(kind) ?? { count: 0, ms: 0 };
+      collections.set(kind, { count: seen.count + 1, ms: seen.ms + entry.duration });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  for (const batch of batches) await service.ingest(batch);
+  const wall = performance.now() - wallBefore;
+  const cpu = process.cpuUsage(cpuBefore);
+  // Entries are delivered on a later turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  observer.disconnect();
+  (globalThis as { gc?: () => void }).gc?.();
+  const kept = (process.memoryUsage().heapUsed - heapBefore) / WRITES;
+  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  console.log(
+    `writes in batches of ${batchSize}: ${Math.round(((cpu.user + cpu.system) / WRITES) * 1) / 1} µs CPU per memory (${Math.round((wall * 1000) / WRITES)} µs wall); GC ${
+      [...collections]
+        .map(([kind, { count, ms }]) => `${kinds[kind] ?? kind} ${count} (${ms.toFixed(1)} ms)`)
+        .join(', ') || 'none'
+    }; heap kept ${kept.toFixed(0)} B per memory`,
+  );
+}
 const { unpackVector } = await import('@membus/contracts');
 const profiler = values.profile === undefined ? undefined : new Session();
 if (profiler) {
