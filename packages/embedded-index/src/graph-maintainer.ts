@@ -7,6 +7,7 @@ import {
   type RebuildReason,
   rebuildReasons,
   saveGraph,
+  slotRuns,
 } from './hnsw-graph.ts';
 import type { GraphEvent } from './options.ts';
 import { grow } from './typed-arrays.ts';
@@ -284,7 +285,7 @@ export class GraphMaintainer {
       m: this.options.hnsw.m,
       efConstruction: this.options.hnsw.efConstruction,
       watermark: this.host.watermark(),
-      tail: [...this.tail],
+      tailRuns: slotRuns(this.tail),
       ...(this.storeId !== undefined ? { storeId: this.storeId } : {}),
     };
     const changes = this.changesSinceSave;

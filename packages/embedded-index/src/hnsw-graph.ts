@@ -29,8 +29,14 @@ interface GraphManifest {
   efConstruction: number;
   /** Every live row with `seq <= watermark` whose slot is not in `tail` was in the graph. */
   watermark: number;
-  /** Slots that were not (or not with their current vector) in the graph at save time. */
-  tail: number[];
+  /**
+   * Slots that were not (or not with their current vector) in the graph at save time, as runs of
+   * consecutive slots: `[first, last, first, last, …]`. Written since 2026-12-07; before, the
+   * slots one by one in `tail` (still read) — at 10M, with most memories not yet in the graph,
+   * ~70 MB of JSON built on the event loop at every save.
+   */
+  tailRuns?: number[];
+  tail?: number[];
   /** `algorithm:hex` of the graph file (absent in manifests written before it was kept). */
   checksum?: string;
   /** The SQLite store the graph was built from (its `store_id` setting). */
@@ -146,8 +152,7 @@ export async function loadGraph(
     !Number.isSafeInteger(manifest.watermark) ||
     manifest.watermark < 0 ||
     manifest.watermark > 2 ** 48 ||
-    !Array.isArray(manifest.tail) ||
-    !manifest.tail.every((slot) => Number.isInteger(slot) && slot >= 0) ||
+    !validTail(manifest, check.labelLimit) ||
     typeof manifest.file !== 'string' ||
     !GRAPH_FILE.test(manifest.file) ||
     (manifest.checksum !== undefined && typeof manifest.checksum !== 'string')
@@ -171,7 +176,7 @@ export async function loadGraph(
   const file = join(directory, manifest.file);
   if (!existsSync(file))
     return { reason: 'missing', problem: `${manifest.file}, named by ${MANIFEST}, is missing` };
-  const tail = new Set(manifest.tail);
+  const tail = tailOf(manifest);
   let inspection: GraphInspection;
   try {
     inspection = await inspectGraphFile(file, {
@@ -222,6 +227,54 @@ export async function loadGraph(
       labels: inspection.labels,
     },
   };
+}
+
+/** Slots as runs of consecutive slots (`[first, last, …]`), in the order they come. */
+export function slotRuns(slots: Iterable<number>): number[] {
+  const runs: number[] = [];
+  let first = -1;
+  let last = -2;
+  for (const slot of slots) {
+    if (slot === last + 1) {
+      last = slot;
+      continue;
+    }
+    if (first >= 0) runs.push(first, last);
+    first = slot;
+    last = slot;
+  }
+  if (first >= 0) runs.push(first, last);
+  return runs;
+}
+
+/**
+ * Whether the manifest's tail is slots below `limit` (the labels' range) and, as runs, covers at
+ * most `limit` slots in all: a damaged file cannot make the open loop for long.
+ */
+function validTail(manifest: GraphManifest, limit: number): boolean {
+  const slot = (value: unknown): value is number =>
+    Number.isInteger(value) && (value as number) >= 0 && (value as number) < limit;
+  if (manifest.tailRuns === undefined)
+    return Array.isArray(manifest.tail) && manifest.tail.every(slot);
+  const runs: unknown = manifest.tailRuns;
+  if (!Array.isArray(runs) || runs.length % 2 !== 0 || manifest.tail !== undefined) return false;
+  let covered = 0;
+  for (let at = 0; at < runs.length; at += 2) {
+    const [first, last] = [runs[at], runs[at + 1]];
+    if (!slot(first) || !slot(last) || first > last) return false;
+    covered += last - first + 1;
+    if (covered > limit) return false;
+  }
+  return true;
+}
+
+function tailOf(manifest: GraphManifest): Set<number> {
+  if (manifest.tailRuns === undefined) return new Set(manifest.tail);
+  const tail = new Set<number>();
+  const runs = manifest.tailRuns;
+  for (let at = 0; at < runs.length; at += 2)
+    for (let slot = runs[at]!; slot <= runs[at + 1]!; slot++) tail.add(slot);
+  return tail;
 }
 
 /**

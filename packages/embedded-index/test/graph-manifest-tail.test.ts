@@ -1,0 +1,151 @@
+/**
+ * The graph manifest names the slots not yet in the saved graph (its tail) as runs of
+ * consecutive slots: at 10M, with most memories waiting for the graph, the slots one by one were
+ * ~70 MB of JSON built on the event loop at every save. A manifest of the earlier form still
+ * loads; a damaged one is rebuilt, never looped over.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IndexedMemory } from '@membus/vector-index';
+import {
+  searchNearest,
+  seededUnitVectors,
+  testItem,
+  testMemoryId,
+} from '@membus/vector-index/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { slotRuns } from '../src/hnsw-graph.ts';
+import {
+  type EmbeddedVectorIndex,
+  type GraphEvent,
+  openEmbeddedVectorIndex,
+} from '../src/index.ts';
+
+const TENANT = 'tail';
+const DIMENSION = 16;
+const COUNT = 600;
+const data = seededUnitVectors(COUNT, DIMENSION, 5);
+const moved = seededUnitVectors(COUNT, DIMENSION, 6);
+const item = (n: number, vector: Float32Array): IndexedMemory =>
+  testItem(n, vector, { tenant: TENANT });
+
+describe('slotRuns', () => {
+  it('writes consecutive slots as one run, in the order they come', () => {
+    expect(slotRuns([])).toEqual([]);
+    expect(slotRuns([7])).toEqual([7, 7]);
+    expect(slotRuns([3, 4, 5, 9, 10, 2])).toEqual([3, 5, 9, 10, 2, 2]);
+    expect(slotRuns(new Set([0, 1, 2, 3]))).toEqual([0, 3]);
+  });
+});
+
+describe('the saved graph’s tail', () => {
+  let directory: string;
+  let events: GraphEvent[];
+  const opened: EmbeddedVectorIndex[] = [];
+  const manifestFile = () => join(directory, 'graph.json');
+
+  const openIndex = async () => {
+    const index = await openEmbeddedVectorIndex({
+      directory,
+      dimension: DIMENSION,
+      // Every search through the graph and the tail: nothing hides behind a full exact scan.
+      exactScanThreshold: 0,
+      annCostRatio: 0,
+      onGraphEvent: (event) => events.push(event),
+    });
+    opened.push(index);
+    return index;
+  };
+
+  /**
+   * A store whose saved graph misses some memories: all in the graph, then every 7th memory
+   * and the last 50 given new vectors, closed before the indexer takes them in.
+   */
+  const storeWithTail = async () => {
+    const index = await openIndex();
+    await index.upsert(data.map((vector, n) => item(n, vector)));
+    await index.whenIndexed();
+    const changed = [
+      ...Array.from({ length: Math.floor(COUNT / 7) }, (_, k) => 7 * k),
+      ...Array.from({ length: 50 }, (_, k) => COUNT - 50 + k),
+    ];
+    await index.upsert([...new Set(changed)].map((n) => item(n, moved[n]!)));
+    const { tail } = index.status();
+    await index.close();
+    events = [];
+    return { tail, changed: new Set(changed) };
+  };
+
+  /** Each changed memory is found by its new vector, through the reopened index. */
+  const findsNewVectors = async (index: EmbeddedVectorIndex, changed: Set<number>) => {
+    for (const n of [0, 7, 70, COUNT - 1, 3, 500]) {
+      const vector = changed.has(n) ? moved[n]! : data[n]!;
+      const { hits } = await searchNearest(index, TENANT, vector, 1);
+      expect(hits[0]?.record.id).toBe(testMemoryId(n));
+    }
+  };
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'membus-graph-tail-'));
+    events = [];
+  });
+
+  afterEach(async () => {
+    for (const index of opened.splice(0)) await index.close({ persistGraph: false });
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('is saved as runs and read back whole: the same tail, no rebuild', async () => {
+    const { tail, changed } = await storeWithTail();
+    expect(tail).toBeGreaterThan(50);
+    const manifest = JSON.parse(await readFile(manifestFile(), 'utf8')) as Record<string, unknown>;
+    expect(manifest.tail).toBeUndefined();
+    const runs = manifest.tailRuns as number[];
+    // Far fewer numbers than slots: the last 50 are one run.
+    expect(runs.length).toBeLessThan(2 * tail);
+    let covered = 0;
+    for (let at = 0; at < runs.length; at += 2) covered += runs[at + 1]! - runs[at]! + 1;
+    expect(covered).toBe(tail);
+    const reopened = await openIndex();
+    expect(events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
+    expect(reopened.status().tail).toBe(tail);
+    await findsNewVectors(reopened, changed);
+  });
+
+  it('written slot by slot (before 2026-12-07): still loaded as it is', async () => {
+    const { tail, changed } = await storeWithTail();
+    const manifest = JSON.parse(await readFile(manifestFile(), 'utf8')) as Record<string, unknown>;
+    const runs = manifest.tailRuns as number[];
+    const slots: number[] = [];
+    for (let at = 0; at < runs.length; at += 2)
+      for (let slot = runs[at]!; slot <= runs[at + 1]!; slot++) slots.push(slot);
+    delete manifest.tailRuns;
+    await writeFile(manifestFile(), JSON.stringify({ ...manifest, tail: slots }));
+    const reopened = await openIndex();
+    expect(events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
+    expect(reopened.status().tail).toBe(tail);
+    await findsNewVectors(reopened, changed);
+  });
+
+  it.each([
+    ['a run past the slots there can be', (runs: number[]) => [...runs, 0, 2 ** 31 - 1]],
+    [
+      'runs that cover more slots than there can be',
+      (runs: number[]) => [...runs, ...Array.from({ length: 5_000 }, () => [0, 1_000]).flat()],
+    ],
+    ['a run backwards', (runs: number[]) => [...runs, 9, 3]],
+    ['an odd count', (runs: number[]) => [...runs, 4]],
+  ])('damaged (%s): rebuilt from the rows, answers intact', async (_what, damage) => {
+    const { changed } = await storeWithTail();
+    const manifest = JSON.parse(await readFile(manifestFile(), 'utf8')) as Record<string, unknown>;
+    await writeFile(
+      manifestFile(),
+      JSON.stringify({ ...manifest, tailRuns: damage(manifest.tailRuns as number[]) }),
+    );
+    const reopened = await openIndex();
+    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
+    await reopened.whenIndexed();
+    await findsNewVectors(reopened, changed);
+  });
+});
