@@ -2,7 +2,7 @@
  * MCP over streamable HTTP (the SDK's StreamableHTTPServerTransport), stateless: each POST to
  * `/mcp` gets a transport and a server of its own over the one tenant client.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MemoryClient } from '@membus/client';
@@ -48,7 +48,7 @@ export function isLoopback(host: string): boolean {
 
 /** Compared as digests: equal lengths, so the time tells nothing of the token, its length included. */
 function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const digest = (value: string) => hash('sha256', value, 'buffer');
   return timingSafeEqual(digest(given), digest(expected));
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MembusError } from '@membus/contracts';
@@ -48,7 +48,7 @@ export function apiKeysFile(tenancyDir: string): string {
   return join(tenancyDir, 'api-keys.json');
 }
 
-const sha256 = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+const sha256 = (secret: string): Buffer => hash('sha256', secret, 'buffer');
 
 /** A hash compared against when the key id is unknown, so that path costs the same. */
 const DECOY_HASH = sha256(randomBytes(32).toString('base64url'));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { KV } from '@membus/bus';
 import { LRUCache } from 'lru-cache';
 
@@ -73,5 +73,5 @@ export class KvEmbeddingCache implements EmbeddingCache {
 
 /** KV keys allow `[-/_=.a-zA-Z0-9]`: the model id is hashed into the key. */
 function kvKey(model: string, hash: string): string {
-  return `${createHash('sha256').update(model).digest('hex').slice(0, 16)}.${hash}`;
+  return `${digest('sha256', model, 'hex').slice(0, 16)}.${hash}`;
 }

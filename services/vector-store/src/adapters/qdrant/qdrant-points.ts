@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { MembusError, type MemoryRecord } from '@membus/contracts';
 import type { IndexedMemory } from '@membus/vector-index';
 import type { Schemas } from '@qdrant/js-client-rest';
@@ -18,7 +18,7 @@ import { SPARSE_VECTOR_NAME, type SparseTextVector } from './sparse-text-vector.
  * memory id itself is kept in the `id` payload field.
  */
 export function qdrantPointId(tenant: string, id: string): string {
-  const hash = createHash('sha1').update(`membus\n${tenant}\n${id}`).digest();
+  const hash = digest('sha1', `membus\n${tenant}\n${id}`, 'buffer');
   hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
   hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -1,5 +1,5 @@
 // Import: exported lines written exactly (ids, times, occurrences, tier kept), idempotent by id.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   CALLER_MODEL,
   defaultTier,
@@ -291,7 +291,7 @@ function importHistory(
 }
 
 function textHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 type GoneReason = 'deleted' | 'expired' | 'merged';
