@@ -10,6 +10,7 @@
  *   pnpm bench --quick --profile-dir /tmp/prof   # + CPU profiles of the services
  *   pnpm bench --sizes 100000 --queries 300 --mem0-size 0 --rate-seconds 0 --keep-data \
  *     --vector-store-args=--max-semi-space-size=32   # other V8 flags; the data left to inspect
+ *     --embedder-args=--trace-gc                      # node flags for the embedder(s) alone
  *   pnpm bench --quick --tenancy off   # no accounts: what the account hop costs
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --ingest-ack
  *                                   # + the ack of an ingest vs a plain store (decision 010)
@@ -79,6 +80,7 @@ const { values } = parseArgs({
     embedder: { type: 'string', default: 'local' },
     /** More node flags for the vector-store only (space-separated), e.g. V8 heap sizes to compare. */
     'vector-store-args': { type: 'string', default: '' },
+    'embedder-args': { type: 'string', default: '' },
     /** Leaves the data directory in place (its path is printed) instead of deleting it. */
     'keep-data': { type: 'boolean', default: false },
   },
@@ -96,6 +98,7 @@ const embedderReplicas = Number(values['embedder-replicas']);
 const profileDir = values['profile-dir'];
 const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
 const vectorStoreArgs = (values['vector-store-args'] ?? '').split(' ').filter(Boolean);
+const embedderArgs = (values['embedder-args'] ?? '').split(' ').filter(Boolean);
 const DIMENSION = 384;
 const tenancyMode = tenancyOption(values.tenancy);
 const embedderEnv = embedderOption(values.embedder);
@@ -384,7 +387,7 @@ async function main() {
                 }
               : { ...env('embedder'), ...embedderEnv },
           label: `embedder-${replica}`,
-          nodeArgs,
+          nodeArgs: [...nodeArgs, ...embedderArgs],
         }),
       ),
     );
