@@ -33,6 +33,7 @@
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -43,6 +44,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #define NAPI_CPP_EXCEPTIONS
 #include <napi.h>
@@ -151,11 +156,63 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
 };
 
 /**
+ * The nice value of the threads that add to the graph: `MEMBUS_GRAPH_NICE` (0 to 19), 10 unless
+ * set. The graph is built in the background while the event loops of this process and of the
+ * processes beside it (nats-server, the embedder) answer stores and queries; on a small host all
+ * of them share the cores, and an add thread at the same priority holds a core for its whole
+ * time slice while a woken event loop waits for it. Niced, it yields at once and still takes
+ * every idle cycle (Linux's nice is per thread; raising it needs no privilege).
+ */
+int graph_nice() {
+    static int const configured = [] {
+        char const* text = std::getenv("MEMBUS_GRAPH_NICE");
+        if (text == nullptr || *text == '\0')
+            return 10;
+        char* end = nullptr;
+        long value = std::strtol(text, &end, 10);
+        return *end == '\0' && value >= 0 && value <= 19 ? static_cast<int>(value) : 10;
+    }();
+    return configured;
+}
+
+/** Lowers the calling thread's priority to `graph_nice()`, once per thread (Linux only). */
+void lower_thread_priority() {
+#if defined(__linux__)
+    thread_local bool lowered = false;
+    if (lowered || graph_nice() == 0)
+        return;
+    lowered = true;
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), graph_nice());
+#endif
+}
+
+/**
  * Runs `native.add` for every item with `threads` usearch threads (one where usearch's headers
- * lack the fix for concurrent adds); the first error, if any.
+ * lack the fix for concurrent adds); the first error, if any. On threads of their own, niced
+ * (`lower_thread_priority`): not the libuv pool's, which other work shares.
  */
 std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t const*>> const& items,
-                      std::size_t threads) {
+                      std::size_t threads, bool background = false);
+
+std::string add_items_in_background(index_dense_t& native,
+                                    std::vector<std::pair<key_t_, i8_t const*>> const& items,
+                                    std::size_t threads) {
+    std::string error;
+    try {
+        std::thread worker([&] {
+            lower_thread_priority();
+            error = add_items(native, items, threads, true);
+        });
+        worker.join();
+    } catch (std::system_error const&) {
+        // No thread to be had: add on this one.
+        return add_items(native, items, threads);
+    }
+    return error;
+}
+
+std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t const*>> const& items,
+                      std::size_t threads, bool background) {
     if (!concurrent_adds_k)
         threads = 1;
     index_error_t first_error{};
@@ -163,6 +220,9 @@ std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t 
     try {
         executor_default_t executor{threads};
         executor.fixed(items.size(), [&](std::size_t, std::size_t task) {
+            // The executor's other threads are new each call; never the event loop's (`addSlots`).
+            if (background)
+                lower_thread_priority();
             if (failed.load())
                 return;
             auto const& [key, codes] = items[task];
@@ -332,7 +392,7 @@ class AddWorker : public GraphWorker {
         : GraphWorker(env, graph), items_(std::move(items)), threads_(threads) {}
 
     void Execute() override {
-        std::string error = add_items(*graph_->native_, items_, threads_);
+        std::string error = add_items_in_background(*graph_->native_, items_, threads_);
         if (!error.empty())
             SetError(error);
     }

@@ -3,6 +3,7 @@
 // built graph (the arena leaves a full WebAssembly memory, whose freed blocks another arena then
 // fills with its own codes) and reload a saved graph over them; a node still pointing at a
 // page's old place would then answer with the other arena's vectors.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '@membus/vector-index/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -118,6 +119,50 @@ describe('the graph over the arena pages', () => {
     expect(after[0]).toBe(1_500n);
     expect(graph.remove(new BigUint64Array([3n]))).toEqual([1]);
   });
+
+  // Linux only: a thread's nice value is field 19 of /proc/self/task/<tid>/stat.
+  it.runIf(process.platform === 'linux')(
+    'adds in the background on threads of lower priority (nice 10), the event loop’s untouched',
+    async () => {
+      const niceOf = (tid: string): number | undefined => {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          // The fields after the command name, which is in parentheses and may hold spaces.
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        } catch {
+          return undefined; // the thread ended meanwhile
+        }
+      };
+      const threadNices = () =>
+        readdirSync('/proc/self/task').map((tid) => ({ tid, nice: niceOf(tid) }));
+      const count = 20_000;
+      const graph = createGraph(DIMENSION, { m: 32, efConstruction: 128, efSearch: 64 });
+      const page = new Int8Array(count * DIMENSION);
+      const random = seededRandom(9);
+      for (let at = 0; at < page.length; at++) page[at] = Math.round((random() - 0.5) * 254);
+      graph.setPages([page], count);
+      let done = false;
+      const adding = graph
+        .addSlotsAsync(
+          BigUint64Array.from({ length: count }, (_, slot) => BigInt(slot)),
+          2,
+          { sliceMs: 1 },
+        )
+        .finally(() => {
+          done = true;
+        });
+      const seen = new Set<number>();
+      while (!done) {
+        for (const { nice } of threadNices()) if (nice !== undefined) seen.add(nice);
+        if (seen.has(10)) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await adding;
+      expect(seen.has(10)).toBe(true);
+      expect(niceOf(String(process.pid))).toBe(0);
+      expect(graph.size()).toBe(count);
+    },
+  );
 
   for (const kind of ['arena', 'copy'] as const)
     it(`keeps what was written while a batch was being added (${kind})`, async () => {
