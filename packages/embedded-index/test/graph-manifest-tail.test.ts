@@ -16,11 +16,8 @@ import {
 } from '@membus/vector-index/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { slotRuns } from '../src/hnsw-graph.ts';
-import {
-  type EmbeddedVectorIndex,
-  type GraphEvent,
-  openEmbeddedVectorIndex,
-} from '../src/index.ts';
+import type { EmbeddedVectorIndex, GraphEvent } from '../src/index.ts';
+import { openGraphSearchedIndex } from './helpers/graph-searched-index.ts';
 
 const TENANT = 'tail';
 const DIMENSION = 16;
@@ -46,14 +43,7 @@ describe('the saved graph’s tail', () => {
   const manifestFile = () => join(directory, 'graph.json');
 
   const openIndex = async () => {
-    const index = await openEmbeddedVectorIndex({
-      directory,
-      dimension: DIMENSION,
-      // Every search through the graph and the tail: nothing hides behind a full exact scan.
-      exactScanThreshold: 0,
-      annCostRatio: 0,
-      onGraphEvent: (event) => events.push(event),
-    });
+    const index = await openGraphSearchedIndex({ directory, dimension: DIMENSION }, events);
     opened.push(index);
     return index;
   };

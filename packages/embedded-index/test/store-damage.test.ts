@@ -33,6 +33,7 @@ import {
   graphLayout,
   overwrite,
 } from '../src/testing/index.ts';
+import { openGraphSearchedIndex } from './helpers/graph-searched-index.ts';
 
 const TENANT = 'damage';
 const DIMENSION = 16;
@@ -52,15 +53,10 @@ describe('a damaged embedded store', () => {
   let events: GraphEvent[];
 
   const openIndex = async (options: Partial<EmbeddedVectorIndexOptions> = {}) => {
-    const index = await openEmbeddedVectorIndex({
-      directory,
-      dimension: DIMENSION,
-      // Every search through the graph: a damaged graph cannot hide behind exact scans.
-      exactScanThreshold: 0,
-      annCostRatio: 0,
-      onGraphEvent: (event) => events.push(event),
-      ...options,
-    });
+    const index = await openGraphSearchedIndex(
+      { directory, dimension: DIMENSION, ...options },
+      events,
+    );
     open.push(index);
     return index;
   };
