@@ -25,12 +25,10 @@
  * imports (one more hop inside nats-server per request and JetStream publish).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNatsServer } from '@membus/bus/testing';
+import { startNatsServer, unusedPort } from '@membus/bus/testing';
 import { repoRoot, type ServiceName, type ServiceProcess, startService } from '@membus/cli';
 import { connect, type MemoryClient, type StoreInput } from '@membus/client';
 import { type Credentials, TenancyDirectory } from '@membus/tenancy';
@@ -321,14 +319,6 @@ function fileSizes(path: string, prefix = ''): Record<string, number> {
   return sizes;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'membus-bench-'));
   // Tenancy on: as `membus start` does, a JWT-mode directory with the tenant added before
@@ -351,7 +341,7 @@ async function main() {
     MEMBUS_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
   });
-  const embeddingsPort = await freePort();
+  const embeddingsPort = await unusedPort();
   /** Every service started so far: stopped when the run ends, also when a start fails. */
   const services: ServiceProcess[] = [];
   let client: MemoryClient | undefined;

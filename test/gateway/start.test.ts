@@ -6,18 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unusedPort, waitFor } from '@membus/bus/testing';
-import {
-  freePortBase as freePortBaseOf,
-  membus,
-  membusExit,
-  type RunningMembus,
-  startMembus,
-} from '@membus/cli/testing';
+import { unusedPort, unusedPortBase, waitFor } from '@membus/bus/testing';
+import { membus, membusExit, type RunningMembus, startMembus } from '@membus/cli/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A base of five free consecutive ports (the services' metrics ports and the gateway's). */
-const freePortBase = () => freePortBaseOf(5);
+const freePortBase = () => unusedPortBase(5);
 
 let dataDir: string;
 let running: RunningMembus | undefined;

@@ -6,11 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unusedPort } from '@membus/bus/testing';
+import { unusedPort, unusedPortBase } from '@membus/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
-  freePortBase as freePortBaseOf,
   membus,
   membusExit,
   type RunningMembus,
@@ -18,7 +17,7 @@ import {
 } from '../src/testing/index.ts';
 
 /** A base of four free consecutive ports (the metrics ports). */
-const freePortBase = () => freePortBaseOf(4);
+const freePortBase = () => unusedPortBase(4);
 
 interface RunningStack extends RunningMembus {
   /** Runs another `membus` command against this stack. */

@@ -3,7 +3,7 @@ export { reopenable, reopenableFile, temporaryDirectory } from './adapter-fixtur
 export type { NatsServer, NatsServerOptions } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
 export { allPages } from './pages.ts';
-export { unreachableUrl, unusedPort } from './ports.ts';
+export { unreachableUrl, unusedPort, unusedPortBase } from './ports.ts';
 export type {
   ProtocolDouble,
   RequestAuthorization,

@@ -3,7 +3,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { portFree, repoRoot } from '../stack.ts';
+import { repoRoot } from '../stack.ts';
 
 const run = promisify(execFile);
 
@@ -23,17 +23,6 @@ export const cleanEnv: NodeJS.ProcessEnv = {
   // Test stacks embed with the fast hashing provider, not `membus start`'s ONNX model.
   EMBEDDING_OFFLINE_PROVIDER: 'local',
 };
-
-/** A base of `count` free consecutive ports on every address (e.g. the metrics ports). */
-export async function freePortBase(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all(
-      Array.from({ length: count }, (_, offset) => portFree(base + offset, '0.0.0.0')),
-    );
-    if (free.every(Boolean)) return base;
-  }
-}
 
 /** A `membus` command in `cleanEnv` (unless `env` is given); rejects on a non-zero exit. */
 export function membus(
