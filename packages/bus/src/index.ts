@@ -54,6 +54,7 @@ export {
   AGENT_STREAM_DUPLICATE_WINDOW_MS,
   ensureConsumer,
   ensureStreams,
+  isUnanswered,
   prepareJetStream,
   streamConfigs,
 } from './streams.ts';

@@ -147,34 +147,31 @@ export interface PrepareOptions {
   consumers?: ConsumerOptions[];
   /** Passed to `jetstreamManager` (API prefix, request timeout). */
   manager?: JetStreamManagerOptions;
-  /** Tries before a JetStream API request that gets no answer fails the start (default 5). */
-  attempts?: number;
-  /** Told of each timed-out try that will be retried. */
-  onRetry?: (attempt: number, error: TimeoutError) => void;
 }
 
 /**
- * A service's JetStream start: the manager, the pipeline's streams and its consumers. nats-server
- * 2.9 can leave JetStream API requests that arrive together on a fresh server without an answer
- * (a stack starting: four of five `$JS.API.INFO` replies never sent, seen in its trace log), so a
- * try that times out is run again from the start; every step is idempotent. Other errors stand.
+ * A service's JetStream start: the manager, the pipeline's streams and its consumers. Every step
+ * is idempotent, so a start that failed part-way may be run again from the start (the service
+ * runtime does so when a request got no answer: `isUnanswered`).
  */
 export async function prepareJetStream(
   nc: NatsConnection,
   options: PrepareOptions = {},
 ): Promise<JetStreamManager> {
-  const attempts = options.attempts ?? 5;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const jsm = await jetstreamManager(nc, options.manager);
-      await ensureStreams(jsm, options.streams);
-      for (const consumer of options.consumers ?? []) await ensureConsumer(jsm, consumer);
-      return jsm;
-    } catch (error) {
-      if (!(error instanceof TimeoutError) || attempt >= attempts) throw error;
-      options.onRetry?.(attempt, error);
-    }
-  }
+  const jsm = await jetstreamManager(nc, options.manager);
+  await ensureStreams(jsm, options.streams);
+  for (const consumer of options.consumers ?? []) await ensureConsumer(jsm, consumer);
+  return jsm;
+}
+
+/**
+ * Whether a NATS request failed for want of an answer (no reply before its timeout), as opposed
+ * to an answer that refused it. nats-server 2.9 can leave JetStream API requests that arrive
+ * together on a fresh server unanswered (a stack starting: four of five `$JS.API.INFO` replies
+ * never sent, seen in its trace log).
+ */
+export function isUnanswered(error: unknown): error is TimeoutError {
+  return error instanceof TimeoutError;
 }
 
 export interface ConsumerOptions {

@@ -13,7 +13,6 @@ import {
   type NatsConnection,
   notifyDeadLetter,
   operationConsumer,
-  prepareJetStream,
   type ServeOperationOptions,
   type StreamConsumer,
   serveOperation,
@@ -28,6 +27,7 @@ import {
   registerJetStreamMetrics,
 } from '@membus/telemetry';
 import type { z } from 'zod';
+import { startJetStream } from './jetstream-start.ts';
 
 /** What the runtime reads from every service's parsed config (`busEnvSpec` + `serviceEnvSpec`). */
 export interface RuntimeConfig extends BusEnv {
@@ -196,7 +196,7 @@ async function run<C extends RuntimeConfig>(
       if (bus !== undefined) return bus;
       const nc = await connectBus(busConnectionFromEnv(config, name));
       const js = jetstream(nc);
-      const jsm = await prepareJetStream(nc, {
+      const jsm = await startJetStream(nc, {
         streams: { replicas: config.streamReplicas },
         consumers: declared.map((consumer) => declaration(consumer.stream)),
         onRetry: (attempt, error) =>
