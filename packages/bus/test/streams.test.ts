@@ -3,42 +3,41 @@
  * ours, holds their subjects. (A stack's services starting together on a fresh server, with the
  * retry of the start: packages/service-runtime/test/jetstream-start.test.ts.)
  */
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBus, ensureStreams, streamConfigs } from '../src/index.ts';
 import { type NatsServer, startNatsServer } from '../src/testing/index.ts';
 
-let server: NatsServer | undefined;
-const connections: NatsConnection[] = [];
+let server: NatsServer;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
 
-afterEach(async () => {
-  await Promise.all(connections.splice(0).map((nc) => nc.close()));
-  await server?.stop();
-  server = undefined;
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectBus({ servers: server.url, name: 'service' });
+  jsm = await jetstreamManager(nc);
 });
+
+afterAll(async () => {
+  await nc.close();
+  await server.stop();
+});
+
+const ourNames = (): string[] =>
+  streamConfigs()
+    .map((c) => String(c.name))
+    .sort();
 
 describe('ensureStreams', () => {
   it('creates every stream on a fresh server, and changes nothing when run again', async () => {
-    server = await startNatsServer();
-    const nc = await connectBus({ servers: server.url, name: 'service' });
-    connections.push(nc);
-    const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm);
     await ensureStreams(jsm);
-    const names = (await jsm.streams.names().next()).sort();
-    expect(names).toEqual(
-      streamConfigs()
-        .map((c) => c.name)
-        .sort(),
-    );
+    expect((await jsm.streams.names().next()).sort()).toEqual(ourNames());
   });
 
   it('still refuses when another stream, not one of ours, holds the subjects', async () => {
-    server = await startNatsServer();
-    const nc = await connectBus({ servers: server.url, name: 'squatter' });
-    connections.push(nc);
-    const jsm = await jetstreamManager(nc);
+    for (const name of ourNames()) await jsm.streams.delete(name);
     const [first] = streamConfigs();
     await jsm.streams.add({ name: 'SQUATTER', subjects: [...(first!.subjects ?? [])] });
     await expect(ensureStreams(jsm)).rejects.toThrow(/subjects overlap/);
