@@ -156,6 +156,27 @@ describe('VectorArena', () => {
     expect(fromFirst.some((estimate) => estimate !== 0)).toBe(true);
   });
 
+  it('grows its WebAssembly memory by halves, not a page of codes at a time', () => {
+    // Each growth is a new buffer, which V8 answers with a full GC: one per page of codes made a
+    // bulk load GC-bound. 200 pages of 64 KiB, allocated one at a time: ~12 growths by halves.
+    const memory = new CodeMemory(1_024);
+    const buffers = new Set<ArrayBuffer>([memory.buffer]);
+    const offsets: number[] = [];
+    for (let page = 0; page < 200; page += 1) {
+      offsets.push(memory.allocate(65_536));
+      buffers.add(memory.buffer);
+    }
+    expect(buffers.size - 1).toBeLessThanOrEqual(14);
+    expect(new Set(offsets).size).toBe(200);
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(201 * 65_536);
+    // Near its maximum it grows only by what is needed, then no further.
+    const small = new CodeMemory(8);
+    for (let page = 0; page < 7; page += 1) small.allocate(65_536);
+    expect(small.buffer.byteLength).toBe(8 * 65_536);
+    small.allocate(65_536);
+    expect(() => small.allocate(65_536)).toThrow(RangeError);
+  });
+
   it('moves its codes to ArrayBuffers when the WebAssembly memory cannot grow', () => {
     const random = seeded(17);
     // 1 MiB: 16 pages of 4,096 slots × 16 dimensions, less the first 64 KiB.
