@@ -469,6 +469,19 @@ describe.each(modes)('a hostile tenant against $name', (mode) => {
         .info(stream, durable)
         .catch(() => effects.push(`consumer ${stream}/${durable} is gone`));
     }
+    // The pipeline at rest first: the summary of S1 is listable once the vector-store wrote it,
+    // and its memory.embedded message is gone only when acked just after (a loaded CI host once
+    // counted it still there). A message that stays after that is one nothing could take.
+    await waitFor(
+      async () => {
+        for (const [stream, durable] of durables) {
+          const info = await jsm.consumers.info(stream, durable);
+          if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'every consumer caught up' },
+    );
     const after = await globexSubjects();
     for (const subject of [
       'memory.dlq.globex',
