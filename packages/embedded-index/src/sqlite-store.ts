@@ -52,9 +52,8 @@ export interface RowToWrite extends Omit<StoredRow, 'vector' | 'text' | 'context
   last_accessed_at: number | null;
 }
 
-/** Slot first: the covering index below is ordered by it (new rows append at its end). */
-export const PAYLOAD_COLUMNS =
-  'slot, tenant, id, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels';
+const PAYLOAD_COLUMNS =
+  'tenant, id, slot, seq, scope, user_id, agent_id, session_id, namespace, kind, tier, created_at, updated_at, expires_at, dedup_key, importance, labels';
 const DERIVED_COLUMNS =
   "vector, json_extract(record, '$.text') AS text, json_extract(record, '$.context') AS context";
 
@@ -95,15 +94,6 @@ const accessTable = `CREATE TABLE memory_access (
   access_count INTEGER NOT NULL,
   last_accessed_at INTEGER
 )`;
-
-/**
- * Every payload column, so that an open after a clean close (which needs only the payloads: the
- * rest comes from the restart snapshot) reads this index, ~10 % of the table, rather than every
- * ~2.8 KB row: at 8.8M memories on this kind of host the table scan read 24.7 GB and took ~35
- * minutes from a cold page cache. Created after `migrate` (it names later columns); a store from
- * before it is indexed once, at its first open by this version.
- */
-const payloadIndex = `CREATE INDEX IF NOT EXISTS memories_payload ON memories (${PAYLOAD_COLUMNS})`;
 
 /** Columns added after the first release, with how to fill them in from the record JSON. */
 const addedColumns = [
@@ -170,7 +160,6 @@ export class SqliteStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(schema);
       this.migrate();
-      this.db.exec(payloadIndex);
       // Stores written before the keyword index moved into memory kept an FTS5 copy of every text.
       this.db.exec('DROP TABLE IF EXISTS memories_fts');
     } catch (error) {

@@ -385,7 +385,6 @@ describe('embedded vector index', () => {
       db.prepare(
         "UPDATE memories SET record = json_set(record, '$.accessCount', 3, '$.lastAccessedAt', '2026-05-31T12:34:56.789Z')",
       ).run();
-      db.exec('DROP INDEX memories_payload');
       db.exec('ALTER TABLE memories DROP COLUMN importance');
       db.exec('DROP TABLE memory_access');
       db.close();

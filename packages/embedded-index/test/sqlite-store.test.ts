@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { testRecord } from '@membus/vector-index/testing';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { PAYLOAD_COLUMNS, type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
+import { type RowToWrite, SqliteStore } from '../src/sqlite-store.ts';
 import { WAL_SIZE_LIMIT } from '../src/store-access.ts';
 import { expectWalCutAfterCheckpoint } from '../src/testing/index.ts';
 import { directoryPerTest } from './helpers/directory-per-test.ts';
@@ -134,22 +134,6 @@ describe('SqliteStore files', () => {
     store.writeRows([row()]);
     expect(store.getRecord(TENANT, ID)?.id).toBe(ID);
     expect(pageSize(older)).toBe(4_096);
-  });
-
-  it('reads the payloads from their covering index, not from the ~2.8 KB rows', async () => {
-    const file = join(directory.path, 'memories.sqlite');
-    store = new SqliteStore(file, { checkpointIntervalMs: 0, mmapBytes: 0 });
-    store.writeRows([row()]);
-    expect([...store.loadPayloads()].map((payload) => [payload.slot, payload.id])).toEqual([
-      [0, ID],
-    ]);
-    const db = new Database(file, { readonly: true });
-    const plan = db
-      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN SELECT ${PAYLOAD_COLUMNS} FROM memories`)
-      .all()
-      .map((step) => step.detail);
-    db.close();
-    expect(plan).toEqual(['SCAN memories USING COVERING INDEX memories_payload']);
   });
 
   it('cuts its WAL back to the limit at the first write after a checkpoint', async () => {
