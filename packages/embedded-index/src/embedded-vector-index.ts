@@ -201,10 +201,12 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
 
     this.storeId = storeId;
     const started = performance.now();
-    const lookup = takeRestartSnapshot(this.directory, this.store, {
-      storeId,
-      dimension: this.dimension,
-    });
+    const lookup = takeRestartSnapshot(
+      this.directory,
+      this.store,
+      { storeId, dimension: this.dimension },
+      (kind, index) => this.arena.restorePage(kind, index),
+    );
     const { snapshot } = lookup;
     const slots = this.slots;
     let maxSeq = 0;
@@ -265,13 +267,14 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
+    const end = this.slots.nextSlot;
+    if (this.arena.capacity < end)
+      return `the snapshot holds codes for ${this.arena.capacity} slots, not ${end}`;
     const file = openVectorFile(join(this.directory, VECTORS), this.dimension, true);
-    const restored =
-      file !== undefined &&
-      this.arena.restoreFrom(file, this.slots.nextSlot, (slot) => this.slots.isLive(slot));
-    if (restored) return undefined;
+    if (file !== undefined && this.arena.adoptFile(file, end)) return undefined;
     file?.close();
-    // The keyword index is set again from the rows with the vectors (each `set` replaces).
+    // The keyword index and codes are set again from the rows with the vectors (each `set`
+    // replaces).
     return `${VECTORS} does not hold every vector`;
   }
 
@@ -465,6 +468,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
           maxSeq,
         },
         this.keywords,
+        this.arena.snapshotPages(),
       );
     } catch {
       // Not written (a full disk, say): the next open rebuilds from the rows.

@@ -12,9 +12,12 @@ import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
 
 /**
- * A file of named typed arrays and string lists under a JSON header, each section with its
- * CRC-32: what the index writes at a clean close so that the next open restores its in-memory
- * structures instead of rebuilding them from every row (restart-snapshot.ts).
+ * A file of named typed arrays, lists of typed arrays (pages) and string lists under a JSON
+ * header, each section with its CRC-32: what the index writes at a clean close so that the next
+ * open restores its in-memory structures instead of rebuilding them from every row
+ * (restart-snapshot.ts). A reader may give the arrays that pages are read into (the vector
+ * arena's code pages, which live in WebAssembly memory): gigabytes of codes are then read in
+ * place, never held twice.
  *
  * Layout: the magic line, the header's byte length (u32 little-endian), the header (JSON: the
  * caller's fields and the sections' names, types, lengths and checksums), then each section's
@@ -35,23 +38,29 @@ const SEPARATOR = '\u0000';
 const crc32 = (bytes: Uint8Array): number => (zlib.crc32 === undefined ? 0 : zlib.crc32(bytes));
 
 export type SnapshotArray =
-  | Int32Array<ArrayBuffer>
-  | Uint32Array<ArrayBuffer>
-  | Uint16Array<ArrayBuffer>
-  | Float64Array<ArrayBuffer>;
+  | Int8Array<ArrayBufferLike>
+  | Int32Array<ArrayBufferLike>
+  | Uint32Array<ArrayBufferLike>
+  | Uint16Array<ArrayBufferLike>
+  | Float32Array<ArrayBufferLike>
+  | Float64Array<ArrayBufferLike>;
 
 const ARRAY_TYPES = {
+  Int8Array,
   Int32Array,
   Uint32Array,
   Uint16Array,
+  Float32Array,
   Float64Array,
 } as const;
-type ArrayType = keyof typeof ARRAY_TYPES;
+export type SnapshotArrayType = keyof typeof ARRAY_TYPES;
 
 interface Section {
   name: string;
   /** A typed array's type, or 'strings' for a chunk of a string list. */
-  type: ArrayType | 'strings';
+  type: SnapshotArrayType | 'strings';
+  /** True for a page of a list of arrays. */
+  page?: true;
   /** Elements of the typed array, or strings of the chunk. */
   length: number;
   bytes: number;
@@ -62,7 +71,20 @@ export interface SnapshotContents<H> {
   header: H;
   arrays: Record<string, SnapshotArray>;
   strings: Record<string, string[]>;
+  /** Lists of arrays, in order (pages of one structure). */
+  pages?: Record<string, readonly SnapshotArray[]>;
 }
+
+/**
+ * The array page `index` of list `name` is to be read into (of `type` and `length` elements,
+ * else the file is refused as malformed), or undefined to have one allocated.
+ */
+export type PageDestination = (
+  name: string,
+  index: number,
+  type: SnapshotArrayType,
+  length: number,
+) => SnapshotArray | undefined;
 
 /** Why a snapshot file was not restored. */
 export class SnapshotUnreadable extends Error {}
@@ -70,12 +92,23 @@ export class SnapshotUnreadable extends Error {}
 export function writeSnapshotFile<H>(path: string, contents: SnapshotContents<H>): void {
   const sections: Section[] = [];
   const payloads: Uint8Array[] = [];
-  for (const [name, array] of Object.entries(contents.arrays)) {
+  const addArray = (name: string, array: SnapshotArray, page: boolean): void => {
     const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-    const type = array.constructor.name as ArrayType;
-    sections.push({ name, type, length: array.length, bytes: bytes.byteLength, crc: crc32(bytes) });
+    const type = array.constructor.name as SnapshotArrayType;
+    const length = array.length;
+    sections.push({
+      name,
+      type,
+      ...(page ? { page } : {}),
+      length,
+      bytes: bytes.byteLength,
+      crc: crc32(bytes),
+    });
     payloads.push(bytes);
-  }
+  };
+  for (const [name, array] of Object.entries(contents.arrays)) addArray(name, array, false);
+  for (const [name, pages] of Object.entries(contents.pages ?? {}))
+    for (const page of pages) addArray(name, page, true);
   for (const [name, strings] of Object.entries(contents.strings))
     for (const chunk of chunks(strings)) {
       const bytes = Buffer.from(chunk.join(SEPARATOR), 'utf8');
@@ -126,8 +159,15 @@ function* chunks(strings: readonly string[]): Generator<string[]> {
   if (chunk.length > 0 || strings.length === 0) yield chunk;
 }
 
-/** Reads a snapshot file whole; throws `SnapshotUnreadable` when it is not one, or damaged. */
-export function readSnapshotFile<H>(path: string): SnapshotContents<H> {
+/**
+ * Reads a snapshot file whole, pages into the arrays `destination` gives; throws
+ * `SnapshotUnreadable` when it is not one, or damaged (pages read before the damage was found
+ * are then in their destinations).
+ */
+export function readSnapshotFile<H>(
+  path: string,
+  destination?: PageDestination,
+): SnapshotContents<H> {
   let descriptor: number;
   try {
     descriptor = openSync(path, 'r');
@@ -150,23 +190,38 @@ export function readSnapshotFile<H>(path: string): SnapshotContents<H> {
     const headerBytes = Buffer.alloc(length.readUInt32LE());
     read(headerBytes);
     const parsed = JSON.parse(headerBytes.toString('utf8')) as { header: H; sections: Section[] };
-    const contents: SnapshotContents<H> = { header: parsed.header, arrays: {}, strings: {} };
+    const pages: Record<string, SnapshotArray[]> = Object.create(null);
+    const contents: SnapshotContents<H> = { header: parsed.header, arrays: {}, strings: {}, pages };
+    const malformed = (section: Section) =>
+      new SnapshotUnreadable(`${path}: section ${section.name} is malformed`);
     for (const section of parsed.sections) {
       let bytes: Uint8Array;
       let array: SnapshotArray | undefined;
       if (section.type === 'strings') bytes = Buffer.alloc(section.bytes);
       else {
-        const Type = ARRAY_TYPES[section.type];
+        const Type = Object.hasOwn(ARRAY_TYPES, section.type)
+          ? ARRAY_TYPES[section.type]
+          : undefined;
         if (Type === undefined || section.length * Type.BYTES_PER_ELEMENT !== section.bytes)
-          throw new SnapshotUnreadable(`${path}: section ${section.name} is malformed`);
-        array = new Type(section.length);
-        bytes = new Uint8Array(array.buffer);
+          throw malformed(section);
+        let list: SnapshotArray[] | undefined;
+        if (section.page === true) {
+          list = pages[section.name] ?? [];
+          pages[section.name] = list;
+          array = destination?.(section.name, list.length, section.type, section.length);
+        }
+        if (array === undefined) array = new Type(section.length);
+        else if (!(array instanceof Type) || array.length !== section.length)
+          throw malformed(section);
+        list?.push(array);
+        bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       }
       read(bytes);
       if (crc32(bytes) !== section.crc)
         throw new SnapshotUnreadable(`${path}: section ${section.name} fails its checksum`);
-      if (array !== undefined) contents.arrays[section.name] = array;
-      else {
+      if (array !== undefined) {
+        if (section.page !== true) contents.arrays[section.name] = array;
+      } else {
         const strings = section.length === 0 ? [] : bytes.toString().split(SEPARATOR);
         if (strings.length !== section.length)
           throw new SnapshotUnreadable(`${path}: section ${section.name} is malformed`);

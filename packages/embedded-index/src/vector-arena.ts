@@ -128,18 +128,18 @@ export class VectorArena {
       }
       this.file?.write(slot, vector);
     }
-    this.quantise(slot, vector, 0);
+    this.quantise(slot, vector);
   }
 
-  /** Writes a slot's int8 codes and scale from `vectors[offset…]` (the slot's page allocated). */
-  private quantise(slot: number, vectors: Float32Array, offset: number): void {
+  /** Writes a slot's int8 codes and scale from its vector (the slot's page allocated). */
+  private quantise(slot: number, vector: Float32Array): void {
     const dimension = this.dimension;
     const page = slot >>> PAGE_SHIFT;
     const start = (slot & PAGE_MASK) * dimension;
     // Per-vector symmetric scale: the largest component maps to ±127.
     let largest = 0;
     for (let index = 0; index < dimension; index++) {
-      const magnitude = Math.abs(vectors[offset + index]!);
+      const magnitude = Math.abs(vector[index]!);
       if (magnitude > largest) largest = magnitude;
     }
     const scale = largest / 127;
@@ -147,25 +147,31 @@ export class VectorArena {
     const codes = this.codePages()[page]!;
     const inverse = scale === 0 ? 0 : 1 / scale;
     for (let index = 0; index < dimension; index++)
-      codes[start + index] = Math.round(vectors[offset + index]! * inverse);
+      codes[start + index] = Math.round(vector[index]! * inverse);
+  }
+
+  /** The pages of codes and of scales, as a restart snapshot writes them. */
+  snapshotPages(): { codes: readonly Int8Array[]; scales: readonly Float32Array[] } {
+    return { codes: this.codePages(), scales: this.scales };
   }
 
   /**
-   * Codes for the slots below `end` that `live` accepts, from `file`, which then becomes the
-   * arena's own vector file (a file a clean close vouched for: it holds every live slot's
-   * vector). Reads a page of slots at a time. False, with the file not taken, when it is shorter
-   * than `end` slots or a read fails (the caller then sets every slot from the store).
+   * Page `index` of codes or of scales, allocated if need be, for a restart snapshot to be read
+   * into: the view is valid until the next page is allocated (the memory may move).
    */
-  restoreFrom(file: VectorFile, end: number, live: (slot: number) => boolean): boolean {
-    if (this.readStored === undefined || file.slots() < end) return false;
-    const buffer = new Float32Array(PAGE_SLOTS * this.dimension);
-    for (let first = 0; first < end; first += PAGE_SLOTS) {
-      const count = Math.min(PAGE_SLOTS, end - first);
-      this.ensure(first + count - 1);
-      if (!file.readSlots(first, count, buffer)) return false;
-      for (let slot = first; slot < first + count; slot++)
-        if (live(slot)) this.quantise(slot, buffer, (slot - first) * this.dimension);
-    }
+  restorePage(kind: 'codes' | 'scales', index: number): Int8Array | Float32Array {
+    this.ensure((index + 1) * PAGE_SLOTS - 1);
+    return kind === 'codes' ? this.codePages()[index]! : this.scales[index]!;
+  }
+
+  /**
+   * Takes `file` as the arena's vector file, once the codes of the slots below `end` are
+   * restored: a file a clean close vouched for, which holds every live slot's vector. False, with
+   * the file not taken, when the file or the restored pages are short of `end` slots (the caller
+   * then sets every slot from the store).
+   */
+  adoptFile(file: VectorFile, end: number): boolean {
+    if (this.readStored === undefined || file.slots() < end || this.capacity < end) return false;
     this.file?.close();
     this.file = file;
     this.fileOpened = true;

@@ -1,6 +1,6 @@
 /**
  * A restart after a clean close restores the keyword index and the int8 codes from the close's
- * snapshot and vectors.f32 instead of rebuilding them from every row (restart-snapshot.ts); after
+ * snapshot (vectors.f32 serving the exact scores) instead of rebuilding them from every row (restart-snapshot.ts); after
  * anything else — a crash, rows changed behind its back, a damaged or foreign snapshot, a short
  * vector file — it rebuilds from the rows, and answers the same either way.
  */
@@ -212,5 +212,70 @@ describe('restart from the snapshot of a clean close', () => {
     const next = await openIndex();
     expect(next.status().opened.from).toBe('snapshot');
     expect(await answers(next)).toEqual(before);
+  });
+
+  /** Byte offset in the snapshot file of the `index`-th section named `name`. */
+  const sectionOffset = (bytes: Buffer, name: string, index: number): number => {
+    const magic = bytes.indexOf(0x0a) + 1;
+    const length = bytes.readUInt32LE(magic);
+    const { sections } = JSON.parse(bytes.subarray(magic + 4, magic + 4 + length).toString()) as {
+      sections: { name: string; bytes: number }[];
+    };
+    let offset = magic + 4 + length;
+    let seen = 0;
+    for (const section of sections) {
+      if (section.name === name && seen++ === index) return offset;
+      offset += section.bytes;
+    }
+    throw new Error(`no section ${name} ${index}`);
+  };
+
+  it('codes over several pages come back from the snapshot; a damaged page in the middle: rebuilt from the rows', async () => {
+    // Three pages of 4,096 slots and part of a fourth.
+    const many = 3 * 4_096 + 100;
+    const vectors = seededUnitVectors(many, DIMENSION, 23);
+    const bigItem = (n: number) =>
+      testItem(n, vectors[n]!, { tenant: TENANT, text: texts[n % texts.length]! });
+    const first = await openIndex();
+    for (let from = 0; from < many; from += 2_000)
+      await first.upsert(
+        Array.from({ length: Math.min(2_000, many - from) }, (_, n) => bigItem(from + n)),
+      );
+    await first.whenIndexed();
+    const probe = async (index: EmbeddedVectorIndex) => {
+      const results: unknown[] = [];
+      for (const n of [1, 4_200, 9_000, many - 1]) {
+        const { hits } = await index.search({
+          tenant: TENANT,
+          vector: vectors[n]!,
+          limit: 5,
+          now: TEST_NOW,
+        });
+        results.push(hits.map((hit) => [hit.record.id, hit.score.toFixed(6)]));
+      }
+      return results;
+    };
+    const before = await probe(first);
+    await closeAll();
+
+    const snapshot = join(directory, SNAPSHOT);
+    const bytes = readFileSync(snapshot);
+    const restored = await openIndex();
+    expect(restored.status().opened.from).toBe('snapshot');
+    expect(await probe(restored)).toEqual(before);
+    await closeAll();
+
+    // The next close wrote a new snapshot; the second page of codes damaged in it.
+    const next = readFileSync(snapshot);
+    expect(next.byteLength).toBe(bytes.byteLength);
+    const at = sectionOffset(next, 'codes', 1) + 5_000;
+    next[at] = next[at]! ^ 0x01;
+    writeFileSync(snapshot, next);
+    const rebuilt = await openIndex();
+    expect(rebuilt.status().opened).toMatchObject({
+      from: 'rows',
+      reason: expect.stringMatching(/section codes fails its checksum/),
+    });
+    expect(await probe(rebuilt)).toEqual(before);
   });
 });

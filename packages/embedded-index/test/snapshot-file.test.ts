@@ -62,4 +62,39 @@ describe('snapshot file', () => {
     expect(() => readSnapshotFile(path)).toThrow(/not a snapshot file/);
     expect(() => readSnapshotFile(join(directory, 'absent'))).toThrow(/cannot open/);
   });
+
+  it('page lists come back in order, read in place into the arrays a destination gives', () => {
+    const codes = [Int8Array.from([1, -2, 3, -4]), Int8Array.from([5, 6, 7, 8])];
+    const scales = [Float32Array.from([0.5, 0.25]), Float32Array.from([2, 4])];
+    writeSnapshotFile(path, { ...contents(), pages: { codes, scales } });
+
+    // Without a destination each page is allocated.
+    const allocated = readSnapshotFile(path);
+    expect(allocated.pages?.codes).toEqual(codes);
+    expect(allocated.pages?.scales).toEqual(scales);
+
+    // Code pages into views of one larger buffer (as the arena's WebAssembly memory); scales
+    // left to the reader.
+    const arena = new Int8Array(16).fill(99);
+    const asked: string[] = [];
+    const read = readSnapshotFile(path, (name, index, type, length) => {
+      asked.push(`${name}:${index}:${type}:${length}`);
+      return name === 'codes' ? arena.subarray(4 + index * 4, 8 + index * 4) : undefined;
+    });
+    expect(asked).toEqual([
+      'codes:0:Int8Array:4',
+      'codes:1:Int8Array:4',
+      'scales:0:Float32Array:2',
+      'scales:1:Float32Array:2',
+    ]);
+    expect([...arena]).toEqual([99, 99, 99, 99, 1, -2, 3, -4, 5, 6, 7, 8, 99, 99, 99, 99]);
+    expect(read.pages?.scales).toEqual(scales);
+    expect(read.arrays.ints).toEqual(Int32Array.from([1, -2, 3]));
+
+    // A destination of another type or length is refused, never written past.
+    const short = new Int8Array(3);
+    expect(() => readSnapshotFile(path, () => short)).toThrow(/section codes is malformed/);
+    expect([...short]).toEqual([0, 0, 0]);
+    expect(() => readSnapshotFile(path, () => new Uint32Array(4))).toThrow(/malformed/);
+  });
 });
