@@ -57,8 +57,6 @@ export interface CodePages {
 export interface RestartSnapshot {
   header: RestartHeader;
   keywords: KeywordState;
-  /** How many code and scale pages were read into the arena (see `takeRestartSnapshot`). */
-  codePages: number;
 }
 
 /** What an open found: the snapshot to restore from, or why there was none to use. */
@@ -96,14 +94,12 @@ export function takeRestartSnapshot(
       return { reason: `dimension ${header.dimension}, not ${expected.dimension}` };
     const keywords = contents.strings.terms;
     if (keywords === undefined) return { reason: 'no keyword terms in the snapshot' };
-    const codePages = contents.pages?.codes?.length ?? 0;
-    if ((contents.pages?.scales?.length ?? 0) !== codePages)
+    if ((contents.pages?.scales?.length ?? 0) !== (contents.pages?.codes?.length ?? 0))
       return { reason: 'the snapshot has not a scale page for each page of codes' };
     return {
       snapshot: {
         header,
         keywords: { terms: keywords, arrays: contents.arrays as KeywordState['arrays'] },
-        codePages,
       },
     };
   } catch (error) {
