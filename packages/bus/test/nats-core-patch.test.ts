@@ -32,7 +32,11 @@ afterEach(() => {
 describe('patched RequestOne', () => {
   it('settles an answered request without cancelling it', async () => {
     const cancel = vi.spyOn(RequestOne.prototype, 'cancel');
-    const sub = nc.subscribe('patch.echo', { callback: (_error, msg) => msg.respond(msg.data) });
+    const sub = nc.subscribe('patch.echo', {
+      callback: (_error, msg) => {
+        msg.respond(msg.data);
+      },
+    });
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, n) => nc.request('patch.echo', String(n))),
     );
@@ -61,7 +65,11 @@ describe('patched RequestOne', () => {
     await expect(nc.request('patch.silent', 'x', { timeout: 50 })).rejects.toThrow(/timeout/i);
     sub.unsubscribe();
     // The connection's request mux is left clean: a later request is answered.
-    const echo = nc.subscribe('patch.later', { callback: (_e, msg) => msg.respond('ok') });
+    const echo = nc.subscribe('patch.later', {
+      callback: (_e, msg) => {
+        msg.respond('ok');
+      },
+    });
     expect((await nc.request('patch.later', 'x')).string()).toBe('ok');
     echo.unsubscribe();
   });
