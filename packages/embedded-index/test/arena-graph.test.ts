@@ -3,7 +3,7 @@
 // built graph (the arena leaves a full WebAssembly memory, whose freed blocks another arena then
 // fills with its own codes) and reload a saved graph over them; a node still pointing at a
 // page's old place would then answer with the other arena's vectors.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '@membus/vector-index/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -119,6 +119,46 @@ describe('the graph over the arena pages', () => {
     expect(after[0]).toBe(1_500n);
     expect(graph.remove(new BigUint64Array([3n]))).toEqual([1]);
   });
+
+  // Linux with transparent huge pages: a mapping advised MADV_HUGEPAGE shows `hg` in its VmFlags
+  // (/proc/self/smaps), whatever the host's THP mode. Every search reads codes and nodes at
+  // random; at 10M the build ran 14 % faster with them (decision 002).
+  it.runIf(process.platform === 'linux' && existsSync('/sys/kernel/mm/transparent_hugepage'))(
+    'asks for huge pages under the codes it is given and under its own nodes',
+    () => {
+      const advisedBytes = (): number => {
+        let total = 0;
+        let size = 0;
+        for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+          const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+          if (range) size = Number.parseInt(range[2]!, 16) - Number.parseInt(range[1]!, 16);
+          else if (line.startsWith('VmFlags:') && line.split(' ').includes('hg')) total += size;
+        }
+        return total;
+      };
+      const MiB = 2 ** 20;
+      const pageSlots = MiB / DIMENSION;
+      const codes = new Int8Array(16 * MiB);
+      const random = seededRandom(21);
+      for (let at = 0; at < codes.length; at++) codes[at] = Math.floor(random() * 255) - 127;
+      const graph = createGraph(DIMENSION, { m: 16, efConstruction: 32, efSearch: 32 });
+      const before = advisedBytes();
+      graph.setPages(
+        Array.from({ length: 16 }, (_, page) => codes.subarray(page * MiB, (page + 1) * MiB)),
+        pageSlots,
+      );
+      const withCodes = advisedBytes();
+      // All of it, the pages' ends rounded outwards to 4 KiB (so that pages lying end to end
+      // leave no unadvised gap between them).
+      expect(withCodes - before).toBeGreaterThanOrEqual(16 * MiB);
+      graph.addSlots(
+        BigUint64Array.from({ length: 20_000 }, (_, slot) => BigInt(slot)),
+        1,
+      );
+      // The nodes' tape: usearch's first arena is 8 MiB.
+      expect(advisedBytes() - withCodes).toBeGreaterThanOrEqual(8 * MiB);
+    },
+  );
 
   // Linux only: a thread's nice value is field 19 of /proc/self/task/<tid>/stat.
   it.runIf(process.platform === 'linux')(
