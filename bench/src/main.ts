@@ -16,6 +16,8 @@
  *                                   # + the ack of an ingest vs a plain store (decision 010)
  *   pnpm bench --sizes 2000 --queries 50 --mem0-size 0 --rate-seconds 0 --export-import
  *                                   # + export and import throughput (memories/s)
+ *   pnpm bench --sizes 100000 --queries 1000 --mem0-size 0 --rate-trace /tmp/stores.jsonl
+ *                                   # + each store of the 1,000/s phase: [sent at, ms]
  *   pnpm bench --sizes 10000 --mem0-size 0 --rate-seconds 0 --embedder onnx
  *                                   # the sentence model (e5-small-v2 int8) instead of hashing
  *
@@ -81,6 +83,12 @@ const { values } = parseArgs({
     'embedder-args': { type: 'string', default: '' },
     /** Leaves the data directory in place (its path is printed) instead of deleting it. */
     'keep-data': { type: 'boolean', default: false },
+    /**
+     * Writes every store of the fixed-rate phase to this file as JSON lines `[sentAt, ms]` (wall
+     * clock of the send in ms since the epoch, store → queryable ms; failed stores omitted): to
+     * line slow stores up with other clocks (a process's stalls, nats-server's fsyncs).
+     */
+    'rate-trace': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -271,6 +279,8 @@ async function fixedRate(
 ) {
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
+  /** Per stored memory: wall-clock ms of the send and its latency. */
+  const trace: [sentAt: number, ms: number][] = [];
   /** Stores that failed (e.g. not queryable within the timeout), by error code. */
   const failed: Record<string, number> = {};
   const pending: Promise<void>[] = [];
@@ -294,7 +304,9 @@ async function fixedRate(
         )
         .then(
           () => {
-            latencies.push(performance.now() - sent);
+            const ms = performance.now() - sent;
+            latencies.push(ms);
+            trace.push([Math.round(performance.timeOrigin + sent), Math.round(ms * 100) / 100]);
           },
           (error: { code?: string }) => {
             const code = error.code ?? 'ERROR';
@@ -305,6 +317,14 @@ async function fixedRate(
   }
   await Promise.all(pending);
   const achieved = total / ((performance.now() - started) / 1000);
+  if (values['rate-trace'] !== undefined)
+    writeFileSync(
+      values['rate-trace'],
+      trace
+        .sort((a, b) => a[0] - b[0])
+        .map((entry) => `${JSON.stringify(entry)}\n`)
+        .join(''),
+    );
   return { offered: rate, achieved, latency: summarize(latencies), failed };
 }
 
