@@ -23,7 +23,7 @@
  * how each exact answer is found — so that what a printed number means is read in one place.
  */
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,8 @@ const { values } = parseArgs({
      * upserts (synchronous inside) never let it run: everything is in the tail when they end.
      */
     'concurrent-build': { type: 'boolean', default: false },
+    /** Internal: upsert and build in this directory (a child process), then close. */
+    build: { type: 'string' },
     /** Internal: measure opening an existing directory in a fresh process. */
     reopen: { type: 'string' },
   },
@@ -287,86 +289,132 @@ async function measureSearch(
   );
 }
 
+/** Exit code of a build child stopped by a signal (its index closed, to be resumed). */
+const STOPPED = 3;
+
+/**
+ * Builds in one child process and measures the reopen in another: this process holds no index,
+ * so the reopen has the machine's memory to itself (at 10M the build process still held 10 GB
+ * after its close, and the reopen beside it was killed for memory).
+ */
 async function main(): Promise<void> {
   const kept = values.directory;
   const directory = kept ?? (await mkdtemp(join(tmpdir(), 'membus-bench-embedded-')));
-  const resumed = kept !== undefined && existsSync(join(kept, 'memories.sqlite'));
   console.log(`embedded index: ${size} vectors, dimension ${dimension}, ${directory}`);
+  const shared = [
+    '--size',
+    String(size),
+    '--dimension',
+    String(dimension),
+    '--queries',
+    String(queryCount),
+    '--recall-queries',
+    String(recallCount),
+    ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
+    ...(values['ann-cost-ratio'] === undefined
+      ? []
+      : ['--ann-cost-ratio', values['ann-cost-ratio']]),
+  ];
   try {
-    const options = {
+    const built = await child([
+      '--build',
       directory,
-      dimension,
-      ...planner,
+      ...shared,
       ...(values['ef-construction'] === undefined
-        ? {}
-        : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
+        ? []
+        : ['--ef-construction', values['ef-construction']]),
       ...(values['idle-after-ms'] === undefined
-        ? {}
-        : { idleAfterMs: Number(values['idle-after-ms']) }),
-    };
-
-    const openStart = performance.now();
-    const index = await openEmbeddedVectorIndex(options);
-    const stop = stopSignal();
-    const stopped = async (where: string): Promise<void> => {
-      const { count, tail } = index.status();
-      await index.close();
-      console.log(
-        `stopped by ${stop.signal()} ${where}: ${count} memories, ${tail} not in the graph yet; index closed (graph saved). Run again with --directory ${directory} to go on.`,
-      );
-    };
-    const held = index.status().count;
-    if (resumed) {
-      const { tail, opened } = index.status();
-      console.log(
-        `resumed: ${held} memories, ${tail} not in the graph yet; opened in ${format(performance.now() - openStart)} (from the ${opened.from}${opened.reason ? `: ${opened.reason}` : ''})`,
-      );
-    }
-    if (held < size && !(await ingest(index, held, stop)))
-      return await stopped('during the upserts');
-
-    const buildStart = performance.now();
-    const unindexed = index.status().tail;
-    if ((await Promise.race([index.whenIndexed().then(() => true), stop.promise])) !== true)
-      return await stopped('during the graph build');
-    stop.dispose();
-    console.log(
-      `graph build (background, ${unindexed} of ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
-    );
-    console.log(`memory after build: ${memory(size)}`);
-
-    const closeStart = performance.now();
-    await index.close();
-    console.log(`close (graph save): ${format(performance.now() - closeStart)}`);
-
+        ? []
+        : ['--idle-after-ms', values['idle-after-ms']]),
+      ...(values['concurrent-build'] ? ['--concurrent-build'] : []),
+    ]);
+    if (built === STOPPED) return;
+    if (built !== 0) throw new Error(`build run failed with status ${built}`);
     // Reopen in a fresh process, so load time and memory are those of a restarted service.
-    const child = spawnSync(
-      process.execPath,
-      [
-        ...process.execArgv,
-        fileURLToPath(import.meta.url),
-        '--reopen',
-        directory,
-        '--size',
-        String(size),
-        '--dimension',
-        String(dimension),
-        '--queries',
-        String(queryCount),
-        '--recall-queries',
-        String(recallCount),
-        ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
-        ...(values['ann-cost-ratio'] === undefined
-          ? []
-          : ['--ann-cost-ratio', values['ann-cost-ratio']]),
-        ...(values['ef-search'] === undefined ? [] : ['--ef-search', values['ef-search']]),
-      ],
-      { stdio: 'inherit' },
-    );
-    if (child.status !== 0) throw new Error(`reopen run failed with status ${child.status}`);
+    const reopened = await child([
+      '--reopen',
+      directory,
+      ...shared,
+      ...(values['ef-search'] === undefined ? [] : ['--ef-search', values['ef-search']]),
+    ]);
+    if (reopened !== 0) throw new Error(`reopen run failed with status ${reopened}`);
   } finally {
     if (kept === undefined) await rm(directory, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs this script again with `args` in a process group of its own, SIGINT and SIGTERM passed on
+ * to it (it closes its index before it exits); resolves to its exit code (null: a signal).
+ */
+async function child(args: string[]): Promise<number | null> {
+  const run = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), ...args],
+    {
+      stdio: 'inherit',
+      detached: true,
+    },
+  );
+  const pass = (signal: NodeJS.Signals) => run.kill(signal);
+  process.on('SIGINT', pass).on('SIGTERM', pass);
+  try {
+    return await new Promise<number | null>((resolve, reject) => {
+      run.once('error', reject).once('exit', (code) => resolve(code));
+    });
+  } finally {
+    process.off('SIGINT', pass).off('SIGTERM', pass);
+  }
+}
+
+/** Upserts what the directory lacks, builds the graph, closes; exits STOPPED on a signal. */
+async function build(directory: string): Promise<void> {
+  const resumed = existsSync(join(directory, 'memories.sqlite'));
+  const options = {
+    directory,
+    dimension,
+    ...planner,
+    ...(values['ef-construction'] === undefined
+      ? {}
+      : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
+    ...(values['idle-after-ms'] === undefined
+      ? {}
+      : { idleAfterMs: Number(values['idle-after-ms']) }),
+  };
+
+  const openStart = performance.now();
+  const index = await openEmbeddedVectorIndex(options);
+  const stop = stopSignal();
+  const stopped = async (where: string): Promise<void> => {
+    const { count, tail } = index.status();
+    await index.close();
+    console.log(
+      `stopped by ${stop.signal()} ${where}: ${count} memories, ${tail} not in the graph yet; index closed (graph saved). Run again with --directory ${directory} to go on.`,
+    );
+    process.exitCode = STOPPED;
+  };
+  const held = index.status().count;
+  if (resumed) {
+    const { tail, opened } = index.status();
+    console.log(
+      `resumed: ${held} memories, ${tail} not in the graph yet; opened in ${format(performance.now() - openStart)} (from the ${opened.from}${opened.reason ? `: ${opened.reason}` : ''})`,
+    );
+  }
+  if (held < size && !(await ingest(index, held, stop))) return await stopped('during the upserts');
+
+  const buildStart = performance.now();
+  const unindexed = index.status().tail;
+  if ((await Promise.race([index.whenIndexed().then(() => true), stop.promise])) !== true)
+    return await stopped('during the graph build');
+  console.log(
+    `graph build (background, ${unindexed} of ${size} points): ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
+  );
+  console.log(`memory after build: ${memory(size)}`);
+
+  const closeStart = performance.now();
+  await index.close();
+  stop.dispose();
+  console.log(`close (graph save): ${format(performance.now() - closeStart)}`);
 }
 
 /**
@@ -440,5 +488,6 @@ async function reopen(directory: string): Promise<void> {
   await index.close();
 }
 
-if (values.reopen === undefined) await main();
-else await reopen(values.reopen);
+if (values.build !== undefined) await build(values.build);
+else if (values.reopen !== undefined) await reopen(values.reopen);
+else await main();

@@ -16,7 +16,9 @@ export function stopSignal(): StopSignal {
     received = signal;
     resolve(false);
   };
-  process.once('SIGINT', on).once('SIGTERM', on);
+  // Every signal until disposed, not once: a second SIGTERM (a `pkill -f` that matches the
+  // parent that forwards it as well) would otherwise end the process before the index is saved.
+  process.on('SIGINT', on).on('SIGTERM', on);
   return {
     promise,
     signal: () => received,
