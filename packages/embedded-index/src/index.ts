@@ -1,6 +1,8 @@
 export { openEmbeddedVectorIndex } from './embedded-vector-index.ts';
 export type { HnswOptions, RebuildReason } from './hnsw-graph.ts';
 export { rebuildReasons } from './hnsw-graph.ts';
+export type { KeywordHit, KeywordSearch } from './keyword-index.ts';
+export { KeywordIndex } from './keyword-index.ts';
 export type {
   EmbeddedIndexStatus,
   EmbeddedVectorIndex,

@@ -88,6 +88,8 @@ interface QueryTerm {
   id: number;
   /** `idf · (k1 + 1)`: a posting's contribution is `weight · tf / (tf + norm)`. */
   weight: number;
+  /** The largest frequency it was posted with. */
+  most: number;
   /** The most it adds to any memory's score (largest frequency, shortest text). */
   bound: number;
 }
@@ -104,6 +106,11 @@ interface QueryPlan {
   denseWeights: Float64Array;
   sparsePostings: number;
   densePostings: number;
+  /**
+   * The frequent terms' bounds summed from 0 in query order, as `denseScore` sums a memory's
+   * contributions: each bound is computed as a contribution is, so no score exceeds it, exactly.
+   */
+  denseTotal: number;
   /** `k1 · (1 − b)` and `k1 · b / average length`: a slot's norm is `base + lengthFactor · length`. */
   base: number;
   lengthFactor: number;
@@ -483,22 +490,63 @@ export class KeywordIndex {
     const bitmaps = plan.denseBits;
     const words = this.docLengths.length >>> 5;
     const scores = this.scores;
-    const visit = (slot: number) => {
-      if (scores[slot] !== 0 || (contains !== undefined && !contains(slot))) return;
-      const score = this.denseScore(slot, plan);
-      if (enters(heap.worst, slot, score) && check(slot)) heap.push({ slot, score });
+    const lengths = this.docLengths;
+    // The longest text that can still beat the worst kept hit (`longestEntering`): a memory
+    // longer than that is passed over on one read instead of being scored. Kept up to date as the
+    // kept hits improve; the tighter bound for texts longer than the shortest.
+    let longest = 0xffff;
+    let longestFor = Number.NEGATIVE_INFINITY;
+    const tighten = () => {
+      const worst = heap.worst;
+      if (worst === undefined || worst.score <= longestFor) return;
+      longestFor = worst.score;
+      longest = longestEntering(plan, worst.score);
     };
-    for (let word = 0; word < words; word++) forEachBit(allOf(bitmaps, word), word, visit);
+    tighten();
+    /** Scores the memories of a bitmap word's set bits that can still enter, lowest first. */
+    const visitWord = (bits: number, word: number) => {
+      let rest = bits;
+      while (rest !== 0) {
+        const lowest = rest & -rest;
+        rest ^= lowest;
+        const slot = (word << 5) | (31 - Math.clz32(lowest));
+        if (lengths[slot]! > longest || scores[slot] !== 0) continue;
+        if (contains !== undefined && !contains(slot)) continue;
+        const score = this.denseScore(slot, plan);
+        if (enters(heap.worst, slot, score) && check(slot)) {
+          heap.push({ slot, score });
+          tighten();
+        }
+      }
+    };
+    // No memory left to visit scores more than every frequent term's bound together
+    // (`plan.denseTotal`), and a later slot enters on a tie only before the worst kept one: once
+    // the kept hits beat that, the ranking is done (e.g. a query of words every memory holds).
+    const settled = (word: number): boolean => {
+      const worst = heap.worst;
+      return (
+        worst !== undefined &&
+        (plan.denseTotal < worst.score ||
+          (plan.denseTotal === worst.score && word * 32 > worst.slot))
+      );
+    };
+    for (let word = 0; word < words; word++) {
+      if (settled(word)) return;
+      const all = allOf(bitmaps, word);
+      if (all !== 0) visitWord(all, word);
+    }
     if (bitmaps.length === 1) return;
     let threshold = Number.NEGATIVE_INFINITY;
     let needed: Needed = { anyOf: bitmaps, allOf: [] };
     for (let word = 0; word < words; word++) {
       if (word % RECHECK_WORDS === 0) {
+        if (settled(word)) return;
         const worst = heap.worst?.score ?? Number.NEGATIVE_INFINITY;
         if (worst > threshold) {
           threshold = worst;
           needed = neededTerms(plan, threshold);
-          if (needed.anyOf.length === 0) return;
+          // Nothing can reach it, or only memories holding every term: scored above.
+          if (needed.anyOf.length === 0 || needed.allOf.length === bitmaps.length) return;
         }
       }
       let any = 0;
@@ -507,7 +555,8 @@ export class KeywordIndex {
         any &= needed.allOf[index]![word]!;
       if (any === 0) continue;
       // Those holding every term were scored above.
-      forEachBit(any & ~allOf(bitmaps, word), word, visit);
+      const some = any & ~allOf(bitmaps, word);
+      if (some !== 0) visitWord(some, word);
     }
   }
 
@@ -644,6 +693,7 @@ export class KeywordIndex {
       denseWeights: new Float64Array(0),
       sparsePostings: 0,
       densePostings: 0,
+      denseTotal: 0,
       base,
       lengthFactor,
     };
@@ -660,10 +710,10 @@ export class KeywordIndex {
       const most = this.termMaxFrequencies[id]!;
       const bound = (weight * most) / (most + (base + lengthFactor * shortest));
       if (this.termWhere[id]! >= 0) {
-        plan.sparse.push({ id, weight, bound });
+        plan.sparse.push({ id, weight, most, bound });
         plan.sparsePostings += frequency;
       } else {
-        plan.dense.push({ id, weight, bound });
+        plan.dense.push({ id, weight, most, bound });
         plan.densePostings += frequency;
       }
       if (++count === MAX_QUERY_TERMS) break;
@@ -672,6 +722,7 @@ export class KeywordIndex {
     plan.denseBits = plan.dense.map((term) => this.bits[-this.termWhere[term.id]!]!);
     plan.denseRepeats = plan.dense.map((term) => this.repeats[-this.termWhere[term.id]!]);
     plan.denseWeights = Float64Array.from(plan.dense, (term) => term.weight);
+    for (const term of plan.dense) plan.denseTotal += term.bound;
     return plan;
   }
 
@@ -875,21 +926,39 @@ function neededTerms(plan: QueryPlan, threshold: number): Needed {
   };
 }
 
+/**
+ * What the frequent query terms add at most to a memory of `length` terms, computed and summed as
+ * `denseScore` computes and sums a memory's contributions (with each term's largest frequency),
+ * so that no such memory's score exceeds it, exactly.
+ */
+function boundAt(plan: QueryPlan, length: number): number {
+  const norm = plan.base + plan.lengthFactor * length;
+  let total = 0;
+  for (const { weight, most } of plan.dense) total += (weight * most) / (most + norm);
+  return total;
+}
+
+/**
+ * The longest text whose bound (`boundAt`) still reaches `threshold`, or −1: a longer memory
+ * scores below it and cannot enter (the bound only falls as texts grow longer).
+ */
+function longestEntering(plan: QueryPlan, threshold: number): number {
+  if (boundAt(plan, 0xffff) >= threshold) return 0xffff;
+  let reaches = -1;
+  let below = 0xffff;
+  while (below - reaches > 1) {
+    const middle = (reaches + below) >>> 1;
+    if (boundAt(plan, middle) >= threshold) reaches = middle;
+    else below = middle;
+  }
+  return reaches;
+}
+
 /** The bits of a word set in every bitmap. */
 function allOf(bitmaps: readonly Uint32Array[], word: number): number {
   let all = bitmaps[0]![word]!;
   for (let index = 1; index < bitmaps.length && all !== 0; index++) all &= bitmaps[index]![word]!;
   return all;
-}
-
-/** Calls `visit` with the slot of every set bit of a bitmap word, lowest first. */
-function forEachBit(bits: number, word: number, visit: (slot: number) => void): void {
-  let rest = bits;
-  while (rest !== 0) {
-    const lowest = rest & -rest;
-    visit((word << 5) | (31 - Math.clz32(lowest)));
-    rest ^= lowest;
-  }
 }
 
 const better = (a: KeywordHit, b: KeywordHit): boolean =>

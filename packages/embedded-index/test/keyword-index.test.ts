@@ -232,6 +232,44 @@ describe('KeywordIndex', () => {
     expect(hits.every((hit) => hit.slot % 70 === 0)).toBe(true);
   });
 
+  it('stops ranking once no memory left can beat the kept hits (words every memory holds)', () => {
+    // 20,000 memories of one length, each holding `memory`, `number` and `realistic` once (every
+    // one scores the same on them) and its own number. Once the ten best are kept, a later
+    // memory can at most tie, and ties go to the earlier slot: nothing after them is scored.
+    const texts = Array.from(
+      { length: 20_000 },
+      (_, slot) => `benchmark memory number ${slot} with some text to make the record realistic`,
+    );
+    const index = indexOf(texts);
+    const scored = vi.spyOn(index as unknown as { denseScore: () => number }, 'denseScore');
+    for (const text of ['memory number 12345 realistic', 'memory realistic record']) {
+      scored.mockClear();
+      const hits = index.search({ text, matches: everything, limit: 10 });
+      expect(hits.map(asPair)).toEqual(bm25(texts, text, { limit: 10 }));
+      // The rare term's memory, then the first bitmap words' memories up to the ten kept.
+      expect(scored.mock.calls.length).toBeLessThanOrEqual(1 + 32);
+    }
+    // Memories of seven lengths, and a few one-word ones: the bound at the shortest text is far
+    // above what the others score, so the ranking cannot stop early; but once ten memories of
+    // the shortest full length are kept, a longer one cannot beat them and is passed over unscored.
+    const varied = texts.map((text, slot) =>
+      slot % 1000 === 999 ? 'memory' : `${text} ${'word '.repeat(slot % 7)}`,
+    );
+    const variedIndex = indexOf(varied);
+    const variedScored = vi.spyOn(
+      variedIndex as unknown as { denseScore: () => number },
+      'denseScore',
+    );
+    for (const text of ['memory number 12345 realistic', 'memory realistic record']) {
+      variedScored.mockClear();
+      expect(variedIndex.search({ text, matches: everything, limit: 10 }).map(asPair)).toEqual(
+        bm25(varied, text, { limit: 10 }),
+      );
+      // The shortest seventh, the one-word memories, and the first words' memories.
+      expect(variedScored.mock.calls.length).toBeLessThanOrEqual(20_000 / 7 + 20 + 64);
+    }
+  });
+
   it('ranks exactly as BM25 over every memory, through removals, re-indexing and growth', () => {
     // A seeded corpus with a skewed vocabulary (a few terms in most memories: bitmaps; a long
     // tail: posting lists), repeated words, removals and re-indexed texts, slots well past the
