@@ -81,6 +81,14 @@ export function createUsearchIndex(parameters: UsearchParameters): NativeUsearch
   );
 }
 
+/** How `addSlotsAsync` runs. */
+export interface AddOptions {
+  /** The fallback's slice of the event loop, ms. */
+  sliceMs: number;
+  /** The addon's threads in the idle scheduling class instead of at nice 10 (Linux). */
+  idlePriority?: boolean;
+}
+
 /**
  * The HNSW graph over the arena's int8 codes, keyed by slot: each node's vector is the arena's
  * page bytes for its key, not a copy (native/arena-graph.cpp), where that addon was compiled at
@@ -97,11 +105,12 @@ export interface ArenaGraph extends UsearchIndexBase {
   addSlots(keys: BigUint64Array, threads: number): void;
   /**
    * The same off the event loop (the addon: a libuv thread running `threads` usearch threads;
-   * the fallback: a few points per turn of the loop, `sliceMs` at a time). Until it settles the
-   * keys' codes must stay put and only `search` may be called: remove, save, load and setPages
-   * throw meanwhile.
+   * the fallback: a few points per turn of the loop, `sliceMs` at a time). The addon's threads
+   * run at low priority (nice 10, `MEMBUS_GRAPH_NICE`), or with `idlePriority` in Linux's idle
+   * scheduling class: only on cores nothing else wants. Until it settles the keys' codes must
+   * stay put and only `search` may be called: remove, save, load and setPages throw meanwhile.
    */
-  addSlotsAsync(keys: BigUint64Array, threads: number, options: { sliceMs: number }): Promise<void>;
+  addSlotsAsync(keys: BigUint64Array, threads: number, options: AddOptions): Promise<void>;
   /**
    * `save` off the event loop (the addon; the fallback writes inline). Until it settles only
    * `search` may be called, and the pages must keep their codes.
@@ -197,11 +206,7 @@ class CopyingGraph implements ArenaGraph {
     this.pageSlots = pageSlots;
   }
 
-  async addSlotsAsync(
-    keys: BigUint64Array,
-    threads: number,
-    options: { sliceMs: number },
-  ): Promise<void> {
+  async addSlotsAsync(keys: BigUint64Array, threads: number, options: AddOptions): Promise<void> {
     if (this.adding) throw new Error('addSlotsAsync while points are being added');
     this.adding = true;
     try {

@@ -7,10 +7,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '@membus/vector-index/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GraphMaintainer, type GraphMaintainerOptions } from '../src/graph-maintainer.ts';
+import {
+  GraphMaintainer,
+  type GraphMaintainerOptions,
+  IDLE_PRIORITY_TAIL,
+} from '../src/graph-maintainer.ts';
 import { createGraph } from '../src/hnsw-graph.ts';
 import { CodeMemory } from '../src/int8-dot.ts';
-import { arenaGraphAvailable } from '../src/usearch-binding.ts';
+import { type ArenaGraph, arenaGraphAvailable } from '../src/usearch-binding.ts';
 import { VectorArena } from '../src/vector-arena.ts';
 import { directoryPerTest } from './helpers/directory-per-test.ts';
 
@@ -160,49 +164,102 @@ describe('the graph over the arena pages', () => {
     },
   );
 
-  // Linux only: a thread's nice value is field 19 of /proc/self/task/<tid>/stat.
-  it.runIf(process.platform === 'linux')(
-    'adds in the background on threads of lower priority (nice 10), the event loop’s untouched',
-    async () => {
-      const niceOf = (tid: string): number | undefined => {
-        try {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          // The fields after the command name, which is in parentheses and may hold spaces.
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-        } catch {
-          return undefined; // the thread ended meanwhile
+  // Linux only: a thread's nice value is field 19 of /proc/self/task/<tid>/stat, its scheduling
+  // policy field 41 (5: SCHED_IDLE).
+  for (const idlePriority of [false, true])
+    it.runIf(process.platform === 'linux')(
+      `adds in the background on threads of lower priority (${idlePriority ? 'the idle class' : 'nice 10'}), the event loop’s untouched`,
+      async () => {
+        const fieldsOf = (tid: string): string[] | undefined => {
+          try {
+            const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            // The fields after the command name, which is in parentheses and may hold spaces.
+            return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          } catch {
+            return undefined; // the thread ended meanwhile
+          }
+        };
+        const NICE = 16;
+        const POLICY = 38;
+        const SCHED_IDLE = 5;
+        const lowered = (fields: string[]) =>
+          idlePriority
+            ? Number(fields[POLICY]) === SCHED_IDLE
+            : Number(fields[NICE]) === 10 && Number(fields[POLICY]) === 0;
+        const count = 20_000;
+        const graph = createGraph(DIMENSION, { m: 32, efConstruction: 128, efSearch: 64 });
+        const page = new Int8Array(count * DIMENSION);
+        const random = seededRandom(9);
+        for (let at = 0; at < page.length; at++) page[at] = Math.round((random() - 0.5) * 254);
+        graph.setPages([page], count);
+        let done = false;
+        const adding = graph
+          .addSlotsAsync(
+            BigUint64Array.from({ length: count }, (_, slot) => BigInt(slot)),
+            2,
+            { sliceMs: 1, idlePriority },
+          )
+          .finally(() => {
+            done = true;
+          });
+        let seen = false;
+        while (!done && !seen) {
+          for (const tid of readdirSync('/proc/self/task')) {
+            const fields = fieldsOf(tid);
+            if (fields !== undefined && lowered(fields)) seen = true;
+          }
+          await new Promise((resolve) => setImmediate(resolve));
         }
-      };
-      const threadNices = () =>
-        readdirSync('/proc/self/task').map((tid) => ({ tid, nice: niceOf(tid) }));
-      const count = 20_000;
-      const graph = createGraph(DIMENSION, { m: 32, efConstruction: 128, efSearch: 64 });
-      const page = new Int8Array(count * DIMENSION);
-      const random = seededRandom(9);
-      for (let at = 0; at < page.length; at++) page[at] = Math.round((random() - 0.5) * 254);
-      graph.setPages([page], count);
-      let done = false;
-      const adding = graph
-        .addSlotsAsync(
-          BigUint64Array.from({ length: count }, (_, slot) => BigInt(slot)),
-          2,
-          { sliceMs: 1 },
-        )
-        .finally(() => {
-          done = true;
-        });
-      const seen = new Set<number>();
-      while (!done) {
-        for (const { nice } of threadNices()) if (nice !== undefined) seen.add(nice);
-        if (seen.has(10)) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      await adding;
-      expect(seen.has(10)).toBe(true);
-      expect(niceOf(String(process.pid))).toBe(0);
-      expect(graph.size()).toBe(count);
-    },
-  );
+        await adding;
+        expect(seen).toBe(true);
+        const main = fieldsOf(String(process.pid))!;
+        expect([Number(main[NICE]), Number(main[POLICY])]).toEqual([0, 0]);
+        expect(graph.size()).toBe(count);
+      },
+    );
+
+  it('adds in the idle class while few slots wait for the graph, at nice 10 past IDLE_PRIORITY_TAIL', async () => {
+    const count = IDLE_PRIORITY_TAIL + 200;
+    const arena = new VectorArena(DIMENSION);
+    const maintainer: GraphMaintainer = new GraphMaintainer(
+      {
+        directory: directory.path,
+        dimension: DIMENSION,
+        hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
+        indexSliceMs: 1,
+        idleIndexSliceMs: 4,
+        // Never idle: batches of 128.
+        idleAfterMs: Number.POSITIVE_INFINITY,
+        saveEveryChanges: Number.MAX_SAFE_INTEGER,
+        saveQuietMs: 60_000,
+        onGraphEvent: undefined,
+      },
+      arena,
+      {
+        liveCount: () => count,
+        watermark: () => count,
+        seqOf: (slot) => (slot < count ? slot + 1 : undefined),
+        ensureSlot: (slot) => maintainer.ensure(slot),
+      },
+    );
+    maintainers.push(maintainer);
+    await maintainer.load('store', 0);
+    const graph = (maintainer as unknown as { graph: ArenaGraph }).graph;
+    const adds = vi.spyOn(graph, 'addSlotsAsync');
+    for (const [slot, vector] of unitVectors(count, 23).entries()) {
+      arena.set(slot, vector);
+      maintainer.ensure(slot);
+      maintainer.replace(slot);
+    }
+    maintainer.schedule();
+    // Polled with a deadline: batches of 128 take the tail under the line after two.
+    const deadline = Date.now() + 60_000;
+    const idle = () => adds.mock.calls.map(([, , options]) => options.idlePriority);
+    while (!idle().includes(true) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(idle().slice(0, 2)).toEqual([false, false]);
+    expect(idle()[2]).toBe(true);
+  });
 
   for (const kind of ['arena', 'copy'] as const)
     it(`keeps what was written while a batch was being added (${kind})`, async () => {
