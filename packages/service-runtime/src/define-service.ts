@@ -6,6 +6,7 @@ import {
   type ConsumerOptions,
   connectBus,
   consumeStream,
+  isUnanswered,
   type JetStreamClient,
   type JetStreamManager,
   jetStreamStatusReader,
@@ -28,6 +29,10 @@ import {
 } from '@membus/telemetry';
 import type { z } from 'zod';
 import { startJetStream } from './jetstream-start.ts';
+import { retry } from './retry.ts';
+
+/** Tries of a start step whose NATS request got no answer (as `startJetStream`'s). */
+const START_ATTEMPTS = 5;
 
 /** What the runtime reads from every service's parsed config (`busEnvSpec` + `serviceEnvSpec`). */
 export interface RuntimeConfig extends BusEnv {
@@ -97,7 +102,9 @@ export interface ServiceContext<C extends RuntimeConfig> {
   readonly registry: Registry;
   /**
    * Opens a configured backend or stops the process with one line (fail fast): the error's
-   * message says what is wrong and what to do; no stack trace.
+   * message says what is wrong and what to do; no stack trace. A NATS request that got no answer
+   * (a KV bucket, a JetStream read at start) is tried again first, as the start's own are:
+   * `open` must be safe to call again.
    */
   open<T>(what: string, open: () => Promise<T> | T): Promise<T>;
   /** Connects to NATS, ensures the streams and the declared consumers, exports their metrics. */
@@ -185,7 +192,17 @@ async function run<C extends RuntimeConfig>(
     registry,
     async open(what, open) {
       try {
-        return await open();
+        return await retry(async () => open(), {
+          attempts: START_ATTEMPTS,
+          baseMs: 50,
+          maxMs: 1_000,
+          retryable: isUnanswered,
+          onRetry: ({ attempt }) =>
+            log.warn(`opening the ${what}: a NATS request got no answer; trying again`, {
+              attempt,
+            }),
+          giveUp: (error) => error,
+        });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         log.error(`cannot open the ${what}; stopping: ${reason}`, { error });
@@ -266,7 +283,16 @@ async function run<C extends RuntimeConfig>(
     },
   };
 
-  const started = await definition.start(context);
+  let started: StartedService;
+  try {
+    started = await definition.start(context);
+  } catch (error) {
+    // One line saying what failed, not an unhandled rejection's stack (a NATS TimeoutError names
+    // no request).
+    const reason = error instanceof Error ? error.message : String(error);
+    log.error(`cannot start; stopping: ${reason}`, { error });
+    process.exit(1);
+  }
   const { nc } = connected();
   await telemetry.run({
     checks: () => ({

@@ -47,6 +47,47 @@ describe('defineService', () => {
     expect(lines[0]?.msg).toContain('metricsPort (env METRICS_PORT="abc")');
   });
 
+  it('tries a start step again when its NATS request got no answer, and starts', async () => {
+    await using nats = await startNatsServer();
+    const service = startProbe({
+      NATS_URL: nats.url,
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      PROBE_UNANSWERED: '2',
+    });
+    const ready = deferred<void>();
+    service.child.on('message', (message: { type?: string }) => {
+      if (message.type === 'membus-ready') ready.resolve();
+    });
+    await Promise.race([ready.promise, service.exited]);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    const lines = service.lines();
+    expect(
+      lines.filter((line) => String(line.msg).includes('got no answer; trying again')),
+    ).toHaveLength(2);
+    expect(lines.find((line) => line.msg === 'probe bucket opened')).toMatchObject({ tries: 3 });
+  });
+
+  it('stops with one line when a start step never gets an answer', async () => {
+    await using nats = await startNatsServer();
+    const service = startProbe({ NATS_URL: nats.url, METRICS_PORT: '0', PROBE_UNANSWERED: '99' });
+    expect(await service.exited).toBe(1);
+    const last = service.lines().at(-1);
+    expect(last).toMatchObject({ level: 'error', service: 'probe' });
+    expect(last?.msg).toMatch(/^cannot open the probe bucket; stopping: /);
+  });
+
+  it('stops with one line, not an unhandled rejection, when its start fails', async () => {
+    await using nats = await startNatsServer();
+    const service = startProbe({ NATS_URL: nats.url, METRICS_PORT: '0', PROBE_START_FAILS: '1' });
+    expect(await service.exited).toBe(1);
+    // Every line is JSON: an unhandled rejection would print a stack after it.
+    const last = service.lines().at(-1);
+    expect(last).toMatchObject({ level: 'error', service: 'probe' });
+    expect(last?.msg).toBe('cannot start; stopping: the probe cannot start');
+  });
+
   it('announces ready, is ready while consuming, and drains in order on SIGTERM', async () => {
     await using nats = await startNatsServer();
     const service = startProbe({

@@ -135,10 +135,12 @@ await defineService({
         : cacheMode === 'memory'
           ? local
           : new KvEmbeddingCache(
-              await openKv(js, 'membus-embeddings', {
-                ttlMs: config.cacheTtlSeconds * 1000,
-                replicas: config.streamReplicas,
-              }),
+              await runtime.open('embedding cache bucket', () =>
+                openKv(js, 'membus-embeddings', {
+                  ttlMs: config.cacheTtlSeconds * 1000,
+                  replicas: config.streamReplicas,
+                }),
+              ),
               local,
               (error) => log.warn('embedding cache unavailable', { error }),
             );
@@ -185,7 +187,9 @@ await defineService({
     });
     serveEmbed(serve, models);
     const policyStore = new KvPolicyStore(
-      await openKv(js, POLICY_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
+      await runtime.open('ingest policy bucket', () =>
+        openKv(js, POLICY_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
+      ),
     );
     const policies = new PolicyRegistry(policyStore, {
       onStale: (tenant, error) =>

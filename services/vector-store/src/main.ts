@@ -193,15 +193,16 @@ await defineService({
       },
     });
     const modelEmbed = natsModelEmbedPort(nc, config.embedTimeoutMs);
-    const reembedKv = await openKv(js, REEMBED_BUCKET, {
-      ttlMs: 0,
-      replicas: config.streamReplicas,
-    });
+    const reembedKv = await runtime.open('re-embedding bucket', () =>
+      openKv(js, REEMBED_BUCKET, { ttlMs: 0, replicas: config.streamReplicas }),
+    );
     // Replicas say they are alive, so a re-embedding run is refused while more than one serves.
-    const presence = await kvReplicaPresence(reembedKv, {
-      intervalMs: 5_000,
-      onError: (error) => log.warn('cannot record this replica as alive', { error }),
-    });
+    const presence = await runtime.open('replica presence', () =>
+      kvReplicaPresence(reembedKv, {
+        intervalMs: 5_000,
+        onError: (error) => log.warn('cannot record this replica as alive', { error }),
+      }),
+    );
     const router = new ModelRouter({ primary: index, embed: modelEmbed, open: openModelIndex });
     const reembedder = new Reembedder({
       router,
@@ -219,7 +220,7 @@ await defineService({
           log.warn('re-embedding page failed; retrying', { tenant, error }),
       },
     });
-    await reembedder.resume();
+    await runtime.open('re-embedding state', () => reembedder.resume());
     const service = new MemoryService({
       index: router,
       documents,
