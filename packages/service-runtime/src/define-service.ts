@@ -246,21 +246,36 @@ async function run<C extends RuntimeConfig>(
     async consume(stream, { name: consumerName, deadLetters, ...options }) {
       const { nc, js } = connected();
       const { durable, maxDeliver } = declaration(stream);
-      const consumer = await consumeStream({
-        ...options,
-        js,
-        stream,
-        consumer: durable,
-        maxDeliver,
-        onDeadLetter: (letter, headers, data) => {
-          log.warn('dead-lettered', {
-            subject: letter.subject,
-            code: letter.error.code,
-            reason: letter.error.message,
-          });
-          if (deadLetters === 'notify') notifyDeadLetter(nc, letter, headers, data);
+      // Its first requests (the consumer's info) may get no answer at start, as the others'.
+      const consumer = await retry(
+        () =>
+          consumeStream({
+            ...options,
+            js,
+            stream,
+            consumer: durable,
+            maxDeliver,
+            onDeadLetter: (letter, headers, data) => {
+              log.warn('dead-lettered', {
+                subject: letter.subject,
+                code: letter.error.code,
+                reason: letter.error.message,
+              });
+              if (deadLetters === 'notify') notifyDeadLetter(nc, letter, headers, data);
+            },
+          }),
+        {
+          attempts: START_ATTEMPTS,
+          baseMs: 50,
+          maxMs: 1_000,
+          retryable: isUnanswered,
+          onRetry: ({ attempt }) =>
+            log.warn(`consuming ${stream}: a NATS request got no answer; trying again`, {
+              attempt,
+            }),
+          giveUp: (error) => error,
         },
-      });
+      );
       consumers.push(consumer);
       consumer.done.then(
         () => {

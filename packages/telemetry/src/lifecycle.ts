@@ -65,8 +65,8 @@ export async function runService(options: ServiceRuntimeOptions): Promise<Teleme
       };
     },
   });
-  options.log.info(`${options.service} ready`, { metricsPort: telemetry.port, ...options.details });
-  announceReady({ service: options.service, metricsPort: telemetry.port });
+  // The signal handlers first: a supervisor told "ready" may send SIGTERM at once, and one that
+  // came before them would kill the process undrained.
   onShutdown(
     async () => {
       draining = true;
@@ -76,6 +76,8 @@ export async function runService(options: ServiceRuntimeOptions): Promise<Teleme
     },
     (message, error) => options.log.info(message, error ? { error } : {}),
   );
+  options.log.info(`${options.service} ready`, { metricsPort: telemetry.port, ...options.details });
+  announceReady({ service: options.service, metricsPort: telemetry.port });
   return telemetry;
 }
 
