@@ -40,6 +40,39 @@ describe('the graph over the arena pages', () => {
     vi.unstubAllEnvs();
   });
 
+  /**
+   * A maintainer over `arena`'s slots 0..count-1 (less `deleted`) that is never idle (batches of
+   * 128, one thread) and saves only when asked; closed after the test.
+   */
+  const neverIdle = (
+    arena: VectorArena,
+    count: number,
+    deleted: ReadonlySet<number> = new Set(),
+  ): GraphMaintainer => {
+    const maintainer: GraphMaintainer = new GraphMaintainer(
+      {
+        directory: directory.path,
+        dimension: DIMENSION,
+        hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
+        indexSliceMs: 1,
+        idleIndexSliceMs: 4,
+        idleAfterMs: Number.POSITIVE_INFINITY,
+        saveEveryChanges: Number.MAX_SAFE_INTEGER,
+        saveQuietMs: 60_000,
+        onGraphEvent: undefined,
+      },
+      arena,
+      {
+        liveCount: () => count - deleted.size,
+        watermark: () => count,
+        seqOf: (slot) => (slot < count && !deleted.has(slot) ? slot + 1 : undefined),
+        ensureSlot: (slot) => maintainer.ensure(slot),
+      },
+    );
+    maintainers.push(maintainer);
+    return maintainer;
+  };
+
   it('is built over the arena (the addon is compiled at install)', () => {
     expect(arenaGraphAvailable()).toBe(true);
   });
@@ -223,28 +256,7 @@ describe('the graph over the arena pages', () => {
   it('adds in the idle class while few slots wait for the graph, at nice 10 past IDLE_PRIORITY_TAIL', async () => {
     const count = IDLE_PRIORITY_TAIL + 200;
     const arena = new VectorArena(DIMENSION);
-    const maintainer: GraphMaintainer = new GraphMaintainer(
-      {
-        directory: directory.path,
-        dimension: DIMENSION,
-        hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
-        indexSliceMs: 1,
-        idleIndexSliceMs: 4,
-        // Never idle: batches of 128.
-        idleAfterMs: Number.POSITIVE_INFINITY,
-        saveEveryChanges: Number.MAX_SAFE_INTEGER,
-        saveQuietMs: 60_000,
-        onGraphEvent: undefined,
-      },
-      arena,
-      {
-        liveCount: () => count,
-        watermark: () => count,
-        seqOf: (slot) => (slot < count ? slot + 1 : undefined),
-        ensureSlot: (slot) => maintainer.ensure(slot),
-      },
-    );
-    maintainers.push(maintainer);
+    const maintainer = neverIdle(arena, count);
     await maintainer.load('store', 0);
     const graph = (maintainer as unknown as { graph: ArenaGraph }).graph;
     const adds = vi.spyOn(graph, 'addSlotsAsync');
@@ -270,28 +282,7 @@ describe('the graph over the arena pages', () => {
       const arena = new VectorArena(DIMENSION);
       const vectors = unitVectors(count, 21);
       const deleted = new Set<number>();
-      const maintainer: GraphMaintainer = new GraphMaintainer(
-        {
-          directory: directory.path,
-          dimension: DIMENSION,
-          hnsw: { m: 16, efConstruction: 64, efSearch: 64 },
-          indexSliceMs: 1,
-          idleIndexSliceMs: 4,
-          // Never idle: batches of the writes' size, one thread.
-          idleAfterMs: Number.POSITIVE_INFINITY,
-          saveEveryChanges: Number.MAX_SAFE_INTEGER,
-          saveQuietMs: 60_000,
-          onGraphEvent: undefined,
-        },
-        arena,
-        {
-          liveCount: () => count - deleted.size,
-          watermark: () => count,
-          seqOf: (slot) => (slot < count && !deleted.has(slot) ? slot + 1 : undefined),
-          ensureSlot: (slot) => maintainer.ensure(slot),
-        },
-      );
-      maintainers.push(maintainer);
+      const maintainer = neverIdle(arena, count, deleted);
       await maintainer.load('store', 0);
       for (const [slot, vector] of vectors.entries()) {
         arena.set(slot, vector);
