@@ -180,6 +180,20 @@ async function run<C extends RuntimeConfig>(
     if (found === undefined) throw new Error(`${name} declares no consumer on stream ${stream}`);
     return { ...found, maxDeliver: found.maxDeliver ?? config.maxDeliver };
   };
+  /**
+   * A start step run again when its NATS request got no answer (nats-server 2.9 leaves some
+   * unsent while a stack's services start together), as `startJetStream` runs its own.
+   */
+  const untilAnswered = <T>(doing: string, step: () => Promise<T>): Promise<T> =>
+    retry(step, {
+      attempts: START_ATTEMPTS,
+      baseMs: 50,
+      maxMs: 1_000,
+      retryable: isUnanswered,
+      onRetry: ({ attempt }) =>
+        log.warn(`${doing}: a NATS request got no answer; trying again`, { attempt }),
+      giveUp: (error) => error,
+    });
   const connected = (): ServiceBus => {
     if (bus === undefined) throw new Error(`${name}: connect() before consuming`);
     return bus;
@@ -192,17 +206,7 @@ async function run<C extends RuntimeConfig>(
     registry,
     async open(what, open) {
       try {
-        return await retry(async () => open(), {
-          attempts: START_ATTEMPTS,
-          baseMs: 50,
-          maxMs: 1_000,
-          retryable: isUnanswered,
-          onRetry: ({ attempt }) =>
-            log.warn(`opening the ${what}: a NATS request got no answer; trying again`, {
-              attempt,
-            }),
-          giveUp: (error) => error,
-        });
+        return await untilAnswered(`opening the ${what}`, async () => open());
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         log.error(`cannot open the ${what}; stopping: ${reason}`, { error });
@@ -247,34 +251,22 @@ async function run<C extends RuntimeConfig>(
       const { nc, js } = connected();
       const { durable, maxDeliver } = declaration(stream);
       // Its first requests (the consumer's info) may get no answer at start, as the others'.
-      const consumer = await retry(
-        () =>
-          consumeStream({
-            ...options,
-            js,
-            stream,
-            consumer: durable,
-            maxDeliver,
-            onDeadLetter: (letter, headers, data) => {
-              log.warn('dead-lettered', {
-                subject: letter.subject,
-                code: letter.error.code,
-                reason: letter.error.message,
-              });
-              if (deadLetters === 'notify') notifyDeadLetter(nc, letter, headers, data);
-            },
-          }),
-        {
-          attempts: START_ATTEMPTS,
-          baseMs: 50,
-          maxMs: 1_000,
-          retryable: isUnanswered,
-          onRetry: ({ attempt }) =>
-            log.warn(`consuming ${stream}: a NATS request got no answer; trying again`, {
-              attempt,
-            }),
-          giveUp: (error) => error,
-        },
+      const consumer = await untilAnswered(`consuming ${stream}`, () =>
+        consumeStream({
+          ...options,
+          js,
+          stream,
+          consumer: durable,
+          maxDeliver,
+          onDeadLetter: (letter, headers, data) => {
+            log.warn('dead-lettered', {
+              subject: letter.subject,
+              code: letter.error.code,
+              reason: letter.error.message,
+            });
+            if (deadLetters === 'notify') notifyDeadLetter(nc, letter, headers, data);
+          },
+        }),
       );
       consumers.push(consumer);
       consumer.done.then(
