@@ -35,7 +35,6 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type ArenaGraph,
   createArenaGraph,
@@ -46,31 +45,27 @@ import { embedLocal } from '@membus/embedding-local';
 import hnswlib from 'hnswlib-node';
 import { MetricKind, ScalarKind, Index as UsearchIndex } from 'usearch';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { scriptOptions } from './options.ts';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '100000' },
-    queries: { type: 'string', default: '200' },
-    engine: { type: 'string', default: 'usearch' },
-    connectivity: { type: 'string', default: '16' },
-    'expansion-add': { type: 'string', default: '64' },
-    'expansion-search': { type: 'string', default: '64' },
-    threads: { type: 'string', default: '1' },
-    input: { type: 'string', default: 'codes' },
-    quantization: { type: 'string', default: 'i8' },
-    rescore: { type: 'string', default: '40' },
-    cache: { type: 'string', default: '/tmp/membus-graph-recall' },
+const values = scriptOptions(
+  { size: 100_000, queries: 200, connectivity: 16, 'expansion-add': 64, threads: 1 },
+  {
+    engine: 'usearch',
+    /** One or more, comma-separated: each is measured. */
+    'expansion-search': '64',
+    input: 'codes',
+    quantization: 'i8',
+    /** One or more, comma-separated. */
+    rescore: '40',
+    cache: '/tmp/membus-graph-recall',
   },
-});
+);
 const DIMENSION = 384;
 const LIMIT = 10;
 const EPSILON = 1e-3;
-const size = Number(values.size);
-const queryCount = Number(values.queries);
-const connectivity = Number(values.connectivity);
-const expansionAdd = Number(values['expansion-add']);
+const { size, queries: queryCount, connectivity, threads } = values;
+const expansionAdd = values['expansion-add'];
 const expansions = values['expansion-search'].split(',').map(Number);
-const threads = Number(values.threads);
 const rescoreCounts = values.rescore.split(',').map(Number);
 const cache = values.cache;
 mkdirSync(cache, { recursive: true });

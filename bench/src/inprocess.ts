@@ -14,26 +14,22 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { openEmbeddedVectorIndex } from '@membus/embedded-index';
 import { createLocalEmbeddingProvider, Embedder } from '@membus/embedder';
 import { MemoryService, openSqliteDocumentStore } from '@membus/vector-store';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { scriptOptions } from './options.ts';
 import { summarize } from './stats.ts';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '20000' },
-    near: { type: 'string', default: '0.95' },
-    queries: { type: 'string', default: '200' },
-    users: { type: 'string', default: '100' },
+const values = scriptOptions(
+  { size: 20_000, near: 0.95, queries: 200, users: 100 },
+  {
     /** Writes a V8 CPU profile of the query phase to this file (open it in Chrome DevTools). */
-    profile: { type: 'string' },
-    'write-batches': { type: 'string', default: '' },
+    profile: '',
+    'write-batches': '',
   },
-});
-const users = Number(values.users);
-const size = Number(values.size);
+);
+const { users, size } = values;
 const directory = mkdtempSync(join(tmpdir(), 'membus-inprocess-'));
 const embedder = new Embedder({ provider: createLocalEmbeddingProvider() });
 const index = await openEmbeddedVectorIndex({ directory, dimension: 384 });
@@ -42,7 +38,7 @@ const service = new MemoryService({
   documents: openSqliteDocumentStore({ path: join(directory, 'documents.sqlite') }),
   embed: { query: async () => new Float32Array(384), documents: async () => [] },
   events: { publish: async () => {} },
-  nearDuplicates: { default: Number(values.near) },
+  nearDuplicates: { default: values.near },
 });
 const random = rng(42);
 let id = 0;
@@ -118,7 +114,7 @@ for (const batchSize of values['write-batches'].split(',').filter(Boolean).map(N
   );
 }
 const { unpackVector } = await import('@membus/contracts');
-const profiler = values.profile === undefined ? undefined : new Session();
+const profiler = values.profile === '' ? undefined : new Session();
 if (profiler) {
   profiler.connect();
   await profiler.post('Profiler.enable');
@@ -128,7 +124,7 @@ for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
   for (const filtered of [false, true]) {
     const r = rng(3);
     const samples: number[] = [];
-    for (let q = 0; q < Number(values.queries); q++) {
+    for (let q = 0; q < values.queries; q++) {
       const text = syntheticQuery(r);
       const reply = await embedder.embedRequest({ v: 1, texts: [text], purpose: 'query' });
       const vector = unpackVector(reply.vectors[0] as string) as Float32Array;
@@ -151,7 +147,7 @@ for (const mode of ['dense', 'keyword', 'hybrid'] as const) {
     );
   }
 }
-if (profiler && values.profile !== undefined) {
+if (profiler) {
   const { profile } = await profiler.post('Profiler.stop');
   writeFileSync(values.profile, JSON.stringify(profile));
   console.log(`profile written to ${values.profile}`);

@@ -13,23 +13,17 @@
  * of words nearly every memory holds (as `memory number N realistic` is in the embedded-index
  * bench).
  */
-import { parseArgs } from 'node:util';
 import { KeywordIndex } from '@membus/embedded-index';
 import { rng, syntheticMemory, syntheticQuery } from './corpus.ts';
+import { scriptOptions } from './options.ts';
 import { summarize } from './stats.ts';
 
-const { values } = parseArgs({
-  options: {
-    size: { type: 'string', default: '1000000' },
-    queries: { type: 'string', default: '300' },
-    users: { type: 'string', default: '100' },
-    limit: { type: 'string', default: '40' },
-  },
+const { size, queries, users, limit } = scriptOptions({
+  size: 1_000_000,
+  queries: 300,
+  users: 100,
+  limit: 40,
 });
-const size = Number(values.size);
-const users = Number(values.users);
-const queries = Number(values.queries);
-const limit = Number(values.limit);
 
 /** Heap and typed arrays, MB. */
 const memoryMb = () => {

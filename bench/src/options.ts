@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** How the bench runs nats-server (`--tenancy`). */
 export type TenancyOption = 'on' | 'off';
 
@@ -24,4 +26,35 @@ export function embedderOption(value: string | undefined): { EMBEDDING_PROVIDER:
   if (value === undefined || value === 'local') return { EMBEDDING_PROVIDER: 'local' };
   if (value === 'onnx') return { EMBEDDING_PROVIDER: 'onnx' };
   throw new RangeError(`--embedder ${value}: expected local or onnx`);
+}
+
+/** What {@link scriptOptions} returns: each number option as a number, each text one as given. */
+export type ScriptOptions<N extends string, S extends string> = Record<N, number> &
+  Record<S, string>;
+
+/**
+ * Reads a bench script's `--name value` options from the command line: `numbers` and `strings`
+ * give each option's name and default. A number option that is not a finite number (a typo
+ * such as `--size 1e` or `--size 10k`) stops the script with a RangeError instead of measuring
+ * on NaN; an unknown option stops it too (parseArgs is strict).
+ */
+export function scriptOptions<N extends string, S extends string = never>(
+  numbers: Record<N, number>,
+  strings: Record<S, string> = {} as Record<S, string>,
+  args: string[] = process.argv.slice(2),
+): ScriptOptions<N, S> {
+  const options: Record<string, { type: 'string'; default: string }> = {};
+  for (const [name, value] of [...Object.entries(numbers), ...Object.entries(strings)]) {
+    options[name] = { type: 'string', default: String(value) };
+  }
+  const { values } = parseArgs({ args, options });
+  const read: Record<string, number | string> = { ...values } as Record<string, string>;
+  for (const name of Object.keys(numbers)) {
+    const number = Number(read[name]);
+    if (read[name] === '' || !Number.isFinite(number)) {
+      throw new RangeError(`--${name} ${read[name]}: expected a number`);
+    }
+    read[name] = number;
+  }
+  return read as ScriptOptions<N, S>;
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { deferred, startNatsServer } from '@membus/bus/testing';
+import { deferred, type NatsServer, startNatsServer } from '@membus/bus/testing';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -12,13 +12,25 @@ interface Probe {
   /** JSON log lines so far. */
   lines(): Record<string, unknown>[];
   exited: Promise<number | null>;
+  /** Its metrics port once it announces ready; rejects if it exits first. */
+  ready: Promise<number>;
 }
 
-function startProbe(environment: Record<string, string>): Probe {
+/**
+ * The probe service, its metrics on a port of its own choosing on loopback; connected to
+ * `nats` when given.
+ */
+function startProbe(nats: NatsServer | undefined, environment: Record<string, string> = {}): Probe {
   const child = fork(probe, [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
-    env: { PATH: process.env.PATH ?? '', ...environment },
+    env: {
+      PATH: process.env.PATH ?? '',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      ...(nats ? { NATS_URL: nats.url } : {}),
+      ...environment,
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -26,9 +38,16 @@ function startProbe(environment: Record<string, string>): Probe {
     stderr += chunk.toString('utf8');
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const ready = deferred<number>();
+  child.on('message', (message: { type?: string; metricsPort?: number }) => {
+    if (message.type === 'membus-ready' && message.metricsPort) ready.resolve(message.metricsPort);
+  });
+  void exited.then((code) => ready.reject(new Error(`probe exited with ${code}`)));
+  ready.promise.catch(() => {});
   return {
     child,
     exited,
+    ready: ready.promise,
     lines: () =>
       stderr
         .split('\n')
@@ -39,7 +58,7 @@ function startProbe(environment: Record<string, string>): Probe {
 
 describe('defineService', () => {
   it('stops with one line naming the option and its env variable on a bad config', async () => {
-    const service = startProbe({ METRICS_PORT: 'abc' });
+    const service = startProbe(undefined, { METRICS_PORT: 'abc' });
     expect(await service.exited).toBe(1);
     const lines = service.lines();
     expect(lines).toHaveLength(1);
@@ -49,17 +68,8 @@ describe('defineService', () => {
 
   it('tries a start step again when its NATS request got no answer, and starts', async () => {
     await using nats = await startNatsServer();
-    const service = startProbe({
-      NATS_URL: nats.url,
-      METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
-      PROBE_UNANSWERED: '2',
-    });
-    const ready = deferred<void>();
-    service.child.on('message', (message: { type?: string }) => {
-      if (message.type === 'membus-ready') ready.resolve();
-    });
-    await Promise.race([ready.promise, service.exited]);
+    const service = startProbe(nats, { PROBE_UNANSWERED: '2' });
+    await service.ready;
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
     const lines = service.lines();
@@ -71,7 +81,7 @@ describe('defineService', () => {
 
   it('stops with one line when a start step never gets an answer', async () => {
     await using nats = await startNatsServer();
-    const service = startProbe({ NATS_URL: nats.url, METRICS_PORT: '0', PROBE_UNANSWERED: '99' });
+    const service = startProbe(nats, { PROBE_UNANSWERED: '99' });
     expect(await service.exited).toBe(1);
     const last = service.lines().at(-1);
     expect(last).toMatchObject({ level: 'error', service: 'probe' });
@@ -80,7 +90,7 @@ describe('defineService', () => {
 
   it('stops with one line, not an unhandled rejection, when its start fails', async () => {
     await using nats = await startNatsServer();
-    const service = startProbe({ NATS_URL: nats.url, METRICS_PORT: '0', PROBE_START_FAILS: '1' });
+    const service = startProbe(nats, { PROBE_START_FAILS: '1' });
     expect(await service.exited).toBe(1);
     // Every line is JSON: an unhandled rejection would print a stack after it.
     const last = service.lines().at(-1);
@@ -90,18 +100,8 @@ describe('defineService', () => {
 
   it('announces ready, is ready while consuming, and drains in order on SIGTERM', async () => {
     await using nats = await startNatsServer();
-    const service = startProbe({
-      NATS_URL: nats.url,
-      METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
-    });
-    const ready = deferred<number>();
-    service.child.on('message', (message: { type?: string; metricsPort?: number }) => {
-      if (message.type === 'membus-ready' && message.metricsPort)
-        ready.resolve(message.metricsPort);
-    });
-    void service.exited.then((code) => ready.reject(new Error(`probe exited with ${code}`)));
-    const port = await ready.promise;
+    const service = startProbe(nats);
+    const port = await service.ready;
 
     const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(readiness.status).toBe(200);
