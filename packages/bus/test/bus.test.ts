@@ -1,11 +1,9 @@
 import { DeadLetterSchema, Headers, Limits, MembusError, Streams } from '@membus/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   AGENT_STREAM_DUPLICATE_WINDOW_MS,
-  connectBus,
   consumeStream,
   decode,
   encode,
@@ -17,23 +15,16 @@ import {
   type ServeOptions,
   serve,
 } from '../src/index.ts';
-import { type NatsServer, startNatsServer, waitFor } from '../src/testing/index.ts';
+import { waitFor } from '../src/testing/index.ts';
+import { natsForTests } from '../src/testing/nats-for-tests.ts';
 
 const Ping = z.strictObject({ v: z.literal(1), n: z.number().int() });
 const Pong = z.object({ v: z.literal(1), doubled: z.number() });
 
-let server: NatsServer;
-let nc: NatsConnection;
+const bus = natsForTests('bus-test');
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectBus({ servers: server.url, name: 'bus-test' });
-  await ensureStreams(await jetstreamManager(nc), { duplicateWindowMs: 60_000 });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
+  await ensureStreams(await jetstreamManager(bus.nc), { duplicateWindowMs: 60_000 });
 });
 
 describe('decode', () => {
@@ -51,7 +42,7 @@ describe('decode', () => {
 describe('request/reply', () => {
   /** A tenant-scoped Ping service in queue group q. */
   const servePing = <R>(subject: string, handler: ServeOptions<typeof Ping, R>['handler']) =>
-    serve(nc, { subject, queue: 'q', schema: Ping, tenantScoped: true, handler });
+    serve(bus.nc, { subject, queue: 'q', schema: Ping, tenantScoped: true, handler });
 
   it('answers a typed request with the tenant from the subject', async () => {
     const service = servePing('test.double.*', async (value, context) => ({
@@ -60,7 +51,7 @@ describe('request/reply', () => {
       tenant: context.tenant,
     }));
     const reply = await request(
-      nc,
+      bus.nc,
       'test.double.acme',
       { v: 1, n: 21 },
       Pong.extend({ tenant: z.string() }),
@@ -74,7 +65,7 @@ describe('request/reply', () => {
       v: 1 as const,
       doubled: value.n,
     }));
-    const error = await request(nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch(
+    const error = await request(bus.nc, 'test.invalid.acme', { v: 1, n: 'seven' }, Pong).catch(
       (e: unknown) => e,
     );
     await service.drain();
@@ -82,7 +73,7 @@ describe('request/reply', () => {
   });
 
   it('reports a request with no responder as retryable UNAVAILABLE', async () => {
-    const error = await request(nc, 'test.nobody.acme', { v: 1, n: 1 }, Pong).catch(
+    const error = await request(bus.nc, 'test.nobody.acme', { v: 1, n: 1 }, Pong).catch(
       (e: unknown) => e,
     );
     expect(error instanceof MembusError ? [error.code, error.retryable] : error).toEqual([
@@ -100,8 +91,8 @@ describe('consumeStream decision table', () => {
   });
 
   async function setup(durable: string) {
-    const js = jetstream(nc);
-    await ensureConsumer(await jetstreamManager(nc), {
+    const js = jetstream(bus.nc);
+    await ensureConsumer(await jetstreamManager(bus.nc), {
       stream: Streams.store.name,
       durable,
       filterSubject: `memory.store.${durable}`,
@@ -132,7 +123,7 @@ describe('consumeStream decision table', () => {
   }
 
   async function deadLetters(tenant: string) {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     const info = await jsm.streams.info(Streams.dlq.name, {
       subjects_filter: `memory.dlq.${tenant}`,
     });
@@ -155,7 +146,7 @@ describe('consumeStream decision table', () => {
     await publishDurable(js, 'memory.store.tgood', { v: 1, id: 'a', fail: 'no' });
     await waitFor(() => seen.length === 1, { what: 'delivery' });
     await consumer.stop();
-    const info = await (await jetstreamManager(nc)).consumers.info(Streams.store.name, 'tgood');
+    const info = await (await jetstreamManager(bus.nc)).consumers.info(Streams.store.name, 'tgood');
     expect(info.num_ack_pending + info.num_pending).toBe(0);
   });
 
@@ -221,7 +212,7 @@ describe('consumeStream decision table', () => {
     const { js, consumer } = await setup('tterm');
     await publishDurable(js, 'memory.store.tterm', { v: 1, id: 't', fail: 'fatal' });
     await waitFor(async () => (await deadLetters('tterm')).count === 1, { what: 'dead letter' });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     // Well inside the 5 s ack wait: a terminate the server ignored would still be pending.
     const info = await waitFor(
       async () => {
@@ -236,8 +227,8 @@ describe('consumeStream decision table', () => {
 
   it('with maxWaitMs 0 takes every message already delivered as one batch, without waiting for more', async () => {
     const durable = 'tdrain';
-    const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
+    const js = jetstream(bus.nc);
+    const jsm = await jetstreamManager(bus.nc);
     await ensureConsumer(jsm, {
       stream: Streams.store.name,
       durable,
@@ -274,7 +265,7 @@ describe('consumeStream decision table', () => {
       { what: 'six delivered' },
     );
     // ... and read by it (a round trip after the server sent them).
-    await nc.flush();
+    await bus.nc.flush();
     release();
     await waitFor(() => batches.flat().length === 6, { what: 'all handled' });
     await consumer.stop();
@@ -282,7 +273,7 @@ describe('consumeStream decision table', () => {
   });
 
   it('stores a re-published message id once on an internal stream (JetStream de-duplication)', async () => {
-    const js = jetstream(nc);
+    const js = jetstream(bus.nc);
     const first = await publishDurable(
       js,
       'memory.embedded.tdup',
@@ -299,7 +290,7 @@ describe('consumeStream decision table', () => {
   });
 
   it('keeps the de-duplication window of the streams agents publish into at the minimum', async () => {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     const windows = await Promise.all(
       [
         Streams.store.name,

@@ -6,24 +6,11 @@
  * JetStream publish is a request). Requests that fail must still fail as before.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { RequestOne } from '@nats-io/nats-core/internal';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectBus } from '../src/index.ts';
-import { type NatsServer, startNatsServer } from '../src/testing/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { natsForTests } from '../src/testing/nats-for-tests.ts';
 
-let server: NatsServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectBus({ servers: server.url, name: 'nats-core-patch-test' });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const bus = natsForTests('nats-core-patch-test');
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -32,13 +19,13 @@ afterEach(() => {
 describe('patched RequestOne', () => {
   it('settles an answered request without cancelling it', async () => {
     const cancel = vi.spyOn(RequestOne.prototype, 'cancel');
-    const sub = nc.subscribe('patch.echo', {
+    const sub = bus.nc.subscribe('patch.echo', {
       callback: (_error, msg) => {
         msg.respond(msg.data);
       },
     });
     const replies = await Promise.all(
-      Array.from({ length: 20 }, (_, n) => nc.request('patch.echo', String(n))),
+      Array.from({ length: 20 }, (_, n) => bus.nc.request('patch.echo', String(n))),
     );
     expect(replies.map((reply) => reply.string())).toEqual(
       Array.from({ length: 20 }, (_, n) => String(n)),
@@ -49,9 +36,9 @@ describe('patched RequestOne', () => {
 
   it('still answers JetStream publishes (each one a request)', async () => {
     const cancel = vi.spyOn(RequestOne.prototype, 'cancel');
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     await jsm.streams.add({ name: 'PATCH_TEST', subjects: ['patch.stream'] });
-    const js = jetstream(nc);
+    const js = jetstream(bus.nc);
     const acks = await Promise.all(
       Array.from({ length: 5 }, (_, n) => js.publish('patch.stream', String(n))),
     );
@@ -60,17 +47,17 @@ describe('patched RequestOne', () => {
   });
 
   it('still rejects a request nobody answers, and one that times out', async () => {
-    await expect(nc.request('patch.nobody', 'x')).rejects.toThrow(/no responders/i);
-    const sub = nc.subscribe('patch.silent', { callback: () => {} });
-    await expect(nc.request('patch.silent', 'x', { timeout: 50 })).rejects.toThrow(/timeout/i);
+    await expect(bus.nc.request('patch.nobody', 'x')).rejects.toThrow(/no responders/i);
+    const sub = bus.nc.subscribe('patch.silent', { callback: () => {} });
+    await expect(bus.nc.request('patch.silent', 'x', { timeout: 50 })).rejects.toThrow(/timeout/i);
     sub.unsubscribe();
     // The connection's request mux is left clean: a later request is answered.
-    const echo = nc.subscribe('patch.later', {
+    const echo = bus.nc.subscribe('patch.later', {
       callback: (_e, msg) => {
         msg.respond('ok');
       },
     });
-    expect((await nc.request('patch.later', 'x')).string()).toBe('ok');
+    expect((await bus.nc.request('patch.later', 'x')).string()).toBe('ok');
     echo.unsubscribe();
   });
 });

@@ -1,10 +1,8 @@
 import { Headers, Limits, MembusError, Operations, packVector } from '@membus/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
-  connectBus,
   consumeOperation,
   embedBatches,
   embedTexts,
@@ -15,20 +13,13 @@ import {
   serveOperation,
   storeMemory,
 } from '../src/index.ts';
-import { type NatsServer, startNatsServer, waitFor } from '../src/testing/index.ts';
+import { waitFor } from '../src/testing/index.ts';
+import { natsForTests } from '../src/testing/nats-for-tests.ts';
 
-let server: NatsServer;
-let nc: NatsConnection;
+const bus = natsForTests('operations-test');
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectBus({ servers: server.url, name: 'operations-test' });
-  await ensureStreams(await jetstreamManager(nc));
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
+  await ensureStreams(await jetstreamManager(bus.nc));
 });
 
 const uuid = (n: number) => `01935c3e-8f5a-7c3b-9d2e-${n.toString().padStart(12, '0')}`;
@@ -45,7 +36,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('call and serveOperation', () => {
   it('answers an operation on its tenant subject, the tenant taken from the subject', async () => {
     const tenants: string[] = [];
-    const service = serveOperation(nc, Operations.stats, async (request, { tenant }) => {
+    const service = serveOperation(bus.nc, Operations.stats, async (request, { tenant }) => {
       tenants.push(tenant);
       return {
         v: 1 as const,
@@ -58,7 +49,7 @@ describe('call and serveOperation', () => {
       };
     });
     try {
-      const reply = await call(nc, Operations.stats, 'acme', { filter: { namespace: 'ops' } });
+      const reply = await call(bus.nc, Operations.stats, 'acme', { filter: { namespace: 'ops' } });
       expect({ total: reply.total, tenants }).toEqual({ total: 7, tenants: ['acme'] });
     } finally {
       await service.drain();
@@ -66,17 +57,19 @@ describe('call and serveOperation', () => {
   });
 
   it('refuses a tenant that would widen the subject before sending anything', async () => {
-    expect(await codeOf(call(nc, Operations.stats, 'a.>', {}))).toBe('INVALID_TENANT');
+    expect(await codeOf(call(bus.nc, Operations.stats, 'a.>', {}))).toBe('INVALID_TENANT');
   });
 
   it('turns an invalid request into INVALID_MESSAGE from the serving side', async () => {
-    const service = serveOperation(nc, Operations.get, async () => ({
+    const service = serveOperation(bus.nc, Operations.get, async () => ({
       v: 1 as const,
       memories: [],
       missing: [],
     }));
     try {
-      expect(await codeOf(call(nc, Operations.get, 'acme', { ids: [] }))).toBe('INVALID_MESSAGE');
+      expect(await codeOf(call(bus.nc, Operations.get, 'acme', { ids: [] }))).toBe(
+        'INVALID_MESSAGE',
+      );
     } finally {
       await service.drain();
     }
@@ -85,9 +78,9 @@ describe('call and serveOperation', () => {
 
 describe('publishOperation', () => {
   it("publishes version 1 of the message on the operation's tenant subject", async () => {
-    const js = jetstream(nc);
+    const js = jetstream(bus.nc);
     const ack = await publishOperation(js, Operations.sessionEnd, 'pubop', { sessionId: 's1' });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     const stored = await jsm.streams.getMessage(ack.stream, { seq: ack.seq });
     expect({ subject: stored?.subject, body: stored?.json() }).toEqual({
       subject: 'memory.session.end.pubop',
@@ -98,7 +91,7 @@ describe('publishOperation', () => {
 
 describe('consumeOperation', () => {
   it("hands the consuming service's durable the typed messages of its operation", async () => {
-    const js = jetstream(nc);
+    const js = jetstream(bus.nc);
     expect([
       operationConsumer(Operations.sessionEnd),
       operationConsumer(Operations.stored),
@@ -106,7 +99,7 @@ describe('consumeOperation', () => {
       { stream: 'MEMORY_LIFECYCLE', durable: 'compactor' },
       { stream: 'MEMORY_EVENTS', durable: 'compactor', filterSubject: 'memory.stored.*' },
     ]);
-    await ensureConsumer(await jetstreamManager(nc), operationConsumer(Operations.sessionEnd));
+    await ensureConsumer(await jetstreamManager(bus.nc), operationConsumer(Operations.sessionEnd));
     const seen: string[] = [];
     const consumer = await consumeOperation(js, Operations.sessionEnd, {
       handler: async (items) =>
@@ -126,8 +119,8 @@ describe('consumeOperation', () => {
 
 describe('storeMemory', () => {
   async function published(tenant: string, memory: { id: string; text: string }, options = {}) {
-    const ack = await storeMemory(jetstream(nc), tenant, memory, options);
-    const jsm = await jetstreamManager(nc);
+    const ack = await storeMemory(jetstream(bus.nc), tenant, memory, options);
+    const jsm = await jetstreamManager(bus.nc);
     const stored = await jsm.streams.getMessage(ack.stream, { seq: ack.seq });
     return {
       subject: stored?.subject,
@@ -165,9 +158,11 @@ describe('storeMemory', () => {
   });
 
   it('refuses an invalid memory before publishing it', async () => {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bus.nc);
     const before = (await jsm.streams.info('MEMORY_STORE')).state.messages;
-    const code = await codeOf(storeMemory(jetstream(nc), 'dedupe', { id: uuid(4), text: '  ' }));
+    const code = await codeOf(
+      storeMemory(jetstream(bus.nc), 'dedupe', { id: uuid(4), text: '  ' }),
+    );
     const after = (await jsm.streams.info('MEMORY_STORE')).state.messages;
     expect({ code, published: after - before }).toEqual({ code: 'INVALID_MESSAGE', published: 0 });
   });
@@ -177,7 +172,7 @@ describe('embedTexts', () => {
   /** A fake embedder: vector [index in request, length of text]; documents upper-cased. */
   function fakeEmbedder(options: { documents?: boolean } = {}) {
     const requests: number[] = [];
-    const service = serveOperation(nc, Operations.embed, async (request) => {
+    const service = serveOperation(bus.nc, Operations.embed, async (request) => {
       requests.push(request.texts.length);
       return {
         v: 1 as const,
@@ -205,7 +200,7 @@ describe('embedTexts', () => {
     try {
       const texts = Array.from({ length: 120 }, (_, index) => `${index} ${'x'.repeat(2_000)}`);
       const models: string[] = [];
-      const result = await embedTexts(nc, texts, 'document', {
+      const result = await embedTexts(bus.nc, texts, 'document', {
         onModel: (model) => models.push(model),
       });
       expect({
@@ -233,7 +228,7 @@ describe('embedTexts', () => {
   it('sends metadata alone as one request and returns it as the embedder stored it', async () => {
     const { requests, service } = fakeEmbedder();
     try {
-      const result = await embedTexts(nc, [], 'document', { metadata: { secret: 'x' } });
+      const result = await embedTexts(bus.nc, [], 'document', { metadata: { secret: 'x' } });
       expect({ requests, metadata: result.metadata, vectors: result.vectors }).toEqual({
         requests: [0],
         metadata: { masked: true },
@@ -247,7 +242,7 @@ describe('embedTexts', () => {
   it('fails with EMBEDDING_FAILED when a document reply does not say how it stored the texts', async () => {
     const { service } = fakeEmbedder({ documents: false });
     try {
-      expect(await codeOf(embedTexts(nc, ['a'], 'document'))).toBe('EMBEDDING_FAILED');
+      expect(await codeOf(embedTexts(bus.nc, ['a'], 'document'))).toBe('EMBEDDING_FAILED');
     } finally {
       await service.drain();
     }

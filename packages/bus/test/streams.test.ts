@@ -4,24 +4,15 @@
  * retry of the start: packages/service-runtime/test/jetstream-start.test.ts.)
  */
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBus, ensureStreams, streamConfigs } from '../src/index.ts';
-import { type NatsServer, startNatsServer } from '../src/testing/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureStreams, streamConfigs } from '../src/index.ts';
+import { natsForTests } from '../src/testing/nats-for-tests.ts';
 
-let server: NatsServer;
-let nc: NatsConnection;
+const bus = natsForTests('service');
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectBus({ servers: server.url, name: 'service' });
-  jsm = await jetstreamManager(nc);
-});
-
-afterAll(async () => {
-  await nc.close();
-  await server.stop();
+  jsm = await jetstreamManager(bus.nc);
 });
 
 const ourNames = (): string[] =>

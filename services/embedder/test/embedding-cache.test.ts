@@ -1,22 +1,11 @@
-import { connectBus, jetstream, type NatsConnection, openKv } from '@membus/bus';
-import { type NatsServer, startNatsServer } from '@membus/bus/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream, openKv } from '@membus/bus';
+import { natsForTests } from '@membus/bus/testing/vitest';
+import { describe, expect, it } from 'vitest';
 import { createLocalEmbeddingProvider } from '../src/adapters/local-provider.ts';
 import { Embedder } from '../src/domain/embedder.ts';
 import { KvEmbeddingCache, MemoryEmbeddingCache } from '../src/domain/embedding-cache.ts';
 
-let server: NatsServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectBus({ servers: server.url, name: 'cache-test' });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const bus = natsForTests('cache-test');
 
 describe('MemoryEmbeddingCache', () => {
   it('evicts the least recently used entry beyond its capacity', async () => {
@@ -35,7 +24,7 @@ describe('MemoryEmbeddingCache', () => {
 
 describe('KvEmbeddingCache (real NATS KV)', () => {
   it('serves a vector written by one embedder replica to another', async () => {
-    const kv = await openKv(jetstream(nc), 'cache-test-shared', { ttlMs: 60_000 });
+    const kv = await openKv(jetstream(bus.nc), 'cache-test-shared', { ttlMs: 60_000 });
     const writer = new KvEmbeddingCache(kv, new MemoryEmbeddingCache(10));
     const reader = new KvEmbeddingCache(kv, new MemoryEmbeddingCache(10));
     await writer.setMany('model-x', [
@@ -49,7 +38,7 @@ describe('KvEmbeddingCache (real NATS KV)', () => {
   });
 
   it('lets the embedder skip the provider for texts it has seen', async () => {
-    const kv = await openKv(jetstream(nc), 'cache-test-embedder', { ttlMs: 60_000 });
+    const kv = await openKv(jetstream(bus.nc), 'cache-test-embedder', { ttlMs: 60_000 });
     let providerTexts = 0;
     const embedder = new Embedder({
       provider: createLocalEmbeddingProvider(),
