@@ -4,8 +4,7 @@
  * ~70 MB of JSON built on the event loop at every save. A manifest of the earlier form still
  * loads; a damaged one is rebuilt, never looped over.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexedMemory } from '@membus/vector-index';
 import {
@@ -14,10 +13,10 @@ import {
   testItem,
   testMemoryId,
 } from '@membus/vector-index/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { slotRuns } from '../src/hnsw-graph.ts';
-import type { EmbeddedVectorIndex, GraphEvent } from '../src/index.ts';
-import { openGraphSearchedIndex } from './helpers/graph-searched-index.ts';
+import type { EmbeddedVectorIndex } from '../src/index.ts';
+import { graphSearchedStores } from './helpers/graph-searched-index.ts';
 
 const TENANT = 'tail';
 const DIMENSION = 16;
@@ -37,25 +36,15 @@ describe('slotRuns', () => {
 });
 
 describe('the saved graph’s tail', () => {
-  let directory: string;
-  let events: GraphEvent[];
-  const opened: EmbeddedVectorIndex[] = [];
-  const manifestFile = () => join(directory, 'graph.json');
-
-  const openIndex = async () => {
-    const index = await openGraphSearchedIndex({ directory, dimension: DIMENSION }, events);
-    opened.push(index);
-    return index;
-  };
+  const stores = graphSearchedStores('membus-graph-tail-', DIMENSION);
+  const manifestFile = () => join(stores.directory, 'graph.json');
 
   /**
    * A store whose saved graph misses some memories: all in the graph, then every 7th memory
    * and the last 50 given new vectors, closed before the indexer takes them in.
    */
   const storeWithTail = async () => {
-    const index = await openIndex();
-    await index.upsert(data.map((vector, n) => item(n, vector)));
-    await index.whenIndexed();
+    const index = await stores.filled(data.map((vector, n) => item(n, vector)));
     const changed = [
       ...Array.from({ length: Math.floor(COUNT / 7) }, (_, k) => 7 * k),
       ...Array.from({ length: 50 }, (_, k) => COUNT - 50 + k),
@@ -63,7 +52,7 @@ describe('the saved graph’s tail', () => {
     await index.upsert([...new Set(changed)].map((n) => item(n, moved[n]!)));
     const { tail } = index.status();
     await index.close();
-    events = [];
+    stores.forgetEvents();
     return { tail, changed: new Set(changed) };
   };
 
@@ -76,16 +65,6 @@ describe('the saved graph’s tail', () => {
     }
   };
 
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'membus-graph-tail-'));
-    events = [];
-  });
-
-  afterEach(async () => {
-    for (const index of opened.splice(0)) await index.close({ persistGraph: false });
-    await rm(directory, { recursive: true, force: true });
-  });
-
   it('is saved as runs and read back whole: the same tail, no rebuild', async () => {
     const { tail, changed } = await storeWithTail();
     expect(tail).toBeGreaterThan(50);
@@ -97,8 +76,8 @@ describe('the saved graph’s tail', () => {
     let covered = 0;
     for (let at = 0; at < runs.length; at += 2) covered += runs[at + 1]! - runs[at]! + 1;
     expect(covered).toBe(tail);
-    const reopened = await openIndex();
-    expect(events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
+    const reopened = await stores.open();
+    expect(stores.events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
     expect(reopened.status().tail).toBe(tail);
     await findsNewVectors(reopened, changed);
   });
@@ -112,8 +91,8 @@ describe('the saved graph’s tail', () => {
       for (let slot = runs[at]!; slot <= runs[at + 1]!; slot++) slots.push(slot);
     delete manifest.tailRuns;
     await writeFile(manifestFile(), JSON.stringify({ ...manifest, tail: slots }));
-    const reopened = await openIndex();
-    expect(events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
+    const reopened = await stores.open();
+    expect(stores.events.filter((event) => event.type === 'rebuild-started')).toEqual([]);
     expect(reopened.status().tail).toBe(tail);
     await findsNewVectors(reopened, changed);
   });
@@ -133,8 +112,8 @@ describe('the saved graph’s tail', () => {
       manifestFile(),
       JSON.stringify({ ...manifest, tailRuns: damage(manifest.tailRuns as number[]) }),
     );
-    const reopened = await openIndex();
-    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
+    const reopened = await stores.open();
+    expect(stores.events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
     await reopened.whenIndexed();
     await findsNewVectors(reopened, changed);
   });

@@ -16,12 +16,10 @@ import {
   testItem,
   testMemoryId,
 } from '@membus/vector-index/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   classifyStorageError,
   type EmbeddedVectorIndex,
-  type EmbeddedVectorIndexOptions,
-  type GraphEvent,
   openEmbeddedVectorIndex,
   type StorageFailureReport,
   StorageHealth,
@@ -33,7 +31,7 @@ import {
   graphLayout,
   overwrite,
 } from '../src/testing/index.ts';
-import { openGraphSearchedIndex } from './helpers/graph-searched-index.ts';
+import { graphSearchedStores } from './helpers/graph-searched-index.ts';
 
 const TENANT = 'damage';
 const DIMENSION = 16;
@@ -48,26 +46,13 @@ const item = (n: number, vector: Float32Array): IndexedMemory =>
 const data = vectors(COUNT, 41);
 
 describe('a damaged embedded store', () => {
-  let directory: string;
-  const open: EmbeddedVectorIndex[] = [];
-  let events: GraphEvent[];
-
-  const openIndex = async (options: Partial<EmbeddedVectorIndexOptions> = {}) => {
-    const index = await openGraphSearchedIndex(
-      { directory, dimension: DIMENSION, ...options },
-      events,
-    );
-    open.push(index);
-    return index;
-  };
+  const stores = graphSearchedStores('membus-store-damage-', DIMENSION);
 
   /** A store of COUNT memories whose graph is saved (closed cleanly). */
   const buildStore = async () => {
-    const index = await openIndex();
-    await index.upsert(data.map((vector, n) => item(n, vector)));
-    await index.whenIndexed();
+    const index = await stores.filled(data.map((vector, n) => item(n, vector)));
     await index.close();
-    events = [];
+    stores.forgetEvents();
   };
 
   /** The nearest memory of a few stored vectors, through the graph. */
@@ -81,36 +66,26 @@ describe('a damaged embedded store', () => {
     return found;
   };
 
-  beforeEach(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'membus-store-damage-'));
-    events = [];
-  });
-
-  afterEach(async () => {
-    for (const index of open.splice(0)) await index.close();
-    await rm(directory, { recursive: true, force: true });
-  });
-
   it('an intact store loads its graph: no rebuild, no event', async () => {
     await buildStore();
-    const index = await openIndex();
+    const index = await stores.open();
     expect(index.status()).toMatchObject({
       count: COUNT,
       tail: 0,
       graphRebuilds: { missing: 0, damaged: 0, mismatch: 0, parameters: 0 },
     });
-    expect(events).toEqual([]);
+    expect(stores.events).toEqual([]);
     expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('64 garbage words in the level-0 links of the entry point: rebuilt from SQLite, not walked', async () => {
     await buildStore();
-    const file = await graphFile(directory);
+    const file = await graphFile(stores.directory);
     overwrite(file, await entryLinksOffset(file), garbage(5));
 
-    const index = await openIndex();
+    const index = await stores.open();
     expect(index.status().graphRebuilds).toMatchObject({ damaged: 1 });
-    expect(events).toEqual([
+    expect(stores.events).toEqual([
       {
         type: 'rebuild-started',
         reason: 'damaged',
@@ -119,7 +94,7 @@ describe('a damaged embedded store', () => {
       },
     ]);
     await index.whenIndexed();
-    expect(events[1]).toMatchObject({
+    expect(stores.events[1]).toMatchObject({
       type: 'rebuild-finished',
       reason: 'damaged',
       memories: COUNT,
@@ -130,9 +105,9 @@ describe('a damaged embedded store', () => {
 
   it('the rebuilt graph is saved: the next start loads it', async () => {
     await buildStore();
-    const file = await graphFile(directory);
+    const file = await graphFile(stores.directory);
     overwrite(file, (await graphLayout(file)).graphHeaderAt + 8, garbage(6));
-    const first = await openIndex();
+    const first = await stores.open();
     await first.whenIndexed();
     await waitFor(() => !first.status().saving, {
       timeoutMs: 10_000,
@@ -140,9 +115,9 @@ describe('a damaged embedded store', () => {
       what: 'the save after the rebuild',
     });
     await first.close({ persistGraph: false });
-    events = [];
-    const second = await openIndex();
-    expect(events).toEqual([]);
+    stores.forgetEvents();
+    const second = await stores.open();
+    expect(stores.events).toEqual([]);
     expect(second.status()).toMatchObject({ count: COUNT, tail: 0 });
   });
 
@@ -161,7 +136,7 @@ describe('a damaged embedded store', () => {
     ["garbage in the last node's links", 'last links', 0, garbage(9), /upper-level|link|checksum/],
   ] as const)('%s: rebuilt from SQLite', async (_name, from, offset, words, problem) => {
     await buildStore();
-    const file = await graphFile(directory);
+    const file = await graphFile(stores.directory);
     const layout = await graphLayout(file);
     const at =
       from === 'header'
@@ -170,8 +145,8 @@ describe('a damaged embedded store', () => {
           ? layout.nodeAt(layout.nodes - 1) + 10 + offset
           : offset;
     overwrite(file, at, [...words]);
-    const index = await openIndex();
-    expect(events[0]).toMatchObject({
+    const index = await stores.open();
+    expect(stores.events[0]).toMatchObject({
       type: 'rebuild-started',
       reason: 'damaged',
       problem: expect.stringMatching(problem),
@@ -182,11 +157,11 @@ describe('a damaged embedded store', () => {
 
   it('a truncated graph file: rebuilt from SQLite', async () => {
     await buildStore();
-    const file = await graphFile(directory);
+    const file = await graphFile(stores.directory);
     const bytes = await readFile(file);
     await writeFile(file, bytes.subarray(0, bytes.length - 1000));
-    const index = await openIndex();
-    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
+    const index = await stores.open();
+    expect(stores.events[0]).toMatchObject({ type: 'rebuild-started', reason: 'damaged' });
     await index.whenIndexed();
     expect(index.status()).toMatchObject({ count: COUNT, indexed: COUNT });
   });
@@ -199,15 +174,15 @@ describe('a damaged embedded store', () => {
       await foreign.upsert(vectors(COUNT, 99).map((vector, n) => item(n, vector)));
       await foreign.whenIndexed();
       await foreign.close();
-      for (const name of readdirSync(directory))
-        if (name.startsWith('graph')) rmSync(join(directory, name));
+      for (const name of readdirSync(stores.directory))
+        if (name.startsWith('graph')) rmSync(join(stores.directory, name));
       for (const name of readdirSync(other))
-        if (name.startsWith('graph')) await cp(join(other, name), join(directory, name));
+        if (name.startsWith('graph')) await cp(join(other, name), join(stores.directory, name));
     } finally {
       await rm(other, { recursive: true, force: true });
     }
-    const index = await openIndex();
-    expect(events[0]).toMatchObject({
+    const index = await stores.open();
+    expect(stores.events[0]).toMatchObject({
       type: 'rebuild-started',
       reason: 'mismatch',
       problem: expect.stringMatching(/another memories database/),
@@ -218,13 +193,13 @@ describe('a damaged embedded store', () => {
 
   it('a graph whose vectors are not those in SQLite (no store id, as saved before): rebuilt', async () => {
     await buildStore();
-    const manifestFile = join(directory, 'graph.json');
+    const manifestFile = join(stores.directory, 'graph.json');
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
     delete manifest.storeId;
     delete manifest.checksum;
     await writeFile(manifestFile, JSON.stringify(manifest));
     // A vector changed in SQLite behind the graph's back (as a restored backup would).
-    const index = await openIndex();
+    const index = await stores.open();
     await index.upsert([item(3, data[900]!)]);
     await index.whenIndexed();
     await index.close({ persistGraph: false });
@@ -232,9 +207,9 @@ describe('a damaged embedded store', () => {
       manifestFile,
       JSON.stringify({ ...manifest, watermark: (manifest.watermark as number) + 1 }),
     );
-    events = [];
-    const reopened = await openIndex();
-    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'mismatch' });
+    stores.forgetEvents();
+    const reopened = await stores.open();
+    expect(stores.events[0]).toMatchObject({ type: 'rebuild-started', reason: 'mismatch' });
     await reopened.whenIndexed();
     const { hits } = await searchNearest(reopened, TENANT, data[900]!, 2);
     expect(hits.map((hit) => hit.record.id).sort()).toEqual([testMemoryId(3), testMemoryId(900)]);
@@ -242,22 +217,22 @@ describe('a damaged embedded store', () => {
 
   it('other HNSW parameters: rebuilt (parameters)', async () => {
     await buildStore();
-    await openIndex({ hnsw: { m: 8 } });
-    expect(events[0]).toMatchObject({ type: 'rebuild-started', reason: 'parameters' });
+    await stores.open({ hnsw: { m: 8 } });
+    expect(stores.events[0]).toMatchObject({ type: 'rebuild-started', reason: 'parameters' });
   });
 
   it('a graph saved by hnswlib (manifest version 1): rebuilt (parameters), its file removed at the next save', async () => {
     await buildStore();
     // What a store written before 2026-12-06 holds: graph.json version 1 naming graph-N.hnsw.
-    for (const name of readdirSync(directory))
-      if (name.startsWith('graph')) rmSync(join(directory, name));
-    await writeFile(join(directory, 'graph-3.hnsw'), Buffer.alloc(4096));
+    for (const name of readdirSync(stores.directory))
+      if (name.startsWith('graph')) rmSync(join(stores.directory, name));
+    await writeFile(join(stores.directory, 'graph-3.hnsw'), Buffer.alloc(4096));
     await writeFile(
-      join(directory, 'graph.json'),
+      join(stores.directory, 'graph.json'),
       JSON.stringify({ version: 1, file: 'graph-3.hnsw', dimension: DIMENSION, m: 16 }),
     );
-    const index = await openIndex();
-    expect(events[0]).toMatchObject({
+    const index = await stores.open();
+    expect(stores.events[0]).toMatchObject({
       type: 'rebuild-started',
       reason: 'parameters',
       problem: expect.stringMatching(/hnswlib/),
@@ -265,19 +240,19 @@ describe('a damaged embedded store', () => {
     });
     await index.whenIndexed();
     await index.saveGraph();
-    const files = readdirSync(directory).filter((name) => name.startsWith('graph-'));
+    const files = readdirSync(stores.directory).filter((name) => name.startsWith('graph-'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^graph-\d+\.usearch$/);
     expect(await nearest(index)).toEqual([testMemoryId(0), testMemoryId(700), testMemoryId(1_499)]);
   });
 
   it('memories but no graph saved (a crash before the first save): rebuilt (missing)', async () => {
-    const first = await openIndex();
+    const first = await stores.open();
     await first.upsert(data.map((vector, n) => item(n, vector)));
     await first.close({ persistGraph: false });
-    events = [];
-    await openIndex();
-    expect(events[0]).toMatchObject({
+    stores.forgetEvents();
+    await stores.open();
+    expect(stores.events[0]).toMatchObject({
       type: 'rebuild-started',
       reason: 'missing',
       memories: COUNT,
@@ -287,8 +262,8 @@ describe('a damaged embedded store', () => {
   it('memories.sqlite missing beside a graph: refused with one sentence, nothing created', async () => {
     await buildStore();
     for (const suffix of ['', '-wal', '-shm'])
-      rmSync(join(directory, `memories.sqlite${suffix}`), { force: true });
-    const error = await openIndex().then(
+      rmSync(join(stores.directory, `memories.sqlite${suffix}`), { force: true });
+    const error = await stores.open().then(
       () => undefined,
       (failure: unknown) => failure,
     );
@@ -298,17 +273,17 @@ describe('a damaged embedded store', () => {
         /holds a graph .* but no memories database \(memories\.sqlite\): restore .* or remove the graph files to start with an empty store/,
       ),
     });
-    expect(existsSync(join(directory, 'memories.sqlite'))).toBe(false);
+    expect(existsSync(join(stores.directory, 'memories.sqlite'))).toBe(false);
   });
 
   it('a memories.sqlite that is not a database: refused with one sentence naming the file', async () => {
     await buildStore();
-    overwrite(join(directory, 'memories.sqlite'), 0, garbage(10));
-    await expect(openIndex()).rejects.toMatchObject({
+    overwrite(join(stores.directory, 'memories.sqlite'), 0, garbage(10));
+    await expect(stores.open()).rejects.toMatchObject({
       code: 'INTERNAL',
       message: expect.stringMatching(
         new RegExp(
-          `^the memories database ${join(directory, 'memories.sqlite').replaceAll('/', '\\/')} is damaged \\(SQLITE_NOTADB: .*\\): restore it from a backup`,
+          `^the memories database ${join(stores.directory, 'memories.sqlite').replaceAll('/', '\\/')} is damaged \\(SQLITE_NOTADB: .*\\): restore it from a backup`,
         ),
       ),
     });
@@ -316,11 +291,11 @@ describe('a damaged embedded store', () => {
 
   it('a memories.sqlite with a damaged page: refused with one sentence naming the file', async () => {
     await buildStore();
-    const file = join(directory, 'memories.sqlite');
+    const file = join(stores.directory, 'memories.sqlite');
     const size = (await readFile(file)).length;
     // Pages 2 onwards hold the tables; garbage over several of them.
     for (let offset = 4096; offset < size; offset += 4096 * 7) overwrite(file, offset, garbage(11));
-    await expect(openIndex()).rejects.toMatchObject({
+    await expect(stores.open()).rejects.toMatchObject({
       code: 'INTERNAL',
       details: { reason: 'corrupt' },
       message: expect.stringMatching(/memories\.sqlite is damaged \(SQLITE_CORRUPT/),
