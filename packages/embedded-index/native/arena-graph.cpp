@@ -15,7 +15,10 @@
  * them); the ones a loaded file holds get a copy of their codes here.
  *
  * Only the setters below reach into index_dense_gt's private members (its vector pointers and
- * tape allocator); everything else is usearch's public API, as in its binding (lib.cpp).
+ * tape allocator); everything else is usearch's public API, as in its binding (lib.cpp). The add
+ * threads' priority is in thread-priority.hpp, the paced graph file in paced-file.hpp. Over 400
+ * lines on purpose: one N-API class, its methods and the workers that run them off the event
+ * loop, which share its private state.
  */
 #include <algorithm>
 #include <atomic>
@@ -45,11 +48,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#endif
+
+// Before `#define private public` below, as every system header is.
+#include "paced-file.hpp"
+#include "thread-priority.hpp"
 
 #define NAPI_CPP_EXCEPTIONS
 #include <napi.h>
@@ -73,6 +75,8 @@ constexpr bool concurrent_adds_k = false;
 
 using namespace unum::usearch;
 using namespace unum;
+using membus::lower_thread_priority;
+using membus::paced_file_t;
 
 using index_error_t = usearch::error_t;
 using add_result_t = typename index_dense_t::add_result_t;
@@ -158,53 +162,6 @@ class ArenaGraph : public Napi::ObjectWrap<ArenaGraph> {
 };
 
 /**
- * The nice value of the threads that add to the graph: `MEMBUS_GRAPH_NICE` (0 to 19; 0 also keeps
- * them out of the idle class, see `lower_thread_priority`), 10 unless set. The graph is built in the background while the event loops of this process and of the
- * processes beside it (nats-server, the embedder) answer stores and queries; on a small host all
- * of them share the cores, and an add thread at the same priority holds a core for its whole
- * time slice while a woken event loop waits for it. Niced, it yields at once and still takes
- * every idle cycle (Linux's nice is per thread; raising it needs no privilege).
- */
-int graph_nice() {
-    static int const configured = [] {
-        char const* text = std::getenv("MEMBUS_GRAPH_NICE");
-        if (text == nullptr || *text == '\0')
-            return 10;
-        char* end = nullptr;
-        long value = std::strtol(text, &end, 10);
-        return *end == '\0' && value >= 0 && value <= 19 ? static_cast<int>(value) : 10;
-    }();
-    return configured;
-}
-
-/**
- * Lowers the calling thread's priority once (Linux only): with `idle`, into the idle scheduling
- * class (`SCHED_IDLE`: it runs only on a core nothing else wants, and any other thread that
- * wakes takes the core from it at once); else, or where that is refused, to `graph_nice()`.
- * A niced thread still holds a core until the scheduler's next look, which a woken event loop
- * waits for: at 1,000 stores/s on two cores, adds at nice 10 took ~5 s of CPU in 10 s and the
- * stores' p99 was 38–77 ms over six runs; in the idle class they took as much, and 35–49 ms.
- * Lowering needs no privilege; the threads are new for each add, so nothing raises them back.
- */
-void lower_thread_priority(bool idle) {
-#if defined(__linux__)
-    thread_local bool lowered = false;
-    // MEMBUS_GRAPH_NICE=0: the graph's threads as the event loops', in neither way lowered.
-    if (lowered || graph_nice() == 0)
-        return;
-    lowered = true;
-    if (idle) {
-        sched_param param{};
-        if (::sched_setscheduler(0, SCHED_IDLE, &param) == 0)
-            return;
-    }
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), graph_nice());
-#else
-    (void)idle;
-#endif
-}
-
-/**
  * Runs `native.add` for every item with `threads` usearch threads (one where usearch's headers
  * lack the fix for concurrent adds); the first error, if any. On threads of their own, niced
  * (`lower_thread_priority`): not the libuv pool's, which other work shares.
@@ -260,108 +217,6 @@ std::string add_items(index_dense_t& native, std::vector<std::pair<key_t_, i8_t 
     }
     return failed ? std::string(first_error.release()) : std::string();
 }
-
-/**
- * A file written at the pace the disk takes it. usearch's own `save` fwrites the whole graph
- * (629 MB at 1M memories) into the page cache and returns; the kernel then flushes it in one
- * burst, and every read that misses the cache meanwhile (a query's rescoring rows, cold after
- * DAMON reclaimed them) waits behind it: 50-300 ms query stalls at 1M once the save ran beside
- * the queries. Here writeback of each 4 MiB window starts as soon as it is written and the
- * window before it is waited for (RocksDB's bytes_per_sync), so at most two windows are in
- * flight; `finish` makes the file durable before a manifest may name it.
- */
-class paced_file_t {
-  public:
-    static constexpr std::size_t buffer_bytes = 1u << 20;
-    static constexpr std::size_t window_bytes = 4u << 20;
-
-    explicit paced_file_t(std::string const& path)
-        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-        if (fd_ < 0)
-            fail("open");
-        buffer_.reserve(buffer_bytes);
-    }
-    ~paced_file_t() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    paced_file_t(paced_file_t const&) = delete;
-    paced_file_t& operator=(paced_file_t const&) = delete;
-
-    bool write(void const* data, std::size_t length) {
-        if (fd_ < 0)
-            return false;
-        auto const* bytes = static_cast<char const*>(data);
-        if (buffer_.size() + length > buffer_bytes && !flush())
-            return false;
-        if (length >= buffer_bytes)
-            return write_all(bytes, length);
-        buffer_.insert(buffer_.end(), bytes, bytes + length);
-        return true;
-    }
-
-    /** Writes what is buffered and waits until the file's data is on disk. */
-    bool finish() {
-        if (fd_ < 0 || !flush())
-            return false;
-        if (::fdatasync(fd_) != 0)
-            return fail("fdatasync");
-        int fd = std::exchange(fd_, -1);
-        return ::close(fd) == 0 || fail("close");
-    }
-
-    std::string const& error() const { return error_; }
-
-  private:
-    bool fail(char const* call) {
-        if (error_.empty())
-            error_ = std::string(call) + ": " + std::strerror(errno);
-        return false;
-    }
-
-    bool flush() {
-        bool ok = write_all(buffer_.data(), buffer_.size());
-        buffer_.clear();
-        return ok;
-    }
-
-    bool write_all(char const* bytes, std::size_t length) {
-        while (length != 0) {
-            ssize_t written = ::write(fd_, bytes, std::min(length, window_bytes));
-            if (written < 0) {
-                if (errno == EINTR)
-                    continue;
-                return fail("write");
-            }
-            bytes += written;
-            length -= static_cast<std::size_t>(written);
-            written_ += static_cast<off_t>(written);
-            pace();
-        }
-        return true;
-    }
-
-    void pace() {
-#if defined(__linux__)
-        constexpr off_t window = static_cast<off_t>(window_bytes);
-        while (written_ - started_ >= window) {
-            // Advisory: an error here shows again, and is reported, at fdatasync.
-            ::sync_file_range(fd_, started_, window, SYNC_FILE_RANGE_WRITE);
-            if (started_ >= window)
-                ::sync_file_range(fd_, started_ - window, window,
-                                  SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                      SYNC_FILE_RANGE_WAIT_AFTER);
-            started_ += window;
-        }
-#endif
-    }
-
-    int fd_;
-    std::vector<char> buffer_;
-    off_t written_ = 0;
-    off_t started_ = 0;
-    std::string error_;
-};
 
 /** Saves the graph in usearch's format through a paced_file_t; the error, if any. */
 std::string save_file(index_dense_t const& native, std::string const& path) {
