@@ -8,7 +8,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
-import { CountSchema, v1 } from './schema-parts.ts';
+import { CountSchema, openMessage, strictMessage } from './schema-parts.ts';
 
 // The changes an agent asks for: update and delete.
 
@@ -29,26 +29,23 @@ export const ChangeFields = {
   expiresAt: TimestampSchema.nullable().optional(),
 };
 
-export const UpdateRequestSchema = z
-  .strictObject({
-    v: v1,
-    id: z.uuid(),
-    /** New text: re-embedded, content hash recomputed. */
-    text: MemoryTextSchema.optional(),
-    ...ChangeFields,
-    /** Why (e.g. a tier demotion): recorded in the UPDATE history entry's `details.reason`. */
-    reason: ChangeReasonSchema.optional(),
-  })
-  .refine(
-    (update) =>
-      Object.entries(update).some(
-        ([key, value]) => key !== 'v' && key !== 'id' && key !== 'reason' && value !== undefined,
-      ),
-    'nothing to update',
-  );
+export const UpdateRequestSchema = strictMessage({
+  id: z.uuid(),
+  /** New text: re-embedded, content hash recomputed. */
+  text: MemoryTextSchema.optional(),
+  ...ChangeFields,
+  /** Why (e.g. a tier demotion): recorded in the UPDATE history entry's `details.reason`. */
+  reason: ChangeReasonSchema.optional(),
+}).refine(
+  (update) =>
+    Object.entries(update).some(
+      ([key, value]) => key !== 'v' && key !== 'id' && key !== 'reason' && value !== undefined,
+    ),
+  'nothing to update',
+);
 export type UpdateRequestInput = z.input<typeof UpdateRequestSchema>;
 export type UpdateRequest = z.output<typeof UpdateRequestSchema>;
-export const UpdateReplySchema = z.object({ v: v1, memory: MemoryRecordSchema });
+export const UpdateReplySchema = openMessage({ memory: MemoryRecordSchema });
 export type UpdateReply = z.infer<typeof UpdateReplySchema>;
 
 export const DeleteRequestSchema = selectionRequest('delete', {
@@ -56,8 +53,7 @@ export const DeleteRequestSchema = selectionRequest('delete', {
   reason: ChangeReasonSchema.optional(),
 });
 export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
-export const DeleteReplySchema = z.object({
-  v: v1,
+export const DeleteReplySchema = openMessage({
   /** How many memories were deleted (exact). */
   deleted: CountSchema,
   /**

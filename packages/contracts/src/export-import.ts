@@ -14,7 +14,14 @@ import {
   TimestampSchema,
 } from './memory.ts';
 import { historyEventValues } from './read-messages.ts';
-import { CountSchema, CursorSchema, checkScopeOwner, pageSchema, v1 } from './schema-parts.ts';
+import {
+  CountSchema,
+  CursorSchema,
+  checkScopeOwner,
+  openMessage,
+  pageSchema,
+  strictMessage,
+} from './schema-parts.ts';
 import { PackedVectorSchema } from './store-messages.ts';
 
 // Memories moving in and out: the export line format (NDJSON, one `ExportedMemory` a line, the
@@ -129,8 +136,7 @@ export const EXPORT_FORMAT_VERSION = 1;
  * One line of an export (NDJSON): a memory, optionally its history (oldest first) and its
  * vector. Version 1; a line of another version is refused, never guessed at.
  */
-export const ExportedMemorySchema = z.strictObject({
-  v: v1,
+export const ExportedMemorySchema = strictMessage({
   memory: ExportedRecordSchema,
   /** Its history, oldest first (`membus export --with-history`). */
   history: z.array(ExportedHistoryEntrySchema).max(Limits.pageSize).optional(),
@@ -164,8 +170,7 @@ export type ExportReply = z.infer<typeof ExportReplySchema>;
 /** What an import does with a line whose id holds a different text: report it, or replace it. */
 export const onConflictValues = ['report', 'overwrite'] as const;
 
-export const ImportRequestSchema = z.strictObject({
-  v: v1,
+export const ImportRequestSchema = strictMessage({
   /** Lines to write, each exactly (ids, times, occurrences, tier kept). */
   memories: z.array(ExportedMemorySchema).min(1).max(Limits.batchSize),
   /** `report` (default): a line whose id holds other text is a CONFLICT, nothing written. */
@@ -201,8 +206,7 @@ export const ImportResultSchema = z.object({
 });
 export type ImportResult = z.infer<typeof ImportResultSchema>;
 
-export const ImportReplySchema = z.object({
-  v: v1,
+export const ImportReplySchema = openMessage({
   /** One result per line, in the order sent. */
   results: z.array(ImportResultSchema),
 });
@@ -237,8 +241,7 @@ export const BatchUpdateRequestSchema = selectionRequest('update', {
 export type BatchUpdateRequestInput = z.input<typeof BatchUpdateRequestSchema>;
 export type BatchUpdateRequest = z.output<typeof BatchUpdateRequestSchema>;
 
-export const BatchUpdateReplySchema = z.object({
-  v: v1,
+export const BatchUpdateReplySchema = openMessage({
   /** Memories changed by this request (each has an UPDATE entry in its history). */
   updated: CountSchema,
   /** Memories that already had these values (nothing written: a repeated request). */

@@ -8,7 +8,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
-import { CursorSchema, v1 } from './schema-parts.ts';
+import { CursorSchema, strictMessage, v1 } from './schema-parts.ts';
 
 /** A dotted path into `metadata`, e.g. `deploy.platform`. */
 export const FieldPathSchema = z
@@ -230,15 +230,13 @@ type Selection = { ids?: readonly string[]; filter?: MemoryFilter };
  * the two, and a filter that restricts something (an empty one would `verb` every memory).
  */
 export function selectionRequest<const F extends z.ZodRawShape>(verb: string, fields: F) {
-  return z
-    .strictObject({
-      v: v1,
-      /** These memories (at most `Limits.ids`). */
-      ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
-      /** Or the memories a (non-empty) filter matches. */
-      filter: MemoryFilterSchema.optional(),
-      ...fields,
-    })
+  return strictMessage({
+    /** These memories (at most `Limits.ids`). */
+    ids: z.array(z.uuid()).min(1).max(Limits.ids).optional(),
+    /** Or the memories a (non-empty) filter matches. */
+    filter: MemoryFilterSchema.optional(),
+    ...fields,
+  })
     .refine((request) => {
       const { ids, filter } = request as Selection;
       return (ids === undefined) !== (filter === undefined);

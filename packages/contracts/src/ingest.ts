@@ -8,7 +8,7 @@ import {
   OwnerFields,
   TimestampSchema,
 } from './memory.ts';
-import { addIssue, checkScopeOwner, v1 } from './schema-parts.ts';
+import { addIssue, checkScopeOwner, openMessage, strictMessage } from './schema-parts.ts';
 
 // The extraction stage's messages: what an agent ingests (conversation turns or free text) and
 // the notice its caller gets once the extractor has decided what to keep (decision 010).
@@ -38,33 +38,30 @@ export type Turn = z.infer<typeof TurnSchema>;
  * UPDATE / DELETE / NONE against the owner's memories), or stores them as they are when
  * extraction is off, fails, or `extract` is false. Published to JetStream; acked once durable.
  */
-export const IngestMessageSchema = z
-  .strictObject({
-    v: v1,
-    /** Client-generated UUID (v7): the ingest's id, named by its notice and its facts. */
-    id: z.uuid(),
-    /**
-     * The owner of the facts. Turns of one session are extracted together (a window of the
-     * extractor's); the namespace selects its extraction instructions and categories.
-     */
-    ...OwnerFields,
-    /** The conversation; give `turns` or `text`. */
-    turns: z.array(TurnSchema).min(1).max(INGEST_MAX_TURNS).optional(),
-    /** Free text; give `turns` or `text`. */
-    text: MemoryTextSchema.optional(),
-    /** Merged into every fact's metadata (besides its provenance). */
-    metadata: MetadataSchema.default({}),
-    /** Added to every fact's categories. */
-    categories: LabelListSchema.default([]),
-    tags: LabelListSchema.default([]),
-    /** `false` stores the text as it is, without the model (default true). */
-    extract: z.boolean().default(true),
-  })
-  .superRefine((ingest, context) => {
-    if ((ingest.turns === undefined) === (ingest.text === undefined))
-      addIssue(context, 'turns', 'give turns or text (one of them)');
-    checkScopeOwner(ingest, context);
-  });
+export const IngestMessageSchema = strictMessage({
+  /** Client-generated UUID (v7): the ingest's id, named by its notice and its facts. */
+  id: z.uuid(),
+  /**
+   * The owner of the facts. Turns of one session are extracted together (a window of the
+   * extractor's); the namespace selects its extraction instructions and categories.
+   */
+  ...OwnerFields,
+  /** The conversation; give `turns` or `text`. */
+  turns: z.array(TurnSchema).min(1).max(INGEST_MAX_TURNS).optional(),
+  /** Free text; give `turns` or `text`. */
+  text: MemoryTextSchema.optional(),
+  /** Merged into every fact's metadata (besides its provenance). */
+  metadata: MetadataSchema.default({}),
+  /** Added to every fact's categories. */
+  categories: LabelListSchema.default([]),
+  tags: LabelListSchema.default([]),
+  /** `false` stores the text as it is, without the model (default true). */
+  extract: z.boolean().default(true),
+}).superRefine((ingest, context) => {
+  if ((ingest.turns === undefined) === (ingest.text === undefined))
+    addIssue(context, 'turns', 'give turns or text (one of them)');
+  checkScopeOwner(ingest, context);
+});
 export type IngestMessageInput = z.input<typeof IngestMessageSchema>;
 export type IngestMessage = z.output<typeof IngestMessageSchema>;
 
@@ -92,8 +89,7 @@ export type ExtractionDecision = z.infer<typeof ExtractionDecisionSchema>;
  * ingest is done: `extracted` with the decisions, `raw` when its text was stored as it is
  * (`reason`: `disabled`, `not_requested`, `budget_exhausted`, `model_failed`), or `failed`.
  */
-export const ExtractionNoticeSchema = z.object({
-  v: v1,
+export const ExtractionNoticeSchema = openMessage({
   /** The ingest's id. */
   id: z.uuid(),
   status: z.enum(['extracted', 'raw', 'failed']),

@@ -9,7 +9,7 @@ import {
   TierSchema,
   TimestampSchema,
 } from './memory.ts';
-import { CountSchema, CountsSchema, v1 } from './schema-parts.ts';
+import { CountSchema, CountsSchema, openMessage, strictMessage } from './schema-parts.ts';
 
 // ---------------------------------------------------------------- policies
 
@@ -69,8 +69,7 @@ export type TierOverflowPolicy = z.infer<typeof TierOverflowPolicySchema>;
 // ---------------------------------------------------------------- memory.session.end.<tenant>
 
 /** An agent finished a session (JetStream, MEMORY_LIFECYCLE): the compactor compacts it. */
-export const SessionEndSchema = z.strictObject({
-  v: v1,
+export const SessionEndSchema = strictMessage({
   /** The session that ended. */
   sessionId: LabelSchema,
   /** When it ended (defaults to when the compactor reads it). */
@@ -86,20 +85,17 @@ export const SweepSchema = z.enum(sweepValues);
 export type Sweep = z.infer<typeof SweepSchema>;
 
 /** Compact one session and/or run maintenance sweeps now. */
-export const CompactRequestSchema = z
-  .strictObject({
-    v: v1,
-    /** Compact this session into one summary memory. */
-    sessionId: LabelSchema.optional(),
-    /** Sweeps to run over the whole tenant. */
-    sweeps: z.array(SweepSchema).max(sweepValues.length).optional(),
-    /** Report what would change without changing anything. */
-    dryRun: z.boolean().default(false),
-  })
-  .refine(
-    (request) => request.sessionId !== undefined || (request.sweeps?.length ?? 0) > 0,
-    'give a sessionId or at least one sweep',
-  );
+export const CompactRequestSchema = strictMessage({
+  /** Compact this session into one summary memory. */
+  sessionId: LabelSchema.optional(),
+  /** Sweeps to run over the whole tenant. */
+  sweeps: z.array(SweepSchema).max(sweepValues.length).optional(),
+  /** Report what would change without changing anything. */
+  dryRun: z.boolean().default(false),
+}).refine(
+  (request) => request.sessionId !== undefined || (request.sweeps?.length ?? 0) > 0,
+  'give a sessionId or at least one sweep',
+);
 export type CompactRequestInput = z.input<typeof CompactRequestSchema>;
 export type CompactRequest = z.output<typeof CompactRequestSchema>;
 
@@ -203,8 +199,7 @@ export const SweepReportSchema = z.object({
 });
 export type SweepReport = z.infer<typeof SweepReportSchema>;
 
-export const CompactReplySchema = z.object({
-  v: v1,
+export const CompactReplySchema = openMessage({
   /** True when nothing was changed. */
   dryRun: z.boolean(),
   /** Present when a session was compacted. */
@@ -215,8 +210,7 @@ export const CompactReplySchema = z.object({
 export type CompactReply = z.infer<typeof CompactReplySchema>;
 
 /** Published after a session compaction (core NATS `memory.compacted.<tenant>`). */
-export const CompactedEventSchema = z.object({
-  v: v1,
+export const CompactedEventSchema = openMessage({
   /** The report of the compaction. */
   report: SessionCompactionReportSchema,
   at: TimestampSchema,
@@ -225,8 +219,7 @@ export type CompactedEvent = z.infer<typeof CompactedEventSchema>;
 
 // ---------------------------------------------------------------- memory.audit.<tenant>
 
-export const AuditRequestSchema = z.strictObject({
-  v: v1,
+export const AuditRequestSchema = strictMessage({
   /** Only this namespace. */
   namespace: LabelSchema.optional(),
   /** A memory not returned for this many days (or never, since created) is stale. */
@@ -264,8 +257,7 @@ export const StaleMemorySchema = z.object({
 });
 export type StaleMemory = z.infer<typeof StaleMemorySchema>;
 
-export const AuditReplySchema = z.object({
-  v: v1,
+export const AuditReplySchema = openMessage({
   /** Live memories (in the namespace, if given). */
   total: CountSchema,
   byCategory: CountsSchema,
@@ -292,15 +284,13 @@ export type AuditReply = z.infer<typeof AuditReplySchema>;
 // ---------------------------------------------------------------- memory.expire / memory.merge (vector-store)
 
 /** Delete expired memories from the index, recording EXPIRE in their history. */
-export const ExpireRequestSchema = z.strictObject({
-  v: v1,
+export const ExpireRequestSchema = strictMessage({
   /** Report the expired memories without deleting them. */
   dryRun: z.boolean().default(false),
 });
 export type ExpireRequestInput = z.input<typeof ExpireRequestSchema>;
 export type ExpireRequest = z.output<typeof ExpireRequestSchema>;
-export const ExpireReplySchema = z.object({
-  v: v1,
+export const ExpireReplySchema = openMessage({
   /** How many expired memories were (or would be) deleted. */
   expired: CountSchema,
   /** Their ids. */
@@ -313,24 +303,20 @@ export type ExpireReply = z.infer<typeof ExpireReplySchema>;
  * united, importance the highest; MERGE in the target's history, sources deleted. Idempotent:
  * sources already gone are skipped.
  */
-export const MergeRequestSchema = z
-  .strictObject({
-    v: v1,
-    /** The memory that stays. */
-    targetId: z.uuid(),
-    /** The memories folded into it. */
-    sourceIds: z.array(z.uuid()).min(1).max(Limits.ids),
-    /** New text for the target (re-embedded). */
-    text: MemoryTextSchema.optional(),
-  })
-  .refine((merge) => !merge.sourceIds.includes(merge.targetId), {
-    message: 'the target cannot be one of the sources',
-    path: ['sourceIds'],
-  });
+export const MergeRequestSchema = strictMessage({
+  /** The memory that stays. */
+  targetId: z.uuid(),
+  /** The memories folded into it. */
+  sourceIds: z.array(z.uuid()).min(1).max(Limits.ids),
+  /** New text for the target (re-embedded). */
+  text: MemoryTextSchema.optional(),
+}).refine((merge) => !merge.sourceIds.includes(merge.targetId), {
+  message: 'the target cannot be one of the sources',
+  path: ['sourceIds'],
+});
 export type MergeRequestInput = z.input<typeof MergeRequestSchema>;
 export type MergeRequest = z.output<typeof MergeRequestSchema>;
-export const MergeReplySchema = z.object({
-  v: v1,
+export const MergeReplySchema = openMessage({
   /** The target after the merge. */
   memory: MemoryRecordSchema,
   /** Sources that were folded in (absent ones are skipped). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FORBIDDEN_KEYS, LabelSchema, MetadataSchema, TimestampSchema } from './memory.ts';
-import { CountSchema, v1 } from './schema-parts.ts';
+import { CountSchema, openMessage, strictMessage } from './schema-parts.ts';
 
 /** The task types of USE-CASES §2; the pattern-extractor's default (configurable) set. */
 export const defaultTaskTypes = [
@@ -80,8 +80,7 @@ export type VariantKind = z.infer<typeof VariantKindSchema>;
 // ---------------------------------------------------------------- memory.outcome.<tenant>
 
 /** The result of one task execution. Published to JetStream; `id` makes replays idempotent. */
-export const OutcomeSchema = z.strictObject({
-  v: v1,
+export const OutcomeSchema = strictMessage({
   /** Client-generated UUID: the same outcome published twice is counted once. */
   id: z.uuid(),
   /** e.g. `deployment`; inferred from `request`, steps and config when absent. */
@@ -151,8 +150,7 @@ export type OutcomeStats = z.infer<typeof OutcomeStatsSchema>;
 // ---------------------------------------------------------------- memory.patterns.<tenant>
 
 /** Ask for ranked workflow patterns (and failure signatures) of a task type. */
-export const PatternsRequestSchema = z.strictObject({
-  v: v1,
+export const PatternsRequestSchema = strictMessage({
   /** Task type; inferred from `request` when absent; all task types when both are absent. */
   taskType: TaskTypeSchema.optional(),
   /** Request text to infer the task type from. */
@@ -252,8 +250,7 @@ export const FailurePatternSchema = z.object({
 });
 export type FailurePattern = z.infer<typeof FailurePatternSchema>;
 
-export const PatternsReplySchema = z.object({
-  v: v1,
+export const PatternsReplySchema = openMessage({
   /** The task type the answer is for (given or inferred); absent for all task types. */
   taskType: TaskTypeSchema.optional(),
   /** Whether `taskType` was inferred from the request text. */
@@ -268,8 +265,7 @@ export type PatternsReply = z.infer<typeof PatternsReplySchema>;
 // ---------------------------------------------------------------- memory.metrics.<tenant>
 
 /** Ask for learning metrics: per task type, or overall. */
-export const MetricsRequestSchema = z.strictObject({
-  v: v1,
+export const MetricsRequestSchema = strictMessage({
   /** Only this task type (default: every task type seen). */
   taskType: TaskTypeSchema.optional(),
   /** Only this namespace (default: all namespaces together). */
@@ -291,8 +287,7 @@ export const TaskMetricsSchema = z.object({
 });
 export type TaskMetrics = z.infer<typeof TaskMetricsSchema>;
 
-export const MetricsReplySchema = z.object({
-  v: v1,
+export const MetricsReplySchema = openMessage({
   /** Per task type, most executions first. */
   taskTypes: z.array(TaskMetricsSchema),
   /** Across the task types in `taskTypes`. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LabelMatchSchema, MetadataFilterSchema } from './filter.ts';
 import { Limits } from './limits.ts';
 import { KindSchema, LabelSchema, ScopeSchema, TimestampSchema } from './memory.ts';
-import { addIssue, CountSchema, v1 } from './schema-parts.ts';
+import { addIssue, CountSchema, openMessage, strictMessage } from './schema-parts.ts';
 
 // The ingest policy (decision 009): what a tenant keeps and leaves out, as data. Rules are
 // evaluated before embedding by `@membus/ingest-policy`; these are the document and the
@@ -144,30 +144,27 @@ export type CategoryExpiry = z.infer<typeof CategoryExpirySchema>;
  * first `expiry` entry whose category the memory carries sets its expiry, unless the caller
  * gave one (`expiresAt` / `ttlSeconds` are the caller's to decide).
  */
-export const IngestPolicySchema = z
-  .strictObject({
-    v: v1,
-    /** What the policy is for (for people). */
-    description: z.string().max(2_000).optional(),
-    /** Rules, in order. */
-    rules: z.array(PolicyRuleSchema).max(PolicyLimits.rules).default([]),
-    /** Expiry by category, first entry the memory carries wins. */
-    expiry: z.array(CategoryExpirySchema).max(PolicyLimits.expiry).default([]),
-  })
-  .superRefine((policy, context) => {
-    const names = new Set<string>();
-    for (const rule of policy.rules) {
-      if (names.has(rule.name)) addIssue(context, 'rules', `rule name "${rule.name}" twice`);
-      names.add(rule.name);
-    }
-    const bytes = Buffer.byteLength(JSON.stringify(policy));
-    if (bytes > PolicyLimits.documentBytes)
-      addIssue(
-        context,
-        'rules',
-        `policy is ${bytes} bytes as JSON; the limit is ${PolicyLimits.documentBytes}`,
-      );
-  });
+export const IngestPolicySchema = strictMessage({
+  /** What the policy is for (for people). */
+  description: z.string().max(2_000).optional(),
+  /** Rules, in order. */
+  rules: z.array(PolicyRuleSchema).max(PolicyLimits.rules).default([]),
+  /** Expiry by category, first entry the memory carries wins. */
+  expiry: z.array(CategoryExpirySchema).max(PolicyLimits.expiry).default([]),
+}).superRefine((policy, context) => {
+  const names = new Set<string>();
+  for (const rule of policy.rules) {
+    if (names.has(rule.name)) addIssue(context, 'rules', `rule name "${rule.name}" twice`);
+    names.add(rule.name);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(policy));
+  if (bytes > PolicyLimits.documentBytes)
+    addIssue(
+      context,
+      'rules',
+      `policy is ${bytes} bytes as JSON; the limit is ${PolicyLimits.documentBytes}`,
+    );
+});
 export type IngestPolicyInput = z.input<typeof IngestPolicySchema>;
 export type IngestPolicy = z.output<typeof IngestPolicySchema>;
 
@@ -184,14 +181,12 @@ export type PolicyVersion = z.infer<typeof PolicyVersionSchema>;
 
 // ---------------------------------------------------------------- memory.policy.get.<tenant>
 
-export const PolicyGetRequestSchema = z.strictObject({
-  v: v1,
+export const PolicyGetRequestSchema = strictMessage({
   /** A past version; default the current one. */
   version: z.number().int().min(1).optional(),
 });
 export type PolicyGetRequestInput = z.input<typeof PolicyGetRequestSchema>;
-export const PolicyGetReplySchema = z.object({
-  v: v1,
+export const PolicyGetReplySchema = openMessage({
   /** The current version; 0 while the tenant has no policy (everything is kept). */
   version: CountSchema,
   /** The policy of `version` (absent at version 0). */
@@ -203,8 +198,7 @@ export type PolicyGetReply = z.infer<typeof PolicyGetReplySchema>;
 
 // ---------------------------------------------------------------- memory.policy.put.<tenant>
 
-export const PolicyPutRequestSchema = z.strictObject({
-  v: v1,
+export const PolicyPutRequestSchema = strictMessage({
   /** The new policy (replaces the current one whole). */
   policy: IngestPolicySchema,
   /**
@@ -214,8 +208,7 @@ export const PolicyPutRequestSchema = z.strictObject({
   expectedVersion: CountSchema,
 });
 export type PolicyPutRequestInput = z.input<typeof PolicyPutRequestSchema>;
-export const PolicyPutReplySchema = z.object({
-  v: v1,
+export const PolicyPutReplySchema = openMessage({
   /** The version just written (`expectedVersion + 1`). */
   version: z.number().int().min(1),
   updatedAt: TimestampSchema,
@@ -224,8 +217,7 @@ export type PolicyPutReply = z.infer<typeof PolicyPutReplySchema>;
 
 // ---------------------------------------------------------------- memory.policy.history.<tenant>
 
-export const PolicyHistoryRequestSchema = z.strictObject({
-  v: v1,
+export const PolicyHistoryRequestSchema = strictMessage({
   /** Versions below this one (paging back); default from the current one. */
   before: z.number().int().min(2).optional(),
   /** Versions per page, newest first. */
@@ -241,8 +233,7 @@ export const PolicyHistoryEntrySchema = z.object({
   ruleNames: z.array(z.string()),
 });
 export type PolicyHistoryEntry = z.infer<typeof PolicyHistoryEntrySchema>;
-export const PolicyHistoryReplySchema = z.object({
-  v: v1,
+export const PolicyHistoryReplySchema = openMessage({
   /** The current version (0: none). */
   version: CountSchema,
   /** Newest first. */
@@ -255,8 +246,7 @@ export type PolicyHistoryReply = z.infer<typeof PolicyHistoryReplySchema>;
 // ---------------------------------------------------------------- memory.policy.changed.<tenant>
 
 /** A tenant's policy changed: every embedder replica reloads it. */
-export const PolicyChangedSchema = z.object({
-  v: v1,
+export const PolicyChangedSchema = openMessage({
   /** The version now current. */
   version: z.number().int().min(1),
 });

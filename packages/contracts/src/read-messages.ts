@@ -7,8 +7,9 @@ import {
   CountSchema,
   CountsSchema,
   CursorSchema,
+  openMessage,
   pageSchema,
-  v1,
+  strictMessage,
 } from './schema-parts.ts';
 
 // The reads: query, get, list, history and stats (all answered by the vector-store).
@@ -23,44 +24,41 @@ export const RankingWeightsSchema = z.strictObject({
 });
 export type RankingWeights = z.output<typeof RankingWeightsSchema>;
 
-export const QueryRequestSchema = z
-  .strictObject({
-    v: v1,
-    /** Text to search for (embedded by the embedder). */
-    text: MemoryTextSchema.optional(),
-    /** Or a query vector. */
-    vector: VectorSchema.optional(),
-    filter: MemoryFilterSchema.optional(),
-    topK: z.number().int().min(1).max(Limits.topK).default(10),
-    /**
-     * Drop hits whose relevance (see ScoreParts) is below this. Without it a text query gets the
-     * relevance floor instead: no hits when the best cosine among them is below the floor of
-     * the model that embedded them (e5-small-v2 int8: 0.79; none for the hashing model, for
-     * keyword queries and for queries by vector). `0` keeps every hybrid and keyword hit.
-     */
-    minScore: z.number().min(-1).max(1).optional(),
-    weights: RankingWeightsSchema.optional(),
-    /** Half-life of the recency score, in hours (default 168: one week). */
-    recencyHalfLifeHours: z
-      .number()
-      .positive()
-      .max(24 * 365 * 100)
-      .default(168),
-    /**
-     * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused as
-     * the weighted sum `0.6 · min-max normalised cosine + 0.4 · BM25 / best BM25`). Default:
-     * `hybrid` for a text query, `dense` for a vector query.
-     */
-    mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
-  })
-  .superRefine((query, context) => {
-    if (query.mode !== undefined && query.mode !== 'dense' && query.text === undefined) {
-      addIssue(context, 'mode', `mode "${query.mode}" needs a text query`);
-    }
-    if ((query.text === undefined) === (query.vector === undefined)) {
-      addIssue(context, 'text', 'give exactly one of text or vector');
-    }
-  });
+export const QueryRequestSchema = strictMessage({
+  /** Text to search for (embedded by the embedder). */
+  text: MemoryTextSchema.optional(),
+  /** Or a query vector. */
+  vector: VectorSchema.optional(),
+  filter: MemoryFilterSchema.optional(),
+  topK: z.number().int().min(1).max(Limits.topK).default(10),
+  /**
+   * Drop hits whose relevance (see ScoreParts) is below this. Without it a text query gets the
+   * relevance floor instead: no hits when the best cosine among them is below the floor of
+   * the model that embedded them (e5-small-v2 int8: 0.79; none for the hashing model, for
+   * keyword queries and for queries by vector). `0` keeps every hybrid and keyword hit.
+   */
+  minScore: z.number().min(-1).max(1).optional(),
+  weights: RankingWeightsSchema.optional(),
+  /** Half-life of the recency score, in hours (default 168: one week). */
+  recencyHalfLifeHours: z
+    .number()
+    .positive()
+    .max(24 * 365 * 100)
+    .default(168),
+  /**
+   * `dense` (vector similarity), `keyword` (BM25 over the text) or `hybrid` (both, fused as
+   * the weighted sum `0.6 · min-max normalised cosine + 0.4 · BM25 / best BM25`). Default:
+   * `hybrid` for a text query, `dense` for a vector query.
+   */
+  mode: z.enum(['dense', 'keyword', 'hybrid']).optional(),
+}).superRefine((query, context) => {
+  if (query.mode !== undefined && query.mode !== 'dense' && query.text === undefined) {
+    addIssue(context, 'mode', `mode "${query.mode}" needs a text query`);
+  }
+  if ((query.text === undefined) === (query.vector === undefined)) {
+    addIssue(context, 'text', 'give exactly one of text or vector');
+  }
+});
 export type QueryRequestInput = z.input<typeof QueryRequestSchema>;
 export type QueryRequest = z.output<typeof QueryRequestSchema>;
 
@@ -93,8 +91,7 @@ export const QueryHitSchema = z.object({
 });
 export type QueryHit = z.infer<typeof QueryHitSchema>;
 
-export const QueryReplySchema = z.object({
-  v: v1,
+export const QueryReplySchema = openMessage({
   /**
    * Best first: `topK` hits, or fewer when their memories would pass `Limits.replyBytes`
    * (then `truncated` is true and `omitted` says how many of the topK were left out).
@@ -114,13 +111,11 @@ export type QueryReply = z.infer<typeof QueryReplySchema>;
 
 // ---------------------------------------------------------------- get / list / update / delete / history / stats
 
-export const GetRequestSchema = z.strictObject({
-  v: v1,
+export const GetRequestSchema = strictMessage({
   ids: z.array(z.uuid()).min(1).max(Limits.ids),
 });
 export type GetRequest = z.infer<typeof GetRequestSchema>;
-export const GetReplySchema = z.object({
-  v: v1,
+export const GetReplySchema = openMessage({
   /** The live memories asked for, up to `Limits.replyBytes` of them. */
   memories: z.array(MemoryRecordSchema),
   /** Requested ids with no live memory. */
@@ -163,8 +158,7 @@ export const HistoryEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export const HistoryRequestSchema = z.strictObject({
-  v: v1,
+export const HistoryRequestSchema = strictMessage({
   id: z.uuid(),
   /** Opaque cursor from the previous page. */
   cursor: CursorSchema.optional(),
@@ -174,10 +168,9 @@ export type HistoryRequest = z.infer<typeof HistoryRequestSchema>;
 export const HistoryReplySchema = pageSchema('entries', HistoryEntrySchema);
 export type HistoryReply = z.infer<typeof HistoryReplySchema>;
 
-export const StatsRequestSchema = z.strictObject({ v: v1, filter: MemoryFilterSchema.optional() });
+export const StatsRequestSchema = strictMessage({ filter: MemoryFilterSchema.optional() });
 export type StatsRequest = z.infer<typeof StatsRequestSchema>;
-export const StatsReplySchema = z.object({
-  v: v1,
+export const StatsReplySchema = openMessage({
   /** Live (unexpired) memories matching the filter. */
   total: CountSchema,
   byScope: CountsSchema,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './memory.ts';
-import { addIssue, CountSchema, v1 } from './schema-parts.ts';
+import { addIssue, CountSchema, openMessage, strictMessage } from './schema-parts.ts';
 
 // Re-embedding a tenant's memories with another model without downtime (decision 011): the new
 // vectors are written beside the old ones, queries switch once they are complete, the old ones
@@ -15,22 +15,19 @@ export const EmbeddingModelSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'a model id: letters, digits and . _ : / @ -');
 
 /** Start, read or cancel the tenant's re-embedding. */
-export const ReembedRequestSchema = z
-  .strictObject({
-    v: v1,
-    /** `start` a run (needs `model`), read its `status`, or `cancel` it. */
-    action: z.enum(['start', 'status', 'cancel']).default('status'),
-    /** The model to embed the tenant's memories with (`start`); one the embedder serves. */
-    model: EmbeddingModelSchema.optional(),
-    /** With `start`: count the memories and their tokens, write nothing. */
-    dryRun: z.boolean().optional(),
-  })
-  .superRefine((request, context) => {
-    if (request.action === 'start' && request.model === undefined)
-      addIssue(context, 'model', 'start needs the model to embed with');
-    if (request.action !== 'start' && (request.model !== undefined || request.dryRun !== undefined))
-      addIssue(context, 'model', `${request.action} takes no model nor dryRun`);
-  });
+export const ReembedRequestSchema = strictMessage({
+  /** `start` a run (needs `model`), read its `status`, or `cancel` it. */
+  action: z.enum(['start', 'status', 'cancel']).default('status'),
+  /** The model to embed the tenant's memories with (`start`); one the embedder serves. */
+  model: EmbeddingModelSchema.optional(),
+  /** With `start`: count the memories and their tokens, write nothing. */
+  dryRun: z.boolean().optional(),
+}).superRefine((request, context) => {
+  if (request.action === 'start' && request.model === undefined)
+    addIssue(context, 'model', 'start needs the model to embed with');
+  if (request.action !== 'start' && (request.model !== undefined || request.dryRun !== undefined))
+    addIssue(context, 'model', `${request.action} takes no model nor dryRun`);
+});
 export type ReembedRequest = z.output<typeof ReembedRequestSchema>;
 export type ReembedRequestInput = z.input<typeof ReembedRequestSchema>;
 
@@ -44,8 +41,7 @@ export const reembedStateValues = [
   'cleaning',
 ] as const;
 
-export const ReembedStatusSchema = z.object({
-  v: v1,
+export const ReembedStatusSchema = openMessage({
   state: z.enum(reembedStateValues),
   /** The model whose vectors answer the tenant's queries (absent: the store path's model). */
   activeModel: z.string().optional(),

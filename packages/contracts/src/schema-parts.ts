@@ -6,6 +6,25 @@ import { type Scope, scopeOwnerField } from './memory.ts';
 /** The version literal of every version-1 message. */
 export const v1 = z.literal(1);
 
+/**
+ * A version-1 message checked whole where it is read: a field its reader does not know is refused
+ * (INVALID_MESSAGE), never dropped unseen — a misspelt `namespce` would otherwise store into the
+ * default namespace. For what agents send (requests, stores, outcomes, ingests, policies) and
+ * what one service hands another to act on.
+ */
+export function strictMessage<const Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.strictObject({ v: v1, ...shape });
+}
+
+/**
+ * A version-1 message its readers take as far as they know it: fields they do not know are
+ * passed over, so a field a newer sender adds does not break an older reader. For replies,
+ * events and notices.
+ */
+export function openMessage<const Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.object({ v: v1, ...shape });
+}
+
 /** A count: a whole number, zero or more. */
 export const CountSchema = z.number().int().min(0);
 
@@ -38,5 +57,5 @@ export const CursorSchema = z.string().max(512);
  */
 export function pageSchema<const Key extends string, Item extends z.ZodType>(key: Key, item: Item) {
   const items = { [key]: z.array(item) } as { [K in Key]: z.ZodArray<Item> };
-  return z.object({ v: v1, ...items, nextCursor: z.string().optional() });
+  return openMessage({ ...items, nextCursor: z.string().optional() });
 }

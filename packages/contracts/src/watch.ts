@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MemoryFilterSchema } from './filter.ts';
 import { TimestampSchema } from './memory.ts';
-import { CountSchema, v1 } from './schema-parts.ts';
+import { CountSchema, openMessage, strictMessage } from './schema-parts.ts';
 import { changeValues, MemoryEventSchema } from './store-messages.ts';
 import { NOTICE_TOKEN_PATTERN } from './subjects.ts';
 
@@ -45,8 +45,7 @@ export const WatchFilterSchema = z.strictObject({
 export type WatchFilter = z.infer<typeof WatchFilterSchema>;
 
 /** A feed's request: start (or restart) a relay, renew its lease, or stop it. */
-export const WatchRequestSchema = z.strictObject({
-  v: v1,
+export const WatchRequestSchema = strictMessage({
   /** Chosen by the client: the feed goes to `memory.feed.<tenant>.<token>`. */
   token: FeedTokenSchema,
   /**
@@ -67,8 +66,7 @@ export const WatchRequestSchema = z.strictObject({
 export type WatchRequest = z.infer<typeof WatchRequestSchema>;
 export type WatchRequestInput = z.input<typeof WatchRequestSchema>;
 
-export const WatchReplySchema = z.object({
-  v: v1,
+export const WatchReplySchema = openMessage({
   /** Whether a relay runs for the token after this request. */
   active: z.boolean(),
   /** The first sequence the feed may deliver (a start). */
@@ -88,21 +86,18 @@ export type WatchReply = z.infer<typeof WatchReplySchema>;
  * message (core NATS drops for slow consumers) is seen and the client restarts from where it was.
  * One object rather than a union, so every language's generated model is a plain class.
  */
-export const FeedMessageSchema = z
-  .object({
-    v: v1,
-    /** `event`, or `heartbeat` (sent after a quiet spell: the relay is alive). */
-    type: z.enum(['event', 'heartbeat']),
-    /** (event) The event's stream sequence. */
-    seq: EventSequenceSchema.optional(),
-    /** The sequence of the event sent before this message on this feed (0: none yet). */
-    previous: CountSchema,
-    /** (event) The event. */
-    event: MemoryEventSchema.optional(),
-  })
-  .refine(
-    (message) =>
-      (message.type === 'event') === (message.seq !== undefined && message.event !== undefined),
-    'an event carries seq and event; a heartbeat neither',
-  );
+export const FeedMessageSchema = openMessage({
+  /** `event`, or `heartbeat` (sent after a quiet spell: the relay is alive). */
+  type: z.enum(['event', 'heartbeat']),
+  /** (event) The event's stream sequence. */
+  seq: EventSequenceSchema.optional(),
+  /** The sequence of the event sent before this message on this feed (0: none yet). */
+  previous: CountSchema,
+  /** (event) The event. */
+  event: MemoryEventSchema.optional(),
+}).refine(
+  (message) =>
+    (message.type === 'event') === (message.seq !== undefined && message.event !== undefined),
+  'an event carries seq and event; a heartbeat neither',
+);
 export type FeedMessage = z.infer<typeof FeedMessageSchema>;

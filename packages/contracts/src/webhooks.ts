@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemoryRecordSchema, TimestampSchema } from './memory.ts';
-import { v1 } from './schema-parts.ts';
+import { openMessage, strictMessage } from './schema-parts.ts';
 import { changeValues } from './store-messages.ts';
 
 // Webhooks (decision 008): per-tenant HTTP endpoints that receive the tenant's change events,
@@ -40,16 +40,14 @@ export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
 
 /** Add, list or remove a tenant's endpoints. */
 export const WebhooksRequestSchema = z.discriminatedUnion('action', [
-  z.strictObject({
-    v: v1,
+  strictMessage({
     action: z.literal('add'),
     url: WebhookUrlSchema,
     /** Changes to send (default: all). */
     events: WebhookEventsSchema.optional(),
   }),
-  z.strictObject({ v: v1, action: z.literal('list') }),
-  z.strictObject({
-    v: v1,
+  strictMessage({ action: z.literal('list') }),
+  strictMessage({
     action: z.literal('remove'),
     /** The endpoint's id. */
     id: z.uuid(),
@@ -58,8 +56,7 @@ export const WebhooksRequestSchema = z.discriminatedUnion('action', [
 export type WebhooksRequest = z.infer<typeof WebhooksRequestSchema>;
 export type WebhooksRequestInput = z.input<typeof WebhooksRequestSchema>;
 
-export const WebhooksReplySchema = z.object({
-  v: v1,
+export const WebhooksReplySchema = openMessage({
   /** The tenant's endpoints after the request. */
   endpoints: z.array(WebhookEndpointSchema),
   /** (add) The new endpoint's signing secret, `whsec_<base64>`: shown this once. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import {
   MembusError,
   noticeSubject,
@@ -12,6 +13,20 @@ import {
 } from '../src/index.ts';
 
 const operations = Object.values(Operations) as Operation[];
+
+/** Whether each object a schema can be (each option of a union) refuses fields it does not know. */
+function refusesUnknownFields(schema: z.ZodType): boolean[] {
+  const def = schema._zod.def as {
+    type: string;
+    options?: z.ZodType[];
+    in?: z.ZodType;
+    catchall?: z.ZodType;
+  };
+  if (def.type === 'union') return (def.options ?? []).flatMap(refusesUnknownFields);
+  if (def.type === 'pipe' && def.in) return refusesUnknownFields(def.in);
+  if (def.type === 'object') return [def.catchall?._zod.def.type === 'never'];
+  throw new Error(`not a message schema: ${def.type}`);
+}
 
 describe('the operations table', () => {
   it('names every operation by its subject base', () => {
@@ -114,5 +129,28 @@ describe('operationJsonSchemas', () => {
     const text = JSON.stringify(schemas);
     expect(text).not.toContain('"not":{}');
     expect(JSON.stringify(schemas.query.request)).toContain('"filter"');
+  });
+});
+
+describe('version-1 messages', () => {
+  it('checks what agents send whole, and lets them read what they are sent as far as they know it', () => {
+    const sent = operations.flatMap((operation) =>
+      operation.kind === 'request'
+        ? [operation.request]
+        : operation.agents === 'call'
+          ? [operation.message]
+          : [],
+    );
+    const read = operations.flatMap((operation) =>
+      operation.kind === 'request'
+        ? [operation.reply]
+        : operation.kind === 'event'
+          ? [operation.message]
+          : [],
+    );
+    expect(sent.length).toBeGreaterThan(20);
+    expect(sent.flatMap(refusesUnknownFields)).not.toContain(false);
+    expect(read.length).toBeGreaterThan(20);
+    expect(read.flatMap(refusesUnknownFields)).not.toContain(true);
   });
 });
