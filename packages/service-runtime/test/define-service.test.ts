@@ -79,23 +79,25 @@ describe('defineService', () => {
     expect(lines.find((line) => line.msg === 'probe bucket opened')).toMatchObject({ tries: 3 });
   });
 
-  it('stops with one line when a start step never gets an answer', async () => {
+  // Every line is JSON, the last one says why: an unhandled rejection would print a stack after it.
+  it.each([
+    [
+      'a start step never gets an answer',
+      { PROBE_UNANSWERED: '99' },
+      /^cannot open the probe bucket; stopping: /,
+    ],
+    [
+      'its start fails (not an unhandled rejection)',
+      { PROBE_START_FAILS: '1' },
+      /^cannot start; stopping: the probe cannot start$/,
+    ],
+  ])('stops with one line when %s', async (_when, environment, why) => {
     await using nats = await startNatsServer();
-    const service = startProbe(nats, { PROBE_UNANSWERED: '99' });
+    const service = startProbe(nats, environment);
     expect(await service.exited).toBe(1);
     const last = service.lines().at(-1);
     expect(last).toMatchObject({ level: 'error', service: 'probe' });
-    expect(last?.msg).toMatch(/^cannot open the probe bucket; stopping: /);
-  });
-
-  it('stops with one line, not an unhandled rejection, when its start fails', async () => {
-    await using nats = await startNatsServer();
-    const service = startProbe(nats, { PROBE_START_FAILS: '1' });
-    expect(await service.exited).toBe(1);
-    // Every line is JSON: an unhandled rejection would print a stack after it.
-    const last = service.lines().at(-1);
-    expect(last).toMatchObject({ level: 'error', service: 'probe' });
-    expect(last?.msg).toBe('cannot start; stopping: the probe cannot start');
+    expect(last?.msg).toMatch(why);
   });
 
   it('announces ready, is ready while consuming, and drains in order on SIGTERM', async () => {
