@@ -30,11 +30,9 @@ async function embeddedFixture(
   options: Omit<EmbeddedVectorIndexOptions, 'directory'>,
 ): Promise<VectorIndexFixture> {
   const directory = await temporaryDirectory();
-  const { opened, ...fixture } = await reopenable(
-    () => openEmbeddedVectorIndex({ ...options, directory }),
-    { afterClose: () => rm(directory, { recursive: true, force: true }) },
-  );
-  return { index: opened, ...fixture };
+  return reopenable(() => openEmbeddedVectorIndex({ ...options, directory }), {
+    afterClose: () => rm(directory, { recursive: true, force: true }),
+  });
 }
 
 createVectorIndexConformanceSuite({

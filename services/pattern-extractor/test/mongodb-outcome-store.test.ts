@@ -17,9 +17,8 @@ createOutcomeStoreConformanceSuite({
       collectionPrefix: `t${randomUUID().slice(0, 8)}_`,
       serverSelectionTimeoutMs: 5_000,
     };
-    const { opened, ...fixture } = await reopenable(() => openMongoOutcomeStore(options), {
+    return reopenable(() => openMongoOutcomeStore(options), {
       beforeClose: (store) => store.drop(),
     });
-    return { store: opened, ...fixture };
   },
 });

@@ -4,10 +4,5 @@ import { createOutcomeStoreConformanceSuite } from '../src/testing/index.ts';
 
 createOutcomeStoreConformanceSuite({
   name: 'sqlite outcome store',
-  create: async () => {
-    const { opened, ...fixture } = await reopenableFile('outcomes.sqlite', (path) =>
-      openSqliteOutcomeStore({ path }),
-    );
-    return { store: opened, ...fixture };
-  },
+  create: () => reopenableFile('outcomes.sqlite', (path) => openSqliteOutcomeStore({ path })),
 });

@@ -31,11 +31,9 @@ if (uri === undefined) {
     capabilities: { persistent: true },
     create: async () => {
       const database = testDatabase();
-      const { opened, ...fixture } = await reopenable(
-        () => openMongoDocumentStore({ uri, database }),
-        { afterClose: () => dropDatabase(database) },
-      );
-      return { store: opened, ...fixture };
+      return reopenable(() => openMongoDocumentStore({ uri, database }), {
+        afterClose: () => dropDatabase(database),
+      });
     },
   });
 

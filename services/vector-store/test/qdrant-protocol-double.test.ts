@@ -16,12 +16,11 @@ for (const payloads of ['inline', 'fetched'] as const) {
     create: async ({ dimension }) => {
       const collection = qdrantCollectionName(`test-${randomUUID()}`, dimension);
       const options = { url: double.url, dimension, collection, retryBaseMs: 1, payloads };
-      const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
+      return reopenable(() => openQdrantVectorIndex(options), {
         afterClose: async () => {
           await fetch(`${double.url}/collections/${collection}`, { method: 'DELETE' });
         },
       });
-      return { index: opened, ...fixture };
     },
   });
 }

@@ -54,7 +54,7 @@ if ('skip' in qdrant) {
         dimension,
         collection,
       };
-      const { opened, ...fixture } = await reopenable(() => openQdrantVectorIndex(options), {
+      return reopenable(() => openQdrantVectorIndex(options), {
         afterClose: async () => {
           const { QdrantClient } = await import('@qdrant/js-client-rest');
           const client = new QdrantClient({
@@ -65,7 +65,6 @@ if ('skip' in qdrant) {
           await client.deleteCollection(collection);
         },
       });
-      return { index: opened, ...fixture };
     },
   });
 }

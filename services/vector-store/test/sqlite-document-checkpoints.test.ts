@@ -12,12 +12,10 @@ import { createDocumentStoreConformanceSuite } from '../src/testing/index.ts';
 createDocumentStoreConformanceSuite({
   name: 'sqlite, checkpoints in a worker thread',
   capabilities: { persistent: true },
-  create: async () => {
-    const { opened, ...fixture } = await reopenableFile('documents.sqlite', (path) =>
+  create: () =>
+    reopenableFile('documents.sqlite', (path) =>
       openSqliteDocumentStore({ path, checkpointIntervalMs: 20 }),
-    );
-    return { store: opened, ...fixture };
-  },
+    ),
 });
 
 it('copies committed history into the database file from its worker thread', async () => {

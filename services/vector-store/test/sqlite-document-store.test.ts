@@ -5,10 +5,5 @@ import { createDocumentStoreConformanceSuite } from '../src/testing/index.ts';
 createDocumentStoreConformanceSuite({
   name: 'sqlite',
   capabilities: { persistent: true },
-  create: async () => {
-    const { opened, ...fixture } = await reopenableFile('documents.sqlite', (path) =>
-      openSqliteDocumentStore({ path }),
-    );
-    return { store: opened, ...fixture };
-  },
+  create: () => reopenableFile('documents.sqlite', (path) => openSqliteDocumentStore({ path })),
 });

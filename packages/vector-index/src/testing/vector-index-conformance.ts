@@ -17,8 +17,11 @@ import { seededRandom } from './seeded-random.ts';
 
 /** A fresh, empty index created for one test, and how to tear it down. */
 export interface VectorIndexFixture {
-  /** The open index. After `reopen`, the suite uses the index `reopen` returned. */
-  index: VectorIndex;
+  /**
+   * The index as first opened; after `reopen`, the suite uses the index `reopen` returned. (The
+   * shape of `reopenable` in `@membus/bus/testing`, which builds most fixtures.)
+   */
+  opened: VectorIndex;
   /**
    * Closes the open index and opens the same data again (required when
    * `capabilities.persistent`).
@@ -435,7 +438,7 @@ export function createVectorIndexConformanceSuite(options: VectorIndexConformanc
 
     beforeEach(async () => {
       current = await options.create({ dimension: DIMENSION });
-      index = current.index;
+      index = current.opened;
       await index.upsert(fixtures.map(indexed));
     });
 

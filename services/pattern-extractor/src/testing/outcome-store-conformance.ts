@@ -1,15 +1,13 @@
+import type { Reopenable } from '@membus/bus/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutcomeRow, OutcomeStore } from '../ports/outcome-store.ts';
 
-/** A fresh, empty store for one test, and how to tear it down. */
-export interface OutcomeStoreFixture {
-  /** The open store. After `reopen`, the suite uses the store `reopen` returned. */
-  store: OutcomeStore;
-  /** Closes the store and opens the same data again. */
-  reopen: () => Promise<OutcomeStore>;
-  /** Closes whatever store is open and removes its data; called once after each test. */
-  dispose: () => Promise<void>;
-}
+/**
+ * A fresh, empty store for one test (`reopenable` or `reopenableFile` of `@membus/bus/testing`
+ * over the adapter): after `reopen`, the suite uses the store it returned; `dispose` removes its
+ * data, once after each test.
+ */
+export type OutcomeStoreFixture = Reopenable<OutcomeStore>;
 
 export interface OutcomeStoreConformanceOptions {
   /** Suite name, e.g. the adapter's. */
@@ -55,7 +53,7 @@ export function createOutcomeStoreConformanceSuite(options: OutcomeStoreConforma
 
     beforeEach(async () => {
       fixture = await options.create();
-      store = fixture.store;
+      store = fixture.opened;
     });
     afterEach(async () => {
       await fixture.dispose();

@@ -1,15 +1,13 @@
+import type { Reopenable } from '@membus/bus/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DocumentStore, StoredHistoryEntry } from '../ports/document-store.ts';
 
-/** A fresh, empty store created for one test, and how to tear it down. */
-export interface DocumentStoreFixture {
-  /** The open store. After `reopen`, the suite uses the store `reopen` returned. */
-  store: DocumentStore;
-  /** Closes the open store and opens the same data again (required when `persistent`). */
-  reopen?: () => Promise<DocumentStore>;
-  /** Closes whatever store is open and removes its data; called once after each test. */
-  dispose: () => Promise<void>;
-}
+/**
+ * A fresh, empty store created for one test (`reopenable` or `reopenableFile` of
+ * `@membus/bus/testing` over the adapter): after `reopen`, the suite uses the store it returned;
+ * `dispose` removes its data, once after each test.
+ */
+export type DocumentStoreFixture = Reopenable<DocumentStore>;
 
 export interface DocumentStoreConformanceOptions {
   /** Suite name, e.g. the adapter's. */
@@ -69,7 +67,7 @@ export function createDocumentStoreConformanceSuite(
 
     beforeEach(async () => {
       current = await options.create();
-      store = current.store;
+      store = current.opened;
     });
 
     afterEach(async () => {
@@ -207,8 +205,6 @@ export function createDocumentStoreConformanceSuite(
     if (options.capabilities.persistent) {
       describe('persistence', () => {
         const reopen = async (): Promise<void> => {
-          if (current.reopen === undefined)
-            throw new Error('a persistent adapter must provide reopen()');
           store = await current.reopen();
         };
 
