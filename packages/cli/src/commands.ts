@@ -206,7 +206,7 @@ export async function run(): Promise<void> {
       if (result.hits.length === 0) process.stdout.write('no memories found\n');
       for (const hit of result.hits) printMemory(hit.memory, { ...hit.scores, score: hit.score });
       process.stdout.write(
-        `(${result.hits.length} hits, ${result.tookMs.toFixed(2)} ms, plan ${result.plan})\n`,
+        `(${result.hits.length} ${result.hits.length === 1 ? 'hit' : 'hits'}, ${result.tookMs.toFixed(2)} ms, plan ${result.plan})\n`,
       );
       return;
     }

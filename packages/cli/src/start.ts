@@ -223,8 +223,16 @@ export async function start(): Promise<void> {
     stopping = true;
     process.stdout.write('stopping…\n');
     stopAll().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        process.stdout.write(`membus stopped; its data is kept in ${dataDir}.\n`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(
+          `membus did not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exit(1);
+      },
     );
   };
   process.on('SIGINT', shutdown);

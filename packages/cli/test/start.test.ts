@@ -65,12 +65,14 @@ const cleanups: (() => PromiseLike<unknown>)[] = [];
 let first: RunningStack;
 let second: RunningStack;
 const ports = { firstNats: 0, firstMetrics: 0, secondNats: 0, secondMetrics: 0 };
+const dirs = { first: '', second: '' };
 
 beforeAll(async () => {
   const [firstDir, secondDir] = await Promise.all([
     mkdtemp(join(tmpdir(), 'membus-start-a-')),
     mkdtemp(join(tmpdir(), 'membus-start-b-')),
   ]);
+  Object.assign(dirs, { first: firstDir, second: secondDir });
   cleanups.push(() => rm(firstDir, { recursive: true, force: true }));
   cleanups.push(() => rm(secondDir, { recursive: true, force: true }));
   ports.firstNats = await unusedPort();
@@ -168,5 +170,13 @@ describe('a taken port', () => {
       stdout: '',
       stderr: `membus: port ${ports.firstMetrics} (embedder metrics) is taken: choose another with --metrics-port-base N (or METRICS_PORT_BASE)\n`,
     });
+  });
+});
+
+describe('a stack stopped with Ctrl-C', () => {
+  it('drains, says where its data stays and exits 0', async () => {
+    expect(await second.stop('SIGINT')).toBe(0);
+    expect(second.output).toContain('stopping…');
+    expect(second.output.at(-1)).toBe(`membus stopped; its data is kept in ${dirs.second}.`);
   });
 });

@@ -50,6 +50,8 @@ export function membusExit(
 export interface RunningMembus extends AsyncDisposable {
   /** Every line it printed, stdout and stderr. */
   output: string[];
+  /** Sends `signal` (a person's Ctrl-C is SIGINT) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
@@ -76,11 +78,15 @@ export async function startMembus(
       rejectReady(new Error(`membus start exited with ${code}:\n${output.join('\n')}`)),
     );
   });
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null) child.kill(signal);
+    return exited;
+  };
   return {
     output,
+    stop,
     async [Symbol.asyncDispose]() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await stop();
     },
   };
 }
