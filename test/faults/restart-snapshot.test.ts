@@ -2,7 +2,7 @@
  * A vector-store stopped with SIGTERM closes its index cleanly and restarts from the snapshot the
  * close left (the keyword index, the codes from vectors.f32); one killed with SIGKILL leaves none
  * and rebuilds from every row. Both say so in a log line and in `membus_index_open_seconds`, and
- * answer the same queries the same way.
+ * answer the same queries the same way. The index searches as wide as `INDEX_EF_SEARCH` says.
  */
 import type { MemoryClient } from '@membus/client';
 import { expect, it } from 'vitest';
@@ -28,13 +28,15 @@ async function answers(client: MemoryClient) {
 }
 
 it('SIGTERM: restarted from the snapshot; SIGKILL: rebuilt from the rows; the same answers', async () => {
-  await using stack = await startTestStack();
+  // A wider graph search than the default, as an operator sets it for millions of memories.
+  await using stack = await startTestStack({ INDEX_EF_SEARCH: '200' });
   const client = await stack.client(TENANT);
   for (const text of TEXTS) await client.store({ text }, { wait: 'queryable' });
   const before = await answers(client);
   expect(before.flat()).toContain(TEXTS[2]);
 
   const logged = (pattern: RegExp) => stack.logs.some((line) => pattern.test(line));
+  expect(logged(/"efSearch":200\b.*"msg":"storage"/)).toBe(true);
   const clean = await stack.restart('vector-store', 'SIGTERM');
   expect(
     logged(/embedded index restored from the last clean close in [\d.]+ s \(5 memories\)/),

@@ -58,6 +58,12 @@ export async function openEmbeddedVectorIndex(
 ): Promise<EmbeddedVectorIndex> {
   if (!Number.isInteger(options.dimension) || options.dimension < 1)
     throw new MembusError('INVALID_MESSAGE', `dimension must be a positive integer`);
+  for (const [name, value] of Object.entries(options.hnsw ?? {}))
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+      throw new MembusError(
+        'INVALID_MESSAGE',
+        `hnsw.${name} must be a whole number of at least 1, not ${value}`,
+      );
   await mkdir(options.directory, { recursive: true });
   const file = join(options.directory, DATABASE);
   // SQLite would create an empty database here and the graph's memories would be forgotten:
@@ -105,6 +111,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   readonly dimension: number;
 
   private readonly directory: string;
+  private readonly hnsw: HnswOptions;
   private readonly store: SqliteStore;
   private readonly arena: VectorArena;
   private readonly slots = new SlotTable();
@@ -122,6 +129,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
   constructor(options: EmbeddedVectorIndexOptions) {
     this.directory = options.directory;
     this.dimension = options.dimension;
+    this.hnsw = { ...defaultHnsw, ...options.hnsw };
     // The arena keeps int8 codes; exact scores read the float32 vectors from a file it writes
     // again at every open, or from SQLite if that file fails.
     this.arena = new VectorArena(
@@ -133,7 +141,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       {
         directory: options.directory,
         dimension: options.dimension,
-        hnsw: { ...defaultHnsw, ...options.hnsw },
+        hnsw: this.hnsw,
         indexSliceMs: options.indexSliceMs ?? 1,
         idleIndexSliceMs: options.idleIndexSliceMs ?? 4,
         idleAfterMs: options.idleAfterMs ?? 1_000,
@@ -419,6 +427,7 @@ class EmbeddedIndex implements EmbeddedVectorIndex {
       tail,
       saving: this.graph.isSaving,
       ...(lastError === undefined ? {} : { lastError }),
+      hnsw: { ...this.hnsw },
       graphRebuilds: { ...this.graph.rebuilds },
       opened: { ...this.opened },
     };

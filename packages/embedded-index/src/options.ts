@@ -89,6 +89,11 @@ export interface EmbeddedIndexStatus {
   saving: boolean;
   /** Last background failure (indexing or saving), if any. */
   lastError?: string;
+  /**
+   * The HNSW parameters in use: `m` and `efConstruction` the graph is built with (a graph saved
+   * with others is rebuilt), `efSearch` each search's (any value, at any open).
+   */
+  hnsw: HnswOptions;
   /** Graph rebuilds from SQLite since the index was opened, by reason (zeros included). */
   graphRebuilds: Record<RebuildReason, number>;
   /**

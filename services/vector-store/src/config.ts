@@ -91,6 +91,14 @@ export const vectorStoreEnvSpec = serviceEnv(9465, {
       }),
     description: 'per-namespace thresholds as JSON, e.g. {"incidents":0.9}',
   },
+  indexEfSearch: {
+    env: 'INDEX_EF_SEARCH',
+    // 64 keeps recall@10 ≥ 0.97 to 1M memories of the bench's corpus; on a clustered corpus at
+    // 10M it gave 0.60 and 256 gave 0.86, dense p99 9.2 ms (decision 002, "The 10M run, whole").
+    schema: env.int(64, 1, 4_096),
+    description:
+      'HNSW efSearch of the embedded index: how wide each graph search looks (higher: better recall at millions of memories, slower); applies at restart, nothing rebuilt',
+  },
   accessFlushMs: {
     env: 'ACCESS_FLUSH_MS',
     schema: env.int(1_000, 10),

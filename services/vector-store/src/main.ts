@@ -44,14 +44,17 @@ await defineService({
     const { qdrantUrl, mongodbUri } = config;
     const qdrantCollection =
       config.qdrantCollection ?? qdrantCollectionName(config.embeddingModel, config.dimension);
+    const openEmbedded = (indexDirectory: string, dimension: number) =>
+      openEmbeddedVectorIndex({
+        directory: indexDirectory,
+        dimension,
+        hnsw: { efSearch: config.indexEfSearch },
+        onGraphEvent: graphEventLogger(log),
+      });
     const embeddedIndex =
       qdrantUrl === undefined
         ? await runtime.open('embedded vector index', () =>
-            openEmbeddedVectorIndex({
-              directory: join(directory, 'index'),
-              dimension: config.dimension,
-              onGraphEvent: graphEventLogger(log),
-            }),
+            openEmbedded(join(directory, 'index'), config.dimension),
           )
         : undefined;
     if (embeddedIndex !== undefined) {
@@ -81,11 +84,10 @@ await defineService({
     // Each other model a tenant re-embeds with has an index of its own (decision 011).
     const openModelIndex = (key: ModelIndexKey) =>
       qdrantUrl === undefined
-        ? openEmbeddedVectorIndex({
-            directory: join(directory, 'models', indexName(key).replace(/[^A-Za-z0-9._-]/g, '_')),
-            dimension: key.dimension,
-            onGraphEvent: graphEventLogger(log),
-          })
+        ? openEmbedded(
+            join(directory, 'models', indexName(key).replace(/[^A-Za-z0-9._-]/g, '_')),
+            key.dimension,
+          )
         : openQdrantVectorIndex({
             url: qdrantUrl,
             ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
@@ -125,7 +127,10 @@ await defineService({
       index: index.capabilities.name,
       ...(qdrantUrl !== undefined
         ? { qdrant: qdrantUrl, collection: qdrantCollection }
-        : { indexDirectory: join(directory, 'index') }),
+        : {
+            indexDirectory: join(directory, 'index'),
+            efSearch: embeddedIndex?.status().hnsw.efSearch,
+          }),
       documents: documents.capabilities.name,
       ...(mongodbUri !== undefined
         ? {
