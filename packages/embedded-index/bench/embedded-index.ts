@@ -32,7 +32,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { IndexedMemory, IndexFilter, SearchMode, VectorIndex } from '@membus/vector-index';
 import { seededRandom, testItem, testMemoryId } from '@membus/vector-index/testing/fixtures';
-import { type EmbeddedVectorIndex, openEmbeddedVectorIndex } from '../src/index.ts';
+import {
+  type EmbeddedVectorIndex,
+  type EmbeddedVectorIndexOptions,
+  openEmbeddedVectorIndex,
+} from '../src/index.ts';
 import { type StopSignal, stopSignal } from './stop-signal.ts';
 
 const { values } = parseArgs({
@@ -45,7 +49,7 @@ const { values } = parseArgs({
     /** The planner's annCostRatio (exact scan while candidates² ≤ ratio × indexed). */
     'ann-cost-ratio': { type: 'string' },
     'ef-construction': { type: 'string' },
-    /** HNSW efSearch of the reopened index (the graph is not rebuilt for it). */
+    /** HNSW efSearch of every search, the build's and the reopened index's. */
     'ef-search': { type: 'string' },
     /** The indexer's idle mode after this many ms without writes ('Infinity': never, as before 2026-12-06). */
     'idle-after-ms': { type: 'string' },
@@ -73,11 +77,25 @@ const dimension = Number(values.dimension);
 const queryCount = Number(values.queries);
 const recallCount = Number(values['recall-queries']);
 const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-const planner = {
-  ...(threshold === undefined ? {} : { exactScanThreshold: threshold }),
-  ...(values['ann-cost-ratio'] === undefined
-    ? {}
-    : { annCostRatio: Number(values['ann-cost-ratio']) }),
+/** A number option, or nothing when it was not given. */
+const given = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+/** The index's options from the command line, as the build and the reopen both open it. */
+const indexOptions = (directory: string): EmbeddedVectorIndexOptions => {
+  const optional = {
+    exactScanThreshold: threshold,
+    annCostRatio: given(values['ann-cost-ratio']),
+    idleAfterMs: given(values['idle-after-ms']),
+  };
+  const hnsw = {
+    efConstruction: given(values['ef-construction']),
+    efSearch: given(values['ef-search']),
+  };
+  return {
+    directory,
+    dimension,
+    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
+    hnsw: Object.fromEntries(Object.entries(hnsw).filter(([, value]) => value !== undefined)),
+  };
 };
 const TENANT = 'bench';
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -301,42 +319,19 @@ async function main(): Promise<void> {
   const kept = values.directory;
   const directory = kept ?? (await mkdtemp(join(tmpdir(), 'membus-bench-embedded-')));
   console.log(`embedded index: ${size} vectors, dimension ${dimension}, ${directory}`);
-  const shared = [
-    '--size',
-    String(size),
-    '--dimension',
-    String(dimension),
-    '--queries',
-    String(queryCount),
-    '--recall-queries',
-    String(recallCount),
-    ...(threshold === undefined ? [] : ['--threshold', String(threshold)]),
-    ...(values['ann-cost-ratio'] === undefined
-      ? []
-      : ['--ann-cost-ratio', values['ann-cost-ratio']]),
-  ];
+  // Both children get every option this run was given (but the directory, named apart), so they
+  // open the index alike: a reopen with another efConstruction than the build's would rebuild.
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--directory');
+  const forwarded = (at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 2)]).filter(
+    (arg) => !arg.startsWith('--directory='),
+  );
   try {
-    const built = await child([
-      '--build',
-      directory,
-      ...shared,
-      ...(values['ef-construction'] === undefined
-        ? []
-        : ['--ef-construction', values['ef-construction']]),
-      ...(values['idle-after-ms'] === undefined
-        ? []
-        : ['--idle-after-ms', values['idle-after-ms']]),
-      ...(values['concurrent-build'] ? ['--concurrent-build'] : []),
-    ]);
+    const built = await child(['--build', directory, ...forwarded]);
     if (built === STOPPED) return;
     if (built !== 0) throw new Error(`build run failed with status ${built}`);
     // Reopen in a fresh process, so load time and memory are those of a restarted service.
-    const reopened = await child([
-      '--reopen',
-      directory,
-      ...shared,
-      ...(values['ef-search'] === undefined ? [] : ['--ef-search', values['ef-search']]),
-    ]);
+    const reopened = await child(['--reopen', directory, ...forwarded]);
     if (reopened !== 0) throw new Error(`reopen run failed with status ${reopened}`);
   } finally {
     if (kept === undefined) await rm(directory, { recursive: true, force: true });
@@ -370,17 +365,7 @@ async function child(args: string[]): Promise<number | null> {
 /** Upserts what the directory lacks, builds the graph, closes; exits STOPPED on a signal. */
 async function build(directory: string): Promise<void> {
   const resumed = existsSync(join(directory, 'memories.sqlite'));
-  const options = {
-    directory,
-    dimension,
-    ...planner,
-    ...(values['ef-construction'] === undefined
-      ? {}
-      : { hnsw: { efConstruction: Number(values['ef-construction']) } }),
-    ...(values['idle-after-ms'] === undefined
-      ? {}
-      : { idleAfterMs: Number(values['idle-after-ms']) }),
-  };
+  const options = indexOptions(directory);
 
   const openStart = performance.now();
   const index = await openEmbeddedVectorIndex(options);
@@ -464,14 +449,7 @@ async function ingest(
 
 async function reopen(directory: string): Promise<void> {
   const start = performance.now();
-  const index = await openEmbeddedVectorIndex({
-    directory,
-    dimension,
-    ...planner,
-    ...(values['ef-search'] === undefined
-      ? {}
-      : { hnsw: { efSearch: Number(values['ef-search']) } }),
-  });
+  const index = await openEmbeddedVectorIndex(indexOptions(directory));
   const status = index.status();
   console.log(
     `reopen in a fresh process: ${format(performance.now() - start)} (${status.count} memories, tail ${status.tail}; in-memory structures from the ${status.opened.from === 'snapshot' ? 'snapshot of the clean close' : 'rows'} in ${format(status.opened.ms)})`,
