@@ -51,6 +51,17 @@ await defineService({
         hnsw: { efSearch: config.indexEfSearch },
         onGraphEvent: graphEventLogger(log),
       });
+    const openQdrant = (url: string, collection: string, dimension: number) =>
+      openQdrantVectorIndex({
+        url,
+        ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
+        dimension,
+        collection,
+        payloads: config.qdrantPayloads,
+        onRetry: ({ operation, attempt, delayMs, error }) =>
+          log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
+        onWarning: (message, details) => log.warn(message, details),
+      });
     const embeddedIndex =
       qdrantUrl === undefined
         ? await runtime.open('embedded vector index', () =>
@@ -70,16 +81,7 @@ await defineService({
     const index =
       embeddedIndex ??
       (await runtime.open('Qdrant vector index', () =>
-        openQdrantVectorIndex({
-          url: qdrantUrl as string,
-          ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
-          dimension: config.dimension,
-          collection: qdrantCollection,
-          payloads: config.qdrantPayloads,
-          onRetry: ({ operation, attempt, delayMs, error }) =>
-            log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
-          onWarning: (message, details) => log.warn(message, details),
-        }),
+        openQdrant(qdrantUrl as string, qdrantCollection, config.dimension),
       ));
     // Each other model a tenant re-embeds with has an index of its own (decision 011).
     const openModelIndex = (key: ModelIndexKey) =>
@@ -88,16 +90,7 @@ await defineService({
             join(directory, 'models', indexName(key).replace(/[^A-Za-z0-9._-]/g, '_')),
             key.dimension,
           )
-        : openQdrantVectorIndex({
-            url: qdrantUrl,
-            ...(config.qdrantApiKey !== undefined ? { apiKey: config.qdrantApiKey } : {}),
-            dimension: key.dimension,
-            collection: qdrantCollectionName(key.model, key.dimension),
-            payloads: config.qdrantPayloads,
-            onRetry: ({ operation, attempt, delayMs, error }) =>
-              log.warn('qdrant call failed; retrying', { operation, attempt, delayMs, error }),
-            onWarning: (message, details) => log.warn(message, details),
-          });
+        : openQdrant(qdrantUrl, qdrantCollectionName(key.model, key.dimension), key.dimension);
     const metrics = createVectorStoreMetrics(registry, embeddedIndex, {
       tenantLabel: config.metricsTenantLabel,
       storage: { source: storageHealth, reasons: storageFailureReasons },
